@@ -1,0 +1,74 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// Deriver is Tatum-compatible key derivation: the same mnemonic gives the same
+// xpub, addresses and private-key strings as Tatum KMS, quirks included.
+// Mnemonic-based methods take the BIP-39 seed (see Seed) so callers that derive
+// many keys pay for PBKDF2 once.
+type Deriver interface {
+	// XPub is the account-level extended public key Tatum shows for a mnemonic
+	// wallet. ErrNoXPub for chains without one (EGLD, SOL, keypair chains).
+	XPub(seed []byte, testnet bool) (string, error)
+	// AddressFromXPub derives the address at index from an xpub. ErrNoXPub where the chain has none.
+	AddressFromXPub(xpub string, index uint32, testnet bool) (string, error)
+	// AddressFromSeed derives the address at index of a mnemonic wallet.
+	AddressFromSeed(seed []byte, index uint32, testnet bool) (string, error)
+	// PrivateKey derives the private key at index, in the chain's string form (Tatum's).
+	PrivateKey(seed []byte, index uint32, testnet bool) (string, error)
+	// AddressFromPrivateKey validates a private key or secret in the chain's
+	// string form and returns its address. ErrInvalidKey when it is not valid.
+	AddressFromPrivateKey(key string, testnet bool) (string, error)
+	// GeneratePrivateKey makes a random private key or secret in the chain's string form.
+	GeneratePrivateKey(rand io.Reader, testnet bool) (string, error)
+}
+
+// TxValidator checks a pending transaction's serializedTransaction when it is
+// queued (POST /v3/kms), so that garbage is refused with a 400 before any signer
+// sees it. The error says what is wrong, never echoing secrets.
+type TxValidator interface {
+	ValidateTx(serialized string, testnet bool) error
+}
+
+// SignRequest is one pending transaction to sign with resolved keys.
+type SignRequest struct {
+	// Serialized is the pending transaction's serializedTransaction.
+	Serialized string
+	// Testnet is the network of the wallets holding Keys.
+	Testnet bool
+	// Keys are private keys in the chain's string form: the key of hashes[0]
+	// (with index) for account chains; one per input signer for UTXO chains.
+	Keys []string
+	// ExtraChainIDs are network ids accepted beyond the chain's public ones for
+	// this network (an EVM dev chain's id, from configuration).
+	ExtraChainIDs []uint64
+}
+
+// Signed is a signed transaction as the chain's node accepts it, and its id as the chain defines it.
+type Signed struct {
+	TxData string `json:"txData"`
+	TxID   string `json:"txId"`
+}
+
+// Signer signs pending transactions offline. Signatures are deterministic
+// (RFC 6979 ECDSA, ed25519) so signing the same request twice gives the same bytes.
+type Signer interface {
+	Sign(ctx context.Context, req SignRequest) (Signed, error)
+}
+
+var (
+	// ErrNoXPub is returned by chains that have no extended public key.
+	ErrNoXPub = errors.New("chain has no xpub")
+	// ErrInvalidKey is returned for a private key or secret that is not valid for the chain.
+	ErrInvalidKey = errors.New("invalid private key for chain")
+	// ErrInvalidMnemonic is returned for a mnemonic with an unknown word or a bad checksum.
+	ErrInvalidMnemonic = errors.New("invalid mnemonic")
+	// ErrInvalidTx is wrapped by TxValidator and Signer errors about a malformed transaction.
+	ErrInvalidTx = errors.New("invalid transaction")
+	// ErrWrongNetwork is wrapped when a transaction's network (chain id, passphrase) does not match.
+	ErrWrongNetwork = errors.New("transaction is for another network")
+)
