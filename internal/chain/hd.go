@@ -1,0 +1,88 @@
+package chain
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/tyler-smith/go-bip39"
+	"golang.org/x/crypto/sha3"
+)
+
+// Hardened is the BIP-32 offset of hardened child indices.
+const Hardened = hdkeychain.HardenedKeyStart
+
+// MaxIndex is the largest address index a wallet accepts (2^31-1): indices are
+// appended non-hardened, and the hardened range is not an address index.
+const MaxIndex = Hardened - 1
+
+// Seed validates a BIP-39 mnemonic (known words, checksum) and returns its
+// 64-byte seed with the empty passphrase, as Tatum derives. Runs of white space
+// between words are folded, as users paste mnemonics with stray spaces.
+func Seed(mnemonic string) ([]byte, error) {
+	m := strings.Join(strings.Fields(mnemonic), " ")
+	if _, err := bip39.EntropyFromMnemonic(m); err != nil {
+		// The library's error text can quote the offending word: keep it out.
+		return nil, ErrInvalidMnemonic
+	}
+	return bip39.NewSeed(m, ""), nil
+}
+
+// ParsePath parses a BIP-32 path such as "m/44'/60'/0'/0".
+func ParsePath(path string) ([]uint32, error) {
+	parts := strings.Split(path, "/")
+	if len(parts) == 0 || parts[0] != "m" {
+		return nil, fmt.Errorf("derivation path %q: must start with m", path)
+	}
+	out := make([]uint32, 0, len(parts)-1)
+	for _, p := range parts[1:] {
+		hard := strings.HasSuffix(p, "'") || strings.HasSuffix(p, "h")
+		p = strings.TrimRight(p, "'h")
+		n, err := strconv.ParseUint(p, 10, 32)
+		if err != nil || n >= Hardened {
+			return nil, fmt.Errorf("derivation path %q: bad element %q", path, p)
+		}
+		if hard {
+			n += Hardened
+		}
+		out = append(out, uint32(n))
+	}
+	return out, nil
+}
+
+// DeriveBIP32 derives the extended key at path from a seed. net supplies the
+// version bytes of the serialized key (xpub/tpub/Ltub…).
+func DeriveBIP32(seed []byte, net *chaincfg.Params, path []uint32) (*hdkeychain.ExtendedKey, error) {
+	k, err := hdkeychain.NewMaster(seed, net)
+	if err != nil {
+		return nil, fmt.Errorf("bip32 master: %w", err)
+	}
+	for _, i := range path {
+		if k, err = k.Derive(i); err != nil {
+			return nil, fmt.Errorf("bip32 derive: %w", err)
+		}
+	}
+	return k, nil
+}
+
+// CheckIndex refuses an address index outside 0..2^31-1.
+func CheckIndex(index uint64) (uint32, error) {
+	if index > MaxIndex {
+		return 0, fmt.Errorf("index %d out of range 0..%d", index, uint32(MaxIndex))
+	}
+	return uint32(index), nil
+}
+
+// KeccakAddress is the 20-byte Ethereum-style address of a secp256k1 public key
+// (last 20 bytes of keccak256 of the uncompressed point without its 0x04 prefix),
+// shared by the EVM chains, VET and TRON.
+func KeccakAddress(pub *btcec.PublicKey) [20]byte {
+	h := sha3.NewLegacyKeccak256()
+	h.Write(pub.SerializeUncompressed()[1:])
+	var a [20]byte
+	copy(a[:], h.Sum(nil)[12:])
+	return a
+}
