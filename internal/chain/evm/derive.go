@@ -1,0 +1,171 @@
+package evm
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chaincfg"
+
+	"github.com/custoskms/custos/internal/chain"
+)
+
+var _ chain.Deriver = (*Chain)(nil)
+
+// testnetCoin is the coin type of Tatum's TESTNET_DERIVATION_PATH m/44'/1'/0'/0,
+// which every EVM chain uses on testnet.
+const testnetCoin = 1
+
+// xpubNet supplies the version bytes of the serialized xpub. Tatum keeps the
+// mainnet "xpub" prefix for EVM chains on testnet too, so both networks use it.
+var xpubNet = &chaincfg.MainNetParams
+
+func (c *Chain) accountPath(testnet bool) []uint32 {
+	coin := c.CoinType
+	if testnet {
+		coin = testnetCoin
+	}
+	return []uint32{chain.Hardened + 44, chain.Hardened + coin, chain.Hardened, 0}
+}
+
+// FormatAddress shows a 20-byte address the way Tatum does for this chain:
+// lowercase hex behind the chain's prefix ("0x", or "xdc" for XDC).
+func (c *Chain) FormatAddress(a [20]byte) string {
+	var b [43]byte
+	n := copy(b[:], c.AddressPrefix)
+	hex.Encode(b[n:], a[:])
+	return string(b[:n+40])
+}
+
+// ParseAddress accepts an address with "0x" or the chain's own prefix, in any
+// letter case, and returns its 20 bytes.
+func (c *Chain) ParseAddress(s string) ([20]byte, error) {
+	var a [20]byte
+	body, ok := strings.CutPrefix(s, "0x")
+	if !ok && c.AddressPrefix != "0x" {
+		body, ok = strings.CutPrefix(strings.ToLower(s), c.AddressPrefix)
+	}
+	if !ok || len(body) != 40 {
+		return a, fmt.Errorf("address %q: want %s followed by 40 hex digits", s, c.AddressPrefix)
+	}
+	if _, err := hex.Decode(a[:], []byte(body)); err != nil {
+		return a, fmt.Errorf("address %q: not hex", s)
+	}
+	return a, nil
+}
+
+// XPub implements chain.Deriver.
+func (c *Chain) XPub(seed []byte, testnet bool) (string, error) {
+	k, err := chain.DeriveBIP32(seed, xpubNet, c.accountPath(testnet))
+	if err != nil {
+		return "", err
+	}
+	pub, err := k.Neuter()
+	if err != nil {
+		return "", fmt.Errorf("bip32 neuter: %w", err)
+	}
+	return pub.String(), nil
+}
+
+// AddressFromXPub implements chain.Deriver. The testnet flag does not change
+// anything here: the path is already fixed by the xpub.
+func (c *Chain) AddressFromXPub(xpub string, index uint32, _ bool) (string, error) {
+	if index > chain.MaxIndex {
+		return "", fmt.Errorf("index %d out of range 0..%d", index, uint32(chain.MaxIndex))
+	}
+	p, err := parseXPub(xpub)
+	if err != nil {
+		return "", err
+	}
+	a, err := p.childAddress(index)
+	if err != nil {
+		return "", err
+	}
+	return c.FormatAddress(a), nil
+}
+
+func (c *Chain) keyAt(seed []byte, index uint32, testnet bool) (*btcec.PrivateKey, error) {
+	if index > chain.MaxIndex {
+		return nil, fmt.Errorf("index %d out of range 0..%d", index, uint32(chain.MaxIndex))
+	}
+	k, err := chain.DeriveBIP32(seed, xpubNet, append(c.accountPath(testnet), index))
+	if err != nil {
+		return nil, err
+	}
+	priv, err := k.ECPrivKey()
+	if err != nil {
+		return nil, fmt.Errorf("bip32 private key: %w", err)
+	}
+	return priv, nil
+}
+
+// AddressFromSeed implements chain.Deriver.
+func (c *Chain) AddressFromSeed(seed []byte, index uint32, testnet bool) (string, error) {
+	priv, err := c.keyAt(seed, index, testnet)
+	if err != nil {
+		return "", err
+	}
+	return c.FormatAddress(chain.KeccakAddress(priv.PubKey())), nil
+}
+
+// PrivateKey implements chain.Deriver: "0x" and 64 lowercase hex digits, as
+// Tatum prints EVM keys (XDC included).
+func (c *Chain) PrivateKey(seed []byte, index uint32, testnet bool) (string, error) {
+	priv, err := c.keyAt(seed, index, testnet)
+	if err != nil {
+		return "", err
+	}
+	return formatKey(priv), nil
+}
+
+func formatKey(priv *btcec.PrivateKey) string {
+	return "0x" + hex.EncodeToString(priv.Serialize())
+}
+
+// ParsePrivateKey reads a private key in Tatum's form ("0x" + 64 hex digits;
+// the "0x" may be left out) and refuses a scalar outside 1..n-1. The error never
+// quotes the key.
+func ParsePrivateKey(key string) (*btcec.PrivateKey, error) {
+	body := strings.TrimPrefix(strings.TrimSpace(key), "0x")
+	if len(body) != 64 {
+		return nil, fmt.Errorf("%w: want 0x and 64 hex digits, got %d characters", chain.ErrInvalidKey, len(key))
+	}
+	var b [32]byte
+	if _, err := hex.Decode(b[:], []byte(body)); err != nil {
+		return nil, fmt.Errorf("%w: not hex", chain.ErrInvalidKey)
+	}
+	var s btcec.ModNScalar
+	if overflow := s.SetBytes(&b); overflow != 0 || s.IsZero() {
+		return nil, fmt.Errorf("%w: not a secp256k1 scalar in 1..n-1", chain.ErrInvalidKey)
+	}
+	clear(b[:])
+	return btcec.PrivKeyFromScalar(&s), nil
+}
+
+// AddressFromPrivateKey implements chain.Deriver.
+func (c *Chain) AddressFromPrivateKey(key string, _ bool) (string, error) {
+	priv, err := ParsePrivateKey(key)
+	if err != nil {
+		return "", err
+	}
+	return c.FormatAddress(chain.KeccakAddress(priv.PubKey())), nil
+}
+
+// GeneratePrivateKey implements chain.Deriver with 32 bytes from rand, drawn
+// again in the (negligible) case they are not a valid scalar.
+func (c *Chain) GeneratePrivateKey(rand io.Reader, _ bool) (string, error) {
+	var b [32]byte
+	defer clear(b[:])
+	for range 16 {
+		if _, err := io.ReadFull(rand, b[:]); err != nil {
+			return "", fmt.Errorf("random key: %w", err)
+		}
+		var s btcec.ModNScalar
+		if overflow := s.SetBytes(&b); overflow == 0 && !s.IsZero() {
+			return formatKey(btcec.PrivKeyFromScalar(&s)), nil
+		}
+	}
+	return "", fmt.Errorf("random key: source keeps giving invalid scalars")
+}
