@@ -1,0 +1,279 @@
+package utxo
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha512"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+
+	"github.com/custoskms/custos/internal/chain"
+)
+
+// accountPath is Tatum's account-level path: m/44'/coin'/0'/0, with coin 1 on
+// testnet (145 for BCH, whose testnet keeps the mainnet path).
+func (c *Chain) accountPath(testnet bool) []uint32 {
+	coin := c.CoinType
+	if testnet {
+		coin = c.testnetCoinType
+	}
+	return []uint32{chain.Hardened + 44, chain.Hardened + coin, chain.Hardened + 0, 0}
+}
+
+func (c *Chain) account(seed []byte, testnet bool) (*hdkeychain.ExtendedKey, error) {
+	return chain.DeriveBIP32(seed, c.params[netOf(testnet)], c.accountPath(testnet))
+}
+
+// XPub implements chain.Deriver.
+func (c *Chain) XPub(seed []byte, testnet bool) (string, error) {
+	k, err := c.account(seed, testnet)
+	if err != nil {
+		return "", err
+	}
+	pub, err := k.ECPubKey()
+	if err != nil {
+		return "", err
+	}
+	// Built by hand rather than with Neuter, which looks the public version up
+	// in chaincfg's global registry where Litecoin's Ltpv/ttpv are not registered.
+	var fp [4]byte
+	fp[0], fp[1], fp[2], fp[3] = byte(k.ParentFingerprint()>>24), byte(k.ParentFingerprint()>>16), byte(k.ParentFingerprint()>>8), byte(k.ParentFingerprint())
+	params := c.params[netOf(testnet)]
+	x := hdkeychain.NewExtendedKey(params.HDPublicKeyID[:], pub.SerializeCompressed(), k.ChainCode(), fp[:], k.Depth(), k.ChildIndex(), false)
+	return x.String(), nil
+}
+
+// parsedXPub is an xpub ready for fast public child derivation: its point is
+// kept decompressed so each child costs one HMAC, one base-point
+// multiplication and one inversion, not the two square roots of
+// hdkeychain's Derive followed by ECPubKey.
+type parsedXPub struct {
+	version   []byte
+	pub       []byte // compressed, as it appears in the HMAC input
+	point     btcec.JacobianPoint
+	chainCode []byte
+}
+
+// xpubCache keeps parsed xpubs: address derivation from one xpub is called in
+// long runs (address batches, deposit scanning), and parsing costs a base58
+// decode, a checksum and a square root per call.
+var xpubCache struct {
+	sync.Mutex
+	m map[string]*parsedXPub
+}
+
+const xpubCacheMax = 1024
+
+func (c *Chain) parseXPub(xpub string, testnet bool) (*parsedXPub, error) {
+	xpubCache.Lock()
+	p := xpubCache.m[xpub]
+	xpubCache.Unlock()
+	if p == nil {
+		k, err := hdkeychain.NewKeyFromString(xpub)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidXPub, err)
+		}
+		if k.IsPrivate() {
+			// Never echo it: a private key was given where a public one belongs.
+			return nil, fmt.Errorf("%w: an extended private key was given", ErrInvalidXPub)
+		}
+		pub, err := k.ECPubKey()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidXPub, err)
+		}
+		p = &parsedXPub{version: k.Version(), pub: pub.SerializeCompressed(), chainCode: k.ChainCode()}
+		pub.AsJacobian(&p.point)
+		xpubCache.Lock()
+		if xpubCache.m == nil || len(xpubCache.m) >= xpubCacheMax {
+			xpubCache.m = make(map[string]*parsedXPub)
+		}
+		xpubCache.m[xpub] = p
+		xpubCache.Unlock()
+	}
+	if !bytes.Equal(p.version, c.params[netOf(testnet)].HDPublicKeyID[:]) {
+		want := "mainnet"
+		if testnet {
+			want = "testnet"
+		}
+		return nil, fmt.Errorf("%w: version bytes are not %s %s", ErrInvalidXPub, c.info.Code, want)
+	}
+	return p, nil
+}
+
+// child is BIP-32 CKDpub for a non-hardened index.
+func (p *parsedXPub) child(index uint32) (*btcec.PublicKey, error) {
+	mac := hmac.New(sha512.New, p.chainCode)
+	mac.Write(p.pub)
+	mac.Write([]byte{byte(index >> 24), byte(index >> 16), byte(index >> 8), byte(index)})
+	sum := mac.Sum(nil)
+	var il btcec.ModNScalar
+	if overflow := il.SetByteSlice(sum[:32]); overflow {
+		// BIP-32: invalid child, the caller should use the next index.
+		return nil, fmt.Errorf("%w: child %d is invalid (use the next index)", ErrInvalidXPub, index)
+	}
+	var pt btcec.JacobianPoint
+	btcec.ScalarBaseMultNonConst(&il, &pt)
+	btcec.AddNonConst(&pt, &p.point, &pt)
+	if (pt.X.IsZero() && pt.Y.IsZero()) || pt.Z.IsZero() {
+		return nil, fmt.Errorf("%w: child %d is invalid (use the next index)", ErrInvalidXPub, index)
+	}
+	pt.ToAffine()
+	return btcec.NewPublicKey(&pt.X, &pt.Y), nil
+}
+
+// AddressFromXPub implements chain.Deriver.
+func (c *Chain) AddressFromXPub(xpub string, index uint32, testnet bool) (string, error) {
+	if _, err := chain.CheckIndex(uint64(index)); err != nil {
+		return "", err
+	}
+	p, err := c.parseXPub(xpub, testnet)
+	if err != nil {
+		return "", err
+	}
+	pub, err := p.child(index)
+	if err != nil {
+		return "", err
+	}
+	return c.Address(pub, netOf(testnet))
+}
+
+func (c *Chain) keyAt(seed []byte, index uint32, testnet bool) (*btcec.PrivateKey, error) {
+	if _, err := chain.CheckIndex(uint64(index)); err != nil {
+		return nil, err
+	}
+	k, err := c.account(seed, testnet)
+	if err != nil {
+		return nil, err
+	}
+	if k, err = k.Derive(index); err != nil {
+		return nil, fmt.Errorf("bip32 derive: %w", err)
+	}
+	return k.ECPrivKey()
+}
+
+// AddressFromSeed implements chain.Deriver.
+func (c *Chain) AddressFromSeed(seed []byte, index uint32, testnet bool) (string, error) {
+	priv, err := c.keyAt(seed, index, testnet)
+	if err != nil {
+		return "", err
+	}
+	return c.Address(priv.PubKey(), netOf(testnet))
+}
+
+// PrivateKey implements chain.Deriver: a compressed WIF, as Tatum prints it.
+func (c *Chain) PrivateKey(seed []byte, index uint32, testnet bool) (string, error) {
+	priv, err := c.keyAt(seed, index, testnet)
+	if err != nil {
+		return "", err
+	}
+	w, err := btcutil.NewWIF(priv, c.params[netOf(testnet)], true)
+	if err != nil {
+		return "", err
+	}
+	return w.String(), nil
+}
+
+// AddressFromPrivateKey implements chain.Deriver.
+//
+// For BTC it returns the P2WPKH (bc1q/tb1q) address of the key, not the legacy
+// P2PKH address Tatum's generateAddressFromPrivatekey prints: every other BTC
+// address of a Tatum wallet (generateAddressFromXPub, the xpub's addresses
+// that deposits go to, the inputs Tatum's own transactions spend) is P2WPKH,
+// so a private-key wallet shown in P2PKH form would name an address its
+// mnemonic twin never uses. LegacyAddressFromPrivateKey gives Tatum's form.
+func (c *Chain) AddressFromPrivateKey(key string, testnet bool) (string, error) {
+	priv, compressed, err := c.decodeWIF(key, testnet)
+	if err != nil {
+		return "", err
+	}
+	if !compressed && c.style == styleP2WPKH {
+		// A P2WPKH address of an uncompressed key is unspendable.
+		return c.LegacyAddressFromPrivateKey(key, testnet)
+	}
+	return c.Address(priv.PubKey(), netOf(testnet))
+}
+
+// LegacyAddressFromPrivateKey is the P2PKH address of a WIF key, which is what
+// Tatum's generateAddressFromPrivatekey prints for BTC (and for LTC and DOGE,
+// where it equals AddressFromPrivateKey). For BCH it is the CashAddr form.
+func (c *Chain) LegacyAddressFromPrivateKey(key string, testnet bool) (string, error) {
+	priv, compressed, err := c.decodeWIF(key, testnet)
+	if err != nil {
+		return "", err
+	}
+	h := btcutil.Hash160(serializePub(priv.PubKey(), compressed))
+	if c.style == styleCashAddr {
+		return cashEncode(c.cashPrefix[netOf(testnet)], cashP2PKH, h), nil
+	}
+	a, err := btcutil.NewAddressPubKeyHash(h, c.params[netOf(testnet)])
+	if err != nil {
+		return "", err
+	}
+	return a.EncodeAddress(), nil
+}
+
+func serializePub(p *btcec.PublicKey, compressed bool) []byte {
+	if compressed {
+		return p.SerializeCompressed()
+	}
+	return p.SerializeUncompressed()
+}
+
+// decodeWIF parses a WIF private key of this chain and network. Errors never
+// quote the key.
+func (c *Chain) decodeWIF(key string, testnet bool) (*btcec.PrivateKey, bool, error) {
+	w, err := btcutil.DecodeWIF(key)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %s: not a WIF private key", chain.ErrInvalidKey, c.info.Code)
+	}
+	if !w.IsForNet(c.params[netOf(testnet)]) {
+		return nil, false, fmt.Errorf("%w: %s: WIF key is not for %s", chain.ErrInvalidKey, c.info.Code, netOf(testnet))
+	}
+	return w.PrivKey, w.CompressPubKey, nil
+}
+
+// GeneratePrivateKey implements chain.Deriver: a random compressed WIF key.
+func (c *Chain) GeneratePrivateKey(rand io.Reader, testnet bool) (string, error) {
+	var b [32]byte
+	for {
+		if _, err := io.ReadFull(rand, b[:]); err != nil {
+			return "", fmt.Errorf("random key: %w", err)
+		}
+		var s btcec.ModNScalar
+		if overflow := s.SetByteSlice(b[:]); overflow || s.IsZero() {
+			continue // outside 1..n-1: draw again (probability ~2^-128)
+		}
+		w, err := btcutil.NewWIF(btcec.PrivKeyFromScalar(&s), c.params[netOf(testnet)], true)
+		if err != nil {
+			return "", err
+		}
+		return w.String(), nil
+	}
+}
+
+// Address is the address Tatum shows for a public key on network n: P2WPKH for
+// BTC, P2PKH for LTC and DOGE, CashAddr P2PKH for BCH.
+func (c *Chain) Address(pub *btcec.PublicKey, n Network) (string, error) {
+	h := btcutil.Hash160(pub.SerializeCompressed())
+	switch c.style {
+	case styleP2WPKH:
+		a, err := btcutil.NewAddressWitnessPubKeyHash(h, c.params[n])
+		if err != nil {
+			return "", err
+		}
+		return a.EncodeAddress(), nil
+	case styleCashAddr:
+		return cashEncode(c.cashPrefix[n], cashP2PKH, h), nil
+	default:
+		a, err := btcutil.NewAddressPubKeyHash(h, c.params[n])
+		if err != nil {
+			return "", err
+		}
+		return a.EncodeAddress(), nil
+	}
+}
