@@ -65,6 +65,9 @@ var (
 	ErrNoXPub = errors.New("chain has no xpub")
 	// ErrInvalidKey is returned for a private key or secret that is not valid for the chain.
 	ErrInvalidKey = errors.New("invalid private key for chain")
+	// ErrKeypairWallet is returned by the mnemonic methods of chains whose wallets
+	// are single random keypairs (XLM, XRP, BNB): Tatum derives nothing from a mnemonic there.
+	ErrKeypairWallet = errors.New("chain uses keypair wallets, not mnemonic derivation")
 	// ErrInvalidMnemonic is returned for a mnemonic with an unknown word or a bad checksum.
 	ErrInvalidMnemonic = errors.New("invalid mnemonic")
 	// ErrInvalidTx is wrapped by TxValidator and Signer errors about a malformed transaction.

@@ -1,0 +1,176 @@
+// Package chaintest holds the test suites every chain package runs against its
+// own Deriver and TxValidator: the derivation vectors of internal/vectors, row
+// by row, and the contract checks (bad keys refused, generated keys valid).
+// Only tests import it.
+package chaintest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/vectors"
+)
+
+// Derivations checks d against every derivation vector of the chain code and
+// returns how many rows it checked (callers assert it is not zero).
+func Derivations(t *testing.T, code string, d chain.Deriver) int {
+	t.Helper()
+	rows := 0
+	for _, v := range vectors.Derivations() {
+		if v.Chain != code {
+			continue
+		}
+		rows++
+		switch v.Kind {
+		case "mnemonic", "mnemonic-sol":
+			mnemonicRow(t, d, v)
+		case "secret":
+			key := v.Secret
+			if key == "" {
+				key = v.PrivateKey
+			}
+			got, err := d.AddressFromPrivateKey(key, v.Testnet)
+			if err != nil || got != v.Address {
+				t.Errorf("%s testnet=%v secret row: address %q err %v, want %q", code, v.Testnet, got, err, v.Address)
+			}
+		default:
+			t.Errorf("%s: unknown vector kind %q", code, v.Kind)
+		}
+	}
+	return rows
+}
+
+func mnemonicRow(t *testing.T, d chain.Deriver, v vectors.Derivation) {
+	t.Helper()
+	name := v.Chain + " " + strings.Join(strings.Fields(v.Mnemonic)[:2], " ")
+	if v.Testnet {
+		name += " testnet"
+	}
+	seed, err := chain.Seed(v.Mnemonic)
+	if err != nil {
+		t.Fatalf("%s: seed: %v", name, err)
+	}
+	xpub, err := d.XPub(seed, v.Testnet)
+	switch {
+	case v.XPub == nil:
+		if !errors.Is(err, chain.ErrNoXPub) {
+			t.Errorf("%s: XPub = %q, %v; want ErrNoXPub", name, xpub, err)
+		}
+		if _, err := d.AddressFromXPub("xpub", 0, v.Testnet); !errors.Is(err, chain.ErrNoXPub) {
+			t.Errorf("%s: AddressFromXPub err = %v; want ErrNoXPub", name, err)
+		}
+	case err != nil || xpub != *v.XPub:
+		t.Errorf("%s: xpub %q err %v, want %q", name, xpub, err, *v.XPub)
+	}
+	for _, ix := range v.Indices {
+		if v.XPub != nil {
+			if a, err := d.AddressFromXPub(*v.XPub, ix.Index, v.Testnet); err != nil || a != ix.Address {
+				t.Errorf("%s/%d: address from xpub %q err %v, want %q", name, ix.Index, a, err, ix.Address)
+			}
+		}
+		if a, err := d.AddressFromSeed(seed, ix.Index, v.Testnet); err != nil || a != ix.Address {
+			t.Errorf("%s/%d: address from seed %q err %v, want %q", name, ix.Index, a, err, ix.Address)
+		}
+		k, err := d.PrivateKey(seed, ix.Index, v.Testnet)
+		if err != nil || k != ix.PrivateKey {
+			// The key is a public test vector, so printing its digest is harmless but unneeded.
+			t.Errorf("%s/%d: private key mismatch (sha256 %x) err %v", name, ix.Index, sha256.Sum256([]byte(k)), err)
+		}
+		if a, err := d.AddressFromPrivateKey(ix.PrivateKey, v.Testnet); err != nil || a != ix.Address {
+			t.Errorf("%s/%d: address from private key %q err %v, want %q", name, ix.Index, a, err, ix.Address)
+		}
+	}
+	if _, err := d.AddressFromSeed(seed, chain.MaxIndex+1, v.Testnet); err == nil {
+		t.Errorf("%s: index 2^31 accepted", name)
+	}
+}
+
+// Keys checks the key contract: generated keys are valid and distinct, and
+// every bad key is refused with ErrInvalidKey, without echoing it.
+func Keys(t *testing.T, d chain.Deriver, bad []string) {
+	t.Helper()
+	for _, testnet := range []bool{false, true} {
+		seen := map[string]bool{}
+		for i := range 4 {
+			// A fixed stream per draw keeps the test deterministic.
+			src := bytes.NewReader(bytes.Repeat([]byte{byte(i + 1), 0x5a, byte(i * 7)}, 64))
+			k, err := d.GeneratePrivateKey(src, testnet)
+			if err != nil {
+				t.Fatalf("GeneratePrivateKey: %v", err)
+			}
+			if seen[k] {
+				t.Fatalf("GeneratePrivateKey repeated a key")
+			}
+			seen[k] = true
+			if _, err := d.AddressFromPrivateKey(k, testnet); err != nil {
+				t.Errorf("generated key refused: %v", err)
+			}
+		}
+		if _, err := d.GeneratePrivateKey(bytes.NewReader(nil), testnet); err == nil {
+			t.Error("GeneratePrivateKey with an empty random source succeeded")
+		}
+	}
+	for _, b := range bad {
+		_, err := d.AddressFromPrivateKey(b, false)
+		if !errors.Is(err, chain.ErrInvalidKey) {
+			t.Errorf("bad key #%d: err = %v, want ErrInvalidKey", len(b), err)
+			continue
+		}
+		if len(b) > 4 && strings.Contains(err.Error(), b) {
+			t.Errorf("error text quotes the key")
+		}
+	}
+}
+
+// KeypairMnemonic checks that a keypair chain refuses every mnemonic method.
+func KeypairMnemonic(t *testing.T, d chain.Deriver) {
+	t.Helper()
+	seed, _ := chain.Seed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about")
+	if _, err := d.XPub(seed, false); !errors.Is(err, chain.ErrNoXPub) || !errors.Is(err, chain.ErrKeypairWallet) {
+		t.Errorf("XPub err = %v", err)
+	}
+	if _, err := d.AddressFromXPub("xpub", 0, false); !errors.Is(err, chain.ErrNoXPub) {
+		t.Errorf("AddressFromXPub err = %v", err)
+	}
+	if _, err := d.AddressFromSeed(seed, 0, false); !errors.Is(err, chain.ErrKeypairWallet) {
+		t.Errorf("AddressFromSeed err = %v", err)
+	}
+	if _, err := d.PrivateKey(seed, 0, false); !errors.Is(err, chain.ErrKeypairWallet) {
+		t.Errorf("PrivateKey err = %v", err)
+	}
+}
+
+// Validator checks v accepts every signing vector of the chain on its network
+// and refuses each garbage input with an error wrapping ErrInvalidTx (or
+// ErrWrongNetwork), never a panic.
+func Validator(t *testing.T, code string, v chain.TxValidator, garbage []string) {
+	t.Helper()
+	rows := vectors.SigningFor(code)
+	if len(rows) == 0 {
+		t.Fatalf("%s: no signing vectors", code)
+	}
+	for _, r := range rows {
+		if err := v.ValidateTx(r.PendingTransaction.SerializedTransaction, r.Testnet); err != nil {
+			t.Errorf("%s %s testnet=%v vector %s refused: %v", code, r.Format, r.Testnet, r.PendingTransaction.ID, err)
+		}
+	}
+	for i, g := range garbage {
+		for _, testnet := range []bool{false, true} {
+			err := v.ValidateTx(g, testnet)
+			if err == nil {
+				t.Errorf("%s garbage #%d (%.60q) accepted", code, i, g)
+			} else if !errors.Is(err, chain.ErrInvalidTx) && !errors.Is(err, chain.ErrWrongNetwork) {
+				t.Errorf("%s garbage #%d: err %v wraps neither ErrInvalidTx nor ErrWrongNetwork", code, i, err)
+			}
+		}
+	}
+}
+
+// CommonGarbage is refused by every chain's validator.
+var CommonGarbage = []string{
+	"", " ", "null", "{}", "[]", "0x", "garbage", "{\"a\":1", "\x00\x01\x02", "\"str\"", "42",
+}

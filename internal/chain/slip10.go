@@ -1,0 +1,33 @@
+package chain
+
+import (
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/binary"
+	"fmt"
+)
+
+// SLIP10Ed25519 derives the ed25519 private-key seed at path by SLIP-0010.
+// ed25519 has no public child derivation, so every element must be hardened;
+// SOL and EGLD (Tatum's paths) are hardened at every level.
+func SLIP10Ed25519(seed []byte, path []uint32) ([]byte, error) {
+	mac := hmac.New(sha512.New, []byte("ed25519 seed"))
+	mac.Write(seed)
+	i := mac.Sum(nil)
+	key, code := i[:32], i[32:]
+	var data [37]byte
+	for _, idx := range path {
+		if idx < Hardened {
+			return nil, fmt.Errorf("slip10 ed25519: index %d is not hardened", idx)
+		}
+		// data = 0x00 || key || index (big endian)
+		copy(data[1:33], key)
+		binary.BigEndian.PutUint32(data[33:], idx)
+		mac = hmac.New(sha512.New, code)
+		mac.Write(data[:])
+		i = mac.Sum(nil)
+		key, code = i[:32], i[32:]
+	}
+	clear(data[:])
+	return key, nil
+}
