@@ -1,0 +1,17 @@
+package pending
+
+import "errors"
+
+var (
+	// ErrNotFound is returned for an unknown transaction id, another tenant's
+	// id, or (outside Complete and Deletion) a deleted transaction.
+	ErrNotFound = errors.New("transaction not found")
+	// ErrDeleted is returned when completing a transaction that was deleted.
+	ErrDeleted = errors.New("transaction was deleted")
+	// ErrCompleted is returned when deleting a transaction that has a txId.
+	ErrCompleted = errors.New("transaction is already completed")
+	// ErrTxIDConflict is returned when completing with a txId other than the recorded one.
+	ErrTxIDConflict = errors.New("transaction is completed with another txId")
+	// ErrKeyNotFound is returned for an unknown or revoked API key.
+	ErrKeyNotFound = errors.New("api key not found")
+)

@@ -1,0 +1,144 @@
+// Package pending owns the pending-transaction store of the server: the
+// transactions an application queues for signing, the API keys (one tenant
+// each) that own them, and their credit meters. Store is the contract every
+// backend implements (sqlite today; the storetest suite runs against each).
+package pending
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Signature names a mnemonic wallet and the derivation index whose key must
+// sign one input of a transaction (multi-signer UTXO transactions).
+type Signature struct {
+	ID    string  `json:"id"`
+	Index *uint32 `json:"index,omitempty"`
+}
+
+// Tx is a pending transaction as the API serves it (PendingTx of the API).
+type Tx struct {
+	ID                    string          `json:"id"`
+	Chain                 string          `json:"chain"`
+	SerializedTransaction string          `json:"serializedTransaction"`
+	Hashes                []string        `json:"hashes"`
+	Index                 *uint32         `json:"index,omitempty"`
+	Signatures            []Signature     `json:"signatures,omitempty"`
+	WithdrawalID          string          `json:"withdrawalId,omitempty"`
+	TxID                  string          `json:"txId,omitempty"`
+	WithdrawalResponses   json.RawMessage `json:"withdrawalResponses,omitempty"`
+}
+
+// NewTx is what an application queues. The store assigns the id.
+type NewTx struct {
+	Chain                 string
+	SerializedTransaction string
+	Hashes                []string
+	Index                 *uint32
+	Signatures            []Signature
+	WithdrawalID          string
+	WithdrawalResponses   json.RawMessage
+}
+
+// SignatureIDs returns every signature ID the transaction can be matched by.
+func (t NewTx) SignatureIDs() []string {
+	ids := make([]string, 0, len(t.Hashes)+len(t.Signatures))
+	ids = append(ids, t.Hashes...)
+	for _, s := range t.Signatures {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+// PendingQuery selects a tenant's pending transactions of one chain. It is a
+// struct so that later options (a signer claiming rows with a lease) extend it
+// without changing the method set.
+type PendingQuery struct {
+	Tenant string
+	Chain  string
+	// SignatureIDs, when non-nil, keeps only transactions with any of their
+	// hashes or signatures[].id in the list. Nil means all of the tenant's.
+	SignatureIDs []string
+}
+
+// Deletion is what the store keeps about a deleted transaction with a
+// withdrawal, so the application's ledger can return the amount (and the fee
+// when Revert is set).
+type Deletion struct {
+	ID           string
+	WithdrawalID string
+	Revert       bool
+	DeletedAt    time.Time
+}
+
+// TxError is a signer's report that it could not process a transaction.
+type TxError struct {
+	ID      string // pending transaction id
+	Message string
+}
+
+// APIKey is an API key's record. The secret itself is never stored, only its
+// SHA-256 hash.
+type APIKey struct {
+	ID        string
+	Name      string
+	Testnet   bool
+	Credits   int64
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// TxStore holds pending transactions, each owned by one tenant. A transaction
+// of another tenant is reported exactly like an unknown one (ErrNotFound).
+type TxStore interface {
+	// Create queues transactions for tenant in one atomic write and returns
+	// their ids in order.
+	Create(ctx context.Context, tenant string, txs ...NewTx) ([]string, error)
+	// Get returns a transaction that is not deleted.
+	Get(ctx context.Context, tenant, id string) (Tx, error)
+	// Pending returns the matching transactions with no txId that are not
+	// deleted, oldest first.
+	Pending(ctx context.Context, q PendingQuery) ([]Tx, error)
+	// SetTxData records the signed transaction a signer submitted for
+	// broadcast. A completed transaction keeps its first txData.
+	SetTxData(ctx context.Context, tenant, id, txData string) error
+	// TxData returns the signed transaction recorded by SetTxData ("" when none).
+	TxData(ctx context.Context, tenant, id string) (string, error)
+	// Complete records the blockchain txId. The same txId again is a no-op;
+	// a different one is ErrTxIDConflict; a deleted transaction ErrDeleted.
+	Complete(ctx context.Context, tenant, id, txID string) error
+	// Delete marks a transaction deleted with the revert flag of its
+	// withdrawal. ErrCompleted when it already has a txId.
+	Delete(ctx context.Context, tenant, id string, revert bool) error
+	// Deletion returns the deletion record of a deleted transaction.
+	Deletion(ctx context.Context, tenant, id string) (Deletion, error)
+	// RecordErrors keeps signer error reports for the tenant's transactions and
+	// returns how many ids were known; unknown and foreign ids are skipped.
+	RecordErrors(ctx context.Context, tenant string, errs []TxError) (int, error)
+	// Errors returns the error reports of a transaction, oldest first.
+	Errors(ctx context.Context, tenant, id string) ([]string, error)
+}
+
+// KeyStore holds API keys and their credit meters.
+type KeyStore interface {
+	// CreateKey stores a new key by the SHA-256 hash of its secret.
+	CreateKey(ctx context.Context, name string, testnet bool, secretHash [32]byte) (APIKey, error)
+	// KeyByHash finds an active key; ErrKeyNotFound when unknown or revoked.
+	KeyByHash(ctx context.Context, secretHash [32]byte) (APIKey, error)
+	// Keys lists every key, revoked ones included, oldest first.
+	Keys(ctx context.Context) ([]APIKey, error)
+	// RevokeKey revokes a key; ErrKeyNotFound when unknown or already revoked.
+	RevokeKey(ctx context.Context, id string) error
+	// AddCredits adds n credits to a key's meter.
+	AddCredits(ctx context.Context, id string, n int64) error
+}
+
+// Store is a complete pending-store backend.
+type Store interface {
+	TxStore
+	KeyStore
+	// Ping reports whether the backend can serve requests (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}

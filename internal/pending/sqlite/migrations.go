@@ -1,0 +1,52 @@
+package sqlite
+
+// migrations are applied in order; PRAGMA user_version records how many ran.
+// Never edit a released entry: append a new one.
+var migrations = []string{
+	// 1: transactions, the pending index, signer error reports, API keys.
+	`
+CREATE TABLE api_keys (
+	id          TEXT PRIMARY KEY,
+	name        TEXT NOT NULL,
+	secret_hash BLOB NOT NULL UNIQUE,
+	testnet     INTEGER NOT NULL,
+	credits     INTEGER NOT NULL DEFAULT 0,
+	created_at  INTEGER NOT NULL,
+	revoked_at  INTEGER
+);
+CREATE TABLE txs (
+	seq                  INTEGER PRIMARY KEY AUTOINCREMENT,
+	id                   TEXT NOT NULL UNIQUE,
+	tenant               TEXT NOT NULL,
+	chain                TEXT NOT NULL,
+	serialized           TEXT NOT NULL,
+	hashes               TEXT NOT NULL,
+	idx                  INTEGER,
+	signatures           TEXT,
+	withdrawal_id        TEXT,
+	withdrawal_responses TEXT,
+	tx_id                TEXT,
+	tx_data              TEXT,
+	created_at           INTEGER NOT NULL,
+	deleted_at           INTEGER,
+	revert               INTEGER
+);
+CREATE INDEX txs_pending ON txs (tenant, chain, seq) WHERE tx_id IS NULL AND deleted_at IS NULL;
+-- One row per signature ID of each pending transaction, removed on complete or
+-- delete, so that matching a signer's ID list probes a small index instead of
+-- scanning every transaction's JSON.
+CREATE TABLE pending_sigs (
+	tenant TEXT NOT NULL,
+	chain  TEXT NOT NULL,
+	sig    TEXT NOT NULL,
+	seq    INTEGER NOT NULL,
+	PRIMARY KEY (tenant, chain, sig, seq)
+) WITHOUT ROWID;
+CREATE TABLE tx_errors (
+	seq     INTEGER NOT NULL REFERENCES txs (seq),
+	at      INTEGER NOT NULL,
+	message TEXT NOT NULL
+);
+CREATE INDEX tx_errors_seq ON tx_errors (seq);
+`,
+}

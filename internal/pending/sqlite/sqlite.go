@@ -1,0 +1,518 @@
+// Package sqlite is the embedded pending store: one SQLite file (pure Go
+// driver, no cgo) in WAL mode, with its schema migrated in code on open.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/custoskms/custos/internal/pending"
+)
+
+var _ pending.Store = (*Store)(nil)
+
+// Store is a pending.Store over one SQLite file.
+type Store struct {
+	db *sql.DB
+}
+
+// BusyTimeout is how long a write waits for another writer before failing.
+const BusyTimeout = 10 * time.Second
+
+// Open opens (creating when needed) the database file at path and migrates it.
+func Open(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	// Write transactions take the write lock when they begin, so two writers
+	// wait on busy_timeout instead of failing to upgrade a read lock.
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open pending store: %w", err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate pending store: %w", err)
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("migrate pending store: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("pending store schema version %d is newer than this build (%d)", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate pending store to version %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("migrate pending store: %w", err)
+	}
+	return tx.Commit()
+}
+
+// SchemaVersion reports the migrated schema version.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+// Ping implements pending.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close implements pending.Store.
+func (s *Store) Close() error { return s.db.Close() }
+
+func now() int64 { return time.Now().UnixMilli() }
+
+// Create implements pending.Store.
+func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx) ([]string, error) {
+	dbtx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create pending tx: %w", err)
+	}
+	defer dbtx.Rollback()
+	insTx, err := dbtx.PrepareContext(ctx, `INSERT INTO txs
+		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("create pending tx: %w", err)
+	}
+	defer insTx.Close()
+	insSig, err := dbtx.PrepareContext(ctx, `INSERT OR IGNORE INTO pending_sigs (tenant, chain, sig, seq) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("create pending tx: %w", err)
+	}
+	defer insSig.Close()
+	ids := make([]string, 0, len(txs))
+	at := now()
+	for _, t := range txs {
+		id := pending.NewID()
+		hashes := t.Hashes
+		if hashes == nil {
+			hashes = []string{}
+		}
+		hj, _ := json.Marshal(hashes)
+		var sigs, wr, wid any
+		if len(t.Signatures) > 0 {
+			b, _ := json.Marshal(t.Signatures)
+			sigs = string(b)
+		}
+		if len(t.WithdrawalResponses) > 0 {
+			wr = string(t.WithdrawalResponses)
+		}
+		if t.WithdrawalID != "" {
+			wid = t.WithdrawalID
+		}
+		var idx any
+		if t.Index != nil {
+			idx = int64(*t.Index)
+		}
+		res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, at)
+		if err != nil {
+			return nil, fmt.Errorf("create pending tx: %w", err)
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return nil, fmt.Errorf("create pending tx: %w", err)
+		}
+		for _, sig := range t.SignatureIDs() {
+			if _, err := insSig.ExecContext(ctx, tenant, t.Chain, sig, seq); err != nil {
+				return nil, fmt.Errorf("create pending tx: %w", err)
+			}
+		}
+		ids = append(ids, id)
+	}
+	if err := dbtx.Commit(); err != nil {
+		return nil, fmt.Errorf("create pending tx: %w", err)
+	}
+	return ids, nil
+}
+
+const txColumns = `id, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, tx_id`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanTx(r scanner) (pending.Tx, error) {
+	var (
+		t                   pending.Tx
+		hashes              string
+		idx                 sql.NullInt64
+		sigs, wid, wr, txID sql.NullString
+	)
+	if err := r.Scan(&t.ID, &t.Chain, &t.SerializedTransaction, &hashes, &idx, &sigs, &wid, &wr, &txID); err != nil {
+		return t, err
+	}
+	if err := json.Unmarshal([]byte(hashes), &t.Hashes); err != nil {
+		return t, fmt.Errorf("stored hashes of %s: %w", t.ID, err)
+	}
+	if t.Hashes == nil {
+		t.Hashes = []string{}
+	}
+	if idx.Valid {
+		v := uint32(idx.Int64)
+		t.Index = &v
+	}
+	if sigs.Valid {
+		if err := json.Unmarshal([]byte(sigs.String), &t.Signatures); err != nil {
+			return t, fmt.Errorf("stored signatures of %s: %w", t.ID, err)
+		}
+	}
+	t.WithdrawalID = wid.String
+	if wr.Valid {
+		t.WithdrawalResponses = json.RawMessage(wr.String)
+	}
+	t.TxID = txID.String
+	return t, nil
+}
+
+// Get implements pending.Store.
+func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+txColumns+` FROM txs WHERE id = ? AND tenant = ? AND deleted_at IS NULL`, id, tenant)
+	t, err := scanTx(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return pending.Tx{}, pending.ErrNotFound
+	}
+	if err != nil {
+		return pending.Tx{}, fmt.Errorf("get pending tx: %w", err)
+	}
+	return t, nil
+}
+
+// Pending implements pending.Store. With a signature list the query starts
+// from the list (json_each, forced to the outer loop by CROSS JOIN) and probes
+// the pending_sigs primary key once per ID, so its cost follows the list and
+// the matches, not the number of stored transactions.
+func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if q.SignatureIDs == nil {
+		rows, err = s.db.QueryContext(ctx, `SELECT `+txColumns+` FROM txs
+			WHERE tenant = ? AND chain = ? AND tx_id IS NULL AND deleted_at IS NULL ORDER BY seq`, q.Tenant, q.Chain)
+	} else {
+		if len(q.SignatureIDs) == 0 {
+			return []pending.Tx{}, nil
+		}
+		list, _ := json.Marshal(q.SignatureIDs)
+		rows, err = s.db.QueryContext(ctx, `SELECT `+txColumns+` FROM txs
+			WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_sigs p
+			              ON p.tenant = ?2 AND p.chain = ?3 AND p.sig = j.value)
+			  AND tx_id IS NULL AND deleted_at IS NULL
+			ORDER BY seq`, string(list), q.Tenant, q.Chain)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("query pending txs: %w", err)
+	}
+	defer rows.Close()
+	out := []pending.Tx{}
+	for rows.Next() {
+		t, err := scanTx(rows)
+		if err != nil {
+			return nil, fmt.Errorf("query pending txs: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query pending txs: %w", err)
+	}
+	return out, nil
+}
+
+// txState is the part of a row the write paths branch on.
+type txState struct {
+	seq       int64
+	chain     string
+	hashes    string
+	sigs      sql.NullString
+	txID      sql.NullString
+	deletedAt sql.NullInt64
+}
+
+func loadState(ctx context.Context, tx *sql.Tx, tenant, id string) (txState, error) {
+	var st txState
+	err := tx.QueryRowContext(ctx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at FROM txs WHERE id = ? AND tenant = ?`, id, tenant).
+		Scan(&st.seq, &st.chain, &st.hashes, &st.sigs, &st.txID, &st.deletedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, pending.ErrNotFound
+	}
+	return st, err
+}
+
+// unindex removes a transaction from the pending index.
+func unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
+	var hashes []string
+	if err := json.Unmarshal([]byte(st.hashes), &hashes); err != nil {
+		return err
+	}
+	ids := hashes
+	if st.sigs.Valid {
+		var sigs []pending.Signature
+		if err := json.Unmarshal([]byte(st.sigs.String), &sigs); err != nil {
+			return err
+		}
+		for _, sg := range sigs {
+			ids = append(ids, sg.ID)
+		}
+	}
+	list, _ := json.Marshal(ids)
+	_, err := tx.ExecContext(ctx, `DELETE FROM pending_sigs WHERE tenant = ? AND chain = ? AND seq = ?
+		AND sig IN (SELECT value FROM json_each(?))`, tenant, st.chain, st.seq, string(list))
+	return err
+}
+
+func (s *Store) write(ctx context.Context, op string, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		if errors.Is(err, pending.ErrNotFound) || errors.Is(err, pending.ErrDeleted) ||
+			errors.Is(err, pending.ErrCompleted) || errors.Is(err, pending.ErrTxIDConflict) ||
+			errors.Is(err, pending.ErrKeyNotFound) {
+			return err
+		}
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+// SetTxData implements pending.Store.
+func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error {
+	return s.write(ctx, "store signed tx", func(tx *sql.Tx) error {
+		st, err := loadState(ctx, tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		if st.deletedAt.Valid {
+			return pending.ErrNotFound
+		}
+		if st.txID.Valid {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE txs SET tx_data = ? WHERE seq = ?`, txData, st.seq)
+		return err
+	})
+}
+
+// TxData implements pending.Store.
+func (s *Store) TxData(ctx context.Context, tenant, id string) (string, error) {
+	var d sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT tx_data FROM txs WHERE id = ? AND tenant = ?`, id, tenant).Scan(&d)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", pending.ErrNotFound
+	}
+	return d.String, err
+}
+
+// Complete implements pending.Store.
+func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
+	return s.write(ctx, "complete pending tx", func(tx *sql.Tx) error {
+		st, err := loadState(ctx, tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.deletedAt.Valid:
+			return pending.ErrDeleted
+		case st.txID.Valid && st.txID.String == txID:
+			return nil
+		case st.txID.Valid:
+			return pending.ErrTxIDConflict
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE txs SET tx_id = ? WHERE seq = ?`, txID, st.seq); err != nil {
+			return err
+		}
+		return unindex(ctx, tx, tenant, st)
+	})
+}
+
+// Delete implements pending.Store.
+func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) error {
+	return s.write(ctx, "delete pending tx", func(tx *sql.Tx) error {
+		st, err := loadState(ctx, tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.deletedAt.Valid:
+			return pending.ErrNotFound
+		case st.txID.Valid:
+			return pending.ErrCompleted
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE txs SET deleted_at = ?, revert = ? WHERE seq = ?`, now(), revert, st.seq); err != nil {
+			return err
+		}
+		return unindex(ctx, tx, tenant, st)
+	})
+}
+
+// Deletion implements pending.Store.
+func (s *Store) Deletion(ctx context.Context, tenant, id string) (pending.Deletion, error) {
+	var (
+		d   pending.Deletion
+		wid sql.NullString
+		at  sql.NullInt64
+		rev sql.NullBool
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT id, withdrawal_id, deleted_at, revert FROM txs WHERE id = ? AND tenant = ?`, id, tenant).
+		Scan(&d.ID, &wid, &at, &rev)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !at.Valid) {
+		return pending.Deletion{}, pending.ErrNotFound
+	}
+	if err != nil {
+		return pending.Deletion{}, fmt.Errorf("get deletion: %w", err)
+	}
+	d.WithdrawalID, d.Revert, d.DeletedAt = wid.String, rev.Bool, time.UnixMilli(at.Int64)
+	return d, nil
+}
+
+// RecordErrors implements pending.Store.
+func (s *Store) RecordErrors(ctx context.Context, tenant string, errs []pending.TxError) (int, error) {
+	known := 0
+	err := s.write(ctx, "record signer errors", func(tx *sql.Tx) error {
+		at := now()
+		for _, e := range errs {
+			res, err := tx.ExecContext(ctx, `INSERT INTO tx_errors (seq, at, message)
+				SELECT seq, ?, ? FROM txs WHERE id = ? AND tenant = ?`, at, e.Message, e.ID, tenant)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			known += int(n)
+		}
+		return nil
+	})
+	return known, err
+}
+
+// Errors implements pending.Store.
+func (s *Store) Errors(ctx context.Context, tenant, id string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT e.message FROM tx_errors e JOIN txs t ON t.seq = e.seq
+		WHERE t.id = ? AND t.tenant = ? ORDER BY e.rowid`, id, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// CreateKey implements pending.Store.
+func (s *Store) CreateKey(ctx context.Context, name string, testnet bool, secretHash [32]byte) (pending.APIKey, error) {
+	k := pending.APIKey{ID: pending.NewID(), Name: name, Testnet: testnet, CreatedAt: time.UnixMilli(now())}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at) VALUES (?, ?, ?, ?, ?)`,
+		k.ID, name, secretHash[:], testnet, k.CreatedAt.UnixMilli())
+	if err != nil {
+		return pending.APIKey{}, fmt.Errorf("create api key: %w", err)
+	}
+	return k, nil
+}
+
+const keyColumns = `id, name, testnet, credits, created_at, revoked_at`
+
+func scanKey(r scanner) (pending.APIKey, error) {
+	var (
+		k       pending.APIKey
+		created int64
+		revoked sql.NullInt64
+	)
+	if err := r.Scan(&k.ID, &k.Name, &k.Testnet, &k.Credits, &created, &revoked); err != nil {
+		return k, err
+	}
+	k.CreatedAt = time.UnixMilli(created)
+	if revoked.Valid {
+		t := time.UnixMilli(revoked.Int64)
+		k.RevokedAt = &t
+	}
+	return k, nil
+}
+
+// KeyByHash implements pending.Store.
+func (s *Store) KeyByHash(ctx context.Context, secretHash [32]byte) (pending.APIKey, error) {
+	k, err := scanKey(s.db.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL`, secretHash[:]))
+	if errors.Is(err, sql.ErrNoRows) {
+		return pending.APIKey{}, pending.ErrKeyNotFound
+	}
+	if err != nil {
+		return pending.APIKey{}, fmt.Errorf("look up api key: %w", err)
+	}
+	return k, nil
+}
+
+// Keys implements pending.Store.
+func (s *Store) Keys(ctx context.Context) ([]pending.APIKey, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	defer rows.Close()
+	out := []pending.APIKey{}
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list api keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RevokeKey implements pending.Store.
+func (s *Store) RevokeKey(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, now(), id)
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return pending.ErrKeyNotFound
+	}
+	return nil
+}
+
+// AddCredits implements pending.Store.
+func (s *Store) AddCredits(ctx context.Context, id string, n int64) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET credits = credits + ? WHERE id = ?`, n, id); err != nil {
+		return fmt.Errorf("meter credits: %w", err)
+	}
+	return nil
+}
