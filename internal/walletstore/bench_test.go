@@ -1,0 +1,61 @@
+package walletstore
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkGet measures one wallet lookup (open handle, no KDF) on stores of
+// 1 and 100,000 wallets: the cost must not grow with the store.
+func BenchmarkGet(b *testing.B) {
+	for _, n := range []int{1, 100_000} {
+		b.Run(fmt.Sprintf("wallets=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			s, err := Open(ctx, filepath.Join(b.TempDir(), "w.dat"), []byte(testPassword), Options{Create: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ids := make([]string, n)
+			entries := make([]Entry, 0, 10_000)
+			for i := range ids {
+				ids[i] = NewID()
+				entries = append(entries, Entry{ID: ids[i], Wallet: &Wallet{PrivateKey: testKey, Chain: "ETH"}})
+				if len(entries) == cap(entries) || i == n-1 {
+					if err := s.PutMany(ctx, entries); err != nil {
+						b.Fatal(err)
+					}
+					entries = entries[:0]
+				}
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				if _, err := s.Get(ctx, ids[i%n]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkOpen is the rest of a CLI lookup: opening and unlocking the store
+// with the default Argon2id parameters (the one KDF run per command).
+func BenchmarkOpen(b *testing.B) {
+	TestKDF = nil
+	defer func() { TestKDF = &cheapKDF }()
+	path := filepath.Join(b.TempDir(), "w.dat")
+	s, err := Open(context.Background(), path, []byte(testPassword), Options{Create: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Close()
+	for b.Loop() {
+		s, err := Open(context.Background(), path, []byte(testPassword), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}

@@ -1,0 +1,33 @@
+package walletstore
+
+import "errors"
+
+var (
+	// ErrInvalidPassword is returned when the password does not unwrap the
+	// store's data key. Nothing is written in that case.
+	ErrInvalidPassword = errors.New("invalid password for wallet store")
+	// ErrNoStore is returned when the wallet file does not exist and the caller
+	// did not ask to create it.
+	ErrNoStore = errors.New("wallet store does not exist")
+	// ErrEmptyStore is returned when a read finds a wallet file that was never
+	// initialised (zero bytes: created, then interrupted before its first commit).
+	ErrEmptyStore = errors.New("wallet store is empty")
+	// ErrCorrupt is returned for a file that is not a Custos wallet store, or
+	// one that is truncated or damaged.
+	ErrCorrupt = errors.New("wallet store is corrupt or not a Custos wallet store")
+	// ErrTatumFormat is returned when the file is a Tatum KMS wallet.dat, which
+	// has to be imported rather than opened.
+	ErrTatumFormat = errors.New("file is a Tatum KMS wallet.dat: import it with `custos import --tatum FILE`")
+	// ErrNewerFormat is returned for a store written by a newer Custos.
+	ErrNewerFormat = errors.New("wallet store was written by a newer version of Custos")
+	// ErrNotFound is returned for a signature ID the store does not hold.
+	ErrNotFound = errors.New("no such wallet")
+	// ErrExists is returned when a signature ID is already taken.
+	ErrExists = errors.New("signature ID already in wallet store")
+	// ErrEmptyPassword is refused when a store is created or its password changed.
+	ErrEmptyPassword = errors.New("password must not be empty")
+	// ErrInvalidWallet is returned for a wallet record without a chain or without a secret.
+	ErrInvalidWallet = errors.New("invalid wallet record")
+	// ErrClosed is returned by a Store after Close.
+	ErrClosed = errors.New("wallet store is closed")
+)

@@ -1,0 +1,279 @@
+package walletstore
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// FormatVersion is the version of the store layout this build writes. A file
+// with a higher version is refused with ErrNewerFormat rather than misread.
+const FormatVersion = 1
+
+// applicationID marks the SQLite file as a Custos wallet store ("CSTW"), so a
+// random SQLite database at the wallet path is not mistaken for one.
+const applicationID = 0x43535457
+
+// KDFParams are the Argon2id parameters that turn the password into the key
+// wrapping the data key. They are stored in the header, so a store keeps
+// opening after the defaults change.
+type KDFParams struct {
+	Time      uint32 // passes
+	MemoryKiB uint32 // memory in KiB
+	Threads   uint8  // lanes
+}
+
+// DefaultKDF is what new stores and changed passwords use: 64 MiB, three
+// passes, four lanes (RFC 9106's second recommended option, with more passes).
+var DefaultKDF = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
+
+// TestKDF, when set, replaces DefaultKDF for new stores and changed passwords.
+// It exists so that tests (including child processes of tests) run in
+// milliseconds; no command-line flag or environment variable reaches it.
+var TestKDF *KDFParams
+
+func newStoreKDF() KDFParams {
+	if TestKDF != nil {
+		return *TestKDF
+	}
+	return DefaultKDF
+}
+
+// Bounds a header must respect. The upper bounds keep a damaged or hostile
+// header from asking for absurd memory or time before the password is checked.
+const (
+	maxKDFMemoryKiB = 4 << 20 // 4 GiB
+	maxKDFTime      = 64
+	saltLen         = 16
+	dataKeyLen      = chacha20poly1305.KeySize
+	wrappedKeyLen   = dataKeyLen + chacha20poly1305.Overhead
+	headerMagic     = "CSTW"
+	kdfArgon2id     = 1
+	recordVersion   = 1
+	// headerLen: magic, version u16, kdf u8, time u32, memory u32, threads u8,
+	// salt, nonce, wrapped data key.
+	headerFixedLen = 4 + 2 + 1 + 4 + 4 + 1
+	headerLen      = headerFixedLen + saltLen + chacha20poly1305.NonceSizeX + wrappedKeyLen
+)
+
+// header is the decoded header row: how to derive the key-encryption key and
+// the data key it wraps.
+type header struct {
+	Version uint16
+	KDF     KDFParams
+	Salt    []byte
+	Nonce   []byte
+	Wrapped []byte
+}
+
+func (p KDFParams) validate() error {
+	switch {
+	case p.Time < 1 || p.Time > maxKDFTime:
+		return fmt.Errorf("argon2id time %d out of range 1..%d", p.Time, maxKDFTime)
+	case p.Threads < 1:
+		return fmt.Errorf("argon2id threads must be at least 1")
+	case p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > maxKDFMemoryKiB:
+		return fmt.Errorf("argon2id memory %d KiB out of range", p.MemoryKiB)
+	}
+	return nil
+}
+
+// boundPart is the header without the wrapped key: the additional data of
+// the wrapping, so a changed parameter or salt fails authentication.
+func (h *header) boundPart() []byte {
+	b := make([]byte, 0, headerLen)
+	b = append(b, headerMagic...)
+	b = binary.BigEndian.AppendUint16(b, h.Version)
+	b = append(b, kdfArgon2id)
+	b = binary.BigEndian.AppendUint32(b, h.KDF.Time)
+	b = binary.BigEndian.AppendUint32(b, h.KDF.MemoryKiB)
+	b = append(b, h.KDF.Threads)
+	b = append(b, h.Salt...)
+	b = append(b, h.Nonce...)
+	return b
+}
+
+func (h *header) encode() []byte { return append(h.boundPart(), h.Wrapped...) }
+
+// parseHeader decodes a header row. It never panics on any input.
+func parseHeader(b []byte) (*header, error) {
+	if len(b) < headerFixedLen || string(b[:4]) != headerMagic {
+		return nil, fmt.Errorf("%w: bad header", ErrCorrupt)
+	}
+	h := &header{Version: binary.BigEndian.Uint16(b[4:6])}
+	if h.Version > FormatVersion {
+		return nil, fmt.Errorf("%w (header version %d, this build reads up to %d)", ErrNewerFormat, h.Version, FormatVersion)
+	}
+	if h.Version == 0 {
+		return nil, fmt.Errorf("%w: header version 0", ErrCorrupt)
+	}
+	if b[6] != kdfArgon2id {
+		return nil, fmt.Errorf("%w: unknown key derivation %d", ErrCorrupt, b[6])
+	}
+	if len(b) != headerLen {
+		return nil, fmt.Errorf("%w: header is %d bytes, want %d", ErrCorrupt, len(b), headerLen)
+	}
+	h.KDF = KDFParams{
+		Time:      binary.BigEndian.Uint32(b[7:11]),
+		MemoryKiB: binary.BigEndian.Uint32(b[11:15]),
+		Threads:   b[15],
+	}
+	if err := h.KDF.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	off := headerFixedLen
+	h.Salt = append([]byte(nil), b[off:off+saltLen]...)
+	off += saltLen
+	h.Nonce = append([]byte(nil), b[off:off+chacha20poly1305.NonceSizeX]...)
+	off += chacha20poly1305.NonceSizeX
+	h.Wrapped = append([]byte(nil), b[off:]...)
+	return h, nil
+}
+
+// deriveKEK runs Argon2id over the password.
+func deriveKEK(password []byte, h *header) []byte {
+	return argon2.IDKey(password, h.Salt, h.KDF.Time, h.KDF.MemoryKiB, h.KDF.Threads, dataKeyLen)
+}
+
+// wrap builds a new header sealing dataKey under password with fresh salt and nonce.
+func wrap(password, dataKey []byte, p KDFParams, rnd io.Reader) (*header, error) {
+	if len(password) == 0 {
+		return nil, ErrEmptyPassword
+	}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	h := &header{Version: FormatVersion, KDF: p, Salt: make([]byte, saltLen), Nonce: make([]byte, chacha20poly1305.NonceSizeX)}
+	if _, err := io.ReadFull(rnd, h.Salt); err != nil {
+		return nil, fmt.Errorf("random salt: %w", err)
+	}
+	if _, err := io.ReadFull(rnd, h.Nonce); err != nil {
+		return nil, fmt.Errorf("random nonce: %w", err)
+	}
+	kek := deriveKEK(password, h)
+	defer zero(kek)
+	aead, err := chacha20poly1305.NewX(kek)
+	if err != nil {
+		return nil, err
+	}
+	h.Wrapped = aead.Seal(nil, h.Nonce, dataKey, h.boundPart())
+	return h, nil
+}
+
+// unwrap recovers the data key; a wrong password (or a tampered header) fails
+// authentication and gives ErrInvalidPassword.
+func unwrap(password []byte, h *header) ([]byte, error) {
+	if len(h.Wrapped) != wrappedKeyLen {
+		return nil, fmt.Errorf("%w: wrapped key length", ErrCorrupt)
+	}
+	kek := deriveKEK(password, h)
+	defer zero(kek)
+	aead, err := chacha20poly1305.NewX(kek)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := aead.Open(nil, h.Nonce, h.Wrapped, h.boundPart())
+	if err != nil {
+		return nil, ErrInvalidPassword
+	}
+	return dk, nil
+}
+
+// Wallet is one stored wallet, in Tatum KMS's record shape so that export and
+// getmanagedwallet print what Tatum users expect. A mnemonic wallet holds
+// Mnemonic (and XPub where the chain has one); a key wallet holds PrivateKey,
+// or Secret and Address for the keypair chains.
+type Wallet struct {
+	Mnemonic   string `json:"mnemonic,omitempty"`
+	XPub       string `json:"xpub,omitempty"`
+	Address    string `json:"address,omitempty"`
+	Secret     string `json:"secret,omitempty"`
+	PrivateKey string `json:"privateKey,omitempty"`
+	Chain      string `json:"chain"`
+	Testnet    bool   `json:"testnet"`
+}
+
+func (w *Wallet) validate() error {
+	if w.Chain == "" {
+		return fmt.Errorf("%w: no chain", ErrInvalidWallet)
+	}
+	if w.Mnemonic == "" && w.PrivateKey == "" && w.Secret == "" {
+		return fmt.Errorf("%w: no mnemonic, private key or secret", ErrInvalidWallet)
+	}
+	return nil
+}
+
+// recordAD binds a sealed record to its signature ID: a record copied to
+// another ID does not open.
+func recordAD(id string) []byte { return append([]byte("custos/wallet/v1\x00"), id...) }
+
+func sealRecord(aead cipherAEAD, id string, w *Wallet, rnd io.Reader) ([]byte, error) {
+	pt, err := json.Marshal(w)
+	if err != nil {
+		return nil, err
+	}
+	defer zero(pt)
+	out := make([]byte, 1+chacha20poly1305.NonceSizeX, 1+chacha20poly1305.NonceSizeX+len(pt)+chacha20poly1305.Overhead)
+	out[0] = recordVersion
+	if _, err := io.ReadFull(rnd, out[1:]); err != nil {
+		return nil, fmt.Errorf("random nonce: %w", err)
+	}
+	return aead.Seal(out, out[1:], pt, recordAD(id)), nil
+}
+
+// openRecord decrypts and decodes a sealed record. It never panics on any input.
+func openRecord(aead cipherAEAD, id string, b []byte) (*Wallet, error) {
+	if len(b) < 1+chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead {
+		return nil, fmt.Errorf("%w: record %s truncated", ErrCorrupt, id)
+	}
+	if b[0] != recordVersion {
+		if b[0] > recordVersion {
+			return nil, fmt.Errorf("%w (record version %d)", ErrNewerFormat, b[0])
+		}
+		return nil, fmt.Errorf("%w: record %s version %d", ErrCorrupt, id, b[0])
+	}
+	nonce := b[1 : 1+chacha20poly1305.NonceSizeX]
+	pt, err := aead.Open(nil, nonce, b[1+chacha20poly1305.NonceSizeX:], recordAD(id))
+	if err != nil {
+		return nil, fmt.Errorf("%w: record %s fails authentication", ErrCorrupt, id)
+	}
+	defer zero(pt)
+	return decodeRecord(id, pt)
+}
+
+func decodeRecord(id string, pt []byte) (*Wallet, error) {
+	var w Wallet
+	if err := json.Unmarshal(pt, &w); err != nil {
+		// The plaintext holds secrets: say where, never what.
+		return nil, fmt.Errorf("%w: record %s is not a wallet", ErrCorrupt, id)
+	}
+	if err := w.validate(); err != nil {
+		return nil, fmt.Errorf("%w: record %s: %v", ErrCorrupt, id, err)
+	}
+	return &w, nil
+}
+
+type cipherAEAD interface {
+	Seal(dst, nonce, plaintext, additionalData []byte) []byte
+	Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
+}
+
+func newDataKey() ([]byte, error) {
+	k := make([]byte, dataKeyLen)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// zero overwrites a secret held in a byte slice once it is no longer needed.
+func zero(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}

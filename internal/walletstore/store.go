@@ -1,0 +1,597 @@
+// Package walletstore owns the encrypted wallet store shared by the CLI and the
+// signer daemon: one SQLite file (pure Go) holding a header row and one sealed
+// record per wallet.
+//
+// Envelope encryption: Argon2id, with its parameters in the header, turns the
+// password into a key that wraps a random 32-byte data key
+// (XChaCha20-Poly1305); each wallet record is sealed with the data key and its
+// signature ID as additional data. Changing the password rewraps the data key
+// only. SQLite gives crash-atomic transactions (rollback journal, synchronous
+// FULL), an indexed table so adding, removing or finding a wallet costs the same
+// whatever the store's size, and file locking that works on Linux, macOS and
+// Windows, so the CLI can add wallets while a daemon reads them: every read goes
+// to the file, nothing is cached but the data key.
+package walletstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/chacha20poly1305"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// busyTimeoutMS is how long a command waits for another process's write
+// transaction before giving up.
+const busyTimeoutMS = 30000
+
+// Options controls Open.
+type Options struct {
+	// Create makes a new store (with the given password) when the file does not
+	// exist or is empty. Without it a missing file is ErrNoStore.
+	Create bool
+}
+
+// Store is an open, unlocked wallet store. It is safe for concurrent use.
+type Store struct {
+	path string
+	db   *sql.DB
+
+	mu      sync.RWMutex
+	dataKey []byte
+	aead    cipherAEAD
+	rnd     io.Reader
+}
+
+// Entry is one wallet with its signature ID, for batch inserts and listings.
+type Entry struct {
+	ID     string
+	Wallet *Wallet
+}
+
+const schema = `
+CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), header BLOB NOT NULL);
+CREATE TABLE wallets (id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;
+PRAGMA application_id = 1129534551;
+PRAGMA user_version = 1;
+`
+
+// Open opens (and with opts.Create, creates) the store at path and unlocks it
+// with password. A wrong password gives ErrInvalidPassword and writes nothing.
+func Open(ctx context.Context, path string, password []byte, opts Options) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("wallet store path: %w", err)
+	}
+	empty, err := preflight(abs, opts.Create)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDB(abs)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: abs, db: db, rnd: rand.Reader}
+	if err := s.unlock(ctx, password, opts.Create, empty); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if opts.Create {
+		tightenMode(abs)
+	}
+	return s, nil
+}
+
+// preflight looks at the file before SQLite does, to refuse what SQLite would
+// misread or create, and to name the problem: a missing file, a Tatum
+// wallet.dat, a file that is not SQLite at all. It reports whether the file is
+// empty (to be initialised).
+func preflight(path string, create bool) (empty bool, err error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if !create {
+			return false, fmt.Errorf("%w at %s", ErrNoStore, path)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return false, fmt.Errorf("wallet store directory: %w", err)
+		}
+		// Created here with 0600 so SQLite (which gives its journal the same
+		// mode as the database) never makes a world-readable file.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return false, fmt.Errorf("create wallet store: %w", err)
+		}
+		if f != nil {
+			f.Close()
+		}
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("wallet store: %w", err)
+	}
+	if fi.IsDir() {
+		return false, fmt.Errorf("%w: %s is a directory", ErrCorrupt, path)
+	}
+	if hotJournal(path) {
+		// A crash left a journal: SQLite rolls it back on first access, and
+		// until then the main file may be half-written. Let SQLite see it first.
+		return false, nil
+	}
+	if fi.Size() == 0 {
+		if !create {
+			return false, fmt.Errorf("%w at %s", ErrEmptyStore, path)
+		}
+		return true, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false, fmt.Errorf("wallet store: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 100)
+	n, _ := io.ReadFull(f, head)
+	return false, checkFileHeader(head[:n])
+}
+
+func hotJournal(path string) bool {
+	fi, err := os.Stat(path + "-journal")
+	return err == nil && fi.Size() > 0
+}
+
+// checkFileHeader classifies the first bytes of a wallet file. It never panics.
+func checkFileHeader(head []byte) error {
+	if bytes.HasPrefix(head, []byte("U2FsdGVkX1")) { // base64 of "Salted__"
+		return ErrTatumFormat
+	}
+	if !bytes.HasPrefix(head, []byte("SQLite format 3\x00")) {
+		return fmt.Errorf("%w: unknown file format", ErrCorrupt)
+	}
+	if len(head) < 100 {
+		return fmt.Errorf("%w: truncated file header", ErrCorrupt)
+	}
+	return nil
+}
+
+func sqliteURI(path string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // Windows drive paths: file:/C:/…
+	}
+	u := url.URL{Scheme: "file", Path: p}
+	q := url.Values{}
+	q.Set("mode", "rw")
+	q.Set("_txlock", "immediate")
+	q.Set("_busy_timeout", fmt.Sprint(busyTimeoutMS))
+	q.Set("_sync", "FULL")
+	q.Set("_journal", "DELETE")
+	q.Add("_pragma", "secure_delete(1)")
+	q.Add("_pragma", "trusted_schema(0)")
+	return u.String() + "?" + q.Encode()
+}
+
+func openDB(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", sqliteURI(path))
+	if err != nil {
+		return nil, fmt.Errorf("open wallet store: %w", err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(2)
+	return db, nil
+}
+
+// classify turns SQLite's corruption codes into ErrCorrupt.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT:
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+	}
+	return err
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inspect checks that the open file is a complete Custos store and returns its
+// header row; fresh reports a blank database (to be initialised).
+func inspect(ctx context.Context, q querier, path string) (h *header, fresh bool, err error) {
+	var appID, userVersion, pageCount, pageSize, tables int64
+	for _, x := range []struct {
+		sql string
+		v   *int64
+	}{
+		{"PRAGMA application_id", &appID},
+		{"PRAGMA user_version", &userVersion},
+		{"PRAGMA page_count", &pageCount},
+		{"PRAGMA page_size", &pageSize},
+		{"SELECT count(*) FROM sqlite_schema", &tables},
+	} {
+		if err := q.QueryRowContext(ctx, x.sql).Scan(x.v); err != nil {
+			return nil, false, classify(fmt.Errorf("read wallet store: %w", err))
+		}
+	}
+	if appID == 0 && userVersion == 0 && tables == 0 {
+		return nil, true, nil
+	}
+	if appID != applicationID {
+		return nil, false, fmt.Errorf("%w: a SQLite database of another application", ErrCorrupt)
+	}
+	if userVersion > FormatVersion {
+		return nil, false, fmt.Errorf("%w (format %d, this build reads up to %d)", ErrNewerFormat, userVersion, FormatVersion)
+	}
+	if userVersion < 1 {
+		return nil, false, fmt.Errorf("%w: format version %d", ErrCorrupt, userVersion)
+	}
+	// SQLite only notices a cut-off file when it reads a missing page; the
+	// page count in its header says how long the file must be.
+	if fi, err := os.Stat(path); err == nil && fi.Size() < pageCount*pageSize {
+		return nil, false, fmt.Errorf("%w: truncated (%d of %d bytes)", ErrCorrupt, fi.Size(), pageCount*pageSize)
+	}
+	var raw []byte
+	if err := q.QueryRowContext(ctx, "SELECT header FROM meta WHERE id = 1").Scan(&raw); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, false, fmt.Errorf("%w: no header", ErrCorrupt)
+		}
+		return nil, false, classify(fmt.Errorf("%w: read header: %v", ErrCorrupt, err))
+	}
+	h, err = parseHeader(raw)
+	return h, false, err
+}
+
+func (s *Store) unlock(ctx context.Context, password []byte, create, empty bool) error {
+	var (
+		pre   *header
+		preDK []byte
+	)
+	defer func() { zero(preDK) }()
+	// The KDF is slow: run it before taking the write lock when the file looks new.
+	if create && empty {
+		dk, err := newDataKey()
+		if err != nil {
+			return err
+		}
+		if pre, err = wrap(password, dk, newStoreKDF(), s.rnd); err != nil {
+			zero(dk)
+			return err
+		}
+		preDK = dk
+	}
+	h, fresh, err := s.readHeader(ctx)
+	if err != nil {
+		return err
+	}
+	if fresh {
+		if !create {
+			return fmt.Errorf("%w at %s", ErrEmptyStore, s.path)
+		}
+		if pre == nil {
+			dk, err := newDataKey()
+			if err != nil {
+				return err
+			}
+			if pre, err = wrap(password, dk, newStoreKDF(), s.rnd); err != nil {
+				zero(dk)
+				return err
+			}
+			preDK = dk
+		}
+		won, theirs, err := s.initialise(ctx, pre)
+		if err != nil {
+			return err
+		}
+		if won {
+			return s.setKey(preDK)
+		}
+		h = theirs
+	}
+	dk, err := unwrap(password, h)
+	if err != nil {
+		return err
+	}
+	defer zero(dk)
+	return s.setKey(dk)
+}
+
+func (s *Store) readHeader(ctx context.Context) (*header, bool, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, false, classify(fmt.Errorf("read wallet store: %w", err))
+	}
+	defer tx.Rollback()
+	return inspect(ctx, tx, s.path)
+}
+
+// initialise writes the schema and header in one transaction unless another
+// process got there first, in which case it returns that process's header.
+func (s *Store) initialise(ctx context.Context, h *header) (won bool, theirs *header, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, nil, classify(fmt.Errorf("initialise wallet store: %w", err))
+	}
+	defer tx.Rollback()
+	cur, fresh, err := inspect(ctx, tx, s.path)
+	if err != nil {
+		return false, nil, err
+	}
+	if !fresh {
+		return false, cur, nil
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return false, nil, classify(fmt.Errorf("initialise wallet store: %w", err))
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (id, header) VALUES (1, ?)", h.encode()); err != nil {
+		return false, nil, classify(fmt.Errorf("initialise wallet store: %w", err))
+	}
+	if err := tx.Commit(); err != nil {
+		return false, nil, classify(fmt.Errorf("initialise wallet store: %w", err))
+	}
+	return true, nil, nil
+}
+
+func (s *Store) setKey(dk []byte) error {
+	aead, err := chacha20poly1305.NewX(dk)
+	if err != nil {
+		return err
+	}
+	s.dataKey = append([]byte(nil), dk...)
+	s.aead = aead
+	return nil
+}
+
+// tightenMode makes a store file created with a looser mode owner-only. On
+// Windows file modes do not carry access control; the directory ACL does.
+func tightenMode(path string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		_ = os.Chmod(path, 0o600)
+	}
+}
+
+// Path is the absolute path of the store file.
+func (s *Store) Path() string { return s.path }
+
+func (s *Store) cipher() (cipherAEAD, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.aead == nil {
+		return nil, ErrClosed
+	}
+	return s.aead, nil
+}
+
+// Get returns the wallet stored under id, read from the file (so wallets that
+// another process added since Open are seen).
+func (s *Store) Get(ctx context.Context, id string) (*Wallet, error) {
+	aead, err := s.cipher()
+	if err != nil {
+		return nil, err
+	}
+	var rec []byte
+	err = s.db.QueryRowContext(ctx, "SELECT record FROM wallets WHERE id = ?", id).Scan(&rec)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w for signature ID %q", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, classify(fmt.Errorf("read wallet: %w", err))
+	}
+	return openRecord(aead, id, rec)
+}
+
+// Put stores a wallet under a new signature ID (ErrExists if it is taken).
+func (s *Store) Put(ctx context.Context, id string, w *Wallet) error {
+	return s.PutMany(ctx, []Entry{{ID: id, Wallet: w}})
+}
+
+// PutMany stores wallets in one transaction: all or none.
+func (s *Store) PutMany(ctx context.Context, entries []Entry) error {
+	aead, err := s.cipher()
+	if err != nil {
+		return err
+	}
+	recs := make([][]byte, len(entries))
+	for i, e := range entries {
+		if e.ID == "" {
+			return fmt.Errorf("%w: empty signature ID", ErrInvalidWallet)
+		}
+		if err := e.Wallet.validate(); err != nil {
+			return err
+		}
+		if recs[i], err = sealRecord(aead, e.ID, e.Wallet, s.rnd); err != nil {
+			return err
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(fmt.Errorf("write wallet store: %w", err))
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, "INSERT INTO wallets (id, record) VALUES (?, ?)")
+	if err != nil {
+		return classify(fmt.Errorf("write wallet store: %w", err))
+	}
+	defer st.Close()
+	for i, e := range entries {
+		if _, err := st.ExecContext(ctx, e.ID, recs[i]); err != nil {
+			var se *sqlite.Error
+			if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT {
+				return fmt.Errorf("%w: %q", ErrExists, e.ID)
+			}
+			return classify(fmt.Errorf("write wallet store: %w", err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return classify(fmt.Errorf("write wallet store: %w", err))
+	}
+	return nil
+}
+
+// Delete removes a wallet (ErrNotFound when there is none).
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if _, err := s.cipher(); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, "DELETE FROM wallets WHERE id = ?", id)
+	if err != nil {
+		return classify(fmt.Errorf("write wallet store: %w", err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w for signature ID %q", ErrNotFound, id)
+	}
+	return nil
+}
+
+// IDs lists the signature IDs in the store, sorted.
+func (s *Store) IDs(ctx context.Context) ([]string, error) {
+	if _, err := s.cipher(); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id FROM wallets ORDER BY id")
+	if err != nil {
+		return nil, classify(fmt.Errorf("read wallet store: %w", err))
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, classify(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, classify(rows.Err())
+}
+
+// All decrypts every wallet, in signature-ID order (export).
+func (s *Store) All(ctx context.Context) ([]Entry, error) {
+	aead, err := s.cipher()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id, record FROM wallets ORDER BY id")
+	if err != nil {
+		return nil, classify(fmt.Errorf("read wallet store: %w", err))
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var id string
+		var rec []byte
+		if err := rows.Scan(&id, &rec); err != nil {
+			return nil, classify(err)
+		}
+		w, err := openRecord(aead, id, rec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Entry{ID: id, Wallet: w})
+	}
+	return out, classify(rows.Err())
+}
+
+// ChangePassword rewraps the data key under a new password (with the current
+// default KDF parameters and a fresh salt). Records are untouched, so a running
+// daemon keeps working.
+func (s *Store) ChangePassword(ctx context.Context, newPassword []byte) error {
+	s.mu.RLock()
+	dk := append([]byte(nil), s.dataKey...)
+	s.mu.RUnlock()
+	defer zero(dk)
+	if len(dk) == 0 {
+		return ErrClosed
+	}
+	h, err := wrap(newPassword, dk, newStoreKDF(), s.rnd)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(fmt.Errorf("write wallet store: %w", err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "UPDATE meta SET header = ? WHERE id = 1", h.encode()); err != nil {
+		return classify(fmt.Errorf("write wallet store: %w", err))
+	}
+	return classify(tx.Commit())
+}
+
+// Close zeroes the data key and closes the file.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	zero(s.dataKey)
+	s.dataKey, s.aead = nil, nil
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// Info describes a store without unlocking it (checkconfig, report).
+type Info struct {
+	FormatVersion int       `json:"formatVersion"`
+	KDF           KDFParams `json:"kdf"`
+	Wallets       int       `json:"wallets"`
+}
+
+// Inspect reads a store's header and wallet count without the password.
+func Inspect(ctx context.Context, path string) (*Info, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := preflight(abs, false); err != nil {
+		return nil, err
+	}
+	db, err := openDB(abs)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer tx.Rollback()
+	h, fresh, err := inspect(ctx, tx, abs)
+	if err != nil {
+		return nil, err
+	}
+	if fresh {
+		return nil, fmt.Errorf("%w at %s", ErrEmptyStore, abs)
+	}
+	info := &Info{FormatVersion: int(h.Version), KDF: h.KDF}
+	var n int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM wallets").Scan(&n); err != nil {
+		return nil, classify(err)
+	}
+	info.Wallets = int(n)
+	return info, nil
+}
+
+// NewID returns a fresh signature ID: a random (version 4) UUID, as Tatum KMS uses.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // crypto/rand does not fail on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
