@@ -1,0 +1,237 @@
+// Package broadcast owns the server's side of the chain nodes: the Client a
+// chain's node client implements, the table of constructors (dialers) that
+// node-client files register into by chain code, and the per-chain, per-network
+// node configuration (--node CHAIN[:testnet]=URL, CUSTOS_NODE_<CHAIN>[_TESTNET]).
+package broadcast
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Client submits a signed transaction to a chain's node and returns the
+// transaction id the chain assigns. A node that refuses the transaction is
+// reported by wrapping ErrRejected; a node that cannot be reached (or answers
+// garbage) by wrapping ErrUnavailable.
+type Client interface {
+	Broadcast(ctx context.Context, txData string) (txID string, err error)
+}
+
+// Dialer builds a Client for one node URL. It must not contact the node: it
+// runs at start-up, and a node that is down at that moment is not a
+// configuration error.
+type Dialer func(nodeURL string) (Client, error)
+
+var (
+	dialersMu sync.RWMutex
+	dialers   = map[string]Dialer{}
+)
+
+// RegisterDialer makes chain (a Tatum currency code such as "ETH") use d for
+// its nodes. Node-client files call it from init; registering a code twice
+// panics, as a programming error.
+func RegisterDialer(chain string, d Dialer) {
+	dialersMu.Lock()
+	defer dialersMu.Unlock()
+	chain = strings.ToUpper(chain)
+	if _, dup := dialers[chain]; dup {
+		panic("broadcast: dialer registered twice for " + chain)
+	}
+	dialers[chain] = d
+}
+
+// UnregisterDialer removes a chain's dialer; tests use it to restore the table.
+func UnregisterDialer(chain string) {
+	dialersMu.Lock()
+	defer dialersMu.Unlock()
+	delete(dialers, strings.ToUpper(chain))
+}
+
+func dialer(chain string) (Dialer, bool) {
+	dialersMu.RLock()
+	defer dialersMu.RUnlock()
+	d, ok := dialers[chain]
+	return d, ok
+}
+
+// NodeSpec is one configured node: the chain, its network and the URL.
+type NodeSpec struct {
+	Chain   string
+	Testnet bool
+	URL     string
+}
+
+// String names the node with its URL redacted, safe for logs.
+func (n NodeSpec) String() string {
+	net := "mainnet"
+	if n.Testnet {
+		net = "testnet"
+	}
+	return n.Chain + ":" + net + "=" + RedactURL(n.URL)
+}
+
+// ParseNode parses a --node flag value: CHAIN=URL or CHAIN:testnet=URL
+// (CHAIN:mainnet=URL is accepted too). Errors never contain the URL, which may
+// carry credentials.
+func ParseNode(s string) (NodeSpec, error) {
+	name, u, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(u) == "" {
+		return NodeSpec{}, fmt.Errorf("%w: want CHAIN=URL or CHAIN:testnet=URL", ErrBadNode)
+	}
+	code, network, hasNet := strings.Cut(name, ":")
+	spec := NodeSpec{Chain: strings.ToUpper(strings.TrimSpace(code)), URL: strings.TrimSpace(u)}
+	if hasNet {
+		switch strings.ToLower(network) {
+		case "testnet":
+			spec.Testnet = true
+		case "mainnet":
+		default:
+			return NodeSpec{}, fmt.Errorf("%w: network %q is not mainnet or testnet", ErrBadNode, network)
+		}
+	}
+	if spec.Chain == "" {
+		return NodeSpec{}, fmt.Errorf("%w: missing chain before '='", ErrBadNode)
+	}
+	if err := checkURL(spec.URL); err != nil {
+		return NodeSpec{}, fmt.Errorf("%w for %s: %w", ErrBadNode, spec.Chain, err)
+	}
+	return spec, nil
+}
+
+func checkURL(raw string) error {
+	p, err := url.Parse(raw)
+	if err != nil || p.Scheme == "" || p.Host == "" {
+		return fmt.Errorf("node URL is not an absolute URL")
+	}
+	return nil
+}
+
+// NodesFromEnv reads CUSTOS_NODE_<CHAIN> and CUSTOS_NODE_<CHAIN>_TESTNET from
+// environ (os.Environ() form), for the chain codes given.
+func NodesFromEnv(environ []string, chains []string) ([]NodeSpec, error) {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	var out []NodeSpec
+	for _, c := range chains {
+		for _, testnet := range []bool{false, true} {
+			name := "CUSTOS_NODE_" + strings.ToUpper(c)
+			if testnet {
+				name += "_TESTNET"
+			}
+			v, ok := env[name]
+			if !ok || strings.TrimSpace(v) == "" {
+				continue
+			}
+			if err := checkURL(strings.TrimSpace(v)); err != nil {
+				return nil, fmt.Errorf("%w: %s: %w", ErrBadNode, name, err)
+			}
+			out = append(out, NodeSpec{Chain: strings.ToUpper(c), Testnet: testnet, URL: strings.TrimSpace(v)})
+		}
+	}
+	return out, nil
+}
+
+// RedactURL hides the user information and query of a node URL (API keys sit
+// in either), keeping scheme, host and path for diagnostics.
+func RedactURL(raw string) string {
+	p, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if p.User != nil {
+		p.User = url.User("xxxxx")
+	}
+	if p.RawQuery != "" {
+		p.RawQuery = "xxxxx"
+	}
+	p.Fragment = ""
+	return p.String()
+}
+
+type netKey struct {
+	chain   string
+	testnet bool
+}
+
+// Nodes is the set of node clients the server broadcasts through.
+type Nodes struct {
+	clients map[netKey]Client
+}
+
+// Dial builds a client for each spec with its chain's registered dialer.
+// Later specs for the same chain and network replace earlier ones, so flags
+// given after the environment win. A chain without a node client is an error
+// naming the chain.
+func Dial(specs []NodeSpec) (*Nodes, error) {
+	n := &Nodes{clients: map[netKey]Client{}}
+	for _, s := range specs {
+		d, ok := dialer(s.Chain)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s", ErrNoDialer, s.Chain)
+		}
+		c, err := d(s.URL)
+		if err != nil {
+			// Dialer errors may quote the URL; name only the redacted node.
+			return nil, fmt.Errorf("%w: %s: %s", ErrBadNode, s, redactIn(err.Error(), s.URL))
+		}
+		n.clients[netKey{s.Chain, s.Testnet}] = c
+	}
+	return n, nil
+}
+
+func redactIn(msg, raw string) string {
+	if raw == "" {
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, raw, RedactURL(raw))
+	if p, err := url.Parse(raw); err == nil && p.User != nil {
+		if pw, ok := p.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// NewNodes makes a Nodes from ready clients; tests and embedders use it.
+func NewNodes() *Nodes { return &Nodes{clients: map[netKey]Client{}} }
+
+// Set installs c as the node client of chain on a network.
+func (n *Nodes) Set(chain string, testnet bool, c Client) {
+	n.clients[netKey{strings.ToUpper(chain), testnet}] = c
+}
+
+// Client returns the node client for chain on a network, or ErrNoNode.
+func (n *Nodes) Client(chain string, testnet bool) (Client, error) {
+	if n != nil {
+		if c, ok := n.clients[netKey{strings.ToUpper(chain), testnet}]; ok {
+			return c, nil
+		}
+	}
+	net := "mainnet"
+	if testnet {
+		net = "testnet"
+	}
+	return nil, &NoNodeError{Chain: strings.ToUpper(chain), Network: net}
+}
+
+// Configured lists "CHAIN:network" for each configured node, sorted.
+func (n *Nodes) Configured() []string {
+	var out []string
+	for k := range n.clients {
+		net := "mainnet"
+		if k.testnet {
+			net = "testnet"
+		}
+		out = append(out, k.chain+":"+net)
+	}
+	sort.Strings(out)
+	return out
+}
