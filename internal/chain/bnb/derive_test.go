@@ -1,0 +1,32 @@
+package bnb
+
+import (
+	"testing"
+
+	"github.com/custoskms/custos/internal/chain/chaintest"
+)
+
+func TestDerivationVectors(t *testing.T) {
+	if n := chaintest.Derivations(t, "BNB", BNB); n == 0 {
+		t.Fatal("no BNB vectors")
+	}
+	chaintest.KeypairMnemonic(t, BNB)
+}
+
+func TestKeys(t *testing.T) {
+	chaintest.Keys(t, BNB, []string{
+		"", "f235f3fe28def64f8413bdcfb2a97ac42e7fcddc29a064e3a2e9d9671427be",
+		"f235f3fe28def64f8413bdcfb2a97ac42e7fcddc29a064e3a2e9d9671427be1e00",
+		"x235f3fe28def64f8413bdcfb2a97ac42e7fcddc29a064e3a2e9d9671427be1e",
+		"0000000000000000000000000000000000000000000000000000000000000000",
+	})
+}
+
+func TestAddressNetworks(t *testing.T) {
+	if _, err := DecodeAddress("bnb1z3muqpe032xmhan5744ws2xpk0530263dajv2l", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeAddress("bnb1z3muqpe032xmhan5744ws2xpk0530263dajv2l", true); err == nil {
+		t.Fatal("mainnet address accepted on testnet")
+	}
+}
