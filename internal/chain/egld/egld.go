@@ -40,7 +40,9 @@ const hrp = "erd"
 func Address(pub ed25519.PublicKey) string { return chain.Bech32Encode(hrp, pub) }
 
 // DecodeAddress returns the 32-byte public key of an erd1… address.
-func DecodeAddress(s string) ([]byte, error) { return chain.Bech32Decode(s, hrp, ed25519.PublicKeySize) }
+func DecodeAddress(s string) ([]byte, error) {
+	return chain.Bech32Decode(s, hrp, ed25519.PublicKeySize)
+}
 
 // ParseKey reads a private key stored as Tatum does: 64 hex digits of the ed25519 seed.
 func ParseKey(s string) (ed25519.PrivateKey, error) {
