@@ -1,0 +1,195 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client is the daemon's HTTP client of the pending-transaction API (DESIGN §2).
+// It retries with exponential backoff on network errors, 429 and 5xx answers,
+// never on another 4xx: those are final and reported as *HTTPError.
+type Client struct {
+	base   *url.URL
+	apiKey string
+
+	// HTTP is the transport; its Timeout bounds one attempt.
+	HTTP *http.Client
+	// Retries is how many times a failed request is tried again.
+	Retries int
+	// Backoff is the first delay between attempts; it doubles up to MaxBackoff.
+	Backoff, MaxBackoff time.Duration
+	// Logger receives one line per retry; nil discards.
+	Logger *slog.Logger
+}
+
+var _ API = (*Client)(nil)
+
+// NewClient returns a client of the API at baseURL (e.g. http://127.0.0.1:8700)
+// authenticating with apiKey. The key is sent as X-API-Key and never logged.
+func NewClient(baseURL, apiKey string) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: api url must be an http(s) URL", ErrConfig)
+	}
+	if apiKey == "" {
+		return nil, fmt.Errorf("%w: api key is empty (set CUSTOS_API_KEY)", ErrConfig)
+	}
+	return &Client{
+		base:       u,
+		apiKey:     apiKey,
+		HTTP:       &http.Client{Timeout: 60 * time.Second},
+		Retries:    4,
+		Backoff:    250 * time.Millisecond,
+		MaxBackoff: 10 * time.Second,
+	}, nil
+}
+
+// Pending implements API.
+func (c *Client) Pending(ctx context.Context, chain string, ids []string) ([]PendingTx, error) {
+	var raw []json.RawMessage
+	body := struct {
+		SignatureIDs []string `json:"signatureIds"`
+	}{ids}
+	if err := c.do(ctx, http.MethodPost, "/v3/kms/pending/"+url.PathEscape(chain), body, &raw); err != nil {
+		return nil, err
+	}
+	txs := make([]PendingTx, 0, len(raw))
+	for i, r := range raw {
+		tx, err := ParsePendingTx(r)
+		if err != nil {
+			// One bad element must not stop the others from being signed.
+			c.logger().Warn("skipping malformed pending transaction", "chain", chain, "position", i, "error", err)
+			continue
+		}
+		txs = append(txs, tx)
+	}
+	return txs, nil
+}
+
+// Broadcast implements API.
+func (c *Client) Broadcast(ctx context.Context, slug, txData, id string) (string, error) {
+	body := struct {
+		TxData      string `json:"txData"`
+		SignatureID string `json:"signatureId"`
+	}{txData, id}
+	var out struct {
+		TxID string `json:"txId"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/v3/"+url.PathEscape(slug)+"/broadcast", body, &out); err != nil {
+		return "", err
+	}
+	return out.TxID, nil
+}
+
+// ReportErrors implements API.
+func (c *Client) ReportErrors(ctx context.Context, errs []TxError) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	body := struct {
+		Errors []TxError `json:"errors"`
+	}{errs}
+	return c.do(ctx, http.MethodPost, "/v3/tatum/kms/batch", body, nil)
+}
+
+func (c *Client) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	payload, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	delay := c.Backoff
+	for attempt := 0; ; attempt++ {
+		err := c.once(ctx, method, path, payload, out)
+		if err == nil || attempt >= c.Retries || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		// Full jitter keeps many daemons from retrying in lockstep.
+		wait := delay/2 + rand.N(delay/2+1)
+		c.logger().Warn("api request failed, retrying", "method", method, "path", path, "attempt", attempt+1, "in", wait.String(), "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		delay = min(delay*2, c.MaxBackoff)
+	}
+}
+
+func retryable(err error) bool {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.Temporary()
+	}
+	// Network errors and per-attempt timeouts are retried; the caller's own
+	// context ending is checked by the loop.
+	return !errors.Is(err, errBadAnswer)
+}
+
+// errBadAnswer marks a 2xx answer whose body could not be decoded: retrying would not help.
+var errBadAnswer = errors.New("malformed API answer")
+
+func (c *Client) once(ctx context.Context, method, path string, payload []byte, out any) error {
+	u := *c.base
+	u.Path = c.base.Path + path
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(payload))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-API-Key", c.apiKey)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		// *url.Error quotes the URL, which may carry credentials: keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		he := &HTTPError{Method: method, Path: path, Status: resp.StatusCode}
+		var body struct {
+			ErrorCode string `json:"errorCode"`
+			Message   string `json:"message"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(b, &body) == nil {
+			he.Code, he.Message = body.ErrorCode, truncate(body.Message, 300)
+		}
+		return he
+	}
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: %w: %v", method, path, errBadAnswer, err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,412 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chains"
+)
+
+// Approval decides whether a pending transaction may be signed (Approver is
+// the HTTP implementation). A nil error approves.
+type Approval interface {
+	Approve(ctx context.Context, tx PendingTx) error
+}
+
+// Config is the daemon's configuration; zero fields take the defaults of
+// DESIGN §3 (Tatum's daemon flags).
+type Config struct {
+	// Chains are the currency codes to sign for (--chain).
+	Chains []string
+	// Testnet selects the network: only wallets of this network are used.
+	Testnet bool
+	// Period is the pause between runs (--period, default 5 s).
+	Period time.Duration
+	// Wallets, when set, restricts the signature IDs asked for (--wallets).
+	Wallets []string
+	// TransactionIDs, when set, restricts signing to these pending ids (--transactionIds).
+	TransactionIDs []string
+	// ExtraChainIDs are network ids accepted beyond the public ones, per chain
+	// code, for this daemon's network (a dev chain's 1337 for ETH).
+	ExtraChainIDs map[string][]uint64
+	// Approval is the approval check (--externalUrl); nil signs without asking.
+	Approval Approval
+	// LedgerPath is the SQLite ledger of signed ids (required).
+	LedgerPath string
+	// Concurrency bounds transactions in flight per chain (default 4 × GOMAXPROCS).
+	Concurrency int
+	// ChunkSize is the number of signature IDs per pending request (default 10,000).
+	ChunkSize int
+	// SubmitTimeout bounds the finishing of in-flight transactions after shutdown begins (default 30 s).
+	SubmitTimeout time.Duration
+	// Logger receives the daemon's log; nil discards.
+	Logger *slog.Logger
+	// Lookup finds a chain by code; nil uses the registry (chains.Lookup).
+	Lookup func(code string) (chain.Chain, error)
+}
+
+// Summary counts what one run did.
+type Summary struct {
+	Pending, Signed, Submitted, Resubmitted, Failed, Rejected int
+}
+
+func (s *Summary) add(o Summary) {
+	s.Pending += o.Pending
+	s.Signed += o.Signed
+	s.Submitted += o.Submitted
+	s.Resubmitted += o.Resubmitted
+	s.Failed += o.Failed
+	s.Rejected += o.Rejected
+}
+
+// Daemon is the signer loop. Build it with New, drive it with Run or RunOnce,
+// and Close it to release the ledger.
+type Daemon struct {
+	cfg    Config
+	api    API
+	keys   Keys
+	ledger *Ledger
+	log    *slog.Logger
+	m      *metrics
+
+	chains  []signingChain
+	txAllow map[string]bool
+	walls   map[string]bool
+}
+
+type signingChain struct {
+	c      chain.Chain
+	signer chain.Signer
+	// mu keeps two runs for one chain from overlapping (Run and RunOnce may race).
+	mu *sync.Mutex
+}
+
+// New checks cfg, opens the ledger (ErrLedgerLocked when another daemon holds
+// it) and returns a daemon using api and keys.
+func New(cfg Config, api API, keys Keys) (*Daemon, error) {
+	if api == nil || keys == nil {
+		return nil, fmt.Errorf("%w: api and keys are required", ErrConfig)
+	}
+	if cfg.Period <= 0 {
+		cfg.Period = 5 * time.Second
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.ChunkSize <= 0 {
+		cfg.ChunkSize = 10000
+	}
+	if cfg.SubmitTimeout <= 0 {
+		cfg.SubmitTimeout = 30 * time.Second
+	}
+	if cfg.Lookup == nil {
+		cfg.Lookup = chains.Lookup
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Chains) == 0 {
+		return nil, fmt.Errorf("%w: chain: at least one chain is required", ErrConfig)
+	}
+	if cfg.LedgerPath == "" {
+		return nil, fmt.Errorf("%w: ledger path is required", ErrConfig)
+	}
+	d := &Daemon{cfg: cfg, api: api, keys: keys, log: cfg.Logger, m: newMetrics(),
+		txAllow: set(cfg.TransactionIDs), walls: set(cfg.Wallets)}
+	seen := map[string]bool{}
+	for _, code := range cfg.Chains {
+		c, err := cfg.Lookup(strings.TrimSpace(code))
+		if err != nil {
+			return nil, fmt.Errorf("%w: chain: %w", ErrConfig, err)
+		}
+		if seen[c.Info().Code] {
+			continue
+		}
+		seen[c.Info().Code] = true
+		s, ok := c.(chain.Signer)
+		if !ok {
+			return nil, fmt.Errorf("%w: chain: %s: %w", ErrConfig, c.Info().Code, ErrNoSigner)
+		}
+		d.chains = append(d.chains, signingChain{c: c, signer: s, mu: &sync.Mutex{}})
+	}
+	l, err := OpenLedger(cfg.LedgerPath)
+	if err != nil {
+		return nil, err
+	}
+	d.ledger = l
+	return d, nil
+}
+
+func set(xs []string) map[string]bool {
+	if len(xs) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		if x = strings.TrimSpace(x); x != "" {
+			m[x] = true
+		}
+	}
+	return m
+}
+
+// Close releases the ledger. Call it after Run or RunOnce returned.
+func (d *Daemon) Close() error { return d.ledger.Close() }
+
+// Run runs every chain each period until ctx ends, then lets in-flight
+// transactions finish (within SubmitTimeout) and returns nil.
+func (d *Daemon) Run(ctx context.Context) error {
+	d.log.Info("signer started", "chains", d.codes(), "period", d.cfg.Period.String(), "testnet", d.cfg.Testnet,
+		"approval", d.cfg.Approval != nil)
+	var wg sync.WaitGroup
+	for _, sc := range d.chains {
+		wg.Go(func() {
+			t := time.NewTicker(d.cfg.Period)
+			defer t.Stop()
+			for {
+				if _, err := d.runChain(ctx, sc); err != nil && ctx.Err() == nil {
+					d.log.Error("run failed", "chain", sc.c.Info().Code, "error", err)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		})
+	}
+	wg.Wait()
+	d.log.Info("signer stopped")
+	return nil
+}
+
+// RunOnce runs every chain once (--runOnce) and returns what was done. The
+// error joins the runs that could not complete (key source or API unreachable);
+// per-transaction failures are counted in the Summary and reported to the API.
+func (d *Daemon) RunOnce(ctx context.Context) (Summary, error) {
+	var (
+		mu   sync.Mutex
+		sum  Summary
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, sc := range d.chains {
+		wg.Go(func() {
+			s, err := d.runChain(ctx, sc)
+			mu.Lock()
+			defer mu.Unlock()
+			sum.add(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", sc.c.Info().Code, err))
+			}
+		})
+	}
+	wg.Wait()
+	return sum, errors.Join(errs...)
+}
+
+func (d *Daemon) codes() []string {
+	out := make([]string, len(d.chains))
+	for i, sc := range d.chains {
+		out[i] = sc.c.Info().Code
+	}
+	return out
+}
+
+// signatureIDs lists the managed wallets of chain code on the daemon's network.
+func (d *Daemon) signatureIDs(ctx context.Context, code string) ([]string, error) {
+	refs, err := d.keys.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("key source: %w", err)
+	}
+	var ids []string
+	for _, r := range refs {
+		if !strings.EqualFold(r.Chain, code) || r.Testnet != d.cfg.Testnet {
+			continue
+		}
+		if d.walls != nil && !d.walls[r.SignatureID] {
+			continue
+		}
+		ids = append(ids, r.SignatureID)
+	}
+	return ids, nil
+}
+
+// pending asks for the pending transactions of ids in chunks and merges the
+// answers: one transaction can match several chunks.
+func (d *Daemon) pending(ctx context.Context, code string, ids []string) ([]PendingTx, error) {
+	var txs []PendingTx
+	seen := map[string]bool{}
+	for chunk := range slices.Chunk(ids, d.cfg.ChunkSize) {
+		got, err := d.api.Pending(ctx, code, chunk)
+		if err != nil {
+			return nil, err
+		}
+		for _, tx := range got {
+			if seen[tx.ID] || tx.TxID != "" {
+				continue
+			}
+			if d.txAllow != nil && !d.txAllow[tx.ID] {
+				continue
+			}
+			seen[tx.ID] = true
+			txs = append(txs, tx)
+		}
+	}
+	return txs, nil
+}
+
+func (d *Daemon) runChain(ctx context.Context, sc signingChain) (Summary, error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	code := sc.c.Info().Code
+	start := time.Now()
+	defer func() { d.m.runSeconds.WithLabelValues(code).Observe(time.Since(start).Seconds()) }()
+
+	ids, err := d.signatureIDs(ctx, code)
+	if err != nil || len(ids) == 0 {
+		return Summary{}, err
+	}
+	txs, err := d.pending(ctx, code, ids)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Pending: len(txs)}
+	if len(txs) == 0 {
+		return sum, nil
+	}
+	recorded, err := d.ledger.Lookup(ctx, txIDs(txs))
+	if err != nil {
+		return sum, err
+	}
+	res := NewResolver(d.keys, d.cfg.Testnet)
+	defer res.Close()
+
+	// In-flight transactions finish after shutdown begins: a signed and
+	// recorded transaction is better submitted now than at the next start.
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.SubmitTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		// Past the grace period, abandon the rest; the ledger covers it.
+		time.AfterFunc(d.cfg.SubmitTimeout, cancel)
+	})
+	defer stop()
+
+	var (
+		mu      sync.Mutex
+		reports []TxError
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, d.cfg.Concurrency)
+	)
+dispatch:
+	for _, tx := range txs {
+		select {
+		case <-ctx.Done():
+			break dispatch
+		case sem <- struct{}{}:
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			e, had := recorded[tx.ID]
+			o := d.process(work, sc, res, tx, e, had)
+			mu.Lock()
+			defer mu.Unlock()
+			sum.add(o.sum)
+			if o.report != nil {
+				reports = append(reports, *o.report)
+			}
+		})
+	}
+	wg.Wait()
+	if len(reports) > 0 {
+		if err := d.api.ReportErrors(work, reports); err != nil {
+			d.log.Error("reporting failures to the API", "chain", code, "count", len(reports), "error", err)
+		}
+	}
+	d.log.Info("run done", "chain", code, "pending", sum.Pending, "signed", sum.Signed, "submitted", sum.Submitted,
+		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected,
+		"ms", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
+	return sum, nil
+}
+
+func txIDs(txs []PendingTx) []string {
+	ids := make([]string, len(txs))
+	for i, tx := range txs {
+		ids[i] = tx.ID
+	}
+	return ids
+}
+
+type outcome struct {
+	sum    Summary
+	report *TxError
+}
+
+func (d *Daemon) fail(code, id, stage string, err error) outcome {
+	d.m.failed.WithLabelValues(code).Inc()
+	d.log.Warn("transaction failed", "chain", code, "id", id, "stage", stage, "error", err)
+	return outcome{sum: Summary{Failed: 1}, report: &TxError{SignatureID: id, Error: stage + ": " + err.Error()}}
+}
+
+// process takes one pending transaction through approval, signing, the ledger
+// and submission. A transaction already in the ledger is submitted again as
+// recorded, without approval or signing: it was approved when it was signed.
+func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx PendingTx, e Entry, recorded bool) outcome {
+	code := sc.c.Info().Code
+	var o outcome
+	if recorded {
+		o.sum.Resubmitted = 1
+		d.m.resubmitted.WithLabelValues(code).Inc()
+		d.log.Info("submitting again from the ledger", "chain", code, "id", tx.ID, "txId", e.TxID)
+	} else {
+		if d.cfg.Approval != nil {
+			if err := d.cfg.Approval.Approve(ctx, tx); err != nil {
+				d.m.rejected.WithLabelValues(code).Inc()
+				d.log.Warn("transaction not approved, left pending", "chain", code, "id", tx.ID, "error", err)
+				return outcome{sum: Summary{Rejected: 1}}
+			}
+		}
+		keys, err := res.Resolve(ctx, sc.c, tx)
+		if err != nil {
+			return d.fail(code, tx.ID, "keys", err)
+		}
+		signed, err := sc.signer.Sign(ctx, chain.SignRequest{Serialized: tx.SerializedTransaction, Testnet: d.cfg.Testnet,
+			Keys: keys, ExtraChainIDs: d.cfg.ExtraChainIDs[code]})
+		clear(keys)
+		if err != nil {
+			return d.fail(code, tx.ID, "sign", err)
+		}
+		e, err = d.ledger.Record(ctx, Entry{ID: tx.ID, Chain: code, TxData: signed.TxData, TxID: signed.TxID})
+		if err != nil {
+			// Not recorded, so not submitted: the next run signs it again.
+			return d.fail(code, tx.ID, "ledger", err)
+		}
+		if e.TxData != signed.TxData {
+			d.log.Warn("ledger holds an earlier signature for this id; submitting that one", "chain", code, "id", tx.ID)
+		}
+		o.sum.Signed = 1
+		d.m.signed.WithLabelValues(code).Inc()
+	}
+	chainTxID, err := d.api.Broadcast(ctx, sc.c.Info().Slug, e.TxData, tx.ID)
+	if err != nil {
+		f := d.fail(code, tx.ID, "submit", err)
+		f.sum.add(o.sum)
+		return f
+	}
+	o.sum.Submitted = 1
+	d.m.submitted.WithLabelValues(code).Inc()
+	if err := d.ledger.MarkSubmitted(ctx, tx.ID, chainTxID); err != nil {
+		d.log.Warn("ledger", "id", tx.ID, "error", err)
+	}
+	d.log.Info("submitted", "chain", code, "id", tx.ID, "txId", chainTxID)
+	return o
+}

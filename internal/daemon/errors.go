@@ -1,0 +1,46 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrLedgerLocked is returned by OpenLedger when another daemon process holds the ledger.
+	ErrLedgerLocked = errors.New("ledger is in use by another daemon process")
+	// ErrNotApproved is wrapped when the approval service did not answer 2xx in time.
+	ErrNotApproved = errors.New("transaction not approved")
+	// ErrUnknownWallet is wrapped when a pending transaction names a signature ID the key source does not hold.
+	ErrUnknownWallet = errors.New("unknown wallet")
+	// ErrWalletMismatch is wrapped when a wallet's chain or network differs from the transaction's.
+	ErrWalletMismatch = errors.New("wallet does not match the transaction's chain or network")
+	// ErrNoIndex is wrapped when a mnemonic wallet is named without the index to derive at.
+	ErrNoIndex = errors.New("mnemonic wallet needs an index")
+	// ErrNoSigner is wrapped when the chain cannot sign (its signer has not been built).
+	ErrNoSigner = errors.New("chain has no signer")
+	// ErrConfig is wrapped by configuration errors; the message names the field at fault.
+	ErrConfig = errors.New("invalid daemon configuration")
+)
+
+// HTTPError is an API answer outside 2xx. Callers branch on Status (a 4xx is
+// final, a 5xx is retried); Code and Message come from the API's error body.
+type HTTPError struct {
+	Method, Path string
+	Status       int
+	Code         string
+	Message      string
+}
+
+func (e *HTTPError) Error() string {
+	msg := fmt.Sprintf("%s %s: HTTP %d", e.Method, e.Path, e.Status)
+	if e.Code != "" {
+		msg += " " + e.Code
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// Temporary reports whether retrying the same request may succeed.
+func (e *HTTPError) Temporary() bool { return e.Status >= 500 || e.Status == 429 }

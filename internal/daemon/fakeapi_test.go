@@ -1,0 +1,242 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+const testAPIKey = "test-api-key-0123456789"
+
+// fakeAPI is an in-process double of the pending-transaction API: the four
+// routes the daemon and its tests use, over an in-memory list. The real server
+// and its store are tested in their own packages; the end-to-end test wires
+// the daemon to them.
+type fakeAPI struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu         sync.Mutex
+	txs        []*fakeTx
+	chunks     []int               // sizes of the signature-ID lists asked for
+	broadcasts map[string][]string // pending id → txData submitted, in order
+	reported   []TxError
+	// failBroadcast, when set, answers a broadcast with this status (0 = success).
+	failBroadcast func(id string) int
+	// failPending answers pending requests with this status while > 0 requests remain.
+	failPending, failPendingStatus int
+	pendingCalls                   int
+}
+
+type fakeTx struct {
+	PendingTx
+	completed string
+}
+
+func newFakeAPI(t testing.TB) *fakeAPI {
+	f := &fakeAPI{t: t, broadcasts: map[string][]string{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v3/kms/pending/{chain}", f.pending)
+	mux.HandleFunc("POST /v3/{slug}/broadcast", f.broadcast)
+	mux.HandleFunc("POST /v3/tatum/kms/batch", f.batch)
+	mux.HandleFunc("GET /v3/kms/{id}", f.get)
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-API-Key") != testAPIKey {
+			writeErr(w, 401, "auth.missing")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func writeErr(w http.ResponseWriter, status int, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errorCode": code, "message": "fake " + code, "statusCode": status})
+}
+
+func (f *fakeAPI) add(tx PendingTx) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if tx.Hashes == nil {
+		tx.Hashes = []string{}
+	}
+	f.txs = append(f.txs, &fakeTx{PendingTx: tx})
+}
+
+func (f *fakeAPI) client() *Client {
+	c, err := NewClient(f.srv.URL, testAPIKey)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	c.Backoff, c.MaxBackoff = 1, 2 // nanoseconds: tests do not wait
+	return c
+}
+
+func (f *fakeAPI) pending(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		SignatureIDs []string `json:"signatureIds"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeErr(w, 400, "validation.failed")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pendingCalls++
+	if f.failPending > 0 {
+		f.failPending--
+		writeErr(w, f.failPendingStatus, "fake.failure")
+		return
+	}
+	f.chunks = append(f.chunks, len(body.SignatureIDs))
+	want := map[string]bool{}
+	for _, id := range body.SignatureIDs {
+		want[id] = true
+	}
+	out := []PendingTx{}
+	for _, tx := range f.txs {
+		if tx.Chain != r.PathValue("chain") || tx.completed != "" {
+			continue
+		}
+		match := slices.ContainsFunc(tx.Hashes, func(h string) bool { return want[h] }) ||
+			slices.ContainsFunc(tx.Signatures, func(s Signature) bool { return want[s.ID] })
+		if match {
+			out = append(out, tx.PendingTx)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (f *fakeAPI) find(id string) *fakeTx {
+	for _, tx := range f.txs {
+		if tx.ID == id {
+			return tx
+		}
+	}
+	return nil
+}
+
+func (f *fakeAPI) broadcast(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		TxData      string `json:"txData"`
+		SignatureID string `json:"signatureId"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.TxData == "" {
+		writeErr(w, 400, "validation.failed")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tx := f.find(body.SignatureID)
+	if tx == nil {
+		writeErr(w, 403, "kms.not.found")
+		return
+	}
+	f.broadcasts[tx.ID] = append(f.broadcasts[tx.ID], body.TxData)
+	if f.failBroadcast != nil {
+		if st := f.failBroadcast(tx.ID); st != 0 {
+			writeErr(w, st, "broadcast.failed")
+			return
+		}
+	}
+	txID := "0x" + strings.Repeat("ab", 32)
+	if len(body.TxData) >= 10 {
+		txID = "tx-" + body.TxData[len(body.TxData)-10:]
+	}
+	tx.completed = txID
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"txId": txID, "completed": true})
+}
+
+func (f *fakeAPI) batch(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Errors []TxError `json:"errors"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeErr(w, 400, "validation.failed")
+		return
+	}
+	f.mu.Lock()
+	f.reported = append(f.reported, body.Errors...)
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (f *fakeAPI) get(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tx := f.find(r.PathValue("id"))
+	if tx == nil {
+		writeErr(w, 403, "kms.not.found")
+		return
+	}
+	p := tx.PendingTx
+	p.TxID = tx.completed
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// submitted returns what was broadcast for id.
+func (f *fakeAPI) submitted(id string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.broadcasts[id])
+}
+
+func (f *fakeAPI) errorsReported() []TxError {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.reported)
+}
+
+// memKeys is a key source over a fixture map.
+type memKeys struct {
+	mu      sync.Mutex
+	wallets map[string]Wallet
+	lists   int
+}
+
+func newMemKeys(ws ...Wallet) *memKeys {
+	k := &memKeys{wallets: map[string]Wallet{}}
+	for _, w := range ws {
+		k.wallets[w.SignatureID] = w
+	}
+	return k
+}
+
+func (k *memKeys) put(w Wallet) {
+	k.mu.Lock()
+	k.wallets[w.SignatureID] = w
+	k.mu.Unlock()
+}
+
+func (k *memKeys) List(context.Context) ([]WalletRef, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.lists++
+	out := make([]WalletRef, 0, len(k.wallets))
+	for _, w := range k.wallets {
+		out = append(out, w.WalletRef)
+	}
+	slices.SortFunc(out, func(a, b WalletRef) int { return strings.Compare(a.SignatureID, b.SignatureID) })
+	return out, nil
+}
+
+func (k *memKeys) Wallet(_ context.Context, id string) (Wallet, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	w, ok := k.wallets[id]
+	if !ok {
+		return Wallet{}, ErrUnknownWallet
+	}
+	return w, nil
+}

@@ -1,0 +1,274 @@
+package daemon
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+)
+
+// Entry is one signed transaction in the ledger.
+type Entry struct {
+	ID     string // pending transaction id
+	Chain  string
+	TxData string // the signed transaction, exactly as submitted
+	TxID   string // the chain's id of TxData, as the signer computed it
+}
+
+// Ledger is the local record of every pending transaction this signer has
+// signed. An entry is committed and fsynced before its transaction is
+// submitted, so a daemon killed between signing and submitting re-submits the
+// same bytes after a restart instead of signing again: one pending transaction
+// never becomes two different chain transactions.
+//
+// The ledger is a SQLite file (WAL, synchronous=FULL) guarded by an exclusive
+// lock file beside it, so two daemon processes never work from one ledger.
+// Writes from concurrent signers are grouped into one commit (one fsync).
+type Ledger struct {
+	db   *sql.DB
+	lock *flock.Flock
+
+	reqs      chan ledgerReq
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type ledgerReq struct {
+	e     Entry
+	reply chan ledgerReply
+}
+
+type ledgerReply struct {
+	stored Entry
+	err    error
+}
+
+// maxGroup bounds how many entries one commit carries.
+const maxGroup = 512
+
+var ledgerMigrations = []string{
+	`CREATE TABLE signed (
+		id         TEXT PRIMARY KEY,
+		chain      TEXT NOT NULL,
+		tx_data    TEXT NOT NULL,
+		tx_id      TEXT NOT NULL,
+		signed_at  INTEGER NOT NULL,
+		submitted_at INTEGER,
+		chain_tx_id TEXT
+	) WITHOUT ROWID`,
+}
+
+// OpenLedger opens (creating if needed) the ledger at path and takes its lock.
+// ErrLedgerLocked when another process holds it.
+func OpenLedger(path string) (*Ledger, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	lk := flock.New(path + ".lock")
+	ok, err := lk.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("ledger lock: %w", err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrLedgerLocked, path)
+	}
+	l, err := openLedgerDB(path)
+	if err != nil {
+		_ = lk.Unlock()
+		return nil, err
+	}
+	l.lock = lk
+	go l.writer()
+	return l, nil
+}
+
+func openLedgerDB(path string) (*Ledger, error) {
+	// Create the file 0600 before SQLite does, with its default umask-based mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	f.Close()
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	// One connection: the writer goroutine and the readers take turns, and the
+	// pragmas above hold for every statement.
+	db.SetMaxOpenConns(1)
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	return &Ledger{db: db, reqs: make(chan ledgerReq, maxGroup), done: make(chan struct{})}, nil
+}
+
+func migrate(db *sql.DB) error {
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return err
+	}
+	if v > len(ledgerMigrations) {
+		return fmt.Errorf("ledger schema version %d is newer than this build (%d)", v, len(ledgerMigrations))
+	}
+	for ; v < len(ledgerMigrations); v++ {
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ledgerMigrations[v]); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close stops the writer, closes the database and releases the lock. Calling
+// it again returns the first call's result.
+func (l *Ledger) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.reqs)
+		<-l.done
+		l.closeErr = l.db.Close()
+		if err := l.lock.Unlock(); l.closeErr == nil {
+			l.closeErr = err
+		}
+	})
+	return l.closeErr
+}
+
+// Lookup returns the entries recorded for ids.
+func (l *Ledger) Lookup(ctx context.Context, ids []string) (map[string]Entry, error) {
+	out := map[string]Entry{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	arg, _ := json.Marshal(ids)
+	rows, err := l.db.QueryContext(ctx,
+		`SELECT id, chain, tx_data, tx_id FROM signed WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
+	if err != nil {
+		return nil, fmt.Errorf("ledger lookup: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Entry
+		if err := rows.Scan(&e.ID, &e.Chain, &e.TxData, &e.TxID); err != nil {
+			return nil, fmt.Errorf("ledger lookup: %w", err)
+		}
+		out[e.ID] = e
+	}
+	return out, rows.Err()
+}
+
+// Record commits e durably and returns what the ledger holds for e.ID: e
+// itself, or the entry recorded earlier, which the caller must submit instead.
+func (l *Ledger) Record(ctx context.Context, e Entry) (Entry, error) {
+	r := ledgerReq{e: e, reply: make(chan ledgerReply, 1)}
+	select {
+	case l.reqs <- r:
+	case <-ctx.Done():
+		return Entry{}, ctx.Err()
+	}
+	// Once queued the write completes regardless of ctx: waiting for it keeps
+	// the caller from submitting something the ledger may not hold.
+	rep := <-r.reply
+	return rep.stored, rep.err
+}
+
+// MarkSubmitted notes the API's answer for a submitted entry (diagnostics only:
+// safety rests on Record).
+func (l *Ledger) MarkSubmitted(ctx context.Context, id, chainTxID string) error {
+	_, err := l.db.ExecContext(ctx, `UPDATE signed SET submitted_at = ?, chain_tx_id = ? WHERE id = ?`,
+		time.Now().Unix(), chainTxID, id)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
+func (l *Ledger) writer() {
+	defer close(l.done)
+	for r := range l.reqs {
+		group := []ledgerReq{r}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r, ok := <-l.reqs:
+				if !ok {
+					break drain
+				}
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		l.commit(group)
+	}
+}
+
+func (l *Ledger) commit(group []ledgerReq) {
+	stored, err := l.commitGroup(group)
+	for i, r := range group {
+		if err != nil {
+			r.reply <- ledgerReply{err: err}
+		} else {
+			r.reply <- ledgerReply{stored: stored[i]}
+		}
+	}
+}
+
+func (l *Ledger) commitGroup(group []ledgerReq) ([]Entry, error) {
+	tx, err := l.db.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	ins, err := tx.Prepare(`INSERT INTO signed (id, chain, tx_data, tx_id, signed_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer ins.Close()
+	now := time.Now().Unix()
+	stored := make([]Entry, len(group))
+	for i, r := range group {
+		res, err := ins.Exec(r.e.ID, r.e.Chain, r.e.TxData, r.e.TxID, now)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		stored[i] = r.e
+		if n, _ := res.RowsAffected(); n == 0 {
+			// Recorded before: the earlier bytes win.
+			e := Entry{ID: r.e.ID}
+			if err := tx.QueryRow(`SELECT chain, tx_data, tx_id FROM signed WHERE id = ?`, r.e.ID).
+				Scan(&e.Chain, &e.TxData, &e.TxID); err != nil {
+				return nil, fmt.Errorf("ledger: %w", err)
+			}
+			stored[i] = e
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("ledger commit: %w", err)
+	}
+	return stored, nil
+}
+

@@ -1,0 +1,118 @@
+// Package daemon owns the signer daemon: the loop that fetches pending
+// transactions for the managed wallets, asks the operator's approval service,
+// signs offline, records what it signed in a local ledger, submits the signed
+// transaction to the API and reports failures. It also owns the resolution of a
+// pending transaction's signature IDs to private keys, shared with the offline
+// `custos sign` command.
+//
+// The daemon talks to the outside through small interfaces declared here (API,
+// Keys), so it can be wired to the HTTP client of this package and to the
+// wallet store, or to test doubles.
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Signature is one entry of a pending transaction's signatures[]: a mnemonic
+// wallet and the index to derive at (UTXO inputs signed by different keys).
+type Signature struct {
+	ID    string  `json:"id"`
+	Index *uint32 `json:"index,omitempty"`
+}
+
+// PendingTx is a pending transaction as the API serves it (DESIGN §2).
+type PendingTx struct {
+	ID                    string          `json:"id"`
+	Chain                 string          `json:"chain"`
+	SerializedTransaction string          `json:"serializedTransaction"`
+	Hashes                []string        `json:"hashes"`
+	Index                 *uint32         `json:"index,omitempty"`
+	Signatures            []Signature     `json:"signatures,omitempty"`
+	WithdrawalID          string          `json:"withdrawalId,omitempty"`
+	TxID                  string          `json:"txId,omitempty"`
+	WithdrawalResponses   json.RawMessage `json:"withdrawalResponses,omitempty"`
+
+	// raw is the JSON the API sent, posted unchanged to the approval service.
+	raw json.RawMessage
+}
+
+// ParsePendingTx decodes one PendingTx and checks what the daemon relies on.
+// It is the parser of untrusted input for both the daemon and `custos sign`.
+func ParsePendingTx(b []byte) (PendingTx, error) {
+	var tx PendingTx
+	if err := json.Unmarshal(b, &tx); err != nil {
+		return PendingTx{}, err
+	}
+	if tx.ID == "" {
+		return PendingTx{}, errMissing("id")
+	}
+	if tx.Chain == "" {
+		return PendingTx{}, errMissing("chain")
+	}
+	if tx.SerializedTransaction == "" {
+		return PendingTx{}, errMissing("serializedTransaction")
+	}
+	if len(tx.Hashes) == 0 && len(tx.Signatures) == 0 {
+		return PendingTx{}, errMissing("hashes")
+	}
+	tx.raw = append(json.RawMessage(nil), b...)
+	return tx, nil
+}
+
+type missingFieldError string
+
+func (e missingFieldError) Error() string { return "pending transaction: missing " + string(e) }
+
+func errMissing(field string) error { return missingFieldError(field) }
+
+// JSON returns the transaction as the API sent it (or re-encoded when built in code).
+func (tx PendingTx) JSON() []byte {
+	if len(tx.raw) > 0 {
+		return tx.raw
+	}
+	b, _ := json.Marshal(tx)
+	return b
+}
+
+// TxError is one failure reported to POST /v3/tatum/kms/batch.
+type TxError struct {
+	SignatureID string `json:"signatureId"` // the pending transaction's id, as Tatum names it
+	Error       string `json:"error"`
+}
+
+// API is what the daemon needs of the pending-transaction API (DESIGN §2).
+type API interface {
+	// Pending answers POST /v3/kms/pending/{chain} for one chunk of signature IDs.
+	Pending(ctx context.Context, chain string, signatureIDs []string) ([]PendingTx, error)
+	// Broadcast submits a signed transaction for pending transaction id through
+	// POST /v3/{slug}/broadcast and returns the chain's txId.
+	Broadcast(ctx context.Context, slug, txData, id string) (string, error)
+	// ReportErrors posts failures to POST /v3/tatum/kms/batch.
+	ReportErrors(ctx context.Context, errs []TxError) error
+}
+
+// WalletRef names a managed wallet without its secret.
+type WalletRef struct {
+	SignatureID string
+	Chain       string
+	Testnet     bool
+}
+
+// Wallet is a managed wallet with its secret: exactly one of Mnemonic and
+// PrivateKey is set. Callers must not log it.
+type Wallet struct {
+	WalletRef
+	Mnemonic   string
+	PrivateKey string
+}
+
+// Keys is the daemon's source of managed wallets. The daemon calls List at the
+// start of every period, so wallets added by the CLI are seen without a restart.
+type Keys interface {
+	// List returns every managed wallet (no secrets).
+	List(ctx context.Context) ([]WalletRef, error)
+	// Wallet returns one wallet with its secret; ErrUnknownWallet when absent.
+	Wallet(ctx context.Context, signatureID string) (Wallet, error)
+}
