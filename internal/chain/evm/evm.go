@@ -3,7 +3,11 @@
 // differ only in BIP-44 coin type, address presentation and chain ids.
 package evm
 
-import "github.com/custoskms/custos/internal/chain"
+import (
+	"sync"
+
+	"github.com/custoskms/custos/internal/chain"
+)
 
 // Chain is one EVM chain's parameters.
 type Chain struct {
@@ -16,6 +20,9 @@ type Chain struct {
 	// for a mainnet or testnet wallet; configuration may add more (a dev chain).
 	MainnetChainIDs []uint64
 	TestnetChainIDs []uint64
+
+	mu                         sync.RWMutex
+	extraMainnet, extraTestnet []uint64 // AllowChainIDs
 }
 
 // Info implements chain.Chain.

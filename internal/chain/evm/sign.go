@@ -1,0 +1,174 @@
+package evm
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/custoskms/custos/internal/chain"
+)
+
+var (
+	_ chain.TxValidator = (*Chain)(nil)
+	_ chain.Signer      = (*Chain)(nil)
+)
+
+// AllowChainIDs adds chain ids accepted for one network of this chain beyond
+// the public ones (a dev chain: go-ethereum's simulated backend uses 1337).
+// It is configuration, called at start-up.
+func (c *Chain) AllowChainIDs(testnet bool, ids ...uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if testnet {
+		c.extraTestnet = append(c.extraTestnet, ids...)
+	} else {
+		c.extraMainnet = append(c.extraMainnet, ids...)
+	}
+}
+
+// ChainIDs returns every chain id accepted for a network: the public ones,
+// those allowed by configuration, and extra.
+func (c *Chain) ChainIDs(testnet bool, extra ...uint64) []uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if testnet {
+		return slices.Concat(c.TestnetChainIDs, c.extraTestnet, extra)
+	}
+	return slices.Concat(c.MainnetChainIDs, c.extraMainnet, extra)
+}
+
+// CheckChainID refuses a chain id that does not belong to this chain and network.
+func (c *Chain) CheckChainID(id *big.Int, testnet bool, extra ...uint64) error {
+	ids := c.ChainIDs(testnet, extra...)
+	if id.IsUint64() && slices.Contains(ids, id.Uint64()) {
+		return nil
+	}
+	net := map[bool]string{false: "mainnet", true: "testnet"}[testnet]
+	return fmt.Errorf("%w: chain id %s is not a %s %s chain id (accepted: %v)", chain.ErrWrongNetwork, id, c.info.Code, net, ids)
+}
+
+// ValidateTx implements chain.TxValidator. A Tatum-format transaction may
+// lack nonce, gas, gas price or chain id here (the server completes them from
+// a node, see Complete and Tx.Missing); a chain id that is given must belong to
+// the chain and network.
+func (c *Chain) ValidateTx(serialized string, testnet bool) error {
+	t, err := c.ParseTx(serialized)
+	if err != nil {
+		return err
+	}
+	if t.ChainID != nil {
+		return c.CheckChainID(t.ChainID, testnet)
+	}
+	return nil
+}
+
+// Sign implements chain.Signer. It signs exactly the fields given: nonce 0 is
+// signed as 0 and EIP-1559 fees stay as they are; a missing field is an error
+// wrapping ErrIncompleteTx, never a guess.
+func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, error) {
+	if err := ctx.Err(); err != nil {
+		return chain.Signed{}, err
+	}
+	t, err := c.ParseTx(req.Serialized)
+	if err != nil {
+		return chain.Signed{}, err
+	}
+	if m := t.Missing(); len(m) > 0 {
+		return chain.Signed{}, fmt.Errorf("%w: %w: missing %s (complete it from the node when the transaction is created)",
+			chain.ErrInvalidTx, ErrIncompleteTx, strings.Join(m, ", "))
+	}
+	if err := c.CheckChainID(t.ChainID, req.Testnet, req.ExtraChainIDs...); err != nil {
+		return chain.Signed{}, err
+	}
+	if len(req.Keys) != 1 {
+		return chain.Signed{}, fmt.Errorf("%w: an EVM transaction has one signer, got %d keys", chain.ErrInvalidKey, len(req.Keys))
+	}
+	priv, err := ParsePrivateKey(req.Keys[0])
+	if err != nil {
+		return chain.Signed{}, err
+	}
+	key, err := crypto.ToECDSA(priv.Serialize())
+	priv.Zero()
+	if err != nil {
+		return chain.Signed{}, fmt.Errorf("%w: %v", chain.ErrInvalidKey, err)
+	}
+	defer key.D.SetInt64(0)
+	if t.Type == TypeCeloFeeCurrency {
+		return signCIP64(t, key)
+	}
+	signed, err := types.SignTx(types.NewTx(t.txData()), types.LatestSignerForChainID(t.ChainID), key)
+	if err != nil {
+		return chain.Signed{}, fmt.Errorf("sign: %w", err)
+	}
+	raw, err := signed.MarshalBinary()
+	if err != nil {
+		return chain.Signed{}, fmt.Errorf("encode signed transaction: %w", err)
+	}
+	return chain.Signed{TxData: "0x" + hex.EncodeToString(raw), TxID: signed.Hash().Hex()}, nil
+}
+
+func (t *Tx) txData() types.TxData {
+	switch t.Type {
+	case TypeAccessList:
+		return &types.AccessListTx{ChainID: t.ChainID, Nonce: *t.Nonce, GasPrice: t.GasPrice, Gas: *t.Gas,
+			To: t.To, Value: t.Value, Data: t.Data, AccessList: t.AccessList}
+	case TypeDynamicFee:
+		return &types.DynamicFeeTx{ChainID: t.ChainID, Nonce: *t.Nonce, GasTipCap: t.GasTipCap, GasFeeCap: t.GasFeeCap,
+			Gas: *t.Gas, To: t.To, Value: t.Value, Data: t.Data, AccessList: t.AccessList}
+	default:
+		return &types.LegacyTx{Nonce: *t.Nonce, GasPrice: t.GasPrice, Gas: *t.Gas, To: t.To, Value: t.Value, Data: t.Data}
+	}
+}
+
+// cip64 is Celo's fee-currency transaction (type 0x7b): an EIP-1559
+// transaction with feeCurrency after the access list. go-ethereum does not
+// know the type, so it is encoded and signed here.
+type cip64 struct {
+	ChainID     *big.Int
+	Nonce       uint64
+	GasTipCap   *big.Int
+	GasFeeCap   *big.Int
+	Gas         uint64
+	To          *common.Address `rlp:"nil"`
+	Value       *big.Int
+	Data        []byte
+	AccessList  types.AccessList
+	FeeCurrency *common.Address `rlp:"nil"`
+}
+
+func signCIP64(t *Tx, key *ecdsa.PrivateKey) (chain.Signed, error) {
+	u := cip64{ChainID: t.ChainID, Nonce: *t.Nonce, GasTipCap: t.GasTipCap, GasFeeCap: t.GasFeeCap, Gas: *t.Gas,
+		To: t.To, Value: t.Value, Data: t.Data, AccessList: t.AccessList, FeeCurrency: t.FeeCurrency}
+	if u.AccessList == nil {
+		u.AccessList = types.AccessList{}
+	}
+	body, err := rlp.EncodeToBytes(&u)
+	if err != nil {
+		return chain.Signed{}, fmt.Errorf("encode CIP-64 transaction: %w", err)
+	}
+	sig, err := crypto.Sign(crypto.Keccak256(append([]byte{TypeCeloFeeCurrency}, body...)), key)
+	if err != nil {
+		return chain.Signed{}, fmt.Errorf("sign: %w", err)
+	}
+	// The signed form appends y-parity, r and s to the same list.
+	list := []any{u.ChainID, u.Nonce, u.GasTipCap, u.GasFeeCap, u.Gas, u.To, u.Value, u.Data, u.AccessList, u.FeeCurrency,
+		uint64(sig[64]), new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:64])}
+	if u.To == nil {
+		list[5] = []byte{}
+	}
+	raw, err := rlp.EncodeToBytes(list)
+	if err != nil {
+		return chain.Signed{}, fmt.Errorf("encode CIP-64 transaction: %w", err)
+	}
+	raw = append([]byte{TypeCeloFeeCurrency}, raw...)
+	return chain.Signed{TxData: "0x" + hex.EncodeToString(raw), TxID: common.BytesToHash(crypto.Keccak256(raw)).Hex()}, nil
+}
