@@ -149,4 +149,6 @@ var All = []*Chain{BTC, LTC, DOGE, BCH}
 var (
 	_ chain.Chain       = (*Chain)(nil)
 	_ chain.Deriver     = (*Chain)(nil)
+	_ chain.TxValidator = (*Chain)(nil)
+	_ chain.Signer      = (*Chain)(nil)
 )
