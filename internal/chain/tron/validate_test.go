@@ -15,7 +15,7 @@ func garbage() []string {
 		`{"raw_data":{"contract":[]}}`,
 		`{"raw_data_hex":"zz"}`,
 		`{"visible":false,"txID":"00"}`,
-		strings.Replace(tx, `"txID":"4`, `"txID":"5`, 1),                    // id no longer matches the raw data
+		strings.Replace(tx, `"txID":"4`, `"txID":"5`, 1),                     // id no longer matches the raw data
 		strings.Replace(tx, `"owner_address":"41`, `"owner_address":"42`, 1), // not a TRON address
 		strings.Replace(tx, `"ref_block_bytes":"d12e"`, `"ref_block_bytes":"xyz"`, 1),
 		tx + "{}",
