@@ -1,0 +1,160 @@
+// Package secret owns how Custos obtains the wallet-store password and the
+// secrets a command reads: the terminal without echo, a line of stdin, the
+// CUSTOS_PASSWORD / TATUM_KMS_PASSWORD variable, a password file, or a secret
+// manager (AWS Secrets Manager, Azure Key Vault, VGS, HashiCorp Vault KV v2)
+// reached through its documented REST API with the variables Tatum KMS uses.
+package secret
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/custoskms/custos/internal/config"
+)
+
+// Backend names where the password comes from.
+type Backend string
+
+// The password backends. Local is the environment or a prompt.
+const (
+	Local Backend = "LOCAL"
+	File  Backend = "FILE"
+	AWS   Backend = "AWS"
+	Azure Backend = "AZURE"
+	VGS   Backend = "VGS"
+	Vault Backend = "VAULT"
+)
+
+// Options select and configure the password source.
+type Options struct {
+	// Backend is the secret manager to ask; "" means File when PasswordFile is
+	// set, else Local.
+	Backend      Backend
+	PasswordFile string
+	Prompter     *Prompter
+	// Client is used for secret managers; nil means a client with a 30 s timeout.
+	Client *http.Client
+}
+
+// Kind is the backend these options resolve to.
+func (o Options) Kind() Backend {
+	switch {
+	case o.Backend != "" && o.Backend != Local:
+		return o.Backend
+	case o.PasswordFile != "":
+		return File
+	}
+	return Local
+}
+
+func (o Options) client() *http.Client {
+	if o.Client != nil {
+		return o.Client
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// Password returns the wallet-store password. newStore asks for it twice at a
+// terminal (it will create the store).
+func (o Options) Password(ctx context.Context, newStore bool) ([]byte, error) {
+	var (
+		b   []byte
+		err error
+	)
+	switch o.Kind() {
+	case File:
+		b, err = readPasswordFile(o.PasswordFile)
+	case AWS:
+		b, err = awsPassword(ctx, o.client())
+	case Azure:
+		b, err = azurePassword(ctx, o.client())
+	case VGS:
+		b, err = vgsPassword(ctx, o.client())
+	case Vault:
+		b, err = vaultPassword(ctx, o.client())
+	case Local:
+		if v, ok := config.Getenv("CUSTOS_PASSWORD"); ok && v != "" {
+			return []byte(v), nil
+		}
+		if o.Prompter == nil {
+			return nil, fmt.Errorf("%w: no password source", ErrMissingSetting)
+		}
+		if newStore {
+			return o.Prompter.ReadNew("wallet store password")
+		}
+		return o.Prompter.Read("wallet store password")
+	default:
+		return nil, fmt.Errorf("unknown password backend %q", o.Backend)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%w: password from %s", ErrEmpty, o.Kind())
+	}
+	return b, nil
+}
+
+func readPasswordFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("password file: %w", err)
+	}
+	// One trailing newline is the editor's, not the password's.
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	return b, nil
+}
+
+// setting reads CUSTOS_<name>, or Tatum KMS's TATUM_KMS_<name>.
+func setting(name string) (string, bool) {
+	for _, k := range []string{"CUSTOS_" + name, "TATUM_KMS_" + name} {
+		if v, ok := os.LookupEnv(k); ok && v != "" {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// settings reads required settings, naming every missing one at once.
+func settings(names ...string) ([]string, error) {
+	vals := make([]string, len(names))
+	var missing []string
+	for i, n := range names {
+		v, ok := setting(n)
+		if !ok {
+			missing = append(missing, "CUSTOS_"+n+" (or TATUM_KMS_"+n+")")
+		}
+		vals[i] = v
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrMissingSetting, strings.Join(missing, ", "))
+	}
+	return vals, nil
+}
+
+// doJSON sends req and returns the body of a 2xx answer. The error of any
+// other answer carries the status and, for documented error shapes, the
+// service's error code; never the body, which could hold a secret.
+func doJSON(c *http.Client, req *http.Request, service string) ([]byte, error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBackend, service, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBackend, service, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		Zero(body)
+		return nil, fmt.Errorf("%w: %s answered %s", ErrBackend, service, resp.Status)
+	}
+	return body, nil
+}
