@@ -10,9 +10,10 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 )
 
-// multiKeyChains sign one input per key: every hash (or signatures[] entry) is
-// a key; the account chains sign with the wallet of hashes[0] alone.
-var multiKeyChains = map[string]bool{"BTC": true, "LTC": true, "DOGE": true, "BCH": true}
+// multiKeyChains take a key per hash (or signatures[] entry): UTXO inputs, and
+// SOL's signers in account order; the other account chains sign with the
+// wallet of hashes[0] alone.
+var multiKeyChains = map[string]bool{"BTC": true, "LTC": true, "DOGE": true, "BCH": true, "SOL": true}
 
 // Resolver turns a pending transaction's signature IDs into private keys
 // (DESIGN §5): hashes name a private-key wallet, or a mnemonic wallet derived at

@@ -1,0 +1,79 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/custoskms/custos/internal/walletstore"
+)
+
+// StoreKeys is the Keys of an open wallet store. The store reads its file on
+// every call, so wallets the CLI adds or removes while the daemon runs are seen
+// at the next period. Chain and network live inside the sealed records: List
+// opens only the records it has not seen before.
+type StoreKeys struct {
+	store *walletstore.Store
+
+	mu   sync.Mutex
+	refs map[string]WalletRef
+}
+
+var _ Keys = (*StoreKeys)(nil)
+
+// NewStoreKeys adapts an open wallet store; the caller keeps closing it.
+func NewStoreKeys(s *walletstore.Store) *StoreKeys {
+	return &StoreKeys{store: s, refs: map[string]WalletRef{}}
+}
+
+// List implements Keys.
+func (k *StoreKeys) List(ctx context.Context) ([]WalletRef, error) {
+	ids, err := k.store.IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	present := make(map[string]bool, len(ids))
+	out := make([]WalletRef, 0, len(ids))
+	for _, id := range ids {
+		present[id] = true
+		ref, ok := k.refs[id]
+		if !ok {
+			w, err := k.Wallet(ctx, id)
+			if errors.Is(err, ErrUnknownWallet) {
+				continue // removed meanwhile
+			}
+			if err != nil {
+				return nil, err
+			}
+			ref = w.WalletRef
+			k.refs[id] = ref
+		}
+		out = append(out, ref)
+	}
+	for id := range k.refs {
+		if !present[id] {
+			delete(k.refs, id)
+		}
+	}
+	return out, nil
+}
+
+// Wallet implements Keys. Keypair chains keep their key as Secret (XLM, XRP):
+// it is what their signer takes.
+func (k *StoreKeys) Wallet(ctx context.Context, id string) (Wallet, error) {
+	w, err := k.store.Get(ctx, id)
+	if errors.Is(err, walletstore.ErrNotFound) {
+		return Wallet{}, fmt.Errorf("%w: %s", ErrUnknownWallet, id)
+	}
+	if err != nil {
+		return Wallet{}, err
+	}
+	out := Wallet{WalletRef: WalletRef{SignatureID: id, Chain: w.Chain, Testnet: w.Testnet}, Mnemonic: w.Mnemonic, PrivateKey: w.PrivateKey}
+	if out.Mnemonic == "" && out.PrivateKey == "" {
+		out.PrivateKey = w.Secret
+	}
+	return out, nil
+}

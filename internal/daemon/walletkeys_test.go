@@ -1,0 +1,73 @@
+package daemon
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/custoskms/custos/internal/walletstore"
+)
+
+func TestStoreKeysSeesWalletsAddedAndRemoved(t *testing.T) {
+	cheap := walletstore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+	walletstore.TestKDF = &cheap
+	t.Cleanup(func() { walletstore.TestKDF = nil })
+	path := filepath.Join(t.TempDir(), "wallet.dat")
+	pw := []byte("pw")
+	daemonSide, err := walletstore.Open(t.Context(), path, pw, walletstore.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer daemonSide.Close()
+	keys := NewStoreKeys(daemonSide)
+	if refs, err := keys.List(t.Context()); err != nil || len(refs) != 0 {
+		t.Fatalf("empty store: %v %v", refs, err)
+	}
+
+	// The CLI, another handle on the same file, adds wallets.
+	cli, err := walletstore.Open(t.Context(), path, pw, walletstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	if err := cli.PutMany(t.Context(), []walletstore.Entry{
+		{ID: sigPK, Wallet: &walletstore.Wallet{PrivateKey: testPK, Chain: "ETH", Testnet: true}},
+		{ID: sigMn, Wallet: &walletstore.Wallet{Mnemonic: testMnemonic, Chain: "BTC"}},
+		{ID: sigOth, Wallet: &walletstore.Wallet{Secret: "SXLMSECRET", Address: "GADDR", Chain: "XLM"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := keys.List(t.Context())
+	if err != nil || len(refs) != 3 {
+		t.Fatalf("after add: %v %v", refs, err)
+	}
+	want := map[string]WalletRef{
+		sigPK:  {SignatureID: sigPK, Chain: "ETH", Testnet: true},
+		sigMn:  {SignatureID: sigMn, Chain: "BTC"},
+		sigOth: {SignatureID: sigOth, Chain: "XLM"},
+	}
+	for _, r := range refs {
+		if want[r.SignatureID] != r {
+			t.Fatalf("ref %+v", r)
+		}
+	}
+	w, err := keys.Wallet(t.Context(), sigOth)
+	if err != nil || w.PrivateKey != "SXLMSECRET" {
+		t.Fatal("keypair secret not given as the key")
+	}
+	w, err = keys.Wallet(t.Context(), sigMn)
+	if err != nil || w.Mnemonic != testMnemonic || w.PrivateKey != "" {
+		t.Fatal("mnemonic wallet not resolved")
+	}
+
+	if err := cli.Delete(t.Context(), sigMn); err != nil {
+		t.Fatal(err)
+	}
+	refs, err = keys.List(t.Context())
+	if err != nil || len(refs) != 2 {
+		t.Fatalf("after remove: %v %v", refs, err)
+	}
+	if _, err := keys.Wallet(t.Context(), sigMn); !errors.Is(err, ErrUnknownWallet) {
+		t.Fatalf("removed wallet: %v", err)
+	}
+}
