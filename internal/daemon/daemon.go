@@ -56,7 +56,12 @@ type Config struct {
 
 // Summary counts what one run did.
 type Summary struct {
-	Pending, Signed, Submitted, Resubmitted, Failed, Rejected int
+	Pending     int `json:"pending"`
+	Signed      int `json:"signed"`
+	Submitted   int `json:"submitted"`
+	Resubmitted int `json:"resubmitted"`
+	Failed      int `json:"failed"`
+	Rejected    int `json:"rejected"`
 }
 
 func (s *Summary) add(o Summary) {

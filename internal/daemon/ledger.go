@@ -271,4 +271,3 @@ func (l *Ledger) commitGroup(group []ledgerReq) ([]Entry, error) {
 	}
 	return stored, nil
 }
-

@@ -16,9 +16,9 @@ import (
 // metrics are the daemon's Prometheus series, on a registry of its own so that
 // several daemons (tests, `custos dev`) can live in one process.
 type metrics struct {
-	reg                                                  *prometheus.Registry
-	signed, submitted, resubmitted, failed, rejected     *prometheus.CounterVec
-	runSeconds                                           *prometheus.HistogramVec
+	reg                                              *prometheus.Registry
+	signed, submitted, resubmitted, failed, rejected *prometheus.CounterVec
+	runSeconds                                       *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
