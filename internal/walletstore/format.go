@@ -23,9 +23,9 @@ const applicationID = 0x43535457
 // wrapping the data key. They are stored in the header, so a store keeps
 // opening after the defaults change.
 type KDFParams struct {
-	Time      uint32 // passes
-	MemoryKiB uint32 // memory in KiB
-	Threads   uint8  // lanes
+	Time      uint32 `json:"time"`      // passes
+	MemoryKiB uint32 `json:"memoryKiB"` // memory in KiB
+	Threads   uint8  `json:"threads"`   // lanes
 }
 
 // DefaultKDF is what new stores and changed passwords use: 64 MiB, three

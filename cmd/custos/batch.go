@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/walletstore"
+)
+
+func init() { register(newBatchCmd) }
+
+// batchChunk wallets are committed per transaction; each line is printed only
+// after its chunk is durable.
+const (
+	batchChunk = 10_000
+	maxBatch   = 10_000_000
+)
+
+type batchLine struct {
+	SignatureID string `json:"signatureId"`
+	Address     string `json:"address"`
+}
+
+func newBatchCmd(a *app) *cobra.Command {
+	var pf passwordFlags
+	cmd := &cobra.Command{
+		Use:   "generatemanagedprivatekeybatch CHAIN COUNT",
+		Short: "Generate and store COUNT private keys; prints one {signatureId, address} line per key",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, d, err := deriverFor(args[0])
+			if err != nil {
+				return err
+			}
+			count, err := strconv.Atoi(args[1])
+			if err != nil || count < 1 || count > maxBatch {
+				return fmt.Errorf("COUNT %q: must be a number in 1..%d", args[1], maxBatch)
+			}
+			s := newSession(a, &pf)
+			pw, err := s.password(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			st, err := s.open(cmd.Context(), pw, true)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+
+			var bar *progressbar.ProgressBar
+			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				bar = progressbar.NewOptions(count, progressbar.OptionSetWriter(f),
+					progressbar.OptionSetDescription("storing keys"), progressbar.OptionShowCount(),
+					progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+			}
+			out := bufio.NewWriterSize(a.stdout, 1<<16)
+			code := c.Info().Code
+			for done := 0; done < count; {
+				n := min(batchChunk, count-done)
+				entries, addrs, err := generateKeys(d, code, a.testnet, n)
+				if err != nil {
+					return err
+				}
+				if err := st.PutMany(cmd.Context(), entries); err != nil {
+					return err
+				}
+				for i, e := range entries {
+					if err := printJSON(out, batchLine{e.ID, addrs[i]}); err != nil {
+						return err
+					}
+				}
+				if err := out.Flush(); err != nil {
+					return err
+				}
+				done += n
+				if bar != nil {
+					bar.Add(n)
+				}
+			}
+			if bar != nil {
+				bar.Finish()
+			}
+			return nil
+		},
+	}
+	pf.add(cmd)
+	return cmd
+}
+
+// generateKeys makes n random keys and their addresses on all cores.
+func generateKeys(d chain.Deriver, code string, testnet bool, n int) ([]walletstore.Entry, []string, error) {
+	entries := make([]walletstore.Entry, n)
+	addrs := make([]string, n)
+	workers := runtime.GOMAXPROCS(0)
+	var (
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				key, err := d.GeneratePrivateKey(rand.Reader, testnet)
+				if err == nil {
+					addrs[i], err = d.AddressFromPrivateKey(key, testnet)
+				}
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("generate %s key: %w", code, err) })
+					return
+				}
+				entries[i] = walletstore.Entry{ID: walletstore.NewID(),
+					Wallet: &walletstore.Wallet{PrivateKey: key, Chain: code, Testnet: testnet}}
+			}
+		}(w)
+	}
+	wg.Wait()
+	return entries, addrs, firstErr
+}

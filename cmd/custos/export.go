@@ -1,0 +1,36 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/custoskms/custos/internal/walletstore"
+)
+
+func init() { register(newExportCmd) }
+
+func newExportCmd(a *app) *cobra.Command {
+	var pf passwordFlags
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Print every stored wallet, with its secrets, as {signatureId: wallet}",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := newSession(a, &pf).openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			all, err := st.All(cmd.Context())
+			if err != nil {
+				return err
+			}
+			out := make(map[string]*walletstore.Wallet, len(all))
+			for _, e := range all {
+				out[e.ID] = e.Wallet
+			}
+			return printJSON(a.stdout, out)
+		},
+	}
+	pf.add(cmd)
+	return cmd
+}

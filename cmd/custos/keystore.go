@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/tyler-smith/go-bip39"
+
+	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chains"
+	"github.com/custoskms/custos/internal/secret"
+	"github.com/custoskms/custos/internal/walletstore"
+)
+
+// passwordFlags choose where a key-management command gets the store password.
+// Without any, it is CUSTOS_PASSWORD / TATUM_KMS_PASSWORD, else the terminal
+// (no echo) or one line of stdin.
+type passwordFlags struct {
+	file                   string
+	aws, azure, vgs, vault bool
+}
+
+func (f *passwordFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.file, "password-file", "", "read the wallet store password from this file")
+	fl.BoolVar(&f.aws, "aws", false, "read the password from AWS Secrets Manager (TATUM_KMS_AWS_* variables)")
+	fl.BoolVar(&f.azure, "azure", false, "read the password from Azure Key Vault (TATUM_KMS_AZURE_* variables)")
+	fl.BoolVar(&f.vgs, "vgs", false, "read the password from a VGS vault alias (TATUM_KMS_VGS_* variables)")
+	fl.BoolVar(&f.vault, "vault", false, "read the password from HashiCorp Vault KV v2 (VAULT_ADDR, VAULT_TOKEN, CUSTOS_VAULT_PATH)")
+}
+
+func (f *passwordFlags) options(p *secret.Prompter) (secret.Options, error) {
+	o := secret.Options{PasswordFile: f.file, Prompter: p}
+	n := 0
+	for b, on := range map[secret.Backend]bool{secret.AWS: f.aws, secret.Azure: f.azure, secret.VGS: f.vgs, secret.Vault: f.vault} {
+		if on {
+			o.Backend = b
+			n++
+		}
+	}
+	if n > 1 || (n == 1 && f.file != "") {
+		return o, errors.New("choose one password source: --aws, --azure, --vgs, --vault or --password-file")
+	}
+	return o, nil
+}
+
+// session is one command's access to secrets and the store.
+type session struct {
+	a      *app
+	flags  *passwordFlags
+	prompt *secret.Prompter
+}
+
+func newSession(a *app, f *passwordFlags) *session {
+	return &session{a: a, flags: f, prompt: secret.NewPrompter(a.stdin, a.stderr)}
+}
+
+func (s *session) storeExists() bool {
+	fi, err := os.Stat(s.a.walletPath)
+	return err == nil && fi.Size() > 0
+}
+
+// password gets the store password; create says the command may create the store.
+func (s *session) password(ctx context.Context, create bool) ([]byte, error) {
+	o, err := s.flags.options(s.prompt)
+	if err != nil {
+		return nil, err
+	}
+	return o.Password(ctx, create && !s.storeExists())
+}
+
+// open unlocks the store with a password already read.
+func (s *session) open(ctx context.Context, pw []byte, create bool) (*walletstore.Store, error) {
+	defer secret.Zero(pw)
+	return walletstore.Open(ctx, s.a.walletPath, pw, walletstore.Options{Create: create})
+}
+
+// openStore reads the password and opens an existing store.
+func (s *session) openStore(ctx context.Context) (*walletstore.Store, error) {
+	pw, err := s.password(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(ctx, pw, false)
+}
+
+// deriverFor finds a chain by its Tatum code and its key derivation.
+func deriverFor(code string) (chain.Chain, chain.Deriver, error) {
+	c, err := chains.Lookup(code)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, ok := c.(chain.Deriver)
+	if !ok {
+		return nil, nil, fmt.Errorf("chain %s: key derivation is not available in this build", c.Info().Code)
+	}
+	return c, d, nil
+}
+
+// secretFieldChains store their keypair as "secret" (Tatum's XLM and XRP
+// wallets); the others as "privateKey".
+var secretFieldChains = map[string]bool{"XLM": true, "XRP": true}
+
+func newMnemonic() (string, error) {
+	// 256 bits: Tatum generates 24-word mnemonics.
+	ent, err := bip39.NewEntropy(256)
+	if err != nil {
+		return "", err
+	}
+	defer secret.Zero(ent)
+	return bip39.NewMnemonic(ent)
+}
+
+// buildWallet makes the record Tatum KMS stores for a chain: from mnemonic
+// when given, else from a fresh random mnemonic or keypair.
+func buildWallet(c chain.Chain, d chain.Deriver, testnet bool, mnemonic string) (*walletstore.Wallet, error) {
+	code := c.Info().Code
+	w := &walletstore.Wallet{Chain: code, Testnet: testnet}
+	if c.Info().Kind == chain.KeypairWallet {
+		if mnemonic != "" {
+			return nil, fmt.Errorf("%s wallets are single keypairs, not mnemonics: store the secret with storemanagedprivatekey", code)
+		}
+		key, err := d.GeneratePrivateKey(rand.Reader, testnet)
+		if err != nil {
+			return nil, fmt.Errorf("generate %s key: %w", code, err)
+		}
+		if w.Address, err = d.AddressFromPrivateKey(key, testnet); err != nil {
+			return nil, fmt.Errorf("generate %s key: %w", code, err)
+		}
+		if secretFieldChains[code] {
+			w.Secret = key
+		} else {
+			w.PrivateKey = key
+		}
+		return w, nil
+	}
+	if mnemonic == "" {
+		var err error
+		if mnemonic, err = newMnemonic(); err != nil {
+			return nil, err
+		}
+	}
+	seed, err := chain.Seed(mnemonic)
+	if err != nil {
+		return nil, err
+	}
+	defer secret.Zero(seed)
+	w.Mnemonic = strings.Join(strings.Fields(mnemonic), " ")
+	if code == "SOL" {
+		// Tatum's SOL wallet is index 0 of its mnemonic, kept with the mnemonic.
+		if w.Address, err = d.AddressFromSeed(seed, 0, testnet); err != nil {
+			return nil, err
+		}
+		if w.PrivateKey, err = d.PrivateKey(seed, 0, testnet); err != nil {
+			return nil, err
+		}
+		return w, nil
+	}
+	w.XPub, err = d.XPub(seed, testnet)
+	if errors.Is(err, chain.ErrNoXPub) {
+		err = nil
+	}
+	return w, err
+}
+
+// parseIndex reads an address index argument: 0..2^31-1.
+func parseIndex(s string) (uint32, error) {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("index %q: must be a number in 0..%d", s, uint32(chain.MaxIndex))
+	}
+	return chain.CheckIndex(n)
+}
+
+// walletDeriver finds the derivation of a stored wallet's chain.
+func walletDeriver(w *walletstore.Wallet) (chain.Deriver, error) {
+	_, d, err := deriverFor(w.Chain)
+	return d, err
+}
+
+// privateKeyOf is getprivatekey: derived at index for a mnemonic wallet, the
+// stored key or secret otherwise (whatever the index).
+func privateKeyOf(w *walletstore.Wallet, index uint32) (string, error) {
+	if w.Mnemonic == "" {
+		if w.PrivateKey != "" {
+			return w.PrivateKey, nil
+		}
+		return w.Secret, nil
+	}
+	d, err := walletDeriver(w)
+	if err != nil {
+		return "", err
+	}
+	seed, err := chain.Seed(w.Mnemonic)
+	if err != nil {
+		return "", err
+	}
+	defer secret.Zero(seed)
+	return d.PrivateKey(seed, index, w.Testnet)
+}
+
+// addressOf is getaddress: from the xpub or mnemonic at index, else the stored
+// address, else the address of the stored private key.
+func addressOf(w *walletstore.Wallet, index uint32) (string, error) {
+	d, err := walletDeriver(w)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case w.XPub != "":
+		return d.AddressFromXPub(w.XPub, index, w.Testnet)
+	case w.Mnemonic != "":
+		seed, err := chain.Seed(w.Mnemonic)
+		if err != nil {
+			return "", err
+		}
+		defer secret.Zero(seed)
+		return d.AddressFromSeed(seed, index, w.Testnet)
+	case w.Address != "":
+		return w.Address, nil
+	case w.PrivateKey != "":
+		return d.AddressFromPrivateKey(w.PrivateKey, w.Testnet)
+	}
+	return d.AddressFromPrivateKey(w.Secret, w.Testnet)
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/secret"
+	"github.com/custoskms/custos/internal/walletstore"
+)
+
+func init() {
+	register(newGenerateWalletCmd)
+	register(newGenerateManagedWalletCmd)
+	register(newStoreManagedWalletCmd)
+	register(newStoreManagedPrivateKeyCmd)
+}
+
+// generatedWallet is what generatewallet prints: the wallet without chain and network.
+type generatedWallet struct {
+	Mnemonic   string `json:"mnemonic,omitempty"`
+	XPub       string `json:"xpub,omitempty"`
+	Address    string `json:"address,omitempty"`
+	Secret     string `json:"secret,omitempty"`
+	PrivateKey string `json:"privateKey,omitempty"`
+}
+
+// stored is what the store commands print, as Tatum KMS does.
+type stored struct {
+	SignatureID string `json:"signatureId"`
+	XPub        string `json:"xpub,omitempty"`
+	Address     string `json:"address,omitempty"`
+}
+
+func newGenerateWalletCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "generatewallet CHAIN",
+		Short: "Generate a wallet and print it (not stored)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, d, err := deriverFor(args[0])
+			if err != nil {
+				return err
+			}
+			w, err := buildWallet(c, d, a.testnet, "")
+			if err != nil {
+				return err
+			}
+			return printJSON(a.stdout, generatedWallet{w.Mnemonic, w.XPub, w.Address, w.Secret, w.PrivateKey})
+		},
+	}
+}
+
+// storeNew stores a wallet under a new signature ID and prints Tatum's answer.
+func storeNew(cmd *cobra.Command, s *session, pw []byte, w *walletstore.Wallet) error {
+	st, err := s.open(cmd.Context(), pw, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	id := walletstore.NewID()
+	if err := st.Put(cmd.Context(), id, w); err != nil {
+		return err
+	}
+	out := stored{SignatureID: id, XPub: w.XPub}
+	if w.XPub == "" {
+		out.Address = w.Address
+	}
+	return printJSON(s.a.stdout, out)
+}
+
+func newGenerateManagedWalletCmd(a *app) *cobra.Command {
+	var pf passwordFlags
+	cmd := &cobra.Command{
+		Use:   "generatemanagedwallet CHAIN",
+		Short: "Generate a wallet and store it; prints its signature ID and xpub (or address)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, d, err := deriverFor(args[0])
+			if err != nil {
+				return err
+			}
+			w, err := buildWallet(c, d, a.testnet, "")
+			if err != nil {
+				return err
+			}
+			s := newSession(a, &pf)
+			pw, err := s.password(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			return storeNew(cmd, s, pw, w)
+		},
+	}
+	pf.add(cmd)
+	return cmd
+}
+
+func newStoreManagedWalletCmd(a *app) *cobra.Command {
+	var pf passwordFlags
+	cmd := &cobra.Command{
+		Use:   "storemanagedwallet CHAIN",
+		Short: "Store a mnemonic (read from the terminal or stdin); prints its signature ID and xpub",
+		Long: "Store a mnemonic wallet. The store password is read first (unless it comes from the\n" +
+			"environment, a file or a secret manager), then the mnemonic: at a terminal without echo,\n" +
+			"otherwise one line each from stdin.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, d, err := deriverFor(args[0])
+			if err != nil {
+				return err
+			}
+			if c.Info().Kind == chain.KeypairWallet {
+				return fmt.Errorf("%s wallets are single keypairs, not mnemonics: store the secret with storemanagedprivatekey", c.Info().Code)
+			}
+			s := newSession(a, &pf)
+			pw, err := s.password(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			m, err := s.prompt.Read("mnemonic")
+			if err != nil {
+				secret.Zero(pw)
+				return err
+			}
+			w, err := buildWallet(c, d, a.testnet, string(m))
+			secret.Zero(m)
+			if err != nil {
+				secret.Zero(pw)
+				return err
+			}
+			return storeNew(cmd, s, pw, w)
+		},
+	}
+	pf.add(cmd)
+	return cmd
+}
+
+func newStoreManagedPrivateKeyCmd(a *app) *cobra.Command {
+	var pf passwordFlags
+	cmd := &cobra.Command{
+		Use:   "storemanagedprivatekey CHAIN",
+		Short: "Store a private key or secret (read from the terminal or stdin); prints its signature ID",
+		Long: "Store a private key (or, for XLM and XRP, a secret) in the chain's usual form. It is\n" +
+			"checked before it is stored. The store password is read first, then the key.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, d, err := deriverFor(args[0])
+			if err != nil {
+				return err
+			}
+			s := newSession(a, &pf)
+			pw, err := s.password(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			k, err := s.prompt.Read("private key")
+			if err != nil {
+				secret.Zero(pw)
+				return err
+			}
+			key := strings.TrimSpace(string(k))
+			secret.Zero(k)
+			if _, err := d.AddressFromPrivateKey(key, a.testnet); err != nil {
+				secret.Zero(pw)
+				return fmt.Errorf("%s private key: %w", c.Info().Code, chain.ErrInvalidKey)
+			}
+			st, err := s.open(cmd.Context(), pw, true)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			id := walletstore.NewID()
+			if err := st.Put(cmd.Context(), id, &walletstore.Wallet{PrivateKey: key, Chain: c.Info().Code, Testnet: a.testnet}); err != nil {
+				return err
+			}
+			return printJSON(a.stdout, stored{SignatureID: id})
+		},
+	}
+	pf.add(cmd)
+	return cmd
+}
