@@ -81,12 +81,13 @@ type TxError struct {
 // APIKey is an API key's record. The secret itself is never stored, only its
 // SHA-256 hash.
 type APIKey struct {
-	ID        string
-	Name      string
-	Testnet   bool
-	Credits   int64
-	CreatedAt time.Time
-	RevokedAt *time.Time
+	ID         string
+	SecretHash [32]byte
+	Name       string
+	Testnet    bool
+	Credits    int64
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
 }
 
 // TxStore holds pending transactions, each owned by one tenant. A transaction

@@ -439,7 +439,7 @@ func (s *Store) Errors(ctx context.Context, tenant, id string) ([]string, error)
 
 // CreateKey implements pending.Store.
 func (s *Store) CreateKey(ctx context.Context, name string, testnet bool, secretHash [32]byte) (pending.APIKey, error) {
-	k := pending.APIKey{ID: pending.NewID(), Name: name, Testnet: testnet, CreatedAt: time.UnixMilli(now())}
+	k := pending.APIKey{ID: pending.NewID(), SecretHash: secretHash, Name: name, Testnet: testnet, CreatedAt: time.UnixMilli(now())}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at) VALUES (?, ?, ?, ?, ?)`,
 		k.ID, name, secretHash[:], testnet, k.CreatedAt.UnixMilli())
 	if err != nil {
@@ -448,17 +448,19 @@ func (s *Store) CreateKey(ctx context.Context, name string, testnet bool, secret
 	return k, nil
 }
 
-const keyColumns = `id, name, testnet, credits, created_at, revoked_at`
+const keyColumns = `id, secret_hash, name, testnet, credits, created_at, revoked_at`
 
 func scanKey(r scanner) (pending.APIKey, error) {
 	var (
 		k       pending.APIKey
+		hash    []byte
 		created int64
 		revoked sql.NullInt64
 	)
-	if err := r.Scan(&k.ID, &k.Name, &k.Testnet, &k.Credits, &created, &revoked); err != nil {
+	if err := r.Scan(&k.ID, &hash, &k.Name, &k.Testnet, &k.Credits, &created, &revoked); err != nil {
 		return k, err
 	}
+	copy(k.SecretHash[:], hash)
 	k.CreatedAt = time.UnixMilli(created)
 	if revoked.Valid {
 		t := time.UnixMilli(revoked.Int64)

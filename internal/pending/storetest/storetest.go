@@ -358,7 +358,7 @@ func testKeys(t *testing.T, s pending.Store) {
 		t.Fatal("CreateKey with a duplicate hash succeeded")
 	}
 	got, err := s.KeyByHash(ctx, h2)
-	if err != nil || got.ID != k2.ID || !got.Testnet {
+	if err != nil || got.ID != k2.ID || !got.Testnet || got.SecretHash != h2 {
 		t.Fatalf("KeyByHash = %+v, %v", got, err)
 	}
 	_, err = s.KeyByHash(ctx, sha256.Sum256([]byte("nope")))

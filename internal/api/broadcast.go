@@ -1,0 +1,129 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/custoskms/custos/internal/broadcast"
+	"github.com/custoskms/custos/internal/chain/chains"
+)
+
+type broadcastRequest struct {
+	TxData      *string `json:"txData"`
+	SignatureID *string `json:"signatureId"`
+}
+
+type broadcastResponse struct {
+	TxID      string `json:"txId"`
+	Completed bool   `json:"completed"`
+}
+
+// broadcastTx is POST /v3/{slug}/broadcast: keep the signed transaction on
+// its pending transaction, submit it through the chain's node for the key's
+// network, and complete the pending transaction with the node's txId.
+// Without signatureId it only relays the transaction to the node.
+func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
+	slug := r.PathValue("slug")
+	var bad []string
+	c, lookupErr := chains.BySlug(slug)
+	if lookupErr != nil {
+		bad = append(bad, "slug: must be one of "+slugList())
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	var req broadcastRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return err
+	}
+	if req.TxData == nil || strings.TrimSpace(*req.TxData) == "" {
+		bad = append(bad, "txData: must be a non-empty string")
+	}
+	if req.SignatureID != nil && !isTxID(*req.SignatureID) {
+		bad = append(bad, "signatureId: must be exactly 24 characters of [0-9a-zA-Z]")
+	}
+	if len(bad) > 0 {
+		return invalid(bad...)
+	}
+	key := keyFrom(r.Context())
+	code, txData := c.Info().Code, *req.TxData
+
+	if req.SignatureID == nil {
+		txID, err := s.submit(r.Context(), code, key.Testnet, txData)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, broadcastResponse{TxID: txID})
+		return nil
+	}
+
+	id := *req.SignatureID
+	tx, err := s.store.Get(r.Context(), key.ID, id)
+	if err != nil {
+		return err
+	}
+	if tx.Chain != code {
+		return forbidden(CodeChainMismatch, fmt.Sprintf("Transaction is for %s, not %s.", tx.Chain, code))
+	}
+	if tx.TxID != "" {
+		// A retried broadcast of what was already sent answers as the first one did.
+		if prev, err := s.store.TxData(r.Context(), key.ID, id); err == nil && prev == txData {
+			writeJSON(w, http.StatusOK, broadcastResponse{TxID: tx.TxID, Completed: true})
+			return nil
+		}
+		return forbidden(CodeTxCompleted, "Transaction is already completed.")
+	}
+	if err := s.store.SetTxData(r.Context(), key.ID, id, txData); err != nil {
+		return err
+	}
+	txID, err := s.submit(r.Context(), code, key.Testnet, txData)
+	if err != nil {
+		return err
+	}
+	if err := s.store.Complete(r.Context(), key.ID, id, txID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, broadcastResponse{TxID: txID, Completed: true})
+	return nil
+}
+
+// submit sends txData to the chain's node for the network.
+func (s *Server) submit(ctx context.Context, code string, testnet bool, txData string) (string, error) {
+	client, err := s.nodes.Client(code, testnet)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.broadcastTimeout)
+	defer cancel()
+	txID, err := client.Broadcast(ctx, txData)
+	switch {
+	case err == nil && txID == "":
+		err = fmt.Errorf("%w: the node answered no transaction id", broadcast.ErrUnavailable)
+	case err != nil && !errors.Is(err, broadcast.ErrRejected) && !errors.Is(err, broadcast.ErrUnavailable):
+		err = fmt.Errorf("%w: %w", broadcast.ErrUnavailable, err)
+	}
+	result := "ok"
+	if errors.Is(err, broadcast.ErrRejected) {
+		result = "rejected"
+	} else if err != nil {
+		result = "unavailable"
+	}
+	s.metrics.broadcasts.WithLabelValues(code, result).Inc()
+	if err != nil {
+		s.log.WarnContext(ctx, "broadcast failed", "chain", code, "testnet", testnet, "err", err)
+		return "", err
+	}
+	return txID, nil
+}
+
+func slugList() string {
+	var out []string
+	for _, c := range chains.All() {
+		out = append(out, c.Info().Slug)
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,105 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/custoskms/custos/internal/broadcast"
+	"github.com/custoskms/custos/internal/pending"
+)
+
+// Stable error codes of the error body; the OpenAPI document lists them all.
+const (
+	CodeValidation        = "validation.failed"
+	CodeBodyTooLarge      = "request.tooLarge"
+	CodeUnauthorized      = "apikey.invalid"
+	CodeTxNotFound        = "kms.tx.notFound"
+	CodeTxDeleted         = "kms.tx.deleted"
+	CodeTxCompleted       = "kms.tx.completed"
+	CodeTxIDConflict      = "kms.tx.txIdConflict"
+	CodeChainMismatch     = "broadcast.chainMismatch"
+	CodeNoNode            = "broadcast.nodeNotConfigured"
+	CodeRejected          = "broadcast.rejected"
+	CodeNodeUnavailable   = "broadcast.nodeUnavailable"
+	CodeRouteNotFound     = "route.notFound"
+	CodeMethodNotAllowed  = "route.methodNotAllowed"
+	CodeStoreUnavailable  = "store.unavailable"
+	CodeInternal          = "internal.error"
+	validationMessage     = "Request validation failed. Please see data for additional information."
+	unauthorizedMessage   = "Missing, unknown or revoked X-API-Key."
+	internalErrorMessage  = "Internal server error."
+	storeUnavailableMsg   = "The pending store is not available."
+	routeNotFoundMessage  = "No such route."
+	methodNotAllowMessage = "Method not allowed for this route."
+)
+
+// ErrorCodes lists every errorCode the API answers with.
+var ErrorCodes = []string{CodeValidation, CodeBodyTooLarge, CodeUnauthorized, CodeTxNotFound, CodeTxDeleted,
+	CodeTxCompleted, CodeTxIDConflict, CodeChainMismatch, CodeNoNode, CodeRejected, CodeNodeUnavailable,
+	CodeRouteNotFound, CodeMethodNotAllowed, CodeStoreUnavailable, CodeInternal}
+
+// Error is the API's error body, and an error handlers return.
+type Error struct {
+	ErrorCode  string   `json:"errorCode"`
+	Message    string   `json:"message"`
+	StatusCode int      `json:"statusCode"`
+	Data       []string `json:"data,omitempty"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s %v", e.StatusCode, e.ErrorCode, e.Message, e.Data) }
+
+// invalid is a 400 listing what is wrong with the request.
+func invalid(data ...string) *Error {
+	return &Error{ErrorCode: CodeValidation, Message: validationMessage, StatusCode: http.StatusBadRequest, Data: data}
+}
+
+func forbidden(code, msg string) *Error {
+	return &Error{ErrorCode: code, Message: msg, StatusCode: http.StatusForbidden}
+}
+
+// errNotFound answers an unknown and a foreign id alike, so existence never leaks.
+var errNotFound = forbidden(CodeTxNotFound, "Transaction not found.")
+
+// toError maps any error a handler returns to the error body. Store and node
+// errors are mapped here, in one place; anything unmapped is a bug (500).
+func toError(err error) *Error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, pending.ErrNotFound):
+		return errNotFound
+	case errors.Is(err, pending.ErrDeleted):
+		return forbidden(CodeTxDeleted, "Transaction was deleted and cannot be completed.")
+	case errors.Is(err, pending.ErrCompleted):
+		return forbidden(CodeTxCompleted, "Transaction is already completed.")
+	case errors.Is(err, pending.ErrTxIDConflict):
+		return forbidden(CodeTxIDConflict, "Transaction is already completed with another txId.")
+	case errors.Is(err, broadcast.ErrNoNode):
+		return forbidden(CodeNoNode, err.Error()+".")
+	case errors.Is(err, broadcast.ErrRejected):
+		return forbidden(CodeRejected, err.Error())
+	case errors.Is(err, broadcast.ErrUnavailable):
+		return &Error{ErrorCode: CodeNodeUnavailable, Message: err.Error(), StatusCode: http.StatusBadGateway}
+	}
+	return &Error{ErrorCode: CodeInternal, Message: internalErrorMessage, StatusCode: http.StatusInternalServerError}
+}
+
+func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
+	e := toError(err)
+	if e.StatusCode >= 500 && e.ErrorCode != CodeNodeUnavailable && e.ErrorCode != CodeStoreUnavailable {
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, e.StatusCode, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

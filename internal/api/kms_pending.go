@@ -1,0 +1,92 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/custoskms/custos/internal/pending"
+)
+
+// idsPerCredit is how many signature IDs one credit of a pending POST covers.
+const idsPerCredit = 500
+
+func pathChain(r *http.Request) (string, error) {
+	c := r.PathValue("chain")
+	if !validChain(c) {
+		return "", invalid("chain: " + chainEnumMsg)
+	}
+	return c, nil
+}
+
+// checkIDs validates signature IDs, reporting at most a few bad ones so that
+// a million-ID request cannot produce a million-line answer.
+func checkIDs(field string, ids []string) error {
+	var bad []string
+	for i, id := range ids {
+		if !isUUID(id) {
+			bad = append(bad, fmt.Sprintf("%s[%d]: must be a UUID, got %s", field, i, quote(id)))
+			if len(bad) == 10 {
+				bad = append(bad, field+": further invalid entries not listed")
+				break
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return invalid(bad...)
+	}
+	return nil
+}
+
+// pendingGet is GET /v3/kms/pending/{chain}?signatures=uuid,uuid.
+func (s *Server) pendingGet(w http.ResponseWriter, r *http.Request) error {
+	c, err := pathChain(r)
+	if err != nil {
+		return err
+	}
+	q := pending.PendingQuery{Tenant: keyFrom(r.Context()).ID, Chain: c}
+	if vals, ok := r.URL.Query()["signatures"]; ok {
+		joined := strings.Join(vals, ",")
+		if strings.TrimSpace(joined) == "" {
+			return invalid("signatures: must list at least one UUID; omit it for all pending transactions")
+		}
+		q.SignatureIDs = strings.Split(joined, ",")
+		if err := checkIDs("signatures", q.SignatureIDs); err != nil {
+			return err
+		}
+	}
+	txs, err := s.store.Pending(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	s.charge(r, 1)
+	writeJSON(w, http.StatusOK, txs)
+	return nil
+}
+
+// pendingPost is POST /v3/kms/pending/{chain} with {"signatureIds":[…]}, for
+// lists too long for a URL.
+func (s *Server) pendingPost(w http.ResponseWriter, r *http.Request) error {
+	c, err := pathChain(r)
+	if err != nil {
+		return err
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	ids, err := decodeSignatureIDs(body)
+	if err != nil {
+		return err
+	}
+	if err := checkIDs("signatureIds", ids); err != nil {
+		return err
+	}
+	txs, err := s.store.Pending(r.Context(), pending.PendingQuery{Tenant: keyFrom(r.Context()).ID, Chain: c, SignatureIDs: ids})
+	if err != nil {
+		return err
+	}
+	s.charge(r, max(1, int64((len(ids)+idsPerCredit-1)/idsPerCredit)))
+	writeJSON(w, http.StatusOK, txs)
+	return nil
+}

@@ -1,0 +1,167 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chains"
+)
+
+// obj is a JSON object of the OpenAPI document.
+type obj = map[string]any
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func jsonContent(schema obj) obj { return obj{"application/json": obj{"schema": schema}} }
+
+func errResp(desc string) obj {
+	return obj{"description": desc, "content": jsonContent(ref("Error"))}
+}
+
+var (
+	uuidSchema = obj{"type": "string", "format": "uuid", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
+	idSchema   = obj{"type": "string", "pattern": "^[0-9a-zA-Z]{24}$"}
+	idParam    = obj{"name": "id", "in": "path", "required": true, "schema": idSchema, "description": "Pending transaction id."}
+	chainParam = obj{"name": "chain", "in": "path", "required": true, "schema": ref("Chain")}
+)
+
+func op(summary string, params []obj, body obj, responses obj) obj {
+	o := obj{"summary": summary, "responses": responses}
+	if params != nil {
+		o["parameters"] = params
+	}
+	if body != nil {
+		o["requestBody"] = obj{"required": true, "content": jsonContent(body)}
+	}
+	return o
+}
+
+// v3 adds what every /v3 operation shares: the key and its 401.
+func v3(o obj) obj {
+	o["security"] = []obj{{"ApiKey": []string{}}}
+	o["responses"].(obj)["401"] = errResp("Missing, unknown or revoked API key (apikey.invalid).")
+	return o
+}
+
+func openAPIDocument() obj {
+	var slugs []string
+	for _, c := range chains.All() {
+		slugs = append(slugs, c.Info().Slug)
+	}
+	bad := errResp("Invalid request (validation.failed); data lists each problem.")
+	tooBig := errResp("Body larger than the server's cap (request.tooLarge).")
+	noContent := obj{"description": "Done."}
+	pendingList := obj{"description": "Pending transactions, oldest first.", "content": jsonContent(obj{"type": "array", "items": ref("PendingTx")})}
+	return obj{
+		"openapi": "3.1.0",
+		"info": obj{"title": "Custos pending-transaction API", "version": "3",
+			"description": "Queue transactions for offline signing, fetch them by signature IDs, broadcast and complete them. " +
+				"Credits per API key: 1 per pending GET, 1 per 500 signature IDs on pending POST, 2 per complete or delete, 1 per detail GET; " +
+				"charged on success."},
+		"components": obj{
+			"securitySchemes": obj{"ApiKey": obj{"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+			"schemas": obj{
+				"Chain": obj{"type": "string", "enum": chain.Codes},
+				"Error": obj{"type": "object", "required": []string{"errorCode", "message", "statusCode"}, "properties": obj{
+					"errorCode":  obj{"type": "string", "enum": ErrorCodes},
+					"message":    obj{"type": "string"},
+					"statusCode": obj{"type": "integer"},
+					"data":       obj{"type": "array", "items": obj{"type": "string"}},
+				}},
+				"Signature": obj{"type": "object", "required": []string{"id"}, "properties": obj{
+					"id": uuidSchema, "index": obj{"type": "integer", "minimum": 0, "maximum": maxIndex}}},
+				"PendingTx": obj{"type": "object", "required": []string{"id", "chain", "serializedTransaction", "hashes"}, "properties": obj{
+					"id":                    idSchema,
+					"chain":                 ref("Chain"),
+					"serializedTransaction": obj{"type": "string"},
+					"hashes":                obj{"type": "array", "items": uuidSchema},
+					"index":                 obj{"type": "integer", "minimum": 0, "maximum": maxIndex},
+					"signatures":            obj{"type": "array", "items": ref("Signature")},
+					"withdrawalId":          obj{"type": "string"},
+					"txId":                  obj{"type": "string"},
+					"withdrawalResponses":   obj{"type": "array"},
+				}},
+				"CreateTx": obj{"type": "object", "required": []string{"chain", "serializedTransaction"}, "properties": obj{
+					"chain":                 ref("Chain"),
+					"serializedTransaction": obj{"type": "string", "minLength": 1, "description": "Checked by the chain's codec (DESIGN §6 formats)."},
+					"hashes":                obj{"type": "array", "items": uuidSchema},
+					"index":                 obj{"type": "integer", "minimum": 0, "maximum": maxIndex},
+					"signatures":            obj{"type": "array", "items": ref("Signature")},
+					"withdrawalId":          obj{"type": "string", "minLength": 1, "maxLength": 100},
+					"withdrawalResponses":   obj{"type": "array"},
+				}, "description": "At least one signature ID in hashes or signatures."},
+			},
+		},
+		"paths": obj{
+			"/v3/kms": obj{"post": v3(op("Queue a transaction for signing", nil, ref("CreateTx"), obj{
+				"200": obj{"description": "Queued.", "content": jsonContent(obj{"type": "object", "properties": obj{"id": idSchema}})},
+				"400": bad, "413": tooBig,
+			}))},
+			"/v3/kms/pending/{chain}": obj{
+				"get": v3(op("Pending transactions of a chain", []obj{chainParam,
+					{"name": "signatures", "in": "query", "required": false, "schema": obj{"type": "string"},
+						"description": "Comma-separated signature IDs; absent means all of the tenant's."}}, nil, obj{
+					"200": pendingList, "400": bad,
+				})),
+				"post": v3(op("Pending transactions for a long signature ID list", []obj{chainParam},
+					obj{"type": "object", "required": []string{"signatureIds"}, "properties": obj{
+						"signatureIds": obj{"type": "array", "items": uuidSchema, "maxItems": 1000000}}}, obj{
+						"200": pendingList, "400": bad, "413": tooBig,
+					})),
+			},
+			"/v3/kms/{id}/{txId}": obj{"put": v3(op("Complete with the blockchain txId", []obj{idParam,
+				{"name": "txId", "in": "path", "required": true, "schema": obj{"type": "string", "minLength": 10, "maxLength": 80}}}, nil, obj{
+				"204": noContent, "400": bad,
+				"403": errResp("Unknown or foreign id (kms.tx.notFound), deleted (kms.tx.deleted), or completed with another txId (kms.tx.txIdConflict)."),
+			}))},
+			"/v3/kms/{id}": obj{
+				"get": v3(op("Get a transaction", []obj{idParam}, nil, obj{
+					"200": obj{"description": "The transaction.", "content": jsonContent(ref("PendingTx"))},
+					"400": bad, "403": errResp("Unknown, foreign or deleted id (kms.tx.notFound)."),
+				})),
+				"delete": v3(op("Delete a transaction (cancels its withdrawal)", []obj{idParam,
+					{"name": "revert", "in": "query", "required": false, "schema": obj{"type": "boolean", "default": true},
+						"description": "Whether the withdrawal's fee is returned too."}}, nil, obj{
+					"204": noContent, "400": bad,
+					"403": errResp("Unknown, foreign or already deleted id (kms.tx.notFound), or completed (kms.tx.completed)."),
+				})),
+			},
+			"/v3/{slug}/broadcast": obj{"post": v3(op("Broadcast a signed transaction and complete its pending transaction",
+				[]obj{{"name": "slug", "in": "path", "required": true, "schema": obj{"type": "string", "enum": slugs}}},
+				obj{"type": "object", "required": []string{"txData"}, "properties": obj{
+					"txData": obj{"type": "string", "minLength": 1}, "signatureId": idSchema}}, obj{
+					"200": obj{"description": "Broadcast; completed is true when a pending transaction was completed.",
+						"content": jsonContent(obj{"type": "object", "properties": obj{"txId": obj{"type": "string"}, "completed": obj{"type": "boolean"}}})},
+					"400": bad, "413": tooBig,
+					"403": errResp("Unknown or foreign id (kms.tx.notFound); transaction of another chain (broadcast.chainMismatch); " +
+						"already completed with other txData (kms.tx.completed); no node configured for the chain and the key's network " +
+						"(broadcast.nodeNotConfigured); the node refused the transaction (broadcast.rejected)."),
+					"502": errResp("The chain's node could not be reached, timed out or answered garbage (broadcast.nodeUnavailable); safe to retry."),
+				}))},
+			"/v3/tatum/kms/batch": obj{"post": v3(op("Report signer errors", nil,
+				obj{"type": "object", "required": []string{"errors"}, "properties": obj{"errors": obj{"type": "array", "minItems": 1,
+					"items": obj{"type": "object", "required": []string{"signatureId", "error"}, "properties": obj{
+						"signatureId": idSchema, "error": obj{"type": "string", "minLength": 1}}}}}}, obj{
+					"204": obj{"description": "Recorded (reports about unknown or foreign ids are skipped)."},
+					"400": bad, "413": tooBig,
+				}))},
+			"/healthz": obj{"get": op("Liveness", nil, nil, obj{"200": obj{"description": "The process is serving."}})},
+			"/readyz": obj{"get": op("Readiness", nil, nil, obj{
+				"200": obj{"description": "The store answers."}, "503": errResp("The store does not answer (store.unavailable)."),
+			})},
+			"/metrics": obj{"get": op("Prometheus metrics", nil, nil, obj{"200": obj{"description": "Prometheus text format.",
+				"content": obj{"text/plain": obj{"schema": obj{"type": "string"}}}}})},
+			"/openapi.json": obj{"get": op("This document", nil, nil, obj{"200": obj{"description": "OpenAPI 3.1.",
+				"content": jsonContent(obj{"type": "object"})}})},
+		},
+	}
+}
+
+func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, openAPIDocument())
+	return nil
+}
+
+// routeKey is how the OpenAPI test names a route: "post /v3/kms".
+func routeKey(method, path string) string { return strings.ToLower(method) + " " + path }
