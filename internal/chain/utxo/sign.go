@@ -46,7 +46,9 @@ func (c *Chain) signingKeys(keys []string, testnet bool) ([]*signingKey, error) 
 	return out, nil
 }
 
-func p2wpkhScript(pkh []byte) []byte { return append([]byte{txscript.OP_0, txscript.OP_DATA_20}, pkh...) }
+func p2wpkhScript(pkh []byte) []byte {
+	return append([]byte{txscript.OP_0, txscript.OP_DATA_20}, pkh...)
+}
 
 func p2pkhScript(pkh []byte) []byte {
 	s := append([]byte{txscript.OP_DUP, txscript.OP_HASH160, txscript.OP_DATA_20}, pkh...)

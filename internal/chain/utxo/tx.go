@@ -54,7 +54,7 @@ type unsignedTx struct {
 // time; far above what a real payment needs.
 const (
 	maxSerialized = 4 << 20
-	maxInputs     = 10_000
+	maxInputs     = 3_000 // a standard 400,000-weight transaction holds fewer; legacy sighash is quadratic in it
 	maxOutputs    = 10_000
 )
 
@@ -395,10 +395,14 @@ func isP2PKH(s []byte) bool {
 		s[23] == txscript.OP_EQUALVERIFY && s[24] == txscript.OP_CHECKSIG
 }
 
-func isP2WPKH(s []byte) bool { return len(s) == 22 && s[0] == txscript.OP_0 && s[1] == txscript.OP_DATA_20 }
+func isP2WPKH(s []byte) bool {
+	return len(s) == 22 && s[0] == txscript.OP_0 && s[1] == txscript.OP_DATA_20
+}
 
 func isP2SH(s []byte) bool {
 	return len(s) == 23 && s[0] == txscript.OP_HASH160 && s[1] == txscript.OP_DATA_20 && s[22] == txscript.OP_EQUAL
 }
 
-func isP2TR(s []byte) bool { return len(s) == 34 && s[0] == txscript.OP_1 && s[1] == txscript.OP_DATA_32 }
+func isP2TR(s []byte) bool {
+	return len(s) == 34 && s[0] == txscript.OP_1 && s[1] == txscript.OP_DATA_32
+}
