@@ -104,7 +104,7 @@ type plainChain struct{ chain.Chain }
 
 // env is a server over a real SQLite file with three API keys.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *Server
 	store   *sqlite.Store
 	nodes   *broadcast.Nodes
@@ -114,7 +114,7 @@ type env struct {
 	idA     string // key id of A
 }
 
-func newEnv(t *testing.T, opts ...func(*Config)) *env {
+func newEnv(t testing.TB, opts ...func(*Config)) *env {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "pending.db"))
 	if err != nil {
@@ -188,7 +188,7 @@ func (e *env) do(method, path, key string, body any) resp {
 }
 
 // wantError asserts the status and that the body is the API's error body with code.
-func (r resp) wantError(t *testing.T, status int, code string) Error {
+func (r resp) wantError(t testing.TB, status int, code string) Error {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
@@ -208,7 +208,7 @@ func (r resp) wantError(t *testing.T, status int, code string) Error {
 	return e
 }
 
-func (r resp) want(t *testing.T, status int, v any) {
+func (r resp) want(t testing.TB, status int, v any) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)

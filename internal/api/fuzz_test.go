@@ -1,0 +1,122 @@
+package api
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// The fast signatureIds scanner must agree with encoding/json whenever it
+// accepts a body, and decoding must never panic.
+func FuzzDecodeSignatureIDs(f *testing.F) {
+	for _, s := range []string{
+		`{"signatureIds":["` + sigA + `"]}`,
+		` { "signatureIds" : [ "a" , "b" ] } `,
+		`{"signatureIds":[]}`,
+		`{"signatureIds":["a\"b"]}`,
+		`{"signatureIds":["é"]}`,
+		`{"signatureIds":["a",]}`,
+		`{"signatureIds":["a"]}x`,
+		`{"signatureIds":null}`,
+		`{"x":1,"signatureIds":["a"]}`,
+		`[`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := scanSignatureIDs(body)
+		ids, err := decodeSignatureIDs(body)
+		if err != nil {
+			if _, isAPI := err.(*Error); !isAPI {
+				t.Fatalf("non-API error %T %v", err, err)
+			}
+		}
+		if !ok {
+			return
+		}
+		var ref struct {
+			SignatureIDs []string `json:"signatureIds"`
+		}
+		if jerr := json.Unmarshal(body, &ref); jerr != nil {
+			t.Fatalf("scanner accepted %q that encoding/json refuses: %v", body, jerr)
+		}
+		if ref.SignatureIDs == nil {
+			ref.SignatureIDs = []string{}
+		}
+		if !reflect.DeepEqual(fast, ref.SignatureIDs) || !reflect.DeepEqual(ids, fast) {
+			t.Fatalf("scanner %q, encoding/json %q for %q", fast, ref.SignatureIDs, body)
+		}
+	})
+}
+
+// Whatever a client sends, the answer is a success or the error body with a
+// 4xx status; never a 500 or a panic.
+func fuzzRoute(f *testing.F, method, path string, seeds ...string) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	e := newEnv(f) // one server and SQLite file for all inputs
+	f.Fuzz(func(t *testing.T, body string) {
+		e.t = t
+		r := e.do(method, path, e.keyA, body)
+		if r.status >= 200 && r.status < 300 {
+			return
+		}
+		if r.status >= 500 {
+			t.Fatalf("%s %s %q answered %d %s", method, path, body, r.status, r.body)
+		}
+		var er Error
+		if err := json.Unmarshal(r.body, &er); err != nil || er.StatusCode != r.status || er.ErrorCode == "" {
+			t.Fatalf("%q answered %d with %s", body, r.status, r.body)
+		}
+	})
+}
+
+func FuzzCreateRequest(f *testing.F) {
+	fuzzRoute(f, "POST", "/v3/kms",
+		`{"chain":"ETH","serializedTransaction":"x","hashes":["`+sigA+`"]}`,
+		`{"chain":"BTC","serializedTransaction":"x","signatures":[{"id":"`+sigB+`","index":4294967296}]}`,
+		`{"chain":"ETH","serializedTransaction":"x","hashes":["`+sigA+`"],"withdrawalResponses":[1,{"a":null}]}`,
+		`{"chain":null,"hashes":[null]}`, `{"index":1e400}`, `"str"`, `null`, `{}`)
+}
+
+func FuzzPendingRequest(f *testing.F) {
+	fuzzRoute(f, "POST", "/v3/kms/pending/ETH",
+		`{"signatureIds":["`+sigA+`"]}`, `{"signatureIds":["\u0030"]}`, `{"signatureIds":[null]}`, `{"signatureIds":[]}`, `0`)
+}
+
+func FuzzBroadcastRequest(f *testing.F) {
+	fuzzRoute(f, "POST", "/v3/ethereum/broadcast",
+		`{"txData":"0x01","signatureId":"ffffffffffffffffffffffff"}`, `{"txData":"0x01"}`, `{"signatureId":7}`)
+}
+
+func FuzzBatchRequest(f *testing.F) {
+	fuzzRoute(f, "POST", "/v3/tatum/kms/batch",
+		`{"errors":[{"signatureId":"ffffffffffffffffffffffff","error":"x"}]}`, `{"errors":[null]}`, `{"errors":[{}]}`)
+}
+
+func FuzzPendingQuery(f *testing.F) {
+	for _, s := range []string{"signatures=" + sigA, "signatures=", "signatures=%zz", "signatures=a,,b&signatures=c", ""} {
+		f.Add(s)
+	}
+	e := newEnv(f)
+	f.Fuzz(func(t *testing.T, query string) {
+		e.t = t
+		defer func() {
+			// httptest.NewRequest panics on a target it cannot parse: not our input.
+			if p := recover(); p != nil && !isRequestBuildPanic(p) {
+				panic(p)
+			}
+		}()
+		r := e.do("GET", "/v3/kms/pending/ETH?"+query, e.keyA, nil)
+		if r.status != 200 && r.status != 400 {
+			t.Fatalf("query %q answered %d %s", query, r.status, r.body)
+		}
+	})
+}
+
+func isRequestBuildPanic(p any) bool {
+	s, ok := p.(string)
+	return ok && strings.Contains(s, "invalid NewRequest arguments")
+}
