@@ -98,3 +98,10 @@ func TestTxHelpers(t *testing.T) {
 		t.Error("trailing object accepted")
 	}
 }
+
+func FuzzChildPubKey(f *testing.F) {
+	f.Add("xpub6EuK4CZWW5urEHdwAVDdDw327danAtccFcrXYvgf1DHrPXRwErt36xStQ2PNhn4hpwzPbzJ8pJVpewgChRnSs59q5Ay61GCfQZKUe71gbLq", uint32(0))
+	f.Add("xpub", uint32(1<<31))
+	h := &HDSecp256k1{}
+	f.Fuzz(func(t *testing.T, xpub string, i uint32) { _, _ = h.ChildPubKey(xpub, i) })
+}

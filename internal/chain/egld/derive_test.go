@@ -1,8 +1,10 @@
 package egld
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chaintest"
 )
 
@@ -32,4 +34,16 @@ func TestAddressRoundTrip(t *testing.T) {
 			t.Errorf("DecodeAddress(%q) accepted", bad)
 		}
 	}
+}
+
+// A key string comes from users (storemanagedprivatekey, imports): parse, never panic.
+func FuzzAddressFromPrivateKey(f *testing.F) {
+	f.Add("0eb89d816d68610683f209074af218d121a7c7db45d861fbdd959ec662b6404b")
+	f.Add("")
+	f.Add("0x00")
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := EGLD.AddressFromPrivateKey(s, false); err != nil && !errors.Is(err, chain.ErrInvalidKey) {
+			t.Fatalf("error %v does not wrap ErrInvalidKey", err)
+		}
+	})
 }

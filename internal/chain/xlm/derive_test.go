@@ -1,8 +1,10 @@
 package xlm
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chaintest"
 )
 
@@ -35,4 +37,16 @@ func TestAddressRoundTrip(t *testing.T) {
 	if _, err := DecodeAddress(secret); err == nil {
 		t.Fatal("a secret decoded as an address")
 	}
+}
+
+// A key string comes from users (storemanagedprivatekey, imports): parse, never panic.
+func FuzzAddressFromPrivateKey(f *testing.F) {
+	f.Add("SB7VJ5UFVLU5BLJ3ACZOXXDI553MXRWE3CKEGGEROFX5VQ3VDL7PNA3I")
+	f.Add("")
+	f.Add("0x00")
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := XLM.AddressFromPrivateKey(s, false); err != nil && !errors.Is(err, chain.ErrInvalidKey) {
+			t.Fatalf("error %v does not wrap ErrInvalidKey", err)
+		}
+	})
 }

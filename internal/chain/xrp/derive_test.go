@@ -64,3 +64,15 @@ func TestAddressRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A key string comes from users (storemanagedprivatekey, imports): parse, never panic.
+func FuzzAddressFromPrivateKey(f *testing.F) {
+	f.Add("shr4Jo7b72ysfADsRbidWSjEw9MoN")
+	f.Add("")
+	f.Add("0x00")
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := XRP.AddressFromPrivateKey(s, false); err != nil && !errors.Is(err, chain.ErrInvalidKey) {
+			t.Fatalf("error %v does not wrap ErrInvalidKey", err)
+		}
+	})
+}
