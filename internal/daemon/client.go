@@ -44,10 +44,14 @@ func NewClient(baseURL, apiKey string) (*Client, error) {
 	if apiKey == "" {
 		return nil, fmt.Errorf("%w: api key is empty (set CUSTOS_API_KEY)", ErrConfig)
 	}
+	// The daemon keeps many requests in flight: keep their connections for the
+	// next period instead of the default two per host.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 128
 	return &Client{
 		base:       u,
 		apiKey:     apiKey,
-		HTTP:       &http.Client{Timeout: 60 * time.Second},
+		HTTP:       &http.Client{Timeout: 60 * time.Second, Transport: tr},
 		Retries:    4,
 		Backoff:    250 * time.Millisecond,
 		MaxBackoff: 10 * time.Second,

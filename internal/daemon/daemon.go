@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +41,10 @@ type Config struct {
 	Approval Approval
 	// LedgerPath is the SQLite ledger of signed ids (required).
 	LedgerPath string
-	// Concurrency bounds transactions in flight per chain (default 4 × GOMAXPROCS).
+	// Concurrency bounds transactions in flight per chain (default 64). Signing
+	// is CPU-bound and quick; most of a transaction's time is spent waiting for
+	// the ledger's sync and the API, and more transactions in flight share one
+	// ledger commit.
 	Concurrency int
 	// ChunkSize is the number of signature IDs per pending request (default 10,000).
 	ChunkSize int
@@ -105,7 +107,7 @@ func New(cfg Config, api API, keys Keys) (*Daemon, error) {
 		cfg.Period = 5 * time.Second
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 4 * runtime.GOMAXPROCS(0)
+		cfg.Concurrency = 64
 	}
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = 10000
@@ -307,10 +309,11 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (Summary, error)
 	defer stop()
 
 	var (
-		mu      sync.Mutex
-		reports []TxError
-		wg      sync.WaitGroup
-		sem     = make(chan struct{}, d.cfg.Concurrency)
+		mu        sync.Mutex
+		reports   []TxError
+		submitted = map[string]string{}
+		wg        sync.WaitGroup
+		sem       = make(chan struct{}, d.cfg.Concurrency)
 	)
 dispatch:
 	for _, tx := range txs {
@@ -329,9 +332,15 @@ dispatch:
 			if o.report != nil {
 				reports = append(reports, *o.report)
 			}
+			if o.chainTxID != "" {
+				submitted[tx.ID] = o.chainTxID
+			}
 		})
 	}
 	wg.Wait()
+	if err := d.ledger.MarkSubmitted(work, submitted); err != nil {
+		d.log.Warn("ledger: noting submissions", "chain", code, "error", err)
+	}
 	if len(reports) > 0 {
 		if err := d.api.ReportErrors(work, reports); err != nil {
 			d.log.Error("reporting failures to the API", "chain", code, "count", len(reports), "error", err)
@@ -354,6 +363,8 @@ func txIDs(txs []PendingTx) []string {
 type outcome struct {
 	sum    Summary
 	report *TxError
+	// chainTxID is the API's txId after a successful submission.
+	chainTxID string
 }
 
 func (d *Daemon) fail(code, id, stage string, err error) outcome {
@@ -408,10 +419,8 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		return f
 	}
 	o.sum.Submitted = 1
+	o.chainTxID = chainTxID
 	d.m.submitted.WithLabelValues(code).Inc()
-	if err := d.ledger.MarkSubmitted(ctx, tx.ID, chainTxID); err != nil {
-		d.log.Warn("ledger", "id", tx.ID, "error", err)
-	}
 	d.log.Info("submitted", "chain", code, "id", tx.ID, "txId", chainTxID)
 	return o
 }

@@ -194,12 +194,31 @@ func (l *Ledger) Record(ctx context.Context, e Entry) (Entry, error) {
 	return rep.stored, rep.err
 }
 
-// MarkSubmitted notes the API's answer for a submitted entry (diagnostics only:
-// safety rests on Record).
-func (l *Ledger) MarkSubmitted(ctx context.Context, id, chainTxID string) error {
-	_, err := l.db.ExecContext(ctx, `UPDATE signed SET submitted_at = ?, chain_tx_id = ? WHERE id = ?`,
-		time.Now().Unix(), chainTxID, id)
+// MarkSubmitted notes the API's answers for submitted entries, chain txId by
+// pending id, in one commit. It is for diagnostics only (safety rests on
+// Record), so a run calls it once at its end rather than paying a sync per
+// transaction.
+func (l *Ledger) MarkSubmitted(ctx context.Context, chainTxIDs map[string]string) error {
+	if len(chainTxIDs) == 0 {
+		return nil
+	}
+	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `UPDATE signed SET submitted_at = ?, chain_tx_id = ? WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer st.Close()
+	now := time.Now().Unix()
+	for id, txID := range chainTxIDs {
+		if _, err := st.ExecContext(ctx, now, txID, id); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	return nil
