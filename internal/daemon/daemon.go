@@ -300,7 +300,7 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (Summary, error)
 
 	// In-flight transactions finish after shutdown begins: a signed and
 	// recorded transaction is better submitted now than at the next start.
-	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.SubmitTimeout)
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
 		// Past the grace period, abandon the rest; the ledger covers it.
@@ -317,6 +317,9 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (Summary, error)
 	)
 dispatch:
 	for _, tx := range txs {
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case <-ctx.Done():
 			break dispatch

@@ -565,3 +565,25 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestShutdownLetsInFlightTransactionFinish(t *testing.T) {
+	h := newHarness(t)
+	h.queueThree()
+	h.api.add(PendingTx{ID: txID(4), Chain: "ETH", SerializedTransaction: "tx-four", Hashes: []string{sigPK}})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	// Shutdown begins while the first transaction is being submitted.
+	h.api.failBroadcast = func(string) int {
+		cancel()
+		time.Sleep(20 * time.Millisecond)
+		return 0
+	}
+	d := h.daemon(func(c *Config) { c.Concurrency = 1 })
+	sum, err := d.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Pending != 3 || sum.Signed != 1 || sum.Submitted != 1 {
+		t.Fatalf("summary %+v: want the in-flight transaction submitted and no new one started", sum)
+	}
+}
