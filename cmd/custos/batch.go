@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"os"
@@ -66,26 +67,48 @@ func newBatchCmd(a *app) *cobra.Command {
 			}
 			out := bufio.NewWriterSize(a.stdout, 1<<16)
 			code := c.Info().Code
-			for done := 0; done < count; {
-				n := min(batchChunk, count-done)
-				entries, addrs, err := generateKeys(d, code, a.testnet, n)
-				if err != nil {
+			// Keys for the next chunk are made while the current one is written.
+			type chunk struct {
+				entries []walletstore.Entry
+				addrs   []string
+				err     error
+			}
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			chunks := make(chan chunk, 1)
+			go func() {
+				defer close(chunks)
+				for done := 0; done < count; {
+					n := min(batchChunk, count-done)
+					e, ad, err := generateKeys(d, code, a.testnet, n)
+					select {
+					case chunks <- chunk{e, ad, err}:
+					case <-ctx.Done():
+						return
+					}
+					if err != nil {
+						return
+					}
+					done += n
+				}
+			}()
+			for ch := range chunks {
+				if ch.err != nil {
+					return ch.err
+				}
+				if err := st.PutMany(cmd.Context(), ch.entries); err != nil {
 					return err
 				}
-				if err := st.PutMany(cmd.Context(), entries); err != nil {
-					return err
-				}
-				for i, e := range entries {
-					if err := printJSON(out, batchLine{e.ID, addrs[i]}); err != nil {
+				for i, e := range ch.entries {
+					if err := printJSON(out, batchLine{e.ID, ch.addrs[i]}); err != nil {
 						return err
 					}
 				}
 				if err := out.Flush(); err != nil {
 					return err
 				}
-				done += n
 				if bar != nil {
-					bar.Add(n)
+					bar.Add(len(ch.entries))
 				}
 			}
 			if bar != nil {
