@@ -74,4 +74,8 @@ var (
 	ErrInvalidTx = errors.New("invalid transaction")
 	// ErrWrongNetwork is wrapped when a transaction's network (chain id, passphrase) does not match.
 	ErrWrongNetwork = errors.New("transaction is for another network")
+	// ErrWrongSigner is wrapped by Signer errors when the account that must sign
+	// the transaction (sender, source account, fee payer, owner) is not the
+	// managed wallet whose key was resolved: nothing is signed then.
+	ErrWrongSigner = errors.New("transaction signer is not the managed wallet")
 )
