@@ -235,3 +235,9 @@ func (n *Nodes) Configured() []string {
 	sort.Strings(out)
 	return out
 }
+
+// HasDialer reports whether chain has a registered node client.
+func HasDialer(chain string) bool {
+	_, ok := dialer(strings.ToUpper(chain))
+	return ok
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/custoskms/custos/internal/api"
+	"github.com/custoskms/custos/internal/pending"
+)
+
+func init() { register(newAPIKeyCmd) }
+
+func newAPIKeyCmd(a *app) *cobra.Command {
+	var sf storeFlags
+	cmd := &cobra.Command{
+		Use:   "apikey",
+		Short: "Manage the API keys of `custos serve` (each key is its own tenant)",
+	}
+	sf.add(cmd.PersistentFlags())
+
+	var name string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an API key; it is printed once and stored only as a hash (--testnet for a testnet key)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			store, err := sf.open(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			secret, hash, err := api.NewAPIKey()
+			if err != nil {
+				return err
+			}
+			k, err := store.CreateKey(cmd.Context(), name, a.testnet, hash)
+			if err != nil {
+				return err
+			}
+			return printJSON(a.stdout, map[string]string{"id": k.ID, "apiKey": secret})
+		},
+	}
+	create.Flags().StringVar(&name, "name", "", "a label for the key")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List API keys with their network and credits used",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			store, err := sf.open(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			keys, err := store.Keys(cmd.Context())
+			if err != nil {
+				return err
+			}
+			type row struct {
+				ID        string `json:"id"`
+				Name      string `json:"name,omitempty"`
+				Testnet   bool   `json:"testnet"`
+				Credits   int64  `json:"credits"`
+				CreatedAt string `json:"createdAt"`
+				RevokedAt string `json:"revokedAt,omitempty"`
+			}
+			out := []row{}
+			for _, k := range keys {
+				r := row{ID: k.ID, Name: k.Name, Testnet: k.Testnet, Credits: k.Credits, CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
+				if k.RevokedAt != nil {
+					r.RevokedAt = k.RevokedAt.UTC().Format(time.RFC3339)
+				}
+				out = append(out, r)
+			}
+			return printJSON(a.stdout, out)
+		},
+	}
+
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke an API key; requests with it answer 401 at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, err := sf.open(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			if err := store.RevokeKey(cmd.Context(), args[0]); err != nil {
+				if errors.Is(err, pending.ErrKeyNotFound) {
+					return errors.New("no active API key with id " + args[0])
+				}
+				return err
+			}
+			return printJSON(a.stdout, map[string]any{"id": args[0], "revoked": true})
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestAPIKeyCreateListRevoke(t *testing.T) {
+	dir := t.TempDir()
+	out, _, code := runCLI(t, "", "apikey", "create", "--name", "shop", "--data-dir", dir)
+	var k1 struct{ ID, APIKey string }
+	if code != 0 || json.Unmarshal([]byte(out), &k1) != nil || len(k1.ID) != 24 || !strings.HasPrefix(k1.APIKey, "custos_") {
+		t.Fatalf("create: exit %d, %q", code, out)
+	}
+	out, _, code = runCLI(t, "", "apikey", "create", "--testnet", "--data-dir", dir)
+	var k2 struct{ ID, APIKey string }
+	if code != 0 || json.Unmarshal([]byte(out), &k2) != nil || k2.APIKey == k1.APIKey {
+		t.Fatalf("create --testnet: exit %d, %q", code, out)
+	}
+
+	out, _, code = runCLI(t, "", "apikey", "list", "--data-dir", dir)
+	if code != 0 || strings.Contains(out, k1.APIKey) || strings.Contains(out, k2.APIKey) {
+		t.Fatalf("list: exit %d, %q (must not show keys)", code, out)
+	}
+	var rows []struct {
+		ID, Name, CreatedAt, RevokedAt string
+		Testnet                        bool
+		Credits                        int64
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 2 {
+		t.Fatalf("list: %q", out)
+	}
+	if rows[0].ID != k1.ID || rows[0].Name != "shop" || rows[0].Testnet || rows[1].ID != k2.ID || !rows[1].Testnet || rows[0].Credits != 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+
+	out, _, code = runCLI(t, "", "apikey", "revoke", k1.ID, "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, `"revoked":true`) {
+		t.Fatalf("revoke: %d %q", code, out)
+	}
+	_, stderr, code := runCLI(t, "", "apikey", "revoke", k1.ID, "--data-dir", dir)
+	if code == 0 || !strings.Contains(stderr, "no active API key") {
+		t.Fatalf("revoke twice: %d %q", code, stderr)
+	}
+	out, _, _ = runCLI(t, "", "apikey", "list", "--data-dir", dir)
+	if !strings.Contains(out, `"revokedAt"`) {
+		t.Fatalf("list after revoke: %q", out)
+	}
+	_, _, code = runCLI(t, "", "apikey", "revoke", "--data-dir", dir)
+	if code == 0 {
+		t.Fatal("revoke without an id succeeded")
+	}
+}

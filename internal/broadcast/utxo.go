@@ -1,0 +1,155 @@
+package broadcast
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/custoskms/custos/internal/chain/utxo"
+)
+
+// UTXOClient submits signed transactions to a Bitcoin-family node (bitcoind,
+// btcd, bchd, litecoind, dogecoind) with the JSON-RPC method
+// sendrawtransaction, which all of them serve with the same shape.
+type UTXOClient struct {
+	endpoint   string // URL without user information
+	user, pass string
+	raw        string // as configured, for redacting errors only
+	http       *http.Client
+}
+
+var _ Client = (*UTXOClient)(nil)
+
+func init() {
+	for _, c := range utxo.All {
+		RegisterDialer(c.Info().Code, func(nodeURL string) (Client, error) { return DialUTXO(nodeURL) })
+	}
+}
+
+// DialUTXO makes a client for http(s)://[user:password@]host:port without
+// contacting the node; the URL's credentials become HTTP basic auth (the
+// nodes' rpcuser/rpcpassword).
+func DialUTXO(nodeURL string) (*UTXOClient, error) {
+	u, err := url.Parse(nodeURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: a UTXO node URL must be http:// or https://", ErrBadNode)
+	}
+	c := &UTXOClient{raw: nodeURL, http: &http.Client{Timeout: 60 * time.Second}}
+	if u.User != nil {
+		c.user = u.User.Username()
+		c.pass, _ = u.User.Password()
+		u.User = nil
+	}
+	c.endpoint = u.String()
+	return c, nil
+}
+
+type rpcRequest struct {
+	JSONRPC string `json:"jsonrpc"`
+	ID      int    `json:"id"`
+	Method  string `json:"method"`
+	Params  []any  `json:"params"`
+}
+
+type rpcResponse struct {
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// Broadcast submits txData (hex of a signed transaction) and returns its id.
+// It is idempotent: a transaction the node already has, in its mempool or in
+// a block, is a success with the same id, so a retry after a lost answer never
+// reports a failure for a transaction that went through.
+func (c *UTXOClient) Broadcast(ctx context.Context, txData string) (string, error) {
+	raw, err := hex.DecodeString(strings.TrimSpace(txData))
+	tx := new(wire.MsgTx)
+	if err != nil || len(raw) == 0 || tx.Deserialize(bytes.NewReader(raw)) != nil {
+		return "", fmt.Errorf("%w: txData must be the hex of a signed transaction", ErrRejected)
+	}
+	want := tx.TxHash().String()
+	var got string
+	code, msg, err := c.call(ctx, "sendrawtransaction", []any{hex.EncodeToString(raw)}, &got)
+	switch {
+	case err != nil:
+		return "", err
+	case msg != "":
+		if alreadyHave(code, msg) {
+			return want, nil
+		}
+		return "", fmt.Errorf("%w: %s (code %d)", ErrRejected, msg, code)
+	case got != want:
+		return "", fmt.Errorf("%w: node answered txid %s for transaction %s", ErrUnavailable, got, want)
+	}
+	return want, nil
+}
+
+// alreadyHave matches the nodes' answers for a transaction they already hold:
+// bitcoind-derived nodes (litecoind, dogecoind) "txn-already-in-mempool",
+// "txn-already-known" and code -27 (already in the chain); btcd and bchd
+// "already have transaction".
+func alreadyHave(code int, msg string) bool {
+	m := strings.ToLower(msg)
+	return code == -27 || strings.Contains(m, "already in block chain") || strings.Contains(m, "txn-already-in-mempool") ||
+		strings.Contains(m, "txn-already-known") || strings.Contains(m, "already have transaction")
+}
+
+// call makes one JSON-RPC call. A JSON-RPC error comes back as (code,
+// message, nil); transport failures and garbage as ErrUnavailable.
+func (c *UTXOClient) call(ctx context.Context, method string, params []any, result any) (int, string, error) {
+	body, err := json.Marshal(rpcRequest{JSONRPC: "1.0", ID: 1, Method: method, Params: params})
+	if err != nil {
+		return 0, "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: %s", ErrBadNode, redactIn(err.Error(), c.raw))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.user != "" || c.pass != "" {
+		req.SetBasicAuth(c.user, c.pass)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, "", fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+		}
+		return 0, "", fmt.Errorf("%w: %s: %s", ErrUnavailable, method, redactIn(err.Error(), c.raw))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: %s: %v", ErrUnavailable, method, err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return 0, "", fmt.Errorf("%w: %s: node refused the credentials (HTTP %d)", ErrUnavailable, method, resp.StatusCode)
+	}
+	// bitcoind answers JSON-RPC errors with HTTP 500 and a JSON body: decode
+	// the body whatever the status.
+	var r rpcResponse
+	if err := json.Unmarshal(data, &r); err != nil {
+		return 0, "", fmt.Errorf("%w: %s: HTTP %d with a body that is not JSON-RPC", ErrUnavailable, method, resp.StatusCode)
+	}
+	if r.Error != nil {
+		msg := r.Error.Message
+		if msg == "" {
+			msg = "error without message"
+		}
+		return r.Error.Code, msg, nil
+	}
+	if err := json.Unmarshal(r.Result, result); err != nil {
+		return 0, "", fmt.Errorf("%w: %s: unexpected result", ErrUnavailable, method)
+	}
+	return 0, "", nil
+}
