@@ -96,6 +96,11 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if err != nil {
 		return chain.Signed{}, err
 	}
+	if t.From != nil && *t.From != common.Address(chain.KeccakAddress(priv.PubKey())) {
+		priv.Zero()
+		return chain.Signed{}, fmt.Errorf("%w: the transaction's from %s is not the address of the wallet's key",
+			chain.ErrWrongSigner, c.FormatAddress(*t.From))
+	}
 	key, err := crypto.ToECDSA(priv.Serialize())
 	priv.Zero()
 	if err != nil {

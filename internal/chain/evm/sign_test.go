@@ -333,3 +333,26 @@ func signOneNoCheck(c *Chain, ser string) (chain.Signed, error) {
 	}
 	return c.Sign(context.Background(), chain.SignRequest{Serialized: ser, Keys: []string{ethKey0}, ExtraChainIDs: extra})
 }
+
+// A Tatum config that names its sender must be signed by that sender's key.
+func TestFromMustMatchKey(t *testing.T) {
+	ser := `{"from":"%s","to":"0x68cbc14b4818a4e84a8ff49bbdc2019b6cb14cf6","value":"1","gasPrice":"1","gas":21000,"nonce":1,"chainId":11155111}`
+	if _, err := signOne(t, ETH, strings.Replace(ser, "%s", "0xB157E208264FF9EDEBBCB1D36E66D156DF8AFA6C", 1), true); err != nil {
+		t.Errorf("matching from refused: %v", err)
+	}
+	_, err := signOne(t, ETH, strings.Replace(ser, "%s", "0x6fac4d18c912343bf86fa7049364dd4e424ab9c0", 1), true)
+	if !errors.Is(err, chain.ErrWrongSigner) {
+		t.Errorf("foreign from: %v", err)
+	}
+}
+
+func BenchmarkSign(b *testing.B) {
+	req := chain.SignRequest{Keys: []string{ethKey0}, Testnet: true,
+		Serialized: `{"to":"0x68cbc14b4818a4e84a8ff49bbdc2019b6cb14cf6","value":"1000","gasPrice":"20000000001","gas":21000,"nonce":7,"chainId":11155111}`}
+	for b.Loop() {
+		if _, err := ETH.Sign(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")
+}
