@@ -1,6 +1,11 @@
 // Package evm implements the Ethereum-family chains: ETH, BSC, MATIC, CELO, ONE,
 // XDC and KLAY. They share go-ethereum's transaction types and secp256k1 keys and
 // differ only in BIP-44 coin type, address presentation and chain ids.
+//
+// The package owns their Tatum-compatible derivation, the two
+// serializedTransaction formats (Tatum's TransactionConfig JSON and the native
+// 0x-hex unsigned transaction), the chain-id check per network, offline
+// signing, and completing a Tatum-format transaction from a node (Complete).
 package evm
 
 import (
@@ -33,10 +38,11 @@ func newChain(code, slug string, coin uint32, prefix string, main, test []uint64
 		CoinType: coin, AddressPrefix: prefix, MainnetChainIDs: main, TestnetChainIDs: test}
 }
 
-// The seven EVM chains. Testnet ids: Sepolia, BSC testnet, Polygon Amoy, Celo
-// Alfajores and Celo Sepolia, Harmony testnet, XDC Apothem, Kaia Kairos.
+// The seven EVM chains. Testnet ids: Sepolia and Hoodi (Holesky is shut down),
+// BSC testnet, Polygon Amoy, Celo Alfajores and Celo Sepolia, Harmony testnet,
+// XDC Apothem, Kaia Kairos.
 var (
-	ETH   = newChain("ETH", "ethereum", 60, "0x", []uint64{1}, []uint64{11155111, 17000})
+	ETH   = newChain("ETH", "ethereum", 60, "0x", []uint64{1}, []uint64{11155111, 560048})
 	BSC   = newChain("BSC", "bsc", 60, "0x", []uint64{56}, []uint64{97})
 	MATIC = newChain("MATIC", "polygon", 966, "0x", []uint64{137}, []uint64{80002})
 	CELO  = newChain("CELO", "celo", 52752, "0x", []uint64{42220}, []uint64{44787, 11142220})
