@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 		seen[route][status] = true
 	}
 	code := m.Run()
+	if bench.dir != "" {
+		os.RemoveAll(bench.dir)
+	}
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.bench").Value.String() == "" {
 		if problems := checkStatusCoverage(); len(problems) > 0 {
 			fmt.Fprintln(os.Stderr, "status coverage against the OpenAPI document:\n  "+strings.Join(problems, "\n  "))

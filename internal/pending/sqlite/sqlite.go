@@ -518,3 +518,4 @@ func (s *Store) AddCredits(ctx context.Context, id string, n int64) error {
 	}
 	return nil
 }
+
