@@ -39,7 +39,10 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(a.stdout, map[string]string{"id": k.ID, "apiKey": secret})
+			return printJSON(a.stdout, struct {
+				ID     string `json:"id"`
+				APIKey string `json:"apiKey"`
+			}{k.ID, secret})
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "a label for the key")
@@ -94,7 +97,10 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 				}
 				return err
 			}
-			return printJSON(a.stdout, map[string]any{"id": args[0], "revoked": true})
+			return printJSON(a.stdout, struct {
+				ID      string `json:"id"`
+				Revoked bool   `json:"revoked"`
+			}{args[0], true})
 		},
 	}
 	cmd.AddCommand(create, list, revoke)

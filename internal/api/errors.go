@@ -49,7 +49,9 @@ type Error struct {
 	Data       []string `json:"data,omitempty"`
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s %v", e.StatusCode, e.ErrorCode, e.Message, e.Data) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("%d %s: %s %v", e.StatusCode, e.ErrorCode, e.Message, e.Data)
+}
 
 // invalid is a 400 listing what is wrong with the request.
 func invalid(data ...string) *Error {

@@ -14,10 +14,10 @@ import (
 const maxIndex = 1<<31 - 1
 
 type createRequest struct {
-	Chain                 *string `json:"chain"`
-	SerializedTransaction *string `json:"serializedTransaction"`
+	Chain                 *string  `json:"chain"`
+	SerializedTransaction *string  `json:"serializedTransaction"`
 	Hashes                []string `json:"hashes"`
-	Index                 *int64 `json:"index"`
+	Index                 *int64   `json:"index"`
 	Signatures            []struct {
 		ID    *string `json:"id"`
 		Index *int64  `json:"index"`

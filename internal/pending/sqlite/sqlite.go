@@ -518,4 +518,3 @@ func (s *Store) AddCredits(ctx context.Context, id string, n int64) error {
 	}
 	return nil
 }
-
