@@ -130,9 +130,10 @@ func TestSignFromFileWithPasswordOnStdin(t *testing.T) {
 	if err := os.WriteFile(txFile, ptx, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	os.Unsetenv("CUSTOS_PASSWORD")
-	t.Setenv("TATUM_KMS_PASSWORD", "")
-	os.Unsetenv("TATUM_KMS_PASSWORD")
+	for _, k := range []string{"CUSTOS_PASSWORD", "TATUM_KMS_PASSWORD"} {
+		t.Setenv(k, "") // restored after the test
+		os.Unsetenv(k)
+	}
 	args := []string{"sign", "--path", path, "--file", txFile}
 	if v.Testnet {
 		args = append(args, "--testnet")
