@@ -14,29 +14,9 @@ var _ chain.TxValidator = (*Chain)(nil)
 // message, "mintPK"?: base58 secret of an extra signer}. Either way the
 // message is parsed in full.
 func (c *Chain) ValidateTx(serialized string, _ bool) error {
-	var msg []byte
-	if chain.LooksLikeJSONObject(serialized) {
-		o, err := chain.ParseJSONObject(serialized)
-		if err != nil {
-			return err
-		}
-		h, err := o.String("txData")
-		if err != nil {
-			return err
-		}
-		if msg, err = hex.DecodeString(h); err != nil {
-			return chain.InvalidTx("txData is not hex")
-		}
-		if o.Has("mintPK") {
-			if _, err := o.String("mintPK"); err != nil {
-				return err
-			}
-		}
-	} else {
-		var err error
-		if msg, err = base64.StdEncoding.DecodeString(serialized); err != nil {
-			return chain.InvalidTx("SOL transaction is neither base64 nor Tatum JSON")
-		}
+	msg, _, err := decodeTx(serialized)
+	if err != nil {
+		return err
 	}
 	if err := checkMessage(msg); err != nil {
 		return chain.InvalidTx("Solana message: %s", err.Error())
@@ -44,26 +24,67 @@ func (c *Chain) ValidateTx(serialized string, _ bool) error {
 	return nil
 }
 
+// decodeTx returns the message bytes of either form and, for Tatum's form,
+// the extra signer's secret (empty when absent). It does not parse the message.
+func decodeTx(serialized string) (msg []byte, mintPK string, err error) {
+	if !chain.LooksLikeJSONObject(serialized) {
+		if msg, err = base64.StdEncoding.DecodeString(serialized); err != nil {
+			return nil, "", chain.InvalidTx("SOL transaction is neither base64 nor Tatum JSON")
+		}
+		return msg, "", nil
+	}
+	o, err := chain.ParseJSONObject(serialized)
+	if err != nil {
+		return nil, "", err
+	}
+	h, err := o.String("txData")
+	if err != nil {
+		return nil, "", err
+	}
+	if msg, err = hex.DecodeString(h); err != nil {
+		return nil, "", chain.InvalidTx("txData is not hex")
+	}
+	if o.Has("mintPK") {
+		if mintPK, err = o.String("mintPK"); err != nil {
+			return nil, "", err
+		}
+	}
+	return msg, mintPK, nil
+}
+
 type msgErr string
 
 func (e msgErr) Error() string { return string(e) }
 
+// message is the part of a compiled Solana message the signer needs: the
+// signer count and the static account keys (signers first, fee payer at 0).
+type message struct {
+	required int
+	keys     [][]byte
+}
+
 // checkMessage parses a compiled Solana message and checks its indices.
 func checkMessage(b []byte) error {
+	_, err := parseMessage(b)
+	return err
+}
+
+// parseMessage parses a compiled message (legacy or v0) in full.
+func parseMessage(b []byte) (*message, error) {
 	r := &reader{b: b}
 	v0 := false
 	if len(b) > 0 && b[0]&0x80 != 0 {
 		if b[0] != 0x80 {
-			return msgErr("unsupported message version")
+			return nil, msgErr("unsupported message version")
 		}
 		v0 = true
 		r.byte()
 	}
 	required, roSigned, roUnsigned := int(r.byte()), int(r.byte()), int(r.byte())
 	nKeys := r.compact()
-	r.take(32 * nKeys)
+	keyBytes := r.take(32 * nKeys)
 	if r.err == nil && (required == 0 || required > nKeys || roSigned >= required || roUnsigned > nKeys-required) {
-		return msgErr("header does not fit the account keys")
+		return nil, msgErr("header does not fit the account keys")
 	}
 	r.take(32) // recent blockhash
 	type ix struct {
@@ -94,22 +115,26 @@ func checkMessage(b []byte) error {
 		}
 	}
 	if r.err != nil {
-		return r.err
+		return nil, r.err
 	}
 	if len(r.b) != 0 {
-		return msgErr("trailing bytes")
+		return nil, msgErr("trailing bytes")
 	}
 	for _, i := range ixs {
 		if i.program >= total {
-			return msgErr("program index out of range")
+			return nil, msgErr("program index out of range")
 		}
 		for _, a := range i.accts {
 			if int(a) >= total {
-				return msgErr("account index out of range")
+				return nil, msgErr("account index out of range")
 			}
 		}
 	}
-	return nil
+	m := &message{required: required, keys: make([][]byte, nKeys)}
+	for i := range nKeys {
+		m.keys[i] = keyBytes[32*i : 32*i+32]
+	}
+	return m, nil
 }
 
 // reader reads the message's bytes, remembering the first problem.
