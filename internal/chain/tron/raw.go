@@ -1,0 +1,142 @@
+package tron
+
+import (
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// rawData is what the signer checks of the protobuf Transaction.raw (the bytes
+// whose sha256 is the txID, and so what the signature covers).
+type rawData struct {
+	refBlockBytes, refBlockHash []byte
+	expiration, timestamp       int64
+	contracts                   []rawContract
+}
+
+type rawContract struct {
+	typ   uint64 // Transaction.Contract.ContractType
+	owner []byte // owner_address of the contract message
+}
+
+// Field numbers of protocol.Transaction.raw, Transaction.Contract and
+// google.protobuf.Any (java-tron's Tron.proto). Every contract message of the
+// protocol has owner_address as its field 1.
+const (
+	rawRefBlockBytes = 1
+	rawRefBlockHash  = 4
+	rawExpiration    = 8
+	rawContractField = 11
+	rawTimestamp     = 14
+
+	contractType      = 1
+	contractParameter = 2
+
+	anyValue = 2
+
+	ownerAddress = 1
+)
+
+type protoErr string
+
+func (e protoErr) Error() string { return string(e) }
+
+// parseRaw reads Transaction.raw, skipping fields the check does not need.
+func parseRaw(b []byte) (*rawData, error) {
+	rd := &rawData{}
+	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
+		switch {
+		case num == rawRefBlockBytes && typ == protowire.BytesType:
+			rd.refBlockBytes = v
+		case num == rawRefBlockHash && typ == protowire.BytesType:
+			rd.refBlockHash = v
+		case num == rawExpiration && typ == protowire.VarintType:
+			rd.expiration = int64(n)
+		case num == rawTimestamp && typ == protowire.VarintType:
+			rd.timestamp = int64(n)
+		case num == rawContractField && typ == protowire.BytesType:
+			c, err := parseContract(v)
+			if err != nil {
+				return err
+			}
+			rd.contracts = append(rd.contracts, c)
+		case num == rawRefBlockBytes || num == rawRefBlockHash || num == rawExpiration || num == rawTimestamp || num == rawContractField:
+			return protoErr("raw_data field has the wrong wire type")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+func parseContract(b []byte) (rawContract, error) {
+	var c rawContract
+	var param []byte
+	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
+		switch {
+		case num == contractType && typ == protowire.VarintType:
+			c.typ = n
+		case num == contractParameter && typ == protowire.BytesType:
+			param = v
+		}
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	var value []byte
+	if err := fields(param, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if num == anyValue && typ == protowire.BytesType {
+			value = v
+		}
+		return nil
+	}); err != nil {
+		return c, err
+	}
+	err = fields(value, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if num == ownerAddress && typ == protowire.BytesType {
+			c.owner = v
+		}
+		return nil
+	})
+	if err == nil && c.owner == nil {
+		err = protoErr("contract has no owner_address")
+	}
+	return c, err
+}
+
+// fields calls f for each field of a protobuf message: v is the payload of a
+// length-delimited field, n the value of a varint or fixed field.
+func fields(b []byte, f func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error) error {
+	for len(b) > 0 {
+		num, typ, l := protowire.ConsumeTag(b)
+		if l < 0 {
+			return protoErr("bad protobuf tag")
+		}
+		b = b[l:]
+		var v []byte
+		var n uint64
+		switch typ {
+		case protowire.VarintType:
+			n, l = protowire.ConsumeVarint(b)
+		case protowire.Fixed32Type:
+			var x uint32
+			x, l = protowire.ConsumeFixed32(b)
+			n = uint64(x)
+		case protowire.Fixed64Type:
+			n, l = protowire.ConsumeFixed64(b)
+		case protowire.BytesType:
+			v, l = protowire.ConsumeBytes(b)
+		default:
+			return protoErr("unsupported protobuf wire type")
+		}
+		if l < 0 {
+			return protoErr("truncated protobuf")
+		}
+		b = b[l:]
+		if err := f(num, typ, v, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
