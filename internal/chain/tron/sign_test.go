@@ -132,7 +132,7 @@ func TestSignRefusesOtherOwner(t *testing.T) {
 		t.Errorf("JSON owner differs from raw_data_hex: err %v", err)
 	}
 	for name, s := range map[string]string{
-		"no raw_data_hex":   strings.Replace(ser, `"raw_data_hex"`, `"raw_data_hex_"`, 1),
+		"no raw_data_hex":    strings.Replace(ser, `"raw_data_hex"`, `"raw_data_hex_"`, 1),
 		"expiration differs": strings.Replace(ser, `"expiration":1900000060001`, `"expiration":1900000060002`, 1),
 		"timestamp differs":  strings.Replace(ser, `"timestamp":1900000000001`, `"timestamp":1900000000002`, 1),
 		"already signed":     strings.TrimSuffix(ser, "}") + `,"signature":["00"]}`,
