@@ -33,14 +33,13 @@ CREATE TABLE txs (
 );
 CREATE INDEX txs_pending ON txs (tenant, chain, seq) WHERE tx_id IS NULL AND deleted_at IS NULL;
 -- One row per signature ID of each pending transaction, removed on complete or
--- delete, so that matching a signer's ID list probes a small index instead of
--- scanning every transaction's JSON.
-CREATE TABLE pending_sigs (
-	tenant TEXT NOT NULL,
-	chain  TEXT NOT NULL,
-	sig    TEXT NOT NULL,
-	seq    INTEGER NOT NULL,
-	PRIMARY KEY (tenant, chain, sig, seq)
+-- delete. k is a 64-bit hash of (tenant, chain, signature ID): matching a
+-- signer's ID list then probes a small integer index instead of comparing
+-- strings; the rare hash collision is filtered out after the lookup.
+CREATE TABLE pending_keys (
+	k   INTEGER NOT NULL,
+	seq INTEGER NOT NULL,
+	PRIMARY KEY (k, seq)
 ) WITHOUT ROWID;
 CREATE TABLE tx_errors (
 	seq     INTEGER NOT NULL REFERENCES txs (seq),

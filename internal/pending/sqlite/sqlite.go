@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -106,7 +107,7 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 		return nil, fmt.Errorf("create pending tx: %w", err)
 	}
 	defer insTx.Close()
-	insSig, err := dbtx.PrepareContext(ctx, `INSERT OR IGNORE INTO pending_sigs (tenant, chain, sig, seq) VALUES (?, ?, ?, ?)`)
+	insSig, err := dbtx.PrepareContext(ctx, `INSERT OR IGNORE INTO pending_keys (k, seq) VALUES (?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("create pending tx: %w", err)
 	}
@@ -144,7 +145,7 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 			return nil, fmt.Errorf("create pending tx: %w", err)
 		}
 		for _, sig := range t.SignatureIDs() {
-			if _, err := insSig.ExecContext(ctx, tenant, t.Chain, sig, seq); err != nil {
+			if _, err := insSig.ExecContext(ctx, sigKey(tenant, t.Chain, sig), seq); err != nil {
 				return nil, fmt.Errorf("create pending tx: %w", err)
 			}
 		}
@@ -207,13 +208,14 @@ func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) 
 }
 
 // Pending implements pending.Store. With a signature list the query starts
-// from the list (json_each, forced to the outer loop by CROSS JOIN) and probes
-// the pending_sigs primary key once per ID, so its cost follows the list and
-// the matches, not the number of stored transactions.
+// from the list of hashed keys (json_each, forced to the outer loop by CROSS
+// JOIN) and probes the pending_keys primary key once per ID, so its cost
+// follows the list and the matches, not the number of stored transactions.
 func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
 	var (
 		rows *sql.Rows
 		err  error
+		want map[int64]int
 	)
 	if q.SignatureIDs == nil {
 		rows, err = s.db.QueryContext(ctx, `SELECT `+txColumns+` FROM txs
@@ -222,11 +224,24 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 		if len(q.SignatureIDs) == 0 {
 			return []pending.Tx{}, nil
 		}
-		list, _ := json.Marshal(q.SignatureIDs)
+		want = make(map[int64]int, len(q.SignatureIDs))
+		list := make([]byte, 0, 21*len(q.SignatureIDs)+2)
+		list = append(list, '[')
+		for i, id := range q.SignatureIDs {
+			k := sigKey(q.Tenant, q.Chain, id)
+			if _, dup := want[k]; dup {
+				continue
+			}
+			want[k] = i
+			if len(list) > 1 {
+				list = append(list, ',')
+			}
+			list = strconv.AppendInt(list, k, 10)
+		}
+		list = append(list, ']')
 		rows, err = s.db.QueryContext(ctx, `SELECT `+txColumns+` FROM txs
-			WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_sigs p
-			              ON p.tenant = ?2 AND p.chain = ?3 AND p.sig = j.value)
-			  AND tx_id IS NULL AND deleted_at IS NULL
+			WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_keys p ON p.k = j.value)
+			  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL
 			ORDER BY seq`, string(list), q.Tenant, q.Chain)
 	}
 	if err != nil {
@@ -239,12 +254,48 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 		if err != nil {
 			return nil, fmt.Errorf("query pending txs: %w", err)
 		}
+		if want != nil && !matches(t, q, want) {
+			continue // a hash collision, not a real match
+		}
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query pending txs: %w", err)
 	}
 	return out, nil
+}
+
+// matches reports whether one of t's signature IDs is in the query's list.
+func matches(t pending.Tx, q pending.PendingQuery, want map[int64]int) bool {
+	hit := func(id string) bool {
+		i, ok := want[sigKey(q.Tenant, q.Chain, id)]
+		return ok && q.SignatureIDs[i] == id
+	}
+	for _, h := range t.Hashes {
+		if hit(h) {
+			return true
+		}
+	}
+	for _, sg := range t.Signatures {
+		if hit(sg.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// sigKey is the pending index key of a signature ID: FNV-1a 64 of tenant,
+// chain and ID, NUL-separated.
+func sigKey(tenant, chain, id string) int64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, part := range [...]string{tenant, "\x00", chain, "\x00", id} {
+		for i := 0; i < len(part); i++ {
+			h ^= uint64(part[i])
+			h *= prime
+		}
+	}
+	return int64(h)
 }
 
 // txState is the part of a row the write paths branch on.
@@ -269,11 +320,10 @@ func loadState(ctx context.Context, tx *sql.Tx, tenant, id string) (txState, err
 
 // unindex removes a transaction from the pending index.
 func unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
-	var hashes []string
-	if err := json.Unmarshal([]byte(st.hashes), &hashes); err != nil {
+	var ids []string
+	if err := json.Unmarshal([]byte(st.hashes), &ids); err != nil {
 		return err
 	}
-	ids := hashes
 	if st.sigs.Valid {
 		var sigs []pending.Signature
 		if err := json.Unmarshal([]byte(st.sigs.String), &sigs); err != nil {
@@ -283,10 +333,12 @@ func unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
 			ids = append(ids, sg.ID)
 		}
 	}
-	list, _ := json.Marshal(ids)
-	_, err := tx.ExecContext(ctx, `DELETE FROM pending_sigs WHERE tenant = ? AND chain = ? AND seq = ?
-		AND sig IN (SELECT value FROM json_each(?))`, tenant, st.chain, st.seq, string(list))
-	return err
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, sigKey(tenant, st.chain, id), st.seq); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Store) write(ctx context.Context, op string, f func(*sql.Tx) error) error {

@@ -72,10 +72,9 @@ func TestPendingQueryPlanProbesIndex(t *testing.T) {
 	s := open(t).(*Store)
 	defer s.Close()
 	rows, err := s.db.Query(`EXPLAIN QUERY PLAN SELECT `+txColumns+` FROM txs
-			WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_sigs p
-			              ON p.tenant = ?2 AND p.chain = ?3 AND p.sig = j.value)
-			  AND tx_id IS NULL AND deleted_at IS NULL
-			ORDER BY seq`, `["a"]`, "t", "ETH")
+			WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_keys p ON p.k = j.value)
+			  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL
+			ORDER BY seq`, `[1]`, "t", "ETH")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,4 +94,23 @@ func TestPendingQueryPlanProbesIndex(t *testing.T) {
 		}
 	}
 	t.Logf("plan: %q", plan)
+}
+
+// A hash collision in the pending index must not return a transaction whose
+// IDs are not in the list.
+func TestMatchesFiltersKeyCollisions(t *testing.T) {
+	q := pending.PendingQuery{Tenant: "t", Chain: "ETH", SignatureIDs: []string{"wanted"}}
+	tx := pending.Tx{Hashes: []string{"other"}}
+	// Pretend "other" hashed to the same key as "wanted".
+	collided := map[int64]int{sigKey("t", "ETH", "other"): 0}
+	if matches(tx, q, collided) {
+		t.Fatal("collision was taken for a match")
+	}
+	real := map[int64]int{sigKey("t", "ETH", "wanted"): 0}
+	if !matches(pending.Tx{Signatures: []pending.Signature{{ID: "wanted"}}}, q, real) {
+		t.Fatal("a real match was dropped")
+	}
+	if sigKey("t", "ETH", "a") == sigKey("t", "BTC", "a") || sigKey("t1", "ETH", "a") == sigKey("t", "ETH", "a") {
+		t.Fatal("keys do not separate tenants and chains")
+	}
 }
