@@ -25,9 +25,16 @@ const (
 // ValidateTx implements chain.TxValidator for a base64 XDR TransactionEnvelope
 // (Tatum and native forms are the same): it reads the envelope head — type,
 // source account, fee, sequence, preconditions, memo and operation count —
-// which tells a Stellar envelope from anything else. The network is not in the
-// XDR; it is picked by the wallet's network at signing.
+// which tells a Stellar envelope from anything else — then decodes it in full
+// with the Stellar SDK. The network is not in the XDR; it is picked by the
+// wallet's network at signing.
 func (c *Chain) ValidateTx(serialized string, _ bool) error {
+	_, err := parseEnvelope(serialized)
+	return err
+}
+
+// checkHead is the structural check of the envelope head.
+func checkHead(serialized string) error {
 	s := strings.TrimSpace(serialized)
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || len(b) == 0 {
@@ -36,7 +43,7 @@ func (c *Chain) ValidateTx(serialized string, _ bool) error {
 	if len(b)%4 != 0 {
 		return chain.InvalidTx("XDR length is not a multiple of 4")
 	}
-	r := &xdr{b: b}
+	r := &xdrReader{b: b}
 	switch t := r.u32(); t {
 	case envelopeTxV0:
 		r.skip(32) // ed25519 source key
@@ -64,20 +71,20 @@ func (c *Chain) ValidateTx(serialized string, _ bool) error {
 	return nil
 }
 
-// xdr reads big-endian XDR, remembering the first problem.
-type xdr struct {
+// xdrReader reads big-endian XDR, remembering the first problem.
+type xdrReader struct {
 	b   []byte
 	err string
 }
 
-func (r *xdr) fail(msg string) {
+func (r *xdrReader) fail(msg string) {
 	if r.err == "" {
 		r.err = msg
 	}
 	r.b = nil
 }
 
-func (r *xdr) skip(n int) {
+func (r *xdrReader) skip(n int) {
 	if r.err != "" {
 		return
 	}
@@ -88,7 +95,7 @@ func (r *xdr) skip(n int) {
 	r.b = r.b[n:]
 }
 
-func (r *xdr) u32() uint32 {
+func (r *xdrReader) u32() uint32 {
 	if r.err != "" || len(r.b) < 4 {
 		r.fail("truncated")
 		return 0
@@ -98,7 +105,7 @@ func (r *xdr) u32() uint32 {
 	return v
 }
 
-func (r *xdr) bool() bool {
+func (r *xdrReader) bool() bool {
 	switch r.u32() {
 	case 0:
 		return false
@@ -109,7 +116,7 @@ func (r *xdr) bool() bool {
 	return false
 }
 
-func (r *xdr) muxed() {
+func (r *xdrReader) muxed() {
 	switch r.u32() {
 	case keyTypeEd25519:
 		r.skip(32)
@@ -121,7 +128,7 @@ func (r *xdr) muxed() {
 }
 
 // tx reads a Transaction up to its operation count.
-func (r *xdr) tx() {
+func (r *xdrReader) tx() {
 	r.muxed()
 	r.skip(4 + 8)    // fee, sequence number
 	switch r.u32() { // preconditions
@@ -138,7 +145,7 @@ func (r *xdr) tx() {
 	r.ops()
 }
 
-func (r *xdr) memo() {
+func (r *xdrReader) memo() {
 	switch r.u32() {
 	case 0: // none
 	case 1: // text, at most 28 bytes, padded to 4
@@ -157,7 +164,7 @@ func (r *xdr) memo() {
 	}
 }
 
-func (r *xdr) ops() {
+func (r *xdrReader) ops() {
 	n := r.u32()
 	if r.err == "" && (n == 0 || n > maxOperations) {
 		r.fail("operation count out of 1..100")
