@@ -18,7 +18,8 @@ const maxTatumType = 8
 // (type a FlowTxType number; the SDK builds the transaction from body); the
 // native form is a Flow transaction as the Access API's REST interface writes
 // it: script (base64), arguments, reference_block_id, gas_limit, payer,
-// proposal_key and authorizers.
+// proposal_key and authorizers, with the signatures made so far and, for
+// signing, a "signer" naming the account key the wallet holds (see Sign).
 func (c *Chain) ValidateTx(serialized string, _ bool) error {
 	o, err := chain.ParseJSONObject(serialized)
 	if err != nil {
@@ -89,6 +90,15 @@ func (c *Chain) ValidateTx(serialized string, _ bool) error {
 		if !validAddress(a) {
 			return chain.InvalidTx("an authorizer is not a Flow address")
 		}
+	}
+	for _, k := range []string{"payload_signatures", "envelope_signatures"} {
+		if _, err := signatures(o, k); err != nil {
+			return err
+		}
+	}
+	if o.Has("signer") {
+		_, err := parseSigner(o)
+		return err
 	}
 	return nil
 }
