@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -225,15 +226,22 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 			return []pending.Tx{}, nil
 		}
 		want = make(map[int64]int, len(q.SignatureIDs))
-		list := make([]byte, 0, 21*len(q.SignatureIDs)+2)
-		list = append(list, '[')
+		keys := make([]int64, 0, len(q.SignatureIDs))
 		for i, id := range q.SignatureIDs {
 			k := sigKey(q.Tenant, q.Chain, id)
 			if _, dup := want[k]; dup {
 				continue
 			}
 			want[k] = i
-			if len(list) > 1 {
+			keys = append(keys, k)
+		}
+		// Probing in key order walks the index pages in order, so each page
+		// is read once while it is hot in the cache.
+		slices.Sort(keys)
+		list := make([]byte, 0, 21*len(keys)+2)
+		list = append(list, '[')
+		for i, k := range keys {
+			if i > 0 {
 				list = append(list, ',')
 			}
 			list = strconv.AppendInt(list, k, 10)
