@@ -1,7 +1,7 @@
 // Package pending owns the pending-transaction store of the server: the
 // transactions an application queues for signing, the API keys (one tenant
 // each) that own them, and their credit meters. Store is the contract every
-// backend implements (sqlite today; the storetest suite runs against each).
+// backend implements (sqlite and postgres; the storetest suite runs against each).
 package pending
 
 import (
@@ -60,6 +60,21 @@ type PendingQuery struct {
 	// SignatureIDs, when non-nil, keeps only transactions with any of their
 	// hashes or signatures[].id in the list. Nil means all of the tenant's.
 	SignatureIDs []string
+	// Claim, when set, makes the query a signer's claim: only transactions
+	// not leased to another signer (or whose lease has expired) are returned,
+	// and they are leased to this signer in the same atomic step. Without a
+	// claim leases are ignored and nothing is leased.
+	Claim *Claim
+}
+
+// Claim is a signer's lease request. Several signers holding the same
+// wallets then never get the same transaction while a lease runs, and a
+// dead signer's work is picked up by another once its leases expire.
+type Claim struct {
+	// Signer identifies the signer process; its own leases are renewed.
+	Signer string
+	// Lease is how long the returned transactions stay reserved (at least a millisecond).
+	Lease time.Duration
 }
 
 // Deletion is what the store keeps about a deleted transaction with a
@@ -99,7 +114,9 @@ type TxStore interface {
 	// Get returns a transaction that is not deleted.
 	Get(ctx context.Context, tenant, id string) (Tx, error)
 	// Pending returns the matching transactions with no txId that are not
-	// deleted, oldest first.
+	// deleted, oldest first. With q.Claim it returns only those free for the
+	// signer and leases them to it atomically: two concurrent claims of
+	// different signers never return the same transaction.
 	Pending(ctx context.Context, q PendingQuery) ([]Tx, error)
 	// SetTxData records the signed transaction a signer submitted for
 	// broadcast. A completed transaction keeps its first txData.

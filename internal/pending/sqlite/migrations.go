@@ -48,4 +48,10 @@ CREATE TABLE tx_errors (
 );
 CREATE INDEX tx_errors_seq ON tx_errors (seq);
 `,
+	// 2: signer leases. A claim sets both; a lease whose lease_until (Unix
+	// milliseconds) has passed is free again.
+	`
+ALTER TABLE txs ADD COLUMN lease_owner TEXT;
+ALTER TABLE txs ADD COLUMN lease_until INTEGER;
+`,
 }

@@ -213,6 +213,9 @@ func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) 
 // JOIN) and probes the pending_keys primary key once per ID, so its cost
 // follows the list and the matches, not the number of stored transactions.
 func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
+	if q.Claim != nil {
+		return s.claim(ctx, q) // lease.go
+	}
 	var (
 		rows *sql.Rows
 		err  error

@@ -36,6 +36,10 @@ func Run(t *testing.T, open Opener) {
 		{"TenantIsolation", testTenantIsolation},
 		{"Keys", testKeys},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"ConcurrentCompleteDelete", testConcurrentCompleteDelete},
+		{"LeaseExclusive", testLeaseExclusive},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"LeaseConcurrentClaims", testLeaseConcurrentClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

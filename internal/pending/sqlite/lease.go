@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/custoskms/custos/internal/pending"
+)
+
+// claim answers a Pending query that carries a signer's claim. It reads the
+// matching pending transactions as an unclaimed query does, then leases them
+// with one conditional UPDATE: a row is taken only while it is still pending
+// and its lease is free, expired or already this signer's. The UPDATE is one
+// atomic write, so of two signers claiming the same row at once exactly one
+// gets it; rows the UPDATE did not take are left out of the answer.
+func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
+	c := q.Claim
+	if c.Signer == "" || c.Lease <= 0 {
+		return nil, fmt.Errorf("claim pending txs: a claim needs a signer and a positive lease")
+	}
+	plain := q
+	plain.Claim = nil
+	cands, err := s.Pending(ctx, plain)
+	if err != nil || len(cands) == 0 {
+		return cands, err
+	}
+	var list strings.Builder
+	list.Grow(27*len(cands) + 2)
+	list.WriteByte('[')
+	for i, t := range cands {
+		if i > 0 {
+			list.WriteByte(',')
+		}
+		// Ids are 24 hex characters: no JSON escaping is needed.
+		list.WriteString(`"` + t.ID + `"`)
+	}
+	list.WriteByte(']')
+	at := now()
+	rows, err := s.db.QueryContext(ctx, `UPDATE txs SET lease_owner = ?1, lease_until = ?2
+		WHERE id IN (SELECT value FROM json_each(?3)) AND tenant = ?4
+		  AND tx_id IS NULL AND deleted_at IS NULL
+		  AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_until <= ?5)
+		RETURNING id`, c.Signer, at+max(1, c.Lease.Milliseconds()), list.String(), q.Tenant, at)
+	if err != nil {
+		return nil, fmt.Errorf("claim pending txs: %w", err)
+	}
+	defer rows.Close()
+	got := make(map[string]bool, len(cands))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("claim pending txs: %w", err)
+		}
+		got[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim pending txs: %w", err)
+	}
+	out := make([]pending.Tx, 0, len(got))
+	for _, t := range cands {
+		if got[t.ID] {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,211 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custoskms/custos/internal/pending"
+)
+
+func claimIDs(t *testing.T, s pending.Store, signer string, lease time.Duration, ids []string) []string {
+	t.Helper()
+	return pendingIDs(t, s, pending.PendingQuery{Tenant: tenantA, Chain: "ETH", SignatureIDs: ids,
+		Claim: &pending.Claim{Signer: signer, Lease: lease}})
+}
+
+// A lease keeps a transaction from other signers, is renewed by its holder,
+// and is invisible to a query without a claim (the Tatum behaviour).
+func testLeaseExclusive(t *testing.T, s pending.Store) {
+	ctx := context.Background()
+	ids := create(t, s, tenantA, simple("ETH", sig(1)), simple("ETH", sig(2)), simple("ETH", sig(1), sig(3)))
+	other := create(t, s, tenantA, simple("BTC", sig(1)))[0]
+	list := []string{sig(1), sig(2), sig(3)}
+
+	if got := claimIDs(t, s, "signer-a", time.Minute, list); !reflect.DeepEqual(got, ids) {
+		t.Fatalf("first claim = %v, want %v", got, ids)
+	}
+	for _, l := range [][]string{list, nil, {sig(3)}} {
+		if got := claimIDs(t, s, "signer-b", time.Minute, l); len(got) != 0 {
+			t.Fatalf("signer-b claimed %v while signer-a holds the lease", got)
+		}
+	}
+	if got := claimIDs(t, s, "signer-a", time.Minute, nil); !reflect.DeepEqual(got, ids) {
+		t.Fatalf("renewal by the holder = %v, want %v", got, ids)
+	}
+	for _, l := range [][]string{nil, list} {
+		if got := pendingIDs(t, s, pending.PendingQuery{Tenant: tenantA, Chain: "ETH", SignatureIDs: l}); !reflect.DeepEqual(got, ids) {
+			t.Fatalf("query without a claim = %v, want every pending tx %v", got, ids)
+		}
+	}
+	// A lease is per transaction: other chains and new transactions are free.
+	got := pendingIDs(t, s, pending.PendingQuery{Tenant: tenantA, Chain: "BTC", Claim: &pending.Claim{Signer: "signer-b", Lease: time.Minute}})
+	if !reflect.DeepEqual(got, []string{other}) {
+		t.Fatalf("BTC claim = %v, want %v", got, []string{other})
+	}
+	fresh := create(t, s, tenantA, simple("ETH", sig(2)))[0]
+	if got := claimIDs(t, s, "signer-b", time.Minute, list); !reflect.DeepEqual(got, []string{fresh}) {
+		t.Fatalf("signer-b claim after a new tx = %v, want %v", got, []string{fresh})
+	}
+	// Completed and deleted transactions are never returned, leased or not.
+	if err := s.Complete(ctx, tenantA, ids[0], "0xaaaaaaaaaa"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, tenantA, ids[1], true); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimIDs(t, s, "signer-a", time.Minute, list); !reflect.DeepEqual(got, []string{ids[2]}) {
+		t.Fatalf("claim after complete and delete = %v, want %v", got, []string{ids[2]})
+	}
+	// Another tenant's claim neither sees nor disturbs tenant A's leases.
+	got = pendingIDs(t, s, pending.PendingQuery{Tenant: tenantB, Chain: "ETH", SignatureIDs: list, Claim: &pending.Claim{Signer: "signer-a", Lease: time.Minute}})
+	if len(got) != 0 {
+		t.Fatalf("tenant B claimed %v", got)
+	}
+}
+
+// A dead signer's leases expire and another signer picks the work up.
+func testLeaseExpiry(t *testing.T, s pending.Store) {
+	ids := create(t, s, tenantA, simple("ETH", sig(1)), simple("ETH", sig(1)))
+	const lease = 300 * time.Millisecond
+	if got := claimIDs(t, s, "dead", lease, []string{sig(1)}); !reflect.DeepEqual(got, ids) {
+		t.Fatalf("claim = %v, want %v", got, ids)
+	}
+	if got := claimIDs(t, s, "alive", time.Minute, []string{sig(1)}); len(got) != 0 {
+		t.Fatalf("claimed %v under a running lease", got)
+	}
+	time.Sleep(lease + 200*time.Millisecond)
+	if got := claimIDs(t, s, "alive", time.Minute, []string{sig(1)}); !reflect.DeepEqual(got, ids) {
+		t.Fatalf("claim after expiry = %v, want %v", got, ids)
+	}
+	if got := claimIDs(t, s, "dead", lease, []string{sig(1)}); len(got) != 0 {
+		t.Fatalf("the expired holder got back %v, now leased to another signer", got)
+	}
+}
+
+// Concurrent claims of different signers never hand out a transaction twice,
+// and between them they claim everything.
+func testLeaseConcurrentClaims(t *testing.T, s pending.Store) {
+	const n, signers = 120, 6
+	var txs []pending.NewTx
+	for i := range n {
+		txs = append(txs, simple("ETH", sig(i%7)))
+	}
+	ids := create(t, s, tenantA, txs...)
+	list := []string{sig(0), sig(1), sig(2), sig(3), sig(4), sig(5), sig(6)}
+	var (
+		mu    sync.Mutex
+		owner = map[string]string{}
+		wg    sync.WaitGroup
+		errs  = make(chan error, signers)
+	)
+	for w := range signers {
+		wg.Go(func() {
+			name := fmt.Sprintf("signer-%d", w)
+			for range 4 {
+				got, err := s.Pending(context.Background(), pending.PendingQuery{Tenant: tenantA, Chain: "ETH",
+					SignatureIDs: list, Claim: &pending.Claim{Signer: name, Lease: time.Minute}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				for _, tx := range got {
+					if o, ok := owner[tx.ID]; ok && o != name {
+						mu.Unlock()
+						errs <- fmt.Errorf("%s leased to both %s and %s", tx.ID, o, name)
+						return
+					}
+					owner[tx.ID] = name
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var claimed []string
+	for id := range owner {
+		claimed = append(claimed, id)
+	}
+	slices.Sort(claimed)
+	want := slices.Clone(ids)
+	slices.Sort(want)
+	if !reflect.DeepEqual(claimed, want) {
+		t.Fatalf("claimed %d of %d transactions", len(claimed), len(want))
+	}
+}
+
+// Completing and deleting are safe under concurrent callers: exactly one
+// outcome wins and every other caller gets the answer for that outcome.
+func testConcurrentCompleteDelete(t *testing.T, s pending.Store) {
+	ctx := context.Background()
+	for round := range 10 {
+		id := create(t, s, tenantA, simple("ETH", sig(round)))[0]
+		var (
+			wg                        sync.WaitGroup
+			mu                        sync.Mutex
+			completed, deleted, other int
+			errs                      []error
+		)
+		for w := range 8 {
+			wg.Go(func() {
+				var err error
+				if w%2 == 0 {
+					err = s.Complete(ctx, tenantA, id, "0xsame000000")
+				} else {
+					err = s.Delete(ctx, tenantA, id, true)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil && w%2 == 0:
+					completed++
+				case err == nil:
+					deleted++
+				default:
+					other++
+					errs = append(errs, err)
+				}
+			})
+		}
+		wg.Wait()
+		tx, getErr := s.Get(ctx, tenantA, id)
+		switch {
+		case completed > 0 && deleted > 0:
+			t.Fatalf("round %d: both completed (%d) and deleted (%d)", round, completed, deleted)
+		case completed == 4:
+			if getErr != nil || tx.TxID != "0xsame000000" {
+				t.Fatalf("round %d: completed but Get = %+v, %v", round, tx, getErr)
+			}
+			for _, err := range errs {
+				wantErr(t, "delete of a completed tx", err, pending.ErrCompleted)
+			}
+		case deleted == 1:
+			for _, err := range errs {
+				if !errorsIsAny(err, pending.ErrDeleted, pending.ErrNotFound) {
+					t.Fatalf("round %d: loser answered %v", round, err)
+				}
+			}
+		default:
+			t.Fatalf("round %d: completed %d, deleted %d, errors %v", round, completed, deleted, errs)
+		}
+	}
+}
+
+func errorsIsAny(err error, targets ...error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}
