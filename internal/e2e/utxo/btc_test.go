@@ -1,0 +1,107 @@
+package utxo
+
+import (
+	"encoding/hex"
+	"testing"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	utxochain "github.com/custoskms/custos/internal/chain/utxo"
+)
+
+// script is the output script paying addr.
+func script(t *testing.T, addr btcutil.Address) []byte {
+	t.Helper()
+	s, err := txscript.PayToAddrScript(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func hash160(pub *btcec.PublicKey) []byte { return btcutil.Hash160(pub.SerializeCompressed()) }
+
+// BTC on btcd regtest, set up as the BTC testnet node: every input type the
+// signer handles, from managed wallets funded by mining to their addresses —
+// P2WPKH (Tatum's BTC address, bitcore JSON), P2PKH (PSBT), one transaction
+// spending two wallets' inputs named in signatures[] (bitcore JSON), and
+// P2SH-P2WPKH and P2TR key-path (PSBT).
+func TestBTCRegtestEndToEnd(t *testing.T) {
+	t.Parallel()
+	bin := nodeBinary(t, "CUSTOS_BTCD", "btcd")
+	btc, reg := utxochain.BTC, utxochain.BTC.Params(utxochain.Regtest)
+
+	a0, a1, a2, a3 := walletKey(t, btc, mnemonicA, 0), walletKey(t, btc, mnemonicA, 1), walletKey(t, btc, mnemonicA, 2), walletKey(t, btc, mnemonicA, 3)
+	b0 := walletKey(t, btc, mnemonicB, 0)
+	tatumAddr := func(pub *btcec.PublicKey) btcutil.Address {
+		s, err := btc.Address(pub, utxochain.Regtest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := btcutil.DecodeAddress(s, reg)
+		if err != nil || s[:6] != "bcrt1q" {
+			t.Fatalf("regtest address %s: %v", s, err)
+		}
+		return a
+	}
+	p2wpkhA0, p2wpkhB0 := tatumAddr(a0), tatumAddr(b0)
+	p2pkhA1, _ := btcutil.NewAddressPubKeyHash(hash160(a1), reg)
+	nestedA2, _ := btcutil.NewAddressScriptHash(script(t, tatumAddr(a2)), reg)
+	p2trA3, _ := btcutil.NewAddressTaproot(schnorr.SerializePubKey(txscript.ComputeTaprootKeyNoScript(a3)), reg)
+	sA0, sB0, sA1, sA2, sA3 := script(t, p2wpkhA0), script(t, p2wpkhB0), script(t, p2pkhA1), script(t, nestedA2), script(t, p2trA3)
+
+	n := startNode(t, btcd, bin, p2wpkhA0.EncodeAddress(), p2wpkhB0.EncodeAddress(), p2pkhA1.EncodeAddress(),
+		nestedA2.EncodeAddress(), p2trA3.EncodeAddress())
+	s := newStack(t, "BTC", n.URL, mnemonicA, mnemonicB)
+	walletA, walletB := s.wallets[0], s.wallets[1]
+
+	// 440 blocks: coinbase maturity (100) and segwit and taproot, which
+	// activate through version bits at height 432 on regtest.
+	found := n.coinbases(t, n.mine(t, 440, ""), map[string]int{
+		hex.EncodeToString(sA0): 2, hex.EncodeToString(sB0): 1, hex.EncodeToString(sA1): 1,
+		hex.EncodeToString(sA2): 1, hex.EncodeToString(sA3): 1})
+	coins := func(s []byte, i int) coin { return found[hex.EncodeToString(s)][i] }
+	const fee = 10_000
+
+	var spends []spend
+	{ // P2WPKH in Tatum's bitcore JSON: a payment and change.
+		in := []coin{coins(sA0, 0)}
+		tx := newTx(in, wire.NewTxOut(100_000_000, sB0), wire.NewTxOut(total(in)-100_000_000-fee, sA0))
+		spends = append(spends, spend{name: "P2WPKH bitcore JSON", coins: in, txid: tx.TxHash().String(),
+			vout: 0, script: sB0, value: 100_000_000,
+			body: map[string]any{"chain": "BTC", "serializedTransaction": bitcoreJSON(t, tx, in), "hashes": []string{walletA}, "index": 0}})
+	}
+	{ // P2PKH in a PSBT.
+		in := []coin{coins(sA1, 0)}
+		tx := newTx(in, wire.NewTxOut(total(in)-fee, sB0))
+		spends = append(spends, spend{name: "P2PKH PSBT", coins: in, vout: 0, script: sB0, value: total(in) - fee,
+			body: map[string]any{"chain": "BTC", "serializedTransaction": psbtBase64(t, tx, in, false), "hashes": []string{walletA}, "index": 1}})
+	}
+	{ // Two wallets' inputs in one transaction, each named with its index in signatures[].
+		in := []coin{coins(sA0, 1), coins(sB0, 0)}
+		tx := newTx(in, wire.NewTxOut(total(in)-fee, sA1))
+		spends = append(spends, spend{name: "two wallets, signatures[]", coins: in, txid: tx.TxHash().String(),
+			vout: 0, script: sA1, value: total(in) - fee,
+			body: map[string]any{"chain": "BTC", "serializedTransaction": bitcoreJSON(t, tx, in), "hashes": []string{},
+				"signatures": []map[string]any{{"id": walletB, "index": 0}, {"id": walletA, "index": 0}}}})
+	}
+	{ // P2SH-P2WPKH in a PSBT (the redeem script in scriptSig changes the txid).
+		in := []coin{coins(sA2, 0)}
+		tx := newTx(in, wire.NewTxOut(total(in)-fee, sA2))
+		spends = append(spends, spend{name: "P2SH-P2WPKH PSBT", coins: in,
+			vout: 0, script: sA2, value: total(in) - fee,
+			body: map[string]any{"chain": "BTC", "serializedTransaction": psbtBase64(t, tx, in, true), "hashes": []string{walletA}, "index": 2}})
+	}
+	{ // P2TR key path (BIP 86 tweak) in a PSBT.
+		in := []coin{coins(sA3, 0)}
+		tx := newTx(in, wire.NewTxOut(total(in)-fee, sA0))
+		spends = append(spends, spend{name: "P2TR PSBT", coins: in, txid: tx.TxHash().String(),
+			vout: 0, script: sA0, value: total(in) - fee,
+			body: map[string]any{"chain": "BTC", "serializedTransaction": psbtBase64(t, tx, in, true), "hashes": []string{walletA}, "index": 3}})
+	}
+	run(t, n, s, "", spends)
+}
