@@ -62,7 +62,7 @@ func TestBTCRegtestEndToEnd(t *testing.T) {
 	// 440 blocks: coinbase maturity (100) and segwit and taproot, which
 	// activate through version bits at height 432 on regtest.
 	found := n.coinbases(t, n.mine(t, 440, ""), map[string]int{
-		hex.EncodeToString(sA0): 2, hex.EncodeToString(sB0): 1, hex.EncodeToString(sA1): 1,
+		hex.EncodeToString(sA0): 2, hex.EncodeToString(sB0): 1, hex.EncodeToString(sA1): 2,
 		hex.EncodeToString(sA2): 1, hex.EncodeToString(sA3): 1})
 	coins := func(s []byte, i int) coin { return found[hex.EncodeToString(s)][i] }
 	const fee = 10_000
@@ -104,4 +104,28 @@ func TestBTCRegtestEndToEnd(t *testing.T) {
 			body: map[string]any{"chain": "BTC", "serializedTransaction": psbtBase64(t, tx, in, true), "hashes": []string{walletA}, "index": 3}})
 	}
 	run(t, n, s, "", spends)
+
+	// Refusals, end to end. The node refuses a double spend of the first
+	// payment's input: the signer signs it, the submission fails with the
+	// node's reason, and the transaction stays pending without a txId. The
+	// signer refuses a fee above the cap: nothing reaches the node.
+	double := newTx(spends[0].coins, wire.NewTxOut(total(spends[0].coins)-2*fee, sA1))
+	doubleID := s.queue(map[string]any{"chain": "BTC", "serializedTransaction": bitcoreJSON(t, double, spends[0].coins),
+		"hashes": []string{walletA}, "index": 0})
+	in := []coin{coins(sA1, 1)}
+	greedy := newTx(in, wire.NewTxOut(total(in)-utxochain.BTC.MaxFee()-1, sA1))
+	greedyID := s.queue(map[string]any{"chain": "BTC", "serializedTransaction": psbtBase64(t, greedy, in, false),
+		"hashes": []string{walletA}, "index": 1})
+	sum, err := s.daemon.RunOnce(t.Context())
+	if err != nil || sum.Pending != 2 || sum.Signed != 1 || sum.Submitted != 0 || sum.Failed != 2 {
+		t.Fatalf("signer run over a double spend and a fee above the cap: %+v, %v", sum, err)
+	}
+	for _, id := range []string{doubleID, greedyID} {
+		if got := s.get(id); got.TxID != "" {
+			t.Errorf("refused transaction %s completed with txId %s", id, got.TxID)
+		}
+	}
+	if pool := n.mempool(t); len(pool) != 0 {
+		t.Errorf("the node's mempool holds %v after the refusals", pool)
+	}
 }
