@@ -22,6 +22,7 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/pending"
+	"github.com/custoskms/custos/internal/pending/postgres"
 	"github.com/custoskms/custos/internal/pending/sqlite"
 )
 
@@ -35,7 +36,7 @@ type storeFlags struct {
 
 func (f *storeFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dataDir, "data-dir", defaultDataDir(), "directory of the embedded database (env CUSTOS_DATA_DIR)")
-	fs.StringVar(&f.database, "database", "", "database URL: sqlite:PATH (default: SQLite in the data dir) (env CUSTOS_DATABASE)")
+	fs.StringVar(&f.database, "database", "", "database URL: sqlite:PATH or postgres://… (default: SQLite in the data dir) (env CUSTOS_DATABASE)")
 }
 
 func defaultDataDir() string {
@@ -65,9 +66,10 @@ func (f *storeFlags) open(ctx context.Context, cmd *cobra.Command) (pending.Stor
 	case strings.HasPrefix(database, "sqlite:"):
 		path = strings.TrimPrefix(strings.TrimPrefix(database, "sqlite:"), "//")
 	case strings.HasPrefix(database, "postgres:"), strings.HasPrefix(database, "postgresql:"):
-		return nil, errors.New("--database: PostgreSQL is not available in this build yet; use sqlite:PATH or the default")
+		// Several replicas may share one PostgreSQL database.
+		return postgres.Open(ctx, database)
 	default:
-		return nil, errors.New("--database: want sqlite:PATH")
+		return nil, errors.New("--database: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
 	}
 	if path == "" {
 		return nil, errors.New("--database: empty SQLite path")

@@ -1,0 +1,59 @@
+package postgres
+
+// migrations are applied in order, each in its own transaction; the
+// schema_migrations table records the versions that ran. Never edit a
+// released entry: append a new one.
+var migrations = []string{
+	// 1: transactions, the pending index, signer error reports, API keys.
+	`
+CREATE TABLE api_keys (
+	id          text PRIMARY KEY,
+	name        text NOT NULL,
+	secret_hash bytea NOT NULL UNIQUE,
+	testnet     boolean NOT NULL,
+	credits     bigint NOT NULL DEFAULT 0,
+	created_at  timestamptz NOT NULL,
+	revoked_at  timestamptz
+);
+CREATE TABLE txs (
+	seq                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	id                   text NOT NULL UNIQUE,
+	tenant               text NOT NULL,
+	chain                text NOT NULL,
+	serialized           text NOT NULL,
+	hashes               text NOT NULL,
+	idx                  bigint,
+	signatures           text,
+	withdrawal_id        text,
+	withdrawal_responses text,
+	tx_id                text,
+	tx_data              text,
+	created_at           timestamptz NOT NULL,
+	deleted_at           timestamptz,
+	revert               boolean
+);
+CREATE INDEX txs_pending ON txs (tenant, chain, seq) WHERE tx_id IS NULL AND deleted_at IS NULL;
+-- One row per signature ID of each pending transaction, removed on complete or
+-- delete. k is a 64-bit hash of (tenant, chain, signature ID), so a signer's
+-- list travels as one bigint array and is matched against this primary key;
+-- the rare hash collision is filtered out after the lookup.
+CREATE TABLE pending_keys (
+	k   bigint NOT NULL,
+	seq bigint NOT NULL,
+	PRIMARY KEY (k, seq)
+);
+CREATE TABLE tx_errors (
+	n       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	seq     bigint NOT NULL REFERENCES txs (seq),
+	at      timestamptz NOT NULL,
+	message text NOT NULL
+);
+CREATE INDEX tx_errors_seq ON tx_errors (seq);
+`,
+	// 2: signer leases. A claim sets both; a lease whose lease_until has
+	// passed (by the database's clock, shared by every replica) is free again.
+	`
+ALTER TABLE txs ADD COLUMN lease_owner text;
+ALTER TABLE txs ADD COLUMN lease_until timestamptz;
+`,
+}

@@ -1,0 +1,69 @@
+// Package pgtest gives tests a PostgreSQL database of their own. The server is
+// named by CUSTOS_TEST_POSTGRES (postgres://…; scripts/test starts a
+// throwaway cluster and sets it). Without it a test skips, except under
+// CI=true, where a missing database is a failure rather than a silent skip.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// EnvVar names the server the tests use.
+const EnvVar = "CUSTOS_TEST_POSTGRES"
+
+// ServerURL returns the configured server's URL, or skips (fails under CI=true).
+func ServerURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(EnvVar)
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: the PostgreSQL tests must run in CI (scripts/test starts a cluster)", EnvVar)
+		}
+		t.Skipf("%s is not set: skipping the PostgreSQL tests (scripts/test starts a throwaway cluster and sets it)", EnvVar)
+	}
+	return u
+}
+
+// NewSchema creates an empty schema on the configured server, dropped when
+// the test ends, and returns a URL whose connections use it (search_path).
+func NewSchema(t testing.TB) string {
+	t.Helper()
+	base := ServerURL(t)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "t_" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", EnvVar, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, base); err == nil {
+			_, _ = c.Exec(ctx, "DROP SCHEMA "+name+" CASCADE")
+			c.Close(ctx)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s is not a URL", EnvVar)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

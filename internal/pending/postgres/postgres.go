@@ -1,0 +1,644 @@
+// Package postgres is the pending store for several API replicas: PostgreSQL
+// (or a compatible database) through pgx v5, with its schema migrated in code
+// on open. Nothing is kept in the process: every replica on the same database
+// sees the same transactions, keys, credits and signer leases, and every
+// write that branches on a row's state locks that row first.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custoskms/custos/internal/pending"
+)
+
+var _ pending.Store = (*Store)(nil)
+
+// Store is a pending.Store over a PostgreSQL connection pool.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// migrationLock is the advisory lock key that serializes migrations of
+// replicas starting at the same time ("custos" in ASCII).
+const migrationLock = 0x637573746f73
+
+// Open connects to the database at url (postgres://user:pass@host:port/db?…)
+// and migrates it. The password in url is never part of an error.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's parse errors can quote the URL; say only what kind of problem it is.
+		return nil, errors.New("open pending store: the PostgreSQL URL could not be parsed")
+	}
+	if cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open pending store: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Migrate applies migrations up to version target (len(migrations) for all);
+// Open calls it with all. Tests use it to build a database of an older schema.
+func migrateTo(ctx context.Context, pool *pgxpool.Pool, target int) error {
+	for {
+		done, err := migrateOne(ctx, pool, target)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateOne applies the next migration below target in its own transaction,
+// under an advisory lock so that replicas starting together take turns.
+func migrateOne(ctx context.Context, pool *pgxpool.Pool, target int) (done bool, err error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("migrate pending store: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+		return false, fmt.Errorf("migrate pending store: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    integer PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return false, fmt.Errorf("migrate pending store: %w", err)
+	}
+	var version int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+		return false, fmt.Errorf("migrate pending store: %w", err)
+	}
+	if version > len(migrations) {
+		return false, fmt.Errorf("pending store schema version %d is newer than this build (%d)", version, len(migrations))
+	}
+	if version >= target {
+		return true, tx.Commit(ctx)
+	}
+	if _, err := tx.Exec(ctx, migrations[version]); err != nil {
+		return false, fmt.Errorf("migrate pending store to version %d: %w", version+1, err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, version+1); err != nil {
+		return false, fmt.Errorf("migrate pending store to version %d: %w", version+1, err)
+	}
+	return false, tx.Commit(ctx)
+}
+
+func (s *Store) migrate(ctx context.Context) error { return migrateTo(ctx, s.pool, len(migrations)) }
+
+// SchemaVersion reports the migrated schema version.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+// Ping implements pending.Store.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// Close implements pending.Store.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Create implements pending.Store. The rows and their index entries go in
+// with one batch in one transaction.
+func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx) ([]string, error) {
+	ids := make([]string, 0, len(txs))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, t := range txs {
+			id := pending.NewID()
+			hashes := t.Hashes
+			if hashes == nil {
+				hashes = []string{}
+			}
+			hj, _ := json.Marshal(hashes)
+			var sigs, wr, wid, idx any
+			if len(t.Signatures) > 0 {
+				bs, _ := json.Marshal(t.Signatures)
+				sigs = string(bs)
+			}
+			if len(t.WithdrawalResponses) > 0 {
+				wr = string(t.WithdrawalResponses)
+			}
+			if t.WithdrawalID != "" {
+				wid = t.WithdrawalID
+			}
+			if t.Index != nil {
+				idx = int64(*t.Index)
+			}
+			keys := make([]int64, 0, len(hashes)+len(t.Signatures))
+			for _, sig := range t.SignatureIDs() {
+				keys = append(keys, sigKey(tenant, t.Chain, sig))
+			}
+			b.Queue(`WITH t AS (
+				INSERT INTO txs (id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now()) RETURNING seq)
+				INSERT INTO pending_keys (k, seq) SELECT DISTINCT k, t.seq FROM t, unnest($10::bigint[]) AS k
+				ON CONFLICT DO NOTHING`,
+				id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, keys)
+			ids = append(ids, id)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create pending tx: %w", err)
+	}
+	return ids, nil
+}
+
+const txColumns = `id, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, tx_id`
+
+func scanTx(r pgx.Row) (pending.Tx, error) {
+	var (
+		t                   pending.Tx
+		hashes              string
+		idx                 *int64
+		sigs, wid, wr, txID *string
+	)
+	if err := r.Scan(&t.ID, &t.Chain, &t.SerializedTransaction, &hashes, &idx, &sigs, &wid, &wr, &txID); err != nil {
+		return t, err
+	}
+	if err := json.Unmarshal([]byte(hashes), &t.Hashes); err != nil {
+		return t, fmt.Errorf("stored hashes of %s: %w", t.ID, err)
+	}
+	if t.Hashes == nil {
+		t.Hashes = []string{}
+	}
+	if idx != nil {
+		v := uint32(*idx)
+		t.Index = &v
+	}
+	if sigs != nil {
+		if err := json.Unmarshal([]byte(*sigs), &t.Signatures); err != nil {
+			return t, fmt.Errorf("stored signatures of %s: %w", t.ID, err)
+		}
+	}
+	if wid != nil {
+		t.WithdrawalID = *wid
+	}
+	if wr != nil {
+		t.WithdrawalResponses = json.RawMessage(*wr)
+	}
+	if txID != nil {
+		t.TxID = *txID
+	}
+	return t, nil
+}
+
+// Get implements pending.Store.
+func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) {
+	t, err := scanTx(s.pool.QueryRow(ctx, `SELECT `+txColumns+` FROM txs WHERE id = $1 AND tenant = $2 AND deleted_at IS NULL`, id, tenant))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return pending.Tx{}, pending.ErrNotFound
+	}
+	if err != nil {
+		return pending.Tx{}, fmt.Errorf("get pending tx: %w", err)
+	}
+	return t, nil
+}
+
+// Pending implements pending.Store. A signature list travels as one bigint
+// array of hashed keys (a few bytes per ID in pgx's binary format) and is
+// matched with = ANY against the pending_keys primary key, so the cost follows
+// the list and the matches, not the number of stored transactions, and no
+// statement grows with the list.
+func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
+	if q.Claim != nil {
+		return s.claim(ctx, q)
+	}
+	var (
+		rows pgx.Rows
+		err  error
+		want map[int64]int
+	)
+	if q.SignatureIDs == nil {
+		rows, err = s.pool.Query(ctx, `SELECT `+txColumns+` FROM txs
+			WHERE tenant = $1 AND chain = $2 AND tx_id IS NULL AND deleted_at IS NULL ORDER BY seq`, q.Tenant, q.Chain)
+	} else {
+		if len(q.SignatureIDs) == 0 {
+			return []pending.Tx{}, nil
+		}
+		var keys []int64
+		want, keys = keysOf(q)
+		rows, err = s.pool.Query(ctx, `SELECT `+txColumns+` FROM txs
+			WHERE seq IN (SELECT p.seq FROM pending_keys p WHERE p.k = ANY($1::bigint[]))
+			  AND tenant = $2 AND chain = $3 AND tx_id IS NULL AND deleted_at IS NULL
+			ORDER BY seq`, keys, q.Tenant, q.Chain)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("query pending txs: %w", err)
+	}
+	defer rows.Close()
+	out := []pending.Tx{}
+	for rows.Next() {
+		t, err := scanTx(rows)
+		if err != nil {
+			return nil, fmt.Errorf("query pending txs: %w", err)
+		}
+		if want != nil && !matches(t, q, want) {
+			continue // a hash collision, not a real match
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query pending txs: %w", err)
+	}
+	return out, nil
+}
+
+// keysOf hashes the query's IDs: the distinct keys, sorted, and for each key
+// the position of its ID in the list (to tell a collision from a match).
+func keysOf(q pending.PendingQuery) (map[int64]int, []int64) {
+	want := make(map[int64]int, len(q.SignatureIDs))
+	keys := make([]int64, 0, len(q.SignatureIDs))
+	for i, id := range q.SignatureIDs {
+		k := sigKey(q.Tenant, q.Chain, id)
+		if _, dup := want[k]; dup {
+			continue
+		}
+		want[k] = i
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return want, keys
+}
+
+// matches reports whether one of t's signature IDs is in the query's list.
+func matches(t pending.Tx, q pending.PendingQuery, want map[int64]int) bool {
+	hit := func(id string) bool {
+		i, ok := want[sigKey(q.Tenant, q.Chain, id)]
+		return ok && q.SignatureIDs[i] == id
+	}
+	for _, h := range t.Hashes {
+		if hit(h) {
+			return true
+		}
+	}
+	for _, sg := range t.Signatures {
+		if hit(sg.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// sigKey is the pending index key of a signature ID: FNV-1a 64 of tenant,
+// chain and ID, NUL-separated.
+func sigKey(tenant, chain, id string) int64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, part := range [...]string{tenant, "\x00", chain, "\x00", id} {
+		for i := 0; i < len(part); i++ {
+			h ^= uint64(part[i])
+			h *= prime
+		}
+	}
+	return int64(h)
+}
+
+// claim leases the matching pending transactions to the claiming signer. The
+// candidates are read as an unclaimed query reads them; then one statement
+// locks those still pending whose lease is free, expired or the signer's own
+// — SKIP LOCKED passes over rows another claim is taking at this moment — and
+// leases them by the database's clock. What another signer took in between
+// is left out of the answer.
+func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
+	c := q.Claim
+	if c.Signer == "" || c.Lease <= 0 {
+		return nil, errors.New("claim pending txs: a claim needs a signer and a positive lease")
+	}
+	plain := q
+	plain.Claim = nil
+	cands, err := s.Pending(ctx, plain)
+	if err != nil || len(cands) == 0 {
+		return cands, err
+	}
+	ids := make([]string, len(cands))
+	for i, t := range cands {
+		ids[i] = t.ID
+	}
+	rows, err := s.pool.Query(ctx, `WITH free AS (
+			SELECT seq FROM txs
+			WHERE id = ANY($1::text[]) AND tenant = $2 AND tx_id IS NULL AND deleted_at IS NULL
+			  AND (lease_owner IS NULL OR lease_owner = $3 OR lease_until <= now())
+			FOR UPDATE SKIP LOCKED)
+		UPDATE txs SET lease_owner = $3, lease_until = now() + $4 * interval '1 millisecond'
+		FROM free WHERE txs.seq = free.seq
+		RETURNING txs.id`, ids, q.Tenant, c.Signer, max(1, c.Lease.Milliseconds()))
+	if err != nil {
+		return nil, fmt.Errorf("claim pending txs: %w", err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("claim pending txs: %w", err)
+	}
+	taken := make(map[string]bool, len(got))
+	for _, id := range got {
+		taken[id] = true
+	}
+	out := make([]pending.Tx, 0, len(got))
+	for _, t := range cands {
+		if taken[t.ID] {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// txState is the part of a row the write paths branch on, read under a row lock.
+type txState struct {
+	seq       int64
+	chain     string
+	hashes    string
+	sigs      *string
+	txID      *string
+	deletedAt *time.Time
+}
+
+// lockState reads a transaction's state and locks its row until the end of
+// tx, so that concurrent completes, deletes and broadcasts of one transaction
+// (from any replica) take turns and each sees the previous one's outcome.
+func lockState(ctx context.Context, tx pgx.Tx, tenant, id string) (txState, error) {
+	var st txState
+	err := tx.QueryRow(ctx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at FROM txs
+		WHERE id = $1 AND tenant = $2 FOR UPDATE`, id, tenant).
+		Scan(&st.seq, &st.chain, &st.hashes, &st.sigs, &st.txID, &st.deletedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, pending.ErrNotFound
+	}
+	return st, err
+}
+
+// unindex removes a transaction from the pending index.
+func unindex(ctx context.Context, tx pgx.Tx, tenant string, st txState) error {
+	var ids []string
+	if err := json.Unmarshal([]byte(st.hashes), &ids); err != nil {
+		return err
+	}
+	if st.sigs != nil {
+		var sigs []pending.Signature
+		if err := json.Unmarshal([]byte(*st.sigs), &sigs); err != nil {
+			return err
+		}
+		for _, sg := range sigs {
+			ids = append(ids, sg.ID)
+		}
+	}
+	keys := make([]int64, len(ids))
+	for i, id := range ids {
+		keys[i] = sigKey(tenant, st.chain, id)
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM pending_keys WHERE k = ANY($1::bigint[]) AND seq = $2`, keys, st.seq)
+	return err
+}
+
+// isSentinel reports the errors the store returns to callers unwrapped.
+func isSentinel(err error) bool {
+	return errors.Is(err, pending.ErrNotFound) || errors.Is(err, pending.ErrDeleted) ||
+		errors.Is(err, pending.ErrCompleted) || errors.Is(err, pending.ErrTxIDConflict) ||
+		errors.Is(err, pending.ErrKeyNotFound)
+}
+
+func (s *Store) write(ctx context.Context, op string, f func(pgx.Tx) error) error {
+	err := pgx.BeginFunc(ctx, s.pool, f)
+	if err != nil && !isSentinel(err) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return err
+}
+
+// SetTxData implements pending.Store.
+func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error {
+	return s.write(ctx, "store signed tx", func(tx pgx.Tx) error {
+		st, err := lockState(ctx, tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		if st.deletedAt != nil {
+			return pending.ErrNotFound
+		}
+		if st.txID != nil {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `UPDATE txs SET tx_data = $1 WHERE seq = $2`, txData, st.seq)
+		return err
+	})
+}
+
+// TxData implements pending.Store.
+func (s *Store) TxData(ctx context.Context, tenant, id string) (string, error) {
+	var d *string
+	err := s.pool.QueryRow(ctx, `SELECT tx_data FROM txs WHERE id = $1 AND tenant = $2`, id, tenant).Scan(&d)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", pending.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("get signed tx: %w", err)
+	}
+	if d == nil {
+		return "", nil
+	}
+	return *d, nil
+}
+
+// Complete implements pending.Store.
+func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
+	return s.write(ctx, "complete pending tx", func(tx pgx.Tx) error {
+		st, err := lockState(ctx, tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.deletedAt != nil:
+			return pending.ErrDeleted
+		case st.txID != nil && *st.txID == txID:
+			return nil
+		case st.txID != nil:
+			return pending.ErrTxIDConflict
+		}
+		if _, err := tx.Exec(ctx, `UPDATE txs SET tx_id = $1, lease_owner = NULL, lease_until = NULL WHERE seq = $2`, txID, st.seq); err != nil {
+			return err
+		}
+		return unindex(ctx, tx, tenant, st)
+	})
+}
+
+// Delete implements pending.Store.
+func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) error {
+	return s.write(ctx, "delete pending tx", func(tx pgx.Tx) error {
+		st, err := lockState(ctx, tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.deletedAt != nil:
+			return pending.ErrNotFound
+		case st.txID != nil:
+			return pending.ErrCompleted
+		}
+		if _, err := tx.Exec(ctx, `UPDATE txs SET deleted_at = now(), revert = $1, lease_owner = NULL, lease_until = NULL WHERE seq = $2`, revert, st.seq); err != nil {
+			return err
+		}
+		return unindex(ctx, tx, tenant, st)
+	})
+}
+
+// Deletion implements pending.Store.
+func (s *Store) Deletion(ctx context.Context, tenant, id string) (pending.Deletion, error) {
+	var (
+		d   pending.Deletion
+		wid *string
+		at  *time.Time
+		rev *bool
+	)
+	err := s.pool.QueryRow(ctx, `SELECT id, withdrawal_id, deleted_at, revert FROM txs WHERE id = $1 AND tenant = $2`, id, tenant).
+		Scan(&d.ID, &wid, &at, &rev)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && at == nil) {
+		return pending.Deletion{}, pending.ErrNotFound
+	}
+	if err != nil {
+		return pending.Deletion{}, fmt.Errorf("get deletion: %w", err)
+	}
+	if wid != nil {
+		d.WithdrawalID = *wid
+	}
+	d.Revert, d.DeletedAt = rev != nil && *rev, *at
+	return d, nil
+}
+
+// RecordErrors implements pending.Store.
+func (s *Store) RecordErrors(ctx context.Context, tenant string, errs []pending.TxError) (int, error) {
+	known := 0
+	err := s.write(ctx, "record signer errors", func(tx pgx.Tx) error {
+		for _, e := range errs {
+			tag, err := tx.Exec(ctx, `INSERT INTO tx_errors (seq, at, message)
+				SELECT seq, now(), $1 FROM txs WHERE id = $2 AND tenant = $3`, e.Message, e.ID, tenant)
+			if err != nil {
+				return err
+			}
+			known += int(tag.RowsAffected())
+		}
+		return nil
+	})
+	return known, err
+}
+
+// Errors implements pending.Store.
+func (s *Store) Errors(ctx context.Context, tenant, id string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT e.message FROM tx_errors e JOIN txs t ON t.seq = e.seq
+		WHERE t.id = $1 AND t.tenant = $2 ORDER BY e.n`, id, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("get signer errors: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("get signer errors: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// CreateKey implements pending.Store.
+func (s *Store) CreateKey(ctx context.Context, name string, testnet bool, secretHash [32]byte) (pending.APIKey, error) {
+	k := pending.APIKey{ID: pending.NewID(), SecretHash: secretHash, Name: name, Testnet: testnet}
+	err := s.pool.QueryRow(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at)
+		VALUES ($1, $2, $3, $4, date_trunc('milliseconds', now())) RETURNING created_at`,
+		k.ID, name, secretHash[:], testnet).Scan(&k.CreatedAt)
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" {
+			return pending.APIKey{}, errors.New("create api key: a key with this secret already exists")
+		}
+		return pending.APIKey{}, fmt.Errorf("create api key: %w", err)
+	}
+	return k, nil
+}
+
+const keyColumns = `id, secret_hash, name, testnet, credits, created_at, revoked_at`
+
+func scanKey(r pgx.Row) (pending.APIKey, error) {
+	var (
+		k    pending.APIKey
+		hash []byte
+	)
+	if err := r.Scan(&k.ID, &hash, &k.Name, &k.Testnet, &k.Credits, &k.CreatedAt, &k.RevokedAt); err != nil {
+		return k, err
+	}
+	copy(k.SecretHash[:], hash)
+	return k, nil
+}
+
+// KeyByHash implements pending.Store.
+func (s *Store) KeyByHash(ctx context.Context, secretHash [32]byte) (pending.APIKey, error) {
+	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL`, secretHash[:]))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return pending.APIKey{}, pending.ErrKeyNotFound
+	}
+	if err != nil {
+		return pending.APIKey{}, fmt.Errorf("look up api key: %w", err)
+	}
+	return k, nil
+}
+
+// Keys implements pending.Store.
+func (s *Store) Keys(ctx context.Context) ([]pending.APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	defer rows.Close()
+	out := []pending.APIKey{}
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list api keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeKey implements pending.Store.
+func (s *Store) RevokeKey(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return pending.ErrKeyNotFound
+	}
+	return nil
+}
+
+// AddCredits implements pending.Store. The increment happens in the
+// database, so replicas metering the same key at once lose no credit.
+func (s *Store) AddCredits(ctx context.Context, id string, n int64) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE api_keys SET credits = credits + $1 WHERE id = $2`, n, id); err != nil {
+		return fmt.Errorf("meter credits: %w", err)
+	}
+	return nil
+}
