@@ -55,6 +55,9 @@ func (s *Server) pendingGet(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if q.Claim, err = claimFromQuery(r.URL.Query()); err != nil {
+		return err
+	}
 	txs, err := s.store.Pending(r.Context(), q)
 	if err != nil {
 		return err
@@ -65,7 +68,8 @@ func (s *Server) pendingGet(w http.ResponseWriter, r *http.Request) error {
 }
 
 // pendingPost is POST /v3/kms/pending/{chain} with {"signatureIds":[…]}, for
-// lists too long for a URL.
+// lists too long for a URL; "signerId" and "leaseSeconds" make it a signer's
+// claim (kms_claim.go).
 func (s *Server) pendingPost(w http.ResponseWriter, r *http.Request) error {
 	c, err := pathChain(r)
 	if err != nil {
@@ -75,14 +79,14 @@ func (s *Server) pendingPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ids, err := decodeSignatureIDs(body)
+	ids, claim, err := decodePendingBody(body) // kms_claim.go
 	if err != nil {
 		return err
 	}
 	if err := checkIDs("signatureIds", ids); err != nil {
 		return err
 	}
-	txs, err := s.store.Pending(r.Context(), pending.PendingQuery{Tenant: keyFrom(r.Context()).ID, Chain: c, SignatureIDs: ids})
+	txs, err := s.store.Pending(r.Context(), pending.PendingQuery{Tenant: keyFrom(r.Context()).ID, Chain: c, SignatureIDs: ids, Claim: claim})
 	if err != nil {
 		return err
 	}
