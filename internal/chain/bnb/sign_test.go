@@ -182,3 +182,13 @@ func ExampleTxID() {
 	fmt.Println(TxID([]byte{}))
 	// Output: E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855
 }
+
+func BenchmarkSign(b *testing.B) {
+	r := vectors.SigningFor("BNB")[0]
+	req := chain.SignRequest{Serialized: completed(b, r), Testnet: r.Testnet, Keys: []string{r.Keys[0].Secret}}
+	for b.Loop() {
+		if _, err := BNB.Sign(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

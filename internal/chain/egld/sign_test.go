@@ -180,3 +180,13 @@ func FuzzSign(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSign(b *testing.B) {
+	r := vectors.SigningFor("EGLD")[2]
+	req := chain.SignRequest{Serialized: r.PendingTransaction.SerializedTransaction, Testnet: r.Testnet, Keys: []string{key(r)}}
+	for b.Loop() {
+		if _, err := EGLD.Sign(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

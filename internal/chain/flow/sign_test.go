@@ -272,3 +272,13 @@ func FuzzSign(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSign(b *testing.B) {
+	priv, pub := flowKey(b, 0)
+	req := chain.SignRequest{Serialized: restTx(acctA, map[string]any{"address": acctA, "key_index": "0", "public_key": pub}), Keys: []string{priv}}
+	for b.Loop() {
+		if _, err := FLOW.Sign(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -146,3 +146,13 @@ func FuzzSign(f *testing.F) {
 }
 
 func rlpDecode(raw []byte, v any) error { return rlp.DecodeBytes(raw, v) }
+
+func BenchmarkSign(b *testing.B) {
+	r := vectors.SigningFor("VET")[2]
+	req := chain.SignRequest{Serialized: r.PendingTransaction.SerializedTransaction, Testnet: r.Testnet, Keys: []string{key(r)}}
+	for b.Loop() {
+		if _, err := VET.Sign(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
