@@ -17,7 +17,9 @@ type metrics struct {
 	duration   *prometheus.HistogramVec
 	credits    *prometheus.CounterVec
 	broadcasts *prometheus.CounterVec
-	txErrors   prometheus.Counter
+	// completions counts transactions completed from a node at creation.
+	completions *prometheus.CounterVec
+	txErrors    prometheus.Counter
 }
 
 func newRegistry() *prometheus.Registry {
@@ -41,11 +43,14 @@ func newMetrics(reg *prometheus.Registry, store pending.Store) *metrics {
 		broadcasts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "custos_broadcasts_total", Help: "Broadcasts to chain nodes by chain and result.",
 		}, []string{"chain", "result"}),
+		completions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "custos_completions_total", Help: "Transactions completed from the chain's node at creation, by chain and result (ok, refused, unavailable).",
+		}, []string{"chain", "result"}),
 		txErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "custos_signer_errors_total", Help: "Error reports recorded from signers.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.credits, m.broadcasts, m.txErrors, &creditsCollector{store: store})
+	reg.MustRegister(m.requests, m.duration, m.credits, m.broadcasts, m.completions, m.txErrors, &creditsCollector{store: store})
 	return m
 }
 

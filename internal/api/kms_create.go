@@ -26,7 +26,8 @@ type createRequest struct {
 	WithdrawalResponses json.RawMessage `json:"withdrawalResponses"`
 }
 
-// createTx is POST /v3/kms: queue a transaction for signing.
+// createTx is POST /v3/kms: queue a transaction for signing, completed from
+// the chain's node first when it leaves out fields only a node knows.
 func (s *Server) createTx(w http.ResponseWriter, r *http.Request) error {
 	body, err := s.readBody(w, r)
 	if err != nil {
@@ -39,6 +40,9 @@ func (s *Server) createTx(w http.ResponseWriter, r *http.Request) error {
 	key := keyFrom(r.Context())
 	tx, err := req.validate(s.lookupChain, key.Testnet)
 	if err != nil {
+		return err
+	}
+	if tx.SerializedTransaction, err = s.fillFromNode(r.Context(), tx.Chain, key.Testnet, tx.SerializedTransaction); err != nil {
 		return err
 	}
 	ids, err := s.store.Create(r.Context(), key.ID, tx)

@@ -84,7 +84,7 @@ func openAPIDocument() obj {
 				}},
 				"CreateTx": obj{"type": "object", "required": []string{"chain", "serializedTransaction"}, "properties": obj{
 					"chain":                 ref("Chain"),
-					"serializedTransaction": obj{"type": "string", "minLength": 1, "description": "Checked by the chain's codec (DESIGN §6 formats)."},
+					"serializedTransaction": obj{"type": "string", "minLength": 1, "description": "Checked by the chain's codec (DESIGN §6 formats). " + completionDoc},
 					"hashes":                obj{"type": "array", "items": uuidSchema},
 					"index":                 obj{"type": "integer", "minimum": 0, "maximum": maxIndex},
 					"signatures":            obj{"type": "array", "items": ref("Signature")},
@@ -94,10 +94,12 @@ func openAPIDocument() obj {
 			},
 		},
 		"paths": obj{
-			"/v3/kms": obj{"post": v3(op("Queue a transaction for signing", nil, ref("CreateTx"), obj{
-				"200": obj{"description": "Queued.", "content": jsonContent(obj{"type": "object", "properties": obj{"id": idSchema}})},
+			"/v3/kms": obj{"post": withDescription(v3(op("Queue a transaction for signing", nil, ref("CreateTx"), obj{
+				"200": obj{"description": "Queued (completed from the node first when fields were missing).", "content": jsonContent(obj{"type": "object", "properties": obj{"id": idSchema}})},
 				"400": bad, "413": tooBig,
-			}))},
+				"502": errResp("A transaction with missing fields could not be completed: the chain's node could not be reached, " +
+					"timed out or answered garbage (broadcast.nodeUnavailable); nothing was stored, safe to retry."),
+			})), completionDoc)},
 			"/v3/kms/pending/{chain}": obj{
 				"get": v3(op("Pending transactions of a chain", []obj{chainParam,
 					{"name": "signatures", "in": "query", "required": false, "schema": obj{"type": "string"},
@@ -156,6 +158,23 @@ func openAPIDocument() obj {
 				"content": jsonContent(obj{"type": "object"})}})},
 		},
 	}
+}
+
+// completionDoc is what POST /v3/kms does with a transaction that leaves out
+// fields only a node knows.
+const completionDoc = "A Tatum-format EVM transaction (ETH BSC MATIC CELO ONE XDC KLAY) may leave out nonce, gas (gasLimit), " +
+	"gasPrice (or, for EIP-1559, both fee caps must be given) and chainId: the server fills them from the chain's node for the API key's " +
+	"network before storing, so the stored serializedTransaction is complete (fields given are kept, nonce 0 included). " +
+	"The nonce is the node's pending transaction count of the JSON's `from` address; without `from`, a missing nonce is refused (400) " +
+	"because no signer could sign the transaction. Gas is estimated from `from` when given. Nonces are read at creation: " +
+	"queue several transactions of one sender with explicit nonces, since the node counts only transactions it has seen. " +
+	"When no node is configured for the chain and network, an incomplete transaction is refused (400, naming the missing fields); " +
+	"when the node refuses to estimate it (a revert, insufficient funds) the answer is 400 with the node's reason; " +
+	"when the node cannot be reached, 502."
+
+func withDescription(o obj, d string) obj {
+	o["description"] = d
+	return o
 }
 
 func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) error {
