@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -114,6 +116,8 @@ type daemonFlags struct {
 	concurrency      int
 	chunkSize        int
 	chainIDs         []string
+	signerID         string
+	lease            int
 	password         storePasswordFlags
 }
 
@@ -149,6 +153,8 @@ approval requests; required with --externalUrl).`,
 	fl.IntVar(&f.concurrency, "concurrency", 0, "transactions in flight per chain (default 4 × CPUs)")
 	fl.IntVar(&f.chunkSize, "chunk-size", 10000, "signature IDs per pending request")
 	fl.StringArrayVar(&f.chainIDs, "chain-id", nil, "extra accepted chain id, CODE[:testnet|:mainnet]=ID (repeatable), e.g. ETH:testnet=1337")
+	fl.StringVar(&f.signerID, "signer-id", "", "this daemon's id in its leases (env CUSTOS_SIGNER_ID; default: random per process)")
+	fl.IntVar(&f.lease, "lease", 60, "seconds the API reserves fetched transactions for this daemon, so daemons sharing wallets never sign one at once (0: no lease, Tatum's behaviour)")
 	f.password.add(cmd)
 	return cmd
 }
@@ -178,6 +184,17 @@ func runDaemon(ctx context.Context, a *app, f *daemonFlags) error {
 		return err
 	}
 	client.Logger = log
+	if f.lease < 0 || f.lease > 3600 {
+		return errors.New("--lease must be 0 to 3600 seconds")
+	}
+	if f.lease > 0 {
+		signer, err := signerID(f.signerID)
+		if err != nil {
+			return err
+		}
+		client.SignerID, client.LeaseSeconds = signer, f.lease
+		log.Info("claiming with leases", "signer_id", signer, "lease_seconds", f.lease)
+	}
 	extra, err := chainIDFlags(f.chainIDs).extraChainIDs(a.testnet)
 	if err != nil {
 		return err
@@ -192,6 +209,7 @@ func runDaemon(ctx context.Context, a *app, f *daemonFlags) error {
 		LedgerPath:     f.ledger,
 		Concurrency:    f.concurrency,
 		ChunkSize:      f.chunkSize,
+		Lease:          time.Duration(f.lease) * time.Second,
 		Logger:         log,
 	}
 	if cfg.LedgerPath == "" {
@@ -266,4 +284,40 @@ func approvalSecret(file string) ([]byte, error) {
 		return []byte(v), nil
 	}
 	return nil, errors.New("--externalUrl needs CUSTOS_APPROVAL_SECRET (or --approval-secret-file): approval requests are HMAC-signed")
+}
+
+// signerID is the --signer-id, CUSTOS_SIGNER_ID, or a random id for this
+// process: two daemons must never share one while both run.
+func signerID(flag string) (string, error) {
+	id := flag
+	if id == "" {
+		id, _ = config.Getenv("CUSTOS_SIGNER_ID")
+	}
+	if id == "" {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		host, _ := os.Hostname()
+		id = "daemon-" + hex.EncodeToString(b[:])
+		if h := signerSafe(host, 40); h != "" {
+			id = h + "-" + hex.EncodeToString(b[:])
+		}
+	}
+	if len(id) > 64 || signerSafe(id, 64) != id {
+		return "", errors.New("--signer-id: must be 1 to 64 characters of [0-9A-Za-z._:-]")
+	}
+	return id, nil
+}
+
+// signerSafe keeps the characters a signer id may hold, at most limit of them.
+func signerSafe(s string, limit int) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s) && len(out) < limit; i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_' || c == '.' || c == ':' {
+			out = append(out, c)
+		}
+	}
+	return string(out)
 }

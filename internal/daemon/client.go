@@ -30,6 +30,12 @@ type Client struct {
 	Backoff, MaxBackoff time.Duration
 	// Logger receives one line per retry; nil discards.
 	Logger *slog.Logger
+	// SignerID, when set, makes each pending request a claim: the API returns
+	// only transactions no other signer holds a lease on and leases them to
+	// this one for LeaseSeconds (the API's default when 0), so daemons that
+	// share wallets do not sign the same transaction at once.
+	SignerID     string
+	LeaseSeconds int
 }
 
 var _ API = (*Client)(nil)
@@ -63,7 +69,12 @@ func (c *Client) Pending(ctx context.Context, chain string, ids []string) ([]Pen
 	var raw []json.RawMessage
 	body := struct {
 		SignatureIDs []string `json:"signatureIds"`
-	}{ids}
+		SignerID     string   `json:"signerId,omitempty"`
+		LeaseSeconds int      `json:"leaseSeconds,omitempty"`
+	}{SignatureIDs: ids}
+	if c.SignerID != "" {
+		body.SignerID, body.LeaseSeconds = c.SignerID, c.LeaseSeconds
+	}
 	if err := c.do(ctx, http.MethodPost, "/v3/kms/pending/"+url.PathEscape(chain), body, &raw); err != nil {
 		return nil, err
 	}

@@ -50,6 +50,11 @@ type Config struct {
 	ChunkSize int
 	// SubmitTimeout bounds the finishing of in-flight transactions after shutdown begins (default 30 s).
 	SubmitTimeout time.Duration
+	// Lease is how long the API leases the transactions a run fetches to this
+	// daemon (the API client's claim); zero when the daemon does not claim.
+	// A run stops starting transactions once three quarters of it have
+	// passed, so it never signs one whose lease may have gone to another daemon.
+	Lease time.Duration
 	// Logger receives the daemon's log; nil discards.
 	Logger *slog.Logger
 	// Lookup finds a chain by code; nil uses the registry (chains.Lookup).
@@ -283,6 +288,7 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (Summary, error)
 	if err != nil || len(ids) == 0 {
 		return Summary{}, err
 	}
+	fetched := time.Now()
 	txs, err := d.pending(ctx, code, ids)
 	if err != nil {
 		return Summary{}, err
@@ -316,7 +322,7 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (Summary, error)
 		sem       = make(chan struct{}, d.cfg.Concurrency)
 	)
 dispatch:
-	for _, tx := range txs {
+	for i, tx := range txs {
 		if ctx.Err() != nil {
 			break
 		}
@@ -324,6 +330,11 @@ dispatch:
 		case <-ctx.Done():
 			break dispatch
 		case sem <- struct{}{}:
+		}
+		if d.cfg.Lease > 0 && time.Since(fetched) > d.cfg.Lease*3/4 {
+			<-sem
+			d.log.Info("lease running out; the rest waits for the next run", "chain", code, "left", len(txs)-i)
+			break
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSignerID(t *testing.T) {
+	t.Setenv("CUSTOS_SIGNER_ID", "")
+	a, err := signerID("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := signerID("")
+	if a == b || len(a) > 64 || signerSafe(a, 64) != a {
+		t.Fatalf("random signer ids %q, %q: want distinct and valid", a, b)
+	}
+	if id, err := signerID("replica-1.dc:a"); err != nil || id != "replica-1.dc:a" {
+		t.Fatalf("flag id = %q, %v", id, err)
+	}
+	t.Setenv("CUSTOS_SIGNER_ID", "from-env")
+	if id, _ := signerID(""); id != "from-env" {
+		t.Fatalf("env id = %q", id)
+	}
+	for _, bad := range []string{"a b", strings.Repeat("x", 65), "é"} {
+		if _, err := signerID(bad); err == nil {
+			t.Errorf("signer id %q accepted", bad)
+		}
+	}
+}

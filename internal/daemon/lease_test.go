@@ -1,0 +1,58 @@
+package daemon
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// With a signer id the pending request is a claim; without, the body is
+// exactly Tatum's.
+func TestClientSendsClaim(t *testing.T) {
+	var bodies []map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		bodies = append(bodies, b)
+		_, _ = w.Write([]byte("[]"))
+	}))
+	defer srv.Close()
+	c, err := NewClient(srv.URL, testAPIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Pending(t.Context(), "ETH", []string{sigPK}); err != nil {
+		t.Fatal(err)
+	}
+	c.SignerID, c.LeaseSeconds = "signer-1", 45
+	if _, err := c.Pending(t.Context(), "ETH", []string{sigPK}); err != nil {
+		t.Fatal(err)
+	}
+	if len(bodies) != 2 || len(bodies[0]) != 1 {
+		t.Fatalf("plain request body %v, want only signatureIds", bodies)
+	}
+	if bodies[1]["signerId"] != "signer-1" || bodies[1]["leaseSeconds"] != float64(45) {
+		t.Fatalf("claim body %v", bodies[1])
+	}
+}
+
+// A run whose lease has (nearly) run out starts no more transactions: they
+// may already be leased to another daemon. The next run claims them again.
+func TestRunStopsWhenTheLeaseRunsOut(t *testing.T) {
+	h := newHarness(t)
+	h.queueThree()
+	d := h.daemon(func(c *Config) { c.Lease = time.Nanosecond })
+	sum, err := d.RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum != (Summary{Pending: 2}) || h.chain.calls.Load() != 0 {
+		t.Fatalf("summary %+v, %d signatures; want nothing started", sum, h.chain.calls.Load())
+	}
+	d.cfg.Lease = time.Minute
+	if sum, err := d.RunOnce(t.Context()); err != nil || sum.Submitted != 2 {
+		t.Fatalf("run with a live lease: %+v, %v", sum, err)
+	}
+}
