@@ -20,6 +20,7 @@ import (
 	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/postgres"
@@ -97,9 +98,10 @@ const (
 
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		sf     storeFlags
-		listen string
-		nodes  []string
+		sf       storeFlags
+		listen   string
+		nodes    []string
+		chainIDs []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -134,6 +136,9 @@ func newServeCmd(a *app) *cobra.Command {
 			}
 			dialed, err := broadcast.Dial(usable)
 			if err != nil {
+				return err
+			}
+			if err := allowChainIDs(chainIDs); err != nil {
 				return err
 			}
 			store, err := sf.open(ctx, cmd)
@@ -175,5 +180,29 @@ func newServeCmd(a *app) *cobra.Command {
 	sf.add(cmd.Flags())
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8700", "address to listen on (env CUSTOS_LISTEN)")
 	cmd.Flags().StringArrayVar(&nodes, "node", nil, "chain node, CHAIN=URL or CHAIN:testnet=URL (repeatable)")
+	cmd.Flags().StringArrayVar(&chainIDs, "chain-id", nil, "extra accepted EVM chain id, CODE[:testnet|:mainnet]=ID (repeatable), e.g. ETH:testnet=1337 for a private dev chain")
 	return cmd
+}
+
+// allowChainIDs makes the API accept transactions for extra EVM chain ids
+// (a private or dev chain), as `custos dev` does for its dev chain.
+func allowChainIDs(flags []string) error {
+	for _, testnet := range []bool{false, true} {
+		ids, err := chainIDFlags(flags).extraChainIDs(testnet)
+		if err != nil {
+			return err
+		}
+		for code, list := range ids {
+			c, err := chains.Lookup(code)
+			if err != nil {
+				return fmt.Errorf("--chain-id: %w", err)
+			}
+			a, ok := c.(interface{ AllowChainIDs(bool, ...uint64) })
+			if !ok {
+				return fmt.Errorf("--chain-id: %s has no chain ids to extend", code)
+			}
+			a.AllowChainIDs(testnet, list...)
+		}
+	}
+	return nil
 }
