@@ -270,11 +270,28 @@ func (c *crashingAPI) ReportErrors(context.Context, []daemon.TxError) error { re
 // transaction in its ledger and nothing anywhere else; after a restart the
 // same txData is submitted (not signed again), and the chain holds exactly one
 // transaction from the wallet.
+//
+// It runs without leases (Tatum's behaviour) and with them, as `custos daemon`
+// runs by default: the restarted process has a new signer id, so it gets the
+// transaction once the dead process's lease has expired.
 func TestCrashBetweenSigningAndSubmitting(t *testing.T) {
-	s, w, id, payee := queueOne(t)
+	t.Run("no-lease", func(t *testing.T) { crashAndRestart(t, 0) })
+	t.Run("lease", func(t *testing.T) { crashAndRestart(t, time.Second) })
+}
 
-	crash := &crashingAPI{API: s.client()}
-	d := s.newDaemon(crash, nil)
+func crashAndRestart(t *testing.T, lease time.Duration) {
+	s, w, id, payee := queueOne(t)
+	clientAs := func(signer string) *daemon.Client {
+		c := s.client()
+		if lease > 0 {
+			c.SignerID, c.LeaseSeconds = signer, int(lease/time.Second)
+		}
+		return c
+	}
+	withLease := func(c *daemon.Config) { c.Lease = lease }
+
+	crash := &crashingAPI{API: clientAs("signer-killed")}
+	d := s.newDaemon(crash, withLease)
 	sum, _ := d.RunOnce(context.Background())
 	d.Close() // the lock file of a killed process is released by the OS
 	if crash.reached.Load() != 1 || sum.Signed != 1 || sum.Submitted != 0 {
@@ -298,7 +315,15 @@ func TestCrashBetweenSigningAndSubmitting(t *testing.T) {
 	}
 
 	// Restart: the daemon submits from its ledger.
-	d = s.newDaemon(s.client(), nil)
+	d = s.newDaemon(clientAs("signer-restarted"), withLease)
+	if lease > 0 {
+		// The dead process's lease still holds the transaction.
+		sum, err := d.RunOnce(context.Background())
+		if err != nil || sum.Pending != 0 {
+			t.Fatalf("during the lease: %+v %v", sum, err)
+		}
+		time.Sleep(lease + 100*time.Millisecond)
+	}
 	sum, err = d.RunOnce(context.Background())
 	if err != nil || sum.Resubmitted != 1 || sum.Signed != 0 || sum.Submitted != 1 {
 		t.Fatalf("after restart: %+v %v", sum, err)
