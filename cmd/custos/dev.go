@@ -258,18 +258,18 @@ func devPassword() ([]byte, error) {
 	return pw, nil
 }
 
-// devTransfer is the walk-through's transaction: 0.01 ETH, legacy gas price,
-// nonce 0 (the wallet's first transaction; count up for the next ones).
-func devTransfer(to string, nonce uint64) string {
-	b, _ := json.Marshal(map[string]any{"to": to, "value": "10000000000000000", "nonce": nonce,
-		"gasLimit": 21000, "gasPrice": "20000000000", "chainId": devchain.ChainID})
+// devTransfer is the walk-through's transaction: 0.01 ETH in Tatum's format
+// with only from, to and value. The server completes nonce, gas, gas price and
+// chain id from the dev chain when it is queued.
+func devTransfer(from, to string) string {
+	b, _ := json.Marshal(map[string]any{"from": from, "to": to, "value": "10000000000000000"})
 	return string(b)
 }
 
 // devQueueBody is the POST /v3/kms body of the walk-through.
-func devQueueBody(info devInfo, to string, nonce uint64) string {
+func devQueueBody(info devInfo, to string) string {
 	eth := info.Chains["ETH"]
-	b, _ := json.Marshal(map[string]any{"chain": "ETH", "serializedTransaction": devTransfer(to, nonce),
+	b, _ := json.Marshal(map[string]any{"chain": "ETH", "serializedTransaction": devTransfer(eth.Address, to),
 		"hashes": []string{eth.SignatureID}, "index": 0})
 	return string(b)
 }
@@ -290,7 +290,7 @@ custos dev is ready (Ctrl-C stops it and %s).
   ETH node    %s   (chain id %d)
   wallet      signatureId %s, index 0 = %s (funded), index 1 = %s
 
-1. Queue a transfer of 0.01 ETH from index 0 to index 1 (nonce 0; use 1, 2, … for the next ones):
+1. Queue a transfer of 0.01 ETH from index 0 to index 1 (the server fills in nonce, gas, gas price and chain id from the dev chain):
 curl -s -X POST %s/v3/kms -H 'X-API-Key: %s' -H 'Content-Type: application/json' -d '%s'
 
 2. The signer signs and submits it within a second; its txId appears on the transaction (put the id from step 1 in place of ID):
@@ -300,7 +300,7 @@ curl -s %s/v3/kms/ID -H 'X-API-Key: %s'
 curl -s -X POST %s -H 'Content-Type: application/json' -d '%s'
 
 `, exit, info.APIURL, info.APIKey, eth.RPCURL, eth.ChainID, eth.SignatureID, eth.Address, to,
-		info.APIURL, info.APIKey, devQueueBody(info, to, 0),
+		info.APIURL, info.APIKey, devQueueBody(info, to),
 		info.APIURL, info.APIKey,
 		eth.RPCURL, balance)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/custoskms/custos/internal/devchain"
@@ -234,8 +235,11 @@ func TestDevWalkthrough(t *testing.T) {
 		t.Fatalf("receipt %+v", r)
 	}
 	tx, _, err := cl.TransactionByHash(ctx, r.TxHash)
-	if err != nil || tx.To() == nil || !strings.EqualFold(tx.To().Hex(), serialized.To) {
+	if err != nil || tx.To() == nil || !strings.EqualFold(tx.To().Hex(), serialized.To) || tx.Nonce() != 0 {
 		t.Fatalf("mined transaction %v %v", tx, err)
+	}
+	if from, err := types.Sender(types.LatestSignerForChainID(big.NewInt(devchain.ChainID)), tx); err != nil || !strings.EqualFold(from.Hex(), eth.Address) {
+		t.Fatalf("signed by %s, the wallet's index 0 is %s (%v)", from.Hex(), eth.Address, err)
 	}
 
 	// 3. The balance line answers 0.01 ETH for the recipient.
