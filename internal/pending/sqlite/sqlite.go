@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
-	"strconv"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -208,53 +206,22 @@ func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) 
 	return t, nil
 }
 
-// Pending implements pending.Store. With a signature list the query starts
-// from the list of hashed keys (json_each, forced to the outer loop by CROSS
-// JOIN) and probes the pending_keys primary key once per ID, so its cost
-// follows the list and the matches, not the number of stored transactions.
+// Pending implements pending.Store. With a signature list the pending index
+// is probed once per distinct ID, or read whole when the list is longer than
+// the index (match.go): the cost follows the list and the matches, never the
+// number of stored transactions.
 func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
 	if q.Claim != nil {
 		return s.claim(ctx, q) // lease.go
 	}
-	var (
-		rows *sql.Rows
-		err  error
-		want map[int64]int
-	)
-	if q.SignatureIDs == nil {
-		rows, err = s.db.QueryContext(ctx, `SELECT `+txColumns+` FROM txs
-			WHERE tenant = ? AND chain = ? AND tx_id IS NULL AND deleted_at IS NULL ORDER BY seq`, q.Tenant, q.Chain)
-	} else {
+	if q.SignatureIDs != nil {
 		if len(q.SignatureIDs) == 0 {
 			return []pending.Tx{}, nil
 		}
-		want = make(map[int64]int, len(q.SignatureIDs))
-		keys := make([]int64, 0, len(q.SignatureIDs))
-		for i, id := range q.SignatureIDs {
-			k := sigKey(q.Tenant, q.Chain, id)
-			if _, dup := want[k]; dup {
-				continue
-			}
-			want[k] = i
-			keys = append(keys, k)
-		}
-		// Probing in key order walks the index pages in order, so each page
-		// is read once while it is hot in the cache.
-		slices.Sort(keys)
-		list := make([]byte, 0, 21*len(keys)+2)
-		list = append(list, '[')
-		for i, k := range keys {
-			if i > 0 {
-				list = append(list, ',')
-			}
-			list = strconv.AppendInt(list, k, 10)
-		}
-		list = append(list, ']')
-		rows, err = s.db.QueryContext(ctx, `SELECT `+txColumns+` FROM txs
-			WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_keys p ON p.k = j.value)
-			  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL
-			ORDER BY seq`, string(list), q.Tenant, q.Chain)
+		return s.pendingByIDs(ctx, q)
 	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+txColumns+` FROM txs
+		WHERE tenant = ? AND chain = ? AND tx_id IS NULL AND deleted_at IS NULL ORDER BY seq`, q.Tenant, q.Chain)
 	if err != nil {
 		return nil, fmt.Errorf("query pending txs: %w", err)
 	}
@@ -265,9 +232,6 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 		if err != nil {
 			return nil, fmt.Errorf("query pending txs: %w", err)
 		}
-		if want != nil && !matches(t, q, want) {
-			continue // a hash collision, not a real match
-		}
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
@@ -276,38 +240,11 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 	return out, nil
 }
 
-// matches reports whether one of t's signature IDs is in the query's list.
-func matches(t pending.Tx, q pending.PendingQuery, want map[int64]int) bool {
-	hit := func(id string) bool {
-		i, ok := want[sigKey(q.Tenant, q.Chain, id)]
-		return ok && q.SignatureIDs[i] == id
-	}
-	for _, h := range t.Hashes {
-		if hit(h) {
-			return true
-		}
-	}
-	for _, sg := range t.Signatures {
-		if hit(sg.ID) {
-			return true
-		}
-	}
-	return false
-}
-
 // sigKey is the pending index key of a signature ID: FNV-1a 64 of tenant,
 // chain and ID, NUL-separated.
-func sigKey(tenant, chain, id string) int64 {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
-	for _, part := range [...]string{tenant, "\x00", chain, "\x00", id} {
-		for i := 0; i < len(part); i++ {
-			h ^= uint64(part[i])
-			h *= prime
-		}
-	}
-	return int64(h)
-}
+func sigKey(tenant, chain, id string) int64 { return newKeyer(tenant, chain).key(id) }
+
+const fnvOffset, fnvPrime = 14695981039346656037, 1099511628211
 
 // txState is the part of a row the write paths branch on.
 type txState struct {

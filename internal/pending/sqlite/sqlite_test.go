@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/custoskms/custos/internal/pending"
@@ -67,47 +69,48 @@ func TestRefusesNewerSchema(t *testing.T) {
 }
 
 // The pending query must start from the ID list and probe the index, never
-// scan every stored transaction.
+// scan every stored transaction, and read matched rows by rowid; so must the
+// read of the rows a scan of the pending index found.
 func TestPendingQueryPlanProbesIndex(t *testing.T) {
 	s := open(t).(*Store)
 	defer s.Close()
-	rows, err := s.db.Query(`EXPLAIN QUERY PLAN SELECT `+txColumns+` FROM txs
-			WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_keys p ON p.k = j.value)
-			  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL
-			ORDER BY seq`, `[1]`, "t", "ETH")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+	for _, query := range []string{pendingByKeysSQL, pendingBySeqsSQL} {
+		rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+query, jsonbIntArray([]int64{1}), "t", "ETH")
+		if err != nil {
 			t.Fatal(err)
 		}
-		plan = append(plan, detail)
-	}
-	for _, d := range plan {
-		if d == "SCAN txs" || d == "SCAN p" {
-			t.Fatalf("plan scans a table: %q", plan)
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !slices.Contains(plan, "SEARCH txs USING INTEGER PRIMARY KEY (rowid=?)") {
+			t.Fatalf("rows not read by rowid: %q", plan)
+		}
+		for _, d := range plan {
+			if d == "SCAN txs" || d == "SCAN p" || strings.Contains(d, "TEMP B-TREE") {
+				t.Fatalf("plan scans a table or sorts: %q", plan)
+			}
 		}
 	}
-	t.Logf("plan: %q", plan)
 }
 
 // A hash collision in the pending index must not return a transaction whose
 // IDs are not in the list.
 func TestMatchesFiltersKeyCollisions(t *testing.T) {
-	q := pending.PendingQuery{Tenant: "t", Chain: "ETH", SignatureIDs: []string{"wanted"}}
-	tx := pending.Tx{Hashes: []string{"other"}}
+	ps := newProbeSet("t", "ETH", []string{"wanted"})
 	// Pretend "other" hashed to the same key as "wanted".
-	collided := map[int64]int{sigKey("t", "ETH", "other"): 0}
-	if matches(tx, q, collided) {
+	ps.probes[0].k = sigKey("t", "ETH", "other")
+	if ps.matches(pending.Tx{Hashes: []string{"other"}}) {
 		t.Fatal("collision was taken for a match")
 	}
-	real := map[int64]int{sigKey("t", "ETH", "wanted"): 0}
-	if !matches(pending.Tx{Signatures: []pending.Signature{{ID: "wanted"}}}, q, real) {
+	ps = newProbeSet("t", "ETH", []string{"x", "wanted", "y"})
+	if !ps.matches(pending.Tx{Hashes: []string{"z"}, Signatures: []pending.Signature{{ID: "wanted"}}}) {
 		t.Fatal("a real match was dropped")
 	}
 	if sigKey("t", "ETH", "a") == sigKey("t", "BTC", "a") || sigKey("t1", "ETH", "a") == sigKey("t", "ETH", "a") {

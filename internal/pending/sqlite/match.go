@@ -1,0 +1,394 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/custoskms/custos/internal/pending"
+)
+
+// The pending query with a signature list (often a signer's whole wallet, up
+// to a million IDs) costs one index probe per distinct ID and one row per
+// match. Everything around those probes is kept linear and allocation-light:
+// keys are hashed from a precomputed tenant/chain prefix, sorted by radix,
+// handed to SQLite as one JSONB array (no text parsing on its side), and
+// collisions are filtered by binary search instead of a map. When the list is
+// long against the whole pending index (a signer asking with 250,000 IDs of a
+// tenant holding 100,000 pending transactions), the index is read once in one
+// statement instead, and only the matched rows are fetched. Long lists are
+// split into ranges read on separate connections at once.
+
+// pendingByKeysSQL finds the pending transactions of a tenant and chain whose
+// index keys are in ?1 (a JSON or JSONB array). json_each is forced to the
+// outer loop by CROSS JOIN, so the cost follows the list, not the table.
+// The matched rows are then read by rowid (NOT INDEXED keeps the planner from
+// seeking txs_pending first and the table second for each of them).
+const pendingByKeysSQL = `SELECT seq, ` + txColumns + ` FROM txs NOT INDEXED
+	WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_keys p ON p.k = j.value)
+	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL
+	ORDER BY seq`
+
+// pendingBySeqsSQL reads the pending transactions of a tenant and chain among
+// the rows whose seq is in ?1, by rowid.
+const pendingBySeqsSQL = `SELECT seq, ` + txColumns + ` FROM txs NOT INDEXED
+	WHERE seq IN (SELECT value FROM json_each(?1))
+	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL
+	ORDER BY seq`
+
+// scanPerProbe is about how many pending-index entries one scan reads in the
+// time one probe takes: a list longer than the index over scanPerProbe is
+// matched by reading the whole index once (pendingByScan) instead of probing it.
+// (A variable so that tests can force either way.)
+var scanPerProbe int64 = 3
+
+// parallelMinKeys is the list length from which probing is split across
+// connections; below it one query is cheaper than the coordination.
+const parallelMinKeys = 16 << 10
+
+// keyer computes sigKey for one tenant and chain, hashing their prefix once.
+type keyer uint64
+
+func newKeyer(tenant, chain string) keyer {
+	h := uint64(fnvOffset)
+	for _, part := range [...]string{tenant, "\x00", chain, "\x00"} {
+		for i := 0; i < len(part); i++ {
+			h ^= uint64(part[i])
+			h *= fnvPrime
+		}
+	}
+	return keyer(h)
+}
+
+func (k keyer) key(id string) int64 {
+	h := uint64(k)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= fnvPrime
+	}
+	return int64(h)
+}
+
+// probe is one signature ID of the query: its index key and its position in
+// the query's list.
+type probe struct {
+	k int64
+	i int32
+}
+
+// probeSet is a query's signature IDs sorted by index key.
+type probeSet struct {
+	keyer  keyer
+	ids    []string
+	probes []probe // sorted by k; equal keys are adjacent
+}
+
+func newProbeSet(tenant, chain string, ids []string) *probeSet {
+	ps := &probeSet{keyer: newKeyer(tenant, chain), ids: ids, probes: make([]probe, len(ids))}
+	for i, id := range ids {
+		ps.probes[i] = probe{k: ps.keyer.key(id), i: int32(i)}
+	}
+	radixSort(ps.probes)
+	return ps
+}
+
+// radixSort orders probes by k as signed integers (the index order), in
+// eight stable byte passes: linear where a comparison sort of a million
+// keys is not.
+func radixSort(p []probe) {
+	if len(p) < 2 {
+		return
+	}
+	buf := make([]probe, len(p))
+	src, dst := p, buf
+	for shift := uint(0); shift < 64; shift += 8 {
+		var count [257]int
+		for _, x := range src {
+			count[int(byte((uint64(x.k)^1<<63)>>shift))+1]++
+		}
+		if count[int(byte((uint64(src[0].k)^1<<63)>>shift))+1] == len(src) {
+			continue // every key has the same byte here
+		}
+		for b := 1; b < 257; b++ {
+			count[b] += count[b-1]
+		}
+		for _, x := range src {
+			b := byte((uint64(x.k) ^ 1<<63) >> shift)
+			dst[count[b]] = x
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &p[0] {
+		copy(p, src)
+	}
+}
+
+// has reports whether id is one of the query's IDs (not merely one whose key
+// collides with one of theirs).
+func (ps *probeSet) has(id string) bool {
+	k := ps.keyer.key(id)
+	lo, hi := 0, len(ps.probes)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ps.probes[m].k < k {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	for j := lo; j < len(ps.probes) && ps.probes[j].k == k; j++ {
+		if ps.ids[ps.probes[j].i] == id {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether one of t's signature IDs is in the query's list.
+func (ps *probeSet) matches(t pending.Tx) bool {
+	for _, h := range t.Hashes {
+		if ps.has(h) {
+			return true
+		}
+	}
+	for _, sg := range t.Signatures {
+		if ps.has(sg.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// distinctKeys are the sorted keys with duplicates (the same ID twice, or a
+// collision) removed.
+func (ps *probeSet) distinctKeys() []int64 {
+	keys := make([]int64, 0, len(ps.probes))
+	for j, p := range ps.probes {
+		if j == 0 || p.k != ps.probes[j-1].k {
+			keys = append(keys, p.k)
+		}
+	}
+	return keys
+}
+
+// jsonbIntArray encodes keys as a JSONB array of INT elements (SQLite's
+// binary JSON: a header byte of payload size and type, then the payload, an
+// integer being its decimal text), which json_each reads without parsing.
+func jsonbIntArray(keys []int64) []byte {
+	out := make([]byte, 5, 5+22*len(keys))
+	var digits [24]byte
+	for _, k := range keys {
+		d := strconv.AppendInt(digits[:0], k, 10)
+		if len(d) <= 11 {
+			out = append(out, byte(len(d))<<4|jsonbInt)
+		} else {
+			out = append(out, 12<<4|jsonbInt, byte(len(d)))
+		}
+		out = append(out, d...)
+	}
+	// The array's own header: type ARRAY, size in the 4 bytes that follow.
+	out[0] = 14<<4 | jsonbArray
+	binary.BigEndian.PutUint32(out[1:5], uint32(len(out)-5))
+	return out
+}
+
+const (
+	jsonbInt   = 3
+	jsonbArray = 11
+)
+
+// pendingByIDs is Pending with a non-empty signature list.
+func (s *Store) pendingByIDs(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
+	ps := newProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
+	keys := ps.distinctKeys()
+	query := pendingByKeysSQL
+	if len(keys) >= parallelMinKeys {
+		var entries int64
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pending_keys`).Scan(&entries); err != nil {
+			return nil, fmt.Errorf("query pending txs: %w", err)
+		}
+		if entries < scanPerProbe*int64(len(keys)) {
+			seqs, err := s.scanPendingIndex(ctx, ps)
+			if err != nil {
+				return nil, err
+			}
+			if len(seqs) == 0 {
+				return []pending.Tx{}, nil
+			}
+			query, keys = pendingBySeqsSQL, seqs
+		}
+	}
+	return s.inParts(ctx, ps, q, query, keys)
+}
+
+// inParts runs query over list, split into contiguous ranges read on separate
+// connections at once when the list is long, and merges the answers.
+func (s *Store) inParts(ctx context.Context, ps *probeSet, q pending.PendingQuery, query string, list []int64) ([]pending.Tx, error) {
+	parts := 1
+	if len(list) >= parallelMinKeys/4 {
+		parts = min(runtime.GOMAXPROCS(0), 4, max(1, len(list)/(parallelMinKeys/8)))
+	}
+	if parts <= 1 {
+		rows, err := s.pendingByKeys(ctx, ps, q, query, list)
+		return txsOf(rows), err
+	}
+	results := make([][]seqTx, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(list)/parts, (p+1)*len(list)/parts
+		wg.Go(func() { results[p], errs[p] = s.pendingByKeys(ctx, ps, q, query, list[lo:hi]) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return mergeBySeq(results), nil
+}
+
+// scanPendingIndex reads every entry of the pending index in one statement
+// (two aggregated columns, so the entries do not cross the driver one by
+// one) and returns, sorted and distinct, the seqs of those whose key is one
+// of the query's.
+func (s *Store) scanPendingIndex(ctx context.Context, ps *probeSet) ([]int64, error) {
+	var ks, ss string
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(group_concat(k), ''), coalesce(group_concat(seq), '') FROM pending_keys`).Scan(&ks, &ss)
+	if err != nil {
+		return nil, fmt.Errorf("query pending txs: %w", err)
+	}
+	var seqs []int64
+	for ks != "" {
+		var k, seq int64
+		var err1, err2 error
+		k, ks, err1 = nextInt(ks)
+		seq, ss, err2 = nextInt(ss)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("query pending txs: reading the pending index: %w", errors.Join(err1, err2))
+		}
+		if ps.hasKey(k) {
+			seqs = append(seqs, seq)
+		}
+	}
+	slices.Sort(seqs)
+	return slices.Compact(seqs), nil
+}
+
+// nextInt parses the leading integer of a comma-separated list.
+func nextInt(s string) (int64, string, error) {
+	i := strings.IndexByte(s, ',')
+	if i < 0 {
+		i = len(s)
+	}
+	v, err := strconv.ParseInt(s[:i], 10, 64)
+	if i < len(s) {
+		i++
+	}
+	return v, s[i:], err
+}
+
+// hasKey reports whether k is the key of one of the query's IDs.
+func (ps *probeSet) hasKey(k int64) bool {
+	lo, hi := 0, len(ps.probes)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ps.probes[m].k < k {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(ps.probes) && ps.probes[lo].k == k
+}
+
+// seqTx is a transaction with its row order.
+type seqTx struct {
+	seq int64
+	tx  pending.Tx
+}
+
+func txsOf(rows []seqTx) []pending.Tx {
+	out := make([]pending.Tx, len(rows))
+	for i := range rows {
+		out[i] = rows[i].tx
+	}
+	return out
+}
+
+// mergeBySeq merges per-range answers, each in seq order, into one list in
+// seq order; a transaction matched in two ranges appears once.
+func mergeBySeq(parts [][]seqTx) []pending.Tx {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]pending.Tx, 0, n)
+	last := int64(-1)
+	for {
+		best := -1
+		for i, p := range parts {
+			if len(p) > 0 && (best < 0 || p[0].seq < parts[best][0].seq) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		r := parts[best][0]
+		parts[best] = parts[best][1:]
+		if r.seq != last {
+			out = append(out, r.tx)
+			last = r.seq
+		}
+	}
+}
+
+// pendingByKeys runs query (pendingByKeysSQL or pendingBySeqsSQL) for part of
+// its list and keeps the rows that really match (not by a key collision), in
+// seq order.
+func (s *Store) pendingByKeys(ctx context.Context, ps *probeSet, q pending.PendingQuery, query string, list []int64) ([]seqTx, error) {
+	rows, err := s.db.QueryContext(ctx, query, jsonbIntArray(list), q.Tenant, q.Chain)
+	if err != nil {
+		return nil, fmt.Errorf("query pending txs: %w", err)
+	}
+	defer rows.Close()
+	out := []seqTx{}
+	for rows.Next() {
+		var r seqTx
+		if err := scanSeqTx(rows, &r); err != nil {
+			return nil, fmt.Errorf("query pending txs: %w", err)
+		}
+		if ps.matches(r.tx) {
+			out = append(out, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query pending txs: %w", err)
+	}
+	return out, nil
+}
+
+func scanSeqTx(rows *sql.Rows, r *seqTx) error {
+	var err error
+	r.tx, err = scanTx(seqScanner{rows, &r.seq})
+	return err
+}
+
+// seqScanner reads the leading seq column before the transaction's columns.
+type seqScanner struct {
+	rows *sql.Rows
+	seq  *int64
+}
+
+func (s seqScanner) Scan(dest ...any) error {
+	return s.rows.Scan(append([]any{s.seq}, dest...)...)
+}

@@ -1,0 +1,166 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/custoskms/custos/internal/pending"
+)
+
+// sigKeyReference is FNV-1a 64 of tenant, chain and ID written out in full,
+// the definition the stored index keys were made with.
+func sigKeyReference(tenant, chain, id string) int64 {
+	h := uint64(14695981039346656037)
+	for _, b := range []byte(tenant + "\x00" + chain + "\x00" + id) {
+		h ^= uint64(b)
+		h *= 1099511628211
+	}
+	return int64(h)
+}
+
+func TestKeyerIsSigKey(t *testing.T) {
+	k := newKeyer("65f1c0de0000000000000001", "ETH")
+	for i := range 1000 {
+		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i*7919)
+		if got, want := k.key(id), sigKeyReference("65f1c0de0000000000000001", "ETH", id); got != want || sigKey("65f1c0de0000000000000001", "ETH", id) != want {
+			t.Fatalf("key of %s = %d, want %d", id, got, want)
+		}
+	}
+}
+
+func TestRadixSortOrdersSignedKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 7, 1000, 70_000} {
+		p := make([]probe, n)
+		for i := range p {
+			p[i] = probe{k: int64(rng.Uint64()), i: int32(i)}
+			if i%5 == 0 && i > 0 {
+				p[i].k = p[i-1].k // duplicates keep their input order
+			}
+		}
+		if n > 3 {
+			p[0].k, p[1].k, p[2].k = math.MinInt64, math.MaxInt64, 0
+		}
+		want := slices.Clone(p)
+		slices.SortStableFunc(want, func(a, b probe) int { return cmpInt64(a.k, b.k) })
+		radixSort(p)
+		if !slices.Equal(p, want) {
+			t.Fatalf("n=%d: radix order differs from a stable sort", n)
+		}
+	}
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// The JSONB array is read by SQLite's json_each as the same integers, in order.
+func TestJSONBIntArrayReadBySQLite(t *testing.T) {
+	s := open(t).(*Store)
+	defer s.Close()
+	keys := []int64{math.MinInt64, -1, 0, 7, 12345678901, 123456789012, math.MaxInt64}
+	for range 2000 {
+		keys = append(keys, int64(rand.Uint64()))
+	}
+	for _, list := range [][]int64{keys[:1], keys[:7], keys} {
+		rows, err := s.db.Query(`SELECT value FROM json_each(?) ORDER BY key`, jsonbIntArray(list))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for rows.Next() {
+			var v int64
+			if err := rows.Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, v)
+		}
+		rows.Close()
+		if !slices.Equal(got, list) {
+			t.Fatalf("json_each read %d values, want %d (first %v)", len(got), len(list), got[:min(3, len(got))])
+		}
+	}
+}
+
+// A list long enough to be split across connections answers exactly as the
+// definition says — every pending transaction with an ID in the list, once,
+// oldest first, whichever range its IDs fell in — whether the index is
+// probed per key or read whole.
+func TestPendingLongListAcrossRanges(t *testing.T) {
+	defer func(v int64) { scanPerProbe = v }(scanPerProbe)
+	for _, ratio := range []int64{0, 3} {
+		scanPerProbe = ratio
+		t.Run(fmt.Sprintf("scanPerProbe=%d", ratio), testPendingLongList)
+	}
+}
+
+func testPendingLongList(t *testing.T) {
+	ctx := context.Background()
+	s := open(t).(*Store)
+	defer s.Close()
+	const tenant = "65f1c0de0000000000000001"
+	id := func(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i) }
+	var txs []pending.NewTx
+	for i := range 3000 {
+		tx := pending.NewTx{Chain: "ETH", SerializedTransaction: fmt.Sprint(i), Hashes: []string{id(i), id(i + 50_000)}}
+		if i%3 == 0 {
+			tx.Hashes = []string{}
+			tx.Signatures = []pending.Signature{{ID: id(i)}, {ID: id(i + 50_000)}}
+		}
+		txs = append(txs, tx)
+	}
+	txs = append(txs, pending.NewTx{Chain: "BSC", SerializedTransaction: "other chain", Hashes: []string{id(4)}})
+	created, err := s.Create(ctx, tenant, txs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Complete(ctx, tenant, created[8], "0xdone-000000"); err != nil {
+		t.Fatal(err)
+	}
+	// Every even transaction by both its IDs (which sit in different key
+	// ranges), every 5th by one, plus IDs nothing has and a duplicate.
+	var list []string
+	want := map[string]bool{}
+	for i := range 3000 {
+		switch {
+		case i%2 == 0:
+			list = append(list, id(i+50_000), id(i))
+		case i%5 == 0:
+			list = append(list, id(i))
+		default:
+			continue
+		}
+		if i != 8 {
+			want[created[i]] = true
+		}
+	}
+	for i := range 40_000 {
+		list = append(list, id(100_000+i))
+	}
+	list = append(list, id(4), id(4))
+	if len(list) < 2*parallelMinKeys {
+		t.Fatalf("list of %d does not exercise the split", len(list))
+	}
+	got, err := s.Pending(ctx, pending.PendingQuery{Tenant: tenant, Chain: "ETH", SignatureIDs: list})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d transactions, want %d", len(got), len(want))
+	}
+	for i, tx := range got {
+		if !want[tx.ID] || (i > 0 && tx.ID <= got[i-1].ID) || tx.Chain != "ETH" {
+			t.Fatalf("answer %d: %s (want each once, oldest first)", i, tx.ID)
+		}
+	}
+}
