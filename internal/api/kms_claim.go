@@ -22,6 +22,20 @@ const (
 	maxSignerIDLen  = 64
 )
 
+// OpenAPI descriptions of the claim fields.
+var (
+	signerIDSchema = obj{"type": "string", "pattern": "^[0-9A-Za-z._:-]{1,64}$"}
+	leaseSchema    = obj{"type": "integer", "minimum": 1, "maximum": MaxLeaseSeconds, "default": DefaultLeaseSeconds}
+)
+
+const (
+	signerIDDoc = "Optional claim by a signer (several daemons holding the same wallets): only transactions that no other " +
+		"signer holds a running lease on are returned, and they are leased to this signer atomically, so two signers never " +
+		"get the same transaction at once; the signer's own leases are renewed. A dead signer's leases expire and another " +
+		"signer's claim then returns those transactions. Without signerId leases are ignored and the answer is Tatum's."
+	leaseDoc = "With signerId: how long the returned transactions stay leased to it (default 60)."
+)
+
 func validSignerID(s string) bool {
 	if s == "" || len(s) > maxSignerIDLen {
 		return false

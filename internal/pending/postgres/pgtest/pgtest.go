@@ -67,3 +67,33 @@ func NewSchema(t testing.TB) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// CreateSchema creates an empty schema on the configured server and returns
+// a URL whose connections use it. Unlike NewSchema it is not dropped: for
+// data built once per process (benchmarks), which the throwaway cluster of
+// scripts/test takes with it.
+func CreateSchema(t testing.TB) string {
+	t.Helper()
+	base := ServerURL(t)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "b_" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", EnvVar, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s is not a URL", EnvVar)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
