@@ -28,22 +28,17 @@ func init() { register(newDaemonCmd) }
 // defaultAPIURL is where `custos serve` listens by default.
 const defaultAPIURL = "http://127.0.0.1:8700"
 
-// storePasswordFlags select the wallet-store password source for the commands
-// of this file: CUSTOS_PASSWORD, --password-file, a secret manager, or a prompt.
-type storePasswordFlags struct {
-	file    string
-	backend string
-}
-
-func (p *storePasswordFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&p.file, "password-file", "", "read the wallet-store password from this file")
-	cmd.Flags().StringVar(&p.backend, "password-backend", "", "password source: LOCAL (env or prompt), FILE, AWS, AZURE, VGS or VAULT")
-}
-
-func (p *storePasswordFlags) open(ctx context.Context, a *app, in io.Reader) (*walletstore.Store, error) {
-	opts := secret.Options{Backend: secret.Backend(strings.ToUpper(p.backend)), PasswordFile: p.file}
+// openStore opens the wallet store with the password from the source the
+// flags choose (CUSTOS_PASSWORD, --password-file, a secret manager, or a prompt
+// on in), as the key-management commands do.
+func (f *passwordFlags) openStore(ctx context.Context, a *app, in io.Reader) (*walletstore.Store, error) {
+	var p *secret.Prompter
 	if in != nil {
-		opts.Prompter = secret.NewPrompter(in, a.stderr)
+		p = secret.NewPrompter(in, a.stderr)
+	}
+	opts, err := f.options(p)
+	if err != nil {
+		return nil, err
 	}
 	pw, err := opts.Password(ctx, false)
 	if err != nil {
@@ -118,7 +113,7 @@ type daemonFlags struct {
 	chainIDs         []string
 	signerID         string
 	lease            int
-	password         storePasswordFlags
+	password         passwordFlags
 }
 
 func newDaemonCmd(a *app) *cobra.Command {
@@ -227,7 +222,7 @@ func runDaemon(ctx context.Context, a *app, f *daemonFlags) error {
 		}
 		cfg.Approval = ap
 	}
-	store, err := f.password.open(ctx, a, a.stdin)
+	store, err := f.password.openStore(ctx, a, a.stdin)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func newSignCmd(a *app) *cobra.Command {
 	var (
 		file     string
 		chainIDs []string
-		password storePasswordFlags
+		password passwordFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sign",
@@ -47,7 +47,7 @@ the transaction is given with --file it may also be typed or piped on stdin.`,
 	return cmd
 }
 
-func runSign(ctx context.Context, a *app, file string, chainIDs []string, pw *storePasswordFlags) error {
+func runSign(ctx context.Context, a *app, file string, chainIDs []string, pw *passwordFlags) error {
 	var (
 		raw []byte
 		err error
@@ -82,7 +82,7 @@ func runSign(ctx context.Context, a *app, file string, chainIDs []string, pw *st
 	if err != nil {
 		return err
 	}
-	store, err := pw.open(ctx, a, passwordIn)
+	store, err := pw.openStore(ctx, a, passwordIn)
 	if err != nil {
 		return err
 	}
