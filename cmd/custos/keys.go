@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/custoskms/custos/internal/walletstore"
 )
 
 func init() {
@@ -11,6 +13,17 @@ func init() {
 	register(newGetAddressCmd)
 }
 
+// withStore opens the existing store for the length of fn, so every command
+// that reads or removes a wallet unlocks and closes it the same way.
+func withStore(cmd *cobra.Command, a *app, pf *passwordFlags, fn func(*walletstore.Store) error) error {
+	st, err := newSession(a, pf).openStore(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}
+
 func newGetManagedWalletCmd(a *app) *cobra.Command {
 	var pf passwordFlags
 	cmd := &cobra.Command{
@@ -18,16 +31,13 @@ func newGetManagedWalletCmd(a *app) *cobra.Command {
 		Short: "Print a stored wallet: its mnemonic or private key, xpub, chain and network",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := newSession(a, &pf).openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			w, err := st.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return printJSON(a.stdout, w)
+			return withStore(cmd, a, &pf, func(st *walletstore.Store) error {
+				w, err := st.Get(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return printJSON(a.stdout, w)
+			})
 		},
 	}
 	pf.add(cmd)
@@ -41,15 +51,12 @@ func newRemoveWalletCmd(a *app) *cobra.Command {
 		Short: "Remove a wallet from the store",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := newSession(a, &pf).openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := st.Delete(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			return printJSON(a.stdout, struct{}{})
+			return withStore(cmd, a, &pf, func(st *walletstore.Store) error {
+				if err := st.Delete(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				return printJSON(a.stdout, struct{}{})
+			})
 		},
 	}
 	pf.add(cmd)
@@ -57,61 +64,41 @@ func newRemoveWalletCmd(a *app) *cobra.Command {
 }
 
 func newGetPrivateKeyCmd(a *app) *cobra.Command {
-	var pf passwordFlags
-	cmd := &cobra.Command{
-		Use:   "getprivatekey SIGNATURE_ID INDEX",
-		Short: "Print the private key at INDEX of a mnemonic wallet (a private-key wallet's own key)",
-		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			index, err := parseIndex(args[1])
-			if err != nil {
-				return err
-			}
-			st, err := newSession(a, &pf).openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			w, err := st.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			key, err := privateKeyOf(w, index)
-			if err != nil {
-				return err
-			}
-			return printJSON(a.stdout, map[string]string{"privateKey": key})
-		},
-	}
-	pf.add(cmd)
-	return cmd
+	return newWalletIndexCmd(a, "getprivatekey SIGNATURE_ID INDEX",
+		"Print the private key at INDEX of a mnemonic wallet (a private-key wallet's own key)",
+		"privateKey", privateKeyOf)
 }
 
 func newGetAddressCmd(a *app) *cobra.Command {
+	return newWalletIndexCmd(a, "getaddress SIGNATURE_ID INDEX",
+		"Print the address at INDEX of a wallet (a private-key wallet's own address)",
+		"address", addressOf)
+}
+
+// newWalletIndexCmd builds a command that reads one stored wallet and prints
+// {field: of(wallet, INDEX)}.
+func newWalletIndexCmd(a *app, use, short, field string, of func(*walletstore.Wallet, uint32) (string, error)) *cobra.Command {
 	var pf passwordFlags
 	cmd := &cobra.Command{
-		Use:   "getaddress SIGNATURE_ID INDEX",
-		Short: "Print the address at INDEX of a wallet (a private-key wallet's own address)",
+		Use:   use,
+		Short: short,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			index, err := parseIndex(args[1])
 			if err != nil {
 				return err
 			}
-			st, err := newSession(a, &pf).openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			w, err := st.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			addr, err := addressOf(w, index)
-			if err != nil {
-				return err
-			}
-			return printJSON(a.stdout, map[string]string{"address": addr})
+			return withStore(cmd, a, &pf, func(st *walletstore.Store) error {
+				w, err := st.Get(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				v, err := of(w, index)
+				if err != nil {
+					return err
+				}
+				return printJSON(a.stdout, map[string]string{field: v})
+			})
 		},
 	}
 	pf.add(cmd)

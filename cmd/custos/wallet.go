@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -71,6 +72,21 @@ func storeNew(cmd *cobra.Command, s *session, pw []byte, w *walletstore.Wallet) 
 	return printJSON(s.a.stdout, out)
 }
 
+// passwordAnd reads the store password (which may create the store) and then
+// the secret named label; on failure nothing read is left unzeroed.
+func (s *session) passwordAnd(ctx context.Context, label string) (pw, sec []byte, err error) {
+	pw, err = s.password(ctx, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	sec, err = s.prompt.Read(label)
+	if err != nil {
+		secret.Zero(pw)
+		return nil, nil, err
+	}
+	return pw, sec, nil
+}
+
 func newGenerateManagedWalletCmd(a *app) *cobra.Command {
 	var pf passwordFlags
 	cmd := &cobra.Command{
@@ -116,13 +132,8 @@ func newStoreManagedWalletCmd(a *app) *cobra.Command {
 				return fmt.Errorf("%s wallets are single keypairs, not mnemonics: store the secret with storemanagedprivatekey", c.Info().Code)
 			}
 			s := newSession(a, &pf)
-			pw, err := s.password(cmd.Context(), true)
+			pw, m, err := s.passwordAnd(cmd.Context(), "mnemonic")
 			if err != nil {
-				return err
-			}
-			m, err := s.prompt.Read("mnemonic")
-			if err != nil {
-				secret.Zero(pw)
 				return err
 			}
 			w, err := buildWallet(c, d, a.testnet, string(m))
@@ -152,13 +163,8 @@ func newStoreManagedPrivateKeyCmd(a *app) *cobra.Command {
 				return err
 			}
 			s := newSession(a, &pf)
-			pw, err := s.password(cmd.Context(), true)
+			pw, k, err := s.passwordAnd(cmd.Context(), "private key")
 			if err != nil {
-				return err
-			}
-			k, err := s.prompt.Read("private key")
-			if err != nil {
-				secret.Zero(pw)
 				return err
 			}
 			key := strings.TrimSpace(string(k))
@@ -167,16 +173,7 @@ func newStoreManagedPrivateKeyCmd(a *app) *cobra.Command {
 				secret.Zero(pw)
 				return fmt.Errorf("%s private key: %w", c.Info().Code, chain.ErrInvalidKey)
 			}
-			st, err := s.open(cmd.Context(), pw, true)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			id := walletstore.NewID()
-			if err := st.Put(cmd.Context(), id, &walletstore.Wallet{PrivateKey: key, Chain: c.Info().Code, Testnet: a.testnet}); err != nil {
-				return err
-			}
-			return printJSON(a.stdout, stored{SignatureID: id})
+			return storeNew(cmd, s, pw, &walletstore.Wallet{PrivateKey: key, Chain: c.Info().Code, Testnet: a.testnet})
 		},
 	}
 	pf.add(cmd)
