@@ -13,7 +13,7 @@ import (
 // FlowClient submits signed transactions to a Flow Access node's REST API:
 // POST /v1/transactions with the transaction JSON, answered with the
 // transaction and its "id".
-type FlowClient struct{ node *restNode }
+type FlowClient struct{ node *httpNode }
 
 var _ Client = (*FlowClient)(nil)
 
@@ -24,11 +24,11 @@ func init() {
 // DialFlow makes a client for an Access node's REST base URL (e.g.
 // http://127.0.0.1:8888, with or without /v1) without contacting it.
 func DialFlow(nodeURL string) (*FlowClient, error) {
-	n, err := newRESTNode(nodeURL, "Flow Access node")
+	n, err := newHTTPNode(nodeURL, "a Flow Access node")
 	if err != nil {
 		return nil, err
 	}
-	n.base = strings.TrimSuffix(n.base, "/v1")
+	n.base.Path = strings.TrimSuffix(strings.TrimRight(n.base.Path, "/"), "/v1")
 	return &FlowClient{node: n}, nil
 }
 
@@ -47,7 +47,7 @@ func (c *FlowClient) Broadcast(ctx context.Context, txData string) (string, erro
 		return "", fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	delete(obj, "signer")
-	status, data, err := c.node.post(ctx, "/v1/transactions", obj)
+	status, data, err := c.node.postREST(ctx, "/v1/transactions", obj)
 	if err != nil {
 		return "", err
 	}

@@ -13,7 +13,7 @@ import (
 // MultiversXClient submits signed transactions to a MultiversX gateway (or an
 // observer's proxy): POST /transaction/send with the signed transaction JSON,
 // answered {"data":{"txHash":"…"},"error":"","code":"successful"}.
-type MultiversXClient struct{ node *restNode }
+type MultiversXClient struct{ node *httpNode }
 
 var _ Client = (*MultiversXClient)(nil)
 
@@ -23,7 +23,7 @@ func init() {
 
 // DialMultiversX makes a client for a gateway base URL without contacting it.
 func DialMultiversX(nodeURL string) (*MultiversXClient, error) {
-	n, err := newRESTNode(nodeURL, "MultiversX gateway")
+	n, err := newHTTPNode(nodeURL, "a MultiversX gateway")
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (c *MultiversXClient) Broadcast(ctx context.Context, txData string) (string
 		return "", fmt.Errorf("%w: %w", ErrRejected, err)
 	}
 	want := tx.Hash()
-	status, data, err := c.node.post(ctx, "/transaction/send", json.RawMessage(tx.JSON()))
+	status, data, err := c.node.postREST(ctx, "/transaction/send", json.RawMessage(tx.JSON()))
 	if err != nil {
 		return "", err
 	}

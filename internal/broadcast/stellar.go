@@ -21,7 +21,7 @@ func init() {
 
 // DialStellar makes a client for a Horizon base URL without contacting it.
 func DialStellar(nodeURL string) (*StellarClient, error) {
-	n, err := newHTTPNode(nodeURL, "a Stellar Horizon")
+	n, err := newHTTPNode(nodeURL, "a Stellar Horizon node")
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (c *StellarClient) Broadcast(ctx context.Context, txData string) (string, e
 		return "", fmt.Errorf("%w: txData must be a base64 XDR envelope", ErrRejected)
 	}
 	form := url.Values{"tx": {txData}}
-	status, body, err := c.node.post(ctx, "transactions", "application/x-www-form-urlencoded", []byte(form.Encode()))
+	status, body, err := c.node.post(ctx, "", "transactions", "application/x-www-form-urlencoded", []byte(form.Encode()))
 	if err != nil {
 		return "", err
 	}

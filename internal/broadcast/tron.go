@@ -23,7 +23,7 @@ func init() {
 
 // DialTron makes a client for a TRON node's HTTP API base URL without contacting it.
 func DialTron(nodeURL string) (*TronClient, error) {
-	n, err := newHTTPNode(nodeURL, "a TRON")
+	n, err := newHTTPNode(nodeURL, "a TRON node")
 	if err != nil {
 		return nil, err
 	}

@@ -6,11 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
 
 	"github.com/btcsuite/btcd/wire"
 
@@ -20,12 +17,7 @@ import (
 // UTXOClient submits signed transactions to a Bitcoin-family node (bitcoind,
 // btcd, bchd, litecoind, dogecoind) with the JSON-RPC method
 // sendrawtransaction, which all of them serve with the same shape.
-type UTXOClient struct {
-	endpoint   string // URL without user information
-	user, pass string
-	raw        string // as configured, for redacting errors only
-	http       *http.Client
-}
+type UTXOClient struct{ node *httpNode }
 
 var _ Client = (*UTXOClient)(nil)
 
@@ -39,18 +31,11 @@ func init() {
 // contacting the node; the URL's credentials become HTTP basic auth (the
 // nodes' rpcuser/rpcpassword).
 func DialUTXO(nodeURL string) (*UTXOClient, error) {
-	u, err := url.Parse(nodeURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: a UTXO node URL must be http:// or https://", ErrBadNode)
+	n, err := newHTTPNode(nodeURL, "a UTXO node")
+	if err != nil {
+		return nil, err
 	}
-	c := &UTXOClient{raw: nodeURL, http: &http.Client{Timeout: 60 * time.Second}}
-	if u.User != nil {
-		c.user = u.User.Username()
-		c.pass, _ = u.User.Password()
-		u.User = nil
-	}
-	c.endpoint = u.String()
-	return c, nil
+	return &UTXOClient{node: n}, nil
 }
 
 type rpcRequest struct {
@@ -112,34 +97,18 @@ func (c *UTXOClient) call(ctx context.Context, method string, params []any, resu
 	if err != nil {
 		return 0, "", err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	status, data, err := c.node.post(ctx, method, "", "application/json", body)
 	if err != nil {
-		return 0, "", fmt.Errorf("%w: %s", ErrBadNode, redactIn(err.Error(), c.raw))
+		return 0, "", err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.user != "" || c.pass != "" {
-		req.SetBasicAuth(c.user, c.pass)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0, "", fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
-		}
-		return 0, "", fmt.Errorf("%w: %s: %s", ErrUnavailable, method, redactIn(err.Error(), c.raw))
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return 0, "", fmt.Errorf("%w: %s: %v", ErrUnavailable, method, err)
-	}
-	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return 0, "", fmt.Errorf("%w: %s: node refused the credentials (HTTP %d)", ErrUnavailable, method, resp.StatusCode)
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		return 0, "", fmt.Errorf("%w: %s: node refused the credentials (HTTP %d)", ErrUnavailable, method, status)
 	}
 	// bitcoind answers JSON-RPC errors with HTTP 500 and a JSON body: decode
 	// the body whatever the status.
 	var r rpcResponse
 	if err := json.Unmarshal(data, &r); err != nil {
-		return 0, "", fmt.Errorf("%w: %s: HTTP %d with a body that is not JSON-RPC", ErrUnavailable, method, resp.StatusCode)
+		return 0, "", fmt.Errorf("%w: %s: HTTP %d with a body that is not JSON-RPC", ErrUnavailable, method, status)
 	}
 	if r.Error != nil {
 		msg := r.Error.Message

@@ -20,7 +20,7 @@ func init() {
 
 // DialXRPL makes a client for a rippled JSON-RPC URL without contacting it.
 func DialXRPL(nodeURL string) (*XRPLClient, error) {
-	n, err := newHTTPNode(nodeURL, "an XRP Ledger")
+	n, err := newHTTPNode(nodeURL, "an XRP Ledger node")
 	if err != nil {
 		return nil, err
 	}
