@@ -20,12 +20,15 @@ const (
 	// MaxLeaseSeconds bounds a lease, so a forgotten one frees itself within the hour.
 	MaxLeaseSeconds = 3600
 	maxSignerIDLen  = 64
+	// MaxClaimLimit bounds limit; a larger backlog is claimed in several requests.
+	MaxClaimLimit = 100000
 )
 
 // OpenAPI descriptions of the claim fields.
 var (
 	signerIDSchema = obj{"type": "string", "pattern": "^[0-9A-Za-z._:-]{1,64}$"}
 	leaseSchema    = obj{"type": "integer", "minimum": 1, "maximum": MaxLeaseSeconds, "default": DefaultLeaseSeconds}
+	limitSchema    = obj{"type": "integer", "minimum": 1, "maximum": MaxClaimLimit}
 )
 
 const (
@@ -34,6 +37,9 @@ const (
 		"get the same transaction at once; the signer's own leases are renewed. A dead signer's leases expire and another " +
 		"signer's claim then returns those transactions. Without signerId leases are ignored and the answer is Tatum's."
 	leaseDoc = "With signerId: how long the returned transactions stay leased to it (default 60)."
+	limitDoc = "With signerId: claim at most this many transactions, the oldest free for this signer (its own running " +
+		"leases included), so that signers sharing wallets each take a share of a backlog; absent means every free one. " +
+		"A signer that gets exactly limit transactions should ask again once it has processed them."
 )
 
 func validSignerID(s string) bool {
@@ -53,14 +59,26 @@ const (
 	signerIDMsg = "signerId: must be 1 to 64 characters of [0-9A-Za-z._:-]"
 	leaseMsg    = "leaseSeconds: must be an integer from 1 to 3600"
 	leaseAlone  = "leaseSeconds: is only allowed with signerId"
+	limitMsg    = "limit: must be an integer from 1 to 100000"
+	limitAlone  = "limit: is only allowed with signerId"
 )
 
-// makeClaim checks a signer id and lease (either may be absent) and returns
-// the claim they make, nil when there is none.
-func makeClaim(signer *string, lease *int64, bad []string) (*pending.Claim, []string) {
+// claimFields are the claim members of a pending request, each nil when absent.
+type claimFields struct {
+	signer       *string
+	lease, limit *int64
+}
+
+// makeClaim checks a signer id, lease and limit (any may be absent) and
+// returns the claim they make, nil when there is none.
+func makeClaim(f claimFields, bad []string) (*pending.Claim, []string) {
+	signer, lease := f.signer, f.lease
 	if signer == nil {
 		if lease != nil {
 			bad = append(bad, leaseAlone)
+		}
+		if f.limit != nil {
+			bad = append(bad, limitAlone)
 		}
 		return nil, bad
 	}
@@ -75,35 +93,48 @@ func makeClaim(signer *string, lease *int64, bad []string) (*pending.Claim, []st
 		}
 		secs = *lease
 	}
+	limit := int64(0)
+	if f.limit != nil {
+		if *f.limit < 1 || *f.limit > MaxClaimLimit {
+			bad, ok = append(bad, limitMsg), false
+		}
+		limit = *f.limit
+	}
 	if !ok {
 		return nil, bad
 	}
-	return &pending.Claim{Signer: *signer, Lease: time.Duration(secs) * time.Second}, bad
+	return &pending.Claim{Signer: *signer, Lease: time.Duration(secs) * time.Second, Max: int(limit)}, bad
 }
 
-// claimFromQuery reads signerId and leaseSeconds of a pending GET.
+// queryInt reads an integer query parameter given once; a malformed one adds msg to bad.
+func queryInt(q url.Values, name, msg string, bad []string) (*int64, []string) {
+	vals, ok := q[name]
+	if !ok {
+		return nil, bad
+	}
+	n, err := strconv.ParseInt(strings.Join(vals, ","), 10, 64)
+	if len(vals) != 1 || err != nil {
+		return nil, append(bad, msg)
+	}
+	return &n, bad
+}
+
+// claimFromQuery reads signerId, leaseSeconds and limit of a pending GET.
 func claimFromQuery(q url.Values) (*pending.Claim, error) {
 	var (
-		signer *string
-		lease  *int64
-		bad    []string
+		f   claimFields
+		bad []string
 	)
 	if vals, ok := q["signerId"]; ok {
 		if len(vals) != 1 {
 			bad = append(bad, signerIDMsg)
 		} else {
-			signer = &vals[0]
+			f.signer = &vals[0]
 		}
 	}
-	if vals, ok := q["leaseSeconds"]; ok {
-		n, err := strconv.ParseInt(strings.Join(vals, ","), 10, 64)
-		if len(vals) != 1 || err != nil {
-			bad = append(bad, leaseMsg)
-		} else {
-			lease = &n
-		}
-	}
-	claim, bad := makeClaim(signer, lease, bad)
+	f.lease, bad = queryInt(q, "leaseSeconds", leaseMsg, bad)
+	f.limit, bad = queryInt(q, "limit", limitMsg, bad)
+	claim, bad := makeClaim(f, bad)
 	if len(bad) > 0 {
 		return nil, invalid(bad...)
 	}
@@ -111,21 +142,20 @@ func claimFromQuery(q url.Values) (*pending.Claim, error) {
 }
 
 // decodePendingBody reads a pending POST body: {"signatureIds":[…]} and,
-// for a signer's claim, "signerId" and "leaseSeconds". The plain body keeps
+// for a signer's claim, "signerId", "leaseSeconds" and "limit". The plain body keeps
 // its fast path; a body with a claim goes through scanPendingBody, which
-// reads the same shape with the two extra members in any order; anything
+// reads the same shape with the extra members in any order; anything
 // else is decoded by encoding/json, which also describes errors.
 func decodePendingBody(body []byte) ([]string, *pending.Claim, error) {
 	if ids, ok := scanSignatureIDs(body); ok {
 		return ids, nil, nil
 	}
 	var (
-		ids    []string
-		signer *string
-		lease  *int64
+		ids []string
+		f   claimFields
 	)
 	if r, ok := scanPendingBody(body); ok {
-		ids, signer, lease = r.ids, r.signer, r.lease
+		ids, f = r.ids, r.claimFields
 		if ids == nil {
 			return nil, nil, invalid("signatureIds: is required")
 		}
@@ -134,6 +164,7 @@ func decodePendingBody(body []byte) ([]string, *pending.Claim, error) {
 			SignatureIDs *[]string       `json:"signatureIds"`
 			SignerID     *string         `json:"signerId"`
 			LeaseSeconds json.RawMessage `json:"leaseSeconds"`
+			Limit        json.RawMessage `json:"limit"`
 		}
 		if err := decodeJSON(body, &req); err != nil {
 			return nil, nil, err
@@ -141,34 +172,45 @@ func decodePendingBody(body []byte) ([]string, *pending.Claim, error) {
 		if req.SignatureIDs == nil {
 			return nil, nil, invalid("signatureIds: is required")
 		}
-		ids, signer = *req.SignatureIDs, req.SignerID
+		ids, f.signer = *req.SignatureIDs, req.SignerID
 		if ids == nil {
 			ids = []string{}
 		}
-		if len(req.LeaseSeconds) > 0 && string(req.LeaseSeconds) != "null" {
-			n, err := strconv.ParseInt(string(req.LeaseSeconds), 10, 64)
-			if err != nil {
-				return nil, nil, invalid(leaseMsg)
-			}
-			lease = &n
+		var err error
+		if f.lease, err = jsonInt(req.LeaseSeconds, leaseMsg); err != nil {
+			return nil, nil, err
+		}
+		if f.limit, err = jsonInt(req.Limit, limitMsg); err != nil {
+			return nil, nil, err
 		}
 	}
-	claim, bad := makeClaim(signer, lease, nil)
+	claim, bad := makeClaim(f, nil)
 	if len(bad) > 0 {
 		return nil, nil, invalid(bad...)
 	}
 	return ids, claim, nil
 }
 
+// jsonInt reads an optional JSON integer member (nil when absent or null).
+func jsonInt(raw json.RawMessage, msg string) (*int64, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return nil, invalid(msg)
+	}
+	return &n, nil
+}
+
 type scannedBody struct {
-	ids    []string
-	signer *string
-	lease  *int64
+	ids []string
+	claimFields
 }
 
 // scanPendingBody reads an object whose members are signatureIds (an array
-// of plain strings), signerId (a plain string) and leaseSeconds (a JSON
-// integer without sign, fraction or exponent), each at most once. It reports
+// of plain strings), signerId (a plain string), leaseSeconds and limit (JSON
+// integers without sign, fraction or exponent), each at most once. It reports
 // false for anything else, including escapes and non-ASCII, which
 // encoding/json then handles.
 func scanPendingBody(body []byte) (scannedBody, bool) {
@@ -198,6 +240,24 @@ func scanPendingBody(body []byte) (scannedBody, bool) {
 		}
 		i += end + 2
 		return s, true
+	}
+	// integer reads a JSON integer without sign, fraction or exponent into *dst (once).
+	integer := func(dst **int64) bool {
+		ws()
+		start := i
+		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
+			i++
+		}
+		digits := src[start:i]
+		if *dst != nil || digits == "" || len(digits) > 1 && digits[0] == '0' || len(digits) > 12 {
+			return false
+		}
+		if i < len(src) && (src[i] == '.' || src[i] == 'e' || src[i] == 'E') {
+			return false
+		}
+		n, _ := strconv.ParseInt(digits, 10, 64)
+		*dst = &n
+		return true
 	}
 	punct := func(c byte) bool {
 		ws()
@@ -252,20 +312,13 @@ func scanPendingBody(body []byte) (scannedBody, bool) {
 			}
 			out.signer = &s
 		case "leaseSeconds":
-			ws()
-			start := i
-			for i < len(src) && src[i] >= '0' && src[i] <= '9' {
-				i++
-			}
-			digits := src[start:i]
-			if out.lease != nil || digits == "" || len(digits) > 1 && digits[0] == '0' || len(digits) > 12 {
+			if !integer(&out.lease) {
 				return out, false
 			}
-			if i < len(src) && (src[i] == '.' || src[i] == 'e' || src[i] == 'E') {
+		case "limit":
+			if !integer(&out.limit) {
 				return out, false
 			}
-			n, _ := strconv.ParseInt(digits, 10, 64)
-			out.lease = &n
 		default:
 			return out, false
 		}

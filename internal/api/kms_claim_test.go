@@ -59,6 +59,31 @@ func TestPendingClaim(t *testing.T) {
 	}
 }
 
+// A claim with limit takes the oldest free transactions, so two signers
+// split a backlog; GET and POST read limit alike.
+func TestPendingClaimLimit(t *testing.T) {
+	e := newEnv(t)
+	var all []string
+	for range 5 {
+		all = append(all, e.create(e.keyA, "ETH", sigA))
+	}
+	got := func(r resp) []string {
+		t.Helper()
+		var txs []pending.Tx
+		r.want(t, 200, &txs)
+		return ids(txs)
+	}
+	if g := got(e.do("POST", "/v3/kms/pending/ETH", e.keyA, `{"signatureIds":["`+sigA+`"],"signerId":"d1","limit":2}`)); !reflect.DeepEqual(g, all[:2]) {
+		t.Fatalf("d1 limit 2 = %v, want %v", g, all[:2])
+	}
+	if g := got(e.do("GET", "/v3/kms/pending/ETH?signerId=d2&limit=2", e.keyA, nil)); !reflect.DeepEqual(g, all[2:4]) {
+		t.Fatalf("d2 limit 2 = %v, want %v", g, all[2:4])
+	}
+	if g := got(e.do("POST", "/v3/kms/pending/ETH", e.keyA, `{"signatureIds":["`+sigA+`"],"signerId":"d3"}`)); !reflect.DeepEqual(g, all[4:]) {
+		t.Fatalf("d3 without limit = %v, want %v", g, all[4:])
+	}
+}
+
 func TestPendingClaimValidation(t *testing.T) {
 	e := newEnv(t)
 	ok := `"signatureIds":["` + sigA + `"]`
@@ -77,6 +102,12 @@ func TestPendingClaimValidation(t *testing.T) {
 		{"GET", "/v3/kms/pending/ETH?signerId=a&signerId=b", "", signerIDMsg},
 		{"GET", "/v3/kms/pending/ETH?signerId=a&leaseSeconds=x", "", leaseMsg},
 		{"GET", "/v3/kms/pending/ETH?leaseSeconds=5", "", leaseAlone},
+		{"POST", "/v3/kms/pending/ETH", `{` + ok + `,"signerId":"d","limit":0}`, limitMsg},
+		{"POST", "/v3/kms/pending/ETH", `{` + ok + `,"signerId":"d","limit":100001}`, limitMsg},
+		{"POST", "/v3/kms/pending/ETH", `{` + ok + `,"signerId":"d","limit":"5"}`, limitMsg},
+		{"POST", "/v3/kms/pending/ETH", `{` + ok + `,"limit":5}`, limitAlone},
+		{"GET", "/v3/kms/pending/ETH?signerId=a&limit=-1", "", limitMsg},
+		{"GET", "/v3/kms/pending/ETH?limit=5", "", limitAlone},
 	} {
 		er := e.do(c.method, c.path, e.keyA, c.body).wantError(t, 400, CodeValidation)
 		if !strings.Contains(strings.Join(er.Data, "\n"), c.want) {
@@ -92,6 +123,8 @@ func FuzzPendingBody(f *testing.F) {
 		`{"leaseSeconds":5,"signerId":"x","signatureIds":[]}`,
 		`{"signatureIds":["a"],"signerId":"d","leaseSeconds":01}`,
 		`{"signatureIds":["a"],"signerId":"d","leaseSeconds":1e3}`,
+		`{"signatureIds":["a"],"limit":2,"signerId":"d","leaseSeconds":30}`,
+		`{"signatureIds":["a"],"signerId":"d","limit":2,"limit":3}`,
 		`{"signatureIds":["a"],"signerId":"d","signerId":"e"}`,
 		`{"signerId":"d"}`,
 		`{}`,
@@ -109,6 +142,7 @@ func FuzzPendingBody(f *testing.F) {
 			SignatureIDs []string `json:"signatureIds"`
 			SignerID     *string  `json:"signerId"`
 			LeaseSeconds *int64   `json:"leaseSeconds"`
+			Limit        *int64   `json:"limit"`
 		}
 		if err := json.Unmarshal(body, &ref); err != nil {
 			t.Fatalf("scanner accepted %q, encoding/json refuses it: %v", body, err)
@@ -121,6 +155,9 @@ func FuzzPendingBody(f *testing.F) {
 		}
 		if (r.lease == nil) != (ref.LeaseSeconds == nil) || r.lease != nil && *r.lease != *ref.LeaseSeconds {
 			t.Fatalf("lease differs for %q", body)
+		}
+		if (r.limit == nil) != (ref.Limit == nil) || r.limit != nil && *r.limit != *ref.Limit {
+			t.Fatalf("limit differs for %q", body)
 		}
 	})
 }

@@ -105,14 +105,16 @@ func openAPIDocument() obj {
 					{"name": "signatures", "in": "query", "required": false, "schema": obj{"type": "string"},
 						"description": "Comma-separated signature IDs; absent means all of the tenant's."},
 					{"name": "signerId", "in": "query", "required": false, "schema": signerIDSchema, "description": signerIDDoc},
-					{"name": "leaseSeconds", "in": "query", "required": false, "schema": leaseSchema, "description": leaseDoc}}, nil, obj{
+					{"name": "leaseSeconds", "in": "query", "required": false, "schema": leaseSchema, "description": leaseDoc},
+					{"name": "limit", "in": "query", "required": false, "schema": limitSchema, "description": limitDoc}}, nil, obj{
 					"200": pendingList, "400": bad,
 				})),
 				"post": v3(op("Pending transactions for a long signature ID list", []obj{chainParam},
 					obj{"type": "object", "required": []string{"signatureIds"}, "properties": obj{
 						"signatureIds": obj{"type": "array", "items": uuidSchema, "maxItems": 1000000},
 						"signerId":     withDescription(signerIDSchema, signerIDDoc),
-						"leaseSeconds": withDescription(leaseSchema, leaseDoc)}}, obj{
+						"leaseSeconds": withDescription(leaseSchema, leaseDoc),
+						"limit":        withDescription(limitSchema, limitDoc)}}, obj{
 						"200": pendingList, "400": bad, "413": tooBig,
 					})),
 			},

@@ -65,15 +65,17 @@ func NewClient(baseURL, apiKey string) (*Client, error) {
 }
 
 // Pending implements API.
-func (c *Client) Pending(ctx context.Context, chain string, ids []string) ([]PendingTx, error) {
+func (c *Client) Pending(ctx context.Context, chain string, ids []string, limit int) ([]PendingTx, error) {
 	var raw []json.RawMessage
 	body := struct {
 		SignatureIDs []string `json:"signatureIds"`
 		SignerID     string   `json:"signerId,omitempty"`
 		LeaseSeconds int      `json:"leaseSeconds,omitempty"`
+		Limit        int      `json:"limit,omitempty"`
 	}{SignatureIDs: ids}
 	if c.SignerID != "" {
-		body.SignerID, body.LeaseSeconds = c.SignerID, c.LeaseSeconds
+		// The limit belongs to a claim: a plain request stays Tatum's.
+		body.SignerID, body.LeaseSeconds, body.Limit = c.SignerID, c.LeaseSeconds, max(0, limit)
 	}
 	if err := c.do(ctx, http.MethodPost, "/v3/kms/pending/"+url.PathEscape(chain), body, &raw); err != nil {
 		return nil, err

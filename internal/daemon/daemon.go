@@ -55,6 +55,12 @@ type Config struct {
 	// A run stops starting transactions once three quarters of it have
 	// passed, so it never signs one whose lease may have gone to another daemon.
 	Lease time.Duration
+	// ClaimLimit bounds how many transactions one claim (per chunk) leases
+	// when the daemon claims (Lease > 0); default max(256, 16 × Concurrency).
+	// Daemons sharing wallets then each take a share of a backlog instead of
+	// the first one leasing all of it; a run that got a full claim is followed
+	// by the next one at once instead of after Period.
+	ClaimLimit int
 	// Logger receives the daemon's log; nil discards.
 	Logger *slog.Logger
 	// Lookup finds a chain by code; nil uses the registry (chains.Lookup).
@@ -116,6 +122,9 @@ func New(cfg Config, api API, keys Keys) (*Daemon, error) {
 	}
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = 10000
+	}
+	if cfg.ClaimLimit <= 0 {
+		cfg.ClaimLimit = max(256, 16*cfg.Concurrency)
 	}
 	if cfg.SubmitTimeout <= 0 {
 		cfg.SubmitTimeout = 30 * time.Second
@@ -185,8 +194,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 			t := time.NewTicker(d.cfg.Period)
 			defer t.Stop()
 			for {
-				if _, err := d.runChain(ctx, sc); err != nil && ctx.Err() == nil {
+				sum, full, err := d.runChain(ctx, sc)
+				if err != nil && ctx.Err() == nil {
 					d.log.Error("run failed", "chain", sc.c.Info().Code, "error", err)
+				}
+				if err == nil && full && progressed(sum) && ctx.Err() == nil {
+					continue // more of a backlog is waiting: claim the next share now
 				}
 				select {
 				case <-ctx.Done():
@@ -213,12 +226,19 @@ func (d *Daemon) RunOnce(ctx context.Context) (Summary, error) {
 	)
 	for _, sc := range d.chains {
 		wg.Go(func() {
-			s, err := d.runChain(ctx, sc)
-			mu.Lock()
-			defer mu.Unlock()
-			sum.add(s)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", sc.c.Info().Code, err))
+			// With a claim limit one run may take only part of the backlog:
+			// run again while claims come back full and work gets done.
+			for {
+				s, full, err := d.runChain(ctx, sc)
+				mu.Lock()
+				sum.add(s)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", sc.c.Info().Code, err))
+				}
+				mu.Unlock()
+				if err != nil || !full || !progressed(s) || ctx.Err() != nil {
+					return
+				}
 			}
 		})
 	}
@@ -253,16 +273,25 @@ func (d *Daemon) signatureIDs(ctx context.Context, code string) ([]string, error
 	return ids, nil
 }
 
+// progressed reports whether a run moved any transaction forward, so that
+// running again at once cannot spin on transactions that keep failing.
+func progressed(s Summary) bool { return s.Submitted+s.Resubmitted > 0 }
+
 // pending asks for the pending transactions of ids in chunks and merges the
-// answers: one transaction can match several chunks.
-func (d *Daemon) pending(ctx context.Context, code string, ids []string) ([]PendingTx, error) {
-	var txs []PendingTx
+// answers: one transaction can match several chunks. full reports that a
+// claim came back with ClaimLimit transactions, so more may be waiting.
+func (d *Daemon) pending(ctx context.Context, code string, ids []string) (txs []PendingTx, full bool, err error) {
+	limit := 0
+	if d.cfg.Lease > 0 {
+		limit = d.cfg.ClaimLimit
+	}
 	seen := map[string]bool{}
 	for chunk := range slices.Chunk(ids, d.cfg.ChunkSize) {
-		got, err := d.api.Pending(ctx, code, chunk)
+		got, err := d.api.Pending(ctx, code, chunk, limit)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		full = full || limit > 0 && len(got) >= limit
 		for _, tx := range got {
 			if seen[tx.ID] || tx.TxID != "" {
 				continue
@@ -274,10 +303,12 @@ func (d *Daemon) pending(ctx context.Context, code string, ids []string) ([]Pend
 			txs = append(txs, tx)
 		}
 	}
-	return txs, nil
+	return txs, full, nil
 }
 
-func (d *Daemon) runChain(ctx context.Context, sc signingChain) (Summary, error) {
+// runChain runs one chain once; full reports that its claim was cut at
+// ClaimLimit (see pending).
+func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full bool, _ error) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	code := sc.c.Info().Code
@@ -286,20 +317,20 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (Summary, error)
 
 	ids, err := d.signatureIDs(ctx, code)
 	if err != nil || len(ids) == 0 {
-		return Summary{}, err
+		return Summary{}, false, err
 	}
 	fetched := time.Now()
-	txs, err := d.pending(ctx, code, ids)
+	txs, full, err := d.pending(ctx, code, ids)
 	if err != nil {
-		return Summary{}, err
+		return Summary{}, false, err
 	}
 	sum := Summary{Pending: len(txs)}
 	if len(txs) == 0 {
-		return sum, nil
+		return sum, false, nil
 	}
 	recorded, err := d.ledger.Lookup(ctx, txIDs(txs))
 	if err != nil {
-		return sum, err
+		return sum, false, err
 	}
 	res := NewResolver(d.keys, d.cfg.Testnet)
 	defer res.Close()
@@ -363,7 +394,7 @@ dispatch:
 	d.log.Info("run done", "chain", code, "pending", sum.Pending, "signed", sum.Signed, "submitted", sum.Submitted,
 		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected,
 		"ms", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
-	return sum, nil
+	return sum, full, nil
 }
 
 func txIDs(txs []PendingTx) []string {

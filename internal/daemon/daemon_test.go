@@ -246,7 +246,7 @@ func TestApprovalGatesSigning(t *testing.T) {
 					t.Fatal("a rejected transaction was submitted")
 				}
 				// Left pending: still served by the API.
-				txs, err := h.api.client().Pending(t.Context(), "ETH", []string{sigPK, sigMn})
+				txs, err := h.api.client().Pending(t.Context(), "ETH", []string{sigPK, sigMn}, 0)
 				if err != nil || len(txs) != 2 {
 					t.Fatalf("pending after rejection: %d %v", len(txs), err)
 				}

@@ -24,6 +24,7 @@ type fakeAPI struct {
 	mu         sync.Mutex
 	txs        []*fakeTx
 	chunks     []int               // sizes of the signature-ID lists asked for
+	limits     []int               // the claim limit of each pending request (0: none)
 	broadcasts map[string][]string // pending id → txData submitted, in order
 	reported   []TxError
 	// failBroadcast, when set, answers a broadcast with this status (0 = success).
@@ -83,6 +84,7 @@ func (f *fakeAPI) client() *Client {
 func (f *fakeAPI) pending(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		SignatureIDs []string `json:"signatureIds"`
+		Limit        int      `json:"limit"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		writeErr(w, 400, "validation.failed")
@@ -97,6 +99,7 @@ func (f *fakeAPI) pending(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.chunks = append(f.chunks, len(body.SignatureIDs))
+	f.limits = append(f.limits, body.Limit)
 	want := map[string]bool{}
 	for _, id := range body.SignatureIDs {
 		want[id] = true
@@ -108,7 +111,7 @@ func (f *fakeAPI) pending(w http.ResponseWriter, r *http.Request) {
 		}
 		match := slices.ContainsFunc(tx.Hashes, func(h string) bool { return want[h] }) ||
 			slices.ContainsFunc(tx.Signatures, func(s Signature) bool { return want[s.ID] })
-		if match {
+		if match && (body.Limit <= 0 || len(out) < body.Limit) {
 			out = append(out, tx.PendingTx)
 		}
 	}

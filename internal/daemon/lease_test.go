@@ -23,17 +23,18 @@ func TestClientSendsClaim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Pending(t.Context(), "ETH", []string{sigPK}); err != nil {
+	if _, err := c.Pending(t.Context(), "ETH", []string{sigPK}, 5); err != nil {
 		t.Fatal(err)
 	}
 	c.SignerID, c.LeaseSeconds = "signer-1", 45
-	if _, err := c.Pending(t.Context(), "ETH", []string{sigPK}); err != nil {
+	if _, err := c.Pending(t.Context(), "ETH", []string{sigPK}, 5); err != nil {
 		t.Fatal(err)
 	}
 	if len(bodies) != 2 || len(bodies[0]) != 1 {
+		// Not even the limit: without a claim the API would refuse it.
 		t.Fatalf("plain request body %v, want only signatureIds", bodies)
 	}
-	if bodies[1]["signerId"] != "signer-1" || bodies[1]["leaseSeconds"] != float64(45) {
+	if bodies[1]["signerId"] != "signer-1" || bodies[1]["leaseSeconds"] != float64(45) || bodies[1]["limit"] != float64(5) {
 		t.Fatalf("claim body %v", bodies[1])
 	}
 }
@@ -54,5 +55,32 @@ func TestRunStopsWhenTheLeaseRunsOut(t *testing.T) {
 	d.cfg.Lease = time.Minute
 	if sum, err := d.RunOnce(t.Context()); err != nil || sum.Submitted != 2 {
 		t.Fatalf("run with a live lease: %+v, %v", sum, err)
+	}
+}
+
+// With a claim limit a run takes only a share of the backlog, and RunOnce
+// runs again while the claims come back full, so the whole backlog is signed.
+func TestRunOnceClaimsInShares(t *testing.T) {
+	h := newHarness(t)
+	h.queueThree()
+	c := h.api.client()
+	c.SignerID, c.LeaseSeconds = "signer-1", 60
+	d, err := New(Config{Chains: []string{"ETH"}, Testnet: true, LedgerPath: h.ledger, Lookup: lookupOf(h.chain),
+		Lease: time.Minute, ClaimLimit: 1}, c, h.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	sum, err := d.RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Submitted != 2 || sum.Failed != 0 {
+		t.Fatalf("summary %+v, want both ETH transactions submitted", sum)
+	}
+	h.api.mu.Lock()
+	defer h.api.mu.Unlock()
+	if h.api.limits[0] != 1 || h.api.pendingCalls < 3 {
+		t.Fatalf("limits asked %v in %d requests; want limit 1 and a request per share plus an empty one", h.api.limits, h.api.pendingCalls)
 	}
 }

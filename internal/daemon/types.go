@@ -84,8 +84,10 @@ type TxError struct {
 
 // API is what the daemon needs of the pending-transaction API (DESIGN §2).
 type API interface {
-	// Pending answers POST /v3/kms/pending/{chain} for one chunk of signature IDs.
-	Pending(ctx context.Context, chain string, signatureIDs []string) ([]PendingTx, error)
+	// Pending answers POST /v3/kms/pending/{chain} for one chunk of signature
+	// IDs. When the client claims (a signer id) and limit is positive, the
+	// API returns and leases at most limit transactions, the oldest first.
+	Pending(ctx context.Context, chain string, signatureIDs []string, limit int) ([]PendingTx, error)
 	// Broadcast submits a signed transaction for pending transaction id through
 	// POST /v3/{slug}/broadcast and returns the chain's txId.
 	Broadcast(ctx context.Context, slug, txData, id string) (string, error)

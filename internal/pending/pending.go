@@ -75,6 +75,11 @@ type Claim struct {
 	Signer string
 	// Lease is how long the returned transactions stay reserved (at least a millisecond).
 	Lease time.Duration
+	// Max, when positive, bounds the claim to the Max oldest matching
+	// transactions free for the signer, so that signers sharing wallets each
+	// take a share of a backlog instead of the first one leasing all of it.
+	// Zero claims every free match.
+	Max int
 }
 
 // Deletion is what the store keeps about a deleted transaction with a
@@ -115,8 +120,9 @@ type TxStore interface {
 	Get(ctx context.Context, tenant, id string) (Tx, error)
 	// Pending returns the matching transactions with no txId that are not
 	// deleted, oldest first. With q.Claim it returns only those free for the
-	// signer and leases them to it atomically: two concurrent claims of
-	// different signers never return the same transaction.
+	// signer (at most q.Claim.Max, oldest first, when positive) and leases
+	// them to it atomically: two concurrent claims of different signers never
+	// return the same transaction.
 	Pending(ctx context.Context, q PendingQuery) ([]Tx, error)
 	// SetTxData records the signed transaction a signer submitted for
 	// broadcast. A completed transaction keeps its first txData.

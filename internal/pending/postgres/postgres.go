@@ -340,10 +340,11 @@ func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx
 			SELECT seq FROM txs
 			WHERE id = ANY($1::text[]) AND tenant = $2 AND tx_id IS NULL AND deleted_at IS NULL
 			  AND (lease_owner IS NULL OR lease_owner = $3 OR lease_until <= now())
+			ORDER BY seq LIMIT $5
 			FOR UPDATE SKIP LOCKED)
 		UPDATE txs SET lease_owner = $3, lease_until = now() + $4 * interval '1 millisecond'
 		FROM free WHERE txs.seq = free.seq
-		RETURNING txs.id`, ids, q.Tenant, c.Signer, max(1, c.Lease.Milliseconds()))
+		RETURNING txs.id`, ids, q.Tenant, c.Signer, max(1, c.Lease.Milliseconds()), limitOf(c))
 	if err != nil {
 		return nil, fmt.Errorf("claim pending txs: %w", err)
 	}
@@ -362,6 +363,15 @@ func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx
 		}
 	}
 	return out, nil
+}
+
+// limitOf is a claim's LIMIT parameter: NULL (no limit) unless Max is positive.
+func limitOf(c *pending.Claim) *int64 {
+	if c.Max <= 0 {
+		return nil
+	}
+	n := int64(c.Max)
+	return &n
 }
 
 // txState is the part of a row the write paths branch on, read under a row lock.

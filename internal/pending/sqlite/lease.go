@@ -13,7 +13,9 @@ import (
 // with one conditional UPDATE: a row is taken only while it is still pending
 // and its lease is free, expired or already this signer's. The UPDATE is one
 // atomic write, so of two signers claiming the same row at once exactly one
-// gets it; rows the UPDATE did not take are left out of the answer.
+// gets it; rows the UPDATE did not take are left out of the answer. With
+// c.Max the UPDATE takes only the c.Max oldest free candidates, chosen inside
+// the same statement (SQLite runs one write at a time).
 func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
 	c := q.Claim
 	if c.Signer == "" || c.Lease <= 0 {
@@ -37,11 +39,16 @@ func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx
 	}
 	list.WriteByte(']')
 	at := now()
+	limit := int64(-1) // SQLite's "no limit"
+	if c.Max > 0 {
+		limit = int64(c.Max)
+	}
 	rows, err := s.db.QueryContext(ctx, `UPDATE txs SET lease_owner = ?1, lease_until = ?2
-		WHERE id IN (SELECT value FROM json_each(?3)) AND tenant = ?4
+		WHERE seq IN (SELECT seq FROM txs WHERE id IN (SELECT value FROM json_each(?3)) AND tenant = ?4
 		  AND tx_id IS NULL AND deleted_at IS NULL
 		  AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_until <= ?5)
-		RETURNING id`, c.Signer, at+max(1, c.Lease.Milliseconds()), list.String(), q.Tenant, at)
+		  ORDER BY seq LIMIT ?6)
+		RETURNING id`, c.Signer, at+max(1, c.Lease.Milliseconds()), list.String(), q.Tenant, at, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim pending txs: %w", err)
 	}

@@ -88,16 +88,11 @@ func testLeaseExpiry(t *testing.T, s pending.Store) {
 	}
 }
 
-// Concurrent claims of different signers never hand out a transaction twice,
-// and between them they claim everything.
-func testLeaseConcurrentClaims(t *testing.T, s pending.Store) {
-	const n, signers = 120, 6
-	var txs []pending.NewTx
-	for i := range n {
-		txs = append(txs, simple("ETH", sig(i%7)))
-	}
-	ids := create(t, s, tenantA, txs...)
-	list := []string{sig(0), sig(1), sig(2), sig(3), sig(4), sig(5), sig(6)}
+// claimRace runs signers at once, each calling claim with its name until it
+// returns false, and records who got each transaction: a transaction handed
+// to two signers fails the test. It returns the owners.
+func claimRace(t *testing.T, s pending.Store, signers int, claim func(name string) ([]pending.Tx, bool, error)) map[string]string {
+	t.Helper()
 	var (
 		mu    sync.Mutex
 		owner = map[string]string{}
@@ -107,9 +102,8 @@ func testLeaseConcurrentClaims(t *testing.T, s pending.Store) {
 	for w := range signers {
 		wg.Go(func() {
 			name := fmt.Sprintf("signer-%d", w)
-			for range 4 {
-				got, err := s.Pending(context.Background(), pending.PendingQuery{Tenant: tenantA, Chain: "ETH",
-					SignatureIDs: list, Claim: &pending.Claim{Signer: name, Lease: time.Minute}})
+			for {
+				got, more, err := claim(name)
 				if err != nil {
 					errs <- err
 					return
@@ -124,6 +118,9 @@ func testLeaseConcurrentClaims(t *testing.T, s pending.Store) {
 					owner[tx.ID] = name
 				}
 				mu.Unlock()
+				if !more {
+					return
+				}
 			}
 		})
 	}
@@ -132,6 +129,30 @@ func testLeaseConcurrentClaims(t *testing.T, s pending.Store) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	return owner
+}
+
+// Concurrent claims of different signers never hand out a transaction twice,
+// and between them they claim everything.
+func testLeaseConcurrentClaims(t *testing.T, s pending.Store) {
+	const n, signers = 120, 6
+	var txs []pending.NewTx
+	for i := range n {
+		txs = append(txs, simple("ETH", sig(i%7)))
+	}
+	ids := create(t, s, tenantA, txs...)
+	list := []string{sig(0), sig(1), sig(2), sig(3), sig(4), sig(5), sig(6)}
+	rounds := map[string]int{}
+	var mu sync.Mutex
+	owner := claimRace(t, s, signers, func(name string) ([]pending.Tx, bool, error) {
+		mu.Lock()
+		rounds[name]++
+		more := rounds[name] < 4
+		mu.Unlock()
+		got, err := s.Pending(context.Background(), pending.PendingQuery{Tenant: tenantA, Chain: "ETH",
+			SignatureIDs: list, Claim: &pending.Claim{Signer: name, Lease: time.Minute}})
+		return got, more, err
+	})
 	var claimed []string
 	for id := range owner {
 		claimed = append(claimed, id)
@@ -141,6 +162,84 @@ func testLeaseConcurrentClaims(t *testing.T, s pending.Store) {
 	slices.Sort(want)
 	if !reflect.DeepEqual(claimed, want) {
 		t.Fatalf("claimed %d of %d transactions", len(claimed), len(want))
+	}
+}
+
+func claimMax(t *testing.T, s pending.Store, signer string, max int, ids []string) []string {
+	t.Helper()
+	return pendingIDs(t, s, pending.PendingQuery{Tenant: tenantA, Chain: "ETH", SignatureIDs: ids,
+		Claim: &pending.Claim{Signer: signer, Lease: time.Minute, Max: max}})
+}
+
+// A claim with Max takes the Max oldest transactions free for its signer, so
+// two signers split a backlog; the holder's renewal counts towards its Max.
+func testLeaseMax(t *testing.T, s pending.Store) {
+	var txs []pending.NewTx
+	for i := range 7 {
+		txs = append(txs, simple("ETH", sig(i%3)))
+	}
+	ids := create(t, s, tenantA, txs...)
+	list := []string{sig(0), sig(1), sig(2)}
+	for _, l := range [][]string{list, nil} {
+		// Without a list the query names every wallet: the same rule applies.
+		if l == nil {
+			ids = append(ids[:0:0], create(t, s, tenantA, txs...)...)
+		}
+		if got := claimMax(t, s, "signer-a", 3, l); !reflect.DeepEqual(got, ids[:3]) {
+			t.Fatalf("signer-a Max 3 = %v, want the three oldest %v", got, ids[:3])
+		}
+		if got := claimMax(t, s, "signer-b", 3, l); !reflect.DeepEqual(got, ids[3:6]) {
+			t.Fatalf("signer-b Max 3 = %v, want the next three %v", got, ids[3:6])
+		}
+		if got := claimMax(t, s, "signer-a", 2, l); !reflect.DeepEqual(got, ids[:2]) {
+			t.Fatalf("signer-a renewal Max 2 = %v, want its two oldest %v", got, ids[:2])
+		}
+		if got := claimMax(t, s, "signer-c", 5, l); !reflect.DeepEqual(got, ids[6:7]) {
+			t.Fatalf("signer-c Max 5 = %v, want the one left %v", got, ids[6:7])
+		}
+		if got := claimMax(t, s, "signer-d", 0, l); len(got) != 0 {
+			t.Fatalf("signer-d claimed %v with everything leased", got)
+		}
+		if l != nil {
+			for _, id := range ids {
+				if err := s.Complete(context.Background(), tenantA, id, "0x"+id); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+}
+
+// Signers claiming with Max at once until nothing is left never share a
+// transaction and between them take all of it, at most Max per claim. Each
+// completes what it got before claiming again, as a daemon does.
+func testLeaseMaxConcurrent(t *testing.T, s pending.Store) {
+	const n, signers, max = 150, 3, 10
+	var txs []pending.NewTx
+	for i := range n {
+		txs = append(txs, simple("ETH", sig(i%5)))
+	}
+	ids := create(t, s, tenantA, txs...)
+	list := []string{sig(0), sig(1), sig(2), sig(3), sig(4)}
+	owner := claimRace(t, s, signers, func(name string) ([]pending.Tx, bool, error) {
+		ctx := context.Background()
+		got, err := s.Pending(ctx, pending.PendingQuery{Tenant: tenantA, Chain: "ETH",
+			SignatureIDs: list, Claim: &pending.Claim{Signer: name, Lease: time.Minute, Max: max}})
+		if err != nil {
+			return nil, false, err
+		}
+		if len(got) > max {
+			return nil, false, fmt.Errorf("%s got %d transactions, Max is %d", name, len(got), max)
+		}
+		for _, tx := range got {
+			if err := s.Complete(ctx, tenantA, tx.ID, "0x"+tx.ID); err != nil {
+				return nil, false, err
+			}
+		}
+		return got, len(got) > 0, nil
+	})
+	if len(owner) != len(ids) {
+		t.Fatalf("claimed %d of %d transactions", len(owner), len(ids))
 	}
 }
 

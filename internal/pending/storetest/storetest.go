@@ -40,6 +40,8 @@ func Run(t *testing.T, open Opener) {
 		{"LeaseExclusive", testLeaseExclusive},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"LeaseConcurrentClaims", testLeaseConcurrentClaims},
+		{"LeaseMax", testLeaseMax},
+		{"LeaseMaxConcurrent", testLeaseMaxConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
