@@ -6,6 +6,7 @@ package broadcast
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -187,18 +188,95 @@ func Dial(specs []NodeSpec) (*Nodes, error) {
 	return n, nil
 }
 
+// redactIn removes a node URL's secrets from msg: the URL as configured and
+// as net/http quotes it (without user information, or with the password
+// masked) becomes RedactURL's form, and then the password, the user
+// information, the query and each query value are masked wherever they still
+// stand. Every error text a node client produces passes through it.
 func redactIn(msg, raw string) string {
 	if raw == "" {
 		return msg
 	}
-	msg = strings.ReplaceAll(msg, raw, RedactURL(raw))
-	if p, err := url.Parse(raw); err == nil && p.User != nil {
-		if pw, ok := p.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	p, err := url.Parse(raw)
+	if err != nil {
+		return strings.ReplaceAll(msg, raw, RedactURL(raw))
+	}
+	red := RedactURL(raw)
+	forms := []string{raw}
+	if p.User != nil {
+		bare := *p
+		bare.User = nil
+		masked := *p
+		masked.User = url.UserPassword(p.User.Username(), "***") // net/http's form in its errors
+		forms = append(forms, bare.String(), p.Redacted(), masked.String())
+	}
+	for _, f := range forms {
+		msg = strings.ReplaceAll(msg, f, red)
+	}
+	var secrets []string
+	if p.User != nil {
+		pw, hasPW := p.User.Password()
+		secrets = append(secrets, p.User.String(), pw, url.QueryEscape(pw))
+		if name := p.User.Username(); !hasPW && len(name) >= 4 {
+			// A user name without a password is how some providers pass an API key.
+			secrets = append(secrets, name)
+		}
+	}
+	if p.RawQuery != "" {
+		secrets = append(secrets, p.RawQuery)
+		q, _ := url.ParseQuery(p.RawQuery)
+		for _, vs := range q {
+			for _, v := range vs {
+				// Short values (?v=1) are not secrets, and masking them would garble numbers.
+				if len(v) >= 4 {
+					secrets = append(secrets, v, url.QueryEscape(v))
+				}
+			}
+		}
+	}
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
 		}
 	}
 	return msg
 }
+
+// redactedError is an error whose text had a node URL's secrets removed. It
+// unwraps to the sentinels the original matched, not to the original, whose
+// text (and that of the errors it wraps) may still hold them.
+type redactedError struct {
+	msg  string
+	errs []error
+}
+
+func (e *redactedError) Error() string   { return e.msg }
+func (e *redactedError) Unwrap() []error { return e.errs }
+
+// redactErr is the one redaction every node client's errors pass through on
+// the way out: an error whose text quotes a secret of raw is replaced by one
+// with the text redacted that still matches the package's sentinels and the
+// context's errors.
+func redactErr(err error, raw string) error {
+	if err == nil {
+		return nil
+	}
+	msg := redactIn(err.Error(), raw)
+	if msg == err.Error() {
+		return err
+	}
+	r := &redactedError{msg: msg}
+	for _, s := range []error{ErrRejected, ErrUnavailable, ErrBadNode, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, s) {
+			r.errs = append(r.errs, s)
+		}
+	}
+	return r
+}
+
+// scrub runs a node client's outgoing error through redactErr; clients defer
+// it in each exported method that talks to the node.
+func scrub(err *error, raw string) { *err = redactErr(*err, raw) }
 
 // NewNodes makes a Nodes from ready clients; tests and embedders use it.
 func NewNodes() *Nodes { return &Nodes{clients: map[netKey]Client{}} }

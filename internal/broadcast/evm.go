@@ -60,7 +60,8 @@ func DialEVM(nodeURL string) (*EVMClient, error) {
 // (in its pool, "already known", or mined, which a later resubmission sees as
 // "nonce too low") is a success with the same hash, so a retry after a lost
 // answer never reports a failure for a transaction that went through.
-func (c *EVMClient) Broadcast(ctx context.Context, txData string) (string, error) {
+func (c *EVMClient) Broadcast(ctx context.Context, txData string) (_ string, err error) {
+	defer scrub(&err, c.url)
 	body, ok := strings.CutPrefix(strings.TrimSpace(txData), "0x")
 	raw, err := hex.DecodeString(body)
 	if !ok || err != nil || len(raw) == 0 {
@@ -80,7 +81,7 @@ func (c *EVMClient) Broadcast(ctx context.Context, txData string) (string, error
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 		}
-		return "", fmt.Errorf("%w: eth_sendRawTransaction: %s", ErrUnavailable, redactIn(err.Error(), c.url))
+		return "", fmt.Errorf("%w: eth_sendRawTransaction: %s", ErrUnavailable, c.transportText(err))
 	}
 	if alreadyKnown(rpcErr.Error()) {
 		return want.Hex(), nil

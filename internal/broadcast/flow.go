@@ -34,7 +34,8 @@ func DialFlow(nodeURL string) (*FlowClient, error) {
 
 // Broadcast submits txData (the signed transaction JSON Sign produced) and
 // returns its id, computed locally and checked against the node's answer.
-func (c *FlowClient) Broadcast(ctx context.Context, txData string) (string, error) {
+func (c *FlowClient) Broadcast(ctx context.Context, txData string) (_ string, err error) {
+	defer scrub(&err, c.node.raw)
 	tx, obj, err := flow.ParseTx(txData)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrRejected, err)

@@ -42,7 +42,8 @@ type mxAnswer struct {
 // hash, computed locally (blake2b of the protobuf form) and checked against
 // the gateway's answer. The signature is verified first: the gateway would
 // refuse a bad one anyway, and this way a refusal names the cause.
-func (c *MultiversXClient) Broadcast(ctx context.Context, txData string) (string, error) {
+func (c *MultiversXClient) Broadcast(ctx context.Context, txData string) (_ string, err error) {
+	defer scrub(&err, c.node.raw)
 	tx, err := egld.ParseSigned(txData)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrRejected, err)

@@ -32,7 +32,8 @@ func DialSolana(nodeURL string) (*SolanaClient, error) {
 // payer's signature in base58. A transaction the cluster has already
 // processed is a success with that id, so a retry after a lost answer does
 // not report a failure for a transaction that went through.
-func (c *SolanaClient) Broadcast(ctx context.Context, txData string) (string, error) {
+func (c *SolanaClient) Broadcast(ctx context.Context, txData string) (_ string, err error) {
+	defer scrub(&err, c.node.raw)
 	txData = strings.TrimSpace(txData)
 	want, err := solanaTxID(txData)
 	if err != nil {

@@ -49,7 +49,8 @@ type horizonAnswer struct {
 // (200), so a retry after a lost answer succeeds with the same hash. A timeout
 // (504) leaves the outcome open and is reported as unavailable, never as
 // rejected.
-func (c *StellarClient) Broadcast(ctx context.Context, txData string) (string, error) {
+func (c *StellarClient) Broadcast(ctx context.Context, txData string) (_ string, err error) {
+	defer scrub(&err, c.node.raw)
 	txData = strings.TrimSpace(txData)
 	if txData == "" || strings.HasPrefix(txData, "{") {
 		return "", fmt.Errorf("%w: txData must be a base64 XDR envelope", ErrRejected)

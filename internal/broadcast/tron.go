@@ -37,7 +37,8 @@ var tronBusy = map[string]bool{"SERVER_BUSY": true, "NO_CONNECTION": true, "NOT_
 // Broadcast submits the signed JSON and returns its txID, sha256 of
 // raw_data_hex. DUP_TRANSACTION_ERROR (the node already has it) is a success
 // with the same id, so a retry after a lost answer does not report a failure.
-func (c *TronClient) Broadcast(ctx context.Context, txData string) (string, error) {
+func (c *TronClient) Broadcast(ctx context.Context, txData string) (_ string, err error) {
+	defer scrub(&err, c.node.raw)
 	var tx struct {
 		RawDataHex string   `json:"raw_data_hex"`
 		Signature  []string `json:"signature"`

@@ -57,7 +57,8 @@ type rpcResponse struct {
 // It is idempotent: a transaction the node already has, in its mempool or in
 // a block, is a success with the same id, so a retry after a lost answer never
 // reports a failure for a transaction that went through.
-func (c *UTXOClient) Broadcast(ctx context.Context, txData string) (string, error) {
+func (c *UTXOClient) Broadcast(ctx context.Context, txData string) (_ string, err error) {
+	defer scrub(&err, c.node.raw)
 	raw, err := hex.DecodeString(strings.TrimSpace(txData))
 	tx := new(wire.MsgTx)
 	if err != nil || len(raw) == 0 || tx.Deserialize(bytes.NewReader(raw)) != nil {

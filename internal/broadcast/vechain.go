@@ -35,7 +35,8 @@ func DialVeChain(nodeURL string) (*VeChainClient, error) {
 // id, computed locally from the signature (blake2b(signingHash ‖ origin)) and
 // checked against the node's answer. A transaction the node already knows is
 // a success with that id, so a retry after a lost answer does not fail.
-func (c *VeChainClient) Broadcast(ctx context.Context, txData string) (string, error) {
+func (c *VeChainClient) Broadcast(ctx context.Context, txData string) (_ string, err error) {
+	defer scrub(&err, c.node.raw)
 	body, ok := strings.CutPrefix(strings.TrimSpace(txData), "0x")
 	raw, err := hex.DecodeString(body)
 	if !ok || err != nil || len(raw) == 0 {

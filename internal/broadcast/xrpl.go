@@ -47,7 +47,8 @@ type rippledAnswer struct {
 // tefPAST_SEQ for a sequence that this very transaction used, which the
 // method tx confirms — is a success with the same id, so a retry after a
 // lost answer does not report a failure.
-func (c *XRPLClient) Broadcast(ctx context.Context, txData string) (string, error) {
+func (c *XRPLClient) Broadcast(ctx context.Context, txData string) (_ string, err error) {
+	defer scrub(&err, c.node.raw)
 	blob := strings.ToUpper(strings.TrimSpace(txData))
 	id, err := xrp.TxID(blob)
 	if err != nil {

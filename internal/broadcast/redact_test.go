@@ -1,0 +1,148 @@
+package broadcast
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/custoskms/custos/internal/chain/evm"
+	"github.com/custoskms/custos/internal/chain/utxo"
+	"github.com/custoskms/custos/internal/vectors"
+)
+
+// registeredChains lists the chain codes with a registered dialer, sorted.
+func registeredChains() []string {
+	dialersMu.RLock()
+	defer dialersMu.RUnlock()
+	var out []string
+	for c := range dialers {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// broadcastable is a signed transaction the chain's client accepts, so that
+// the client gets as far as asking its node.
+func broadcastable(t *testing.T, code string) string {
+	t.Helper()
+	switch code {
+	case "FLOW":
+		return flowSigned(t).TxData
+	case "EGLD":
+		s, _ := egldSigned(t)
+		return s
+	case "VET":
+		s, _ := vetSigned(t)
+		return s
+	}
+	for _, r := range vectors.SigningFor(code) {
+		var e struct{ Signed string }
+		if json.Unmarshal(r.Expected, &e) == nil && e.Signed != "" {
+			return e.Signed
+		}
+	}
+	for _, c := range utxo.All {
+		if c.Info().Code == code {
+			return utxoSigned
+		}
+	}
+	for _, c := range evm.All {
+		if c.Info().Code == code {
+			s, _ := signedVector(t, "ETH")
+			return s
+		}
+	}
+	t.Fatalf("%s: no signed transaction to broadcast in this test: add one", code)
+	return ""
+}
+
+// TestNodeErrorsKeepURLSecrets drives every registered node client into its
+// error paths (node down, node answering a server error or a refusal that
+// echoes the request's credentials and query back) and checks that no error
+// text holds the node URL's password or query secret.
+func TestNodeErrorsKeepURLSecrets(t *testing.T) {
+	const (
+		password = "pw-S3cretPass"
+		apiKey   = "Q-s3cretKey42"
+	)
+	secrets := []string{password, apiKey}
+	var hits atomic.Int64
+	echo := func(status int) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			u, p, _ := r.BasicAuth()
+			w.WriteHeader(status)
+			fmt.Fprintf(w, "refused %s %s for %s:%s at %s", r.Method, r.URL.RequestURI(), u, p, r.Host)
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	down := httptest.NewServer(http.NotFoundHandler())
+	downAddr := down.Listener.Addr().String()
+	down.Close()
+	nodes := map[string]string{
+		"down":       downAddr,
+		"HTTP 500":   strings.TrimPrefix(echo(http.StatusInternalServerError).URL, "http://"),
+		"HTTP 400":   strings.TrimPrefix(echo(http.StatusBadRequest).URL, "http://"),
+		"HTTP 401":   strings.TrimPrefix(echo(http.StatusUnauthorized).URL, "http://"),
+		"HTTP 200 ?": strings.TrimPrefix(echo(http.StatusOK).URL, "http://"),
+	}
+	chains := registeredChains()
+	if len(chains) < 10 {
+		t.Fatalf("only %d registered node clients: %v", len(chains), chains)
+	}
+	for _, code := range chains {
+		tx := broadcastable(t, code)
+		for what, addr := range nodes {
+			raw := "http://operator:" + password + "@" + addr + "/rpc?apikey=" + apiKey + "&v=1"
+			before := hits.Load()
+			ns, err := Dial([]NodeSpec{{Chain: code, URL: raw}})
+			if err != nil {
+				t.Fatalf("%s: dial: %v", code, err)
+			}
+			c, err := ns.Client(code, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Broadcast(context.Background(), tx)
+			if err == nil {
+				t.Errorf("%s, %s: broadcast succeeded", code, what)
+				continue
+			}
+			if !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrRejected) {
+				t.Errorf("%s, %s: error is neither unavailable nor rejected: %v", code, what, err)
+			}
+			if _, shutDown := shutDownClientFor(code); !shutDown && what != "down" && hits.Load() == before {
+				t.Errorf("%s, %s: the client never asked the node (%v)", code, what, err)
+			}
+			for _, s := range secrets {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("%s, %s: error text holds a secret of the node URL: %s", code, what, err)
+				}
+			}
+		}
+	}
+}
+
+func TestRedactErrKeepsSentinels(t *testing.T) {
+	raw := "https://u:hunter2@node.example/rpc?apikey=s3cr3tkey"
+	err := redactErr(fmt.Errorf("%w: %w: Post %q: refused", ErrUnavailable, context.DeadlineExceeded, "https://node.example/rpc?apikey=s3cr3tkey"), raw)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrRejected) {
+		t.Fatalf("sentinels lost or added: %v", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "s3cr3tkey") || !strings.Contains(msg, "node.example/rpc") {
+		t.Fatalf("redacted text %q", msg)
+	}
+	plain := errors.New("no secret here")
+	if redactErr(plain, raw) != plain || redactErr(nil, raw) != nil {
+		t.Fatal("an error without secrets must pass unchanged")
+	}
+}
