@@ -174,3 +174,23 @@ func Validator(t *testing.T, code string, v chain.TxValidator, garbage []string)
 var CommonGarbage = []string{
 	"", " ", "null", "{}", "[]", "0x", "garbage", "{\"a\":1", "\x00\x01\x02", "\"str\"", "42",
 }
+
+// SigningRows returns the signing vectors of a chain code and fails the test
+// when there are none, so a suite never passes over an empty table.
+func SigningRows(t testing.TB, code string) []vectors.Signing {
+	t.Helper()
+	r := vectors.SigningFor(code)
+	if len(r) == 0 {
+		t.Fatalf("no %s signing vectors", code)
+	}
+	return r
+}
+
+// VectorKey is the private key a signing vector's first wallet resolves to:
+// a mnemonic wallet's key at its index, or the stored secret.
+func VectorKey(r vectors.Signing) string {
+	if k := r.Keys[0]; k.Type == "mnemonic" {
+		return k.DerivedPrivateKey
+	}
+	return r.Keys[0].Secret
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -61,12 +62,7 @@ func completed(t testing.TB, r vectors.Signing) string {
 	return string(b)
 }
 
-func key(r vectors.Signing) string {
-	if r.Keys[0].Type == "mnemonic" {
-		return r.Keys[0].DerivedPrivateKey
-	}
-	return r.Keys[0].Secret
-}
+func key(r vectors.Signing) string { return chaintest.VectorKey(r) }
 
 // Every EGLD vector (erdjs through Tatum's SDK; @multiversx/sdk-core for the
 // native form) is reproduced byte for byte, txId included (sdk-core's

@@ -11,6 +11,7 @@ import (
 	solana "github.com/gagliardetto/solana-go"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -21,13 +22,7 @@ type expected struct {
 	Signers []string `json:"signers"`
 }
 
-func rows(t testing.TB) []vectors.Signing {
-	r := vectors.SigningFor("SOL")
-	if len(r) == 0 {
-		t.Fatal("no SOL signing vectors")
-	}
-	return r
-}
+func rows(t testing.TB) []vectors.Signing { return chaintest.SigningRows(t, "SOL") }
 
 func secrets(r vectors.Signing) []string {
 	var out []string

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -26,21 +27,10 @@ type expected struct {
 	SignedV1 string `json:"signed_v1"`
 }
 
-func rows(t testing.TB) []vectors.Signing {
-	r := vectors.SigningFor("TRON")
-	if len(r) == 0 {
-		t.Fatal("no TRON signing vectors")
-	}
-	return r
-}
+func rows(t testing.TB) []vectors.Signing { return chaintest.SigningRows(t, "TRON") }
 
 // key is the private key a vector's wallet resolves to (a mnemonic wallet's key at its index).
-func key(r vectors.Signing) string {
-	if k := r.Keys[0]; k.Type == "mnemonic" {
-		return k.DerivedPrivateKey
-	}
-	return r.Keys[0].Secret
-}
+func key(r vectors.Signing) string { return chaintest.VectorKey(r) }
 
 func sign(ser string, keys ...string) (chain.Signed, error) {
 	return TRON.Sign(context.Background(), chain.SignRequest{Serialized: ser, Keys: keys})

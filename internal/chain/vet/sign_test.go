@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -21,13 +22,7 @@ type expected struct {
 	From   string `json:"from"`
 }
 
-func key(r vectors.Signing) string {
-	k := r.Keys[0]
-	if k.Type == "mnemonic" {
-		return k.DerivedPrivateKey
-	}
-	return k.Secret
-}
+func key(r vectors.Signing) string { return chaintest.VectorKey(r) }
 
 // Every VET signing vector (thorify through Tatum's SDK, and thor-devkit for
 // the native RLP) is reproduced byte for byte, and the signature is checked a

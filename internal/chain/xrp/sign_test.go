@@ -13,6 +13,7 @@ import (
 	xrplcrypto "github.com/Peersyst/xrpl-go/pkg/crypto"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -22,13 +23,7 @@ type expected struct {
 	From   string `json:"from"`
 }
 
-func rows(t testing.TB) []vectors.Signing {
-	r := vectors.SigningFor("XRP")
-	if len(r) == 0 {
-		t.Fatal("no XRP signing vectors")
-	}
-	return r
-}
+func rows(t testing.TB) []vectors.Signing { return chaintest.SigningRows(t, "XRP") }
 
 func sign(ser string, keys ...string) (chain.Signed, error) {
 	return XRP.Sign(context.Background(), chain.SignRequest{Serialized: ser, Keys: keys})
