@@ -14,7 +14,7 @@ import (
 
 // flowSigned signs a transfer whose proposer, payer and authorizer is one
 // account holding the first FLOW derivation vector's key.
-func flowSigned(t *testing.T) chain.Signed {
+func flowSigned(t testing.TB) chain.Signed {
 	var priv, pub string
 	for _, v := range vectors.Derivations() {
 		if v.Chain == "FLOW" {

@@ -10,7 +10,7 @@ import (
 	"github.com/custoskms/custos/internal/vectors"
 )
 
-func egldSigned(t *testing.T) (signed, hash string) {
+func egldSigned(t testing.TB) (signed, hash string) {
 	for _, r := range vectors.SigningFor("EGLD") {
 		var e struct{ Signed, TxID string }
 		if err := json.Unmarshal(r.Expected, &e); err != nil {

@@ -31,7 +31,7 @@ func registeredChains() []string {
 
 // broadcastable is a signed transaction the chain's client accepts, so that
 // the client gets as far as asking its node.
-func broadcastable(t *testing.T, code string) string {
+func broadcastable(t testing.TB, code string) string {
 	t.Helper()
 	switch code {
 	case "FLOW":
@@ -145,4 +145,75 @@ func TestRedactErrKeepsSentinels(t *testing.T) {
 	if redactErr(plain, raw) != plain || redactErr(nil, raw) != nil {
 		t.Fatal("an error without secrets must pass unchanged")
 	}
+}
+
+// Node answers are untrusted: whatever any registered client's node answers,
+// the client reports an error wrapping ErrRejected or ErrUnavailable (or
+// succeeds), and never panics.
+func FuzzNodeAnswers(f *testing.F) {
+	for _, a := range []string{
+		`{"jsonrpc":"2.0","id":1,"result":"0x00"}`, `{"jsonrpc":"2.0","id":1,"error":{"code":-27,"message":"x"}}`,
+		`{"id":"0x01"}`, `{"data":{"txHash":"ab"},"code":"successful"}`, `{"code":400,"message":"duplicate"}`,
+		`bad tx: known tx`, `null`, ``, `[`,
+	} {
+		for _, st := range []int{200, 201, 400, 403, 500} {
+			f.Add(a, st)
+		}
+	}
+	var answer atomic.Value
+	var status atomic.Int64
+	answer.Store("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(int(status.Load()))
+		_, _ = fmt.Fprint(w, answer.Load().(string))
+	}))
+	defer srv.Close()
+	type target struct {
+		code string
+		cl   Client
+		tx   string
+	}
+	var targets []target
+	for _, code := range registeredChains() {
+		ns, err := Dial([]NodeSpec{{Chain: code, URL: srv.URL}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		cl, _ := ns.Client(code, false)
+		targets = append(targets, target{code, cl, broadcastable(f, code)})
+	}
+	f.Fuzz(func(t *testing.T, a string, st int) {
+		if st < 200 || st > 599 {
+			return
+		}
+		answer.Store(a)
+		status.Store(int64(st))
+		for _, tg := range targets {
+			_, err := tg.cl.Broadcast(context.Background(), tg.tx)
+			if err != nil && !errors.Is(err, ErrRejected) && !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("%s: error %v wraps neither sentinel", tg.code, err)
+			}
+		}
+	})
+}
+
+// FuzzParseNode: a --node value is operator input; it parses or is refused
+// with ErrBadNode, and the refusal never quotes the URL's password.
+func FuzzParseNode(f *testing.F) {
+	for _, s := range []string{"ETH=http://x", "BTC:testnet=http://u:pw@h:1", "ETH:devnet=http://x", "=", "ETH=", "x=y=z", ":=http://a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		spec, err := ParseNode(s)
+		if err != nil {
+			if !errors.Is(err, ErrBadNode) {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		if spec.Chain == "" || spec.URL == "" {
+			t.Fatalf("%q parsed to %+v", s, spec)
+		}
+	})
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // signedVector returns expected.signed and expected.txId of a chain's first signing vector.
-func signedVector(t *testing.T, code string) (signed, txID string) {
+func signedVector(t testing.TB, code string) (signed, txID string) {
 	t.Helper()
 	rows := vectors.SigningFor(code)
 	if len(rows) == 0 {

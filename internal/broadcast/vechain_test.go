@@ -10,7 +10,7 @@ import (
 	"github.com/custoskms/custos/internal/vectors"
 )
 
-func vetSigned(t *testing.T) (signed, id string) {
+func vetSigned(t testing.TB) (signed, id string) {
 	for _, r := range vectors.SigningFor("VET") {
 		var e struct{ Signed, TxID string }
 		if err := json.Unmarshal(r.Expected, &e); err != nil {
