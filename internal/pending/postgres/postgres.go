@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -147,7 +146,7 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 			}
 			keys := make([]int64, 0, len(hashes)+len(t.Signatures))
 			for _, sig := range t.SignatureIDs() {
-				keys = append(keys, sigKey(tenant, t.Chain, sig))
+				keys = append(keys, pending.SigKey(tenant, t.Chain, sig))
 			}
 			b.Queue(`WITH t AS (
 				INSERT INTO txs (id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at)
@@ -228,7 +227,7 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 	var (
 		rows pgx.Rows
 		err  error
-		want map[int64]int
+		ps   *pending.ProbeSet
 	)
 	if q.SignatureIDs == nil {
 		rows, err = s.pool.Query(ctx, `SELECT `+txColumns+` FROM txs
@@ -237,8 +236,8 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 		if len(q.SignatureIDs) == 0 {
 			return []pending.Tx{}, nil
 		}
-		var keys []int64
-		want, keys = keysOf(q)
+		ps = pending.NewProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
+		keys := ps.DistinctKeys()
 		rows, err = s.pool.Query(ctx, `SELECT `+txColumns+` FROM txs
 			WHERE seq IN (SELECT p.seq FROM pending_keys p WHERE p.k = ANY($1::bigint[]))
 			  AND tenant = $2 AND chain = $3 AND tx_id IS NULL AND deleted_at IS NULL
@@ -254,7 +253,7 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 		if err != nil {
 			return nil, fmt.Errorf("query pending txs: %w", err)
 		}
-		if want != nil && !matches(t, q, want) {
+		if ps != nil && !ps.Matches(t) {
 			continue // a hash collision, not a real match
 		}
 		out = append(out, t)
@@ -263,56 +262,6 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 		return nil, fmt.Errorf("query pending txs: %w", err)
 	}
 	return out, nil
-}
-
-// keysOf hashes the query's IDs: the distinct keys, sorted, and for each key
-// the position of its ID in the list (to tell a collision from a match).
-func keysOf(q pending.PendingQuery) (map[int64]int, []int64) {
-	want := make(map[int64]int, len(q.SignatureIDs))
-	keys := make([]int64, 0, len(q.SignatureIDs))
-	for i, id := range q.SignatureIDs {
-		k := sigKey(q.Tenant, q.Chain, id)
-		if _, dup := want[k]; dup {
-			continue
-		}
-		want[k] = i
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return want, keys
-}
-
-// matches reports whether one of t's signature IDs is in the query's list.
-func matches(t pending.Tx, q pending.PendingQuery, want map[int64]int) bool {
-	hit := func(id string) bool {
-		i, ok := want[sigKey(q.Tenant, q.Chain, id)]
-		return ok && q.SignatureIDs[i] == id
-	}
-	for _, h := range t.Hashes {
-		if hit(h) {
-			return true
-		}
-	}
-	for _, sg := range t.Signatures {
-		if hit(sg.ID) {
-			return true
-		}
-	}
-	return false
-}
-
-// sigKey is the pending index key of a signature ID: FNV-1a 64 of tenant,
-// chain and ID, NUL-separated.
-func sigKey(tenant, chain, id string) int64 {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
-	for _, part := range [...]string{tenant, "\x00", chain, "\x00", id} {
-		for i := 0; i < len(part); i++ {
-			h ^= uint64(part[i])
-			h *= prime
-		}
-	}
-	return int64(h)
 }
 
 // claim leases the matching pending transactions to the claiming signer. The
@@ -415,7 +364,7 @@ func unindex(ctx context.Context, tx pgx.Tx, tenant string, st txState) error {
 	}
 	keys := make([]int64, len(ids))
 	for i, id := range ids {
-		keys[i] = sigKey(tenant, st.chain, id)
+		keys[i] = pending.SigKey(tenant, st.chain, id)
 	}
 	_, err := tx.Exec(ctx, `DELETE FROM pending_keys WHERE k = ANY($1::bigint[]) AND seq = $2`, keys, st.seq)
 	return err

@@ -76,7 +76,7 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 		id, tenant, `["`+sigID+`"]`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `INSERT INTO pending_keys (k, seq) SELECT $1, seq FROM txs WHERE id = $2`, sigKey(tenant, "ETH", sigID), id); err != nil {
+	if _, err := pool.Exec(ctx, `INSERT INTO pending_keys (k, seq) SELECT $1, seq FROM txs WHERE id = $2`, pending.SigKey(tenant, "ETH", sigID), id); err != nil {
 		t.Fatal(err)
 	}
 	var v int

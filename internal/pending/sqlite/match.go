@@ -53,132 +53,6 @@ var scanPerProbe int64 = 3
 // connections; below it one query is cheaper than the coordination.
 const parallelMinKeys = 16 << 10
 
-// keyer computes sigKey for one tenant and chain, hashing their prefix once.
-type keyer uint64
-
-func newKeyer(tenant, chain string) keyer {
-	h := uint64(fnvOffset)
-	for _, part := range [...]string{tenant, "\x00", chain, "\x00"} {
-		for i := 0; i < len(part); i++ {
-			h ^= uint64(part[i])
-			h *= fnvPrime
-		}
-	}
-	return keyer(h)
-}
-
-func (k keyer) key(id string) int64 {
-	h := uint64(k)
-	for i := 0; i < len(id); i++ {
-		h ^= uint64(id[i])
-		h *= fnvPrime
-	}
-	return int64(h)
-}
-
-// probe is one signature ID of the query: its index key and its position in
-// the query's list.
-type probe struct {
-	k int64
-	i int32
-}
-
-// probeSet is a query's signature IDs sorted by index key.
-type probeSet struct {
-	keyer  keyer
-	ids    []string
-	probes []probe // sorted by k; equal keys are adjacent
-}
-
-func newProbeSet(tenant, chain string, ids []string) *probeSet {
-	ps := &probeSet{keyer: newKeyer(tenant, chain), ids: ids, probes: make([]probe, len(ids))}
-	for i, id := range ids {
-		ps.probes[i] = probe{k: ps.keyer.key(id), i: int32(i)}
-	}
-	radixSort(ps.probes)
-	return ps
-}
-
-// radixSort orders probes by k as signed integers (the index order), in
-// eight stable byte passes: linear where a comparison sort of a million
-// keys is not.
-func radixSort(p []probe) {
-	if len(p) < 2 {
-		return
-	}
-	buf := make([]probe, len(p))
-	src, dst := p, buf
-	for shift := uint(0); shift < 64; shift += 8 {
-		var count [257]int
-		for _, x := range src {
-			count[int(byte((uint64(x.k)^1<<63)>>shift))+1]++
-		}
-		if count[int(byte((uint64(src[0].k)^1<<63)>>shift))+1] == len(src) {
-			continue // every key has the same byte here
-		}
-		for b := 1; b < 257; b++ {
-			count[b] += count[b-1]
-		}
-		for _, x := range src {
-			b := byte((uint64(x.k) ^ 1<<63) >> shift)
-			dst[count[b]] = x
-			count[b]++
-		}
-		src, dst = dst, src
-	}
-	if &src[0] != &p[0] {
-		copy(p, src)
-	}
-}
-
-// has reports whether id is one of the query's IDs (not merely one whose key
-// collides with one of theirs).
-func (ps *probeSet) has(id string) bool {
-	k := ps.keyer.key(id)
-	lo, hi := 0, len(ps.probes)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if ps.probes[m].k < k {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	for j := lo; j < len(ps.probes) && ps.probes[j].k == k; j++ {
-		if ps.ids[ps.probes[j].i] == id {
-			return true
-		}
-	}
-	return false
-}
-
-// matches reports whether one of t's signature IDs is in the query's list.
-func (ps *probeSet) matches(t pending.Tx) bool {
-	for _, h := range t.Hashes {
-		if ps.has(h) {
-			return true
-		}
-	}
-	for _, sg := range t.Signatures {
-		if ps.has(sg.ID) {
-			return true
-		}
-	}
-	return false
-}
-
-// distinctKeys are the sorted keys with duplicates (the same ID twice, or a
-// collision) removed.
-func (ps *probeSet) distinctKeys() []int64 {
-	keys := make([]int64, 0, len(ps.probes))
-	for j, p := range ps.probes {
-		if j == 0 || p.k != ps.probes[j-1].k {
-			keys = append(keys, p.k)
-		}
-	}
-	return keys
-}
-
 // jsonbIntArray encodes keys as a JSONB array of INT elements (SQLite's
 // binary JSON: a header byte of payload size and type, then the payload, an
 // integer being its decimal text), which json_each reads without parsing.
@@ -207,8 +81,8 @@ const (
 
 // pendingByIDs is Pending with a non-empty signature list.
 func (s *Store) pendingByIDs(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
-	ps := newProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
-	keys := ps.distinctKeys()
+	ps := pending.NewProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
+	keys := ps.DistinctKeys()
 	query := pendingByKeysSQL
 	if len(keys) >= parallelMinKeys {
 		var entries int64
@@ -231,7 +105,7 @@ func (s *Store) pendingByIDs(ctx context.Context, q pending.PendingQuery) ([]pen
 
 // inParts runs query over list, split into contiguous ranges read on separate
 // connections at once when the list is long, and merges the answers.
-func (s *Store) inParts(ctx context.Context, ps *probeSet, q pending.PendingQuery, query string, list []int64) ([]pending.Tx, error) {
+func (s *Store) inParts(ctx context.Context, ps *pending.ProbeSet, q pending.PendingQuery, query string, list []int64) ([]pending.Tx, error) {
 	parts := 1
 	if len(list) >= parallelMinKeys/4 {
 		parts = min(runtime.GOMAXPROCS(0), 4, max(1, len(list)/(parallelMinKeys/8)))
@@ -260,7 +134,7 @@ func (s *Store) inParts(ctx context.Context, ps *probeSet, q pending.PendingQuer
 // (two aggregated columns, so the entries do not cross the driver one by
 // one) and returns, sorted and distinct, the seqs of those whose key is one
 // of the query's.
-func (s *Store) scanPendingIndex(ctx context.Context, ps *probeSet) ([]int64, error) {
+func (s *Store) scanPendingIndex(ctx context.Context, ps *pending.ProbeSet) ([]int64, error) {
 	var ks, ss string
 	err := s.db.QueryRowContext(ctx, `SELECT coalesce(group_concat(k), ''), coalesce(group_concat(seq), '') FROM pending_keys`).Scan(&ks, &ss)
 	if err != nil {
@@ -275,7 +149,7 @@ func (s *Store) scanPendingIndex(ctx context.Context, ps *probeSet) ([]int64, er
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("query pending txs: reading the pending index: %w", errors.Join(err1, err2))
 		}
-		if ps.hasKey(k) {
+		if ps.HasKey(k) {
 			seqs = append(seqs, seq)
 		}
 	}
@@ -294,20 +168,6 @@ func nextInt(s string) (int64, string, error) {
 		i++
 	}
 	return v, s[i:], err
-}
-
-// hasKey reports whether k is the key of one of the query's IDs.
-func (ps *probeSet) hasKey(k int64) bool {
-	lo, hi := 0, len(ps.probes)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if ps.probes[m].k < k {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo < len(ps.probes) && ps.probes[lo].k == k
 }
 
 // seqTx is a transaction with its row order.
@@ -355,7 +215,7 @@ func mergeBySeq(parts [][]seqTx) []pending.Tx {
 // pendingByKeys runs query (pendingByKeysSQL or pendingBySeqsSQL) for part of
 // its list and keeps the rows that really match (not by a key collision), in
 // seq order.
-func (s *Store) pendingByKeys(ctx context.Context, ps *probeSet, q pending.PendingQuery, query string, list []int64) ([]seqTx, error) {
+func (s *Store) pendingByKeys(ctx context.Context, ps *pending.ProbeSet, q pending.PendingQuery, query string, list []int64) ([]seqTx, error) {
 	rows, err := s.db.QueryContext(ctx, query, jsonbIntArray(list), q.Tenant, q.Chain)
 	if err != nil {
 		return nil, fmt.Errorf("query pending txs: %w", err)
@@ -367,7 +227,7 @@ func (s *Store) pendingByKeys(ctx context.Context, ps *probeSet, q pending.Pendi
 		if err := scanSeqTx(rows, &r); err != nil {
 			return nil, fmt.Errorf("query pending txs: %w", err)
 		}
-		if ps.matches(r.tx) {
+		if ps.Matches(r.tx) {
 			out = append(out, r)
 		}
 	}

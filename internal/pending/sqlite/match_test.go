@@ -11,59 +11,6 @@ import (
 	"github.com/custoskms/custos/internal/pending"
 )
 
-// sigKeyReference is FNV-1a 64 of tenant, chain and ID written out in full,
-// the definition the stored index keys were made with.
-func sigKeyReference(tenant, chain, id string) int64 {
-	h := uint64(14695981039346656037)
-	for _, b := range []byte(tenant + "\x00" + chain + "\x00" + id) {
-		h ^= uint64(b)
-		h *= 1099511628211
-	}
-	return int64(h)
-}
-
-func TestKeyerIsSigKey(t *testing.T) {
-	k := newKeyer("65f1c0de0000000000000001", "ETH")
-	for i := range 1000 {
-		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i*7919)
-		if got, want := k.key(id), sigKeyReference("65f1c0de0000000000000001", "ETH", id); got != want || sigKey("65f1c0de0000000000000001", "ETH", id) != want {
-			t.Fatalf("key of %s = %d, want %d", id, got, want)
-		}
-	}
-}
-
-func TestRadixSortOrdersSignedKeys(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{0, 1, 2, 7, 1000, 70_000} {
-		p := make([]probe, n)
-		for i := range p {
-			p[i] = probe{k: int64(rng.Uint64()), i: int32(i)}
-			if i%5 == 0 && i > 0 {
-				p[i].k = p[i-1].k // duplicates keep their input order
-			}
-		}
-		if n > 3 {
-			p[0].k, p[1].k, p[2].k = math.MinInt64, math.MaxInt64, 0
-		}
-		want := slices.Clone(p)
-		slices.SortStableFunc(want, func(a, b probe) int { return cmpInt64(a.k, b.k) })
-		radixSort(p)
-		if !slices.Equal(p, want) {
-			t.Fatalf("n=%d: radix order differs from a stable sort", n)
-		}
-	}
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // The JSONB array is read by SQLite's json_each as the same integers, in order.
 func TestJSONBIntArrayReadBySQLite(t *testing.T) {
 	s := open(t).(*Store)

@@ -31,7 +31,7 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 		id, tenant, `["`+sigID+`"]`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO pending_keys (k, seq) SELECT ?, seq FROM txs WHERE id = ?`, sigKey(tenant, "ETH", sigID), id); err != nil {
+	if _, err := db.ExecContext(ctx, `INSERT INTO pending_keys (k, seq) SELECT ?, seq FROM txs WHERE id = ?`, pending.SigKey(tenant, "ETH", sigID), id); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", prev)); err != nil {

@@ -144,7 +144,7 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 			return nil, fmt.Errorf("create pending tx: %w", err)
 		}
 		for _, sig := range t.SignatureIDs() {
-			if _, err := insSig.ExecContext(ctx, sigKey(tenant, t.Chain, sig), seq); err != nil {
+			if _, err := insSig.ExecContext(ctx, pending.SigKey(tenant, t.Chain, sig), seq); err != nil {
 				return nil, fmt.Errorf("create pending tx: %w", err)
 			}
 		}
@@ -240,12 +240,6 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 	return out, nil
 }
 
-// sigKey is the pending index key of a signature ID: FNV-1a 64 of tenant,
-// chain and ID, NUL-separated.
-func sigKey(tenant, chain, id string) int64 { return newKeyer(tenant, chain).key(id) }
-
-const fnvOffset, fnvPrime = 14695981039346656037, 1099511628211
-
 // txState is the part of a row the write paths branch on.
 type txState struct {
 	seq       int64
@@ -282,7 +276,7 @@ func unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
 		}
 	}
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, sigKey(tenant, st.chain, id), st.seq); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, pending.SigKey(tenant, st.chain, id), st.seq); err != nil {
 			return err
 		}
 	}

@@ -99,21 +99,3 @@ func TestPendingQueryPlanProbesIndex(t *testing.T) {
 		}
 	}
 }
-
-// A hash collision in the pending index must not return a transaction whose
-// IDs are not in the list.
-func TestMatchesFiltersKeyCollisions(t *testing.T) {
-	ps := newProbeSet("t", "ETH", []string{"wanted"})
-	// Pretend "other" hashed to the same key as "wanted".
-	ps.probes[0].k = sigKey("t", "ETH", "other")
-	if ps.matches(pending.Tx{Hashes: []string{"other"}}) {
-		t.Fatal("collision was taken for a match")
-	}
-	ps = newProbeSet("t", "ETH", []string{"x", "wanted", "y"})
-	if !ps.matches(pending.Tx{Hashes: []string{"z"}, Signatures: []pending.Signature{{ID: "wanted"}}}) {
-		t.Fatal("a real match was dropped")
-	}
-	if sigKey("t", "ETH", "a") == sigKey("t", "BTC", "a") || sigKey("t1", "ETH", "a") == sigKey("t", "ETH", "a") {
-		t.Fatal("keys do not separate tenants and chains")
-	}
-}

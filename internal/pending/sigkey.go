@@ -1,0 +1,157 @@
+package pending
+
+// The pending index of both stores keys each signature ID of a pending
+// transaction by SigKey: a 64-bit hash of tenant, chain and ID, so that a
+// signer's list (up to a million IDs) travels to the database as integers and
+// is matched against an integer index. A match by key is confirmed against
+// the IDs themselves (ProbeSet.Matches), so a hash collision never returns a
+// transaction whose IDs are not in the list.
+
+// SigKey is the pending index key of a signature ID: FNV-1a 64 of tenant,
+// chain and ID, NUL-separated. Stored keys depend on it: never change it.
+func SigKey(tenant, chain, id string) int64 { return NewKeyHasher(tenant, chain).Key(id) }
+
+const fnvOffset, fnvPrime = 14695981039346656037, 1099511628211
+
+// KeyHasher computes SigKey for one tenant and chain, hashing their prefix once.
+type KeyHasher uint64
+
+// NewKeyHasher hashes the tenant and chain prefix of SigKey.
+func NewKeyHasher(tenant, chain string) KeyHasher {
+	h := uint64(fnvOffset)
+	for _, part := range [...]string{tenant, "\x00", chain, "\x00"} {
+		for i := 0; i < len(part); i++ {
+			h ^= uint64(part[i])
+			h *= fnvPrime
+		}
+	}
+	return KeyHasher(h)
+}
+
+// Key is SigKey of id for the hasher's tenant and chain.
+func (k KeyHasher) Key(id string) int64 {
+	h := uint64(k)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= fnvPrime
+	}
+	return int64(h)
+}
+
+// probe is one signature ID of the query: its index key and its position in
+// the query's list.
+type probe struct {
+	k int64
+	i int32
+}
+
+// ProbeSet is a query's signature IDs sorted by index key.
+type ProbeSet struct {
+	hasher KeyHasher
+	ids    []string
+	probes []probe // sorted by k; equal keys are adjacent
+}
+
+// NewProbeSet hashes and sorts a query's IDs; ids is kept, not copied.
+func NewProbeSet(tenant, chain string, ids []string) *ProbeSet {
+	ps := &ProbeSet{hasher: NewKeyHasher(tenant, chain), ids: ids, probes: make([]probe, len(ids))}
+	for i, id := range ids {
+		ps.probes[i] = probe{k: ps.hasher.Key(id), i: int32(i)}
+	}
+	radixSort(ps.probes)
+	return ps
+}
+
+// radixSort orders probes by k as signed integers (the index order), in
+// eight stable byte passes: linear where a comparison sort of a million
+// keys is not.
+func radixSort(p []probe) {
+	if len(p) < 2 {
+		return
+	}
+	buf := make([]probe, len(p))
+	src, dst := p, buf
+	for shift := uint(0); shift < 64; shift += 8 {
+		var count [257]int
+		for _, x := range src {
+			count[int(byte((uint64(x.k)^1<<63)>>shift))+1]++
+		}
+		if count[int(byte((uint64(src[0].k)^1<<63)>>shift))+1] == len(src) {
+			continue // every key has the same byte here
+		}
+		for b := 1; b < 257; b++ {
+			count[b] += count[b-1]
+		}
+		for _, x := range src {
+			b := byte((uint64(x.k) ^ 1<<63) >> shift)
+			dst[count[b]] = x
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &p[0] {
+		copy(p, src)
+	}
+}
+
+// has reports whether id is one of the query's IDs (not merely one whose key
+// collides with one of theirs).
+func (ps *ProbeSet) Has(id string) bool {
+	k := ps.hasher.Key(id)
+	lo, hi := 0, len(ps.probes)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ps.probes[m].k < k {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	for j := lo; j < len(ps.probes) && ps.probes[j].k == k; j++ {
+		if ps.ids[ps.probes[j].i] == id {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether one of t's signature IDs is in the query's list.
+func (ps *ProbeSet) Matches(t Tx) bool {
+	for _, h := range t.Hashes {
+		if ps.Has(h) {
+			return true
+		}
+	}
+	for _, sg := range t.Signatures {
+		if ps.Has(sg.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// distinctKeys are the sorted keys with duplicates (the same ID twice, or a
+// collision) removed.
+func (ps *ProbeSet) DistinctKeys() []int64 {
+	keys := make([]int64, 0, len(ps.probes))
+	for j, p := range ps.probes {
+		if j == 0 || p.k != ps.probes[j-1].k {
+			keys = append(keys, p.k)
+		}
+	}
+	return keys
+}
+
+// hasKey reports whether k is the key of one of the query's IDs.
+func (ps *ProbeSet) HasKey(k int64) bool {
+	lo, hi := 0, len(ps.probes)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ps.probes[m].k < k {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(ps.probes) && ps.probes[lo].k == k
+}

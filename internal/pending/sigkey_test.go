@@ -1,0 +1,80 @@
+package pending
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// sigKeyReference is FNV-1a 64 of tenant, chain and ID written out in full,
+// the definition the stored index keys were made with.
+func sigKeyReference(tenant, chain, id string) int64 {
+	h := uint64(14695981039346656037)
+	for _, b := range []byte(tenant + "\x00" + chain + "\x00" + id) {
+		h ^= uint64(b)
+		h *= 1099511628211
+	}
+	return int64(h)
+}
+
+func TestKeyerIsSigKey(t *testing.T) {
+	k := NewKeyHasher("65f1c0de0000000000000001", "ETH")
+	for i := range 1000 {
+		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i*7919)
+		if got, want := k.Key(id), sigKeyReference("65f1c0de0000000000000001", "ETH", id); got != want || SigKey("65f1c0de0000000000000001", "ETH", id) != want {
+			t.Fatalf("key of %s = %d, want %d", id, got, want)
+		}
+	}
+}
+
+func TestRadixSortOrdersSignedKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 7, 1000, 70_000} {
+		p := make([]probe, n)
+		for i := range p {
+			p[i] = probe{k: int64(rng.Uint64()), i: int32(i)}
+			if i%5 == 0 && i > 0 {
+				p[i].k = p[i-1].k // duplicates keep their input order
+			}
+		}
+		if n > 3 {
+			p[0].k, p[1].k, p[2].k = math.MinInt64, math.MaxInt64, 0
+		}
+		want := slices.Clone(p)
+		slices.SortStableFunc(want, func(a, b probe) int { return cmpInt64(a.k, b.k) })
+		radixSort(p)
+		if !slices.Equal(p, want) {
+			t.Fatalf("n=%d: radix order differs from a stable sort", n)
+		}
+	}
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// A hash collision in the pending index must not return a transaction whose
+// IDs are not in the list.
+func TestMatchesFiltersKeyCollisions(t *testing.T) {
+	ps := NewProbeSet("t", "ETH", []string{"wanted"})
+	// Pretend "other" hashed to the same key as "wanted".
+	ps.probes[0].k = SigKey("t", "ETH", "other")
+	if ps.Matches(Tx{Hashes: []string{"other"}}) {
+		t.Fatal("collision was taken for a match")
+	}
+	ps = NewProbeSet("t", "ETH", []string{"x", "wanted", "y"})
+	if !ps.Matches(Tx{Hashes: []string{"z"}, Signatures: []Signature{{ID: "wanted"}}}) {
+		t.Fatal("a real match was dropped")
+	}
+	if SigKey("t", "ETH", "a") == SigKey("t", "BTC", "a") || SigKey("t1", "ETH", "a") == SigKey("t", "ETH", "a") {
+		t.Fatal("keys do not separate tenants and chains")
+	}
+}
