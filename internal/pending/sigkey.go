@@ -94,20 +94,11 @@ func radixSort(p []probe) {
 	}
 }
 
-// has reports whether id is one of the query's IDs (not merely one whose key
+// Has reports whether id is one of the query's IDs (not merely one whose key
 // collides with one of theirs).
 func (ps *ProbeSet) Has(id string) bool {
 	k := ps.hasher.Key(id)
-	lo, hi := 0, len(ps.probes)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if ps.probes[m].k < k {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	for j := lo; j < len(ps.probes) && ps.probes[j].k == k; j++ {
+	for j := ps.lowerBound(k); j < len(ps.probes) && ps.probes[j].k == k; j++ {
 		if ps.ids[ps.probes[j].i] == id {
 			return true
 		}
@@ -115,7 +106,7 @@ func (ps *ProbeSet) Has(id string) bool {
 	return false
 }
 
-// matches reports whether one of t's signature IDs is in the query's list.
+// Matches reports whether one of t's signature IDs is in the query's list.
 func (ps *ProbeSet) Matches(t Tx) bool {
 	for _, h := range t.Hashes {
 		if ps.Has(h) {
@@ -130,7 +121,7 @@ func (ps *ProbeSet) Matches(t Tx) bool {
 	return false
 }
 
-// distinctKeys are the sorted keys with duplicates (the same ID twice, or a
+// DistinctKeys are the sorted keys with duplicates (the same ID twice, or a
 // collision) removed.
 func (ps *ProbeSet) DistinctKeys() []int64 {
 	keys := make([]int64, 0, len(ps.probes))
@@ -142,8 +133,14 @@ func (ps *ProbeSet) DistinctKeys() []int64 {
 	return keys
 }
 
-// hasKey reports whether k is the key of one of the query's IDs.
+// HasKey reports whether k is the key of one of the query's IDs.
 func (ps *ProbeSet) HasKey(k int64) bool {
+	lo := ps.lowerBound(k)
+	return lo < len(ps.probes) && ps.probes[lo].k == k
+}
+
+// lowerBound is the position of the first probe whose key is not below k.
+func (ps *ProbeSet) lowerBound(k int64) int {
 	lo, hi := 0, len(ps.probes)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -153,5 +150,5 @@ func (ps *ProbeSet) HasKey(k int64) bool {
 			hi = m
 		}
 	}
-	return lo < len(ps.probes) && ps.probes[lo].k == k
+	return lo
 }
