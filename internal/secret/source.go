@@ -145,12 +145,12 @@ func settings(names ...string) ([]string, error) {
 func doJSON(c *http.Client, req *http.Request, service string) ([]byte, error) {
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrBackend, service, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrBackend, service, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrBackend, service, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrBackend, service, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		Zero(body)

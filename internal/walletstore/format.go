@@ -124,7 +124,7 @@ func parseHeader(b []byte) (*header, error) {
 		Threads:   b[15],
 	}
 	if err := h.KDF.validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	off := headerFixedLen
 	h.Salt = append([]byte(nil), b[off:off+saltLen]...)
@@ -253,7 +253,7 @@ func decodeRecord(id string, pt []byte) (*Wallet, error) {
 		return nil, fmt.Errorf("%w: record %s is not a wallet", ErrCorrupt, id)
 	}
 	if err := w.validate(); err != nil {
-		return nil, fmt.Errorf("%w: record %s: %v", ErrCorrupt, id, err)
+		return nil, fmt.Errorf("%w: record %s: %w", ErrCorrupt, id, err)
 	}
 	return &w, nil
 }

@@ -200,7 +200,7 @@ func classify(err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT:
-			return fmt.Errorf("%w: %v", ErrCorrupt, err)
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
 	}
 	return err
@@ -250,7 +250,7 @@ func inspect(ctx context.Context, q querier, path string) (h *header, fresh bool
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, false, fmt.Errorf("%w: no header", ErrCorrupt)
 		}
-		return nil, false, classify(fmt.Errorf("%w: read header: %v", ErrCorrupt, err))
+		return nil, false, classify(fmt.Errorf("%w: read header: %w", ErrCorrupt, err))
 	}
 	h, err = parseHeader(raw)
 	return h, false, err

@@ -57,7 +57,7 @@ func (c *Chain) Complete(ctx context.Context, node Node, req CompleteRequest) (s
 	dec := json.NewDecoder(strings.NewReader(req.Serialized))
 	dec.UseNumber()
 	if err := dec.Decode(&raw); err != nil {
-		return "", fmt.Errorf("%w: %v", chain.ErrInvalidTx, err)
+		return "", fmt.Errorf("%w: %w", chain.ErrInvalidTx, err)
 	}
 	set := func(k string, v any) {
 		b, _ := json.Marshal(v)

@@ -104,7 +104,7 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	key, err := crypto.ToECDSA(priv.Serialize())
 	priv.Zero()
 	if err != nil {
-		return chain.Signed{}, fmt.Errorf("%w: %v", chain.ErrInvalidKey, err)
+		return chain.Signed{}, fmt.Errorf("%w: %w", chain.ErrInvalidKey, err)
 	}
 	defer key.D.SetInt64(0)
 	if t.Type == TypeCeloFeeCurrency {

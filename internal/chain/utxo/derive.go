@@ -76,7 +76,7 @@ func (c *Chain) parseXPub(xpub string, testnet bool) (*parsedXPub, error) {
 	if p == nil {
 		k, err := hdkeychain.NewKeyFromString(xpub)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidXPub, err)
+			return nil, fmt.Errorf("%w: %w", ErrInvalidXPub, err)
 		}
 		if k.IsPrivate() {
 			// Never echo it: a private key was given where a public one belongs.
@@ -84,7 +84,7 @@ func (c *Chain) parseXPub(xpub string, testnet bool) (*parsedXPub, error) {
 		}
 		pub, err := k.ECPubKey()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidXPub, err)
+			return nil, fmt.Errorf("%w: %w", ErrInvalidXPub, err)
 		}
 		p = &parsedXPub{version: k.Version(), pub: pub.SerializeCompressed(), chainCode: k.ChainCode()}
 		pub.AsJacobian(&p.point)
