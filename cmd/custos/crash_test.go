@@ -1,20 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/custoskms/custos/internal/walletstore/crashtest"
 )
 
 const cliCrashChildEnv = "CUSTOS_CLI_CRASH_CHILD"
@@ -48,43 +46,18 @@ func TestCLICrash(t *testing.T) {
 	}
 	k := newKeyCLI(t)
 	path := k.path
-	var (
-		mu       sync.Mutex
-		answered []string
-		wg       sync.WaitGroup
-	)
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	for i := 0; i < 4; i++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), cliCrashChildEnv+"="+path)
-		stdout, _ := cmd.StdoutPipe()
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		kill := i%2 == 1
-		if kill {
-			time.AfterFunc(time.Duration(30+rng.IntN(300))*time.Millisecond, func() { cmd.Process.Kill() })
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				var s sigOut
-				if json.Unmarshal(sc.Bytes(), &s) == nil && s.SignatureID != "" {
-					mu.Lock()
-					answered = append(answered, s.SignatureID)
-					mu.Unlock()
-				}
+	answered, _ := crashtest.Run(t, crashtest.Writers{
+		Env: cliCrashChildEnv, Path: path, N: 4,
+		Kill:     func(i int) bool { return i%2 == 1 },
+		MinDelay: 30 * time.Millisecond,
+		Parse: func(line []byte) (string, bool) {
+			var s sigOut
+			if json.Unmarshal(line, &s) != nil || s.SignatureID == "" {
+				return "", false
 			}
-			if err := cmd.Wait(); !kill && err != nil {
-				t.Errorf("writer: %v: %s", err, stderr.String())
-			}
-		}()
-	}
-	wg.Wait()
+			return s.SignatureID, true
+		},
+	})
 	var exp map[string]json.RawMessage
 	k.ok(&exp, nil, "export")
 	for _, id := range answered {

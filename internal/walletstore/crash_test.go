@@ -4,15 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/custoskms/custos/internal/walletstore/crashtest"
 )
 
 const crashChildEnv = "CUSTOS_WALLETSTORE_CRASH_CHILD"
@@ -65,49 +63,13 @@ func TestCrashConcurrentWriters(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "wallet.dat")
 	const writers = 5
-	var (
-		mu       sync.Mutex
-		answered []string
-		wg       sync.WaitGroup
-		killed   int
-	)
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	for i := 0; i < writers; i++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		kill := i%2 == 0 // writers 0, 2, 4 are killed
-		if kill {
-			killed++
-			delay := time.Duration(20+rng.IntN(300)) * time.Millisecond
-			time.AfterFunc(delay, func() { cmd.Process.Kill() })
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				if line := sc.Text(); len(line) == 36 { // a whole line: the ID was printed after commit
-					mu.Lock()
-					answered = append(answered, line)
-					mu.Unlock()
-				}
-			}
-			err := cmd.Wait()
-			if !kill && err != nil {
-				t.Errorf("writer failed: %v: %s", err, stderr.String())
-			}
-		}()
-	}
-	wg.Wait()
+	answered, killed := crashtest.Run(t, crashtest.Writers{
+		Env: crashChildEnv, Path: path, N: writers,
+		Kill:     func(i int) bool { return i%2 == 0 }, // writers 0, 2, 4 are killed
+		MinDelay: 20 * time.Millisecond,
+		// A whole line: the ID was printed after commit.
+		Parse: func(line []byte) (string, bool) { return string(line), len(line) == 36 },
+	})
 
 	s, err := Open(context.Background(), path, []byte(testPassword), Options{})
 	if err != nil {
