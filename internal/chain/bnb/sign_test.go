@@ -15,14 +15,9 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/vectors"
 )
-
-type expected struct {
-	Signed string `json:"signed"`
-	TxID   string `json:"txId"`
-	From   string `json:"from"`
-}
 
 // completed adds the account data the node answered (node_answers) to a
 // Tatum-format vector, as the transaction must carry it for the signer.
@@ -58,32 +53,16 @@ func completed(t testing.TB, r vectors.Signing) string {
 // independently: go-ethereum's secp256k1 verifies it over sha256 of our sign
 // bytes with the public key it carries, whose hash160 is the sender's address.
 func TestSignVectors(t *testing.T) {
-	rows := vectors.SigningFor("BNB")
-	if len(rows) == 0 {
-		t.Fatal("no BNB signing vectors")
-	}
-	for _, r := range rows {
-		var want expected
-		if err := json.Unmarshal(r.Expected, &want); err != nil {
-			t.Fatal(err)
-		}
-		ser := completed(t, r)
-		req := chain.SignRequest{Serialized: ser, Testnet: r.Testnet, Keys: []string{r.Keys[0].Secret}}
-		got, err := BNB.Sign(context.Background(), req)
-		if err != nil {
-			t.Errorf("%s: %v", r.PendingTransaction.ID, err)
-			continue
-		}
-		if got.TxData != want.Signed || got.TxID != want.TxID {
-			t.Errorf("%s:\n got %s %s\nwant %s %s", r.PendingTransaction.ID, got.TxData, got.TxID, want.Signed, want.TxID)
-		}
+	serialized := func(r vectors.Signing) string { return completed(t, r) }
+	secret := func(r vectors.Signing) string { return r.Keys[0].Secret }
+	chaintest.SignVectors(t, "BNB", BNB, serialized, secret, func(t *testing.T, r vectors.Signing, req chain.SignRequest, want chaintest.Expected, _ chain.Signed) {
 		raw, _ := hex.DecodeString(want.Signed)
 		i := bytes.Index(raw, []byte{0xeb, 0x5a, 0xe9, 0x87, 0x21})
 		if i < 0 || len(raw) < i+5+33+2+64 || !bytes.Equal(raw[i+38:i+40], []byte{0x12, 0x40}) {
 			t.Fatalf("%s: no public key and signature in the expected amino", r.PendingTransaction.ID)
 		}
 		pubBytes, sig := raw[i+5:i+38], raw[i+40:i+104]
-		tr, err := ParseTransfer(ser, r.Testnet)
+		tr, err := ParseTransfer(req.Serialized, r.Testnet)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +74,7 @@ func TestSignVectors(t *testing.T) {
 		if Address(pub, r.Testnet) != want.From {
 			t.Errorf("%s: signing key is not the sender", r.PendingTransaction.ID)
 		}
-	}
+	})
 }
 
 // Golden sign bytes: the StdSignDoc as the Binance SDK writes it (sorted keys,

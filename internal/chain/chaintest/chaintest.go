@@ -6,7 +6,9 @@ package chaintest
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -194,3 +196,42 @@ func VectorKey(r vectors.Signing) string {
 	}
 	return r.Keys[0].Secret
 }
+
+// Expected is the expected block of a signing vector.
+type Expected struct {
+	Signed string `json:"signed"`
+	TxID   string `json:"txId"`
+	From   string `json:"from"`
+}
+
+// SignVectors signs every signing vector of code with s (the transaction as
+// serialized gives it, the vector's network, the key as key gives it; nil
+// means VectorKey) and checks txData and txId byte for byte against the
+// vector. check, the package's verification by an independent route, then
+// runs on every row that signed.
+func SignVectors(t *testing.T, code string, s chain.Signer, serialized, key func(vectors.Signing) string,
+	check func(t *testing.T, r vectors.Signing, req chain.SignRequest, want Expected, got chain.Signed)) {
+	t.Helper()
+	if key == nil {
+		key = VectorKey
+	}
+	for _, r := range SigningRows(t, code) {
+		var want Expected
+		if err := json.Unmarshal(r.Expected, &want); err != nil {
+			t.Fatal(err)
+		}
+		req := chain.SignRequest{Serialized: serialized(r), Testnet: r.Testnet, Keys: []string{key(r)}}
+		got, err := s.Sign(context.Background(), req)
+		if err != nil {
+			t.Errorf("%s %s: %v", r.Format, r.PendingTransaction.ID, err)
+			continue
+		}
+		if got.TxData != want.Signed || got.TxID != want.TxID {
+			t.Errorf("%s %s:\n got %s %s\nwant %s %s", r.Format, r.PendingTransaction.ID, got.TxData, got.TxID, want.Signed, want.TxID)
+		}
+		check(t, r, req, want, got)
+	}
+}
+
+// AsGiven is the serialized transaction of a vector as it stands.
+func AsGiven(r vectors.Signing) string { return r.PendingTransaction.SerializedTransaction }

@@ -14,11 +14,7 @@ import (
 	"github.com/custoskms/custos/internal/vectors"
 )
 
-type expected struct {
-	Signed string `json:"signed"`
-	TxID   string `json:"txId"`
-	From   string `json:"from"`
-}
+type expected = chaintest.Expected
 
 // completed is a Tatum-format vector's transaction with the values the node
 // answered (node_answers) added, as the server completes it at creation.
@@ -68,34 +64,18 @@ func key(r vectors.Signing) string { return chaintest.VectorKey(r) }
 // native form) is reproduced byte for byte, txId included (sdk-core's
 // protobuf hash), and the signature verifies with ed25519 over the signing JSON.
 func TestSignVectors(t *testing.T) {
-	rows := vectors.SigningFor("EGLD")
-	if len(rows) == 0 {
-		t.Fatal("no EGLD signing vectors")
-	}
-	for _, r := range rows {
-		var want expected
-		if err := json.Unmarshal(r.Expected, &want); err != nil {
-			t.Fatal(err)
-		}
-		req := chain.SignRequest{Serialized: completed(t, r), Testnet: r.Testnet, Keys: []string{key(r)}}
-		got, err := EGLD.Sign(context.Background(), req)
-		if err != nil {
-			t.Errorf("%s %s: %v", r.Format, r.PendingTransaction.ID, err)
-			continue
-		}
-		if got.TxData != want.Signed || got.TxID != want.TxID {
-			t.Errorf("%s %s:\n got %s %s\nwant %s %s", r.Format, r.PendingTransaction.ID, got.TxData, got.TxID, want.Signed, want.TxID)
-		}
+	serialized := func(r vectors.Signing) string { return completed(t, r) }
+	chaintest.SignVectors(t, "EGLD", EGLD, serialized, nil, func(t *testing.T, _ vectors.Signing, _ chain.SignRequest, want chaintest.Expected, got chain.Signed) {
 		tx, err := ParseSigned(got.TxData)
 		if err != nil || tx.Hash() != want.TxID || tx.Sender != want.From {
 			t.Errorf("ParseSigned: %v", err)
-			continue
+			return
 		}
 		pub, _ := DecodeAddress(want.From)
 		if !ed25519.Verify(pub, tx.SigningBytes(), tx.Signature) {
 			t.Error("signature does not verify")
 		}
-	}
+	})
 }
 
 func TestSignRefusals(t *testing.T) {

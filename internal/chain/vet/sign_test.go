@@ -16,11 +16,7 @@ import (
 	"github.com/custoskms/custos/internal/vectors"
 )
 
-type expected struct {
-	Signed string `json:"signed"`
-	TxID   string `json:"txId"`
-	From   string `json:"from"`
-}
+type expected = chaintest.Expected
 
 func key(r vectors.Signing) string { return chaintest.VectorKey(r) }
 
@@ -28,24 +24,7 @@ func key(r vectors.Signing) string { return chaintest.VectorKey(r) }
 // the native RLP) is reproduced byte for byte, and the signature is checked a
 // second way: go-ethereum's secp256k1 recovery over blake2b(body) gives the sender.
 func TestSignVectors(t *testing.T) {
-	rows := vectors.SigningFor("VET")
-	if len(rows) == 0 {
-		t.Fatal("no VET signing vectors")
-	}
-	for _, r := range rows {
-		var want expected
-		if err := json.Unmarshal(r.Expected, &want); err != nil {
-			t.Fatal(err)
-		}
-		req := chain.SignRequest{Serialized: r.PendingTransaction.SerializedTransaction, Testnet: r.Testnet, Keys: []string{key(r)}}
-		got, err := VET.Sign(context.Background(), req)
-		if err != nil {
-			t.Errorf("%s %s: %v", r.Format, r.PendingTransaction.ID, err)
-			continue
-		}
-		if got.TxData != want.Signed || got.TxID != want.TxID {
-			t.Errorf("%s %s:\n got %s %s\nwant %s %s", r.Format, r.PendingTransaction.ID, got.TxData, got.TxID, want.Signed, want.TxID)
-		}
+	chaintest.SignVectors(t, "VET", VET, chaintest.AsGiven, nil, func(t *testing.T, _ vectors.Signing, req chain.SignRequest, want chaintest.Expected, got chain.Signed) {
 		raw, _ := hex.DecodeString(strings.TrimPrefix(got.TxData, "0x"))
 		id, origin, err := DecodeSigned(raw)
 		if err != nil || id != want.TxID || origin != want.From {
@@ -65,7 +44,7 @@ func TestSignVectors(t *testing.T) {
 		if again != got {
 			t.Error("signing twice gave different bytes")
 		}
-	}
+	})
 }
 
 func TestSignRefusals(t *testing.T) {
