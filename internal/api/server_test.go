@@ -42,8 +42,8 @@ func TestMain(m *testing.M) {
 		seen[route][status] = true
 	}
 	code := m.Run()
-	if bench.dir != "" {
-		os.RemoveAll(bench.dir)
+	if sqliteBenchDir != "" {
+		os.RemoveAll(sqliteBenchDir)
 	}
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.bench").Value.String() == "" {
 		if problems := checkStatusCoverage(); len(problems) > 0 {

@@ -6,10 +6,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -164,16 +166,17 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 	return ids, nil
 }
 
-const txColumns = `id, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, tx_id`
+const txColumns = `txs.id, txs.chain, txs.serialized, txs.hashes, txs.idx, txs.signatures, txs.withdrawal_id, txs.withdrawal_responses, txs.tx_id`
 
-func scanTx(r pgx.Row) (pending.Tx, error) {
+// scanTx reads txColumns, after the columns lead (when given) reads into.
+func scanTx(r pgx.Row, lead ...any) (pending.Tx, error) {
 	var (
 		t                   pending.Tx
 		hashes              string
 		idx                 *int64
 		sigs, wid, wr, txID *string
 	)
-	if err := r.Scan(&t.ID, &t.Chain, &t.SerializedTransaction, &hashes, &idx, &sigs, &wid, &wr, &txID); err != nil {
+	if err := r.Scan(append(lead, &t.ID, &t.Chain, &t.SerializedTransaction, &hashes, &idx, &sigs, &wid, &wr, &txID)...); err != nil {
 		return t, err
 	}
 	if err := json.Unmarshal([]byte(hashes), &t.Hashes); err != nil {
@@ -216,102 +219,130 @@ func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) 
 }
 
 // Pending implements pending.Store. A signature list travels as one bigint
-// array of hashed keys (a few bytes per ID in pgx's binary format) and is
-// matched with = ANY against the pending_keys primary key, so the cost follows
-// the list and the matches, not the number of stored transactions, and no
-// statement grows with the list.
+// array of hashed keys (pending.SigKey; a few bytes per ID in pgx's binary
+// format) and is matched against the pending_keys primary key, so the cost
+// follows the list and the matches, not the number of stored transactions,
+// and no statement grows with the list. A claim is the same selection locked,
+// filtered by lease, cut at its Max and leased in one statement.
+//
+// The statements run unnamed (QueryExecModeCacheDescribe), so the server
+// plans each one for its actual list: a plan cached for a list of a few
+// thousand IDs can be ruinous for a list of a million.
 func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
-	if q.Claim != nil {
-		return s.claim(ctx, q)
-	}
 	var (
-		rows pgx.Rows
-		err  error
 		ps   *pending.ProbeSet
+		seqs []int64 // nil: every pending transaction of the tenant and chain
 	)
-	if q.SignatureIDs == nil {
-		rows, err = s.pool.Query(ctx, `SELECT `+txColumns+` FROM txs
-			WHERE tenant = $1 AND chain = $2 AND tx_id IS NULL AND deleted_at IS NULL ORDER BY seq`, q.Tenant, q.Chain)
-	} else {
+	if q.SignatureIDs != nil {
 		if len(q.SignatureIDs) == 0 {
 			return []pending.Tx{}, nil
 		}
 		ps = pending.NewProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
-		keys := ps.DistinctKeys()
-		rows, err = s.pool.Query(ctx, `SELECT `+txColumns+` FROM txs
-			WHERE seq IN (SELECT p.seq FROM pending_keys p WHERE p.k = ANY($1::bigint[]))
-			  AND tenant = $2 AND chain = $3 AND tx_id IS NULL AND deleted_at IS NULL
-			ORDER BY seq`, keys, q.Tenant, q.Chain)
+		err := s.pool.QueryRow(ctx, matchSQL, pgx.QueryExecModeCacheDescribe, ps.DistinctKeys()).Scan(&seqs)
+		if err != nil {
+			return nil, fmt.Errorf("query pending txs: %w", err)
+		}
+		if len(seqs) == 0 {
+			return []pending.Tx{}, nil
+		}
+	}
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	if c := q.Claim; c != nil {
+		if c.Signer == "" || c.Lease <= 0 {
+			return nil, errors.New("claim pending txs: a claim needs a signer and a positive lease")
+		}
+		rows, err = s.pool.Query(ctx, claimSQL[b2i(seqs != nil)], pgx.QueryExecModeCacheDescribe, q.Tenant, q.Chain, seqs,
+			c.Signer, limitOf(c), max(1, c.Lease.Milliseconds()))
+	} else {
+		rows, err = s.pool.Query(ctx, pendingSQL[b2i(seqs != nil)], pgx.QueryExecModeCacheDescribe, q.Tenant, q.Chain, seqs)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("query pending txs: %w", err)
 	}
 	defer rows.Close()
-	out := []pending.Tx{}
+	type seqTx struct {
+		seq int64
+		tx  pending.Tx
+	}
+	var found []seqTx
 	for rows.Next() {
-		t, err := scanTx(rows)
-		if err != nil {
+		var r seqTx
+		if r.tx, err = scanTx(rows, &r.seq); err != nil {
 			return nil, fmt.Errorf("query pending txs: %w", err)
 		}
-		if ps != nil && !ps.Matches(t) {
-			continue // a hash collision, not a real match
+		// A key collision, not a real match. (A claim has leased such a
+		// row too: it stays unsigned until the lease runs out, once in
+		// billions of queries.)
+		if ps != nil && !ps.Matches(r.tx) {
+			continue
 		}
-		out = append(out, t)
+		found = append(found, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query pending txs: %w", err)
 	}
+	if q.Claim != nil { // RETURNING has no order
+		slices.SortFunc(found, func(a, b seqTx) int { return cmp.Compare(a.seq, b.seq) })
+	}
+	out := make([]pending.Tx, len(found))
+	for i := range found {
+		out[i] = found[i].tx
+	}
 	return out, nil
 }
 
-// claim leases the matching pending transactions to the claiming signer. The
-// candidates are read as an unclaimed query reads them; then one statement
-// locks those still pending whose lease is free, expired or the signer's own
-// — SKIP LOCKED passes over rows another claim is taking at this moment — and
-// leases them by the database's clock. What another signer took in between
-// is left out of the answer.
-func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
-	c := q.Claim
-	if c.Signer == "" || c.Lease <= 0 {
-		return nil, errors.New("claim pending txs: a claim needs a signer and a positive lease")
+// matchSQL finds the rows whose index keys are in $1. It reads one table
+// and its only condition is the list, so any plan is linear in the list and
+// the index (and a join with txs cannot be planned as a loop over both, which
+// stale statistics after a bulk insert made it do).
+const matchSQL = `SELECT coalesce(array_agg(DISTINCT p.seq), '{}') FROM pending_keys p WHERE p.k = ANY($1::bigint[])`
+
+// pendingWhere selects the pending transactions of tenant $1 and chain $2,
+// bySeqs: only the rows $3 (from matchSQL). Without them $3 is NULL; an OR of
+// the two forms would keep the planner from reading the rows by primary key.
+func pendingWhere(bySeqs bool) string {
+	w := `txs.tenant = $1 AND txs.chain = $2 AND txs.tx_id IS NULL AND txs.deleted_at IS NULL`
+	if bySeqs {
+		return w + ` AND txs.seq = ANY($3::bigint[])`
 	}
-	plain := q
-	plain.Claim = nil
-	cands, err := s.Pending(ctx, plain)
-	if err != nil || len(cands) == 0 {
-		return cands, err
+	return w + ` AND $3::bigint[] IS NULL`
+}
+
+// pendingSQL and claimSQL are indexed by whether the query has a list.
+var (
+	pendingSQL = [2]string{pendingSelect(false), pendingSelect(true)}
+	claimSQL   = [2]string{claimUpdate(false), claimUpdate(true)}
+)
+
+func pendingSelect(bySeqs bool) string {
+	return `SELECT txs.seq, ` + txColumns + ` FROM txs WHERE ` + pendingWhere(bySeqs) + ` ORDER BY txs.seq`
+}
+
+// claimUpdate leases to signer $4 the oldest $5 (NULL: all) selected rows
+// that are still pending and whose lease is free, expired or already its own,
+// for $6 milliseconds by the database's clock. FOR UPDATE rechecks a row
+// another claim changed meanwhile, and SKIP LOCKED passes over rows another
+// claim is taking at this moment, so two claims never return the same
+// transaction.
+func claimUpdate(bySeqs bool) string {
+	return `WITH free AS (
+		SELECT txs.seq FROM txs WHERE ` + pendingWhere(bySeqs) + `
+		  AND (txs.lease_owner IS NULL OR txs.lease_owner = $4 OR txs.lease_until <= now())
+		ORDER BY txs.seq LIMIT $5
+		FOR UPDATE SKIP LOCKED)
+	UPDATE txs SET lease_owner = $4, lease_until = now() + $6 * interval '1 millisecond'
+	FROM free WHERE txs.seq = free.seq
+	RETURNING txs.seq, ` + txColumns
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	ids := make([]string, len(cands))
-	for i, t := range cands {
-		ids[i] = t.ID
-	}
-	rows, err := s.pool.Query(ctx, `WITH free AS (
-			SELECT seq FROM txs
-			WHERE id = ANY($1::text[]) AND tenant = $2 AND tx_id IS NULL AND deleted_at IS NULL
-			  AND (lease_owner IS NULL OR lease_owner = $3 OR lease_until <= now())
-			ORDER BY seq LIMIT $5
-			FOR UPDATE SKIP LOCKED)
-		UPDATE txs SET lease_owner = $3, lease_until = now() + $4 * interval '1 millisecond'
-		FROM free WHERE txs.seq = free.seq
-		RETURNING txs.id`, ids, q.Tenant, c.Signer, max(1, c.Lease.Milliseconds()), limitOf(c))
-	if err != nil {
-		return nil, fmt.Errorf("claim pending txs: %w", err)
-	}
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("claim pending txs: %w", err)
-	}
-	taken := make(map[string]bool, len(got))
-	for _, id := range got {
-		taken[id] = true
-	}
-	out := make([]pending.Tx, 0, len(got))
-	for _, t := range cands {
-		if taken[t.ID] {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return 0
 }
 
 // limitOf is a claim's LIMIT parameter: NULL (no limit) unless Max is positive.
