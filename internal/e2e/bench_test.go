@@ -3,11 +3,17 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"fmt"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/custoskms/custos/internal/chain/evm"
 	"github.com/custoskms/custos/internal/walletstore"
@@ -24,39 +30,17 @@ import (
 // the CPU time the whole process (daemon, API, SQLite and the embedded node)
 // spent per transaction.
 func BenchmarkDaemonEndToEnd(b *testing.B) {
-	const wallets, pending = 10_000, 1_000
-
-	// 10,000 wallets; the 1,000 senders among them are funded in genesis.
-	entries := make([]walletstore.Entry, wallets)
-	senders := make([]managed, pending)
-	alloc := []common.Address{}
-	for i := range entries {
-		pk, err := evm.ETH.GeneratePrivateKey(rand.Reader, true)
-		if err != nil {
-			b.Fatal(err)
-		}
-		addr, err := evm.ETH.AddressFromPrivateKey(pk, true)
-		if err != nil {
-			b.Fatal(err)
-		}
-		entries[i] = walletstore.Entry{ID: walletstore.NewID(), Wallet: &walletstore.Wallet{Chain: "ETH", Testnet: true, PrivateKey: pk, Address: addr}}
-	}
-	for i := range senders {
-		e := entries[(i*7)%wallets]
-		senders[i] = managed{sigID: e.ID, addr: common.HexToAddress(e.Wallet.Address)}
-		alloc = append(alloc, senders[i].addr)
+	entries, senders := benchWallets(b)
+	alloc := make([]common.Address, len(senders))
+	for i, w := range senders {
+		alloc[i] = w.addr
 	}
 	c := startDevChain(b, alloc...)
-	s := newStack(b, c.URL())
-	if err := s.wallets.PutMany(context.Background(), entries); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.keys.List(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	s := newBenchStack(b, c.URL(), entries)
 	d := s.newDaemon(s.client(), nil)
 	payee := randomAddress(b)
 
+	const pending = benchPending
 	var signed, elapsed, minedElapsed, cpuSum, minedCPUSum float64
 	nonce := uint64(0)
 	for b.Loop() {
@@ -112,4 +96,165 @@ func BenchmarkDaemonEndToEnd(b *testing.B) {
 	b.ReportMetric(cpuSum/signed*1e3, "cpu-ms/tx")
 	b.ReportMetric(minedCPUSum/signed*1e3, "mined-cpu-ms/tx")
 	b.ReportMetric(0, "ns/op")
+}
+
+const benchWalletCount, benchPending = 10_000, 1_000
+
+// benchWallets makes 10,000 managed private-key wallets and picks the 1,000
+// senders among them.
+func benchWallets(b *testing.B) ([]walletstore.Entry, []managed) {
+	entries := make([]walletstore.Entry, benchWalletCount)
+	senders := make([]managed, benchPending)
+	for i := range entries {
+		pk, err := evm.ETH.GeneratePrivateKey(rand.Reader, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		addr, err := evm.ETH.AddressFromPrivateKey(pk, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		entries[i] = walletstore.Entry{ID: walletstore.NewID(), Wallet: &walletstore.Wallet{Chain: "ETH", Testnet: true, PrivateKey: pk, Address: addr}}
+	}
+	for i := range senders {
+		e := entries[(i*7)%benchWalletCount]
+		senders[i] = managed{sigID: e.ID, addr: common.HexToAddress(e.Wallet.Address)}
+	}
+	return entries, senders
+}
+
+// newBenchStack is a stack on the node at nodeURL holding entries, with the
+// daemon's wallet list warm, as in a daemon that has run one period.
+func newBenchStack(b *testing.B, nodeURL string, entries []walletstore.Entry) *stack {
+	s := newStack(b, nodeURL)
+	if err := s.wallets.PutMany(context.Background(), entries); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.keys.List(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkDaemonRealAPI is BenchmarkDaemonEndToEnd with the chain node
+// replaced by a double (nodeDouble) that decodes each signed transaction and
+// recovers its sender, as a node's admission does, but executes nothing. The
+// rest is the real system in one process: the daemon, its ledger, the API
+// over HTTP with its SQLite file, and the server's broadcast client speaking
+// JSON-RPC to the double. It measures what Custos itself sustains; the
+// difference from BenchmarkDaemonEndToEnd is the node's share.
+func BenchmarkDaemonRealAPI(b *testing.B) {
+	entries, senders := benchWallets(b)
+	node := newNodeDouble(b)
+	s := newBenchStack(b, node.srv.URL, entries)
+	d := s.newDaemon(s.client(), nil)
+	payee := randomAddress(b)
+
+	var signed, elapsed, cpuSum float64
+	nonce := uint64(0)
+	for b.Loop() {
+		b.StopTimer()
+		for _, w := range senders {
+			s.queue(w, tatumTx(payee, big.NewInt(1), nil, nonce, 21000), false)
+		}
+		b.StartTimer()
+		start, cpu0 := time.Now(), cpuTime(b)
+		sum, err := d.RunOnce(context.Background())
+		took, cpuTook := time.Since(start), cpuTime(b)-cpu0
+		b.StopTimer()
+		if err != nil || sum.Submitted != benchPending || sum.Signed != benchPending {
+			b.Fatalf("%+v %v", sum, err)
+		}
+		// Every sender's transaction of this round reached the node, signed by it.
+		for _, w := range senders {
+			if got := node.nonce(w.addr); got != nonce+1 {
+				b.Fatalf("node saw %d transactions of %s, want %d", got, w.addr.Hex(), nonce+1)
+			}
+		}
+		signed += benchPending
+		elapsed += took.Seconds()
+		cpuSum += cpuTook.Seconds()
+		nonce++
+		b.StartTimer()
+	}
+	b.ReportMetric(signed/elapsed, "tx/s")
+	b.ReportMetric(cpuSum/signed*1e3, "cpu-ms/tx")
+	b.ReportMetric(0, "ns/op")
+}
+
+// nodeDouble answers eth_sendRawTransaction as a node's admission does:
+// it decodes the signed transaction, checks its chain id, recovers the sender
+// from the signature and returns the transaction hash. It counts what each
+// sender sent (the next nonce it expects).
+type nodeDouble struct {
+	srv    *httptest.Server
+	signer types.Signer
+	mu     sync.Mutex
+	sent   map[common.Address]uint64
+}
+
+func newNodeDouble(t testing.TB) *nodeDouble {
+	n := &nodeDouble{signer: types.LatestSignerForChainID(big.NewInt(chainID)), sent: map[common.Address]uint64{}}
+	n.srv = httptest.NewServer(http.HandlerFunc(n.serve))
+	t.Cleanup(n.srv.Close)
+	return n
+}
+
+func (n *nodeDouble) nonce(a common.Address) uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.sent[a]
+}
+
+func (n *nodeDouble) serve(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ID     json.RawMessage   `json:"id"`
+		Method string            `json:"method"`
+		Params []json.RawMessage `json:"params"`
+	}
+	answer := func(result any, code int, msg string) {
+		out := map[string]any{"jsonrpc": "2.0", "id": req.ID}
+		if msg != "" {
+			out["error"] = map[string]any{"code": code, "message": msg}
+		} else {
+			out["result"] = result
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		answer(nil, -32700, "parse error")
+		return
+	}
+	switch req.Method {
+	case "eth_chainId":
+		answer(fmt.Sprintf("0x%x", chainID), 0, "")
+	case "eth_sendRawTransaction":
+		var raw string
+		if len(req.Params) != 1 || json.Unmarshal(req.Params[0], &raw) != nil {
+			answer(nil, -32602, "invalid params")
+			return
+		}
+		var tx types.Transaction
+		if err := tx.UnmarshalBinary(common.FromHex(raw)); err != nil {
+			answer(nil, -32000, "rlp: "+err.Error())
+			return
+		}
+		from, err := types.Sender(n.signer, &tx)
+		if err != nil {
+			answer(nil, -32000, "invalid sender: "+err.Error())
+			return
+		}
+		n.mu.Lock()
+		if tx.Nonce() != n.sent[from] {
+			n.mu.Unlock()
+			answer(nil, -32000, fmt.Sprintf("nonce %d, want %d", tx.Nonce(), n.sent[from]))
+			return
+		}
+		n.sent[from]++
+		n.mu.Unlock()
+		answer(tx.Hash().Hex(), 0, "")
+	default:
+		answer(nil, -32601, "method not found: "+req.Method)
+	}
 }
