@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -71,7 +70,7 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	if err := migrateTo(ctx, pool, prev); err != nil {
 		t.Fatal(err)
 	}
-	const tenant, id, sigID = "aaaaaaaaaaaaaaaaaaaaaaaa", "0123456789abcdef01234567", "00000000-0000-4000-8000-000000000001"
+	tenant, id, sigID := storetest.Seed.Tenant, storetest.Seed.ID, storetest.Seed.SigID
 	if _, err := pool.Exec(ctx, `INSERT INTO txs (id, tenant, chain, serialized, hashes, created_at) VALUES ($1, $2, 'ETH', '0x01', $3, now())`,
 		id, tenant, `["`+sigID+`"]`); err != nil {
 		t.Fatal(err)
@@ -90,18 +89,7 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 		t.Fatalf("open a version-%d database: %v", prev, err)
 	}
 	defer s.Close()
-	if v, err := s.SchemaVersion(ctx); err != nil || v != len(migrations) {
-		t.Fatalf("schema version %d, %v; want %d", v, err, len(migrations))
-	}
-	q := pending.PendingQuery{Tenant: tenant, Chain: "ETH", SignatureIDs: []string{sigID}, Claim: &pending.Claim{Signer: "s1", Lease: time.Minute}}
-	got, err := s.Pending(ctx, q)
-	if err != nil || len(got) != 1 || got[0].ID != id {
-		t.Fatalf("claim after migration = %+v, %v", got, err)
-	}
-	q.Claim.Signer = "s2"
-	if got, err := s.Pending(ctx, q); err != nil || len(got) != 0 {
-		t.Fatalf("second signer's claim = %+v, %v; want none", got, err)
-	}
+	storetest.CheckMigrated(t, s, len(migrations))
 }
 
 func TestRefusesNewerSchema(t *testing.T) {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/custoskms/custos/internal/pending"
+	"github.com/custoskms/custos/internal/pending/storetest"
 )
 
 // A database left at the previous schema version by an older build is
@@ -26,7 +26,7 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	const tenant, id, sigID = "aaaaaaaaaaaaaaaaaaaaaaaa", "0123456789abcdef01234567", "00000000-0000-4000-8000-000000000001"
+	tenant, id, sigID := storetest.Seed.Tenant, storetest.Seed.ID, storetest.Seed.SigID
 	if _, err := db.ExecContext(ctx, `INSERT INTO txs (id, tenant, chain, serialized, hashes, created_at) VALUES (?, ?, 'ETH', '0x01', ?, 1)`,
 		id, tenant, `["`+sigID+`"]`); err != nil {
 		t.Fatal(err)
@@ -44,16 +44,5 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 		t.Fatalf("open a version-%d database: %v", prev, err)
 	}
 	defer s.Close()
-	if v, err := s.SchemaVersion(ctx); err != nil || v != len(migrations) {
-		t.Fatalf("schema version %d, %v; want %d", v, err, len(migrations))
-	}
-	q := pending.PendingQuery{Tenant: tenant, Chain: "ETH", SignatureIDs: []string{sigID}, Claim: &pending.Claim{Signer: "s1", Lease: time.Minute}}
-	got, err := s.Pending(ctx, q)
-	if err != nil || len(got) != 1 || got[0].ID != id {
-		t.Fatalf("claim after migration = %+v, %v", got, err)
-	}
-	q.Claim.Signer = "s2"
-	if got, err := s.Pending(ctx, q); err != nil || len(got) != 0 {
-		t.Fatalf("second signer's claim = %+v, %v; want none", got, err)
-	}
+	storetest.CheckMigrated(t, s, len(migrations))
 }

@@ -1,0 +1,40 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/custoskms/custos/internal/pending"
+)
+
+// Seed is the pending transaction the migration tests write with an older
+// schema's own SQL, as an older build left it: one hash, indexed by its key.
+var Seed = struct{ Tenant, ID, SigID string }{
+	"aaaaaaaaaaaaaaaaaaaaaaaa", "0123456789abcdef01234567", "00000000-0000-4000-8000-000000000001"}
+
+// Versioned is a store that reports its migrated schema version.
+type Versioned interface {
+	pending.Store
+	SchemaVersion(ctx context.Context) (int, error)
+}
+
+// CheckMigrated checks a store opened on a database seeded at an older
+// version: it migrated to want, kept Seed, and leases it to one signer only.
+func CheckMigrated(t *testing.T, s Versioned, want int) {
+	t.Helper()
+	ctx := context.Background()
+	if v, err := s.SchemaVersion(ctx); err != nil || v != want {
+		t.Fatalf("schema version %d, %v; want %d", v, err, want)
+	}
+	q := pending.PendingQuery{Tenant: Seed.Tenant, Chain: "ETH", SignatureIDs: []string{Seed.SigID},
+		Claim: &pending.Claim{Signer: "s1", Lease: time.Minute}}
+	got, err := s.Pending(ctx, q)
+	if err != nil || len(got) != 1 || got[0].ID != Seed.ID {
+		t.Fatalf("claim after migration = %+v, %v", got, err)
+	}
+	q.Claim.Signer = "s2"
+	if got, err := s.Pending(ctx, q); err != nil || len(got) != 0 {
+		t.Fatalf("second signer's claim = %+v, %v; want none", got, err)
+	}
+}
