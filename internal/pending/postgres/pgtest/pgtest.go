@@ -36,20 +36,8 @@ func ServerURL(t testing.TB) string {
 // the test ends, and returns a URL whose connections use it (search_path).
 func NewSchema(t testing.TB) string {
 	t.Helper()
+	u, name := createSchema(t, "t_")
 	base := ServerURL(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "t_" + hex.EncodeToString(b[:])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", EnvVar, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -58,14 +46,7 @@ func NewSchema(t testing.TB) string {
 			c.Close(ctx)
 		}
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s is not a URL", EnvVar)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return u
 }
 
 // CreateSchema creates an empty schema on the configured server and returns
@@ -74,10 +55,18 @@ func NewSchema(t testing.TB) string {
 // scripts/test takes with it.
 func CreateSchema(t testing.TB) string {
 	t.Helper()
+	u, _ := createSchema(t, "b_")
+	return u
+}
+
+// createSchema creates a schema named prefix + random hex and returns a URL
+// whose connections use it, and its name.
+func createSchema(t testing.TB, prefix string) (string, string) {
+	t.Helper()
 	base := ServerURL(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	name := "b_" + hex.EncodeToString(b[:])
+	name := prefix + hex.EncodeToString(b[:])
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
@@ -95,5 +84,5 @@ func CreateSchema(t testing.TB) string {
 	q := u.Query()
 	q.Set("search_path", name)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), name
 }
