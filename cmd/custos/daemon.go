@@ -113,6 +113,7 @@ type daemonFlags struct {
 	chainIDs         []string
 	signerID         string
 	lease            int
+	claimLimit       int
 	password         passwordFlags
 }
 
@@ -149,6 +150,7 @@ approval requests; required with --externalUrl).`,
 	fl.IntVar(&f.chunkSize, "chunk-size", 10000, "signature IDs per pending request")
 	fl.StringArrayVar(&f.chainIDs, "chain-id", nil, "extra accepted chain id, CODE[:testnet|:mainnet]=ID (repeatable), e.g. ETH:testnet=1337")
 	fl.StringVar(&f.signerID, "signer-id", "", "this daemon's id in its leases (env CUSTOS_SIGNER_ID; default: random per process)")
+	fl.IntVar(&f.claimLimit, "claim-limit", 0, "with a lease, the most transactions one claim takes, oldest first, so several daemons share the work (default max(256, 16 × concurrency))")
 	fl.IntVar(&f.lease, "lease", 60, "seconds the API reserves fetched transactions for this daemon, so daemons sharing wallets never sign one at once (0: no lease, Tatum's behaviour)")
 	f.password.add(cmd)
 	return cmd
@@ -182,6 +184,9 @@ func runDaemon(ctx context.Context, a *app, f *daemonFlags) error {
 	if f.lease < 0 || f.lease > 3600 {
 		return errors.New("--lease must be 0 to 3600 seconds")
 	}
+	if f.claimLimit < 0 || f.claimLimit > 100000 {
+		return errors.New("--claim-limit must be 0 (default) to 100000")
+	}
 	if f.lease > 0 {
 		signer, err := signerID(f.signerID)
 		if err != nil {
@@ -205,6 +210,7 @@ func runDaemon(ctx context.Context, a *app, f *daemonFlags) error {
 		Concurrency:    f.concurrency,
 		ChunkSize:      f.chunkSize,
 		Lease:          time.Duration(f.lease) * time.Second,
+		ClaimLimit:     f.claimLimit,
 		Logger:         log,
 	}
 	if cfg.LedgerPath == "" {

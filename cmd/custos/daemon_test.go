@@ -132,6 +132,7 @@ func TestDaemonFlagErrors(t *testing.T) {
 		"no approval key": {[]string{"daemon", "--runOnce", "--chain", "ETH", "--externalUrl", "http://127.0.0.1:1/ok"}, "CUSTOS_APPROVAL_SECRET"},
 		"bad method":      {[]string{"daemon", "--runOnce", "--chain", "ETH", "--externalUrl", "http://127.0.0.1:1/ok", "--externalUrlMethod", "PUT", "--approval-secret-file", secretFile}, "GET or POST"},
 		"no secret file":  {[]string{"daemon", "--runOnce", "--chain", "ETH", "--externalUrl", "http://127.0.0.1:1/ok", "--approval-secret-file", filepath.Join(dir, "none")}, "approval secret file"},
+		"bad claim limit": {[]string{"daemon", "--runOnce", "--chain", "ETH", "--claim-limit", "-1"}, "--claim-limit"},
 		"no store":        {[]string{"daemon", "--runOnce", "--chain", "ETH", "--path", filepath.Join(dir, "none.dat")}, "does not exist"},
 	} {
 		stdout, stderr, code := runCLI(t, "", tc.args...)
