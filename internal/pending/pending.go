@@ -75,10 +75,13 @@ type Claim struct {
 	Signer string
 	// Lease is how long the returned transactions stay reserved (at least a millisecond).
 	Lease time.Duration
-	// Max, when positive, bounds the claim to the Max oldest matching
-	// transactions free for the signer, so that signers sharing wallets each
-	// take a share of a backlog instead of the first one leasing all of it.
-	// Zero claims every free match.
+	// Max, when positive, bounds the claim to Max matching transactions, so
+	// that signers sharing wallets each take a share of a backlog instead of
+	// the first one leasing all of it: the oldest free ones (never leased or
+	// lease expired) first, then the signer's own running leases, oldest
+	// first, to fill the rest. Free work going first keeps a signer whose Max
+	// held transactions keep failing from never reaching newer ones.
+	// Zero claims every free match and renews every own lease.
 	Max int
 }
 
@@ -120,9 +123,9 @@ type TxStore interface {
 	Get(ctx context.Context, tenant, id string) (Tx, error)
 	// Pending returns the matching transactions with no txId that are not
 	// deleted, oldest first. With q.Claim it returns only those free for the
-	// signer (at most q.Claim.Max, oldest first, when positive) and leases
-	// them to it atomically: two concurrent claims of different signers never
-	// return the same transaction.
+	// signer (at most q.Claim.Max when positive, free ones before its own
+	// renewals, each oldest first) and leases them to it atomically: two
+	// concurrent claims of different signers never return the same transaction.
 	Pending(ctx context.Context, q PendingQuery) ([]Tx, error)
 	// SetTxData records the signed transaction a signer submitted for
 	// broadcast. A completed transaction keeps its first txData.

@@ -322,19 +322,31 @@ func pendingSelect(bySeqs bool) string {
 }
 
 // claimUpdate leases to signer $4 the oldest $5 (NULL: all) selected rows
-// that are still pending and whose lease is free, expired or already its own,
-// for $6 milliseconds by the database's clock. FOR UPDATE rechecks a row
-// another claim changed meanwhile, and SKIP LOCKED passes over rows another
-// claim is taking at this moment, so two claims never return the same
-// transaction.
+// that are still pending and free (never leased or lease expired), topping
+// them up with its own running leases, oldest first, only when fewer than $5
+// are free; each for $6 milliseconds by the database's clock. Free work comes
+// first so that a signer holding $5 transactions that keep failing still
+// reaches newer ones (its own leases lapse and come back as free, oldest
+// first). Each part stops at $5 rows in seq order, so neither reads the whole
+// backlog. FOR UPDATE rechecks a row another claim changed meanwhile, and
+// SKIP LOCKED passes over rows another claim is taking at this moment, so two
+// claims never return the same transaction.
 func claimUpdate(bySeqs bool) string {
 	return `WITH free AS (
 		SELECT txs.seq FROM txs WHERE ` + pendingWhere(bySeqs) + `
-		  AND (txs.lease_owner IS NULL OR txs.lease_owner = $4 OR txs.lease_until <= now())
+		  AND (txs.lease_owner IS NULL OR txs.lease_until <= now())
 		ORDER BY txs.seq LIMIT $5
-		FOR UPDATE SKIP LOCKED)
+		FOR UPDATE SKIP LOCKED),
+	own AS (
+		SELECT txs.seq FROM txs WHERE ` + pendingWhere(bySeqs) + `
+		  AND txs.lease_owner = $4 AND txs.lease_until > now()
+		ORDER BY txs.seq LIMIT $5
+		FOR UPDATE SKIP LOCKED),
+	pick AS (
+		SELECT seq FROM (SELECT seq, 0 AS renew FROM free UNION ALL SELECT seq, 1 FROM own) c
+		ORDER BY renew, seq LIMIT $5)
 	UPDATE txs SET lease_owner = $4, lease_until = now() + $6 * interval '1 millisecond'
-	FROM free WHERE txs.seq = free.seq
+	FROM pick WHERE txs.seq = pick.seq
 	RETURNING txs.seq, ` + txColumns
 }
 

@@ -15,7 +15,11 @@ import (
 // atomic write, so of two signers claiming the same row at once exactly one
 // gets it; rows the UPDATE did not take are left out of the answer. With
 // c.Max the UPDATE takes only the c.Max oldest free candidates, chosen inside
-// the same statement (SQLite runs one write at a time).
+// the same statement (SQLite runs one write at a time): free candidates (never
+// leased or lease expired) oldest first, then the signer's own running leases,
+// so that a signer holding c.Max transactions that keep failing still reaches
+// newer work (its own leases lapse and come back as free, oldest first).
+// IS, unlike =, is never NULL, which would sort before every free row.
 func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
 	c := q.Claim
 	if c.Signer == "" || c.Lease <= 0 {
@@ -47,7 +51,7 @@ func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx
 		WHERE seq IN (SELECT seq FROM txs WHERE id IN (SELECT value FROM json_each(?3)) AND tenant = ?4
 		  AND tx_id IS NULL AND deleted_at IS NULL
 		  AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_until <= ?5)
-		  ORDER BY seq LIMIT ?6)
+		  ORDER BY (lease_owner IS ?1 AND lease_until > ?5), seq LIMIT ?6)
 		RETURNING id`, c.Signer, at+max(1, c.Lease.Milliseconds()), list.String(), q.Tenant, at, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim pending txs: %w", err)

@@ -171,8 +171,8 @@ func claimMax(t *testing.T, s pending.Store, signer string, max int, ids []strin
 		Claim: &pending.Claim{Signer: signer, Lease: time.Minute, Max: max}})
 }
 
-// A claim with Max takes the Max oldest transactions free for its signer, so
-// two signers split a backlog; the holder's renewal counts towards its Max.
+// A claim with Max takes the Max oldest free transactions, so two signers
+// split a backlog; the holder's renewals only fill what is left of its Max.
 func testLeaseMax(t *testing.T, s pending.Store) {
 	var txs []pending.NewTx
 	for i := range 7 {
@@ -191,11 +191,12 @@ func testLeaseMax(t *testing.T, s pending.Store) {
 		if got := claimMax(t, s, "signer-b", 3, l); !reflect.DeepEqual(got, ids[3:6]) {
 			t.Fatalf("signer-b Max 3 = %v, want the next three %v", got, ids[3:6])
 		}
-		if got := claimMax(t, s, "signer-a", 2, l); !reflect.DeepEqual(got, ids[:2]) {
-			t.Fatalf("signer-a renewal Max 2 = %v, want its two oldest %v", got, ids[:2])
+		// The free one first, then the oldest of its own to fill Max.
+		if got, want := claimMax(t, s, "signer-a", 2, l), []string{ids[0], ids[6]}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("signer-a Max 2 = %v, want the free one and its oldest %v", got, want)
 		}
-		if got := claimMax(t, s, "signer-c", 5, l); !reflect.DeepEqual(got, ids[6:7]) {
-			t.Fatalf("signer-c Max 5 = %v, want the one left %v", got, ids[6:7])
+		if got := claimMax(t, s, "signer-c", 5, l); len(got) != 0 {
+			t.Fatalf("signer-c claimed %v with everything leased", got)
 		}
 		if got := claimMax(t, s, "signer-d", 0, l); len(got) != 0 {
 			t.Fatalf("signer-d claimed %v with everything leased", got)
@@ -205,6 +206,41 @@ func testLeaseMax(t *testing.T, s pending.Store) {
 				if err := s.Complete(context.Background(), tenantA, id, "0x"+id); err != nil {
 					t.Fatal(err)
 				}
+			}
+		}
+	}
+}
+
+// A signer holding Max leased transactions that it never completes (they keep
+// failing) still gets newer free ones: a claim takes free work before it
+// renews, and once its leases lapse the old transactions come back, oldest
+// first, so every transaction is reached.
+func testLeaseMaxNoStarvation(t *testing.T, s pending.Store) {
+	for _, l := range [][]string{{sig(0), sig(1)}, nil} {
+		ids := create(t, s, tenantA, simple("ETH", sig(0)), simple("ETH", sig(1)))
+		if got := claimMax(t, s, "stuck", 2, l); !reflect.DeepEqual(got, ids) {
+			t.Fatalf("first claim = %v, want %v", got, ids)
+		}
+		newer := create(t, s, tenantA, simple("ETH", sig(1)), simple("ETH", sig(0)), simple("ETH", sig(1)))
+		if got := claimMax(t, s, "stuck", 2, l); !reflect.DeepEqual(got, newer[:2]) {
+			t.Fatalf("claim while holding Max = %v, want the newer free %v", got, newer[:2])
+		}
+		if got, want := claimMax(t, s, "stuck", 2, l), []string{ids[0], newer[2]}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("next claim = %v, want the last free one and its oldest lease %v", got, want)
+		}
+		// Once its leases lapse they are free again, oldest first.
+		got := pendingIDs(t, s, pending.PendingQuery{Tenant: tenantA, Chain: "ETH", SignatureIDs: l,
+			Claim: &pending.Claim{Signer: "stuck", Lease: time.Millisecond, Max: 5}})
+		if want := append(slices.Clone(ids), newer...); !reflect.DeepEqual(got, want) {
+			t.Fatalf("claim of all = %v, want %v", got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+		if got := claimMax(t, s, "stuck", 2, l); !reflect.DeepEqual(got, ids) {
+			t.Fatalf("claim after the leases lapsed = %v, want the oldest %v", got, ids)
+		}
+		for _, id := range append(ids, newer...) {
+			if err := s.Complete(context.Background(), tenantA, id, "0x"+id); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"LeaseConcurrentClaims", testLeaseConcurrentClaims},
 		{"LeaseMax", testLeaseMax},
 		{"LeaseMaxConcurrent", testLeaseMaxConcurrent},
+		{"LeaseMaxNoStarvation", testLeaseMaxNoStarvation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
