@@ -14,4 +14,6 @@ var (
 	ErrTxIDConflict = errors.New("transaction is completed with another txId")
 	// ErrKeyNotFound is returned for an unknown or revoked API key.
 	ErrKeyNotFound = errors.New("api key not found")
+	// ErrKeyExists is returned when creating a key whose secret is already stored.
+	ErrKeyExists = errors.New("an api key with this secret already exists")
 )

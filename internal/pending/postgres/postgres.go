@@ -26,6 +26,7 @@ var _ pending.Store = (*Store)(nil)
 // Store is a pending.Store over a PostgreSQL connection pool.
 type Store struct {
 	pool *pgxpool.Pool
+	pending.Keyring
 }
 
 // migrationLock is the advisory lock key that serializes migrations of
@@ -47,7 +48,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open pending store: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, Keyring: pending.Keyring{Table: keyTable{pool}}}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -417,7 +418,7 @@ func unindex(ctx context.Context, tx pgx.Tx, tenant string, st txState) error {
 func isSentinel(err error) bool {
 	return errors.Is(err, pending.ErrNotFound) || errors.Is(err, pending.ErrDeleted) ||
 		errors.Is(err, pending.ErrCompleted) || errors.Is(err, pending.ErrTxIDConflict) ||
-		errors.Is(err, pending.ErrKeyNotFound)
+		errors.Is(err, pending.ErrKeyNotFound) || errors.Is(err, pending.ErrKeyExists)
 }
 
 func (s *Store) write(ctx context.Context, op string, f func(pgx.Tx) error) error {
@@ -561,86 +562,54 @@ func (s *Store) Errors(ctx context.Context, tenant, id string) ([]string, error)
 	return out, nil
 }
 
-// CreateKey implements pending.Store.
-func (s *Store) CreateKey(ctx context.Context, name string, testnet bool, secretHash [32]byte) (pending.APIKey, error) {
-	k := pending.APIKey{ID: pending.NewID(), SecretHash: secretHash, Name: name, Testnet: testnet}
-	err := s.pool.QueryRow(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at)
+// keyTable is the api_keys table for pending.Keyring.
+type keyTable struct{ pool *pgxpool.Pool }
+
+// InsertKey implements pending.KeyTable.
+func (t keyTable) InsertKey(ctx context.Context, k pending.APIKey) (pending.APIKey, error) {
+	err := t.pool.QueryRow(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at)
 		VALUES ($1, $2, $3, $4, date_trunc('milliseconds', now())) RETURNING created_at`,
-		k.ID, name, secretHash[:], testnet).Scan(&k.CreatedAt)
-	if err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "23505" {
-			return pending.APIKey{}, errors.New("create api key: a key with this secret already exists")
-		}
-		return pending.APIKey{}, fmt.Errorf("create api key: %w", err)
+		k.ID, k.Name, k.SecretHash[:], k.Testnet).Scan(&k.CreatedAt)
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" {
+		return k, pending.ErrKeyExists
 	}
-	return k, nil
+	return k, err
 }
 
-const keyColumns = `id, secret_hash, name, testnet, credits, created_at, revoked_at`
-
-func scanKey(r pgx.Row) (pending.APIKey, error) {
+// SelectKeys implements pending.KeyTable.
+func (t keyTable) SelectKeys(ctx context.Context, byHash *[32]byte) ([]pending.APIKey, error) {
+	const cols = `SELECT id, secret_hash, name, testnet, credits, created_at, revoked_at FROM api_keys`
 	var (
-		k    pending.APIKey
-		hash []byte
+		rows pgx.Rows
+		err  error
 	)
-	if err := r.Scan(&k.ID, &hash, &k.Name, &k.Testnet, &k.Credits, &k.CreatedAt, &k.RevokedAt); err != nil {
+	if byHash != nil {
+		rows, err = t.pool.Query(ctx, cols+` WHERE secret_hash = $1 AND revoked_at IS NULL`, byHash[:])
+	} else {
+		rows, err = t.pool.Query(ctx, cols+` ORDER BY created_at, id`)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending.APIKey, error) {
+		var (
+			k    pending.APIKey
+			hash []byte
+		)
+		err := r.Scan(&k.ID, &hash, &k.Name, &k.Testnet, &k.Credits, &k.CreatedAt, &k.RevokedAt)
+		copy(k.SecretHash[:], hash)
 		return k, err
-	}
-	copy(k.SecretHash[:], hash)
-	return k, nil
+	})
 }
 
-// KeyByHash implements pending.Store.
-func (s *Store) KeyByHash(ctx context.Context, secretHash [32]byte) (pending.APIKey, error) {
-	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL`, secretHash[:]))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return pending.APIKey{}, pending.ErrKeyNotFound
-	}
-	if err != nil {
-		return pending.APIKey{}, fmt.Errorf("look up api key: %w", err)
-	}
-	return k, nil
+// RevokeKey implements pending.KeyTable.
+func (t keyTable) RevokeKey(ctx context.Context, id string) (bool, error) {
+	tag, err := t.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
+	return tag.RowsAffected() > 0, err
 }
 
-// Keys implements pending.Store.
-func (s *Store) Keys(ctx context.Context) ([]pending.APIKey, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
-	}
-	defer rows.Close()
-	out := []pending.APIKey{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list api keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
-	}
-	return out, nil
-}
-
-// RevokeKey implements pending.Store.
-func (s *Store) RevokeKey(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id)
-	if err != nil {
-		return fmt.Errorf("revoke api key: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return pending.ErrKeyNotFound
-	}
-	return nil
-}
-
-// AddCredits implements pending.Store. The increment happens in the
-// database, so replicas metering the same key at once lose no credit.
-func (s *Store) AddCredits(ctx context.Context, id string, n int64) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE api_keys SET credits = credits + $1 WHERE id = $2`, n, id); err != nil {
-		return fmt.Errorf("meter credits: %w", err)
-	}
-	return nil
+// AddCredits implements pending.KeyTable.
+func (t keyTable) AddCredits(ctx context.Context, id string, n int64) error {
+	_, err := t.pool.Exec(ctx, `UPDATE api_keys SET credits = credits + $1 WHERE id = $2`, n, id)
+	return err
 }

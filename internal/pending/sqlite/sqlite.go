@@ -11,7 +11,8 @@ import (
 	"net/url"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/custoskms/custos/internal/pending"
 )
@@ -21,6 +22,7 @@ var _ pending.Store = (*Store)(nil)
 // Store is a pending.Store over one SQLite file.
 type Store struct {
 	db *sql.DB
+	pending.Keyring
 }
 
 // BusyTimeout is how long a write waits for another writer before failing.
@@ -42,7 +44,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	s := &Store{db: db}
+	s := &Store{db: db, Keyring: pending.Keyring{Table: keyTable{db}}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -431,84 +433,70 @@ func (s *Store) Errors(ctx context.Context, tenant, id string) ([]string, error)
 	return out, rows.Err()
 }
 
-// CreateKey implements pending.Store.
-func (s *Store) CreateKey(ctx context.Context, name string, testnet bool, secretHash [32]byte) (pending.APIKey, error) {
-	k := pending.APIKey{ID: pending.NewID(), SecretHash: secretHash, Name: name, Testnet: testnet, CreatedAt: time.UnixMilli(now())}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at) VALUES (?, ?, ?, ?, ?)`,
-		k.ID, name, secretHash[:], testnet, k.CreatedAt.UnixMilli())
-	if err != nil {
-		return pending.APIKey{}, fmt.Errorf("create api key: %w", err)
+// keyTable is the api_keys table for pending.Keyring.
+type keyTable struct{ db *sql.DB }
+
+// InsertKey implements pending.KeyTable.
+func (t keyTable) InsertKey(ctx context.Context, k pending.APIKey) (pending.APIKey, error) {
+	k.CreatedAt = time.UnixMilli(now())
+	_, err := t.db.ExecContext(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at) VALUES (?, ?, ?, ?, ?)`,
+		k.ID, k.Name, k.SecretHash[:], k.Testnet, k.CreatedAt.UnixMilli())
+	if se := (*msqlite.Error)(nil); errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return k, pending.ErrKeyExists
 	}
-	return k, nil
+	return k, err
 }
 
-const keyColumns = `id, secret_hash, name, testnet, credits, created_at, revoked_at`
-
-func scanKey(r scanner) (pending.APIKey, error) {
+// SelectKeys implements pending.KeyTable.
+func (t keyTable) SelectKeys(ctx context.Context, byHash *[32]byte) ([]pending.APIKey, error) {
+	const cols = `SELECT id, secret_hash, name, testnet, credits, created_at, revoked_at FROM api_keys`
 	var (
-		k       pending.APIKey
-		hash    []byte
-		created int64
-		revoked sql.NullInt64
+		rows *sql.Rows
+		err  error
 	)
-	if err := r.Scan(&k.ID, &hash, &k.Name, &k.Testnet, &k.Credits, &created, &revoked); err != nil {
-		return k, err
-	}
-	copy(k.SecretHash[:], hash)
-	k.CreatedAt = time.UnixMilli(created)
-	if revoked.Valid {
-		t := time.UnixMilli(revoked.Int64)
-		k.RevokedAt = &t
-	}
-	return k, nil
-}
-
-// KeyByHash implements pending.Store.
-func (s *Store) KeyByHash(ctx context.Context, secretHash [32]byte) (pending.APIKey, error) {
-	k, err := scanKey(s.db.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL`, secretHash[:]))
-	if errors.Is(err, sql.ErrNoRows) {
-		return pending.APIKey{}, pending.ErrKeyNotFound
+	if byHash != nil {
+		rows, err = t.db.QueryContext(ctx, cols+` WHERE secret_hash = ? AND revoked_at IS NULL`, byHash[:])
+	} else {
+		rows, err = t.db.QueryContext(ctx, cols+` ORDER BY created_at, id`)
 	}
 	if err != nil {
-		return pending.APIKey{}, fmt.Errorf("look up api key: %w", err)
-	}
-	return k, nil
-}
-
-// Keys implements pending.Store.
-func (s *Store) Keys(ctx context.Context) ([]pending.APIKey, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
-	out := []pending.APIKey{}
+	var out []pending.APIKey
 	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list api keys: %w", err)
+		var (
+			k       pending.APIKey
+			hash    []byte
+			created int64
+			revoked sql.NullInt64
+		)
+		if err := rows.Scan(&k.ID, &hash, &k.Name, &k.Testnet, &k.Credits, &created, &revoked); err != nil {
+			return nil, err
+		}
+		copy(k.SecretHash[:], hash)
+		k.CreatedAt = time.UnixMilli(created)
+		if revoked.Valid {
+			at := time.UnixMilli(revoked.Int64)
+			k.RevokedAt = &at
 		}
 		out = append(out, k)
 	}
 	return out, rows.Err()
 }
 
-// RevokeKey implements pending.Store.
-func (s *Store) RevokeKey(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, now(), id)
+// RevokeKey implements pending.KeyTable.
+func (t keyTable) RevokeKey(ctx context.Context, id string) (bool, error) {
+	res, err := t.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, now(), id)
 	if err != nil {
-		return fmt.Errorf("revoke api key: %w", err)
+		return false, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pending.ErrKeyNotFound
-	}
-	return nil
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
-// AddCredits implements pending.Store.
-func (s *Store) AddCredits(ctx context.Context, id string, n int64) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET credits = credits + ? WHERE id = ?`, n, id); err != nil {
-		return fmt.Errorf("meter credits: %w", err)
-	}
-	return nil
+// AddCredits implements pending.KeyTable.
+func (t keyTable) AddCredits(ctx context.Context, id string, n int64) error {
+	_, err := t.db.ExecContext(ctx, `UPDATE api_keys SET credits = credits + ? WHERE id = ?`, n, id)
+	return err
 }

@@ -361,9 +361,8 @@ func testKeys(t *testing.T, s pending.Store) {
 	if err != nil || !k2.Testnet {
 		t.Fatalf("CreateKey testnet = %+v, %v", k2, err)
 	}
-	if _, err := s.CreateKey(ctx, "dup", false, h1); err == nil {
-		t.Fatal("CreateKey with a duplicate hash succeeded")
-	}
+	_, err = s.CreateKey(ctx, "dup", false, h1)
+	wantErr(t, "CreateKey with a duplicate hash", err, pending.ErrKeyExists)
 	got, err := s.KeyByHash(ctx, h2)
 	if err != nil || got.ID != k2.ID || !got.Testnet || got.SecretHash != h2 {
 		t.Fatalf("KeyByHash = %+v, %v", got, err)
