@@ -429,22 +429,30 @@ func (s *Store) write(ctx context.Context, op string, f func(pgx.Tx) error) erro
 	return err
 }
 
-// SetTxData implements pending.Store.
+// SetTxData implements pending.Store. The common case, a pending
+// transaction, is one conditional UPDATE (one round trip, no explicit
+// transaction); only when it changes nothing is the row read to tell why. A
+// pending row can only become completed or deleted, never back, so that
+// answer cannot go stale. A concurrent complete or delete holding the row
+// makes the UPDATE wait and then recheck its condition on the new version.
 func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error {
-	return s.write(ctx, "store signed tx", func(tx pgx.Tx) error {
-		st, err := lockState(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		if st.deletedAt != nil {
-			return pending.ErrNotFound
-		}
-		if st.txID != nil {
-			return nil
-		}
-		_, err = tx.Exec(ctx, `UPDATE txs SET tx_data = $1 WHERE seq = $2`, txData, st.seq)
-		return err
-	})
+	tag, err := s.pool.Exec(ctx, `UPDATE txs SET tx_data = $1 WHERE id = $2 AND tenant = $3 AND tx_id IS NULL AND deleted_at IS NULL`,
+		txData, id, tenant)
+	if err != nil {
+		return fmt.Errorf("store signed tx: %w", err)
+	}
+	if tag.RowsAffected() > 0 {
+		return nil
+	}
+	var deleted bool
+	err = s.pool.QueryRow(ctx, `SELECT deleted_at IS NOT NULL FROM txs WHERE id = $1 AND tenant = $2`, id, tenant).Scan(&deleted)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) || deleted:
+		return pending.ErrNotFound
+	case err != nil:
+		return fmt.Errorf("store signed tx: %w", err)
+	}
+	return nil // completed: it keeps its first txData
 }
 
 // TxData implements pending.Store.
@@ -466,8 +474,20 @@ func (s *Store) TxData(ctx context.Context, tenant, id string) (string, error) {
 // Complete implements pending.Store.
 func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 	return s.write(ctx, "complete pending tx", func(tx pgx.Tx) error {
-		st, err := lockState(ctx, tx, tenant, id)
-		if err != nil {
+		// A pending row, the common case, is locked and completed by the
+		// first statement; a concurrent complete or delete makes it wait and
+		// then find the row no longer pending.
+		var st txState
+		err := tx.QueryRow(ctx, `UPDATE txs SET tx_id = $1, lease_owner = NULL, lease_until = NULL
+			WHERE id = $2 AND tenant = $3 AND tx_id IS NULL AND deleted_at IS NULL
+			RETURNING seq, chain, hashes, signatures`, txID, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
+		if err == nil {
+			return unindex(ctx, tx, tenant, st)
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if st, err = lockState(ctx, tx, tenant, id); err != nil {
 			return err
 		}
 		switch {
@@ -475,13 +495,8 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 			return pending.ErrDeleted
 		case st.txID != nil && *st.txID == txID:
 			return nil
-		case st.txID != nil:
-			return pending.ErrTxIDConflict
 		}
-		if _, err := tx.Exec(ctx, `UPDATE txs SET tx_id = $1, lease_owner = NULL, lease_until = NULL WHERE seq = $2`, txID, st.seq); err != nil {
-			return err
-		}
-		return unindex(ctx, tx, tenant, st)
+		return pending.ErrTxIDConflict
 	})
 }
 

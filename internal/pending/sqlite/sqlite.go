@@ -305,22 +305,28 @@ func (s *Store) write(ctx context.Context, op string, f func(*sql.Tx) error) err
 	return nil
 }
 
-// SetTxData implements pending.Store.
+// SetTxData implements pending.Store. The common case, a pending
+// transaction, is one conditional UPDATE outside any explicit transaction;
+// only when it changes nothing is the row read to tell why. A pending row can
+// only become completed or deleted, never back, so that answer cannot go stale.
 func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error {
-	return s.write(ctx, "store signed tx", func(tx *sql.Tx) error {
-		st, err := loadState(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		if st.deletedAt.Valid {
-			return pending.ErrNotFound
-		}
-		if st.txID.Valid {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE txs SET tx_data = ? WHERE seq = ?`, txData, st.seq)
+	res, err := s.db.ExecContext(ctx, `UPDATE txs SET tx_data = ? WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL`,
+		txData, id, tenant)
+	if err != nil {
+		return fmt.Errorf("store signed tx: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
 		return err
-	})
+	}
+	var deleted bool
+	err = s.db.QueryRowContext(ctx, `SELECT deleted_at IS NOT NULL FROM txs WHERE id = ? AND tenant = ?`, id, tenant).Scan(&deleted)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || deleted:
+		return pending.ErrNotFound
+	case err != nil:
+		return fmt.Errorf("store signed tx: %w", err)
+	}
+	return nil // completed: it keeps its first txData
 }
 
 // TxData implements pending.Store.
@@ -336,8 +342,17 @@ func (s *Store) TxData(ctx context.Context, tenant, id string) (string, error) {
 // Complete implements pending.Store.
 func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 	return s.write(ctx, "complete pending tx", func(tx *sql.Tx) error {
-		st, err := loadState(ctx, tx, tenant, id)
-		if err != nil {
+		// A pending row, the common case, is completed by the first statement.
+		var st txState
+		err := tx.QueryRowContext(ctx, `UPDATE txs SET tx_id = ? WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL
+			RETURNING seq, chain, hashes, signatures`, txID, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
+		if err == nil {
+			return unindex(ctx, tx, tenant, st)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if st, err = loadState(ctx, tx, tenant, id); err != nil {
 			return err
 		}
 		switch {
@@ -345,13 +360,8 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 			return pending.ErrDeleted
 		case st.txID.Valid && st.txID.String == txID:
 			return nil
-		case st.txID.Valid:
-			return pending.ErrTxIDConflict
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE txs SET tx_id = ? WHERE seq = ?`, txID, st.seq); err != nil {
-			return err
-		}
-		return unindex(ctx, tx, tenant, st)
+		return pending.ErrTxIDConflict
 	})
 }
 

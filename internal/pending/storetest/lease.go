@@ -280,7 +280,8 @@ func testLeaseMaxConcurrent(t *testing.T, s pending.Store) {
 }
 
 // Completing and deleting are safe under concurrent callers: exactly one
-// outcome wins and every other caller gets the answer for that outcome.
+// outcome wins and every other caller gets the answer for that outcome; a
+// signed transaction stored meanwhile is accepted, or ErrNotFound once deleted.
 func testConcurrentCompleteDelete(t *testing.T, s pending.Store) {
 	ctx := context.Background()
 	for round := range 10 {
@@ -289,8 +290,16 @@ func testConcurrentCompleteDelete(t *testing.T, s pending.Store) {
 			wg                        sync.WaitGroup
 			mu                        sync.Mutex
 			completed, deleted, other int
-			errs                      []error
+			errs, setErrs             []error
 		)
+		for range 2 { // a broadcast storing its signed data meanwhile
+			wg.Go(func() {
+				err := s.SetTxData(ctx, tenantA, id, "0xsigned")
+				mu.Lock()
+				defer mu.Unlock()
+				setErrs = append(setErrs, err)
+			})
+		}
 		for w := range 8 {
 			wg.Go(func() {
 				var err error
@@ -324,10 +333,20 @@ func testConcurrentCompleteDelete(t *testing.T, s pending.Store) {
 			for _, err := range errs {
 				wantErr(t, "delete of a completed tx", err, pending.ErrCompleted)
 			}
+			for _, err := range setErrs {
+				if err != nil {
+					t.Fatalf("round %d: SetTxData beside a complete = %v", round, err)
+				}
+			}
 		case deleted == 1:
 			for _, err := range errs {
 				if !errorsIsAny(err, pending.ErrDeleted, pending.ErrNotFound) {
 					t.Fatalf("round %d: loser answered %v", round, err)
+				}
+			}
+			for _, err := range setErrs {
+				if err != nil && !errors.Is(err, pending.ErrNotFound) {
+					t.Fatalf("round %d: SetTxData beside a delete = %v", round, err)
 				}
 			}
 		default:
