@@ -255,7 +255,7 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 		if c.Signer == "" || c.Lease <= 0 {
 			return nil, errors.New("claim pending txs: a claim needs a signer and a positive lease")
 		}
-		rows, err = s.pool.Query(ctx, claimSQL[b2i(seqs != nil)], pgx.QueryExecModeCacheDescribe, q.Tenant, q.Chain, seqs,
+		rows, err = s.pool.Query(ctx, claimSQL[b2i(c.Max > 0)][b2i(seqs != nil)], pgx.QueryExecModeCacheDescribe, q.Tenant, q.Chain, seqs,
 			c.Signer, limitOf(c), max(1, c.Lease.Milliseconds()))
 	} else {
 		rows, err = s.pool.Query(ctx, pendingSQL[b2i(seqs != nil)], pgx.QueryExecModeCacheDescribe, q.Tenant, q.Chain, seqs)
@@ -312,10 +312,14 @@ func pendingWhere(bySeqs bool) string {
 	return w + ` AND $3::bigint[] IS NULL`
 }
 
-// pendingSQL and claimSQL are indexed by whether the query has a list.
+// pendingSQL is indexed by whether the query has a list, claimSQL by
+// whether the claim has a Max and then whether it has a list.
 var (
 	pendingSQL = [2]string{pendingSelect(false), pendingSelect(true)}
-	claimSQL   = [2]string{claimUpdate(false), claimUpdate(true)}
+	claimSQL   = [2][2]string{
+		{claimAll(false), claimAll(true)},
+		{claimUpdate(false), claimUpdate(true)},
+	}
 )
 
 func pendingSelect(bySeqs bool) string {
@@ -346,6 +350,20 @@ func claimUpdate(bySeqs bool) string {
 	pick AS (
 		SELECT seq FROM (SELECT seq, 0 AS renew FROM free UNION ALL SELECT seq, 1 FROM own) c
 		ORDER BY renew, seq LIMIT $5)
+	UPDATE txs SET lease_owner = $4, lease_until = now() + $6 * interval '1 millisecond'
+	FROM pick WHERE txs.seq = pick.seq
+	RETURNING txs.seq, ` + txColumns
+}
+
+// claimAll is claimUpdate without a Max ($5 is NULL): every selected row
+// free or already the signer's is taken, so there is no order to keep and one
+// pass over the selection does.
+func claimAll(bySeqs bool) string {
+	return `WITH pick AS (
+		SELECT txs.seq FROM txs WHERE ` + pendingWhere(bySeqs) + `
+		  AND (txs.lease_owner IS NULL OR txs.lease_owner = $4 OR txs.lease_until <= now())
+		  AND $5::bigint IS NULL
+		FOR UPDATE SKIP LOCKED)
 	UPDATE txs SET lease_owner = $4, lease_until = now() + $6 * interval '1 millisecond'
 	FROM pick WHERE txs.seq = pick.seq
 	RETURNING txs.seq, ` + txColumns
