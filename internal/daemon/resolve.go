@@ -20,27 +20,36 @@ var multiKeyChains = map[string]bool{"BTC": true, "LTC": true, "DOGE": true, "BC
 // the transaction's index; signatures[] name mnemonic wallets, each with its
 // own index. A wallet of another chain or network is refused.
 //
-// A Resolver caches BIP-39 seeds so a period pays PBKDF2 once per mnemonic; it
-// is safe for concurrent use. Call Close to wipe the cache.
+// A Resolver caches BIP-39 seeds so a period pays PBKDF2 once per mnemonic,
+// also when many transactions of one wallet ask for it at once; it is safe
+// for concurrent use. Call Close to wipe the cache.
 type Resolver struct {
 	keys    Keys
 	testnet bool
 
 	mu    sync.Mutex
-	seeds map[string][]byte
+	seeds map[string]*seedEntry
+}
+
+// seedEntry is one wallet's seed, computed by the first caller; the others
+// wait for it instead of deriving (and leaving unwiped) a copy of their own.
+type seedEntry struct {
+	once sync.Once
+	seed []byte
+	err  error
 }
 
 // NewResolver returns a Resolver for wallets of the given network.
 func NewResolver(keys Keys, testnet bool) *Resolver {
-	return &Resolver{keys: keys, testnet: testnet, seeds: map[string][]byte{}}
+	return &Resolver{keys: keys, testnet: testnet, seeds: map[string]*seedEntry{}}
 }
 
 // Close zeroes the cached seeds.
 func (r *Resolver) Close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for id, s := range r.seeds {
-		clear(s)
+	for id, e := range r.seeds {
+		clear(e.seed)
 		delete(r.seeds, id)
 	}
 }
@@ -126,19 +135,14 @@ func (r *Resolver) key(ctx context.Context, c chain.Chain, id string, index *uin
 
 func (r *Resolver) seed(id, mnemonic string) ([]byte, error) {
 	r.mu.Lock()
-	s, ok := r.seeds[id]
-	r.mu.Unlock()
-	if ok {
-		return s, nil
+	e, ok := r.seeds[id]
+	if !ok {
+		e = &seedEntry{}
+		r.seeds[id] = e
 	}
-	s, err := chain.Seed(mnemonic)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	r.seeds[id] = s
 	r.mu.Unlock()
-	return s, nil
+	e.once.Do(func() { e.seed, e.err = chain.Seed(mnemonic) })
+	return e.seed, e.err
 }
 
 func network(testnet bool) string {

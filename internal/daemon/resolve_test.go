@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/custoskms/custos/internal/chain"
@@ -129,4 +131,46 @@ func FuzzParsePendingTx(f *testing.F) {
 			t.Fatal("raw JSON not kept")
 		}
 	})
+}
+
+// Transactions of one mnemonic wallet resolved at once share a single seed:
+// a seed derived by a caller that lost the race would never be wiped by Close.
+func TestResolverSeedOncePerWallet(t *testing.T) {
+	var mnemonic string
+	for _, v := range vectors.Signings() {
+		for _, k := range v.Keys {
+			if k.Type == "mnemonic" {
+				mnemonic = k.Secret
+			}
+		}
+	}
+	if mnemonic == "" {
+		t.Fatal("no mnemonic wallet among the signing vectors")
+	}
+	r := NewResolver(newMemKeys(), false)
+	const n = 16
+	seeds := make([][]byte, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			s, err := r.seed("w", mnemonic)
+			if err != nil {
+				t.Error(err)
+			}
+			seeds[i] = s
+		})
+	}
+	wg.Wait()
+	for i := 1; i < n; i++ {
+		if &seeds[i][0] != &seeds[0][0] {
+			t.Fatalf("caller %d got its own copy of the seed", i)
+		}
+	}
+	r.Close()
+	if !bytes.Equal(seeds[0], make([]byte, len(seeds[0]))) {
+		t.Fatal("Close left the seed unwiped")
+	}
+	if _, err := r.seed("bad", "not a mnemonic"); !errors.Is(err, chain.ErrInvalidMnemonic) {
+		t.Fatalf("invalid mnemonic: got %v, want ErrInvalidMnemonic", err)
+	}
 }
