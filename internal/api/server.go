@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain"
@@ -51,7 +52,9 @@ type Server struct {
 	maxBody          int64
 	broadcastTimeout time.Duration
 	metrics          *metrics
-	handler          http.Handler
+	// metricsHandler serves /metrics; built once, not per scrape.
+	metricsHandler http.Handler
+	handler        http.Handler
 	// lookupChain finds a chain's codec; tests substitute chains with codecs.
 	lookupChain func(code string) (chain.Chain, error)
 }
@@ -84,6 +87,7 @@ func New(cfg Config) *Server {
 		s.reg = newRegistry()
 	}
 	s.metrics = newMetrics(s.reg, s.store)
+	s.metricsHandler = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
