@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg"
 )
 
@@ -26,6 +27,11 @@ func TestChildPubKeyMatchesBIP32(t *testing.T) {
 	}
 	if _, err := h.ChildPubKey(pub.String(), MaxIndex+1); err == nil {
 		t.Error("hardened index accepted")
+	}
+	if k, err := ParseXPub(pub.String()); err != nil {
+		t.Fatal(err)
+	} else if _, err := k.ChildPoint(Hardened); !errors.Is(err, hdkeychain.ErrDeriveHardFromPublic) {
+		t.Errorf("ChildPoint(hardened): %v", err)
 	}
 	if _, err := h.ChildPubKey(acct.String(), 0); err == nil || bytes.Contains([]byte(err.Error()), []byte(acct.String())) {
 		t.Errorf("xprv: %v", err)

@@ -1,9 +1,6 @@
 package chain
 
 import (
-	"crypto/hmac"
-	"crypto/sha512"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -121,13 +118,10 @@ func (h *HDSecp256k1) GeneratePrivateKey(rand io.Reader, _ bool) (string, error)
 	return h.FormatKey(k), nil
 }
 
-// parsedXPub keeps what every child derivation of one xpub reuses: parsing
-// and decompressing the parent key costs as much as the derivation itself.
+// parsedXPub is the xpub of the previous ChildPubKey call, parsed.
 type parsedXPub struct {
-	xpub      string
-	chainCode []byte
-	pubBytes  [33]byte
-	point     btcec.JacobianPoint
+	xpub string
+	key  *XPubKey
 }
 
 // ChildPubKey derives the public key at the non-hardened index under an
@@ -139,49 +133,18 @@ func (h *HDSecp256k1) ChildPubKey(xpub string, index uint32) (*btcec.PublicKey, 
 	}
 	p := h.last.Load()
 	if p == nil || p.xpub != xpub {
-		var err error
-		if p, err = parseXPub(xpub); err != nil {
-			return nil, err
+		k, err := ParseXPub(xpub)
+		if err != nil {
+			return nil, fmt.Errorf("invalid xpub: %w", err)
 		}
+		p = &parsedXPub{xpub: xpub, key: k}
 		h.last.Store(p)
 	}
-	var data [37]byte
-	copy(data[:33], p.pubBytes[:])
-	binary.BigEndian.PutUint32(data[33:], index)
-	mac := hmac.New(sha512.New, p.chainCode)
-	mac.Write(data[:])
-	il := mac.Sum(nil)[:32]
-	var k btcec.ModNScalar
-	if overflow := k.SetByteSlice(il); overflow {
-		return nil, fmt.Errorf("xpub child %d: %w", index, hdkeychain.ErrInvalidChild)
+	child, err := p.key.ChildPoint(index)
+	if err != nil {
+		return nil, err
 	}
-	var child btcec.JacobianPoint
-	btcec.ScalarBaseMultNonConst(&k, &child)
-	btcec.AddNonConst(&child, &p.point, &child)
-	if (child.X.IsZero() && child.Y.IsZero()) || child.Z.IsZero() {
-		return nil, fmt.Errorf("xpub child %d: %w", index, hdkeychain.ErrInvalidChild)
-	}
-	child.ToAffine()
 	return btcec.NewPublicKey(&child.X, &child.Y), nil
-}
-
-func parseXPub(xpub string) (*parsedXPub, error) {
-	k, err := hdkeychain.NewKeyFromString(xpub)
-	if err != nil {
-		return nil, fmt.Errorf("invalid xpub: %w", err)
-	}
-	if k.IsPrivate() {
-		// An xprv here would be a secret in the wrong place: refuse it, never echo it.
-		return nil, fmt.Errorf("invalid xpub: an extended private key was given")
-	}
-	pub, err := k.ECPubKey()
-	if err != nil {
-		return nil, fmt.Errorf("invalid xpub: %w", err)
-	}
-	p := &parsedXPub{xpub: xpub, chainCode: k.ChainCode()}
-	copy(p.pubBytes[:], pub.SerializeCompressed())
-	pub.AsJacobian(&p.point)
-	return p, nil
 }
 
 // ParseHexKey reads a secp256k1 private key given as hex, with or without 0x.

@@ -79,7 +79,7 @@ func (c *Chain) AddressFromXPub(xpub string, index uint32, _ bool) (string, erro
 	if err != nil {
 		return "", err
 	}
-	a, err := p.childAddress(index)
+	a, err := childAddress(p, index)
 	if err != nil {
 		return "", err
 	}

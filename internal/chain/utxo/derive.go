@@ -2,8 +2,6 @@ package utxo
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha512"
 	"fmt"
 	"io"
 	"sync"
@@ -48,54 +46,33 @@ func (c *Chain) XPub(seed []byte, testnet bool) (string, error) {
 	return x.String(), nil
 }
 
-// parsedXPub is an xpub ready for fast public child derivation: its point is
-// kept decompressed so each child costs one HMAC, one base-point
-// multiplication and one inversion, not the two square roots of
-// hdkeychain's Derive followed by ECPubKey.
-type parsedXPub struct {
-	version   []byte
-	pub       []byte // compressed, as it appears in the HMAC input
-	point     btcec.JacobianPoint
-	chainCode []byte
-}
-
 // xpubCache keeps parsed xpubs: address derivation from one xpub is called in
 // long runs (address batches, deposit scanning), and parsing costs a base58
 // decode, a checksum and a square root per call.
 var xpubCache struct {
 	sync.Mutex
-	m map[string]*parsedXPub
+	m map[string]*chain.XPubKey
 }
 
 const xpubCacheMax = 1024
 
-func (c *Chain) parseXPub(xpub string, testnet bool) (*parsedXPub, error) {
+func (c *Chain) parseXPub(xpub string, testnet bool) (*chain.XPubKey, error) {
 	xpubCache.Lock()
 	p := xpubCache.m[xpub]
 	xpubCache.Unlock()
 	if p == nil {
-		k, err := hdkeychain.NewKeyFromString(xpub)
-		if err != nil {
+		var err error
+		if p, err = chain.ParseXPub(xpub); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidXPub, err)
 		}
-		if k.IsPrivate() {
-			// Never echo it: a private key was given where a public one belongs.
-			return nil, fmt.Errorf("%w: an extended private key was given", ErrInvalidXPub)
-		}
-		pub, err := k.ECPubKey()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidXPub, err)
-		}
-		p = &parsedXPub{version: k.Version(), pub: pub.SerializeCompressed(), chainCode: k.ChainCode()}
-		pub.AsJacobian(&p.point)
 		xpubCache.Lock()
 		if xpubCache.m == nil || len(xpubCache.m) >= xpubCacheMax {
-			xpubCache.m = make(map[string]*parsedXPub)
+			xpubCache.m = make(map[string]*chain.XPubKey)
 		}
 		xpubCache.m[xpub] = p
 		xpubCache.Unlock()
 	}
-	if !bytes.Equal(p.version, c.params[netOf(testnet)].HDPublicKeyID[:]) {
+	if !bytes.Equal(p.Version(), c.params[netOf(testnet)].HDPublicKeyID[:]) {
 		want := "mainnet"
 		if testnet {
 			want = "testnet"
@@ -103,27 +80,6 @@ func (c *Chain) parseXPub(xpub string, testnet bool) (*parsedXPub, error) {
 		return nil, fmt.Errorf("%w: version bytes are not %s %s", ErrInvalidXPub, c.info.Code, want)
 	}
 	return p, nil
-}
-
-// child is BIP-32 CKDpub for a non-hardened index.
-func (p *parsedXPub) child(index uint32) (*btcec.PublicKey, error) {
-	mac := hmac.New(sha512.New, p.chainCode)
-	mac.Write(p.pub)
-	mac.Write([]byte{byte(index >> 24), byte(index >> 16), byte(index >> 8), byte(index)})
-	sum := mac.Sum(nil)
-	var il btcec.ModNScalar
-	if overflow := il.SetByteSlice(sum[:32]); overflow {
-		// BIP-32: invalid child, the caller should use the next index.
-		return nil, fmt.Errorf("%w: child %d is invalid (use the next index)", ErrInvalidXPub, index)
-	}
-	var pt btcec.JacobianPoint
-	btcec.ScalarBaseMultNonConst(&il, &pt)
-	btcec.AddNonConst(&pt, &p.point, &pt)
-	if (pt.X.IsZero() && pt.Y.IsZero()) || pt.Z.IsZero() {
-		return nil, fmt.Errorf("%w: child %d is invalid (use the next index)", ErrInvalidXPub, index)
-	}
-	pt.ToAffine()
-	return btcec.NewPublicKey(&pt.X, &pt.Y), nil
 }
 
 // AddressFromXPub implements chain.Deriver.
@@ -135,11 +91,11 @@ func (c *Chain) AddressFromXPub(xpub string, index uint32, testnet bool) (string
 	if err != nil {
 		return "", err
 	}
-	pub, err := p.child(index)
+	pt, err := p.ChildPoint(index)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %w", ErrInvalidXPub, err)
 	}
-	return c.Address(pub, netOf(testnet))
+	return c.Address(btcec.NewPublicKey(&pt.X, &pt.Y), netOf(testnet))
 }
 
 func (c *Chain) keyAt(seed []byte, index uint32, testnet bool) (*btcec.PrivateKey, error) {

@@ -1,0 +1,75 @@
+package chain
+
+import (
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+)
+
+// XPubKey is an extended public key parsed once for public child derivation:
+// its point is kept decompressed, so each child costs one HMAC, one base-point
+// multiplication and one inversion, not the re-parse and two square roots of
+// hdkeychain's Derive followed by ECPubKey. Callers that derive many indices
+// of one xpub (address batches, deposit scanning) keep it in their own cache.
+type XPubKey struct {
+	version   []byte
+	chainCode []byte
+	pubBytes  [33]byte // compressed, as it appears in the HMAC input
+	point     btcec.JacobianPoint
+}
+
+// ParseXPub parses a serialized extended public key. An extended private key
+// is refused, and the error never quotes the input.
+func ParseXPub(xpub string) (*XPubKey, error) {
+	k, err := hdkeychain.NewKeyFromString(xpub)
+	if err != nil {
+		return nil, err
+	}
+	if k.IsPrivate() {
+		// A secret in the wrong place: refuse it, never echo it.
+		return nil, errors.New("an extended private key was given")
+	}
+	pub, err := k.ECPubKey()
+	if err != nil {
+		return nil, err
+	}
+	p := &XPubKey{version: k.Version(), chainCode: k.ChainCode()}
+	copy(p.pubBytes[:], pub.SerializeCompressed())
+	pub.AsJacobian(&p.point)
+	return p, nil
+}
+
+// Version is the key's four version bytes (xpub, tpub, Ltub…).
+func (p *XPubKey) Version() []byte { return p.version }
+
+// ChildPoint is BIP-32 CKDpub at a non-hardened index: the child public key as
+// an affine point (Z = 1). An invalid child (probability ~2^-127) wraps
+// hdkeychain.ErrInvalidChild; BIP-32 says to use the next index.
+func (p *XPubKey) ChildPoint(index uint32) (btcec.JacobianPoint, error) {
+	var child btcec.JacobianPoint
+	if index >= Hardened {
+		return child, fmt.Errorf("xpub child %d: %w", index, hdkeychain.ErrDeriveHardFromPublic)
+	}
+	var data [37]byte
+	copy(data[:33], p.pubBytes[:])
+	binary.BigEndian.PutUint32(data[33:], index)
+	mac := hmac.New(sha512.New, p.chainCode)
+	mac.Write(data[:])
+	il := mac.Sum(nil)[:32]
+	var k btcec.ModNScalar
+	if overflow := k.SetByteSlice(il); overflow {
+		return child, fmt.Errorf("xpub child %d: %w", index, hdkeychain.ErrInvalidChild)
+	}
+	btcec.ScalarBaseMultNonConst(&k, &child)
+	btcec.AddNonConst(&child, &p.point, &child)
+	if (child.X.IsZero() && child.Y.IsZero()) || child.Z.IsZero() {
+		return child, fmt.Errorf("xpub child %d: %w", index, hdkeychain.ErrInvalidChild)
+	}
+	child.ToAffine()
+	return child, nil
+}
