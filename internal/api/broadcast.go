@@ -30,7 +30,7 @@ func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 	var bad []string
 	c, lookupErr := chains.BySlug(slug)
 	if lookupErr != nil {
-		bad = append(bad, "slug: must be one of "+slugList())
+		bad = append(bad, "slug: "+slugEnumMsg)
 	}
 	body, err := s.readBody(w, r)
 	if err != nil {
@@ -118,12 +118,4 @@ func (s *Server) submit(ctx context.Context, code string, testnet bool, txData s
 		return "", err
 	}
 	return txID, nil
-}
-
-func slugList() string {
-	var out []string
-	for _, c := range chains.All() {
-		out = append(out, c.Info().Slug)
-	}
-	return strings.Join(out, ", ")
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/custoskms/custos/internal/chain"
-	"github.com/custoskms/custos/internal/chain/chains"
 )
 
 // obj is a JSON object of the OpenAPI document.
@@ -45,10 +44,6 @@ func v3(o obj) obj {
 }
 
 func openAPIDocument() obj {
-	var slugs []string
-	for _, c := range chains.All() {
-		slugs = append(slugs, c.Info().Slug)
-	}
 	bad := errResp("Invalid request (validation.failed); data lists each problem.")
 	tooBig := errResp("Body larger than the server's cap (request.tooLarge).")
 	noContent := obj{"description": "Done."}
@@ -136,7 +131,7 @@ func openAPIDocument() obj {
 				})),
 			},
 			"/v3/{slug}/broadcast": obj{"post": v3(op("Broadcast a signed transaction and complete its pending transaction",
-				[]obj{{"name": "slug", "in": "path", "required": true, "schema": obj{"type": "string", "enum": slugs}}},
+				[]obj{{"name": "slug", "in": "path", "required": true, "schema": obj{"type": "string", "enum": chainSlugs}}},
 				obj{"type": "object", "required": []string{"txData"}, "properties": obj{
 					"txData": obj{"type": "string", "minLength": 1}, "signatureId": idSchema}}, obj{
 					"200": obj{"description": "Broadcast; completed is true when a pending transaction was completed.",

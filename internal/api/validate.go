@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chains"
 )
 
 // isUUID reports whether s is a UUID in its 8-4-4-4-12 hex form.
@@ -47,6 +48,17 @@ func isTxID(s string) bool {
 func validChain(c string) bool { return slices.Contains(chain.Codes, c) }
 
 var chainEnumMsg = "must be one of " + strings.Join(chain.Codes, ", ")
+
+// chainSlugs are the broadcast route's slugs, in registry order.
+var chainSlugs = func() []string {
+	var out []string
+	for _, c := range chains.All() {
+		out = append(out, c.Info().Slug)
+	}
+	return out
+}()
+
+var slugEnumMsg = "must be one of " + strings.Join(chainSlugs, ", ")
 
 // quote shortens a client-supplied value for an error message.
 func quote(s string) string {
