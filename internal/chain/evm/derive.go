@@ -72,8 +72,8 @@ func (c *Chain) XPub(seed []byte, testnet bool) (string, error) {
 // AddressFromXPub implements chain.Deriver. The testnet flag does not change
 // anything here: the path is already fixed by the xpub.
 func (c *Chain) AddressFromXPub(xpub string, index uint32, _ bool) (string, error) {
-	if index > chain.MaxIndex {
-		return "", fmt.Errorf("index %d out of range 0..%d", index, uint32(chain.MaxIndex))
+	if _, err := chain.CheckIndex(uint64(index)); err != nil {
+		return "", err
 	}
 	p, err := parseXPub(xpub)
 	if err != nil {
@@ -87,8 +87,8 @@ func (c *Chain) AddressFromXPub(xpub string, index uint32, _ bool) (string, erro
 }
 
 func (c *Chain) keyAt(seed []byte, index uint32, testnet bool) (*btcec.PrivateKey, error) {
-	if index > chain.MaxIndex {
-		return nil, fmt.Errorf("index %d out of range 0..%d", index, uint32(chain.MaxIndex))
+	if _, err := chain.CheckIndex(uint64(index)); err != nil {
+		return nil, err
 	}
 	k, err := chain.DeriveBIP32(seed, xpubNet, append(c.accountPath(testnet), index))
 	if err != nil {
@@ -107,6 +107,7 @@ func (c *Chain) AddressFromSeed(seed []byte, index uint32, testnet bool) (string
 	if err != nil {
 		return "", err
 	}
+	defer priv.Zero()
 	return c.FormatAddress(chain.KeccakAddress(priv.PubKey())), nil
 }
 
@@ -117,11 +118,12 @@ func (c *Chain) PrivateKey(seed []byte, index uint32, testnet bool) (string, err
 	if err != nil {
 		return "", err
 	}
+	defer priv.Zero()
 	return formatKey(priv), nil
 }
 
 func formatKey(priv *btcec.PrivateKey) string {
-	return "0x" + hex.EncodeToString(priv.Serialize())
+	return "0x" + chain.HexKey(priv)
 }
 
 // ParsePrivateKey reads a private key in Tatum's form ("0x" + 64 hex digits;
@@ -132,16 +134,7 @@ func ParsePrivateKey(key string) (*btcec.PrivateKey, error) {
 	if len(body) != 64 {
 		return nil, fmt.Errorf("%w: want 0x and 64 hex digits, got %d characters", chain.ErrInvalidKey, len(key))
 	}
-	var b [32]byte
-	if _, err := hex.Decode(b[:], []byte(body)); err != nil {
-		return nil, fmt.Errorf("%w: not hex", chain.ErrInvalidKey)
-	}
-	var s btcec.ModNScalar
-	if overflow := s.SetBytes(&b); overflow != 0 || s.IsZero() {
-		return nil, fmt.Errorf("%w: not a secp256k1 scalar in 1..n-1", chain.ErrInvalidKey)
-	}
-	clear(b[:])
-	return btcec.PrivKeyFromScalar(&s), nil
+	return chain.ParseHexKey(body, false)
 }
 
 // AddressFromPrivateKey implements chain.Deriver.
@@ -150,22 +143,16 @@ func (c *Chain) AddressFromPrivateKey(key string, _ bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	defer priv.Zero()
 	return c.FormatAddress(chain.KeccakAddress(priv.PubKey())), nil
 }
 
-// GeneratePrivateKey implements chain.Deriver with 32 bytes from rand, drawn
-// again in the (negligible) case they are not a valid scalar.
+// GeneratePrivateKey implements chain.Deriver.
 func (c *Chain) GeneratePrivateKey(rand io.Reader, _ bool) (string, error) {
-	var b [32]byte
-	defer clear(b[:])
-	for range 16 {
-		if _, err := io.ReadFull(rand, b[:]); err != nil {
-			return "", fmt.Errorf("random key: %w", err)
-		}
-		var s btcec.ModNScalar
-		if overflow := s.SetBytes(&b); overflow == 0 && !s.IsZero() {
-			return formatKey(btcec.PrivKeyFromScalar(&s)), nil
-		}
+	priv, err := chain.RandomSecp256k1(rand)
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("random key: source keeps giving invalid scalars")
+	defer priv.Zero()
+	return formatKey(priv), nil
 }

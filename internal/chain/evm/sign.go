@@ -101,7 +101,9 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 		return chain.Signed{}, fmt.Errorf("%w: the transaction's from %s is not the address of the wallet's key",
 			chain.ErrWrongSigner, c.FormatAddress(*t.From))
 	}
-	key, err := crypto.ToECDSA(priv.Serialize())
+	b := priv.Serialize()
+	key, err := crypto.ToECDSA(b)
+	clear(b)
 	priv.Zero()
 	if err != nil {
 		return chain.Signed{}, fmt.Errorf("%w: %w", chain.ErrInvalidKey, err)
