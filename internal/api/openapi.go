@@ -179,7 +179,7 @@ func withDescription(o obj, d string) obj {
 }
 
 func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, openAPIDocument())
+	writeJSON(w, http.StatusOK, s.openapiDoc)
 	return nil
 }
 

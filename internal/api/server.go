@@ -54,7 +54,9 @@ type Server struct {
 	metrics          *metrics
 	// metricsHandler serves /metrics; built once, not per scrape.
 	metricsHandler http.Handler
-	handler        http.Handler
+	// openapiDoc is built once; every request only encodes it.
+	openapiDoc obj
+	handler    http.Handler
 	// lookupChain finds a chain's codec; tests substitute chains with codecs.
 	lookupChain func(code string) (chain.Chain, error)
 }
@@ -88,6 +90,7 @@ func New(cfg Config) *Server {
 	}
 	s.metrics = newMetrics(s.reg, s.store)
 	s.metricsHandler = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})
+	s.openapiDoc = openAPIDocument()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
