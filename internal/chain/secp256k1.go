@@ -79,6 +79,7 @@ func (h *HDSecp256k1) AddressFromSeed(seed []byte, index uint32, testnet bool) (
 	if err != nil {
 		return "", err
 	}
+	defer k.Zero()
 	return h.Address(k.PubKey(), testnet), nil
 }
 
@@ -88,6 +89,7 @@ func (h *HDSecp256k1) PrivateKey(seed []byte, index uint32, testnet bool) (strin
 	if err != nil {
 		return "", err
 	}
+	defer k.Zero()
 	return h.FormatKey(k), nil
 }
 
@@ -106,6 +108,7 @@ func (h *HDSecp256k1) AddressFromPrivateKey(key string, testnet bool) (string, e
 	if err != nil {
 		return "", err
 	}
+	defer k.Zero()
 	return h.Address(k.PubKey(), testnet), nil
 }
 
@@ -115,6 +118,7 @@ func (h *HDSecp256k1) GeneratePrivateKey(rand io.Reader, _ bool) (string, error)
 	if err != nil {
 		return "", err
 	}
+	defer k.Zero()
 	return h.FormatKey(k), nil
 }
 

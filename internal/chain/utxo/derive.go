@@ -118,6 +118,7 @@ func (c *Chain) AddressFromSeed(seed []byte, index uint32, testnet bool) (string
 	if err != nil {
 		return "", err
 	}
+	defer priv.Zero()
 	return c.Address(priv.PubKey(), netOf(testnet))
 }
 
@@ -127,6 +128,7 @@ func (c *Chain) PrivateKey(seed []byte, index uint32, testnet bool) (string, err
 	if err != nil {
 		return "", err
 	}
+	defer priv.Zero()
 	w, err := btcutil.NewWIF(priv, c.params[netOf(testnet)], true)
 	if err != nil {
 		return "", err
@@ -147,6 +149,7 @@ func (c *Chain) AddressFromPrivateKey(key string, testnet bool) (string, error) 
 	if err != nil {
 		return "", err
 	}
+	defer priv.Zero()
 	if !compressed && c.style == styleP2WPKH {
 		// A P2WPKH address of an uncompressed key is unspendable.
 		return c.LegacyAddressFromPrivateKey(key, testnet)
@@ -162,6 +165,7 @@ func (c *Chain) LegacyAddressFromPrivateKey(key string, testnet bool) (string, e
 	if err != nil {
 		return "", err
 	}
+	defer priv.Zero()
 	h := btcutil.Hash160(serializePub(priv.PubKey(), compressed))
 	if c.style == styleCashAddr {
 		return cashEncode(c.cashPrefix[netOf(testnet)], cashP2PKH, h), nil
@@ -195,21 +199,16 @@ func (c *Chain) decodeWIF(key string, testnet bool) (*btcec.PrivateKey, bool, er
 
 // GeneratePrivateKey implements chain.Deriver: a random compressed WIF key.
 func (c *Chain) GeneratePrivateKey(rand io.Reader, testnet bool) (string, error) {
-	var b [32]byte
-	for {
-		if _, err := io.ReadFull(rand, b[:]); err != nil {
-			return "", fmt.Errorf("random key: %w", err)
-		}
-		var s btcec.ModNScalar
-		if overflow := s.SetByteSlice(b[:]); overflow || s.IsZero() {
-			continue // outside 1..n-1: draw again (probability ~2^-128)
-		}
-		w, err := btcutil.NewWIF(btcec.PrivKeyFromScalar(&s), c.params[netOf(testnet)], true)
-		if err != nil {
-			return "", err
-		}
-		return w.String(), nil
+	priv, err := chain.RandomSecp256k1(rand)
+	if err != nil {
+		return "", err
 	}
+	defer priv.Zero()
+	w, err := btcutil.NewWIF(priv, c.params[netOf(testnet)], true)
+	if err != nil {
+		return "", err
+	}
+	return w.String(), nil
 }
 
 // Address is the address Tatum shows for a public key on network n: P2WPKH for

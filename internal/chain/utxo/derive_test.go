@@ -163,6 +163,10 @@ func TestGeneratePrivateKey(t *testing.T) {
 	if _, err := BTC.GeneratePrivateKey(bytes.NewReader(nil), false); err == nil {
 		t.Fatal("empty reader accepted")
 	}
+	// A source that only ever gives invalid scalars must end in an error, not a loop.
+	if _, err := BTC.GeneratePrivateKey(bytes.NewReader(make([]byte, 32*100)), false); err == nil {
+		t.Fatal("all-zero source accepted")
+	}
 }
 
 func TestCashAddrRoundTrip(t *testing.T) {
