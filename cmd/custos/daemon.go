@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/daemon"
@@ -181,11 +182,12 @@ func runDaemon(ctx context.Context, a *app, f *daemonFlags) error {
 		return err
 	}
 	client.Logger = log
-	if f.lease < 0 || f.lease > 3600 {
-		return errors.New("--lease must be 0 to 3600 seconds")
+	// The API's bounds: a daemon refuses at start what every claim would be refused for.
+	if f.lease < 0 || f.lease > api.MaxLeaseSeconds {
+		return fmt.Errorf("--lease must be 0 to %d seconds", api.MaxLeaseSeconds)
 	}
-	if f.claimLimit < 0 || f.claimLimit > 100000 {
-		return errors.New("--claim-limit must be 0 (default) to 100000")
+	if f.claimLimit < 0 || f.claimLimit > api.MaxClaimLimit {
+		return fmt.Errorf("--claim-limit must be 0 (default) to %d", api.MaxClaimLimit)
 	}
 	if f.lease > 0 {
 		signer, err := signerID(f.signerID)
