@@ -156,7 +156,7 @@ func wrap(password, dataKey []byte, p KDFParams, rnd io.Reader) (*header, error)
 		return nil, fmt.Errorf("random nonce: %w", err)
 	}
 	kek := deriveKEK(password, h)
-	defer zero(kek)
+	defer clear(kek)
 	aead, err := chacha20poly1305.NewX(kek)
 	if err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ func unwrap(password []byte, h *header) ([]byte, error) {
 		return nil, fmt.Errorf("%w: wrapped key length", ErrCorrupt)
 	}
 	kek := deriveKEK(password, h)
-	defer zero(kek)
+	defer clear(kek)
 	aead, err := chacha20poly1305.NewX(kek)
 	if err != nil {
 		return nil, err
@@ -217,7 +217,7 @@ func sealRecord(aead cipherAEAD, id string, w *Wallet, rnd io.Reader) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	defer zero(pt)
+	defer clear(pt)
 	out := make([]byte, 1+chacha20poly1305.NonceSizeX, 1+chacha20poly1305.NonceSizeX+len(pt)+chacha20poly1305.Overhead)
 	out[0] = recordVersion
 	if _, err := io.ReadFull(rnd, out[1:]); err != nil {
@@ -242,7 +242,7 @@ func openRecord(aead cipherAEAD, id string, b []byte) (*Wallet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: record %s fails authentication", ErrCorrupt, id)
 	}
-	defer zero(pt)
+	defer clear(pt)
 	return decodeRecord(id, pt)
 }
 
@@ -269,11 +269,4 @@ func newDataKey() ([]byte, error) {
 		return nil, err
 	}
 	return k, nil
-}
-
-// zero overwrites a secret held in a byte slice once it is no longer needed.
-func zero(b []byte) {
-	for i := range b {
-		b[i] = 0
-	}
 }

@@ -261,18 +261,13 @@ func (s *Store) unlock(ctx context.Context, password []byte, create, empty bool)
 		pre   *header
 		preDK []byte
 	)
-	defer func() { zero(preDK) }()
+	defer func() { clear(preDK) }()
 	// The KDF is slow: run it before taking the write lock when the file looks new.
 	if create && empty {
-		dk, err := newDataKey()
-		if err != nil {
+		var err error
+		if pre, preDK, err = s.newKey(password); err != nil {
 			return err
 		}
-		if pre, err = wrap(password, dk, newStoreKDF(), s.rnd); err != nil {
-			zero(dk)
-			return err
-		}
-		preDK = dk
 	}
 	h, fresh, err := s.readHeader(ctx)
 	if err != nil {
@@ -283,15 +278,9 @@ func (s *Store) unlock(ctx context.Context, password []byte, create, empty bool)
 			return fmt.Errorf("%w at %s", ErrEmptyStore, s.path)
 		}
 		if pre == nil {
-			dk, err := newDataKey()
-			if err != nil {
+			if pre, preDK, err = s.newKey(password); err != nil {
 				return err
 			}
-			if pre, err = wrap(password, dk, newStoreKDF(), s.rnd); err != nil {
-				zero(dk)
-				return err
-			}
-			preDK = dk
 		}
 		won, theirs, err := s.initialise(ctx, pre)
 		if err != nil {
@@ -306,7 +295,7 @@ func (s *Store) unlock(ctx context.Context, password []byte, create, empty bool)
 	if err != nil {
 		return err
 	}
-	defer zero(dk)
+	defer clear(dk)
 	return s.setKey(dk)
 }
 
@@ -344,6 +333,21 @@ func (s *Store) initialise(ctx context.Context, h *header) (won bool, theirs *he
 		return false, nil, classify(fmt.Errorf("initialise wallet store: %w", err))
 	}
 	return true, nil, nil
+}
+
+// newKey draws a fresh data key and wraps it under password with the default
+// KDF parameters; the caller zeroes the key.
+func (s *Store) newKey(password []byte) (*header, []byte, error) {
+	dk, err := newDataKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := wrap(password, dk, newStoreKDF(), s.rnd)
+	if err != nil {
+		clear(dk)
+		return nil, nil, err
+	}
+	return h, dk, nil
 }
 
 func (s *Store) setKey(dk []byte) error {
@@ -515,7 +519,7 @@ func (s *Store) ChangePassword(ctx context.Context, newPassword []byte) error {
 	s.mu.RLock()
 	dk := append([]byte(nil), s.dataKey...)
 	s.mu.RUnlock()
-	defer zero(dk)
+	defer clear(dk)
 	if len(dk) == 0 {
 		return ErrClosed
 	}
@@ -537,7 +541,7 @@ func (s *Store) ChangePassword(ctx context.Context, newPassword []byte) error {
 // Close zeroes the data key and closes the file.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	zero(s.dataKey)
+	clear(s.dataKey)
 	s.dataKey, s.aead = nil, nil
 	s.mu.Unlock()
 	return s.db.Close()

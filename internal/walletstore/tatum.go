@@ -30,14 +30,14 @@ func DecryptTatum(data, password []byte) (map[string]json.RawMessage, error) {
 	}
 	salt, ct := raw[8:16], raw[16:]
 	keyIV := evpBytesToKey(password, salt, 48)
-	defer zero(keyIV)
+	defer clear(keyIV)
 	block, err := aes.NewCipher(keyIV[:32])
 	if err != nil {
 		return nil, err
 	}
 	pt := make([]byte, len(ct))
 	cipher.NewCBCDecrypter(block, keyIV[32:48]).CryptBlocks(pt, ct)
-	defer zero(pt)
+	defer clear(pt)
 	pad := int(pt[len(pt)-1])
 	if pad < 1 || pad > aes.BlockSize || !bytes.Equal(pt[len(pt)-pad:], bytes.Repeat([]byte{byte(pad)}, pad)) {
 		return nil, ErrTatumPassword
@@ -52,15 +52,18 @@ func DecryptTatum(data, password []byte) (map[string]json.RawMessage, error) {
 // evpBytesToKey is OpenSSL's EVP_BytesToKey with MD5 and one iteration:
 // D_i = MD5(D_{i-1} || password || salt), concatenated.
 func evpBytesToKey(password, salt []byte, n int) []byte {
-	var out, prev []byte
+	// Sized up front so that no grown-out copy of key material is left behind.
+	out := make([]byte, 0, n+md5.Size)
+	var prev []byte
 	for len(out) < n {
 		h := md5.New()
 		h.Write(prev)
 		h.Write(password)
 		h.Write(salt)
-		prev = h.Sum(nil)
+		prev = h.Sum(prev[:0])
 		out = append(out, prev...)
 	}
+	clear(prev)
 	return out[:n]
 }
 
