@@ -128,12 +128,7 @@ func (c *Chain) PrivateKey(seed []byte, index uint32, testnet bool) (string, err
 	if err != nil {
 		return "", err
 	}
-	defer priv.Zero()
-	w, err := btcutil.NewWIF(priv, c.params[netOf(testnet)], true)
-	if err != nil {
-		return "", err
-	}
-	return w.String(), nil
+	return c.formatWIF(priv, testnet)
 }
 
 // AddressFromPrivateKey implements chain.Deriver.
@@ -197,18 +192,24 @@ func (c *Chain) decodeWIF(key string, testnet bool) (*btcec.PrivateKey, bool, er
 	return w.PrivKey, w.CompressPubKey, nil
 }
 
-// GeneratePrivateKey implements chain.Deriver: a random compressed WIF key.
-func (c *Chain) GeneratePrivateKey(rand io.Reader, testnet bool) (string, error) {
-	priv, err := chain.RandomSecp256k1(rand)
-	if err != nil {
-		return "", err
-	}
+// formatWIF renders a key as a compressed WIF of this chain and network, and
+// zeroes the key.
+func (c *Chain) formatWIF(priv *btcec.PrivateKey, testnet bool) (string, error) {
 	defer priv.Zero()
 	w, err := btcutil.NewWIF(priv, c.params[netOf(testnet)], true)
 	if err != nil {
 		return "", err
 	}
 	return w.String(), nil
+}
+
+// GeneratePrivateKey implements chain.Deriver: a random compressed WIF key.
+func (c *Chain) GeneratePrivateKey(rand io.Reader, testnet bool) (string, error) {
+	priv, err := chain.RandomSecp256k1(rand)
+	if err != nil {
+		return "", err
+	}
+	return c.formatWIF(priv, testnet)
 }
 
 // Address is the address Tatum shows for a public key on network n: P2WPKH for
