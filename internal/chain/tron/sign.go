@@ -28,7 +28,8 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if err := ctx.Err(); err != nil {
 		return chain.Signed{}, err
 	}
-	if err := c.ValidateTx(req.Serialized, req.Testnet); err != nil {
+	o, raw, err := validate(req.Serialized)
+	if err != nil {
 		return chain.Signed{}, err
 	}
 	if len(req.Keys) != 1 {
@@ -43,12 +44,9 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if err != nil {
 		return chain.Signed{}, err
 	}
-	o, _ := chain.ParseJSONObject(req.Serialized) // ValidateTx parsed it already
-	if !o.Has("raw_data_hex") {
+	if raw == nil {
 		return chain.Signed{}, chain.InvalidTx("missing \"raw_data_hex\" (the bytes the signature covers)")
 	}
-	h, _ := o.String("raw_data_hex")
-	raw, _ := hex.DecodeString(h)
 	rd, err := parseRaw(raw)
 	if err != nil {
 		return chain.Signed{}, chain.InvalidTx("raw_data_hex: %s", err.Error())

@@ -16,86 +16,93 @@ var _ chain.TxValidator = (*Chain)(nil)
 // raw_data_hex; when both txID and raw_data_hex are given the id must be
 // sha256 of the raw data, since the id is what gets signed.
 func (c *Chain) ValidateTx(serialized string, _ bool) error {
+	_, _, err := validate(serialized)
+	return err
+}
+
+// validate is ValidateTx returning what Sign goes on with: the parsed object
+// and the decoded raw_data_hex (nil when absent).
+func validate(serialized string) (chain.JSONObject, []byte, error) {
 	o, err := chain.ParseJSONObject(serialized)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if !o.Has("raw_data") && !o.Has("raw_data_hex") {
-		return chain.InvalidTx("TRON transaction needs raw_data or raw_data_hex")
+		return nil, nil, chain.InvalidTx("TRON transaction needs raw_data or raw_data_hex")
 	}
 	var raw []byte
 	if o.Has("raw_data_hex") {
 		h, err := o.String("raw_data_hex")
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if raw, err = hex.DecodeString(h); err != nil {
-			return chain.InvalidTx("raw_data_hex is not hex")
+			return nil, nil, chain.InvalidTx("raw_data_hex is not hex")
 		}
 	}
 	if o.Has("txID") {
 		id, err := o.String("txID")
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		b, err := hex.DecodeString(id)
 		if err != nil || len(b) != sha256.Size {
-			return chain.InvalidTx("txID is not 32 bytes of hex")
+			return nil, nil, chain.InvalidTx("txID is not 32 bytes of hex")
 		}
 		if raw != nil {
 			if sum := sha256.Sum256(raw); !bytes.Equal(sum[:], b) {
-				return chain.InvalidTx("txID is not sha256 of raw_data_hex")
+				return nil, nil, chain.InvalidTx("txID is not sha256 of raw_data_hex")
 			}
 		}
 	}
 	if !o.Has("raw_data") {
-		return nil
+		return o, raw, nil
 	}
 	rd, err := o.Object("raw_data")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	contracts, err := rd.Array("contract")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	for _, cj := range contracts {
 		ct, err := chain.ParseJSONObject(string(cj))
 		if err != nil {
-			return chain.InvalidTx("raw_data.contract entry is not an object")
+			return nil, nil, chain.InvalidTx("raw_data.contract entry is not an object")
 		}
 		if _, err := ct.String("type"); err != nil {
-			return err
+			return nil, nil, err
 		}
 		p, err := ct.Object("parameter")
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		v, err := p.Object("value")
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		owner, err := v.String("owner_address")
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if !validAddress(owner) {
-			return chain.InvalidTx("owner_address is not a TRON address")
+			return nil, nil, chain.InvalidTx("owner_address is not a TRON address")
 		}
 	}
 	for _, k := range []string{"ref_block_bytes", "ref_block_hash"} {
 		s, err := rd.String(k)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if !chain.IsHex(s) {
-			return chain.InvalidTx("%q is not hex", k)
+			return nil, nil, chain.InvalidTx("%q is not hex", k)
 		}
 	}
 	if _, err := rd.Uint("expiration", false); err != nil {
-		return err
+		return nil, nil, err
 	}
-	return nil
+	return o, raw, nil
 }
 
 // validAddress accepts both forms TronWeb writes: hex 41… (visible=false) and base58check T….
