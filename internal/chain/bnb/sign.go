@@ -110,10 +110,13 @@ func TxID(raw []byte) string {
 // accountNumber, sequence, chainId?} or a StdSignMsg {account_number,
 // chain_id, data, memo, msgs, sequence, source}.
 func ParseTransfer(s string, testnet bool) (*Transfer, error) {
-	if err := BNB.ValidateTx(s, testnet); err != nil {
+	o, err := chain.ParseJSONObject(s)
+	if err != nil {
 		return nil, err
 	}
-	o, _ := chain.ParseJSONObject(s)
+	if err := checkTx(o, testnet); err != nil {
+		return nil, err
+	}
 	t := &Transfer{testnet: testnet}
 	if o.Has("memo") {
 		_ = json.Unmarshal(o["memo"], &t.Memo)
@@ -121,7 +124,6 @@ func ParseTransfer(s string, testnet bool) (*Transfer, error) {
 			return nil, chain.InvalidTx("memo has a line or paragraph separator")
 		}
 	}
-	var err error
 	var msg chain.JSONObject
 	accKey, seqKey, idKey := "account_number", "sequence", "chain_id"
 	if o.Has("msgs") {

@@ -28,6 +28,11 @@ func (c *Chain) ValidateTx(serialized string, testnet bool) error {
 	if err != nil {
 		return err
 	}
+	return checkTx(o, testnet)
+}
+
+// checkTx is ValidateTx on a parsed object, for ParseTransfer, which goes on reading it.
+func checkTx(o chain.JSONObject, testnet bool) error {
 	if o.Has("memo") {
 		var m string
 		if json.Unmarshal(o["memo"], &m) != nil || len(m) > maxMemo || !utf8.ValidString(m) {

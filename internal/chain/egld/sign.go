@@ -79,17 +79,19 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 // completed with nonce, gasPrice, gasLimit, chainID and version. A Tatum
 // transaction without `from` has an empty Sender: the signing key's address.
 func ParseTx(s string) (*Tx, error) {
-	if err := EGLD.ValidateTx(s, false); err != nil && !errors.Is(err, chain.ErrWrongNetwork) {
+	o, err := chain.ParseJSONObject(s)
+	if err != nil {
 		return nil, err
 	}
-	o, _ := chain.ParseJSONObject(s)
+	if err := checkTx(o, false); err != nil && !errors.Is(err, chain.ErrWrongNetwork) {
+		return nil, err
+	}
 	for _, k := range []string{"options", "guardian", "relayer", "senderUsername", "receiverUsername", "signature"} {
 		if o.Has(k) {
 			return nil, chain.InvalidTx("%q is not supported in a transaction to sign", k)
 		}
 	}
 	tx := &Tx{}
-	var err error
 	if o.Has("receiver") {
 		tx.Receiver, _ = o.String("receiver")
 		tx.Sender, _ = o.String("sender")

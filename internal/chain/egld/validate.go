@@ -24,6 +24,11 @@ func (c *Chain) ValidateTx(serialized string, testnet bool) error {
 	if err != nil {
 		return err
 	}
+	return checkTx(o, testnet)
+}
+
+// checkTx is ValidateTx on a parsed object, for ParseTx, which goes on reading it.
+func checkTx(o chain.JSONObject, testnet bool) error {
 	if o.Has("receiver") {
 		return validateNative(o, testnet)
 	}

@@ -315,7 +315,7 @@ func ParseTx(s string) (*Tx, chain.JSONObject, error) {
 	if o.Has("type") || o.Has("body") {
 		return nil, nil, fmt.Errorf("%w: %w", chain.ErrInvalidTx, ErrTatumForm)
 	}
-	if err := FLOW.ValidateTx(s, false); err != nil {
+	if err := checkTx(o); err != nil {
 		return nil, nil, err
 	}
 	t := &Tx{}

@@ -25,6 +25,11 @@ func (c *Chain) ValidateTx(serialized string, _ bool) error {
 	if err != nil {
 		return err
 	}
+	return checkTx(o)
+}
+
+// checkTx is ValidateTx on a parsed object, for ParseTx, which goes on reading it.
+func checkTx(o chain.JSONObject) error {
 	if o.Has("type") || o.Has("body") {
 		t, err := o.Uint("type", false)
 		if err != nil {
