@@ -78,22 +78,18 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 // nativeBody decodes the 0x-hex unsigned RLP body and insists that it is the
 // canonical encoding, so what is signed is exactly what was queued.
 func nativeBody(s string) (*body, error) {
-	if err := VET.ValidateTx(s, false); err != nil && !isWrongNetwork(err) {
+	raw, b, err := decodeNative(s)
+	if err != nil {
 		return nil, err
 	}
-	raw, _ := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	var b body
-	if err := rlp.DecodeBytes(raw, &b); err != nil {
-		return nil, chain.InvalidTx("VET transaction body: %v", err)
-	}
-	again, err := rlp.EncodeToBytes(&b)
+	again, err := rlp.EncodeToBytes(b)
 	if err != nil || !bytes.Equal(again, raw) {
 		return nil, chain.InvalidTx("VET transaction body is not canonical RLP")
 	}
 	if len(b.Reserved) != 0 {
 		return nil, chain.InvalidTx("VET transactions with reserved features (fee delegation) are not supported")
 	}
-	return &b, nil
+	return b, nil
 }
 
 // isWrongNetwork lets the structural checks of ValidateTx run without their
@@ -105,10 +101,13 @@ func isWrongNetwork(err error) bool { return errors.Is(err, chain.ErrWrongNetwor
 // must be in the JSON (thorify would draw a random nonce, which makes the
 // transaction unreproducible).
 func tatumBody(s, origin string) (*body, error) {
-	if err := validateTatum(s, false); err != nil && !isWrongNetwork(err) {
+	o, err := chain.ParseJSONObject(s)
+	if err != nil {
 		return nil, err
 	}
-	o, _ := chain.ParseJSONObject(s)
+	if err := checkTatum(o, false); err != nil && !isWrongNetwork(err) {
+		return nil, err
+	}
 	if o.Has("from") {
 		var from string
 		// thorify takes a wallet index (the number 0) or an address.
@@ -126,7 +125,6 @@ func tatumBody(s, origin string) (*body, error) {
 		return nil, chain.InvalidTx("missing %s (complete it from the node when the transaction is created)", strings.Join(missing, ", "))
 	}
 	var b body
-	var err error
 	var tag, ref, gas, nonce, exp, coef *big.Int
 	if tag, err = quantityOf(o, "chainTag", 8); err != nil {
 		return nil, err

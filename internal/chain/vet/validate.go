@@ -42,33 +42,43 @@ func (c *Chain) ValidateTx(serialized string, testnet bool) error {
 	if chain.LooksLikeJSONObject(serialized) {
 		return validateTatum(serialized, testnet)
 	}
+	_, b, err := decodeNative(serialized)
+	if err != nil {
+		return err
+	}
+	return checkTag(uint64(b.ChainTag), testnet)
+}
+
+// decodeNative decodes and checks the native form, all but its network, and
+// returns the RLP bytes with the body decoded from them.
+func decodeNative(serialized string) ([]byte, *body, error) {
 	h, ok := strings.CutPrefix(serialized, "0x")
 	if !ok {
-		return chain.InvalidTx("VET transaction is neither 0x-hex RLP nor Tatum JSON")
+		return nil, nil, chain.InvalidTx("VET transaction is neither 0x-hex RLP nor Tatum JSON")
 	}
 	raw, err := hex.DecodeString(h)
 	if err != nil {
-		return chain.InvalidTx("VET transaction is not hex")
+		return nil, nil, chain.InvalidTx("VET transaction is not hex")
 	}
 	var b body
 	if err := rlp.DecodeBytes(raw, &b); err != nil {
-		return chain.InvalidTx("VET transaction body: %v", err)
+		return nil, nil, chain.InvalidTx("VET transaction body: %v", err)
 	}
 	if len(b.Clauses) == 0 {
-		return chain.InvalidTx("VET transaction has no clause")
+		return nil, nil, chain.InvalidTx("VET transaction has no clause")
 	}
 	for _, c := range b.Clauses {
 		if len(c.To) != 0 && len(c.To) != 20 {
-			return chain.InvalidTx("clause recipient is not a 20-byte address")
+			return nil, nil, chain.InvalidTx("clause recipient is not a 20-byte address")
 		}
 	}
 	if len(b.DependsOn) != 0 && len(b.DependsOn) != 32 {
-		return chain.InvalidTx("dependsOn is not a 32-byte transaction id")
+		return nil, nil, chain.InvalidTx("dependsOn is not a 32-byte transaction id")
 	}
 	if b.Gas == 0 {
-		return chain.InvalidTx("gas is zero")
+		return nil, nil, chain.InvalidTx("gas is zero")
 	}
-	return checkTag(uint64(b.ChainTag), testnet)
+	return raw, &b, nil
 }
 
 func checkTag(tag uint64, testnet bool) error {
@@ -90,6 +100,11 @@ func validateTatum(s string, testnet bool) error {
 	if err != nil {
 		return err
 	}
+	return checkTatum(o, testnet)
+}
+
+// checkTatum is validateTatum on a parsed object, for tatumBody, which goes on reading it.
+func checkTatum(o chain.JSONObject, testnet bool) error {
 	if o.Has("to") {
 		to, err := o.String("to")
 		if err != nil {
