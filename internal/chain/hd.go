@@ -61,11 +61,30 @@ func DeriveBIP32(seed []byte, net *chaincfg.Params, path []uint32) (*hdkeychain.
 		return nil, fmt.Errorf("bip32 master: %w", err)
 	}
 	for _, i := range path {
-		if k, err = k.Derive(i); err != nil {
+		child, err := k.Derive(i)
+		k.Zero() // each level's private key and chain code is needed only for the next
+		if err != nil {
 			return nil, fmt.Errorf("bip32 derive: %w", err)
 		}
+		k = child
 	}
 	return k, nil
+}
+
+// DeriveSecp256k1 derives the private key at path from a seed, leaving no
+// extended key behind. The version bytes do not matter for a key, so none are
+// asked for.
+func DeriveSecp256k1(seed []byte, path []uint32) (*btcec.PrivateKey, error) {
+	k, err := DeriveBIP32(seed, &chaincfg.MainNetParams, path)
+	if err != nil {
+		return nil, err
+	}
+	defer k.Zero()
+	priv, err := k.ECPrivKey()
+	if err != nil {
+		return nil, fmt.Errorf("bip32 private key: %w", err)
+	}
+	return priv, nil
 }
 
 // CheckIndex refuses an address index outside 0..2^31-1.

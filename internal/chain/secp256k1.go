@@ -37,12 +37,16 @@ func MustPath(p string) []uint32 {
 	return out
 }
 
-func (h *HDSecp256k1) account(seed []byte, testnet bool) (*hdkeychain.ExtendedKey, error) {
-	p := h.MainPath
+// path is the account path of the network, never to be appended to in place.
+func (h *HDSecp256k1) path(testnet bool) []uint32 {
 	if testnet {
-		p = h.TestPath
+		return h.TestPath
 	}
-	return DeriveBIP32(seed, &chaincfg.MainNetParams, p)
+	return h.MainPath
+}
+
+func (h *HDSecp256k1) account(seed []byte, testnet bool) (*hdkeychain.ExtendedKey, error) {
+	return DeriveBIP32(seed, &chaincfg.MainNetParams, h.path(testnet))
 }
 
 // XPub implements Deriver.
@@ -62,15 +66,8 @@ func (h *HDSecp256k1) childKey(seed []byte, index uint32, testnet bool) (*btcec.
 	if _, err := CheckIndex(uint64(index)); err != nil {
 		return nil, err
 	}
-	k, err := h.account(seed, testnet)
-	if err != nil {
-		return nil, err
-	}
-	c, err := k.Derive(index)
-	if err != nil {
-		return nil, fmt.Errorf("bip32 derive: %w", err)
-	}
-	return c.ECPrivKey()
+	p := h.path(testnet)
+	return DeriveSecp256k1(seed, append(p[:len(p):len(p)], index))
 }
 
 // AddressFromSeed implements Deriver.

@@ -90,15 +90,7 @@ func (c *Chain) keyAt(seed []byte, index uint32, testnet bool) (*btcec.PrivateKe
 	if _, err := chain.CheckIndex(uint64(index)); err != nil {
 		return nil, err
 	}
-	k, err := chain.DeriveBIP32(seed, xpubNet, append(c.accountPath(testnet), index))
-	if err != nil {
-		return nil, err
-	}
-	priv, err := k.ECPrivKey()
-	if err != nil {
-		return nil, fmt.Errorf("bip32 private key: %w", err)
-	}
-	return priv, nil
+	return chain.DeriveSecp256k1(seed, append(c.accountPath(testnet), index))
 }
 
 // AddressFromSeed implements chain.Deriver.

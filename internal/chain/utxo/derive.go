@@ -102,14 +102,7 @@ func (c *Chain) keyAt(seed []byte, index uint32, testnet bool) (*btcec.PrivateKe
 	if _, err := chain.CheckIndex(uint64(index)); err != nil {
 		return nil, err
 	}
-	k, err := c.account(seed, testnet)
-	if err != nil {
-		return nil, err
-	}
-	if k, err = k.Derive(index); err != nil {
-		return nil, fmt.Errorf("bip32 derive: %w", err)
-	}
-	return k.ECPrivKey()
+	return chain.DeriveSecp256k1(seed, append(c.accountPath(testnet), index))
 }
 
 // AddressFromSeed implements chain.Deriver.
