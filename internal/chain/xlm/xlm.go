@@ -70,6 +70,7 @@ func decode(version byte, s string) ([]byte, error) {
 	}
 	b, err := b32.DecodeString(s)
 	if err != nil || len(b) != 35 {
+		clear(b) // what did decode may be part of a secret
 		return nil, fmt.Errorf("strkey: not base32")
 	}
 	if b[0] != version {
