@@ -36,11 +36,11 @@ func startGanache(t *testing.T) string {
 		out.Reset()
 		cmd := exec.Command(bin, "--server.host", "127.0.0.1", "--server.port", strconv.Itoa(port),
 			"--wallet.mnemonic", ganacheMnemonic, "--chain.chainId", strconv.Itoa(chainID), "--logging.quiet",
-			// Strict instamine answers eth_sendRawTransaction before mining, as
-			// geth does. In the default eager mode a transaction that arrives
-			// ahead of its predecessor's nonce (the signer submits concurrently)
-			// holds its call open until it is mined, and ganache can stall there.
-			"--miner.instamine", "strict")
+			// Blocks every second from the pool, as a real chain builds them.
+			// Ganache's instamine modes handle a transaction that arrives ahead
+			// of its predecessor's nonce (the signer submits concurrently) badly:
+			// eager mode holds the call open, strict mode never mines it.
+			"--miner.blockTime", "1")
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting ganache: %v", err)
