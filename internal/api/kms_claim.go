@@ -13,7 +13,7 @@ import (
 // Signer leases on the pending routes. A signer that sends signerId (and
 // optionally leaseSeconds) gets only the transactions no other signer holds a
 // running lease on, and they are leased to it in the same step; without
-// signerId the routes answer exactly as DESIGN §2 says.
+// signerId the routes answer exactly as Tatum's do (docs/design.md §4.7).
 const (
 	// DefaultLeaseSeconds applies when signerId comes without leaseSeconds.
 	DefaultLeaseSeconds = 60

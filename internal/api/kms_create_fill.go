@@ -13,8 +13,8 @@ import (
 // Completer is a chain whose queued transactions may leave out fields that
 // only the chain's node knows (an EVM nonce, gas, gas price or chain id). The
 // signer has no node, so the server fills them at POST /v3/kms before the
-// transaction is stored (DESIGN §6). It is optional, found on the chain by
-// type assertion like chain.TxValidator.
+// transaction is stored (docs/design.md §4.8). It is optional, found on the
+// chain by type assertion like chain.TxValidator.
 type Completer interface {
 	// MissingFields names the fields serialized lacks; nil when complete.
 	MissingFields(serialized string) ([]string, error)

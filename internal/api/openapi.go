@@ -79,7 +79,7 @@ func openAPIDocument() obj {
 				}},
 				"CreateTx": obj{"type": "object", "required": []string{"chain", "serializedTransaction"}, "properties": obj{
 					"chain":                 ref("Chain"),
-					"serializedTransaction": obj{"type": "string", "minLength": 1, "description": "Checked by the chain's codec (DESIGN §6 formats). " + completionDoc},
+					"serializedTransaction": obj{"type": "string", "minLength": 1, "description": "Checked by the chain's codec (formats: docs/design.md §5). " + completionDoc},
 					"hashes":                obj{"type": "array", "items": uuidSchema},
 					"index":                 obj{"type": "integer", "minimum": 0, "maximum": maxIndex},
 					"signatures":            obj{"type": "array", "items": ref("Signature")},

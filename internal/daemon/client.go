@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// Client is the daemon's HTTP client of the pending-transaction API (DESIGN §2).
+// Client is the daemon's HTTP client of the pending-transaction API (docs/design.md §4).
 // It retries with exponential backoff on network errors, 429 and 5xx answers,
 // never on another 4xx: those are final and reported as *HTTPError.
 type Client struct {

@@ -21,8 +21,8 @@ type Approval interface {
 	Approve(ctx context.Context, tx PendingTx) error
 }
 
-// Config is the daemon's configuration; zero fields take the defaults of
-// DESIGN §3 (Tatum's daemon flags).
+// Config is the daemon's configuration; zero fields take the defaults noted
+// on each field, those of Tatum's daemon flags (docs/design.md §6.1).
 type Config struct {
 	// Chains are the currency codes to sign for (--chain).
 	Chains []string

@@ -16,9 +16,10 @@ import (
 var multiKeyChains = map[string]bool{"BTC": true, "LTC": true, "DOGE": true, "BCH": true, "SOL": true}
 
 // Resolver turns a pending transaction's signature IDs into private keys
-// (DESIGN §5): hashes name a private-key wallet, or a mnemonic wallet derived at
-// the transaction's index; signatures[] name mnemonic wallets, each with its
-// own index. A wallet of another chain or network is refused.
+// (docs/design.md §6.2): hashes name a private-key wallet, or a mnemonic
+// wallet derived at the transaction's index; signatures[] name mnemonic
+// wallets, each with its own index. A wallet of another chain or network is
+// refused.
 //
 // A Resolver caches BIP-39 seeds so a period pays PBKDF2 once per mnemonic,
 // also when many transactions of one wallet ask for it at once; it is safe

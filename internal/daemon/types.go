@@ -22,7 +22,7 @@ type Signature struct {
 	Index *uint32 `json:"index,omitempty"`
 }
 
-// PendingTx is a pending transaction as the API serves it (DESIGN §2).
+// PendingTx is a pending transaction as the API serves it (docs/design.md §4.2).
 type PendingTx struct {
 	ID                    string          `json:"id"`
 	Chain                 string          `json:"chain"`
@@ -82,7 +82,7 @@ type TxError struct {
 	Error       string `json:"error"`
 }
 
-// API is what the daemon needs of the pending-transaction API (DESIGN §2).
+// API is what the daemon needs of the pending-transaction API (docs/design.md §4.1).
 type API interface {
 	// Pending answers POST /v3/kms/pending/{chain} for one chunk of signature
 	// IDs. When the client claims (a signer id) and limit is positive, the

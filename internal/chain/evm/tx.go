@@ -16,9 +16,9 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 )
 
-// Serialized transaction formats (DESIGN §6): a JSON object is Tatum's
-// TransactionConfig, "0x" hex is the native unsigned transaction. Nothing
-// else is accepted, so the two can never be confused.
+// Serialized transaction formats (docs/design.md §5.1): a JSON object is
+// Tatum's TransactionConfig, "0x" hex is the native unsigned transaction.
+// Nothing else is accepted, so the two can never be confused.
 const (
 	FormatTatum  = "tatum"
 	FormatNative = "native"
