@@ -134,5 +134,29 @@ func SigningFor(chain string) []Signing {
 	return out
 }
 
+// CountRows counts the rows of one chain in testdata/derivation.json (file
+// "derivation") or testdata/signing.json ("signing") from the file's raw
+// JSON, apart from the typed rows the suites iterate: a suite that compares
+// the rows it ran with this count notices a row it skipped or lost.
+func CountRows(file, chain string) int {
+	b := map[string][]byte{"derivation": derivationJSON, "signing": signingJSON}[file]
+	if b == nil {
+		panic("vectors: no vector file " + file)
+	}
+	var doc struct {
+		Vectors []map[string]any `json:"vectors"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		panic("vectors: " + err.Error())
+	}
+	n := 0
+	for _, row := range doc.Vectors {
+		if row["chain"] == chain {
+			n++
+		}
+	}
+	return n
+}
+
 // Tatum returns the plaintext and password of TatumWalletDat.
 func Tatum() TatumWallet { once.Do(load); return tatumWall }

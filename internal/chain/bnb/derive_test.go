@@ -9,9 +9,7 @@ import (
 )
 
 func TestDerivationVectors(t *testing.T) {
-	if n := chaintest.Derivations(t, "BNB", BNB); n == 0 {
-		t.Fatal("no BNB vectors")
-	}
+	chaintest.Derivations(t, "BNB", BNB)
 	chaintest.KeypairMnemonic(t, BNB)
 }
 

@@ -18,17 +18,22 @@ import (
 )
 
 // Derivations checks d against every derivation vector of the chain code and
-// returns how many rows it checked (callers assert it is not zero).
-func Derivations(t *testing.T, code string, d chain.Deriver) int {
+// fails unless it checked exactly as many rows as the vector file holds for
+// the code (counted apart by vectors.CountRows), and at least one: a row
+// skipped, of an unknown kind or without indices fails the suite.
+func Derivations(t *testing.T, code string, d chain.Deriver) {
 	t.Helper()
 	rows := 0
 	for _, v := range vectors.Derivations() {
 		if v.Chain != code {
 			continue
 		}
-		rows++
 		switch v.Kind {
 		case "mnemonic", "mnemonic-sol":
+			if len(v.Indices) == 0 {
+				t.Errorf("%s testnet=%v mnemonic row without indices", code, v.Testnet)
+				continue
+			}
 			mnemonicRow(t, d, v)
 		case "secret":
 			key := v.Secret
@@ -41,9 +46,17 @@ func Derivations(t *testing.T, code string, d chain.Deriver) int {
 			}
 		default:
 			t.Errorf("%s: unknown vector kind %q", code, v.Kind)
+			continue
 		}
+		rows++
 	}
-	return rows
+	want := vectors.CountRows("derivation", code)
+	if want == 0 {
+		t.Fatalf("%s: no derivation vectors", code)
+	}
+	if rows != want {
+		t.Fatalf("%s: checked %d derivation rows, the vector file holds %d", code, rows, want)
+	}
 }
 
 func mnemonicRow(t *testing.T, d chain.Deriver, v vectors.Derivation) {

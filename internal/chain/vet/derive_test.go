@@ -7,9 +7,7 @@ import (
 )
 
 func TestDerivationVectors(t *testing.T) {
-	if n := chaintest.Derivations(t, "VET", VET); n == 0 {
-		t.Fatal("no VET vectors")
-	}
+	chaintest.Derivations(t, "VET", VET)
 }
 
 func TestKeys(t *testing.T) {

@@ -241,13 +241,18 @@ func (c *cluster) stopAll() {
 	}
 }
 
-// kill ends a process with SIGKILL: no shutdown, no cleanup.
+// kill ends a process with SIGKILL: no shutdown, no cleanup. It fails the
+// test unless the process was still running and died of that signal.
 func kill(t testing.TB, p *proc) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", p.name, err)
 	}
 	<-p.done
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("%s had ended (%v) before it was killed: %s", p.name, p.cmd.ProcessState, p.log)
+	}
 }
 
 // queue posts one transfer per wallet through the replicas in turn, eight at a time.
@@ -321,6 +326,18 @@ func (c *cluster) counts() (pendingN, completed, distinctTxIDs int) {
 		c.t.Fatal(err)
 	}
 	return
+}
+
+// leasesHeld counts the running leases a daemon holds on pending transactions.
+func (c *cluster) leasesHeld(name string) int {
+	c.t.Helper()
+	var n int
+	err := c.db.QueryRow(context.Background(), `SELECT count(*) FROM txs
+		WHERE tx_id IS NULL AND lease_owner = $1 AND lease_until > now()`, name).Scan(&n)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return n
 }
 
 // busiestDaemon is the daemon holding the most running leases on pending transactions.
@@ -399,11 +416,22 @@ func TestReplicasAndDaemonsSurviveKills(t *testing.T) {
 	}
 	c.waitFor("a quarter completed", 60*time.Second, func() bool { _, done, _ := c.counts(); return done >= n/4 })
 	victim := c.busiestDaemon()
+	// The victim must die holding work, or its kill tests nothing.
+	held := c.leasesHeld(victim.name)
+	if held == 0 {
+		t.Fatalf("%s, to be killed, holds no lease on a pending transaction", victim.name)
+	}
 	kill(t, replicaA)
 	c.lb.remove(replicaA.url)
 	kill(t, victim)
-	_, doneAtKill, _ := c.counts()
-	t.Logf("killed %s and %s with %d of %d completed", replicaA.name, victim.name, doneAtKill, n)
+	// Nothing is queued after this point, so what is pending now was pending
+	// at both kills: they happened while work was in flight, not after the run.
+	pendingAtKill, doneAtKill, _ := c.counts()
+	if pendingAtKill == 0 {
+		t.Fatalf("every transaction was completed before the kills (%d of %d)", doneAtKill, n)
+	}
+	t.Logf("killed %s and %s (holding %d leases) with %d of %d completed, %d pending",
+		replicaA.name, victim.name, held, doneAtKill, n, pendingAtKill)
 
 	c.waitFor("every transaction completed", 90*time.Second, func() bool { p, _, _ := c.counts(); return p == 0 })
 	t.Logf("all %d completed %v after the daemons started", n, time.Since(daemonsStarted).Round(time.Millisecond))

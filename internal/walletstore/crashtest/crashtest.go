@@ -7,14 +7,21 @@ package crashtest
 
 import (
 	"bufio"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
+
+// SeedEnv, when set, is the seed of the kill delays, so that a failing run
+// can be replayed with the seed it logged.
+const SeedEnv = "CUSTOS_CRASH_SEED"
 
 // Writers describes one run.
 type Writers struct {
@@ -29,15 +36,26 @@ type Writers struct {
 }
 
 // Run starts the writers, waits for every one to exit or die, and returns
-// the IDs they printed and how many were killed. A writer that was not
-// killed and fails fails the test.
+// the IDs they printed and how many were killed. It fails the test when a
+// writer that was not to be killed exits with an error, and when a writer
+// that was to be killed did not die of that SIGKILL while still running: it
+// died on its own, or finished before its kill (then the run tested no crash).
 func Run(t *testing.T, w Writers) (answered []string, killed int) {
 	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv(SeedEnv); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("%s=%q: %v", SeedEnv, s, err)
+		}
+	}
+	t.Logf("kill delays from seed %d (replay with %s=%d)", seed, SeedEnv, seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+
 	var (
 		mu sync.Mutex
 		wg sync.WaitGroup
 	)
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	for i := 0; i < w.N; i++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), w.Env+"="+w.Path)
@@ -47,31 +65,68 @@ func Run(t *testing.T, w Writers) (answered []string, killed int) {
 		}
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		var delay time.Duration
 		kill := w.Kill(i)
 		if kill {
 			killed++
-			delay := w.MinDelay + time.Duration(rng.IntN(300))*time.Millisecond
-			time.AfterFunc(delay, func() { cmd.Process.Kill() })
+			delay = w.MinDelay + time.Duration(rng.IntN(300))*time.Millisecond
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// sent receives what sending the SIGKILL returned, once the timer fired.
+		sent := make(chan error, 1)
+		var timer *time.Timer
+		if kill {
+			timer = time.AfterFunc(delay, func() { sent <- cmd.Process.Kill() })
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			printed := 0
 			sc := bufio.NewScanner(stdout)
 			for sc.Scan() {
 				if id, ok := w.Parse(sc.Bytes()); ok {
+					printed++
 					mu.Lock()
 					answered = append(answered, id)
 					mu.Unlock()
 				}
 			}
-			if err := cmd.Wait(); !kill && err != nil {
-				t.Errorf("writer failed: %v: %s", err, stderr.String())
+			err := cmd.Wait()
+			if !kill {
+				if err != nil {
+					t.Errorf("writer %d failed: %v: %s", i, err, stderr.String())
+					return
+				}
+				t.Logf("writer %d: ran to the end, printed %d", i, printed)
+				return
 			}
+			if timer.Stop() {
+				t.Errorf("writer %d exited (%v) before its kill at %v: %s", i, err, delay, stderr.String())
+				return
+			}
+			if kerr := <-sent; kerr != nil {
+				t.Errorf("writer %d exited (%v) before its kill at %v (%v): %s", i, err, delay, kerr, stderr.String())
+				return
+			}
+			if !killedBy(err, syscall.SIGKILL) {
+				t.Errorf("writer %d did not die of its SIGKILL at %v: %v: %s", i, delay, err, stderr.String())
+				return
+			}
+			t.Logf("writer %d: killed after %v, printed %d", i, delay, printed)
 		}()
 	}
 	wg.Wait()
 	return answered, killed
+}
+
+// killedBy reports whether err, from Wait, says the process died of sig.
+func killedBy(err error, sig syscall.Signal) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
 }
