@@ -85,17 +85,19 @@ func (s Source) Get(names ...string) (string, bool) {
 // CUSTOS_NODE_<CHAIN>.
 func (s Source) Environ(environ []string) []string {
 	out := slices.Clone(environ)
+	set := map[string]bool{}
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		set[k] = true
+	}
 	keys := make([]string, 0, len(s.file))
 	for k := range s.file {
-		keys = append(keys, k)
+		if !set[k] {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		if s.env != nil {
-			if _, set := s.env(k); set {
-				continue
-			}
-		}
 		out = append(out, k+"="+s.file[k])
 	}
 	return out
