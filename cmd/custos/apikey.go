@@ -7,10 +7,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custoskms/custos/internal/api"
+	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/pending"
 )
-
-func init() { register(newAPIKeyCmd) }
 
 func newAPIKeyCmd(a *app) *cobra.Command {
 	var sf storeFlags
@@ -18,7 +17,7 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 		Use:   "apikey",
 		Short: "Manage the API keys of `custos serve` (each key is its own tenant)",
 	}
-	sf.add(cmd.PersistentFlags())
+	sf.add(a.persistentFlags(cmd))
 
 	var name string
 	create := &cobra.Command{
@@ -26,7 +25,7 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 		Short: "Create an API key; it is printed once and stored only as a hash (--testnet for a testnet key)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := sf.open(cmd.Context(), cmd)
+			store, err := sf.open(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -45,14 +44,14 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 			}{k.ID, secret})
 		},
 	}
-	create.Flags().StringVar(&name, "name", "", "a label for the key")
+	config.String(a.flags(create), &name, config.Setting[string]{Flag: "name", Help: "a label for the key"})
 
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List API keys with their network and credits used",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := sf.open(cmd.Context(), cmd)
+			store, err := sf.open(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -86,7 +85,7 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 		Short: "Revoke an API key; requests with it answer 401 at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := sf.open(cmd.Context(), cmd)
+			store, err := sf.open(cmd.Context())
 			if err != nil {
 				return err
 			}

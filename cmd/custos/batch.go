@@ -19,8 +19,6 @@ import (
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
-func init() { register(newBatchCmd) }
-
 // batchChunk wallets are committed per transaction; each line is printed only
 // after its chunk is durable.
 const (
@@ -117,7 +115,7 @@ func newBatchCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	pf.add(cmd)
+	pf.add(a.flags(cmd))
 	return cmd
 }
 

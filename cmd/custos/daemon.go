@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,8 +25,6 @@ import (
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
-func init() { register(newDaemonCmd) }
-
 // defaultAPIURL is where `custos serve` listens by default.
 const defaultAPIURL = "http://127.0.0.1:8700"
 
@@ -37,7 +36,7 @@ func (f *passwordFlags) openStore(ctx context.Context, a *app, in io.Reader) (*w
 	if in != nil {
 		p = secret.NewPrompter(in, a.stderr)
 	}
-	opts, err := f.options(p)
+	opts, err := f.options(a.env, p)
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +50,12 @@ func (f *passwordFlags) openStore(ctx context.Context, a *app, in io.Reader) (*w
 
 // chainIDFlags collects --chain-id CODE[:testnet|:mainnet]=ID values.
 type chainIDFlags []string
+
+// add declares --chain-id, which serve, daemon and sign share.
+func (f *chainIDFlags) add(b *config.Binder) {
+	config.StringArray(b, (*[]string)(f), config.Setting[[]string]{Flag: "chain-id",
+		Help: "extra accepted EVM chain id, CODE[:testnet|:mainnet]=ID (repeatable), e.g. ETH:testnet=1337 for a private dev chain"})
+}
 
 // extraChainIDs returns the ids configured for one network, per chain code. A
 // value without a network suffix applies to both.
@@ -96,141 +101,143 @@ func splitList(s string) []string {
 	return out
 }
 
-type daemonFlags struct {
-	period           int
-	chains           string
-	externalURL      string
-	externalMethod   string
-	approvalTimeout  time.Duration
-	approvalSecretFn string
-	runOnce          bool
-	wallets          string
-	transactionIDs   string
-	apiURL           string
-	ledger           string
-	metricsListen    string
-	concurrency      int
-	chunkSize        int
-	chainIDs         []string
-	signerID         string
-	lease            int
-	claimLimit       int
-	password         passwordFlags
+// daemonConfig is the configuration of `custos daemon`. Tatum KMS's flag
+// spellings (--externalUrl, --runOnce, --transactionIds…) stay as aliases.
+type daemonConfig struct {
+	period             time.Duration
+	chains             string
+	externalURL        string
+	externalMethod     string
+	approvalTimeout    time.Duration
+	approvalSecretFile string
+	approvalSecret     string
+	runOnce            bool
+	wallets            string
+	transactionIDs     string
+	apiURL             string
+	apiKey             string
+	ledger             string
+	metricsListen      string
+	concurrency        int
+	chunkSize          int
+	chainIDs           chainIDFlags
+	signerID           string
+	lease              time.Duration
+	claimLimit         int
+	password           passwordFlags
+}
+
+func (c *daemonConfig) add(b *config.Binder) {
+	config.Duration(b, &c.period, config.Setting[time.Duration]{Flag: "period", Env: []string{"CUSTOS_PERIOD"},
+		Default: 5 * time.Second, Help: "time between runs (plain numbers are seconds)", Check: positive})
+	config.String(b, &c.chains, config.Setting[string]{Flag: "chain", Env: []string{"CUSTOS_CHAIN"},
+		Help: "chains to sign for, comma-separated (e.g. BTC,ETH)", Check: func(v string) error {
+			if len(splitList(v)) == 0 {
+				return errors.New("required, e.g. --chain ETH,BTC")
+			}
+			return nil
+		}})
+	config.String(b, &c.externalURL, config.Setting[string]{Flag: "external-url", Aliases: []string{"externalUrl"},
+		Env: []string{"CUSTOS_EXTERNAL_URL"}, Help: "approval service: {url}/{id} must answer 2xx before a transaction is signed"})
+	config.String(b, &c.externalMethod, config.Setting[string]{Flag: "external-url-method", Aliases: []string{"externalUrlMethod"},
+		Env: []string{"CUSTOS_EXTERNAL_URL_METHOD"}, Default: "GET", Help: "approval request method: GET, or POST with the transaction JSON"})
+	config.Duration(b, &c.approvalTimeout, config.Setting[time.Duration]{Flag: "external-url-timeout", Aliases: []string{"externalUrlTimeout"},
+		Env: []string{"CUSTOS_EXTERNAL_URL_TIMEOUT"}, Default: 10 * time.Second,
+		Help: "approval request timeout (a timeout means not approved)", Check: positive})
+	config.String(b, &c.approvalSecretFile, config.Setting[string]{Flag: "approval-secret-file",
+		Help: "read the approval HMAC secret from this file instead of CUSTOS_APPROVAL_SECRET"})
+	config.String(b, &c.approvalSecret, config.Setting[string]{Env: []string{"CUSTOS_APPROVAL_SECRET"}})
+	config.Bool(b, &c.runOnce, config.Setting[bool]{Flag: "run-once", Aliases: []string{"runOnce"}, Help: "run once and exit"})
+	config.String(b, &c.wallets, config.Setting[string]{Flag: "wallets", Help: "only these signature IDs, comma-separated"})
+	config.String(b, &c.transactionIDs, config.Setting[string]{Flag: "transaction-ids", Aliases: []string{"transactionIds"},
+		Help: "only these pending transaction ids, comma-separated"})
+	config.String(b, &c.apiURL, config.Setting[string]{Flag: "api-url", Env: []string{"CUSTOS_API_URL", "TATUM_API_URL"},
+		Default: defaultAPIURL, Help: "pending-transaction API URL"})
+	config.String(b, &c.apiKey, config.Setting[string]{Env: []string{"CUSTOS_API_KEY", "TATUM_API_KEY"}, Check: func(v string) error {
+		if v == "" {
+			return errors.New("not set")
+		}
+		return nil
+	}})
+	config.String(b, &c.ledger, config.Setting[string]{Flag: "ledger", Env: []string{"CUSTOS_LEDGER"},
+		Help: "ledger of signed transactions (unset: daemon-ledger.db beside the wallet file)"})
+	config.String(b, &c.metricsListen, config.Setting[string]{Flag: "metrics-listen", Env: []string{"CUSTOS_METRICS_LISTEN"},
+		Help: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9700)"})
+	config.Int(b, &c.concurrency, config.Setting[int]{Flag: "concurrency", Env: []string{"CUSTOS_CONCURRENCY"},
+		Default: 64, Help: "transactions in flight per chain", Check: atLeast(1)})
+	config.Int(b, &c.chunkSize, config.Setting[int]{Flag: "chunk-size", Env: []string{"CUSTOS_CHUNK_SIZE"},
+		Default: 10000, Help: "signature IDs per pending request", Check: atLeast(1)})
+	c.chainIDs.add(b)
+	config.String(b, &c.signerID, config.Setting[string]{Flag: "signer-id", Env: []string{"CUSTOS_SIGNER_ID"},
+		Help: "this daemon's id in its leases (unset: random per process)"})
+	config.Int(b, &c.claimLimit, config.Setting[int]{Flag: "claim-limit", Env: []string{"CUSTOS_CLAIM_LIMIT"},
+		Help: "with a lease, the most transactions one claim takes, oldest first, so several daemons share the work (0: max(256, 16 × concurrency))",
+		// The API's bounds: a daemon refuses at start what every claim would be refused for.
+		Check: func(n int) error {
+			if n < 0 || n > api.MaxClaimLimit {
+				return fmt.Errorf("must be 0 (the default) to %d", api.MaxClaimLimit)
+			}
+			return nil
+		}})
+	config.Duration(b, &c.lease, config.Setting[time.Duration]{Flag: "lease", Env: []string{"CUSTOS_LEASE"}, Default: time.Minute,
+		Help: "how long the API reserves fetched transactions for this daemon, so daemons sharing wallets never sign one at once (0: no lease, Tatum's behaviour)",
+		Check: func(d time.Duration) error {
+			if d < 0 || d > api.MaxLeaseSeconds*time.Second || d%time.Second != 0 {
+				return fmt.Errorf("must be whole seconds from 0 to %d", api.MaxLeaseSeconds)
+			}
+			return nil
+		}})
+	c.password.add(b)
+}
+
+func positive(d time.Duration) error {
+	if d <= 0 {
+		return errors.New("must be positive")
+	}
+	return nil
+}
+
+func atLeast(min int) func(int) error {
+	return func(n int) error {
+		if n < min {
+			return fmt.Errorf("must be at least %d", min)
+		}
+		return nil
+	}
 }
 
 func newDaemonCmd(a *app) *cobra.Command {
-	var f daemonFlags
+	var c daemonConfig
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Run the signer: fetch pending transactions, ask approval, sign, submit",
 		Long: `Runs the signer daemon. Each period, for each chain of --chain, it asks the API
 for the pending transactions of the wallets in the wallet store (of the --testnet
-network), asks the approval service when --externalUrl is set, signs, records the
-signed transaction in a local ledger and submits it.
+network), asks the approval service when --external-url is set, signs, records the
+signed transaction in a local ledger and submits it. Tatum KMS's spellings
+(--externalUrl, --externalUrlMethod, --runOnce, --transactionIds) work too.
 
-Environment: CUSTOS_API_KEY (or TATUM_API_KEY), CUSTOS_API_URL (or TATUM_API_URL),
-CUSTOS_PASSWORD (or TATUM_KMS_PASSWORD), CUSTOS_APPROVAL_SECRET (the HMAC key of
-approval requests; required with --externalUrl).`,
+Environment: CUSTOS_API_KEY (or TATUM_API_KEY), CUSTOS_PASSWORD (or TATUM_KMS_PASSWORD),
+CUSTOS_APPROVAL_SECRET (the HMAC key of approval requests; required with --external-url),
+and the variables named beside each flag.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDaemon(cmd.Context(), a, &f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDaemon(cmd.Context(), a, &c) },
 	}
-	fl := cmd.Flags()
-	fl.IntVar(&f.period, "period", 5, "seconds between runs")
-	fl.StringVar(&f.chains, "chain", "", "chains to sign for, comma-separated (e.g. BTC,ETH)")
-	fl.StringVar(&f.externalURL, "externalUrl", "", "approval service: {url}/{id} must answer 2xx before a transaction is signed")
-	fl.StringVar(&f.externalMethod, "externalUrlMethod", "GET", "approval request method: GET, or POST with the transaction JSON")
-	fl.DurationVar(&f.approvalTimeout, "externalUrlTimeout", 10*time.Second, "approval request timeout (a timeout means not approved)")
-	fl.StringVar(&f.approvalSecretFn, "approval-secret-file", "", "read the approval HMAC secret from this file instead of CUSTOS_APPROVAL_SECRET")
-	fl.BoolVar(&f.runOnce, "runOnce", false, "run once and exit")
-	fl.StringVar(&f.wallets, "wallets", "", "only these signature IDs, comma-separated")
-	fl.StringVar(&f.transactionIDs, "transactionIds", "", "only these pending transaction ids, comma-separated")
-	fl.StringVar(&f.apiURL, "api-url", "", "pending-transaction API URL (env CUSTOS_API_URL; default "+defaultAPIURL+")")
-	fl.StringVar(&f.ledger, "ledger", "", "ledger of signed transactions (default: daemon-ledger.db beside the wallet file)")
-	fl.StringVar(&f.metricsListen, "metrics-listen", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9700)")
-	fl.IntVar(&f.concurrency, "concurrency", 0, "transactions in flight per chain (default 4 × CPUs)")
-	fl.IntVar(&f.chunkSize, "chunk-size", 10000, "signature IDs per pending request")
-	fl.StringArrayVar(&f.chainIDs, "chain-id", nil, "extra accepted chain id, CODE[:testnet|:mainnet]=ID (repeatable), e.g. ETH:testnet=1337")
-	fl.StringVar(&f.signerID, "signer-id", "", "this daemon's id in its leases (env CUSTOS_SIGNER_ID; default: random per process)")
-	fl.IntVar(&f.claimLimit, "claim-limit", 0, "with a lease, the most transactions one claim takes, oldest first, so several daemons share the work (default max(256, 16 × concurrency))")
-	fl.IntVar(&f.lease, "lease", 60, "seconds the API reserves fetched transactions for this daemon, so daemons sharing wallets never sign one at once (0: no lease, Tatum's behaviour)")
-	f.password.add(cmd)
+	c.add(a.flags(cmd))
 	return cmd
 }
 
-func runDaemon(ctx context.Context, a *app, f *daemonFlags) error {
+func runDaemon(ctx context.Context, a *app, c *daemonConfig) error {
 	log := slog.New(slog.NewJSONHandler(a.stderr, nil))
-	codes := splitList(f.chains)
-	if len(codes) == 0 {
-		return errors.New("--chain is required (e.g. --chain ETH,BTC)")
-	}
-	if f.period <= 0 {
-		return errors.New("--period must be at least 1 second")
-	}
-	apiKey, _ := config.Getenv("CUSTOS_API_KEY")
-	if apiKey == "" {
-		return errors.New("CUSTOS_API_KEY (or TATUM_API_KEY) is not set")
-	}
-	apiURL := f.apiURL
-	if apiURL == "" {
-		apiURL, _ = config.Getenv("CUSTOS_API_URL")
-	}
-	if apiURL == "" {
-		apiURL = defaultAPIURL
-	}
-	client, err := daemon.NewClient(apiURL, apiKey)
+	client, err := c.client(log)
 	if err != nil {
 		return err
 	}
-	client.Logger = log
-	// The API's bounds: a daemon refuses at start what every claim would be refused for.
-	if f.lease < 0 || f.lease > api.MaxLeaseSeconds {
-		return fmt.Errorf("--lease must be 0 to %d seconds", api.MaxLeaseSeconds)
-	}
-	if f.claimLimit < 0 || f.claimLimit > api.MaxClaimLimit {
-		return fmt.Errorf("--claim-limit must be 0 (default) to %d", api.MaxClaimLimit)
-	}
-	if f.lease > 0 {
-		signer, err := signerID(f.signerID)
-		if err != nil {
-			return err
-		}
-		client.SignerID, client.LeaseSeconds = signer, f.lease
-		log.Info("claiming with leases", "signer_id", signer, "lease_seconds", f.lease)
-	}
-	extra, err := chainIDFlags(f.chainIDs).extraChainIDs(a.testnet)
+	cfg, err := c.daemon(a, log)
 	if err != nil {
 		return err
 	}
-	cfg := daemon.Config{
-		Chains:         codes,
-		Testnet:        a.testnet,
-		Period:         time.Duration(f.period) * time.Second,
-		Wallets:        splitList(f.wallets),
-		TransactionIDs: splitList(f.transactionIDs),
-		ExtraChainIDs:  extra,
-		LedgerPath:     f.ledger,
-		Concurrency:    f.concurrency,
-		ChunkSize:      f.chunkSize,
-		Lease:          time.Duration(f.lease) * time.Second,
-		ClaimLimit:     f.claimLimit,
-		Logger:         log,
-	}
-	if cfg.LedgerPath == "" {
-		cfg.LedgerPath = filepath.Join(filepath.Dir(a.walletPath), "daemon-ledger.db")
-	}
-	if f.externalURL != "" {
-		sec, err := approvalSecret(f.approvalSecretFn)
-		if err != nil {
-			return err
-		}
-		ap, err := daemon.NewApprover(f.externalURL, f.externalMethod, sec, f.approvalTimeout)
-		secret.Zero(sec)
-		if err != nil {
-			return err
-		}
-		cfg.Approval = ap
-	}
-	store, err := f.password.openStore(ctx, a, a.stdin)
+	store, err := c.password.openStore(ctx, a, a.stdin)
 	if err != nil {
 		return err
 	}
@@ -240,27 +247,92 @@ func runDaemon(ctx context.Context, a *app, f *daemonFlags) error {
 		return err
 	}
 	defer d.Close()
-	if f.metricsListen != "" {
-		addr, err := d.StartMetrics(ctx, f.metricsListen)
+	if c.metricsListen != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", d.MetricsHandler())
+		srv, err := startHTTP(c.metricsListen, mux, log)
 		if err != nil {
-			return err
+			return fmt.Errorf("metrics: %w", err)
 		}
-		log.Info("metrics", "listen", addr.String())
+		defer srv.stop(ctx)
+		log.Info("metrics", "listen", srv.addr.String())
 	}
-	if f.runOnce {
-		sum, err := d.RunOnce(ctx)
-		if err != nil {
-			return err
-		}
-		if err := printJSON(a.stdout, sum); err != nil {
-			return err
-		}
-		if sum.Failed > 0 {
-			return exitError{fmt.Errorf("%d transaction(s) failed (reported to the API)", sum.Failed), 2}
-		}
-		return nil
+	if c.runOnce {
+		return runOnce(ctx, a, d)
 	}
 	return d.Run(ctx)
+}
+
+// client is the API client: with a lease, it claims what it fetches.
+func (c *daemonConfig) client(log *slog.Logger) (*daemon.Client, error) {
+	client, err := daemon.NewClient(c.apiURL, c.apiKey)
+	if err != nil {
+		return nil, err
+	}
+	client.Logger = log
+	if c.lease > 0 {
+		signer, err := signerID(c.signerID)
+		if err != nil {
+			return nil, err
+		}
+		client.SignerID, client.LeaseSeconds = signer, int(c.lease/time.Second)
+		log.Info("claiming with leases", "signer_id", signer, "lease_seconds", client.LeaseSeconds)
+	}
+	return client, nil
+}
+
+// daemon is the signer's configuration, its approver included.
+func (c *daemonConfig) daemon(a *app, log *slog.Logger) (daemon.Config, error) {
+	extra, err := c.chainIDs.extraChainIDs(a.testnet)
+	if err != nil {
+		return daemon.Config{}, err
+	}
+	cfg := daemon.Config{
+		Chains:         splitList(c.chains),
+		Testnet:        a.testnet,
+		Period:         c.period,
+		Wallets:        splitList(c.wallets),
+		TransactionIDs: splitList(c.transactionIDs),
+		ExtraChainIDs:  extra,
+		LedgerPath:     c.ledger,
+		Concurrency:    c.concurrency,
+		ChunkSize:      c.chunkSize,
+		Lease:          c.lease,
+		ClaimLimit:     c.claimLimit,
+		Logger:         log,
+	}
+	if cfg.LedgerPath == "" {
+		cfg.LedgerPath = filepath.Join(filepath.Dir(a.walletPath), "daemon-ledger.db")
+	}
+	if c.externalURL != "" {
+		sec, err := approvalSecret(c.approvalSecretFile, c.approvalSecret)
+		if err != nil {
+			return daemon.Config{}, err
+		}
+		ap, err := daemon.NewApprover(c.externalURL, c.externalMethod, sec, c.approvalTimeout)
+		secret.Zero(sec)
+		if err != nil {
+			return daemon.Config{}, err
+		}
+		cfg.Approval = ap
+	}
+	return cfg, nil
+}
+
+// runOnce is --run-once: one run, its summary on stdout, exit code 2 when a
+// transaction failed.
+func runOnce(ctx context.Context, a *app, d *daemon.Daemon) error {
+	sum, err := d.RunOnce(ctx)
+	if err != nil {
+		return err
+	}
+	if err := printJSON(a.stdout, sum); err != nil {
+		return err
+	}
+	if sum.Failed > 0 {
+		return exitError{fmt.Errorf("%d transaction(s) failed (reported to the API)", sum.Failed), 2}
+	}
+	return nil
 }
 
 // exitError carries a process exit code other than 1.
@@ -271,7 +343,9 @@ type exitError struct {
 
 func (e exitError) ExitCode() int { return e.code }
 
-func approvalSecret(file string) ([]byte, error) {
+// approvalSecret is the HMAC key of approval requests: the file's content,
+// else the variable's.
+func approvalSecret(file, fromEnv string) ([]byte, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -283,19 +357,15 @@ func approvalSecret(file string) ([]byte, error) {
 		}
 		return b, nil
 	}
-	if v, ok := config.Getenv("CUSTOS_APPROVAL_SECRET"); ok && v != "" {
-		return []byte(v), nil
+	if fromEnv != "" {
+		return []byte(fromEnv), nil
 	}
-	return nil, errors.New("--externalUrl needs CUSTOS_APPROVAL_SECRET (or --approval-secret-file): approval requests are HMAC-signed")
+	return nil, errors.New("--external-url needs CUSTOS_APPROVAL_SECRET (or --approval-secret-file): approval requests are HMAC-signed")
 }
 
-// signerID is the --signer-id, CUSTOS_SIGNER_ID, or a random id for this
-// process: two daemons must never share one while both run.
-func signerID(flag string) (string, error) {
-	id := flag
-	if id == "" {
-		id, _ = config.Getenv("CUSTOS_SIGNER_ID")
-	}
+// signerID is the configured id, or a random one for this process: two
+// daemons must never share one while both run.
+func signerID(id string) (string, error) {
 	if id == "" {
 		var b [8]byte
 		if _, err := rand.Read(b[:]); err != nil {

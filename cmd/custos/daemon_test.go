@@ -22,6 +22,7 @@ type daemonAPI struct {
 	ids       []string
 	submitted map[string]string
 	apiKeys   []string
+	leases    []int // leaseSeconds of each pending request
 }
 
 func (f *daemonAPI) handler() http.Handler {
@@ -29,11 +30,13 @@ func (f *daemonAPI) handler() http.Handler {
 	mux.HandleFunc("POST /v3/kms/pending/{chain}", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			SignatureIDs []string `json:"signatureIds"`
+			LeaseSeconds int      `json:"leaseSeconds"`
 		}
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.apiKeys = append(f.apiKeys, r.Header.Get("X-API-Key"))
+		f.leases = append(f.leases, body.LeaseSeconds)
 		out := []json.RawMessage{}
 		for i, p := range f.pending {
 			var tx struct {

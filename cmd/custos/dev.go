@@ -10,8 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,15 +29,32 @@ import (
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
-func init() { register(newDevCmd) }
+// devConfig is the configuration of `custos dev`.
+type devConfig struct {
+	listen   string
+	rpcPort  int
+	keep     bool
+	period   time.Duration
+	fund     int64
+	verbose  bool
+	password string
+}
 
-type devFlags struct {
-	listen  string
-	rpcPort int
-	keep    bool
-	period  time.Duration
-	fund    int64
-	verbose bool
+func (c *devConfig) add(b *config.Binder) {
+	config.String(b, &c.listen, config.Setting[string]{Flag: "listen", Default: defaultListen, Help: "API address (port 0 picks a free one)"})
+	config.Int(b, &c.rpcPort, config.Setting[int]{Flag: "rpc-port", Default: 8545, Help: "dev chain JSON-RPC port on 127.0.0.1 (0 picks a free one)"})
+	config.Bool(b, &c.keep, config.Setting[bool]{Flag: "keep", Help: "keep the temporary directory on exit"})
+	config.Duration(b, &c.period, config.Setting[time.Duration]{Flag: "period", Default: time.Second,
+		Help: "signer period (plain numbers are seconds)", Check: positive})
+	config.Int64(b, &c.fund, config.Setting[int64]{Flag: "fund", Default: 1000, Help: "ETH given to the wallet's index-0 address in genesis",
+		Check: func(n int64) error {
+			if n <= 0 {
+				return errors.New("must be positive")
+			}
+			return nil
+		}})
+	config.Bool(b, &c.verbose, config.Setting[bool]{Flag: "verbose", Help: "log every request and signer run (unset: warnings only)"})
+	config.String(b, &c.password, config.Setting[string]{Env: secret.PasswordEnv()})
 }
 
 // devInfo is the one JSON line `custos dev` prints on stdout when ready.
@@ -57,7 +72,7 @@ type devChainInfo struct {
 }
 
 func newDevCmd(a *app) *cobra.Command {
-	var f devFlags
+	var c devConfig
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the API, the signer and an embedded ETH dev chain in one process, on temporary storage",
@@ -73,181 +88,194 @@ and a walk-through with curl lines on stderr. Ctrl-C stops it and deletes the
 temporary directory (unless --keep). CUSTOS_PASSWORD, when set, becomes the
 wallet store's password (useful with --keep); otherwise a random one is used.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDev(cmd.Context(), a, &f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDev(cmd.Context(), a, &c) },
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&f.listen, "listen", "127.0.0.1:8700", "API address (port 0 picks a free one)")
-	fl.IntVar(&f.rpcPort, "rpc-port", 8545, "dev chain JSON-RPC port on 127.0.0.1 (0 picks a free one)")
-	fl.BoolVar(&f.keep, "keep", false, "keep the temporary directory on exit")
-	fl.DurationVar(&f.period, "period", time.Second, "signer period")
-	fl.Int64Var(&f.fund, "fund", 1000, "ETH given to the wallet's index-0 address in genesis")
-	fl.BoolVar(&f.verbose, "verbose", false, "log every request and signer run (default: warnings only)")
+	c.add(a.flags(cmd))
 	return cmd
 }
 
-func runDev(ctx context.Context, a *app, f *devFlags) (err error) {
-	if f.period <= 0 {
-		return errors.New("--period must be positive")
-	}
-	if f.fund <= 0 {
-		return errors.New("--fund must be positive")
-	}
+func runDev(ctx context.Context, a *app, c *devConfig) (err error) {
 	level := slog.LevelWarn
-	if f.verbose {
+	if c.verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: level}))
-
 	dir, err := os.MkdirTemp("", "custos-dev-")
 	if err != nil {
 		return fmt.Errorf("temporary directory: %w", err)
 	}
 	defer func() {
-		if f.keep {
+		if c.keep {
 			fmt.Fprintf(a.stderr, "kept %s\n", dir)
-			return
-		}
-		if rmErr := os.RemoveAll(dir); rmErr != nil && err == nil {
+		} else if rmErr := os.RemoveAll(dir); rmErr != nil && err == nil {
 			err = fmt.Errorf("removing %s: %w", dir, rmErr)
 		}
 	}()
+	var rig devRig
+	defer rig.close()
+	info, to, err := rig.start(ctx, c, dir, log)
+	if err != nil {
+		return err
+	}
+	if err := printJSON(a.stdout, info); err != nil {
+		return err
+	}
+	writeWalkthrough(a.stderr, info, to, dir, c.keep)
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(a.stderr, "custos dev: stopping")
+		return nil
+	case err := <-rig.http.failed():
+		return err
+	case err := <-rig.errc:
+		return err
+	}
+}
 
-	// The wallet: one managed ETH testnet mnemonic wallet, as
-	// generatemanagedwallet ETH --testnet makes it.
-	pw, err := devPassword()
-	if err != nil {
-		return err
-	}
-	store, err := walletstore.Open(ctx, filepath.Join(dir, "wallet.dat"), pw, walletstore.Options{Create: true})
-	secret.Zero(pw)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	c, d, err := deriverFor("ETH")
-	if err != nil {
-		return err
-	}
-	w, err := buildWallet(c, d, true, "")
-	if err != nil {
-		return err
-	}
-	sigID := walletstore.NewID()
-	if err := store.Put(ctx, sigID, w); err != nil {
-		return err
-	}
-	from, err := addressOf(w, 0)
-	if err != nil {
-		return err
-	}
-	to, err := addressOf(w, 1)
-	if err != nil {
-		return err
-	}
+// devRig is what `custos dev` runs; close stops it in the reverse order of
+// start, so the signer stops before the API it submits to.
+type devRig struct {
+	closers []func()
+	http    *httpServer
+	errc    chan error // the signer's end
+}
 
+func (r *devRig) onClose(f func()) { r.closers = append(r.closers, f) }
+
+func (r *devRig) close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+}
+
+// start creates the wallet, the dev chain, the API and the signer, and
+// returns the ready line and the walk-through's payee.
+func (r *devRig) start(ctx context.Context, c *devConfig, dir string, log *slog.Logger) (devInfo, string, error) {
+	r.errc = make(chan error, 1)
+	store, sigID, from, to, err := r.wallet(ctx, c, dir)
+	if err != nil {
+		return devInfo{}, "", err
+	}
 	// The chain, its id accepted for ETH testnet by the API's validation and
 	// the signer alike (both read the chain's configuration).
-	fund := new(big.Int).Mul(big.NewInt(f.fund), devchain.Ether)
-	dc, err := devchain.Start(ctx, devchain.Options{Port: f.rpcPort, Logger: log,
+	fund := new(big.Int).Mul(big.NewInt(c.fund), devchain.Ether)
+	dc, err := devchain.Start(ctx, devchain.Options{Port: c.rpcPort, Logger: log,
 		Alloc: map[common.Address]*big.Int{common.HexToAddress(from): fund}})
 	if err != nil {
-		return err
+		return devInfo{}, "", err
 	}
-	defer dc.Close()
+	r.onClose(func() { dc.Close() })
 	if !slices.Contains(evm.ETH.ChainIDs(true), devchain.ChainID) {
 		evm.ETH.AllowChainIDs(true, devchain.ChainID)
 	}
-	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: dc.URL()}})
+	apiURL, apiKey, err := r.api(ctx, c, dir, dc.URL(), log)
 	if err != nil {
-		return err
+		return devInfo{}, "", err
 	}
+	if err := r.signer(ctx, c, dir, apiURL, apiKey, store, log); err != nil {
+		return devInfo{}, "", err
+	}
+	return devInfo{APIURL: apiURL, APIKey: apiKey, Chains: map[string]devChainInfo{
+		"ETH": {RPCURL: dc.URL(), ChainID: devchain.ChainID, SignatureID: sigID, Address: from}}}, to, nil
+}
 
-	// The API on its own SQLite file, with one testnet key.
+// wallet creates the store with one managed ETH testnet mnemonic wallet, as
+// generatemanagedwallet ETH --testnet makes it, and returns its signature ID
+// and its addresses at index 0 and 1.
+func (r *devRig) wallet(ctx context.Context, c *devConfig, dir string) (store *walletstore.Store, sigID, from, to string, err error) {
+	pw, err := devPassword(c.password)
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	store, err = walletstore.Open(ctx, filepath.Join(dir, "wallet.dat"), pw, walletstore.Options{Create: true})
+	secret.Zero(pw)
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	r.onClose(func() { store.Close() })
+	ch, d, err := deriverFor("ETH")
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	w, err := buildWallet(ch, d, true, "")
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	sigID = walletstore.NewID()
+	if err := store.Put(ctx, sigID, w); err != nil {
+		return nil, "", "", "", err
+	}
+	if from, err = addressOf(w, 0); err != nil {
+		return nil, "", "", "", err
+	}
+	if to, err = addressOf(w, 1); err != nil {
+		return nil, "", "", "", err
+	}
+	return store, sigID, from, to, nil
+}
+
+// api serves the API on its own SQLite file, with one testnet key, and
+// returns its URL and the key.
+func (r *devRig) api(ctx context.Context, c *devConfig, dir, rpcURL string, log *slog.Logger) (url, key string, err error) {
+	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: rpcURL}})
+	if err != nil {
+		return "", "", err
+	}
 	pstore, err := sqlite.Open(ctx, filepath.Join(dir, "custos.db"))
 	if err != nil {
-		return err
+		return "", "", err
 	}
-	defer pstore.Close()
-	apiKey, hash, err := api.NewAPIKey()
+	r.onClose(func() { pstore.Close() })
+	key, hash, err := api.NewAPIKey()
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	if _, err := pstore.CreateKey(ctx, "dev", true, hash); err != nil {
-		return err
+		return "", "", err
 	}
-	ln, err := net.Listen("tcp", f.listen)
+	srv, err := startHTTP(c.listen, api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log}), log)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return "", "", err
 	}
-	srv := &http.Server{
-		Handler:           api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log}),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 2)
-	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("serve: %w", err)
-		}
-	}()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	apiURL := "http://" + ln.Addr().String()
+	r.http = srv
+	r.onClose(func() { _ = srv.stop(ctx) })
+	return "http://" + srv.addr.String(), key, nil
+}
 
-	// The signer, through the API like a separate daemon would be.
+// signer runs the signer through the API, as a separate daemon would.
+func (r *devRig) signer(ctx context.Context, c *devConfig, dir, apiURL, apiKey string, store *walletstore.Store, log *slog.Logger) error {
 	client, err := daemon.NewClient(apiURL, apiKey)
 	if err != nil {
 		return err
 	}
 	client.Logger = log
-	sd, err := daemon.New(daemon.Config{Chains: []string{"ETH"}, Testnet: true, Period: f.period,
+	sd, err := daemon.New(daemon.Config{Chains: []string{"ETH"}, Testnet: true, Period: c.period,
 		ExtraChainIDs: map[string][]uint64{"ETH": {devchain.ChainID}},
 		LedgerPath:    filepath.Join(dir, "daemon-ledger.db"), Logger: log}, client, daemon.NewStoreKeys(store))
 	if err != nil {
 		return err
 	}
-	defer sd.Close()
-	runCtx, stopSigner := context.WithCancel(ctx)
-	signerDone := make(chan struct{})
+	r.onClose(func() { sd.Close() })
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
 	go func() {
-		defer close(signerDone)
+		defer close(done)
 		if err := sd.Run(runCtx); err != nil {
-			errc <- fmt.Errorf("signer: %w", err)
+			r.errc <- fmt.Errorf("signer: %w", err)
 		}
 	}()
-	// The signer stops first, so that nothing it submits meets a closed API.
-	defer func() {
-		stopSigner()
-		<-signerDone
-	}()
-
-	info := devInfo{APIURL: apiURL, APIKey: apiKey, Chains: map[string]devChainInfo{
-		"ETH": {RPCURL: dc.URL(), ChainID: devchain.ChainID, SignatureID: sigID, Address: from}}}
-	if err := printJSON(a.stdout, info); err != nil {
-		return err
-	}
-	writeWalkthrough(a.stderr, info, to, dir, f.keep)
-
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(a.stderr, "custos dev: stopping")
-		return nil
-	case err := <-errc:
-		return err
-	}
+	r.onClose(func() {
+		stop()
+		<-done
+	})
+	return nil
 }
 
-// devPassword is CUSTOS_PASSWORD when set, else random: the temporary store
-// is only ever opened by this process.
-func devPassword() ([]byte, error) {
-	if v, ok := config.Getenv("CUSTOS_PASSWORD"); ok && v != "" {
-		return []byte(v), nil
+// devPassword is the configured password (CUSTOS_PASSWORD) when set, else
+// random: the temporary store is only ever opened by this process.
+func devPassword(configured string) ([]byte, error) {
+	if configured != "" {
+		return []byte(configured), nil
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {

@@ -9,13 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/walletstore"
 )
-
-func init() {
-	register(newCheckConfigCmd)
-	register(newReportCmd)
-}
 
 // diagVars are the variables checkconfig shows; secret ones only as "set".
 var diagVars = []struct {
@@ -34,12 +30,13 @@ var diagVars = []struct {
 	{"VAULT_ADDR", false}, {"VAULT_TOKEN", true}, {"CUSTOS_VAULT_MOUNT", false}, {"CUSTOS_VAULT_PATH", false},
 }
 
-// maskedEnv reports each known variable: its value, "set (hidden)" for
-// secrets, or "N/A". No part of a secret is shown.
-func maskedEnv() map[string]string {
+// maskedEnv reports each known variable of env (the environment, then the
+// env file): its value, or "set (hidden)" for secrets. No part of a secret is
+// shown.
+func maskedEnv(env config.Source) map[string]string {
 	out := map[string]string{}
 	for _, v := range diagVars {
-		val, ok := os.LookupEnv(v.name)
+		val, ok := env.Lookup(v.name)
 		if !ok {
 			continue
 		}
@@ -92,7 +89,7 @@ func newCheckConfigCmd(a *app) *cobra.Command {
 		Short: "Show the configuration (wallet file, password source, environment) with secrets hidden",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, err := pf.options(nil)
+			o, err := pf.options(a.env, nil)
 			if err != nil {
 				return err
 			}
@@ -105,11 +102,11 @@ func newCheckConfigCmd(a *app) *cobra.Command {
 				"wallet":          diagnoseStore(cmd, a.walletPath),
 				"walletStoreType": o.Kind(),
 				"envFile":         envFile,
-				"environment":     maskedEnv(),
+				"environment":     maskedEnv(a.env),
 			})
 		},
 	}
-	pf.add(cmd)
+	pf.add(a.flags(cmd))
 	return cmd
 }
 
@@ -143,7 +140,7 @@ func newReportCmd(a *app) *cobra.Command {
 				"arch":        runtime.GOARCH,
 				"cpus":        runtime.NumCPU(),
 				"wallet":      diagnoseStore(cmd, a.walletPath),
-				"environment": maskedEnv(),
+				"environment": maskedEnv(a.env),
 			}
 			var ids []string
 			if len(args) == 1 {
@@ -184,6 +181,6 @@ func newReportCmd(a *app) *cobra.Command {
 			return printJSON(a.stdout, rep)
 		},
 	}
-	pf.add(cmd)
+	pf.add(a.flags(cmd))
 	return cmd
 }

@@ -6,8 +6,6 @@ import (
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
-func init() { register(newExportCmd) }
-
 func newExportCmd(a *app) *cobra.Command {
 	var pf passwordFlags
 	cmd := &cobra.Command{
@@ -31,6 +29,6 @@ func newExportCmd(a *app) *cobra.Command {
 			return printJSON(a.stdout, out)
 		},
 	}
-	pf.add(cmd)
+	pf.add(a.flags(cmd))
 	return cmd
 }

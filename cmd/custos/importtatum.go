@@ -10,11 +10,10 @@ import (
 
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
+	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/secret"
 	"github.com/custoskms/custos/internal/walletstore"
 )
-
-func init() { register(newImportCmd) }
 
 type skipped struct {
 	SignatureID string `json:"signatureId"`
@@ -105,8 +104,9 @@ func newImportCmd(a *app) *cobra.Command {
 			return printJSON(a.stdout, res)
 		},
 	}
-	cmd.Flags().StringVar(&tatum, "tatum", "", "Tatum KMS wallet.dat to import")
-	pf.add(cmd)
+	b := a.flags(cmd)
+	config.String(b, &tatum, config.Setting[string]{Flag: "tatum", Help: "Tatum KMS wallet.dat to import"})
+	pf.add(b)
 	return cmd
 }
 

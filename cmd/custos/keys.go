@@ -6,13 +6,6 @@ import (
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
-func init() {
-	register(newGetManagedWalletCmd)
-	register(newRemoveWalletCmd)
-	register(newGetPrivateKeyCmd)
-	register(newGetAddressCmd)
-}
-
 // withStore opens the existing store for the length of fn, so every command
 // that reads or removes a wallet unlocks and closes it the same way.
 func withStore(cmd *cobra.Command, a *app, pf *passwordFlags, fn func(*walletstore.Store) error) error {
@@ -40,7 +33,7 @@ func newGetManagedWalletCmd(a *app) *cobra.Command {
 			})
 		},
 	}
-	pf.add(cmd)
+	pf.add(a.flags(cmd))
 	return cmd
 }
 
@@ -59,7 +52,7 @@ func newRemoveWalletCmd(a *app) *cobra.Command {
 			})
 		},
 	}
-	pf.add(cmd)
+	pf.add(a.flags(cmd))
 	return cmd
 }
 
@@ -101,6 +94,6 @@ func newWalletIndexCmd(a *app, use, short, field string, of func(*walletstore.Wa
 			})
 		},
 	}
-	pf.add(cmd)
+	pf.add(a.flags(cmd))
 	return cmd
 }

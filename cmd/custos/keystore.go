@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/tyler-smith/go-bip39"
 
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
+	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/secret"
 	"github.com/custoskms/custos/internal/walletstore"
 )
@@ -26,17 +26,18 @@ type passwordFlags struct {
 	aws, azure, vgs, vault bool
 }
 
-func (f *passwordFlags) add(cmd *cobra.Command) {
-	fl := cmd.Flags()
-	fl.StringVar(&f.file, "password-file", "", "read the wallet store password from this file")
-	fl.BoolVar(&f.aws, "aws", false, "read the password from AWS Secrets Manager (TATUM_KMS_AWS_* variables)")
-	fl.BoolVar(&f.azure, "azure", false, "read the password from Azure Key Vault (TATUM_KMS_AZURE_* variables)")
-	fl.BoolVar(&f.vgs, "vgs", false, "read the password from a VGS vault alias (TATUM_KMS_VGS_* variables)")
-	fl.BoolVar(&f.vault, "vault", false, "read the password from HashiCorp Vault KV v2 (VAULT_ADDR, VAULT_TOKEN, CUSTOS_VAULT_PATH)")
+func (f *passwordFlags) add(b *config.Binder) {
+	config.String(b, &f.file, config.Setting[string]{Flag: "password-file", Help: "read the wallet store password from this file"})
+	config.Bool(b, &f.aws, config.Setting[bool]{Flag: "aws", Help: "read the password from AWS Secrets Manager (TATUM_KMS_AWS_* variables)"})
+	config.Bool(b, &f.azure, config.Setting[bool]{Flag: "azure", Help: "read the password from Azure Key Vault (TATUM_KMS_AZURE_* variables)"})
+	config.Bool(b, &f.vgs, config.Setting[bool]{Flag: "vgs", Help: "read the password from a VGS vault alias (TATUM_KMS_VGS_* variables)"})
+	config.Bool(b, &f.vault, config.Setting[bool]{Flag: "vault", Help: "read the password from HashiCorp Vault KV v2 (VAULT_ADDR, VAULT_TOKEN, CUSTOS_VAULT_PATH)"})
 }
 
-func (f *passwordFlags) options(p *secret.Prompter) (secret.Options, error) {
-	o := secret.Options{PasswordFile: f.file, Prompter: p}
+// options are the password source the flags choose, reading its variables
+// from env.
+func (f *passwordFlags) options(env config.Source, p *secret.Prompter) (secret.Options, error) {
+	o := secret.Options{PasswordFile: f.file, Prompter: p, Env: &env}
 	n := 0
 	for b, on := range map[secret.Backend]bool{secret.AWS: f.aws, secret.Azure: f.azure, secret.VGS: f.vgs, secret.Vault: f.vault} {
 		if on {
@@ -68,7 +69,7 @@ func (s *session) storeExists() bool {
 
 // password gets the store password; create says the command may create the store.
 func (s *session) password(ctx context.Context, create bool) ([]byte, error) {
-	o, err := s.flags.options(s.prompt)
+	o, err := s.flags.options(s.a.env, s.prompt)
 	if err != nil {
 		return nil, err
 	}

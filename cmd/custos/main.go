@@ -15,53 +15,94 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/custoskms/custos/internal/config"
 )
 
-// app carries what every subcommand shares: global flags and the process's streams.
+// app carries what every subcommand shares: the global settings, where
+// settings come from, and the process's streams.
 type app struct {
 	walletPath string
 	testnet    bool
 	envFile    string
 
+	// lookupEnv reads the process environment; env is it with the --env-file
+	// layered under it, set before any command runs.
+	lookupEnv func(string) (string, bool)
+	env       config.Source
+	// binders are the settings of each command, resolved together before it runs.
+	binders []boundFlags
+
 	stdin          io.Reader
 	stdout, stderr io.Writer
 }
 
-// commands are added by the files of this package, one per subcommand group.
-var commands []func(*app) *cobra.Command
+type boundFlags struct {
+	cmd *cobra.Command
+	b   *config.Binder
+}
 
-func register(f func(*app) *cobra.Command) { commands = append(commands, f) }
+// flags declares settings as cmd's own flags.
+func (a *app) flags(cmd *cobra.Command) *config.Binder { return a.bind(cmd, cmd.Flags()) }
+
+// persistentFlags declares settings as flags of cmd and its subcommands.
+func (a *app) persistentFlags(cmd *cobra.Command) *config.Binder {
+	return a.bind(cmd, cmd.PersistentFlags())
+}
+
+func (a *app) bind(cmd *cobra.Command, fs *pflag.FlagSet) *config.Binder {
+	b := config.NewBinder(fs)
+	a.binders = append(a.binders, boundFlags{cmd, b})
+	return b
+}
+
+// resolve reads the env file, then fills the settings of cmd and of its
+// parents from their flags, the environment, the env file and the defaults.
+func (a *app) resolve(cmd *cobra.Command) error {
+	a.env = config.NewSource(a.lookupEnv, nil)
+	if a.envFile != "" {
+		var err error
+		if a.env, err = a.env.WithFile(a.envFile); err != nil {
+			return err
+		}
+	}
+	var errs []error
+	for _, bf := range a.binders {
+		for c := cmd; c != nil; c = c.Parent() {
+			if c == bf.cmd {
+				errs = append(errs, bf.b.Resolve(a.env))
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
 
 func newRoot(a *app) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "custos",
-		Short:         "Self-hosted key management for custodial blockchain applications",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if a.envFile != "" {
-				if err := config.LoadEnvFile(a.envFile); err != nil {
-					return err
-				}
-			}
-			if !cmd.Flags().Changed("path") {
-				if p, ok := config.Getenv("CUSTOS_PATH"); ok && p != "" {
-					a.walletPath = p
-				}
-			}
-			return nil
-		},
+		Use:               "custos",
+		Short:             "Self-hosted key management for custodial blockchain applications",
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.resolve(cmd) },
 	}
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	pf := root.PersistentFlags()
-	pf.StringVar(&a.walletPath, "path", defaultWalletPath(), "wallet file (env CUSTOS_PATH)")
-	pf.BoolVar(&a.testnet, "testnet", false, "use testnet derivation paths and encodings")
-	pf.StringVar(&a.envFile, "envFile", "", "read KEY=VALUE environment defaults from this file")
-	for _, f := range commands {
+	g := a.persistentFlags(root)
+	config.String(g, &a.walletPath, config.Setting[string]{Flag: "path", Env: []string{"CUSTOS_PATH", "TATUM_KMS_PATH"},
+		Default: defaultWalletPath(), Help: "wallet file"})
+	config.Bool(g, &a.testnet, config.Setting[bool]{Flag: "testnet", Help: "use testnet derivation paths and encodings"})
+	config.String(g, &a.envFile, config.Setting[string]{Flag: "env-file", Aliases: []string{"envFile"},
+		Help: "read KEY=VALUE variables from this file; variables already set in the environment win"})
+	for _, f := range []func(*app) *cobra.Command{
+		newGenerateWalletCmd, newGenerateManagedWalletCmd, newStoreManagedWalletCmd,
+		newStoreManagedPrivateKeyCmd, newBatchCmd, newGetManagedWalletCmd, newRemoveWalletCmd,
+		newGetPrivateKeyCmd, newGetAddressCmd, newExportCmd, newImportCmd, newChangePasswordCmd,
+		newCheckConfigCmd, newReportCmd, newDaemonCmd, newSignCmd, newServeCmd, newAPIKeyCmd,
+		newDevCmd, newVersionCmd,
+	} {
 		root.AddCommand(f(a))
 	}
 	return root
@@ -78,7 +119,7 @@ func defaultWalletPath() string {
 // run executes the CLI and returns the process exit code. Errors are printed as
 // one JSON line {"error":"…"} on stderr, as Tatum KMS users script against.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{lookupEnv: os.LookupEnv, stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRoot(a)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {

@@ -3,10 +3,9 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/secret"
 )
-
-func init() { register(newChangePasswordCmd) }
 
 func newChangePasswordCmd(a *app) *cobra.Command {
 	var (
@@ -43,7 +42,8 @@ func newChangePasswordCmd(a *app) *cobra.Command {
 			return printJSON(a.stdout, struct{}{})
 		},
 	}
-	cmd.Flags().StringVar(&newFile, "new-password-file", "", "read the new password from this file")
-	pf.add(cmd)
+	b := a.flags(cmd)
+	config.String(b, &newFile, config.Setting[string]{Flag: "new-password-file", Help: "read the new password from this file"})
+	pf.add(b)
 	return cmd
 }

@@ -6,15 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/custoskms/custos/internal/api"
@@ -27,17 +23,17 @@ import (
 	"github.com/custoskms/custos/internal/pending/sqlite"
 )
 
-func init() { register(newServeCmd) }
-
-// storeFlags are the flags `serve` and `apikey` share to find the pending store.
+// storeFlags are the settings `serve` and `apikey` share to find the pending store.
 type storeFlags struct {
 	dataDir  string
 	database string
 }
 
-func (f *storeFlags) add(fs *pflag.FlagSet) {
-	fs.StringVar(&f.dataDir, "data-dir", defaultDataDir(), "directory of the embedded database (env CUSTOS_DATA_DIR)")
-	fs.StringVar(&f.database, "database", "", "database URL: sqlite:PATH or postgres://… (default: SQLite in the data dir) (env CUSTOS_DATABASE)")
+func (f *storeFlags) add(b *config.Binder) {
+	config.String(b, &f.dataDir, config.Setting[string]{Flag: "data-dir", Env: []string{"CUSTOS_DATA_DIR"},
+		Default: defaultDataDir(), Help: "directory of the embedded database"})
+	config.String(b, &f.database, config.Setting[string]{Flag: "database", Env: []string{"CUSTOS_DATABASE"},
+		Help: "database URL: sqlite:PATH or postgres://… (unset: SQLite in the data dir)"})
 }
 
 func defaultDataDir() string {
@@ -49,21 +45,14 @@ func defaultDataDir() string {
 }
 
 // open opens the configured pending store, creating the data dir when needed.
-func (f *storeFlags) open(ctx context.Context, cmd *cobra.Command) (pending.Store, error) {
-	dataDir, database := f.dataDir, f.database
-	if v, ok := config.Getenv("CUSTOS_DATA_DIR"); ok && v != "" && !cmd.Flags().Changed("data-dir") {
-		dataDir = v
-	}
-	if v, ok := config.Getenv("CUSTOS_DATABASE"); ok && v != "" && !cmd.Flags().Changed("database") {
-		database = v
-	}
+func (f *storeFlags) open(ctx context.Context) (pending.Store, error) {
 	var path string
-	switch {
+	switch database := f.database; {
 	case database == "":
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
-		path = filepath.Join(dataDir, "custos.db")
+		path = filepath.Join(f.dataDir, "custos.db")
 	case strings.HasPrefix(database, "sqlite:"):
 		path = strings.TrimPrefix(strings.TrimPrefix(database, "sqlite:"), "//")
 	case strings.HasPrefix(database, "postgres:"), strings.HasPrefix(database, "postgresql:"):
@@ -86,109 +75,103 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, nil))
 }
 
-// Server timeouts: a pending POST of a million IDs is about 40 MB, so reads
-// get a minute; writes also cover a node's broadcast answer.
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 60 * time.Second
-	writeTimeout      = 2 * time.Minute
-	idleTimeout       = 2 * time.Minute
-	shutdownTimeout   = 30 * time.Second
-)
+// serveConfig is the configuration of `custos serve`.
+type serveConfig struct {
+	store    storeFlags
+	listen   string
+	nodes    []string
+	chainIDs chainIDFlags
+}
+
+func (c *serveConfig) add(b *config.Binder) {
+	c.store.add(b)
+	config.String(b, &c.listen, config.Setting[string]{Flag: "listen", Env: []string{"CUSTOS_LISTEN"},
+		Default: defaultListen, Help: "address to listen on"})
+	config.StringArray(b, &c.nodes, config.Setting[[]string]{Flag: "node",
+		Help: "chain node, CHAIN=URL or CHAIN:testnet=URL (repeatable)"})
+	c.chainIDs.add(b)
+}
+
+// defaultListen is where the API listens; defaultAPIURL is the daemon's
+// default for it.
+const defaultListen = "127.0.0.1:8700"
 
 func newServeCmd(a *app) *cobra.Command {
-	var (
-		sf       storeFlags
-		listen   string
-		nodes    []string
-		chainIDs []string
-	)
+	var c serveConfig
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the pending-transaction API",
 		Long: "Run the pending-transaction API (/v3/kms…) for custodial applications and signers.\n" +
 			"Chain nodes: --node CHAIN=URL, --node CHAIN:testnet=URL, or CUSTOS_NODE_<CHAIN>[_TESTNET].",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			log := newLogger(a.stderr)
-			if v, ok := config.Getenv("CUSTOS_LISTEN"); ok && v != "" && !cmd.Flags().Changed("listen") {
-				listen = v
-			}
-			specs, err := broadcast.NodesFromEnv(os.Environ(), chain.Codes)
-			if err != nil {
-				return err
-			}
-			for _, n := range nodes {
-				s, err := broadcast.ParseNode(n)
-				if err != nil {
-					return fmt.Errorf("--node: %w", err)
-				}
-				specs = append(specs, s)
-			}
-			var usable []broadcast.NodeSpec
-			for _, s := range specs {
-				if !broadcast.HasDialer(s.Chain) {
-					log.Warn("node ignored: this build has no node client for the chain", "node", s.String())
-					continue
-				}
-				usable = append(usable, s)
-			}
-			dialed, err := broadcast.Dial(usable)
-			if err != nil {
-				return err
-			}
-			if err := allowChainIDs(chainIDs); err != nil {
-				return err
-			}
-			store, err := sf.open(ctx, cmd)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-
-			ln, err := net.Listen("tcp", listen)
-			if err != nil {
-				return fmt.Errorf("listen: %w", err)
-			}
-			srv := &http.Server{
-				Handler:           api.New(api.Config{Store: store, Nodes: dialed, Logger: log}),
-				ReadHeaderTimeout: readHeaderTimeout,
-				ReadTimeout:       readTimeout,
-				WriteTimeout:      writeTimeout,
-				IdleTimeout:       idleTimeout,
-				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-			}
-			log.Info("custos serve listening", "addr", ln.Addr().String(), "nodes", dialed.Configured())
-			errc := make(chan error, 1)
-			go func() { errc <- srv.Serve(ln) }()
-			select {
-			case err := <-errc:
-				return fmt.Errorf("serve: %w", err)
-			case <-ctx.Done():
-			}
-			log.Info("shutting down")
-			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-			defer cancel()
-			if err := srv.Shutdown(sctx); err != nil {
-				return fmt.Errorf("shutdown: %w", err)
-			}
-			log.Info("stopped")
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), a, &c) },
 	}
-	sf.add(cmd.Flags())
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8700", "address to listen on (env CUSTOS_LISTEN)")
-	cmd.Flags().StringArrayVar(&nodes, "node", nil, "chain node, CHAIN=URL or CHAIN:testnet=URL (repeatable)")
-	cmd.Flags().StringArrayVar(&chainIDs, "chain-id", nil, "extra accepted EVM chain id, CODE[:testnet|:mainnet]=ID (repeatable), e.g. ETH:testnet=1337 for a private dev chain")
+	c.add(a.flags(cmd))
 	return cmd
+}
+
+func runServe(ctx context.Context, a *app, c *serveConfig) error {
+	log := newLogger(a.stderr)
+	dialed, err := c.dialNodes(a.env, log)
+	if err != nil {
+		return err
+	}
+	if err := allowChainIDs(c.chainIDs); err != nil {
+		return err
+	}
+	store, err := c.store.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	srv, err := startHTTP(c.listen, api.New(api.Config{Store: store, Nodes: dialed, Logger: log}), log)
+	if err != nil {
+		return err
+	}
+	log.Info("custos serve listening", "addr", srv.addr.String(), "nodes", dialed.Configured())
+	select {
+	case err := <-srv.failed():
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	if err := srv.stop(ctx); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// dialNodes connects the nodes of the environment (CUSTOS_NODE_<CHAIN>) and
+// of --node; nodes of chains this build cannot reach are logged and skipped.
+func (c *serveConfig) dialNodes(env config.Source, log *slog.Logger) (*broadcast.Nodes, error) {
+	specs, err := broadcast.NodesFromEnv(env.Environ(os.Environ()), chain.Codes)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range c.nodes {
+		s, err := broadcast.ParseNode(n)
+		if err != nil {
+			return nil, fmt.Errorf("--node: %w", err)
+		}
+		specs = append(specs, s)
+	}
+	var usable []broadcast.NodeSpec
+	for _, s := range specs {
+		if !broadcast.HasDialer(s.Chain) {
+			log.Warn("node ignored: this build has no node client for the chain", "node", s.String())
+			continue
+		}
+		usable = append(usable, s)
+	}
+	return broadcast.Dial(usable)
 }
 
 // allowChainIDs makes the API accept transactions for extra EVM chain ids
 // (a private or dev chain), as `custos dev` does for its dev chain.
-func allowChainIDs(flags []string) error {
+func allowChainIDs(flags chainIDFlags) error {
 	for _, testnet := range []bool{false, true} {
-		ids, err := chainIDFlags(flags).extraChainIDs(testnet)
+		ids, err := flags.extraChainIDs(testnet)
 		if err != nil {
 			return err
 		}

@@ -11,10 +11,9 @@ import (
 
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
+	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/daemon"
 )
-
-func init() { register(newSignCmd) }
 
 // maxPendingTxBytes bounds the transaction read by `sign`: the largest real
 // ones (UTXO with many inputs) are far smaller.
@@ -23,7 +22,7 @@ const maxPendingTxBytes = 8 << 20
 func newSignCmd(a *app) *cobra.Command {
 	var (
 		file     string
-		chainIDs []string
+		chainIDs chainIDFlags
 		password passwordFlags
 	)
 	cmd := &cobra.Command{
@@ -41,13 +40,14 @@ the transaction is given with --file it may also be typed or piped on stdin.`,
 			return runSign(cmd.Context(), a, file, chainIDs, &password)
 		},
 	}
-	cmd.Flags().StringVar(&file, "file", "", "read the pending transaction from this file instead of stdin")
-	cmd.Flags().StringArrayVar(&chainIDs, "chain-id", nil, "extra accepted chain id, CODE[:testnet|:mainnet]=ID (repeatable)")
-	password.add(cmd)
+	b := a.flags(cmd)
+	config.String(b, &file, config.Setting[string]{Flag: "file", Help: "read the pending transaction from this file instead of stdin"})
+	chainIDs.add(b)
+	password.add(b)
 	return cmd
 }
 
-func runSign(ctx context.Context, a *app, file string, chainIDs []string, pw *passwordFlags) error {
+func runSign(ctx context.Context, a *app, file string, chainIDs chainIDFlags, pw *passwordFlags) error {
 	var (
 		raw []byte
 		err error
@@ -78,7 +78,7 @@ func runSign(ctx context.Context, a *app, file string, chainIDs []string, pw *pa
 	if !ok {
 		return fmt.Errorf("%s: %w", c.Info().Code, daemon.ErrNoSigner)
 	}
-	extra, err := chainIDFlags(chainIDs).extraChainIDs(a.testnet)
+	extra, err := chainIDs.extraChainIDs(a.testnet)
 	if err != nil {
 		return err
 	}

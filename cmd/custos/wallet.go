@@ -12,13 +12,6 @@ import (
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
-func init() {
-	register(newGenerateWalletCmd)
-	register(newGenerateManagedWalletCmd)
-	register(newStoreManagedWalletCmd)
-	register(newStoreManagedPrivateKeyCmd)
-}
-
 // generatedWallet is what generatewallet prints: the wallet without chain and network.
 type generatedWallet struct {
 	Mnemonic   string `json:"mnemonic,omitempty"`
@@ -110,7 +103,7 @@ func newGenerateManagedWalletCmd(a *app) *cobra.Command {
 			return storeNew(cmd, s, pw, w)
 		},
 	}
-	pf.add(cmd)
+	pf.add(a.flags(cmd))
 	return cmd
 }
 
@@ -145,7 +138,7 @@ func newStoreManagedWalletCmd(a *app) *cobra.Command {
 			return storeNew(cmd, s, pw, w)
 		},
 	}
-	pf.add(cmd)
+	pf.add(a.flags(cmd))
 	return cmd
 }
 
@@ -176,6 +169,6 @@ func newStoreManagedPrivateKeyCmd(a *app) *cobra.Command {
 			return storeNew(cmd, s, pw, &walletstore.Wallet{PrivateKey: key, Chain: c.Info().Code, Testnet: a.testnet})
 		},
 	}
-	pf.add(cmd)
+	pf.add(a.flags(cmd))
 	return cmd
 }

@@ -1,6 +1,9 @@
-// Package config owns how Custos reads its settings from the environment: the
-// CUSTOS_* variables, the TATUM_* names accepted as aliases so Tatum KMS users can
-// switch without rewriting their deployment, and --envFile files.
+// Package config owns how Custos reads its settings: flags, the CUSTOS_*
+// variables, the TATUM_* names accepted as aliases so Tatum KMS users can
+// switch without rewriting their deployment, and --env-file files. One rule
+// holds for every setting: a flag beats the environment, which beats the env
+// file, which beats the default; among variables the CUSTOS_ name beats
+// Tatum's.
 package config
 
 import (
@@ -8,51 +11,96 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
-// aliases maps a CUSTOS_* variable to the Tatum KMS names read when it is unset.
-var aliases = map[string][]string{
-	"CUSTOS_PASSWORD": {"TATUM_KMS_PASSWORD"},
-	"CUSTOS_API_KEY":  {"TATUM_API_KEY"},
-	"CUSTOS_API_URL":  {"TATUM_API_URL"},
-	"CUSTOS_PATH":     {"TATUM_KMS_PATH"},
+// Source is where settings come from after their flags: the process
+// environment, then the variables of an env file. Loading a file never changes
+// the process environment, so two commands in one process (tests, `dev`) see
+// only their own file.
+type Source struct {
+	env  func(string) (string, bool)
+	file map[string]string
 }
 
-// Getenv returns the value of name (a CUSTOS_* variable) or of the first of its
-// Tatum aliases that is set, and whether any was set.
-func Getenv(name string) (string, bool) {
-	if v, ok := os.LookupEnv(name); ok {
-		return v, true
+// OSEnv is the process environment with no env file.
+func OSEnv() Source { return Source{env: os.LookupEnv} }
+
+// NewSource reads variables with lookup (os.LookupEnv in the binary) and
+// falls back to file's.
+func NewSource(lookup func(string) (string, bool), file map[string]string) Source {
+	return Source{env: lookup, file: file}
+}
+
+// WithFile returns s with the KEY=VALUE lines of path as its lowest layer.
+func (s Source) WithFile(path string) (Source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return s, fmt.Errorf("env file: %w", err)
 	}
-	for _, a := range aliases[name] {
-		if v, ok := os.LookupEnv(a); ok {
+	defer f.Close()
+	vars, err := ParseEnv(f)
+	if err != nil {
+		return s, fmt.Errorf("env file %s: %w", path, err)
+	}
+	s.file = vars
+	return s, nil
+}
+
+// Lookup returns the variable name as the environment, else the env file,
+// holds it, empty or not.
+func (s Source) Lookup(name string) (string, bool) {
+	if s.env != nil {
+		if v, ok := s.env(name); ok {
+			return v, true
+		}
+	}
+	v, ok := s.file[name]
+	return v, ok
+}
+
+// Get returns the first non-empty value of names, given in precedence order
+// (the CUSTOS_ name, then Tatum's), from the environment, and only then from
+// the env file: a Tatum name in the environment beats a CUSTOS_ name in the
+// file. An empty variable counts as unset, as it always has for Custos.
+func (s Source) Get(names ...string) (string, bool) {
+	if s.env != nil {
+		for _, n := range names {
+			if v, ok := s.env(n); ok && v != "" {
+				return v, true
+			}
+		}
+	}
+	for _, n := range names {
+		if v, ok := s.file[n]; ok && v != "" {
 			return v, true
 		}
 	}
 	return "", false
 }
 
-// LoadEnvFile reads KEY=VALUE lines from path into the process environment.
-// Variables already set win, as with dotenv: the file supplies defaults.
-func LoadEnvFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("env file: %w", err)
+// Environ is environ (os.Environ's form) with the env file's variables that
+// it does not set appended, for readers of variable families such as
+// CUSTOS_NODE_<CHAIN>.
+func (s Source) Environ(environ []string) []string {
+	out := slices.Clone(environ)
+	set := map[string]bool{}
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		set[k] = true
 	}
-	defer f.Close()
-	vars, err := ParseEnv(f)
-	if err != nil {
-		return fmt.Errorf("env file %s: %w", path, err)
-	}
-	for k, v := range vars {
-		if _, set := os.LookupEnv(k); !set {
-			if err := os.Setenv(k, v); err != nil {
-				return fmt.Errorf("env file %s: %w", path, err)
-			}
+	keys := make([]string, 0, len(s.file))
+	for k := range s.file {
+		if !set[k] {
+			keys = append(keys, k)
 		}
 	}
-	return nil
+	slices.Sort(keys)
+	for _, k := range keys {
+		out = append(out, k+"="+s.file[k])
+	}
+	return out
 }
 
 // ParseEnv parses dotenv-style content: blank lines and # comments are skipped,

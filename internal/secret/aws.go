@@ -22,13 +22,13 @@ import (
 // unset, the whole SecretString is the password). CUSTOS_AWS_SESSION_TOKEN
 // adds temporary credentials; CUSTOS_AWS_ENDPOINT replaces the regional
 // endpoint (VPC endpoints, tests).
-func awsPassword(ctx context.Context, c *http.Client) ([]byte, error) {
-	v, err := settings("AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_NAME")
+func awsPassword(ctx context.Context, c *http.Client, e env) ([]byte, error) {
+	v, err := e.settings("AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_NAME")
 	if err != nil {
 		return nil, err
 	}
 	region, keyID, secretKey, name := v[0], v[1], v[2], v[3]
-	endpoint, ok := setting("AWS_ENDPOINT")
+	endpoint, ok := e.setting("AWS_ENDPOINT")
 	if !ok {
 		endpoint = "https://secretsmanager." + region + ".amazonaws.com"
 	}
@@ -39,7 +39,7 @@ func awsPassword(ctx context.Context, c *http.Client) ([]byte, error) {
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "secretsmanager.GetSecretValue")
-	token, _ := setting("AWS_SESSION_TOKEN")
+	token, _ := e.setting("AWS_SESSION_TOKEN")
 	signV4(req, body, awsCredentials{keyID, secretKey, token}, region, "secretsmanager", time.Now())
 	raw, err := doJSON(c, req, "aws secrets manager")
 	if err != nil {
@@ -52,7 +52,7 @@ func awsPassword(ctx context.Context, c *http.Client) ([]byte, error) {
 	if err := json.Unmarshal(raw, &out); err != nil || out.SecretString == nil {
 		return nil, fmt.Errorf("%w: aws secret %q has no SecretString", ErrBackend, name)
 	}
-	field, ok := setting("AWS_SECRET_KEY")
+	field, ok := e.setting("AWS_SECRET_KEY")
 	if !ok {
 		return []byte(*out.SecretString), nil
 	}

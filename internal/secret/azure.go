@@ -18,8 +18,8 @@ import (
 // from Azure's standard AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET
 // (AZURE_AUTHORITY_HOST overrides the login host), else from the managed
 // identity endpoint of an Azure VM (CUSTOS_AZURE_IMDS_ENDPOINT overrides it).
-func azurePassword(ctx context.Context, c *http.Client) ([]byte, error) {
-	v, err := settings("AZURE_VAULTURL", "AZURE_SECRETNAME")
+func azurePassword(ctx context.Context, c *http.Client, e env) ([]byte, error) {
+	v, err := e.settings("AZURE_VAULTURL", "AZURE_SECRETNAME")
 	if err != nil {
 		return nil, err
 	}
@@ -27,14 +27,14 @@ func azurePassword(ctx context.Context, c *http.Client) ([]byte, error) {
 	if !strings.Contains(vault, "://") {
 		vault = "https://" + vault
 	}
-	version, _ := setting("AZURE_SECRETVERSION")
+	version, _ := e.setting("AZURE_SECRETVERSION")
 	u := strings.TrimRight(vault, "/") + "/secrets/" + url.PathEscape(name)
 	if version != "" {
 		u += "/" + url.PathEscape(version)
 	}
 	u += "?api-version=7.4"
 
-	token, err := azureToken(ctx, c)
+	token, err := azureToken(ctx, c, e)
 	if err != nil {
 		return nil, err
 	}
@@ -70,18 +70,18 @@ func azurePassword(ctx context.Context, c *http.Client) ([]byte, error) {
 
 const azureVaultScope = "https://vault.azure.net"
 
-func azureToken(ctx context.Context, c *http.Client) (string, error) {
-	if t, ok := setting("AZURE_TOKEN"); ok {
+func azureToken(ctx context.Context, c *http.Client, e env) (string, error) {
+	if t, ok := e.setting("AZURE_TOKEN"); ok {
 		return t, nil
 	}
 	var req *http.Request
 	var err error
-	if tenant := getenv("AZURE_TENANT_ID"); tenant != "" {
-		id, secret := getenv("AZURE_CLIENT_ID"), getenv("AZURE_CLIENT_SECRET")
+	if tenant := e.get("AZURE_TENANT_ID"); tenant != "" {
+		id, secret := e.get("AZURE_CLIENT_ID"), e.get("AZURE_CLIENT_SECRET")
 		if id == "" || secret == "" {
 			return "", fmt.Errorf("%w: AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (with AZURE_TENANT_ID)", ErrMissingSetting)
 		}
-		host := getenv("AZURE_AUTHORITY_HOST")
+		host := e.get("AZURE_AUTHORITY_HOST")
 		if host == "" {
 			host = "https://login.microsoftonline.com"
 		}
@@ -97,7 +97,7 @@ func azureToken(ctx context.Context, c *http.Client) (string, error) {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 	} else {
-		imds, ok := setting("AZURE_IMDS_ENDPOINT")
+		imds, ok := e.setting("AZURE_IMDS_ENDPOINT")
 		if !ok {
 			imds = "http://169.254.169.254/metadata/identity/oauth2/token"
 		}

@@ -40,6 +40,10 @@ type Options struct {
 	Prompter     *Prompter
 	// Client is used for secret managers; nil means a client with a 30 s timeout.
 	Client *http.Client
+	// Env is where the password variable and the secret managers' settings
+	// are read, the command's --env-file included; nil means the process
+	// environment alone.
+	Env *config.Source
 }
 
 // Kind is the backend these options resolve to.
@@ -51,6 +55,13 @@ func (o Options) Kind() Backend {
 		return File
 	}
 	return Local
+}
+
+func (o Options) env() env {
+	if o.Env != nil {
+		return env{*o.Env}
+	}
+	return env{config.OSEnv()}
 }
 
 func (o Options) client() *http.Client {
@@ -67,19 +78,20 @@ func (o Options) Password(ctx context.Context, newStore bool) ([]byte, error) {
 		b   []byte
 		err error
 	)
+	e := o.env()
 	switch o.Kind() {
 	case File:
 		b, err = readPasswordFile(o.PasswordFile)
 	case AWS:
-		b, err = awsPassword(ctx, o.client())
+		b, err = awsPassword(ctx, o.client(), e)
 	case Azure:
-		b, err = azurePassword(ctx, o.client())
+		b, err = azurePassword(ctx, o.client(), e)
 	case VGS:
-		b, err = vgsPassword(ctx, o.client())
+		b, err = vgsPassword(ctx, o.client(), e)
 	case Vault:
-		b, err = vaultPassword(ctx, o.client())
+		b, err = vaultPassword(ctx, o.client(), e)
 	case Local:
-		if v, ok := config.Getenv("CUSTOS_PASSWORD"); ok && v != "" {
+		if v, ok := e.src.Get(PasswordEnv()...); ok {
 			return []byte(v), nil
 		}
 		if o.Prompter == nil {
@@ -112,22 +124,29 @@ func readPasswordFile(path string) ([]byte, error) {
 	return b, nil
 }
 
+// PasswordEnv returns the variables of the wallet-store password, Custos's first.
+func PasswordEnv() []string { return []string{"CUSTOS_PASSWORD", "TATUM_KMS_PASSWORD"} }
+
+// env reads the settings of the password sources.
+type env struct{ src config.Source }
+
 // setting reads CUSTOS_<name>, or Tatum KMS's TATUM_KMS_<name>.
-func setting(name string) (string, bool) {
-	for _, k := range []string{"CUSTOS_" + name, "TATUM_KMS_" + name} {
-		if v, ok := os.LookupEnv(k); ok && v != "" {
-			return v, true
-		}
-	}
-	return "", false
+func (e env) setting(name string) (string, bool) {
+	return e.src.Get("CUSTOS_"+name, "TATUM_KMS_"+name)
+}
+
+// get reads a variable the service itself defines (VAULT_ADDR, AZURE_TENANT_ID).
+func (e env) get(name string) string {
+	v, _ := e.src.Get(name)
+	return v
 }
 
 // settings reads required settings, naming every missing one at once.
-func settings(names ...string) ([]string, error) {
+func (e env) settings(names ...string) ([]string, error) {
 	vals := make([]string, len(names))
 	var missing []string
 	for i, n := range names {
-		v, ok := setting(n)
+		v, ok := e.setting(n)
 		if !ok {
 			missing = append(missing, "CUSTOS_"+n+" (or TATUM_KMS_"+n+")")
 		}

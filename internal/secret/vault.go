@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 )
 
@@ -13,9 +12,9 @@ import (
 // (GET /v1/{mount}/data/{path}) with Vault's own VAULT_ADDR, VAULT_TOKEN and
 // VAULT_NAMESPACE, plus CUSTOS_VAULT_MOUNT (default "secret"),
 // CUSTOS_VAULT_PATH (required) and CUSTOS_VAULT_FIELD (default "password").
-func vaultPassword(ctx context.Context, c *http.Client) ([]byte, error) {
-	addr, token := getenv("VAULT_ADDR"), getenv("VAULT_TOKEN")
-	path, _ := setting("VAULT_PATH")
+func vaultPassword(ctx context.Context, c *http.Client, e env) ([]byte, error) {
+	addr, token := e.get("VAULT_ADDR"), e.get("VAULT_TOKEN")
+	path, _ := e.setting("VAULT_PATH")
 	var missing []string
 	for k, v := range map[string]string{"VAULT_ADDR": addr, "VAULT_TOKEN": token, "CUSTOS_VAULT_PATH": path} {
 		if v == "" {
@@ -25,11 +24,11 @@ func vaultPassword(ctx context.Context, c *http.Client) ([]byte, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrMissingSetting, strings.Join(missing, ", "))
 	}
-	mount, ok := setting("VAULT_MOUNT")
+	mount, ok := e.setting("VAULT_MOUNT")
 	if !ok {
 		mount = "secret"
 	}
-	field, ok := setting("VAULT_FIELD")
+	field, ok := e.setting("VAULT_FIELD")
 	if !ok {
 		field = "password"
 	}
@@ -39,7 +38,7 @@ func vaultPassword(ctx context.Context, c *http.Client) ([]byte, error) {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
 	req.Header.Set("X-Vault-Token", token)
-	if ns := getenv("VAULT_NAMESPACE"); ns != "" {
+	if ns := e.get("VAULT_NAMESPACE"); ns != "" {
 		req.Header.Set("X-Vault-Namespace", ns)
 	}
 	raw, err := doJSON(c, req, "vault")
@@ -61,5 +60,3 @@ func vaultPassword(ctx context.Context, c *http.Client) ([]byte, error) {
 	}
 	return []byte(pw), nil
 }
-
-func getenv(k string) string { return os.Getenv(k) }

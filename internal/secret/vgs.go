@@ -13,12 +13,12 @@ import (
 // HTTP basic auth with vault access credentials) with Tatum KMS's settings:
 // TATUM_KMS_VGS_USERNAME, _PASSWORD and _ALIAS. CUSTOS_VGS_URL replaces the
 // live vault API (e.g. the sandbox, https://api.sandbox.verygoodvault.com).
-func vgsPassword(ctx context.Context, c *http.Client) ([]byte, error) {
-	v, err := settings("VGS_USERNAME", "VGS_PASSWORD", "VGS_ALIAS")
+func vgsPassword(ctx context.Context, c *http.Client, e env) ([]byte, error) {
+	v, err := e.settings("VGS_USERNAME", "VGS_PASSWORD", "VGS_ALIAS")
 	if err != nil {
 		return nil, err
 	}
-	base, ok := setting("VGS_URL")
+	base, ok := e.setting("VGS_URL")
 	if !ok {
 		base = "https://api.live.verygoodvault.com"
 	}
