@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -22,7 +21,7 @@ import (
 
 	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/broadcast"
-	"github.com/custoskms/custos/internal/chain/evm"
+	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/devchain"
@@ -146,7 +145,7 @@ func runDev(ctx context.Context, a *app, f *devFlags) (err error) {
 	}
 
 	// The chain, its id accepted for ETH testnet by the API's validation and
-	// the signer alike (both read the chain's configuration).
+	// the signer alike (both are given it in their configuration).
 	fund := new(big.Int).Mul(big.NewInt(f.fund), devchain.Ether)
 	dc, err := devchain.Start(ctx, devchain.Options{Port: f.rpcPort, Logger: log,
 		Alloc: map[common.Address]*big.Int{common.HexToAddress(from): fund}})
@@ -154,10 +153,8 @@ func runDev(ctx context.Context, a *app, f *devFlags) (err error) {
 		return err
 	}
 	defer dc.Close()
-	if !slices.Contains(evm.ETH.ChainIDs(true), devchain.ChainID) {
-		evm.ETH.AllowChainIDs(true, devchain.ChainID)
-	}
-	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: dc.URL()}})
+	devIDs := map[string][]uint64{"ETH": {devchain.ChainID}}
+	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: dc.URL()}}, chains.Dialer)
 	if err != nil {
 		return err
 	}
@@ -180,7 +177,7 @@ func runDev(ctx context.Context, a *app, f *devFlags) (err error) {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log}),
+		Handler:           api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log, ExtraChainIDs: map[bool]map[string][]uint64{true: devIDs}}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -207,7 +204,7 @@ func runDev(ctx context.Context, a *app, f *devFlags) (err error) {
 	}
 	client.Logger = log
 	sd, err := daemon.New(daemon.Config{Chains: []string{"ETH"}, Testnet: true, Period: f.period,
-		ExtraChainIDs: map[string][]uint64{"ETH": {devchain.ChainID}},
+		ExtraChainIDs: devIDs,
 		LedgerPath:    filepath.Join(dir, "daemon-ledger.db"), Logger: log}, client, daemon.NewStoreKeys(store))
 	if err != nil {
 		return err

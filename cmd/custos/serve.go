@@ -19,7 +19,6 @@ import (
 
 	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/broadcast"
-	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/pending"
@@ -115,7 +114,7 @@ func newServeCmd(a *app) *cobra.Command {
 			if v, ok := config.Getenv("CUSTOS_LISTEN"); ok && v != "" && !cmd.Flags().Changed("listen") {
 				listen = v
 			}
-			specs, err := broadcast.NodesFromEnv(os.Environ(), chain.Codes)
+			specs, err := broadcast.NodesFromEnv(os.Environ(), chains.Codes())
 			if err != nil {
 				return err
 			}
@@ -128,17 +127,18 @@ func newServeCmd(a *app) *cobra.Command {
 			}
 			var usable []broadcast.NodeSpec
 			for _, s := range specs {
-				if !broadcast.HasDialer(s.Chain) {
+				if _, ok := chains.Dialer(s.Chain); !ok {
 					log.Warn("node ignored: this build has no node client for the chain", "node", s.String())
 					continue
 				}
 				usable = append(usable, s)
 			}
-			dialed, err := broadcast.Dial(usable)
+			dialed, err := broadcast.Dial(usable, chains.Dialer)
 			if err != nil {
 				return err
 			}
-			if err := allowChainIDs(chainIDs); err != nil {
+			extraIDs, err := serveChainIDs(chainIDs)
+			if err != nil {
 				return err
 			}
 			store, err := sf.open(ctx, cmd)
@@ -152,7 +152,7 @@ func newServeCmd(a *app) *cobra.Command {
 				return fmt.Errorf("listen: %w", err)
 			}
 			srv := &http.Server{
-				Handler:           api.New(api.Config{Store: store, Nodes: dialed, Logger: log}),
+				Handler:           api.New(api.Config{Store: store, Nodes: dialed, Logger: log, ExtraChainIDs: extraIDs}),
 				ReadHeaderTimeout: readHeaderTimeout,
 				ReadTimeout:       readTimeout,
 				WriteTimeout:      writeTimeout,
@@ -184,25 +184,29 @@ func newServeCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// allowChainIDs makes the API accept transactions for extra EVM chain ids
-// (a private or dev chain), as `custos dev` does for its dev chain.
-func allowChainIDs(flags []string) error {
+// serveChainIDs reads the extra EVM chain ids (a private or dev chain) the
+// API accepts, per network, as `custos dev` passes its dev chain's.
+func serveChainIDs(flags []string) (map[bool]map[string][]uint64, error) {
+	out := map[bool]map[string][]uint64{}
 	for _, testnet := range []bool{false, true} {
 		ids, err := chainIDFlags(flags).extraChainIDs(testnet)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for code, list := range ids {
+		// Only chains with network ids (EVM) take extra ones.
+		type withChainIDs interface {
+			ChainIDs(bool, ...uint64) []uint64
+		}
+		for code := range ids {
 			c, err := chains.Lookup(code)
 			if err != nil {
-				return fmt.Errorf("--chain-id: %w", err)
+				return nil, fmt.Errorf("--chain-id: %w", err)
 			}
-			a, ok := c.(interface{ AllowChainIDs(bool, ...uint64) })
-			if !ok {
-				return fmt.Errorf("--chain-id: %s has no chain ids to extend", code)
+			if _, ok := c.(withChainIDs); !ok {
+				return nil, fmt.Errorf("--chain-id: %s has no chain ids to extend", code)
 			}
-			a.AllowChainIDs(testnet, list...)
 		}
+		out[testnet] = ids
 	}
-	return nil
+	return out, nil
 }
