@@ -209,3 +209,13 @@ func BenchmarkAddressFromXPub(b *testing.B) {
 		})
 	}
 }
+
+// A UTXO transaction is signed with a key per input, so each hash of a
+// pending transaction names one (chain.Info.MultiKey).
+func TestUTXOChainsAreMultiKey(t *testing.T) {
+	for _, c := range all {
+		if !c.Info().MultiKey {
+			t.Errorf("%s is not multi-key", c.Info().Code)
+		}
+	}
+}
