@@ -12,7 +12,6 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -20,7 +19,7 @@ import (
 
 	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/broadcast"
-	"github.com/custoskms/custos/internal/chain/evm"
+	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/devchain"
@@ -157,7 +156,7 @@ func (r *devRig) start(ctx context.Context, c *devConfig, dir string, log *slog.
 		return devInfo{}, "", err
 	}
 	// The chain, its id accepted for ETH testnet by the API's validation and
-	// the signer alike (both read the chain's configuration).
+	// the signer alike (both are given it in their configuration).
 	fund := new(big.Int).Mul(big.NewInt(c.fund), devchain.Ether)
 	dc, err := devchain.Start(ctx, devchain.Options{Port: c.rpcPort, Logger: log,
 		Alloc: map[common.Address]*big.Int{common.HexToAddress(from): fund}})
@@ -165,9 +164,6 @@ func (r *devRig) start(ctx context.Context, c *devConfig, dir string, log *slog.
 		return devInfo{}, "", err
 	}
 	r.onClose(func() { dc.Close() })
-	if !slices.Contains(evm.ETH.ChainIDs(true), devchain.ChainID) {
-		evm.ETH.AllowChainIDs(true, devchain.ChainID)
-	}
 	apiURL, apiKey, err := r.api(ctx, c, dir, dc.URL(), log)
 	if err != nil {
 		return devInfo{}, "", err
@@ -217,7 +213,7 @@ func (r *devRig) wallet(ctx context.Context, c *devConfig, dir string) (store *w
 // api serves the API on its own SQLite file, with one testnet key, and
 // returns its URL and the key.
 func (r *devRig) api(ctx context.Context, c *devConfig, dir, rpcURL string, log *slog.Logger) (url, key string, err error) {
-	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: rpcURL}})
+	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: rpcURL}}, chains.Dialer)
 	if err != nil {
 		return "", "", err
 	}
@@ -233,7 +229,8 @@ func (r *devRig) api(ctx context.Context, c *devConfig, dir, rpcURL string, log 
 	if _, err := pstore.CreateKey(ctx, "dev", true, hash); err != nil {
 		return "", "", err
 	}
-	srv, err := startHTTP(c.listen, api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log}), log)
+	srv, err := startHTTP(c.listen, api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log,
+		ExtraChainIDs: map[bool]map[string][]uint64{true: devChainIDs()}}), log)
 	if err != nil {
 		return "", "", err
 	}
@@ -250,7 +247,7 @@ func (r *devRig) signer(ctx context.Context, c *devConfig, dir, apiURL, apiKey s
 	}
 	client.Logger = log
 	sd, err := daemon.New(daemon.Config{Chains: []string{"ETH"}, Testnet: true, Period: c.period,
-		ExtraChainIDs: map[string][]uint64{"ETH": {devchain.ChainID}},
+		ExtraChainIDs: devChainIDs(),
 		LedgerPath:    filepath.Join(dir, "daemon-ledger.db"), Logger: log}, client, daemon.NewStoreKeys(store))
 	if err != nil {
 		return err
@@ -332,3 +329,7 @@ curl -s -X POST %s -H 'Content-Type: application/json' -d '%s'
 		info.APIURL, info.APIKey,
 		eth.RPCURL, balance)
 }
+
+// devChainIDs are the extra chain ids `custos dev` accepts for ETH testnet:
+// its dev chain's, given to the API and the signer alike.
+func devChainIDs() map[string][]uint64 { return map[string][]uint64{"ETH": {devchain.ChainID}} }

@@ -104,10 +104,6 @@ func deriverFor(code string) (chain.Chain, chain.Deriver, error) {
 	return c, d, nil
 }
 
-// secretFieldChains store their keypair as "secret" (Tatum's XLM and XRP
-// wallets); the others as "privateKey".
-var secretFieldChains = map[string]bool{"XLM": true, "XRP": true}
-
 func newMnemonic() (string, error) {
 	// 256 bits: Tatum generates 24-word mnemonics.
 	ent, err := bip39.NewEntropy(256)
@@ -134,7 +130,7 @@ func buildWallet(c chain.Chain, d chain.Deriver, testnet bool, mnemonic string) 
 		if w.Address, err = d.AddressFromPrivateKey(key, testnet); err != nil {
 			return nil, fmt.Errorf("generate %s key: %w", code, err)
 		}
-		if secretFieldChains[code] {
+		if c.Info().KeyField == chain.SecretField {
 			w.Secret = key
 		} else {
 			w.PrivateKey = key
@@ -153,7 +149,7 @@ func buildWallet(c chain.Chain, d chain.Deriver, testnet bool, mnemonic string) 
 	}
 	defer secret.Zero(seed)
 	w.Mnemonic = strings.Join(strings.Fields(mnemonic), " ")
-	if code == "SOL" {
+	if c.Info().Kind == chain.MnemonicKeyWallet {
 		// Tatum's SOL wallet is index 0 of its mnemonic, kept with the mnemonic.
 		if w.Address, err = d.AddressFromSeed(seed, 0, testnet); err != nil {
 			return nil, err

@@ -15,7 +15,6 @@ import (
 
 	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/broadcast"
-	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/pending"
@@ -116,7 +115,8 @@ func runServe(ctx context.Context, a *app, c *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	if err := allowChainIDs(c.chainIDs); err != nil {
+	extraIDs, err := serveChainIDs(c.chainIDs)
+	if err != nil {
 		return err
 	}
 	store, err := c.store.open(ctx)
@@ -124,7 +124,7 @@ func runServe(ctx context.Context, a *app, c *serveConfig) error {
 		return err
 	}
 	defer store.Close()
-	srv, err := startHTTP(c.listen, api.New(api.Config{Store: store, Nodes: dialed, Logger: log}), log)
+	srv, err := startHTTP(c.listen, api.New(api.Config{Store: store, Nodes: dialed, Logger: log, ExtraChainIDs: extraIDs}), log)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func runServe(ctx context.Context, a *app, c *serveConfig) error {
 // dialNodes connects the nodes of the environment (CUSTOS_NODE_<CHAIN>) and
 // of --node; nodes of chains this build cannot reach are logged and skipped.
 func (c *serveConfig) dialNodes(env config.Source, log *slog.Logger) (*broadcast.Nodes, error) {
-	specs, err := broadcast.NodesFromEnv(env.Environ(os.Environ()), chain.Codes)
+	specs, err := broadcast.NodesFromEnv(env.Environ(os.Environ()), chains.Codes())
 	if err != nil {
 		return nil, err
 	}
@@ -158,34 +158,38 @@ func (c *serveConfig) dialNodes(env config.Source, log *slog.Logger) (*broadcast
 	}
 	var usable []broadcast.NodeSpec
 	for _, s := range specs {
-		if !broadcast.HasDialer(s.Chain) {
+		if _, ok := chains.Dialer(s.Chain); !ok {
 			log.Warn("node ignored: this build has no node client for the chain", "node", s.String())
 			continue
 		}
 		usable = append(usable, s)
 	}
-	return broadcast.Dial(usable)
+	return broadcast.Dial(usable, chains.Dialer)
 }
 
-// allowChainIDs makes the API accept transactions for extra EVM chain ids
-// (a private or dev chain), as `custos dev` does for its dev chain.
-func allowChainIDs(flags chainIDFlags) error {
+// serveChainIDs reads the extra EVM chain ids (a private or dev chain) the
+// API accepts, per network, as `custos dev` passes its dev chain's.
+func serveChainIDs(flags chainIDFlags) (map[bool]map[string][]uint64, error) {
+	// Only chains with network ids (EVM) take extra ones.
+	type withChainIDs interface {
+		ChainIDs(bool, ...uint64) []uint64
+	}
+	out := map[bool]map[string][]uint64{}
 	for _, testnet := range []bool{false, true} {
 		ids, err := flags.extraChainIDs(testnet)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for code, list := range ids {
+		for code := range ids {
 			c, err := chains.Lookup(code)
 			if err != nil {
-				return fmt.Errorf("--chain-id: %w", err)
+				return nil, fmt.Errorf("--chain-id: %w", err)
 			}
-			a, ok := c.(interface{ AllowChainIDs(bool, ...uint64) })
-			if !ok {
-				return fmt.Errorf("--chain-id: %s has no chain ids to extend", code)
+			if _, ok := c.(withChainIDs); !ok {
+				return nil, fmt.Errorf("--chain-id: %s has no chain ids to extend", code)
 			}
-			a.AllowChainIDs(testnet, list...)
 		}
+		out[testnet] = ids
 	}
-	return nil
+	return out, nil
 }

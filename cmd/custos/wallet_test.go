@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -12,7 +13,7 @@ import (
 // the shape of Tatum's generateWallet, and that the parts agree with each other.
 func TestGenerateWalletShapes(t *testing.T) {
 	k := newKeyCLI(t)
-	for _, code := range chain.Codes {
+	for _, code := range chains.Codes() {
 		for _, testnet := range []bool{false, true} {
 			args := []string{"generatewallet", code}
 			if testnet {
@@ -27,14 +28,14 @@ func TestGenerateWalletShapes(t *testing.T) {
 			switch {
 			case c.Info().Kind == chain.KeypairWallet:
 				key := w["privateKey"]
-				if secretFieldChains[code] {
+				if c.Info().KeyField == chain.SecretField {
 					key = w["secret"]
 				}
 				addr, err := d.AddressFromPrivateKey(key, testnet)
 				if err != nil || addr != w["address"] || len(w) != 2 {
 					t.Errorf("%s: %v (address %s, %v)", code, w, addr, err)
 				}
-			case code == "SOL":
+			case c.Info().Kind == chain.MnemonicKeyWallet:
 				seed, _ := chain.Seed(w["mnemonic"])
 				addr, _ := d.AddressFromSeed(seed, 0, testnet)
 				if addr != w["address"] || w["privateKey"] == "" || len(w) != 3 {

@@ -38,7 +38,7 @@ func (s *Server) createTx(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	key := keyFrom(r.Context())
-	tx, err := req.validate(s.lookupChain, key.Testnet)
+	tx, err := req.validate(s.lookupChain, key.Testnet, s.extraChainIDs[key.Testnet])
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,9 @@ func (s *Server) createTx(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (req *createRequest) validate(lookup func(string) (chain.Chain, error), testnet bool) (pending.NewTx, error) {
+// validate checks the request for a network; extra are the chain ids
+// configured for it beyond the public ones, by chain code.
+func (req *createRequest) validate(lookup func(string) (chain.Chain, error), testnet bool, extra map[string][]uint64) (pending.NewTx, error) {
 	var (
 		bad []string
 		tx  pending.NewTx
@@ -124,7 +126,7 @@ func (req *createRequest) validate(lookup func(string) (chain.Chain, error), tes
 	// The codec runs last, on an otherwise valid request, so its message is
 	// about the transaction and not about a missing chain.
 	if len(bad) == 0 {
-		if msg := checkSerialized(lookup, tx.Chain, tx.SerializedTransaction, testnet); msg != "" {
+		if msg := checkSerialized(lookup, tx.Chain, tx.SerializedTransaction, testnet, extra[tx.Chain]); msg != "" {
 			bad = append(bad, "serializedTransaction: "+msg)
 		}
 	}
@@ -136,7 +138,7 @@ func (req *createRequest) validate(lookup func(string) (chain.Chain, error), tes
 
 // checkSerialized asks the chain's codec whether it can parse the
 // transaction. A chain without one yet accepts any non-blank string.
-func checkSerialized(lookup func(string) (chain.Chain, error), code, serialized string, testnet bool) (msg string) {
+func checkSerialized(lookup func(string) (chain.Chain, error), code, serialized string, testnet bool, extra []uint64) (msg string) {
 	c, err := lookup(code)
 	if err != nil {
 		return err.Error()
@@ -151,7 +153,7 @@ func checkSerialized(lookup func(string) (chain.Chain, error), code, serialized 
 			msg = "cannot be parsed"
 		}
 	}()
-	if err := v.ValidateTx(serialized, testnet); err != nil {
+	if err := v.ValidateTx(serialized, testnet, extra...); err != nil {
 		return err.Error()
 	}
 	return ""

@@ -22,8 +22,9 @@ type Completer interface {
 	// the chain's node client for the API key's network. Errors wrap
 	// chain.ErrInvalidTx or chain.ErrWrongNetwork when the transaction cannot
 	// be completed as given, broadcast.ErrRejected when the node refuses it,
-	// and anything else when the node could not be asked.
-	CompleteFromNode(ctx context.Context, node any, serialized string, testnet bool) (string, error)
+	// and anything else when the node could not be asked. extra are chain ids
+	// accepted beyond the public ones, from the server's configuration.
+	CompleteFromNode(ctx context.Context, node any, serialized string, testnet bool, extra ...uint64) (string, error)
 }
 
 // fillFromNode completes a validated transaction from the chain's node when
@@ -60,7 +61,7 @@ func (s *Server) fillFromNode(ctx context.Context, code string, testnet bool, se
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.broadcastTimeout)
 	defer cancel()
-	out, err := cp.CompleteFromNode(cctx, node, serialized, testnet)
+	out, err := cp.CompleteFromNode(cctx, node, serialized, testnet, s.extraChainIDs[testnet][code]...)
 	result := "ok"
 	switch {
 	case err == nil:

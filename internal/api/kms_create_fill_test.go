@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"math/big"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,14 +39,15 @@ func fillEnv(t *testing.T) (*env, *devchain.Chain, *broadcast.EVMClient) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dc.Close() })
-	if !slices.Contains(evm.ETH.ChainIDs(true), devchain.ChainID) {
-		evm.ETH.AllowChainIDs(true, devchain.ChainID)
-	}
 	node, err := broadcast.DialEVM(dc.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t)
+	// The dev chain's id is accepted for ETH testnet keys, as `custos serve
+	// --chain-id ETH:testnet=1337` configures it.
+	e := newEnv(t, func(c *Config) {
+		c.ExtraChainIDs = map[bool]map[string][]uint64{true: {"ETH": {devchain.ChainID}}}
+	})
 	e.srv.lookupChain = chains.Lookup
 	e.nodes.Set("ETH", true, node)
 	return e, dc, node
@@ -73,7 +73,8 @@ func TestCreateCompletesFromTheNode(t *testing.T) {
 	ctx := t.Context()
 	sign := func(ser string) chain.Signed {
 		t.Helper()
-		s, err := evm.ETH.Sign(ctx, chain.SignRequest{Serialized: ser, Testnet: true, Keys: []string{fillKey}})
+		s, err := evm.ETH.Sign(ctx, chain.SignRequest{Serialized: ser, Testnet: true, Keys: []string{fillKey},
+			ExtraChainIDs: []uint64{devchain.ChainID}})
 		if err != nil {
 			t.Fatalf("signing the stored transaction: %v", err)
 		}
@@ -232,7 +233,11 @@ func nativeLegacy(t *testing.T) string {
 }
 
 func TestCreateNodeUnreachable(t *testing.T) {
-	e := newEnv(t)
+	// The dev chain's id is accepted for ETH testnet keys, as `custos serve
+	// --chain-id ETH:testnet=1337` configures it.
+	e := newEnv(t, func(c *Config) {
+		c.ExtraChainIDs = map[bool]map[string][]uint64{true: {"ETH": {devchain.ChainID}}}
+	})
 	e.srv.lookupChain = chains.Lookup
 	node, err := broadcast.DialEVM("http://operator:hunter2@127.0.0.1:1/rpc?apikey=sekrit")
 	if err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,14 +73,16 @@ func TestCreateValidation(t *testing.T) {
 }
 
 // codecChain is a chain whose codec accepts only "good" and remembers the
-// network it was asked about; it stands in for the chain packages' codecs.
+// network and extra chain ids it was asked about; it stands in for the chain
+// packages' codecs.
 type codecChain struct {
 	chain.Chain
 	testnet *bool
+	extra   *[]uint64
 }
 
-func (c codecChain) ValidateTx(s string, testnet bool) error {
-	*c.testnet = testnet
+func (c codecChain) ValidateTx(s string, testnet bool, extra ...uint64) error {
+	*c.testnet, *c.extra = testnet, extra
 	switch s {
 	case "good":
 		return nil
@@ -90,8 +93,13 @@ func (c codecChain) ValidateTx(s string, testnet bool) error {
 }
 
 func TestCreateAsksTheChainCodec(t *testing.T) {
-	e := newEnv(t)
-	var sawTestnet bool
+	e := newEnv(t, func(c *Config) {
+		c.ExtraChainIDs = map[bool]map[string][]uint64{true: {"ETH": {1337}}, false: {"BSC": {5}}}
+	})
+	var (
+		sawTestnet bool
+		sawExtra   []uint64
+	)
 	e.srv.lookupChain = func(code string) (chain.Chain, error) {
 		c, err := chains.Lookup(code)
 		if err != nil {
@@ -100,18 +108,18 @@ func TestCreateAsksTheChainCodec(t *testing.T) {
 		if code != "ETH" {
 			return plainChain{c}, nil
 		}
-		return codecChain{c, &sawTestnet}, nil
+		return codecChain{c, &sawTestnet, &sawExtra}, nil
 	}
 	body := func(s string) string {
 		return `{"chain":"ETH","serializedTransaction":"` + s + `","hashes":["` + sigA + `"]}`
 	}
 	e.do("POST", "/v3/kms", e.keyA, body("good")).want(t, 200, nil)
-	if sawTestnet {
-		t.Fatal("mainnet key validated as testnet")
+	if sawTestnet || len(sawExtra) != 0 {
+		t.Fatalf("mainnet key validated as testnet (%v) or with another network's or chain's ids %v", sawTestnet, sawExtra)
 	}
 	e.do("POST", "/v3/kms", e.keyTest, body("good")).want(t, 200, nil)
-	if !sawTestnet {
-		t.Fatal("testnet key validated as mainnet")
+	if !sawTestnet || !slices.Equal(sawExtra, []uint64{1337}) {
+		t.Fatalf("testnet key validated as mainnet (%v) or without the configured chain ids (%v)", !sawTestnet, sawExtra)
 	}
 	er := e.do("POST", "/v3/kms", e.keyA, body("garbage")).wantError(t, 400, CodeValidation)
 	if len(er.Data) != 1 || er.Data[0] != "serializedTransaction: invalid transaction: not a transaction (len 7)" {

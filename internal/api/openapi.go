@@ -3,8 +3,6 @@ package api
 import (
 	"net/http"
 	"strings"
-
-	"github.com/custoskms/custos/internal/chain"
 )
 
 // obj is a JSON object of the OpenAPI document.
@@ -57,7 +55,7 @@ func openAPIDocument() obj {
 		"components": obj{
 			"securitySchemes": obj{"ApiKey": obj{"type": "apiKey", "in": "header", "name": "X-API-Key"}},
 			"schemas": obj{
-				"Chain": obj{"type": "string", "enum": chain.Codes},
+				"Chain": obj{"type": "string", "enum": chainCodes},
 				"Error": obj{"type": "object", "required": []string{"errorCode", "message", "statusCode"}, "properties": obj{
 					"errorCode":  obj{"type": "string", "enum": ErrorCodes},
 					"message":    obj{"type": "string"},

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/custoskms/custos/internal/chain/chains"
 )
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
@@ -170,4 +172,38 @@ func sourceErrorCodes(t *testing.T) (defined map[string]string, produced map[str
 		})
 	}
 	return defined, produced
+}
+
+// The document's chain and slug enums, and the validation message, are the
+// chain table's, in its order.
+func TestOpenAPIChainEnumsAreTheTable(t *testing.T) {
+	e := newEnv(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string `json:"name"`
+				Schema struct {
+					Enum []string `json:"enum"`
+				} `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+		Components struct {
+			Schemas struct {
+				Chain struct {
+					Enum []string `json:"enum"`
+				} `json:"Chain"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	e.do("GET", "/openapi.json", "", nil).want(t, 200, &doc)
+	if got, want := doc.Components.Schemas.Chain.Enum, chains.Codes(); !slices.Equal(got, want) || len(want) == 0 {
+		t.Errorf("Chain enum %v, table %v", got, want)
+	}
+	p := doc.Paths["/v3/{slug}/broadcast"]["post"].Parameters
+	if len(p) != 1 || p[0].Name != "slug" || !slices.Equal(p[0].Schema.Enum, chains.Slugs()) {
+		t.Errorf("slug parameter %+v, table %v", p, chains.Slugs())
+	}
+	if want := "must be one of " + strings.Join(chains.Codes(), ", "); chainEnumMsg != want {
+		t.Errorf("validation message %q, want %q", chainEnumMsg, want)
+	}
 }

@@ -41,6 +41,10 @@ type Config struct {
 	MaxBody int64
 	// BroadcastTimeout defaults to DefaultBroadcastTimeout.
 	BroadcastTimeout time.Duration
+	// ExtraChainIDs are network ids accepted beyond a chain's public ones (a
+	// private dev chain's), by chain code, for testnet (true) and mainnet
+	// (false) API keys. Validation and completion get them per request.
+	ExtraChainIDs map[bool]map[string][]uint64
 }
 
 // Server serves the API. Build it with New.
@@ -59,6 +63,8 @@ type Server struct {
 	handler    http.Handler
 	// lookupChain finds a chain's codec; tests substitute chains with codecs.
 	lookupChain func(code string) (chain.Chain, error)
+	// extraChainIDs is Config.ExtraChainIDs, never written to.
+	extraChainIDs map[bool]map[string][]uint64
 }
 
 // observe, when set (by tests), sees the route and status of every answer.
@@ -75,7 +81,8 @@ type route struct {
 // New builds a Server.
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, nodes: cfg.Nodes, log: cfg.Logger, reg: cfg.Registry,
-		maxBody: cfg.MaxBody, broadcastTimeout: cfg.BroadcastTimeout, lookupChain: chains.Lookup}
+		maxBody: cfg.MaxBody, broadcastTimeout: cfg.BroadcastTimeout, lookupChain: chains.Lookup,
+		extraChainIDs: cfg.ExtraChainIDs}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

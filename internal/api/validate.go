@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
 )
 
@@ -45,18 +44,16 @@ func isTxID(s string) bool {
 	return true
 }
 
-func validChain(c string) bool { return slices.Contains(chain.Codes, c) }
+// chainCodes and chainSlugs are the chain table's, in its order: the API's
+// enums. Computed once, never written to.
+var (
+	chainCodes = chains.Codes()
+	chainSlugs = chains.Slugs()
+)
 
-var chainEnumMsg = "must be one of " + strings.Join(chain.Codes, ", ")
+func validChain(c string) bool { return slices.Contains(chainCodes, c) }
 
-// chainSlugs are the broadcast route's slugs, in registry order.
-var chainSlugs = func() []string {
-	var out []string
-	for _, c := range chains.All() {
-		out = append(out, c.Info().Slug)
-	}
-	return out
-}()
+var chainEnumMsg = "must be one of " + strings.Join(chainCodes, ", ")
 
 var slugEnumMsg = "must be one of " + strings.Join(chainSlugs, ", ")
 

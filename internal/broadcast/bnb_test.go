@@ -10,7 +10,7 @@ import (
 // BNB Beacon Chain was shut down: with or without a configured node, a BNB
 // broadcast is refused (ErrRejected, so the API answers 4xx) saying why.
 func TestBNBBroadcastShutDown(t *testing.T) {
-	configured, err := Dial([]NodeSpec{{Chain: "BNB", URL: "http://127.0.0.1:1"}})
+	configured, err := Dial([]NodeSpec{{Chain: "BNB", URL: "http://127.0.0.1:1"}}, testDialer)
 	if err != nil {
 		t.Fatal(err)
 	}

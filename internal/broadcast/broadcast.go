@@ -1,6 +1,6 @@
 // Package broadcast owns the server's side of the chain nodes: the Client a
-// chain's node client implements, the table of constructors (dialers) that
-// node-client files register into by chain code, and the per-chain, per-network
+// chain's node client implements, the constructors (Dialers) the chain table
+// (internal/chain/chains) pairs each chain with, and the per-chain, per-network
 // node configuration (--node CHAIN[:testnet]=URL, CUSTOS_NODE_<CHAIN>[_TESTNET]).
 package broadcast
 
@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // Client submits a signed transaction to a chain's node and returns the
@@ -27,36 +26,17 @@ type Client interface {
 // configuration error.
 type Dialer func(nodeURL string) (Client, error)
 
-var (
-	dialersMu sync.RWMutex
-	dialers   = map[string]Dialer{}
-)
-
-// RegisterDialer makes chain (a Tatum currency code such as "ETH") use d for
-// its nodes. Node-client files call it from init; registering a code twice
-// panics, as a programming error.
-func RegisterDialer(chain string, d Dialer) {
-	dialersMu.Lock()
-	defer dialersMu.Unlock()
-	chain = strings.ToUpper(chain)
-	if _, dup := dialers[chain]; dup {
-		panic("broadcast: dialer registered twice for " + chain)
+// DialerOf makes a Dialer of a node client's own constructor (DialEVM, …),
+// for the chain table's rows.
+func DialerOf[C Client](dial func(nodeURL string) (C, error)) Dialer {
+	return func(nodeURL string) (Client, error) {
+		c, err := dial(nodeURL)
+		if err != nil {
+			// Not c: a nil *EVMClient in a Client would not be a nil Client.
+			return nil, err
+		}
+		return c, nil
 	}
-	dialers[chain] = d
-}
-
-// UnregisterDialer removes a chain's dialer; tests use it to restore the table.
-func UnregisterDialer(chain string) {
-	dialersMu.Lock()
-	defer dialersMu.Unlock()
-	delete(dialers, strings.ToUpper(chain))
-}
-
-func dialer(chain string) (Dialer, bool) {
-	dialersMu.RLock()
-	defer dialersMu.RUnlock()
-	d, ok := dialers[chain]
-	return d, ok
 }
 
 // NodeSpec is one configured node: the chain, its network and the URL.
@@ -167,14 +147,14 @@ type Nodes struct {
 	clients map[netKey]Client
 }
 
-// Dial builds a client for each spec with its chain's registered dialer.
-// Later specs for the same chain and network replace earlier ones, so flags
-// given after the environment win. A chain without a node client is an error
-// naming the chain.
-func Dial(specs []NodeSpec) (*Nodes, error) {
+// Dial builds a client for each spec with the dialer dialerFor gives for its
+// chain code (the chain table's chains.Dialer). Later specs for the same chain
+// and network replace earlier ones, so flags given after the environment win.
+// A chain without a node client is an error naming the chain.
+func Dial(specs []NodeSpec, dialerFor func(code string) (Dialer, bool)) (*Nodes, error) {
 	n := &Nodes{clients: map[netKey]Client{}}
 	for _, s := range specs {
-		d, ok := dialer(s.Chain)
+		d, ok := dialerFor(s.Chain)
 		if !ok {
 			return nil, fmt.Errorf("%w: %s", ErrNoDialer, s.Chain)
 		}
@@ -316,10 +296,4 @@ func (n *Nodes) Configured() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// HasDialer reports whether chain has a registered node client.
-func HasDialer(chain string) bool {
-	_, ok := dialer(strings.ToUpper(chain))
-	return ok
 }

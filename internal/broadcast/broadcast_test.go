@@ -70,12 +70,15 @@ func TestRedactURL(t *testing.T) {
 }
 
 func TestDialAndLookup(t *testing.T) {
-	RegisterDialer("XTEST", func(u string) (Client, error) { return &fakeClient{u}, nil })
-	defer UnregisterDialer("XTEST")
-	RegisterDialer("XFAIL", func(u string) (Client, error) { return nil, errors.New("cannot use " + u) })
-	defer UnregisterDialer("XFAIL")
+	dialers := func(code string) (Dialer, bool) {
+		d, ok := map[string]Dialer{
+			"XTEST": func(u string) (Client, error) { return &fakeClient{u}, nil },
+			"XFAIL": func(u string) (Client, error) { return nil, errors.New("cannot use " + u) },
+		}[code]
+		return d, ok
+	}
 
-	nodes, err := Dial([]NodeSpec{{"XTEST", false, "http://m"}, {"XTEST", true, "http://t1"}, {"XTEST", true, "http://t2"}})
+	nodes, err := Dial([]NodeSpec{{"XTEST", false, "http://m"}, {"XTEST", true, "http://t1"}, {"XTEST", true, "http://t2"}}, dialers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,10 +100,10 @@ func TestDialAndLookup(t *testing.T) {
 	if !strings.Contains(err.Error(), "CUSTOS_NODE_ETH") {
 		t.Fatalf("error should say how to configure: %v", err)
 	}
-	if _, err := Dial([]NodeSpec{{"NOPE", false, "http://x"}}); !errors.Is(err, ErrNoDialer) {
+	if _, err := Dial([]NodeSpec{{"NOPE", false, "http://x"}}, dialers); !errors.Is(err, ErrNoDialer) {
 		t.Fatalf("chain without dialer: %v", err)
 	}
-	_, err = Dial([]NodeSpec{{"XFAIL", false, "http://u:hunter2@x"}})
+	_, err = Dial([]NodeSpec{{"XFAIL", false, "http://u:hunter2@x"}}, dialers)
 	if !errors.Is(err, ErrBadNode) || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("dialer error: %v", err)
 	}
@@ -110,13 +113,15 @@ func TestDialAndLookup(t *testing.T) {
 	}
 }
 
-func TestRegisterTwicePanics(t *testing.T) {
-	RegisterDialer("XDUP", func(string) (Client, error) { return nil, nil })
-	defer UnregisterDialer("XDUP")
-	defer func() {
-		if recover() == nil {
-			t.Fatal("no panic")
-		}
-	}()
-	RegisterDialer("xdup", func(string) (Client, error) { return nil, nil })
+// A failing constructor gives a nil Client, not a Client holding a nil
+// pointer, which a caller's nil check would take for a client.
+func TestDialerOfFailureIsNil(t *testing.T) {
+	c, err := DialerOf(DialEVM)("ws://127.0.0.1:8546")
+	if c != nil || !errors.Is(err, ErrBadNode) {
+		t.Fatalf("DialerOf(DialEVM) of a bad URL = %#v, %v", c, err)
+	}
+	c, err = DialerOf(DialEVM)("http://127.0.0.1:1")
+	if _, ok := c.(*EVMClient); !ok || err != nil {
+		t.Fatalf("DialerOf(DialEVM) = %#v, %v", c, err)
+	}
 }

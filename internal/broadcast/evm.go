@@ -33,12 +33,6 @@ var (
 	_ evm.Node = (*EVMClient)(nil)
 )
 
-func init() {
-	for _, c := range evm.All {
-		RegisterDialer(c.Info().Code, func(nodeURL string) (Client, error) { return DialEVM(nodeURL) })
-	}
-}
-
 // DialEVM makes a client for an http(s) JSON-RPC URL without contacting the
 // node. Credentials in the URL are sent as HTTP basic auth.
 func DialEVM(nodeURL string) (*EVMClient, error) {

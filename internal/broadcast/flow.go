@@ -17,10 +17,6 @@ type FlowClient struct{ node *httpNode }
 
 var _ Client = (*FlowClient)(nil)
 
-func init() {
-	RegisterDialer("FLOW", func(nodeURL string) (Client, error) { return DialFlow(nodeURL) })
-}
-
 // DialFlow makes a client for an Access node's REST base URL (e.g.
 // http://127.0.0.1:8888, with or without /v1) without contacting it.
 func DialFlow(nodeURL string) (*FlowClient, error) {

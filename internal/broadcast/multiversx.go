@@ -17,10 +17,6 @@ type MultiversXClient struct{ node *httpNode }
 
 var _ Client = (*MultiversXClient)(nil)
 
-func init() {
-	RegisterDialer("EGLD", func(nodeURL string) (Client, error) { return DialMultiversX(nodeURL) })
-}
-
 // DialMultiversX makes a client for a gateway base URL without contacting it.
 func DialMultiversX(nodeURL string) (*MultiversXClient, error) {
 	n, err := newHTTPNode(nodeURL, "a MultiversX gateway")

@@ -67,7 +67,7 @@ func serveREST(t *testing.T, path string, answer func([]byte) (int, string)) (*f
 // dialed builds the chain's client through the dialer table, as the server does.
 func dialed(t *testing.T, chain, url string) Client {
 	t.Helper()
-	nodes, err := Dial([]NodeSpec{{Chain: chain, URL: url}})
+	nodes, err := Dial([]NodeSpec{{Chain: chain, URL: url}}, testDialer)
 	if err != nil {
 		t.Fatal(err)
 	}

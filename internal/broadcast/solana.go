@@ -15,10 +15,6 @@ type SolanaClient struct{ node *httpNode }
 
 var _ Client = (*SolanaClient)(nil)
 
-func init() {
-	RegisterDialer("SOL", func(nodeURL string) (Client, error) { return DialSolana(nodeURL) })
-}
-
 // DialSolana makes a client for an http(s) JSON-RPC URL without contacting the node.
 func DialSolana(nodeURL string) (*SolanaClient, error) {
 	n, err := newHTTPNode(nodeURL, "a Solana node")

@@ -67,7 +67,7 @@ func TestSolanaBroadcast(t *testing.T) {
 		}
 		return 200, answer
 	})
-	c, err := Dial([]NodeSpec{{Chain: "SOL", URL: srv.URL}})
+	c, err := Dial([]NodeSpec{{Chain: "SOL", URL: srv.URL}}, testDialer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestAccountNodeDown(t *testing.T) {
 	srv.Close()
 	for _, code := range []string{"SOL", "XLM", "XRP", "TRON"} {
 		signed, _ := signedVector(t, code)
-		nodes, err := Dial([]NodeSpec{{Chain: code, URL: down}})
+		nodes, err := Dial([]NodeSpec{{Chain: code, URL: down}}, testDialer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestAccountNodeDown(t *testing.T) {
 		} else if msg := err.Error(); contains(msg, "secretpw") || contains(msg, "k3y") {
 			t.Errorf("%s: error quotes credentials: %s", code, msg)
 		}
-		if _, err := Dial([]NodeSpec{{Chain: code, URL: "ftp://node"}}); !errors.Is(err, ErrBadNode) {
+		if _, err := Dial([]NodeSpec{{Chain: code, URL: "ftp://node"}}, testDialer); !errors.Is(err, ErrBadNode) {
 			t.Errorf("%s: ftp URL: %v", code, err)
 		}
 	}
@@ -159,7 +159,7 @@ func FuzzAccountNodeAnswers(f *testing.F) {
 			TxID   string `json:"txId"`
 		}
 		_ = json.Unmarshal(rows[0].Expected, &e)
-		nodes, err := Dial([]NodeSpec{{Chain: code, URL: srv.URL}})
+		nodes, err := Dial([]NodeSpec{{Chain: code, URL: srv.URL}}, testDialer)
 		if err != nil {
 			f.Fatal(err)
 		}

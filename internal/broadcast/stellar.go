@@ -15,10 +15,6 @@ type StellarClient struct{ node *httpNode }
 
 var _ Client = (*StellarClient)(nil)
 
-func init() {
-	RegisterDialer("XLM", func(nodeURL string) (Client, error) { return DialStellar(nodeURL) })
-}
-
 // DialStellar makes a client for a Horizon base URL without contacting it.
 func DialStellar(nodeURL string) (*StellarClient, error) {
 	n, err := newHTTPNode(nodeURL, "a Stellar Horizon node")

@@ -23,7 +23,7 @@ func TestStellarBroadcast(t *testing.T) {
 		}
 		return status, answer
 	})
-	nodes, err := Dial([]NodeSpec{{Chain: "XLM", Testnet: true, URL: srv.URL + "/horizon"}})
+	nodes, err := Dial([]NodeSpec{{Chain: "XLM", Testnet: true, URL: srv.URL + "/horizon"}}, testDialer)
 	if err != nil {
 		t.Fatal(err)
 	}

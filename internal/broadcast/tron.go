@@ -17,10 +17,6 @@ type TronClient struct{ node *httpNode }
 
 var _ Client = (*TronClient)(nil)
 
-func init() {
-	RegisterDialer("TRON", func(nodeURL string) (Client, error) { return DialTron(nodeURL) })
-}
-
 // DialTron makes a client for a TRON node's HTTP API base URL without contacting it.
 func DialTron(nodeURL string) (*TronClient, error) {
 	n, err := newHTTPNode(nodeURL, "a TRON node")

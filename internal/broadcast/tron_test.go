@@ -24,7 +24,7 @@ func TestTronBroadcast(t *testing.T) {
 		}
 		return 200, answer
 	})
-	nodes, err := Dial([]NodeSpec{{Chain: "TRON", URL: srv.URL}})
+	nodes, err := Dial([]NodeSpec{{Chain: "TRON", URL: srv.URL}}, testDialer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/btcsuite/btcd/wire"
-
-	"github.com/custoskms/custos/internal/chain/utxo"
 )
 
 // UTXOClient submits signed transactions to a Bitcoin-family node (bitcoind,
@@ -20,12 +18,6 @@ import (
 type UTXOClient struct{ node *httpNode }
 
 var _ Client = (*UTXOClient)(nil)
-
-func init() {
-	for _, c := range utxo.All {
-		RegisterDialer(c.Info().Code, func(nodeURL string) (Client, error) { return DialUTXO(nodeURL) })
-	}
-}
 
 // DialUTXO makes a client for http(s)://[user:password@]host:port without
 // contacting the node; the URL's credentials become HTTP basic auth (the

@@ -17,10 +17,6 @@ type VeChainClient struct{ node *httpNode }
 
 var _ Client = (*VeChainClient)(nil)
 
-func init() {
-	RegisterDialer("VET", func(nodeURL string) (Client, error) { return DialVeChain(nodeURL) })
-}
-
 // DialVeChain makes a client for a Thor node's REST base URL (e.g.
 // http://127.0.0.1:8669) without contacting it.
 func DialVeChain(nodeURL string) (*VeChainClient, error) {

@@ -14,10 +14,6 @@ type XRPLClient struct{ node *httpNode }
 
 var _ Client = (*XRPLClient)(nil)
 
-func init() {
-	RegisterDialer("XRP", func(nodeURL string) (Client, error) { return DialXRPL(nodeURL) })
-}
-
 // DialXRPL makes a client for a rippled JSON-RPC URL without contacting it.
 func DialXRPL(nodeURL string) (*XRPLClient, error) {
 	n, err := newHTTPNode(nodeURL, "an XRP Ledger node")

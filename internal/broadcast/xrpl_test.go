@@ -41,7 +41,7 @@ func TestXRPLBroadcast(t *testing.T) {
 		t.Errorf("method %s", req.Method)
 		return 200, `{}`
 	})
-	nodes, err := Dial([]NodeSpec{{Chain: "XRP", URL: srv.URL}})
+	nodes, err := Dial([]NodeSpec{{Chain: "XRP", URL: srv.URL}}, testDialer)
 	if err != nil {
 		t.Fatal(err)
 	}

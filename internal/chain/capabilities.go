@@ -29,9 +29,12 @@ type Deriver interface {
 
 // TxValidator checks a pending transaction's serializedTransaction when it is
 // queued (POST /v3/kms), so that garbage is refused with a 400 before any signer
-// sees it. The error says what is wrong, never echoing secrets.
+// sees it. The error says what is wrong, never echoing secrets. extraChainIDs
+// are network ids accepted beyond the chain's public ones for the network, as
+// in SignRequest; they come with each call because they are configuration of
+// one server, never of the chain value all callers share.
 type TxValidator interface {
-	ValidateTx(serialized string, testnet bool) error
+	ValidateTx(serialized string, testnet bool, extraChainIDs ...uint64) error
 }
 
 // SignRequest is one pending transaction to sign with resolved keys.

@@ -87,6 +87,16 @@ func DeriveSecp256k1(seed []byte, path []uint32) (*btcec.PrivateKey, error) {
 	return priv, nil
 }
 
+// ChildSecp256k1 derives the private key at address index under a BIP-44
+// account path (m/44'/coin'/0'/0), refusing an index outside 0..2^31-1. The
+// account path is not written to.
+func ChildSecp256k1(seed []byte, account []uint32, index uint32) (*btcec.PrivateKey, error) {
+	if _, err := CheckIndex(uint64(index)); err != nil {
+		return nil, err
+	}
+	return DeriveSecp256k1(seed, append(account[:len(account):len(account)], index))
+}
+
 // CheckIndex refuses an address index outside 0..2^31-1.
 func CheckIndex(index uint64) (uint32, error) {
 	if index > MaxIndex {

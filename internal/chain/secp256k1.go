@@ -63,11 +63,7 @@ func (h *HDSecp256k1) XPub(seed []byte, testnet bool) (string, error) {
 }
 
 func (h *HDSecp256k1) childKey(seed []byte, index uint32, testnet bool) (*btcec.PrivateKey, error) {
-	if _, err := CheckIndex(uint64(index)); err != nil {
-		return nil, err
-	}
-	p := h.path(testnet)
-	return DeriveSecp256k1(seed, append(p[:len(p):len(p)], index))
+	return ChildSecp256k1(seed, h.path(testnet), index)
 }
 
 // AddressFromSeed implements Deriver.

@@ -10,11 +10,6 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 )
 
-// multiKeyChains take a key per hash (or signatures[] entry): UTXO inputs, and
-// SOL's signers in account order; the other account chains sign with the
-// wallet of hashes[0] alone.
-var multiKeyChains = map[string]bool{"BTC": true, "LTC": true, "DOGE": true, "BCH": true, "SOL": true}
-
 // Resolver turns a pending transaction's signature IDs into private keys
 // (docs/design.md §6.2): hashes name a private-key wallet, or a mnemonic
 // wallet derived at the transaction's index; signatures[] name mnemonic
@@ -79,8 +74,10 @@ func (r *Resolver) Resolve(ctx context.Context, c chain.Chain, tx PendingTx) ([]
 	if len(tx.Hashes) == 0 {
 		return nil, errMissing("hashes")
 	}
+	// A multi-key chain takes a key per hash (UTXO inputs, SOL's signers in
+	// account order); the others sign with the wallet of hashes[0] alone.
 	hashes := tx.Hashes[:1]
-	if multiKeyChains[code] {
+	if c.Info().MultiKey {
 		hashes = tx.Hashes
 	}
 	keys := make([]string, 0, len(hashes))

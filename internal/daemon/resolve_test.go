@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -174,3 +175,28 @@ func TestResolverSeedOncePerWallet(t *testing.T) {
 		t.Fatalf("invalid mnemonic: got %v, want ErrInvalidMnemonic", err)
 	}
 }
+
+// A multi-key chain (Info.MultiKey) resolves a key per hash; the others the
+// wallet of hashes[0] alone.
+func TestResolverKeyPerHashOnMultiKeyChains(t *testing.T) {
+	for _, multi := range []bool{false, true} {
+		c := infoChain{chain.Info{Code: "XKEY", Slug: "xkey", MultiKey: multi}}
+		k := newMemKeys(
+			Wallet{WalletRef: WalletRef{SignatureID: sigPK, Chain: "XKEY"}, PrivateKey: "key-1"},
+			Wallet{WalletRef: WalletRef{SignatureID: sigOth, Chain: "XKEY"}, PrivateKey: "key-2"},
+		)
+		r := NewResolver(k, false)
+		got, err := r.Resolve(t.Context(), c, PendingTx{Chain: "XKEY", Hashes: []string{sigPK, sigOth}})
+		want := []string{"key-1"}
+		if multi {
+			want = append(want, "key-2")
+		}
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("MultiKey %v: %v, %v; want %v", multi, got, err, want)
+		}
+	}
+}
+
+type infoChain struct{ info chain.Info }
+
+func (c infoChain) Info() chain.Info { return c.info }

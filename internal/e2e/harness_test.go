@@ -11,7 +11,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,6 +27,7 @@ import (
 	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/chain/evm"
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/devchain"
@@ -41,13 +41,6 @@ const chainID = devchain.ChainID
 // gasPrice is well above both nodes' base fee, so every transaction is mined
 // in the next block.
 var gasPrice = big.NewInt(20_000_000_000)
-
-func TestMain(m *testing.M) {
-	// As `custos dev` does: the dev chain's id is an ETH testnet id for the
-	// API's validation (the daemon gets it through its Config as well).
-	evm.ETH.AllowChainIDs(true, chainID)
-	os.Exit(m.Run())
-}
 
 // stack is one Custos installation wired to a chain node: the API on a real
 // listener with its SQLite file, a testnet API key, a wallet store and the
@@ -92,11 +85,14 @@ func newStack(t testing.TB, nodeURL string) *stack {
 		t.Fatal(err)
 	}
 	s.tenant, s.apiKey = k.ID, secret
-	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: nodeURL}})
+	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: nodeURL}}, chains.Dialer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.srv = httptest.NewServer(api.New(api.Config{Store: s.pstore, Nodes: nodes, Logger: testLogger(t)}))
+	// As `custos dev` does: the dev chain's id is an ETH testnet id for the
+	// API's validation (the daemon gets it through its Config as well).
+	s.srv = httptest.NewServer(api.New(api.Config{Store: s.pstore, Nodes: nodes, Logger: testLogger(t),
+		ExtraChainIDs: map[bool]map[string][]uint64{true: {"ETH": {chainID}}}}))
 	t.Cleanup(s.srv.Close)
 
 	// The wallet store's password cost is its default; it is opened once per test.

@@ -23,7 +23,7 @@ const maxMemo = 128
 // BncClient.transfer builds: {msg, signMsg, memo} (msg holds addresses as
 // serialized Buffers, signMsg as bech32); the native form is a StdSignMsg
 // {account_number, chain_id, memo, msgs, sequence, source, data}.
-func (c *Chain) ValidateTx(serialized string, testnet bool) error {
+func (c *Chain) ValidateTx(serialized string, testnet bool, _ ...uint64) error {
 	o, err := chain.ParseJSONObject(serialized)
 	if err != nil {
 		return err

@@ -1,10 +1,23 @@
-// Package chains is the one table of supported chains: adding a chain means a
-// package under internal/chain and one row here.
+// Package chains is the one table of supported chains. Everything the program
+// asks about a chain is read from its row: the chain value (its package
+// declares code, slug, wallet shape, key field and multi-key signing in Info,
+// and its capabilities by the interfaces it implements) and the node client
+// the server broadcasts through. The API's enums, the node environment
+// variables, the wallet format and the daemon's key resolution all derive from
+// it; there is no other list of chains.
+//
+// Adding a chain: a package under internal/chain whose value implements
+// chain.Chain, chain.Deriver, chain.TxValidator and chain.Signer; a node client
+// in internal/broadcast (or an existing one); one row below; and its rows in
+// the vector set (internal/vectors/testdata). The completeness test fails
+// until each is there.
 package chains
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/bnb"
 	"github.com/custoskms/custos/internal/chain/egld"
@@ -18,38 +31,153 @@ import (
 	"github.com/custoskms/custos/internal/chain/xrp"
 )
 
-var table = []chain.Chain{
-	bnb.BNB, utxo.BTC, evm.ETH, xlm.XLM, xrp.XRP, utxo.BCH, utxo.LTC, utxo.DOGE, vet.VET, evm.BSC,
-	evm.MATIC, evm.CELO, flow.FLOW, tron.TRON, evm.ONE, evm.XDC, egld.EGLD, evm.KLAY, sol.SOL,
+// Row is one supported chain.
+type Row struct {
+	// Chain is the chain package's value.
+	Chain chain.Chain
+	// Dial builds the client of a node configured for the chain.
+	Dial broadcast.Dialer
+	// NoSigningVectors says why the shared vector set has no signing rows for
+	// the chain, and where its signing is checked instead; empty when it has rows.
+	NoSigningVectors string
 }
 
-var (
-	byCode = map[string]chain.Chain{}
-	bySlug = map[string]chain.Chain{}
-)
-
-func init() {
-	for _, c := range table {
-		byCode[c.Info().Code] = c
-		bySlug[c.Info().Slug] = c
+// rows is the table, in the order of the API's enum.
+func rows() []Row {
+	var (
+		evmNode  = broadcast.DialerOf(broadcast.DialEVM)
+		utxoNode = broadcast.DialerOf(broadcast.DialUTXO)
+	)
+	return []Row{
+		{Chain: bnb.BNB, Dial: broadcast.DialBNB},
+		{Chain: utxo.BTC, Dial: utxoNode},
+		{Chain: evm.ETH, Dial: evmNode},
+		{Chain: xlm.XLM, Dial: broadcast.DialerOf(broadcast.DialStellar)},
+		{Chain: xrp.XRP, Dial: broadcast.DialerOf(broadcast.DialXRPL)},
+		{Chain: utxo.BCH, Dial: utxoNode},
+		{Chain: utxo.LTC, Dial: utxoNode},
+		{Chain: utxo.DOGE, Dial: utxoNode},
+		{Chain: vet.VET, Dial: broadcast.DialerOf(broadcast.DialVeChain)},
+		{Chain: evm.BSC, Dial: evmNode},
+		{Chain: evm.MATIC, Dial: evmNode},
+		{Chain: evm.CELO, Dial: evmNode},
+		{Chain: flow.FLOW, Dial: broadcast.DialerOf(broadcast.DialFlow),
+			NoSigningVectors: "Tatum's SDK builds, signs and sends FLOW transactions itself through a node, so there is " +
+				"no offline output to compare with; internal/chain/flow checks its encoding against the Flow SDK's golden messages"},
+		{Chain: tron.TRON, Dial: broadcast.DialerOf(broadcast.DialTron)},
+		{Chain: evm.ONE, Dial: evmNode},
+		{Chain: evm.XDC, Dial: evmNode},
+		{Chain: egld.EGLD, Dial: broadcast.DialerOf(broadcast.DialMultiversX)},
+		{Chain: evm.KLAY, Dial: evmNode},
+		{Chain: sol.SOL, Dial: broadcast.DialerOf(broadcast.DialSolana)},
 	}
 }
 
-// All returns every chain in the order of the API's enum.
-func All() []chain.Chain { return append([]chain.Chain(nil), table...) }
+// Table is an immutable set of rows looked up by code or slug.
+type Table struct {
+	rows           []Row
+	byCode, bySlug map[string]int
+}
+
+// NewTable indexes rows, refusing a row without a chain or node client and a
+// code or slug given twice.
+func NewTable(rows []Row) (*Table, error) {
+	t := &Table{rows: append([]Row(nil), rows...), byCode: map[string]int{}, bySlug: map[string]int{}}
+	for i, r := range t.rows {
+		if r.Chain == nil || r.Dial == nil {
+			return nil, fmt.Errorf("chains: row %d lacks its chain or node dialer", i)
+		}
+		info := r.Chain.Info()
+		if info.Code == "" || info.Code != strings.ToUpper(info.Code) || info.Slug == "" {
+			return nil, fmt.Errorf("chains: row %d: code %q must be upper case and slug %q set", i, info.Code, info.Slug)
+		}
+		if _, dup := t.byCode[info.Code]; dup {
+			return nil, fmt.Errorf("chains: code %s twice", info.Code)
+		}
+		if _, dup := t.bySlug[info.Slug]; dup {
+			return nil, fmt.Errorf("chains: slug %s twice", info.Slug)
+		}
+		t.byCode[info.Code], t.bySlug[info.Slug] = i, i
+	}
+	return t, nil
+}
+
+func mustTable(rows []Row) *Table {
+	t, err := NewTable(rows)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// table is built once and never written to.
+var table = mustTable(rows())
+
+// Rows returns the rows in the order of the API's enum.
+func (t *Table) Rows() []Row { return append([]Row(nil), t.rows...) }
 
 // Lookup finds a chain by its Tatum currency code (case-insensitive).
-func Lookup(code string) (chain.Chain, error) {
-	if c, ok := byCode[strings.ToUpper(code)]; ok {
-		return c, nil
+func (t *Table) Lookup(code string) (chain.Chain, error) {
+	if i, ok := t.byCode[strings.ToUpper(code)]; ok {
+		return t.rows[i].Chain, nil
 	}
 	return nil, chain.UnknownChainError(code)
 }
 
 // BySlug finds a chain by its Tatum broadcast slug ("ethereum", "bitcoin", …).
-func BySlug(slug string) (chain.Chain, error) {
-	if c, ok := bySlug[slug]; ok {
-		return c, nil
+func (t *Table) BySlug(slug string) (chain.Chain, error) {
+	if i, ok := t.bySlug[slug]; ok {
+		return t.rows[i].Chain, nil
 	}
 	return nil, chain.UnknownChainError(slug)
 }
+
+// Dialer gives the node client constructor of a chain code (case-insensitive),
+// in the form broadcast.Dial asks for.
+func (t *Table) Dialer(code string) (broadcast.Dialer, bool) {
+	if i, ok := t.byCode[strings.ToUpper(code)]; ok {
+		return t.rows[i].Dial, true
+	}
+	return nil, false
+}
+
+// Codes lists the Tatum currency codes, in the order of the API's enum.
+func (t *Table) Codes() []string { return t.column(func(i chain.Info) string { return i.Code }) }
+
+// Slugs lists the broadcast slugs, in the order of the API's enum.
+func (t *Table) Slugs() []string { return t.column(func(i chain.Info) string { return i.Slug }) }
+
+func (t *Table) column(f func(chain.Info) string) []string {
+	out := make([]string, len(t.rows))
+	for i, r := range t.rows {
+		out[i] = f(r.Chain.Info())
+	}
+	return out
+}
+
+// Rows returns the default table's rows, in the order of the API's enum.
+func Rows() []Row { return table.Rows() }
+
+// All returns every chain in the order of the API's enum.
+func All() []chain.Chain {
+	out := make([]chain.Chain, len(table.rows))
+	for i, r := range table.rows {
+		out[i] = r.Chain
+	}
+	return out
+}
+
+// Lookup finds a chain of the default table by its Tatum currency code (case-insensitive).
+func Lookup(code string) (chain.Chain, error) { return table.Lookup(code) }
+
+// BySlug finds a chain of the default table by its Tatum broadcast slug.
+func BySlug(slug string) (chain.Chain, error) { return table.BySlug(slug) }
+
+// Dialer gives the node client constructor of a chain of the default table.
+func Dialer(code string) (broadcast.Dialer, bool) { return table.Dialer(code) }
+
+// Codes lists the default table's currency codes, in the order of the API's enum.
+func Codes() []string { return table.Codes() }
+
+// Slugs lists the default table's broadcast slugs, in the order of the API's enum.
+func Slugs() []string { return table.Slugs() }

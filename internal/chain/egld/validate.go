@@ -19,7 +19,7 @@ var tatumValue = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,18})?$`)
 // ValidateTx implements chain.TxValidator. The native form is MultiversX's
 // transaction JSON (it has "receiver"); the Tatum form is {from?, to, value,
 // data?}, whose nonce, gas and chain id the node supplies.
-func (c *Chain) ValidateTx(serialized string, testnet bool) error {
+func (c *Chain) ValidateTx(serialized string, testnet bool, _ ...uint64) error {
 	o, err := chain.ParseJSONObject(serialized)
 	if err != nil {
 		return err

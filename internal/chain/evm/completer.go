@@ -20,11 +20,12 @@ func (c *Chain) MissingFields(serialized string) ([]string, error) {
 // CompleteFromNode is Complete for a caller that holds the chain's node as a
 // chain-agnostic client (the server's broadcast client for the network): node
 // must answer Node's methods. The sender whose nonce is fetched is the `from`
-// of the Tatum JSON; without one a missing nonce is an error naming it.
-func (c *Chain) CompleteFromNode(ctx context.Context, node any, serialized string, testnet bool) (string, error) {
+// of the Tatum JSON; without one a missing nonce is an error naming it. extra
+// are chain ids accepted beyond the public ones, as in CompleteRequest.
+func (c *Chain) CompleteFromNode(ctx context.Context, node any, serialized string, testnet bool, extra ...uint64) (string, error) {
 	n, ok := node.(Node)
 	if !ok {
 		return "", fmt.Errorf("the %s node client cannot complete transactions (no eth_chainId, eth_getTransactionCount, eth_estimateGas, eth_gasPrice)", c.info.Code)
 	}
-	return c.Complete(ctx, n, CompleteRequest{Serialized: serialized, Testnet: testnet})
+	return c.Complete(ctx, n, CompleteRequest{Serialized: serialized, Testnet: testnet, ExtraChainIDs: extra})
 }

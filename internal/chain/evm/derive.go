@@ -86,16 +86,9 @@ func (c *Chain) AddressFromXPub(xpub string, index uint32, _ bool) (string, erro
 	return c.FormatAddress(a), nil
 }
 
-func (c *Chain) keyAt(seed []byte, index uint32, testnet bool) (*btcec.PrivateKey, error) {
-	if _, err := chain.CheckIndex(uint64(index)); err != nil {
-		return nil, err
-	}
-	return chain.DeriveSecp256k1(seed, append(c.accountPath(testnet), index))
-}
-
 // AddressFromSeed implements chain.Deriver.
 func (c *Chain) AddressFromSeed(seed []byte, index uint32, testnet bool) (string, error) {
-	priv, err := c.keyAt(seed, index, testnet)
+	priv, err := chain.ChildSecp256k1(seed, c.accountPath(testnet), index)
 	if err != nil {
 		return "", err
 	}
@@ -106,7 +99,7 @@ func (c *Chain) AddressFromSeed(seed []byte, index uint32, testnet bool) (string
 // PrivateKey implements chain.Deriver: "0x" and 64 lowercase hex digits, as
 // Tatum prints EVM keys (XDC included).
 func (c *Chain) PrivateKey(seed []byte, index uint32, testnet bool) (string, error) {
-	priv, err := c.keyAt(seed, index, testnet)
+	priv, err := chain.ChildSecp256k1(seed, c.accountPath(testnet), index)
 	if err != nil {
 		return "", err
 	}

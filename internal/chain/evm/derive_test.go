@@ -11,8 +11,11 @@ import (
 	"github.com/custoskms/custos/internal/vectors"
 )
 
+// all is this package's chains; the registry is internal/chain/chains.
+var all = []*Chain{ETH, BSC, MATIC, CELO, ONE, XDC, KLAY}
+
 func byCode(code string) *Chain {
-	for _, c := range All {
+	for _, c := range all {
 		if c.Info().Code == code {
 			return c
 		}

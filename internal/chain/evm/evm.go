@@ -9,8 +9,6 @@
 package evm
 
 import (
-	"sync"
-
 	"github.com/custoskms/custos/internal/chain"
 )
 
@@ -22,12 +20,10 @@ type Chain struct {
 	// AddressPrefix replaces "0x" when an address is shown (XDC: "xdc").
 	AddressPrefix string
 	// MainnetChainIDs and TestnetChainIDs are the EIP-155 chain ids accepted by default
-	// for a mainnet or testnet wallet; configuration may add more (a dev chain).
+	// for a mainnet or testnet wallet. Configuration may accept more (a dev
+	// chain), passed per call: the chain values are shared and never change.
 	MainnetChainIDs []uint64
 	TestnetChainIDs []uint64
-
-	mu                         sync.RWMutex
-	extraMainnet, extraTestnet []uint64 // AllowChainIDs
 }
 
 // Info implements chain.Chain.
@@ -50,6 +46,3 @@ var (
 	XDC   = newChain("XDC", "xdc", 550, "xdc", []uint64{50}, []uint64{51})
 	KLAY  = newChain("KLAY", "klaytn", 8217, "0x", []uint64{8217}, []uint64{1001})
 )
-
-// All lists the EVM chains in registry order.
-var All = []*Chain{ETH, BSC, MATIC, CELO, ONE, XDC, KLAY}

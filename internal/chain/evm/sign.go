@@ -22,28 +22,14 @@ var (
 	_ chain.Signer      = (*Chain)(nil)
 )
 
-// AllowChainIDs adds chain ids accepted for one network of this chain beyond
-// the public ones (a dev chain: go-ethereum's simulated backend uses 1337).
-// It is configuration, called at start-up.
-func (c *Chain) AllowChainIDs(testnet bool, ids ...uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if testnet {
-		c.extraTestnet = append(c.extraTestnet, ids...)
-	} else {
-		c.extraMainnet = append(c.extraMainnet, ids...)
-	}
-}
-
-// ChainIDs returns every chain id accepted for a network: the public ones,
-// those allowed by configuration, and extra.
+// ChainIDs returns every chain id accepted for a network: the public ones and
+// extra, the ids configuration adds for this call (a dev chain: go-ethereum's
+// simulated backend uses 1337).
 func (c *Chain) ChainIDs(testnet bool, extra ...uint64) []uint64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
 	if testnet {
-		return slices.Concat(c.TestnetChainIDs, c.extraTestnet, extra)
+		return slices.Concat(c.TestnetChainIDs, extra)
 	}
-	return slices.Concat(c.MainnetChainIDs, c.extraMainnet, extra)
+	return slices.Concat(c.MainnetChainIDs, extra)
 }
 
 // CheckChainID refuses a chain id that does not belong to this chain and network.
@@ -59,14 +45,14 @@ func (c *Chain) CheckChainID(id *big.Int, testnet bool, extra ...uint64) error {
 // ValidateTx implements chain.TxValidator. A Tatum-format transaction may
 // lack nonce, gas, gas price or chain id here (the server completes them from
 // a node, see Complete and Tx.Missing); a chain id that is given must belong to
-// the chain and network.
-func (c *Chain) ValidateTx(serialized string, testnet bool) error {
+// the chain and network, or be one of extra.
+func (c *Chain) ValidateTx(serialized string, testnet bool, extra ...uint64) error {
 	t, err := c.ParseTx(serialized)
 	if err != nil {
 		return err
 	}
 	if t.ChainID != nil {
-		return c.CheckChainID(t.ChainID, testnet)
+		return c.CheckChainID(t.ChainID, testnet, extra...)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ const maxTatumType = 8
 // it: script (base64), arguments, reference_block_id, gas_limit, payer,
 // proposal_key and authorizers, with the signatures made so far and, for
 // signing, a "signer" naming the account key the wallet holds (see Sign).
-func (c *Chain) ValidateTx(serialized string, _ bool) error {
+func (c *Chain) ValidateTx(serialized string, _ bool, _ ...uint64) error {
 	o, err := chain.ParseJSONObject(serialized)
 	if err != nil {
 		return err

@@ -22,7 +22,7 @@ func (c *Chain) Info() chain.Info { return c.info }
 // SOL is the registered chain value. Tatum's SOL package derives
 // m/44'/501'/0'/0'/i' on both networks (not Phantom's m/44'/501'/i'/0').
 var SOL = &Chain{
-	info: chain.Info{Code: "SOL", Slug: "solana", Kind: chain.MnemonicWallet},
+	info: chain.Info{Code: "SOL", Slug: "solana", Kind: chain.MnemonicKeyWallet, MultiKey: true},
 	HDEd25519: chain.HDEd25519{
 		MainPath:  chain.MustPath("m/44'/501'/0'/0'"),
 		TestPath:  chain.MustPath("m/44'/501'/0'/0'"),

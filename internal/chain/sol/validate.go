@@ -13,7 +13,7 @@ var _ chain.TxValidator = (*Chain)(nil)
 // compiled message (legacy or v0); Tatum's is JSON {"txData": hex of the
 // message, "mintPK"?: base58 secret of an extra signer}. Either way the
 // message is parsed in full.
-func (c *Chain) ValidateTx(serialized string, _ bool) error {
+func (c *Chain) ValidateTx(serialized string, _ bool, _ ...uint64) error {
 	msg, _, err := decodeTx(serialized)
 	if err != nil {
 		return err

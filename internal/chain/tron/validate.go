@@ -15,7 +15,7 @@ var _ chain.TxValidator = (*Chain)(nil)
 // Tatum and the native form are the same): raw_data with its contracts, or
 // raw_data_hex; when both txID and raw_data_hex are given the id must be
 // sha256 of the raw data, since the id is what gets signed.
-func (c *Chain) ValidateTx(serialized string, _ bool) error {
+func (c *Chain) ValidateTx(serialized string, _ bool, _ ...uint64) error {
 	_, _, err := validate(serialized)
 	return err
 }

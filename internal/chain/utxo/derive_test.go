@@ -13,8 +13,11 @@ import (
 	"github.com/custoskms/custos/internal/vectors"
 )
 
+// all is this package's chains; the registry is internal/chain/chains.
+var all = []*Chain{BTC, LTC, DOGE, BCH}
+
 func byCode(t testing.TB, code string) *Chain {
-	for _, c := range All {
+	for _, c := range all {
 		if c.Info().Code == code {
 			return c
 		}
@@ -143,7 +146,7 @@ func TestGeneratePrivateKey(t *testing.T) {
 	// A reader giving first the zero scalar, then n (both invalid), then 0x01…
 	n := btcec.S256().N.Bytes()
 	r := bytes.NewReader(append(append(make([]byte, 32), n...), bytes.Repeat([]byte{1}, 32)...))
-	for _, c := range All {
+	for _, c := range all {
 		r.Reset(append(append(make([]byte, 32), n...), bytes.Repeat([]byte{1}, 32)...))
 		for _, testnet := range []bool{false, true} {
 			r.Reset(append(append(make([]byte, 32), n...), bytes.Repeat([]byte{1}, 32)...))
@@ -193,7 +196,7 @@ func TestCashAddrRoundTrip(t *testing.T) {
 // ≥ 20,000 addresses/s per core).
 func BenchmarkAddressFromXPub(b *testing.B) {
 	seed, _ := chain.Seed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about")
-	for _, c := range All {
+	for _, c := range all {
 		xpub, _ := c.XPub(seed, false)
 		b.Run(c.Info().Code, func(b *testing.B) {
 			i := uint32(0)
@@ -204,5 +207,15 @@ func BenchmarkAddressFromXPub(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// A UTXO transaction is signed with a key per input, so each hash of a
+// pending transaction names one (chain.Info.MultiKey).
+func TestUTXOChainsAreMultiKey(t *testing.T) {
+	for _, c := range all {
+		if !c.Info().MultiKey {
+			t.Errorf("%s is not multi-key", c.Info().Code)
+		}
 	}
 }

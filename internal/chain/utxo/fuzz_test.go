@@ -14,7 +14,7 @@ import (
 // it is accepted, to the signer: neither may panic, and a refusal must be a
 // chain.ErrInvalidTx (or, from Sign, a key/fee refusal).
 func fuzzOne(t *testing.T, s string, keys map[bool][]string) {
-	for _, c := range All {
+	for _, c := range all {
 		for _, testnet := range []bool{false, true} {
 			err := c.ValidateTx(s, testnet)
 			if err != nil {

@@ -102,7 +102,7 @@ func (c *Chain) parse(serialized string) (*unsignedTx, error) {
 // ValidateTx implements chain.TxValidator. The network is not visible in a
 // UTXO transaction (outputs are scripts), so testnet only matters at signing,
 // where the keys' network is checked.
-func (c *Chain) ValidateTx(serialized string, testnet bool) error {
+func (c *Chain) ValidateTx(serialized string, testnet bool, _ ...uint64) error {
 	_, err := c.parse(serialized)
 	return err
 }

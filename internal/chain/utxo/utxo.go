@@ -112,21 +112,21 @@ var DefaultMaxFee = map[string]int64{
 // The four UTXO chains.
 var (
 	BTC = &Chain{
-		info:     chain.Info{Code: "BTC", Slug: "bitcoin", Kind: chain.MnemonicWallet},
+		info:     chain.Info{Code: "BTC", Slug: "bitcoin", Kind: chain.MnemonicWallet, MultiKey: true},
 		CoinType: 0, testnetCoinType: 1,
 		params: [3]*chaincfg.Params{&chaincfg.MainNetParams, &chaincfg.TestNet3Params, &chaincfg.RegressionNetParams},
 		style:  styleP2WPKH, segwit: true, taproot: true,
 		maxFee: DefaultMaxFee["BTC"], maxMoney: 21_000_000 * 1e8,
 	}
 	LTC = &Chain{
-		info:     chain.Info{Code: "LTC", Slug: "litecoin", Kind: chain.MnemonicWallet},
+		info:     chain.Info{Code: "LTC", Slug: "litecoin", Kind: chain.MnemonicWallet, MultiKey: true},
 		CoinType: 2, testnetCoinType: 1,
 		params: [3]*chaincfg.Params{&ltcMainNetParams, &ltcTestNetParams, &ltcRegTestParams},
 		style:  styleP2PKH, segwit: true,
 		maxFee: DefaultMaxFee["LTC"], maxMoney: 84_000_000 * 1e8,
 	}
 	DOGE = &Chain{
-		info:     chain.Info{Code: "DOGE", Slug: "dogecoin", Kind: chain.MnemonicWallet},
+		info:     chain.Info{Code: "DOGE", Slug: "dogecoin", Kind: chain.MnemonicWallet, MultiKey: true},
 		CoinType: 3, testnetCoinType: 1,
 		params: [3]*chaincfg.Params{&dogeMainNetParams, &dogeTestNetParams, &dogeRegTestParams},
 		style:  styleP2PKH,
@@ -134,7 +134,7 @@ var (
 		maxFee: DefaultMaxFee["DOGE"], maxMoney: 10_000_000_000 * 1e8,
 	}
 	BCH = &Chain{
-		info:     chain.Info{Code: "BCH", Slug: "bcash", Kind: chain.MnemonicWallet},
+		info:     chain.Info{Code: "BCH", Slug: "bcash", Kind: chain.MnemonicWallet, MultiKey: true},
 		CoinType: 145, testnetCoinType: 145, // Tatum keeps the mainnet path on testnet
 		params:     [3]*chaincfg.Params{&chaincfg.MainNetParams, &chaincfg.TestNet3Params, &chaincfg.RegressionNetParams},
 		cashPrefix: [3]string{"bitcoincash", "bchtest", "bchreg"},
@@ -142,9 +142,6 @@ var (
 		maxFee: DefaultMaxFee["BCH"], maxMoney: 21_000_000 * 1e8,
 	}
 )
-
-// All lists the UTXO chains in registry order.
-var All = []*Chain{BTC, LTC, DOGE, BCH}
 
 var (
 	_ chain.Chain       = (*Chain)(nil)

@@ -38,7 +38,7 @@ type body struct {
 // ValidateTx implements chain.TxValidator. The native form is the 0x-hex RLP
 // of the unsigned body (thor-devkit's encoding without signature), decoded in
 // full; the Tatum form is a thorify transaction config JSON.
-func (c *Chain) ValidateTx(serialized string, testnet bool) error {
+func (c *Chain) ValidateTx(serialized string, testnet bool, _ ...uint64) error {
 	if chain.LooksLikeJSONObject(serialized) {
 		return validateTatum(serialized, testnet)
 	}

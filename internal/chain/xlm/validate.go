@@ -28,7 +28,7 @@ const (
 // which tells a Stellar envelope from anything else — then decodes it in full
 // with the Stellar SDK. The network is not in the XDR; it is picked by the
 // wallet's network at signing.
-func (c *Chain) ValidateTx(serialized string, _ bool) error {
+func (c *Chain) ValidateTx(serialized string, _ bool, _ ...uint64) error {
 	_, err := parseEnvelope(serialized)
 	return err
 }

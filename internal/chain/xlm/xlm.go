@@ -23,7 +23,7 @@ func (c *Chain) Info() chain.Info { return c.info }
 
 // XLM is the registered chain value.
 var XLM = &Chain{
-	info:       chain.Info{Code: "XLM", Slug: "xlm", Kind: chain.KeypairWallet},
+	info:       chain.Info{Code: "XLM", Slug: "xlm", Kind: chain.KeypairWallet, KeyField: chain.SecretField},
 	NoMnemonic: chain.NoMnemonic{Code: "XLM"},
 }
 

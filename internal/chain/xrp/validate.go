@@ -9,7 +9,7 @@ var _ chain.TxValidator = (*Chain)(nil)
 // ValidateTx implements chain.TxValidator for XRPL transaction JSON (the Tatum
 // and the native form are the same): a TransactionType and a classic Account,
 // with the common fields in their XRPL JSON types where present.
-func (c *Chain) ValidateTx(serialized string, _ bool) error {
+func (c *Chain) ValidateTx(serialized string, _ bool, _ ...uint64) error {
 	o, err := chain.ParseJSONObject(serialized)
 	if err != nil {
 		return err

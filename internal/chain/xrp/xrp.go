@@ -27,7 +27,7 @@ func (c *Chain) Info() chain.Info { return c.info }
 
 // XRP is the registered chain value.
 var XRP = &Chain{
-	info:       chain.Info{Code: "XRP", Slug: "xrp", Kind: chain.KeypairWallet},
+	info:       chain.Info{Code: "XRP", Slug: "xrp", Kind: chain.KeypairWallet, KeyField: chain.SecretField},
 	NoMnemonic: chain.NoMnemonic{Code: "XRP"},
 }
 

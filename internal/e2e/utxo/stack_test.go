@@ -21,6 +21,7 @@ import (
 	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chains"
 	utxochain "github.com/custoskms/custos/internal/chain/utxo"
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/pending/sqlite"
@@ -65,7 +66,7 @@ func newStack(t *testing.T, code, nodeURL string, mnemonics ...string) *stack {
 	if _, err := pstore.CreateKey(ctx, "e2e", true, hash); err != nil {
 		t.Fatal(err)
 	}
-	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: code, Testnet: true, URL: nodeURL}})
+	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: code, Testnet: true, URL: nodeURL}}, chains.Dialer)
 	if err != nil {
 		t.Fatal(err)
 	}
