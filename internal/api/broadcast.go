@@ -91,9 +91,19 @@ func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// nodeClient is the client the server talks to a chain's network through:
+// the configured node, or, for a chain the table marks as shut down, a client
+// that refuses with the chain's reason whether or not a node is configured.
+func (s *Server) nodeClient(code string, testnet bool) (broadcast.Client, error) {
+	if c, err := s.lookupChain(code); err == nil && c.Info().ShutDown != "" {
+		return broadcast.ShutDownClient(c.Info().ShutDown), nil
+	}
+	return s.nodes.Client(code, testnet)
+}
+
 // submit sends txData to the chain's node for the network.
 func (s *Server) submit(ctx context.Context, code string, testnet bool, txData string) (string, error) {
-	client, err := s.nodes.Client(code, testnet)
+	client, err := s.nodeClient(code, testnet)
 	if err != nil {
 		return "", err
 	}

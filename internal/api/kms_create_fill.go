@@ -50,7 +50,7 @@ func (s *Server) fillFromNode(ctx context.Context, code string, testnet bool, se
 	if testnet {
 		network = "testnet"
 	}
-	node, err := s.nodes.Client(code, testnet)
+	node, err := s.nodeClient(code, testnet)
 	if err != nil {
 		var none *broadcast.NoNodeError
 		if errors.As(err, &none) {

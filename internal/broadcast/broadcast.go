@@ -266,16 +266,12 @@ func (n *Nodes) Set(chain string, testnet bool, c Client) {
 	n.clients[netKey{strings.ToUpper(chain), testnet}] = c
 }
 
-// Client returns the node client for chain on a network, or ErrNoNode. A
-// shut-down chain (BNB) always has a client, which refuses every broadcast.
+// Client returns the node client for chain on a network, or ErrNoNode.
 func (n *Nodes) Client(chain string, testnet bool) (Client, error) {
 	if n != nil {
 		if c, ok := n.clients[netKey{strings.ToUpper(chain), testnet}]; ok {
 			return c, nil
 		}
-	}
-	if c, ok := shutDownClientFor(strings.ToUpper(chain)); ok {
-		return c, nil
 	}
 	net := "mainnet"
 	if testnet {

@@ -6,7 +6,7 @@ import "sort"
 // (internal/chain/chains) does, which this package's tests cannot import: it
 // imports this package. The table's own test checks every row has a dialer.
 var testDialers = map[string]Dialer{
-	"BNB": DialBNB, "XLM": DialerOf(DialStellar), "XRP": DialerOf(DialXRPL), "VET": DialerOf(DialVeChain),
+	"BNB": DialShutDown("BNB Beacon Chain was shut down"), "XLM": DialerOf(DialStellar), "XRP": DialerOf(DialXRPL), "VET": DialerOf(DialVeChain),
 	"FLOW": DialerOf(DialFlow), "TRON": DialerOf(DialTron), "EGLD": DialerOf(DialMultiversX), "SOL": DialerOf(DialSolana),
 	"BTC": DialerOf(DialUTXO), "LTC": DialerOf(DialUTXO), "DOGE": DialerOf(DialUTXO), "BCH": DialerOf(DialUTXO),
 	"ETH": DialerOf(DialEVM), "BSC": DialerOf(DialEVM), "MATIC": DialerOf(DialEVM), "CELO": DialerOf(DialEVM),

@@ -50,6 +50,10 @@ type Info struct {
 	// MultiKey chains sign with a key per hashes[] entry (UTXO inputs; SOL's
 	// signers in account order); the others with the wallet of hashes[0] alone.
 	MultiKey bool
+	// ShutDown, when set, says why the chain's network accepts no transactions
+	// any more: signing still works (records, format compatibility), but the
+	// server refuses every broadcast with this reason, node or no node.
+	ShutDown string
 }
 
 // Chain is the one interface every chain implements.

@@ -21,7 +21,8 @@ func (c *Chain) Info() chain.Info { return c.info }
 
 // BNB is the registered chain value.
 var BNB = &Chain{
-	info:       chain.Info{Code: "BNB", Slug: "bnb", Kind: chain.KeypairWallet},
+	info: chain.Info{Code: "BNB", Slug: "bnb", Kind: chain.KeypairWallet,
+		ShutDown: "BNB Beacon Chain was shut down in 2024 (BNB Chain Fusion) and accepts no transactions"},
 	NoMnemonic: chain.NoMnemonic{Code: "BNB"},
 }
 

@@ -49,7 +49,7 @@ func rows() []Row {
 		utxoNode = broadcast.DialerOf(broadcast.DialUTXO)
 	)
 	return []Row{
-		{Chain: bnb.BNB, Dial: broadcast.DialBNB},
+		{Chain: bnb.BNB, Dial: broadcast.DialShutDown(bnb.BNB.Info().ShutDown)},
 		{Chain: utxo.BTC, Dial: utxoNode},
 		{Chain: evm.ETH, Dial: evmNode},
 		{Chain: xlm.XLM, Dial: broadcast.DialerOf(broadcast.DialStellar)},

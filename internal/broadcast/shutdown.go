@@ -29,20 +29,16 @@ func (c shutDownClient) Broadcast(ctx context.Context, _ string) (string, error)
 	return "", c.err
 }
 
-// shutDown holds the chains whose networks were shut down: signing still
-// works (for records and for format compatibility), broadcasting cannot.
-var shutDown = map[string]Client{
-	"BNB": shutDownClient{&shutDownError{"BNB Beacon Chain was shut down in 2024 (BNB Chain Fusion) and accepts no transactions; " +
-		"the signed transaction was not broadcast"}},
+// ShutDownClient is the client of a chain whose network no longer accepts
+// transactions (the chain table's chain.Info.ShutDown says why): it refuses
+// every broadcast with that reason and never contacts a node.
+func ShutDownClient(reason string) Client {
+	return shutDownClient{&shutDownError{reason + "; the signed transaction was not broadcast"}}
 }
 
-// shutDownClientFor returns the refusing client of a shut-down chain, so
-// Nodes answers it whether or not a node was configured.
-func shutDownClientFor(chain string) (Client, bool) {
-	c, ok := shutDown[chain]
-	return c, ok
+// DialShutDown accepts a node configured for a shut-down chain, so that old
+// configurations keep starting, and answers with the chain's refusal.
+func DialShutDown(reason string) Dialer {
+	c := ShutDownClient(reason)
+	return func(string) (Client, error) { return c, nil }
 }
-
-// DialBNB accepts a node configured for BNB (old configurations keep
-// starting) and answers with the shut-down chain's refusal.
-func DialBNB(string) (Client, error) { return shutDown["BNB"], nil }
