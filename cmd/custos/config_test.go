@@ -36,7 +36,7 @@ func TestDaemonHelpShowsDefaults(t *testing.T) {
 	}
 }
 
-// Tatum KMS's spellings (DESIGN §3) still parse: the command gets as far as
+// Tatum KMS's spellings (docs/design.md §8) still parse: the command gets as far as
 // the missing API key.
 func TestTatumFlagSpellingsStillParse(t *testing.T) {
 	t.Setenv("CUSTOS_API_KEY", "")

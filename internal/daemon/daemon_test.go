@@ -531,11 +531,9 @@ func TestMetricsCountOutcomes(t *testing.T) {
 	if _, err := d.RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	addr, err := d.StartMetrics(t.Context(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Get("http://" + addr.String() + "/metrics")
+	srv := httptest.NewServer(d.MetricsHandler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,7 @@
 package daemon
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -44,29 +39,4 @@ func newMetrics() *metrics {
 // MetricsHandler serves the daemon's metrics in the Prometheus text format.
 func (d *Daemon) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(d.m.reg, promhttp.HandlerOpts{})
-}
-
-// StartMetrics listens on addr and serves GET /metrics until ctx ends. It
-// returns once listening, with the bound address (addr may use port 0).
-func (d *Daemon) StartMetrics(ctx context.Context, addr string) (net.Addr, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics listener: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", d.MetricsHandler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			d.log.Error("metrics server stopped", "error", err)
-		}
-	}()
-	return ln.Addr(), nil
 }
