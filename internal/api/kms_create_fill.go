@@ -10,23 +10,6 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 )
 
-// Completer is a chain whose queued transactions may leave out fields that
-// only the chain's node knows (an EVM nonce, gas, gas price or chain id). The
-// signer has no node, so the server fills them at POST /v3/kms before the
-// transaction is stored (docs/design.md §4.8). It is optional, found on the
-// chain by type assertion like chain.TxValidator.
-type Completer interface {
-	// MissingFields names the fields serialized lacks; nil when complete.
-	MissingFields(serialized string) ([]string, error)
-	// CompleteFromNode returns serialized with those fields filled from node,
-	// the chain's node client for the API key's network. Errors wrap
-	// chain.ErrInvalidTx or chain.ErrWrongNetwork when the transaction cannot
-	// be completed as given, broadcast.ErrRejected when the node refuses it,
-	// and anything else when the node could not be asked. extra are chain ids
-	// accepted beyond the public ones, from the server's configuration.
-	CompleteFromNode(ctx context.Context, node any, serialized string, testnet bool, extra ...uint64) (string, error)
-}
-
 // fillFromNode completes a validated transaction from the chain's node when
 // the chain can leave fields out and did. A transaction that stays incomplete
 // is refused here rather than stored: no signer could ever sign it.
@@ -35,7 +18,7 @@ func (s *Server) fillFromNode(ctx context.Context, code string, testnet bool, se
 	if err != nil {
 		return "", invalid("chain: " + err.Error())
 	}
-	cp, ok := c.(Completer)
+	cp, ok := c.(chain.Completer)
 	if !ok {
 		return serialized, nil
 	}

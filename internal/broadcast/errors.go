@@ -11,6 +11,13 @@ var (
 	ErrBadNode = errors.New("invalid node setting")
 	// ErrRejected is wrapped by clients when the node refused the transaction.
 	ErrRejected = errors.New("node rejected the transaction")
+	// ErrPermanent is wrapped, beside ErrRejected, when the node's refusal is
+	// one no retry will heal: the sequence is already used or below the
+	// account's ("nonce too low", XRP tefPAST_SEQ, XLM tx_bad_seq), the
+	// account cannot pay, the transaction is malformed for the node. A caller
+	// ends the transaction's attempts on it; a plain ErrRejected or
+	// ErrUnavailable may heal and is retried with backoff.
+	ErrPermanent = errors.New("the node's refusal is permanent")
 	// ErrUnavailable is wrapped by clients when the node could not be reached or answered garbage.
 	ErrUnavailable = errors.New("node unavailable")
 )

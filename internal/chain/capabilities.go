@@ -63,6 +63,47 @@ type Signer interface {
 	Sign(ctx context.Context, req SignRequest) (Signed, error)
 }
 
+// Completer is a chain whose queued transactions may leave out fields that
+// only the chain's node knows (an EVM gas price, an XRP fee, a TRON reference
+// block, a SOL recent blockhash). The signer has no node, so the server fills
+// them when the transaction is queued, before it is stored.
+type Completer interface {
+	// MissingFields names the fields serialized lacks, by the names of the
+	// transaction's JSON (Tatum's form); nil when it is complete.
+	MissingFields(serialized string) ([]string, error)
+	// CompleteFromNode returns serialized with those fields filled from node,
+	// the server's node client for the network (it must implement the chain
+	// package's node interface, or the error says which methods it lacks).
+	// extra are chain ids accepted beyond the public ones. Errors wrap
+	// ErrInvalidTx or ErrWrongNetwork when the transaction cannot be completed
+	// as given, broadcast.ErrRejected when the node refuses it, and anything
+	// else when the node could not be asked.
+	CompleteFromNode(ctx context.Context, node any, serialized string, testnet bool, extra ...uint64) (string, error)
+}
+
+// Sequencer is a chain whose transactions carry an account sequence (an EVM
+// nonce, an XRP Sequence, an XLM sequence number, an EGLD nonce). When a
+// transaction is queued without one, the server allocates the sender's next
+// sequence atomically in its store, never below what the node reports and
+// never one another live transaction of the sender holds; an explicit one is
+// kept as given and taken into account.
+type Sequencer interface {
+	// Sequence returns the account whose sequence the transaction uses,
+	// normalized so that two spellings of one account are one sender (an EVM
+	// address in lower-case hex), and the sequence it carries, nil when it
+	// leaves it out. A transaction that leaves the sequence out must name its
+	// sender, or the error (wrapping ErrInvalidTx) names the missing field.
+	Sequence(serialized string, testnet bool) (sender string, seq *uint64, err error)
+	// WithSequence returns serialized with its sequence set to seq, in the
+	// form the chain's codec stores (an EVM nonce as a hex string, "0x1f").
+	WithSequence(serialized string, seq uint64) (string, error)
+	// NextSequence asks node (the server's node client for the network) for
+	// the sender's next usable sequence: the pending transaction count of an
+	// EVM account, an XRP account's Sequence, an XLM account's sequence + 1,
+	// an EGLD account's nonce. Errors as CompleteFromNode's.
+	NextSequence(ctx context.Context, node any, sender string) (uint64, error)
+}
+
 var (
 	// ErrNoXPub is returned by chains that have no extended public key.
 	ErrNoXPub = errors.New("chain has no xpub")

@@ -3,7 +3,11 @@ package evm
 import (
 	"context"
 	"fmt"
+
+	"github.com/custoskms/custos/internal/chain"
 )
+
+var _ chain.Completer = (*Chain)(nil)
 
 // MissingFields lists, by their Tatum JSON names, the fields a queued
 // transaction leaves for a node to fill (nil when it is complete; a native
