@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -158,4 +161,39 @@ func TestEnvFileFeedsSettingsWithoutTouchingTheEnvironment(t *testing.T) {
 	}
 	t.Setenv("TATUM_KMS_PATH", filepath.Join(dir, "env.dat"))
 	check(filepath.Join(dir, "env.dat"), "--env-file", envFile)
+}
+
+// checkconfig shows every variable a command's settings or a password source
+// read — the list is not kept by hand — and a secret one only as set.
+func TestCheckconfigShowsEveryVariable(t *testing.T) {
+	a := &app{lookupEnv: os.LookupEnv, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	newRoot(a)
+	vars := a.knownVariables()
+	for _, want := range []string{"CUSTOS_PERIOD", "CUSTOS_LEASE", "CUSTOS_DATABASE", "CUSTOS_APPROVAL_SECRET", "TATUM_API_KEY", "VAULT_TOKEN"} {
+		if !slices.ContainsFunc(vars, func(v config.Variable) bool { return v.Name == want }) {
+			t.Errorf("%s is not among the known variables", want)
+		}
+	}
+	const marker = "marker-value-7f3a"
+	for _, v := range vars {
+		t.Setenv(v.Name, marker)
+	}
+	// A usable wallet path, so checkconfig reports on it instead of failing.
+	t.Setenv("CUSTOS_PATH", filepath.Join(t.TempDir(), "wallet.dat"))
+	stdout, stderr, code := runCLI(t, "", "checkconfig")
+	var out struct{ Environment map[string]string }
+	if code != 0 || json.Unmarshal([]byte(stdout), &out) != nil {
+		t.Fatalf("exit %d, %q %q", code, stdout, stderr)
+	}
+	for _, v := range vars {
+		got, ok := out.Environment[v.Name]
+		switch {
+		case !ok:
+			t.Errorf("%s is set but checkconfig does not show it", v.Name)
+		case v.Secret && got != "set (hidden)":
+			t.Errorf("secret %s shown as %q", v.Name, got)
+		case !v.Secret && v.Name != "CUSTOS_PATH" && got != marker:
+			t.Errorf("%s shown as %q", v.Name, got)
+		}
+	}
 }

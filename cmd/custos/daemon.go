@@ -146,14 +146,14 @@ func (c *daemonConfig) add(b *config.Binder) {
 		Help: "approval request timeout (a timeout means not approved)", Check: positive})
 	config.String(b, &c.approvalSecretFile, config.Setting[string]{Flag: "approval-secret-file",
 		Help: "read the approval HMAC secret from this file instead of CUSTOS_APPROVAL_SECRET"})
-	config.String(b, &c.approvalSecret, config.Setting[string]{Env: []string{"CUSTOS_APPROVAL_SECRET"}})
+	config.String(b, &c.approvalSecret, config.Setting[string]{Env: []string{"CUSTOS_APPROVAL_SECRET"}, Secret: true})
 	config.Bool(b, &c.runOnce, config.Setting[bool]{Flag: "run-once", Aliases: []string{"runOnce"}, Help: "run once and exit"})
 	config.String(b, &c.wallets, config.Setting[string]{Flag: "wallets", Help: "only these signature IDs, comma-separated"})
 	config.String(b, &c.transactionIDs, config.Setting[string]{Flag: "transaction-ids", Aliases: []string{"transactionIds"},
 		Help: "only these pending transaction ids, comma-separated"})
 	config.String(b, &c.apiURL, config.Setting[string]{Flag: "api-url", Env: []string{"CUSTOS_API_URL", "TATUM_API_URL"},
 		Default: defaultAPIURL, Help: "pending-transaction API URL"})
-	config.String(b, &c.apiKey, config.Setting[string]{Env: []string{"CUSTOS_API_KEY", "TATUM_API_KEY"}, Check: func(v string) error {
+	config.String(b, &c.apiKey, config.Setting[string]{Env: []string{"CUSTOS_API_KEY", "TATUM_API_KEY"}, Secret: true, Check: func(v string) error {
 		if v == "" {
 			return errors.New("not set")
 		}

@@ -53,7 +53,7 @@ func (c *devConfig) add(b *config.Binder) {
 			return nil
 		}})
 	config.Bool(b, &c.verbose, config.Setting[bool]{Flag: "verbose", Help: "log every request and signer run (unset: warnings only)"})
-	config.String(b, &c.password, config.Setting[string]{Env: secret.PasswordEnv()})
+	config.String(b, &c.password, config.Setting[string]{Env: secret.PasswordEnv(), Secret: true})
 }
 
 // devInfo is the one JSON line `custos dev` prints on stdout when ready.

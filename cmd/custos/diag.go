@@ -10,43 +10,52 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custoskms/custos/internal/config"
+	"github.com/custoskms/custos/internal/secret"
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
-// diagVars are the variables checkconfig shows; secret ones only as "set".
-var diagVars = []struct {
-	name   string
-	secret bool
-}{
-	{"CUSTOS_PASSWORD", true}, {"TATUM_KMS_PASSWORD", true},
-	{"CUSTOS_API_KEY", true}, {"TATUM_API_KEY", true},
-	{"CUSTOS_API_URL", false}, {"TATUM_API_URL", false},
-	{"CUSTOS_PATH", false}, {"TATUM_KMS_PATH", false},
-	{"TATUM_KMS_VGS_ALIAS", true}, {"TATUM_KMS_VGS_USERNAME", true}, {"TATUM_KMS_VGS_PASSWORD", true},
-	{"TATUM_KMS_AZURE_SECRETVERSION", false}, {"TATUM_KMS_AZURE_SECRETNAME", false}, {"TATUM_KMS_AZURE_VAULTURL", false},
-	{"CUSTOS_AZURE_TOKEN", true}, {"AZURE_TENANT_ID", false}, {"AZURE_CLIENT_ID", false}, {"AZURE_CLIENT_SECRET", true},
-	{"TATUM_KMS_AWS_REGION", false}, {"TATUM_KMS_AWS_ACCESS_KEY_ID", true}, {"TATUM_KMS_AWS_SECRET_ACCESS_KEY", true},
-	{"TATUM_KMS_AWS_SECRET_NAME", false}, {"TATUM_KMS_AWS_SECRET_KEY", false}, {"CUSTOS_AWS_SESSION_TOKEN", true},
-	{"VAULT_ADDR", false}, {"VAULT_TOKEN", true}, {"CUSTOS_VAULT_MOUNT", false}, {"CUSTOS_VAULT_PATH", false},
+// knownVariables are the variables checkconfig and report show: those every
+// command's settings read, and those of the password sources. A variable that
+// is secret anywhere is shown only as set.
+func (a *app) knownVariables() []config.Variable {
+	var out []config.Variable
+	seen := map[string]int{}
+	add := func(v config.Variable) {
+		if i, ok := seen[v.Name]; ok {
+			out[i].Secret = out[i].Secret || v.Secret
+			return
+		}
+		seen[v.Name] = len(out)
+		out = append(out, v)
+	}
+	for _, bf := range a.binders {
+		for _, v := range bf.b.Variables() {
+			add(v)
+		}
+	}
+	for _, v := range secret.Variables() {
+		add(v)
+	}
+	return out
 }
 
 // maskedEnv reports each known variable of env (the environment, then the
 // env file): its value, or "set (hidden)" for secrets. No part of a secret is
 // shown.
-func maskedEnv(env config.Source) map[string]string {
+func maskedEnv(a *app) map[string]string {
 	out := map[string]string{}
-	for _, v := range diagVars {
-		val, ok := env.Lookup(v.name)
+	for _, v := range a.knownVariables() {
+		val, ok := a.env.Lookup(v.Name)
 		if !ok {
 			continue
 		}
 		switch {
 		case val == "":
-			out[v.name] = "(empty)"
-		case v.secret:
-			out[v.name] = "set (hidden)"
+			out[v.Name] = "(empty)"
+		case v.Secret:
+			out[v.Name] = "set (hidden)"
 		default:
-			out[v.name] = val
+			out[v.Name] = val
 		}
 	}
 	return out
@@ -102,7 +111,7 @@ func newCheckConfigCmd(a *app) *cobra.Command {
 				"wallet":          diagnoseStore(cmd, a.walletPath),
 				"walletStoreType": o.Kind(),
 				"envFile":         envFile,
-				"environment":     maskedEnv(a.env),
+				"environment":     maskedEnv(a),
 			})
 		},
 	}
@@ -140,7 +149,7 @@ func newReportCmd(a *app) *cobra.Command {
 				"arch":        runtime.GOARCH,
 				"cpus":        runtime.NumCPU(),
 				"wallet":      diagnoseStore(cmd, a.walletPath),
-				"environment": maskedEnv(a.env),
+				"environment": maskedEnv(a),
 			}
 			var ids []string
 			if len(args) == 1 {

@@ -31,7 +31,7 @@ type storeFlags struct {
 func (f *storeFlags) add(b *config.Binder) {
 	config.String(b, &f.dataDir, config.Setting[string]{Flag: "data-dir", Env: []string{"CUSTOS_DATA_DIR"},
 		Default: defaultDataDir(), Help: "directory of the embedded database"})
-	config.String(b, &f.database, config.Setting[string]{Flag: "database", Env: []string{"CUSTOS_DATABASE"},
+	config.String(b, &f.database, config.Setting[string]{Flag: "database", Env: []string{"CUSTOS_DATABASE"}, Secret: true,
 		Help: "database URL: sqlite:PATH or postgres://… (unset: SQLite in the data dir)"})
 }
 

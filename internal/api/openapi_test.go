@@ -3,10 +3,8 @@ package api
 import (
 	"encoding/json"
 	"go/ast"
-	"go/parser"
 	"go/token"
 	"maps"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/custoskms/custos/internal/chain/chains"
+	"github.com/custoskms/custos/internal/gosrc"
 )
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
@@ -102,21 +101,9 @@ func TestOpenAPIListsErrorCodes(t *testing.T) {
 // passed to a call, each either a Code constant or a string literal.
 func sourceErrorCodes(t *testing.T) (defined map[string]string, produced map[string]string) {
 	t.Helper()
-	files, err := filepath.Glob("*.go")
+	fset, parsed, err := gosrc.ParseDir(".")
 	if err != nil {
 		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	var parsed []*ast.File
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed = append(parsed, f)
 	}
 	defined = map[string]string{}
 	for _, f := range parsed {

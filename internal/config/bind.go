@@ -29,6 +29,14 @@ type Setting[T any] struct {
 	// Check, when set, validates the resolved value; its error is prefixed
 	// with the flag and variable names.
 	Check func(T) error
+	// Secret settings are never shown: checkconfig says only that they are set.
+	Secret bool
+}
+
+// Variable is an environment variable a setting reads, for diagnostics.
+type Variable struct {
+	Name   string
+	Secret bool
 }
 
 // Binder holds the settings of one flag set and resolves them with one rule:
@@ -39,8 +47,9 @@ type Binder struct {
 }
 
 type binding struct {
-	flags []string // canonical first
-	env   []string
+	flags  []string // canonical first
+	env    []string
+	secret bool
 	value pflag.Value
 	check func() error
 }
@@ -82,7 +91,7 @@ func name(flag string, env []string) string {
 func bind[T any](b *Binder, p *T, s Setting[T], kind string, parse func(string) (T, error), format func(T) string) *pflag.Flag {
 	*p = s.Default
 	v := &value[T]{p: p, kind: kind, name: name(s.Flag, s.Env), parse: parse, format: format}
-	bd := &binding{env: s.Env, value: v}
+	bd := &binding{env: s.Env, secret: s.Secret, value: v}
 	if s.Check != nil {
 		bd.check = func() error {
 			if err := s.Check(*p); err != nil {
@@ -129,6 +138,18 @@ func (b *Binder) Resolve(src Source) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Variables lists the environment variables of the binder's settings, in
+// declaration order.
+func (b *Binder) Variables() []Variable {
+	var out []Variable
+	for _, s := range b.settings {
+		for _, e := range s.env {
+			out = append(out, Variable{Name: e, Secret: s.secret})
+		}
+	}
+	return out
 }
 
 func (b *Binder) changed(s *binding) bool {
