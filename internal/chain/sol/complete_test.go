@@ -155,7 +155,7 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 		if again, err := sol.SOL.CompleteFromNode(ctx, node, done, false); err != nil || again != done {
 			t.Errorf("%s: completing a complete transaction changed it: %v", name, err)
 		}
-		send(t, node, done, key)
+		chaintest.SignAndBroadcast(t, sol.SOL, node, chain.SignRequest{Serialized: done, Keys: []string{key}})
 		if got := f.sent[len(f.sent)-1].Message.RecentBlockhash; got != first {
 			t.Errorf("%s: sent blockhash %s, want %s", name, got, first)
 		}
@@ -172,24 +172,12 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		send(t, node, fresh, key)
+		chaintest.SignAndBroadcast(t, sol.SOL, node, chain.SignRequest{Serialized: fresh, Keys: []string{key}})
 		if got := f.sent[len(f.sent)-1].Message.RecentBlockhash; got != second {
 			t.Errorf("%s: refreshed blockhash %s, want %s", name, got, second)
 		}
 	}
 	if _, err := sol.SOL.CompleteFromNode(ctx, struct{}{}, base64.StdEncoding.EncodeToString(msg), false); err == nil || !strings.Contains(err.Error(), "getLatestBlockhash") {
 		t.Errorf("a client without the read methods: %v", err)
-	}
-}
-
-func send(t *testing.T, node *broadcast.SolanaClient, ser, key string) {
-	t.Helper()
-	signed, err := sol.SOL.Sign(context.Background(), chain.SignRequest{Serialized: ser, Keys: []string{key}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := node.Broadcast(context.Background(), signed.TxData)
-	if err != nil || id != signed.TxID {
-		t.Fatalf("broadcast: %s, %v (signed %s)", id, err, signed.TxID)
 	}
 }

@@ -160,7 +160,7 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 	if missing, err := tron.TRON.MissingFields(done); err != nil || missing != nil {
 		t.Fatalf("after completion MissingFields = %v, %v", missing, err)
 	}
-	signAndBroadcast(t, node, done, key)
+	chaintest.SignAndBroadcast(t, tron.TRON, node, chain.SignRequest{Serialized: done, Keys: []string{key}})
 	rd := f.accepted.Load()
 	want := t0 + tron.ExpirationWindow.Milliseconds()
 	if hex.EncodeToString(rd.GetRefBlockBytes()) != "d12e" || hex.EncodeToString(rd.GetRefBlockHash()) != nowBlockID[16:32] ||
@@ -186,7 +186,7 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 	if expired, err := tron.TRON.Expired(ctx, node, fresh); err != nil || expired {
 		t.Errorf("refreshed: expired %v, %v", expired, err)
 	}
-	signAndBroadcast(t, node, fresh, key)
+	chaintest.SignAndBroadcast(t, tron.TRON, node, chain.SignRequest{Serialized: fresh, Keys: []string{key}})
 	if got := f.accepted.Load().GetExpiration(); got != want+tron.ExpirationWindow.Milliseconds() {
 		t.Errorf("refreshed expiration %d", got)
 	}
@@ -197,17 +197,5 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 	noHex := strings.Replace(ser, `"raw_data_hex"`, `"raw_data_hex_"`, 1)
 	if _, err := tron.TRON.CompleteFromNode(ctx, node, noHex, false); !errors.Is(err, chain.ErrInvalidTx) {
 		t.Errorf("completing without raw_data_hex: %v", err)
-	}
-}
-
-func signAndBroadcast(t *testing.T, node *broadcast.TronClient, ser, key string) {
-	t.Helper()
-	signed, err := tron.TRON.Sign(context.Background(), chain.SignRequest{Serialized: ser, Keys: []string{key}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := node.Broadcast(context.Background(), signed.TxData)
-	if err != nil || id != signed.TxID {
-		t.Fatalf("broadcast: %s, %v (signed %s)", id, err, signed.TxID)
 	}
 }
