@@ -50,6 +50,12 @@ const maxAnswer = 4 << 20
 // prefixes the error text when not empty. Transport failures wrap
 // ErrUnavailable.
 func (n *httpNode) post(ctx context.Context, label, path, contentType string, body []byte) (int, []byte, error) {
+	return n.request(ctx, http.MethodPost, label, path, contentType, body)
+}
+
+// request is post with another method (GET for the REST nodes' reads); a GET
+// has no body and no content type.
+func (n *httpNode) request(ctx context.Context, method, label, path, contentType string, body []byte) (int, []byte, error) {
 	if label != "" {
 		label += ": "
 	}
@@ -57,11 +63,13 @@ func (n *httpNode) post(ctx context.Context, label, path, contentType string, bo
 	if path != "" {
 		u = n.base.JoinPath(path)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %s%s", ErrBadNode, label, redactIn(err.Error(), n.raw))
 	}
-	req.Header.Set("Content-Type", contentType)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	req.Header.Set("Accept", "application/json")
 	if n.user != "" || n.pass != "" {
 		req.SetBasicAuth(n.user, n.pass)

@@ -248,3 +248,23 @@ func SignVectors(t *testing.T, code string, s chain.Signer, serialized, key func
 
 // AsGiven is the serialized transaction of a vector as it stands.
 func AsGiven(r vectors.Signing) string { return r.PendingTransaction.SerializedTransaction }
+
+// Broadcaster is a node client (broadcast.Client, which this package cannot
+// import: the chain packages' own tests import this one).
+type Broadcaster interface {
+	Broadcast(ctx context.Context, txData string) (string, error)
+}
+
+// SignAndBroadcast signs req with s and submits the result to node, failing
+// the test unless the node takes it under the id the signer computed.
+func SignAndBroadcast(t testing.TB, s chain.Signer, node Broadcaster, req chain.SignRequest) {
+	t.Helper()
+	signed, err := s.Sign(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := node.Broadcast(context.Background(), signed.TxData)
+	if err != nil || id != signed.TxID {
+		t.Fatalf("broadcast: %s, %v (signed %s)", id, err, signed.TxID)
+	}
+}

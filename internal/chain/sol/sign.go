@@ -22,9 +22,11 @@ var _ chain.Signer = (*Chain)(nil)
 //
 // Tatum's form {"txData", "mintPK"?} is signed as given, recentBlockhash
 // included: Tatum's SDK swaps in a fresh blockhash from a node and broadcasts
-// itself, which an offline signer cannot do. A message whose blockhash has
-// expired (about 150 blocks, a minute or two) is refused by the node at
-// broadcast, so such transactions must be created shortly before signing.
+// itself, which an offline signer cannot do. An all-zero blockhash is one the
+// server was to fill from its node (CompleteFromNode) and is refused here. A
+// message whose blockhash has expired (about 150 blocks, a minute or two) is
+// refused by the node at broadcast; the server reports such transactions
+// expired (Expired).
 func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, error) {
 	if err := ctx.Err(); err != nil {
 		return chain.Signed{}, err
@@ -36,6 +38,9 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	msg, err := parseMessage(raw)
 	if err != nil {
 		return chain.Signed{}, chain.InvalidTx("Solana message: %s", err.Error())
+	}
+	if unset(raw, msg) {
+		return chain.Signed{}, chain.InvalidTx("missing %q (complete it from the node when the transaction is created)", fieldBlockhash)
 	}
 	if len(req.Keys) == 0 {
 		return chain.Signed{}, fmt.Errorf("%w: no key to sign with", chain.ErrInvalidKey)

@@ -61,6 +61,8 @@ func (e msgErr) Error() string { return string(e) }
 type message struct {
 	required int
 	keys     [][]byte
+	// blockhash is the offset of the recent blockhash in the message bytes.
+	blockhash int
 }
 
 // checkMessage parses a compiled Solana message and checks its indices.
@@ -86,6 +88,7 @@ func parseMessage(b []byte) (*message, error) {
 	if r.err == nil && (required == 0 || required > nKeys || roSigned >= required || roUnsigned > nKeys-required) {
 		return nil, msgErr("header does not fit the account keys")
 	}
+	blockhash := len(b) - len(r.b)
 	r.take(32) // recent blockhash
 	type ix struct {
 		program int
@@ -130,7 +133,7 @@ func parseMessage(b []byte) (*message, error) {
 			}
 		}
 	}
-	m := &message{required: required, keys: make([][]byte, nKeys)}
+	m := &message{required: required, keys: make([][]byte, nKeys), blockhash: blockhash}
 	for i := range nKeys {
 		m.keys[i] = keyBytes[32*i : 32*i+32]
 	}

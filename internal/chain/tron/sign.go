@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -54,6 +55,14 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if len(rd.contracts) == 0 {
 		return chain.Signed{}, chain.InvalidTx("raw_data_hex has no contract")
 	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"ref_block_bytes", len(rd.refBlockBytes) > 0}, {"ref_block_hash", len(rd.refBlockHash) > 0}, {"expiration", rd.expiration != 0}} {
+		if !f.set {
+			return chain.Signed{}, chain.InvalidTx("missing %q (complete it from the node when the transaction is created)", f.name)
+		}
+	}
 	pub := key.PubKey()
 	wallet := AddressBytes(pub)
 	for i, ct := range rd.contracts {
@@ -76,27 +85,24 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	sig := hex.EncodeToString(compact[1:]) + strings.ToUpper(hex.EncodeToString(compact[:1]))
 	sigJSON, _ := json.Marshal([]string{sig})
 
+	members = slices.DeleteFunc(members, func(m member) bool { return m.key == "signature" })
+	members = append(members, member{"signature", sigJSON})
+	return chain.Signed{TxData: string(encodeObject(members)), TxID: hex.EncodeToString(id[:])}, nil
+}
+
+// encodeObject writes members as one compact JSON object, in their order.
+func encodeObject(members []member) []byte {
 	var out bytes.Buffer
 	out.WriteByte('{')
-	written := false
-	for _, m := range members {
-		if m.key == "signature" {
-			continue
-		}
-		if written {
+	for i, m := range members {
+		if i > 0 {
 			out.WriteByte(',')
 		}
 		writeKey(&out, m.key)
 		out.Write(m.value)
-		written = true
 	}
-	if written {
-		out.WriteByte(',')
-	}
-	writeKey(&out, "signature")
-	out.Write(sigJSON)
 	out.WriteByte('}')
-	return chain.Signed{TxData: out.String(), TxID: hex.EncodeToString(id[:])}, nil
+	return out.Bytes()
 }
 
 // agree checks the JSON raw_data against the protobuf raw data: the node

@@ -90,7 +90,12 @@ func validate(serialized string) (chain.JSONObject, []byte, error) {
 			return nil, nil, chain.InvalidTx("owner_address is not a TRON address")
 		}
 	}
+	// The reference block and expiration may be left out for the server to
+	// fill from a node (CompleteFromNode); Sign refuses them missing.
 	for _, k := range []string{"ref_block_bytes", "ref_block_hash"} {
+		if !rd.Has(k) {
+			continue
+		}
 		s, err := rd.String(k)
 		if err != nil {
 			return nil, nil, err
@@ -99,8 +104,12 @@ func validate(serialized string) (chain.JSONObject, []byte, error) {
 			return nil, nil, chain.InvalidTx("%q is not hex", k)
 		}
 	}
-	if _, err := rd.Uint("expiration", false); err != nil {
-		return nil, nil, err
+	for _, k := range []string{"expiration", "timestamp"} {
+		if rd.Has(k) {
+			if _, err := rd.Uint(k, false); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	return o, raw, nil
 }

@@ -32,7 +32,7 @@ type signedBody struct {
 	ChainTag     uint8
 	BlockRef     uint64
 	Expiration   uint32
-	Clauses      []clause
+	Clauses      []Clause
 	GasPriceCoef uint8
 	Gas          uint64
 	DependsOn    []byte
@@ -149,11 +149,26 @@ func tatumBody(s, origin string) (*body, error) {
 			return nil, err
 		}
 	}
-	value, err := quantityOf(o, "value", 256)
+	cl, err := tatumClause(o)
 	if err != nil {
 		return nil, err
 	}
-	cl := clause{To: []byte{}, Value: value, Data: []byte{}}
+	b.ChainTag, b.BlockRef, b.Gas, b.Nonce = uint8(tag.Uint64()), ref.Uint64(), gas.Uint64(), nonce.Uint64()
+	b.Expiration, b.GasPriceCoef = uint32(exp.Uint64()), uint8(coef.Uint64())
+	b.Clauses, b.DependsOn, b.Reserved = []Clause{cl}, []byte{}, []rlp.RawValue{}
+	if b.Gas == 0 {
+		return nil, chain.InvalidTx("gas is zero")
+	}
+	return &b, nil
+}
+
+// tatumClause is the one clause of a checked thorify config.
+func tatumClause(o chain.JSONObject) (Clause, error) {
+	value, err := quantityOf(o, "value", 256)
+	if err != nil {
+		return Clause{}, err
+	}
+	cl := Clause{To: []byte{}, Value: value, Data: []byte{}}
 	if o.Has("to") {
 		to, _ := o.String("to")
 		cl.To, _ = hex.DecodeString(strings.TrimPrefix(to, "0x"))
@@ -161,16 +176,10 @@ func tatumBody(s, origin string) (*body, error) {
 	if o.Has("data") {
 		d, _ := o.String("data")
 		if cl.Data, err = hex.DecodeString(strings.TrimPrefix(d, "0x")); err != nil {
-			return nil, chain.InvalidTx(`"data" is not 0x hex`)
+			return Clause{}, chain.InvalidTx(`"data" is not 0x hex`)
 		}
 	}
-	b.ChainTag, b.BlockRef, b.Gas, b.Nonce = uint8(tag.Uint64()), ref.Uint64(), gas.Uint64(), nonce.Uint64()
-	b.Expiration, b.GasPriceCoef = uint32(exp.Uint64()), uint8(coef.Uint64())
-	b.Clauses, b.DependsOn, b.Reserved = []clause{cl}, []byte{}, []rlp.RawValue{}
-	if b.Gas == 0 {
-		return nil, chain.InvalidTx("gas is zero")
-	}
-	return &b, nil
+	return cl, nil
 }
 
 // quantityOf reads a web3 quantity (JSON integer, decimal or 0x-hex string)

@@ -16,8 +16,9 @@ var _ chain.TxValidator = (*Chain)(nil)
 // testnet's is 0x27. Other tags are private networks.
 const mainnetChainTag = 0x4a
 
-// clause and body are the unsigned transaction body of VeChain Thor, in RLP order.
-type clause struct {
+// Clause and body are the unsigned transaction body of VeChain Thor, in RLP
+// order. Clause is exported for the node interface's estimate (Node).
+type Clause struct {
 	To    []byte // empty for a contract creation
 	Value *big.Int
 	Data  []byte
@@ -27,7 +28,7 @@ type body struct {
 	ChainTag     uint8
 	BlockRef     uint64
 	Expiration   uint32
-	Clauses      []clause
+	Clauses      []Clause
 	GasPriceCoef uint8
 	Gas          uint64
 	DependsOn    []byte // empty or a 32-byte transaction id
