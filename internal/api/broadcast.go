@@ -81,6 +81,11 @@ func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	txID, err := s.submit(r.Context(), code, key.Testnet, txData)
+	if errors.Is(err, broadcast.ErrPermanent) {
+		// The node's refusal never heals: a signer ends this transaction's
+		// attempts on this code instead of retrying it.
+		return forbidden(CodeTxFailed, err.Error())
+	}
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ const (
 	CodeChainMismatch     = "broadcast.chainMismatch"
 	CodeNoNode            = "broadcast.nodeNotConfigured"
 	CodeRejected          = "broadcast.rejected"
+	CodeTxFailed          = "broadcast.failed"
 	CodeNodeUnavailable   = "broadcast.nodeUnavailable"
 	CodeRouteNotFound     = "route.notFound"
 	CodeMethodNotAllowed  = "route.methodNotAllowed"
@@ -38,7 +39,7 @@ const (
 
 // ErrorCodes lists every errorCode the API answers with.
 var ErrorCodes = []string{CodeValidation, CodeBodyTooLarge, CodeUnauthorized, CodeTxNotFound, CodeTxDeleted,
-	CodeTxCompleted, CodeTxIDConflict, CodeChainMismatch, CodeNoNode, CodeRejected, CodeNodeUnavailable,
+	CodeTxCompleted, CodeTxIDConflict, CodeChainMismatch, CodeNoNode, CodeRejected, CodeTxFailed, CodeNodeUnavailable,
 	CodeRouteNotFound, CodeMethodNotAllowed, CodeStoreUnavailable, CodeInternal}
 
 // Error is the API's error body, and an error handlers return.

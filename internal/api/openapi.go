@@ -137,7 +137,8 @@ func openAPIDocument() obj {
 					"400": bad, "413": tooBig,
 					"403": errResp("Unknown or foreign id (kms.tx.notFound); transaction of another chain (broadcast.chainMismatch); " +
 						"already completed with other txData (kms.tx.completed); no node configured for the chain and the key's network " +
-						"(broadcast.nodeNotConfigured); the node refused the transaction (broadcast.rejected)."),
+						"(broadcast.nodeNotConfigured); the node refused the transaction (broadcast.rejected), or refused it for a reason no " +
+						"retry heals, such as a sequence already used or an account that cannot pay (broadcast.failed): a signer stops submitting it."),
 					"502": errResp("The chain's node could not be reached, timed out or answered garbage (broadcast.nodeUnavailable); safe to retry."),
 				}))},
 			"/v3/tatum/kms/batch": obj{"post": v3(op("Report signer errors", nil,

@@ -246,7 +246,7 @@ func redactErr(err error, raw string) error {
 		return err
 	}
 	r := &redactedError{msg: msg}
-	for _, s := range []error{ErrRejected, ErrUnavailable, ErrBadNode, context.Canceled, context.DeadlineExceeded} {
+	for _, s := range []error{ErrRejected, ErrPermanent, ErrUnavailable, ErrBadNode, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, s) {
 			r.errs = append(r.errs, s)
 		}

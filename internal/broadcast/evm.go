@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -82,10 +83,14 @@ func (c *EVMClient) Broadcast(ctx context.Context, txData string) (_ string, err
 	}
 	// Some refusals ("nonce too low", "replacement transaction underpriced")
 	// also come back for a transaction the node already has; ask for it.
-	if tx, _, lookupErr := c.TransactionByHash(ctx, want); lookupErr == nil && tx != nil {
+	tx, _, lookupErr := c.TransactionByHash(ctx, want)
+	if lookupErr == nil && tx != nil {
 		return want.Hex(), nil
 	}
-	return "", fmt.Errorf("%w: %s", ErrRejected, rpcErr.Error())
+	// A refusal is only final once the node has said it does not hold this
+	// transaction: a failed look-up leaves "nonce too low" open.
+	permanent := errors.Is(lookupErr, ethereum.NotFound) && containsAny(rpcErr.Error(), evmPermanent)
+	return "", rejected(permanent, rpcErr.Error())
 }
 
 // alreadyKnown matches the "I have this transaction" answers of the common

@@ -60,7 +60,7 @@ func (c *FlowClient) Broadcast(ctx context.Context, txData string) (_ string, er
 		if l := strings.ToLower(msg); strings.Contains(l, "duplicate") || strings.Contains(l, "already exists") {
 			return want, nil
 		}
-		return "", fmt.Errorf("%w: HTTP %d: %s", ErrRejected, status, msg)
+		return "", rejected(containsAny(msg, flowPermanent), fmt.Sprintf("HTTP %d: %s", status, msg))
 	}
 	var r struct {
 		ID string `json:"id"`

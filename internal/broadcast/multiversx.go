@@ -61,7 +61,7 @@ func (c *MultiversXClient) Broadcast(ctx context.Context, txData string) (_ stri
 		if strings.Contains(strings.ToLower(msg), "already") {
 			return want, nil
 		}
-		return "", fmt.Errorf("%w: HTTP %d: %s", ErrRejected, status, msg)
+		return "", rejected(containsAny(msg, multiversxPermanent), fmt.Sprintf("HTTP %d: %s", status, msg))
 	}
 	if r.Data.TxHash != want {
 		return "", fmt.Errorf("%w: gateway answered hash %s for transaction %s", ErrUnavailable, r.Data.TxHash, want)

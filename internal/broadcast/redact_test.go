@@ -122,6 +122,10 @@ func TestRedactErrKeepsSentinels(t *testing.T) {
 	if msg := err.Error(); strings.Contains(msg, "s3cr3tkey") || !strings.Contains(msg, "node.example/rpc") {
 		t.Fatalf("redacted text %q", msg)
 	}
+	err = redactErr(rejected(true, "nonce too low at https://node.example/rpc?apikey=s3cr3tkey"), raw)
+	if !errors.Is(err, ErrRejected) || !errors.Is(err, ErrPermanent) || strings.Contains(err.Error(), "s3cr3tkey") {
+		t.Fatalf("permanent refusal redacted to %v", err)
+	}
 	plain := errors.New("no secret here")
 	if redactErr(plain, raw) != plain || redactErr(nil, raw) != nil {
 		t.Fatal("an error without secrets must pass unchanged")

@@ -49,7 +49,8 @@ func (c *SolanaClient) Broadcast(ctx context.Context, txData string) (_ string, 
 		if strings.Contains(strings.ToLower(res.Error.Message), "already been processed") {
 			return want, nil
 		}
-		return "", fmt.Errorf("%w: sendTransaction: %s (code %d)", ErrRejected, res.Error.Message, res.Error.Code)
+		return "", rejected(containsAny(res.Error.Message, solanaPermanent),
+			fmt.Sprintf("sendTransaction: %s (code %d)", res.Error.Message, res.Error.Code))
 	case res.Result == nil:
 		return "", fmt.Errorf("%w: sendTransaction answered neither result nor error", ErrUnavailable)
 	case *res.Result != want:

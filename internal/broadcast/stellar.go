@@ -75,7 +75,8 @@ func (c *StellarClient) Broadcast(ctx context.Context, txData string) (_ string,
 		if codes == "" {
 			codes = a.Detail
 		}
-		return "", fmt.Errorf("%w: Horizon: %s: %s", ErrRejected, a.Title, codes)
+		return "", rejected(stellarIsPermanent(a.Extras.ResultCodes.Transaction, a.Extras.ResultCodes.InnerTx),
+			"Horizon: "+a.Title+": "+codes)
 	default:
 		what := a.Title
 		if jsonErr != nil || what == "" {

@@ -70,7 +70,7 @@ func (c *TronClient) Broadcast(ctx context.Context, txData string) (_ string, er
 	case a.Code == "":
 		return "", fmt.Errorf("%w: broadcasttransaction answered neither result nor code", ErrUnavailable)
 	}
-	return "", fmt.Errorf("%w: %s: %s", ErrRejected, a.Code, tronMessage(a.Message))
+	return "", rejected(tronPermanent[a.Code], a.Code+": "+tronMessage(a.Message))
 }
 
 // tronMessage decodes the hex-encoded text java-tron puts in message.

@@ -66,7 +66,7 @@ func (c *UTXOClient) Broadcast(ctx context.Context, txData string) (_ string, er
 		if alreadyHave(code, msg) {
 			return want, nil
 		}
-		return "", fmt.Errorf("%w: %s (code %d)", ErrRejected, msg, code)
+		return "", rejected(utxoIsPermanent(msg), fmt.Sprintf("%s (code %d)", msg, code))
 	case got != want:
 		return "", fmt.Errorf("%w: node answered txid %s for transaction %s", ErrUnavailable, got, want)
 	}

@@ -52,7 +52,7 @@ func (c *VeChainClient) Broadcast(ctx context.Context, txData string) (_ string,
 		if strings.Contains(strings.ToLower(msg), "known tx") {
 			return want, nil
 		}
-		return "", fmt.Errorf("%w: HTTP %d: %s", ErrRejected, status, msg)
+		return "", rejected(vechainIsPermanent(msg), fmt.Sprintf("HTTP %d: %s", status, msg))
 	}
 	var r struct {
 		ID string `json:"id"`

@@ -62,7 +62,7 @@ func (c *XRPLClient) Broadcast(ctx context.Context, txData string) (_ string, er
 		if r.Error == "tooBusy" || r.Error == "noNetwork" || r.Error == "noCurrent" || r.Error == "noClosed" {
 			return "", fmt.Errorf("%w: submit: %s", ErrUnavailable, r.Error)
 		}
-		return "", fmt.Errorf("%w: submit: %s: %s", ErrRejected, r.Error, r.ErrorMessage)
+		return "", rejected(xrplIsPermanent(r.Error), "submit: "+r.Error+": "+r.ErrorMessage)
 	}
 	if r.TxJSON.Hash != "" && !strings.EqualFold(r.TxJSON.Hash, id) {
 		return "", fmt.Errorf("%w: server answered hash %s for transaction %s", ErrUnavailable, r.TxJSON.Hash, id)
@@ -77,7 +77,7 @@ func (c *XRPLClient) Broadcast(ctx context.Context, txData string) (_ string, er
 	case "":
 		return "", fmt.Errorf("%w: submit answered no engine_result", ErrUnavailable)
 	}
-	return "", fmt.Errorf("%w: %s: %s", ErrRejected, r.EngineResult, r.EngineResultMessage)
+	return "", rejected(xrplIsPermanent(r.EngineResult), r.EngineResult+": "+r.EngineResultMessage)
 }
 
 // known asks the server (method tx) whether it holds the transaction.

@@ -61,6 +61,12 @@ type Config struct {
 	// the first one leasing all of it; a run that got a full claim is followed
 	// by the next one at once instead of after Period.
 	ClaimLimit int
+	// MaxRetryDelay caps the wait before a transaction whose submission
+	// failed is submitted again (default 5 min). The wait starts at Period and
+	// doubles with each consecutive failure, jittered (docs/design.md §6.1).
+	MaxRetryDelay time.Duration
+	// Now is the clock the retry waits are measured with; nil is time.Now.
+	Now func() time.Time
 	// Logger receives the daemon's log; nil discards.
 	Logger *slog.Logger
 	// Lookup finds a chain by code; nil uses the registry (chains.Lookup).
@@ -99,6 +105,7 @@ type Daemon struct {
 	chains  []signingChain
 	txAllow map[string]bool
 	walls   map[string]bool
+	retries *retries
 }
 
 type signingChain struct {
@@ -129,6 +136,12 @@ func New(cfg Config, api API, keys Keys) (*Daemon, error) {
 	if cfg.SubmitTimeout <= 0 {
 		cfg.SubmitTimeout = 30 * time.Second
 	}
+	if cfg.MaxRetryDelay <= 0 {
+		cfg.MaxRetryDelay = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Lookup == nil {
 		cfg.Lookup = chains.Lookup
 	}
@@ -142,7 +155,7 @@ func New(cfg Config, api API, keys Keys) (*Daemon, error) {
 		return nil, fmt.Errorf("%w: ledger path is required", ErrConfig)
 	}
 	d := &Daemon{cfg: cfg, api: api, keys: keys, log: cfg.Logger, m: newMetrics(),
-		txAllow: set(cfg.TransactionIDs), walls: set(cfg.Wallets)}
+		txAllow: set(cfg.TransactionIDs), walls: set(cfg.Wallets), retries: newRetries(cfg.Period, cfg.MaxRetryDelay)}
 	seen := map[string]bool{}
 	for _, code := range cfg.Chains {
 		c, err := cfg.Lookup(strings.TrimSpace(code))
@@ -332,6 +345,8 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 	if err != nil {
 		return sum, false, err
 	}
+	d.retries.forget(code, txs)
+	txs, waiting := d.skip(code, txs, recorded)
 	res := NewResolver(d.keys, d.cfg.Testnet)
 	defer res.Close()
 
@@ -349,6 +364,7 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 		mu        sync.Mutex
 		reports   []TxError
 		submitted = map[string]string{}
+		ended     = map[string]string{}
 		wg        sync.WaitGroup
 		sem       = make(chan struct{}, d.cfg.Concurrency)
 	)
@@ -380,11 +396,19 @@ dispatch:
 			if o.chainTxID != "" {
 				submitted[tx.ID] = o.chainTxID
 			}
+			if o.ended != "" {
+				ended[tx.ID] = o.ended
+			}
 		})
 	}
 	wg.Wait()
 	if err := d.ledger.MarkSubmitted(work, submitted); err != nil {
 		d.log.Warn("ledger: noting submissions", "chain", code, "error", err)
+	}
+	// Noted before the report, so that no later run or restart submits an
+	// ended transaction again, even if the API keeps serving it as pending.
+	if err := d.ledger.MarkFailed(work, ended); err != nil {
+		d.log.Warn("ledger: noting permanent failures", "chain", code, "error", err)
 	}
 	if len(reports) > 0 {
 		if err := d.api.ReportErrors(work, reports); err != nil {
@@ -392,7 +416,7 @@ dispatch:
 		}
 	}
 	d.log.Info("run done", "chain", code, "pending", sum.Pending, "signed", sum.Signed, "submitted", sum.Submitted,
-		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected,
+		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected, "waiting", waiting,
 		"ms", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
 	return sum, full, nil
 }
@@ -410,6 +434,9 @@ type outcome struct {
 	report *TxError
 	// chainTxID is the API's txId after a successful submission.
 	chainTxID string
+	// ended is the API's reason when it answered that the transaction's
+	// attempts are over (HTTPError.TxFailed).
+	ended string
 }
 
 func (d *Daemon) fail(code, id, stage string, err error) outcome {
@@ -461,8 +488,16 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 	if err != nil {
 		f := d.fail(code, tx.ID, "submit", err)
 		f.sum.add(o.sum)
+		if he := (*HTTPError)(nil); errors.As(err, &he) && he.TxFailed() {
+			d.retries.done(tx.ID)
+			f.ended = f.report.Error
+			d.log.Warn("the node's refusal is permanent: no further submission", "chain", code, "id", tx.ID)
+		} else {
+			d.retries.failed(code, tx.ID, d.cfg.Now())
+		}
 		return f
 	}
+	d.retries.done(tx.ID)
 	o.sum.Submitted = 1
 	o.chainTxID = chainTxID
 	d.m.submitted.WithLabelValues(code).Inc()

@@ -44,3 +44,11 @@ func (e *HTTPError) Error() string {
 
 // Temporary reports whether retrying the same request may succeed.
 func (e *HTTPError) Temporary() bool { return e.Status >= 500 || e.Status == 429 }
+
+// codeTxFailed is the API's errorCode (api.CodeTxFailed) for a broadcast the
+// node refused for a reason no retry heals: the API ends the transaction.
+const codeTxFailed = "broadcast.failed"
+
+// TxFailed reports whether the API answered that the transaction's attempts
+// are over: submitting the same bytes again can never succeed.
+func (e *HTTPError) TxFailed() bool { return e.Code == codeTxFailed }

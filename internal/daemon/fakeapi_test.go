@@ -27,8 +27,15 @@ type fakeAPI struct {
 	limits     []int               // the claim limit of each pending request (0: none)
 	broadcasts map[string][]string // pending id → txData submitted, in order
 	reported   []TxError
-	// failBroadcast, when set, answers a broadcast with this status (0 = success).
+	// failBroadcast, when set, answers a broadcast with this status (0 =
+	// success) and the API's code for it: broadcast.rejected for 403 (a node
+	// refusal that may heal), broadcast.nodeUnavailable for 502.
 	failBroadcast func(id string) int
+	// endBroadcast, when set and true, answers a broadcast as the API does
+	// for a node refusal no retry heals: 403 broadcast.failed. The
+	// transaction stays pending here, as it does on an API that does not end
+	// such transactions itself.
+	endBroadcast func(id string) bool
 	// failPending answers pending requests with this status while > 0 requests remain.
 	failPending, failPendingStatus int
 	pendingCalls                   int
@@ -145,9 +152,17 @@ func (f *fakeAPI) broadcast(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.broadcasts[tx.ID] = append(f.broadcasts[tx.ID], body.TxData)
+	if f.endBroadcast != nil && f.endBroadcast(tx.ID) {
+		writeErr(w, http.StatusForbidden, codeTxFailed)
+		return
+	}
 	if f.failBroadcast != nil {
 		if st := f.failBroadcast(tx.ID); st != 0 {
-			writeErr(w, st, "broadcast.failed")
+			code := map[int]string{403: "broadcast.rejected", 502: "broadcast.nodeUnavailable"}[st]
+			if code == "" {
+				code = "fake.failure"
+			}
+			writeErr(w, st, code)
 			return
 		}
 	}

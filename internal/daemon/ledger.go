@@ -21,6 +21,9 @@ type Entry struct {
 	Chain  string
 	TxData string // the signed transaction, exactly as submitted
 	TxID   string // the chain's id of TxData, as the signer computed it
+	// Failure is the reason the transaction's attempts ended (a node refusal
+	// no retry heals); empty while it may still be submitted.
+	Failure string
 }
 
 // Ledger is the local record of every pending transaction this signer has
@@ -65,6 +68,10 @@ var ledgerMigrations = []string{
 		submitted_at INTEGER,
 		chain_tx_id TEXT
 	) WITHOUT ROWID`,
+	// A permanent refusal ends a transaction's attempts; the ledger keeps it
+	// so that a restart does not submit the transaction again.
+	`ALTER TABLE signed ADD COLUMN failed_at INTEGER`,
+	`ALTER TABLE signed ADD COLUMN failure TEXT`,
 }
 
 // OpenLedger opens (creating if needed) the ledger at path and takes its lock.
@@ -164,14 +171,14 @@ func (l *Ledger) Lookup(ctx context.Context, ids []string) (map[string]Entry, er
 	}
 	arg, _ := json.Marshal(ids)
 	rows, err := l.db.QueryContext(ctx,
-		`SELECT id, chain, tx_data, tx_id FROM signed WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
+		`SELECT id, chain, tx_data, tx_id, COALESCE(failure, '') FROM signed WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
 	if err != nil {
 		return nil, fmt.Errorf("ledger lookup: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var e Entry
-		if err := rows.Scan(&e.ID, &e.Chain, &e.TxData, &e.TxID); err != nil {
+		if err := rows.Scan(&e.ID, &e.Chain, &e.TxData, &e.TxID, &e.Failure); err != nil {
 			return nil, fmt.Errorf("ledger lookup: %w", err)
 		}
 		out[e.ID] = e
@@ -199,7 +206,21 @@ func (l *Ledger) Record(ctx context.Context, e Entry) (Entry, error) {
 // Record), so a run calls it once at its end rather than paying a sync per
 // transaction.
 func (l *Ledger) MarkSubmitted(ctx context.Context, chainTxIDs map[string]string) error {
-	if len(chainTxIDs) == 0 {
+	return l.update(ctx, `UPDATE signed SET submitted_at = ?, chain_tx_id = ? WHERE id = ?`, chainTxIDs)
+}
+
+// MarkFailed notes, reason by pending id, the entries whose attempts ended
+// with a permanent refusal, in one commit: Lookup returns them with Failure
+// set and the daemon does not submit them again. A run calls it once at its
+// end; a crash before it costs one more submission, which the API refuses
+// again.
+func (l *Ledger) MarkFailed(ctx context.Context, reasons map[string]string) error {
+	return l.update(ctx, `UPDATE signed SET failed_at = ?, failure = ? WHERE id = ?`, reasons)
+}
+
+// update runs query (time, value, id) for each id and value in one commit.
+func (l *Ledger) update(ctx context.Context, query string, values map[string]string) error {
+	if len(values) == 0 {
 		return nil
 	}
 	tx, err := l.db.BeginTx(ctx, nil)
@@ -207,14 +228,14 @@ func (l *Ledger) MarkSubmitted(ctx context.Context, chainTxIDs map[string]string
 		return fmt.Errorf("ledger: %w", err)
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `UPDATE signed SET submitted_at = ?, chain_tx_id = ? WHERE id = ?`)
+	st, err := tx.PrepareContext(ctx, query)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	defer st.Close()
 	now := time.Now().Unix()
-	for id, txID := range chainTxIDs {
-		if _, err := st.ExecContext(ctx, now, txID, id); err != nil {
+	for id, v := range values {
+		if _, err := st.ExecContext(ctx, now, v, id); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}
