@@ -50,6 +50,11 @@ const maxAnswer = 4 << 20
 // prefixes the error text when not empty. Transport failures wrap
 // ErrUnavailable.
 func (n *httpNode) post(ctx context.Context, label, path, contentType string, body []byte) (int, []byte, error) {
+	return n.do(ctx, http.MethodPost, label, path, contentType, body)
+}
+
+// do is post for any method; a nil body sends none (a GET).
+func (n *httpNode) do(ctx context.Context, method, label, path, contentType string, body []byte) (int, []byte, error) {
 	if label != "" {
 		label += ": "
 	}
@@ -57,11 +62,17 @@ func (n *httpNode) post(ctx context.Context, label, path, contentType string, bo
 	if path != "" {
 		u = n.base.JoinPath(path)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %s%s", ErrBadNode, label, redactIn(err.Error(), n.raw))
 	}
-	req.Header.Set("Content-Type", contentType)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	req.Header.Set("Accept", "application/json")
 	if n.user != "" || n.pass != "" {
 		req.SetBasicAuth(n.user, n.pass)
