@@ -31,3 +31,16 @@ func (o JSONObject) Encode() (string, error) {
 	}
 	return strings.TrimSuffix(out.String(), "\n"), nil
 }
+
+// SetJSON returns the JSON transaction serialized with the member key set to
+// v: a JSON chain's WithSequence.
+func SetJSON(serialized, key string, v any) (string, error) {
+	o, err := ParseJSONObject(serialized)
+	if err != nil {
+		return "", err
+	}
+	if err := o.Set(key, v); err != nil {
+		return "", err
+	}
+	return o.Encode()
+}

@@ -133,14 +133,7 @@ func (c *Chain) WithSequence(serialized string, seq uint64) (string, error) {
 	if seq > 1<<32-1 {
 		return "", chain.InvalidTx("Sequence %d does not fit 32 bits", seq)
 	}
-	o, err := chain.ParseJSONObject(serialized)
-	if err != nil {
-		return "", err
-	}
-	if err := o.Set("Sequence", seq); err != nil {
-		return "", err
-	}
-	return o.Encode()
+	return chain.SetJSON(serialized, "Sequence", seq)
 }
 
 // NextSequence implements chain.Sequencer: the account's Sequence in the
