@@ -121,7 +121,7 @@ func TestXRPLCompleteSignSubmit(t *testing.T) {
 		t.Fatalf("Sign of an incomplete transaction: %v", err)
 	}
 	missing, err := xrp.XRP.MissingFields(incomplete)
-	if err != nil || !reflect.DeepEqual(missing, []string{"Fee", "LastLedgerSequence"}) {
+	if err != nil || !reflect.DeepEqual(missing, []string{"Fee"}) {
 		t.Fatalf("MissingFields = %v, %v", missing, err)
 	}
 	for i := range 2 {

@@ -53,9 +53,11 @@ const (
 // time bounds). A fee-bump envelope wraps a signed inner transaction whose
 // fields nothing may change: it is never completed.
 
-// MissingFields implements chain.Completer: "fee" and "timeBounds" (XDR's
-// names) when the envelope leaves them out as above. seqNum is the server's
-// allocation (Sequencer), not listed here.
+// MissingFields implements chain.Completer: "fee" (XDR's name) when the
+// envelope leaves it out as above. Time bounds are optional in the protocol,
+// so an envelope without them is not incomplete (nor refused where no node is
+// configured); they are set when the envelope is completed for its fee.
+// seqNum is the server's allocation (Sequencer).
 func (c *Chain) MissingFields(serialized string) ([]string, error) {
 	env, err := parseEnvelope(serialized)
 	if err != nil {
@@ -64,23 +66,19 @@ func (c *Chain) MissingFields(serialized string) ([]string, error) {
 	if env.IsFeeBump() {
 		return nil, nil
 	}
-	var missing []string
-	if env.Fee() == 0 {
-		missing = append(missing, "fee")
+	if env.Fee() != 0 {
+		return nil, nil
 	}
-	if env.TimeBounds() == nil {
-		missing = append(missing, "timeBounds")
+	if len(env.Signatures()) > 0 {
+		return nil, chain.InvalidTx("envelope carries signatures but its fee is 0: filling it would void the signatures")
 	}
-	if len(missing) > 0 && len(env.Signatures()) > 0 {
-		return nil, chain.InvalidTx("envelope carries signatures but leaves out %v: filling them would void the signatures", missing)
-	}
-	return missing, nil
+	return []string{"fee"}, nil
 }
 
 // CompleteFromNode implements chain.Completer: a fee of 0 becomes the
 // per-operation bid (fee_charged p90, at least the base fee, at most
-// maxFeeFactor times it) times the operation count; no time bounds become
-// minTime 0, maxTime now + TimeWindow.
+// maxFeeFactor times it) times the operation count; an envelope completed so
+// without time bounds gets minTime 0, maxTime now + TimeWindow.
 func (c *Chain) CompleteFromNode(ctx context.Context, node any, serialized string, _ bool, _ ...uint64) (string, error) {
 	missing, err := c.MissingFields(serialized)
 	if err != nil || len(missing) == 0 {
@@ -91,17 +89,15 @@ func (c *Chain) CompleteFromNode(ctx context.Context, node any, serialized strin
 		return "", err
 	}
 	env, _ := parseEnvelope(serialized)
-	if env.Fee() == 0 {
-		s, err := n.FeeStats(ctx)
-		if err != nil {
-			return "", fmt.Errorf("node fee_stats: %w", err)
-		}
-		fee := feePerOp(s) * uint64(env.OperationsCount())
-		if fee > math.MaxUint32 {
-			return "", fmt.Errorf("node fee_stats: a fee of %d stroops does not fit the envelope", fee)
-		}
-		setFee(&env, uint32(fee))
+	s, err := n.FeeStats(ctx)
+	if err != nil {
+		return "", fmt.Errorf("node fee_stats: %w", err)
 	}
+	fee := feePerOp(s) * uint64(env.OperationsCount())
+	if fee > math.MaxUint32 {
+		return "", fmt.Errorf("node fee_stats: a fee of %d stroops does not fit the envelope", fee)
+	}
+	setFee(&env, uint32(fee))
 	if env.TimeBounds() == nil {
 		setTimeBounds(&env, xdr.TimeBounds{MaxTime: xdr.TimePoint(time.Now().Add(TimeWindow).Unix())})
 	}

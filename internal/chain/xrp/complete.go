@@ -45,29 +45,26 @@ const (
 	maxFeeFactor = 100
 )
 
-// completable are the fields MissingFields reports, in the order it reports
-// them. Sequence is not among them: the server allocates it (Sequencer).
-var completable = []string{"Fee", "LastLedgerSequence"}
-
-// MissingFields implements chain.Completer: Fee and LastLedgerSequence when
-// the transaction leaves them out.
+// MissingFields implements chain.Completer: Fee when the transaction leaves
+// it out. LastLedgerSequence is optional in the protocol, so a transaction
+// without one is not incomplete (nor refused where no node is configured);
+// it is filled when the transaction is completed for its Fee. Sequence is
+// the server's allocation (Sequencer).
 func (c *Chain) MissingFields(serialized string) ([]string, error) {
 	o, err := chain.ParseJSONObject(serialized)
 	if err != nil {
 		return nil, err
 	}
-	var missing []string
-	for _, k := range completable {
-		if !o.Has(k) {
-			missing = append(missing, k)
-		}
+	if o.Has("Fee") {
+		return nil, nil
 	}
-	return missing, nil
+	return []string{"Fee"}, nil
 }
 
 // CompleteFromNode implements chain.Completer: a missing Fee is the server's
-// open-ledger cost (at least the base fee, at most maxFeeFactor times it); a
-// missing LastLedgerSequence is the latest validated ledger + LedgerWindow.
+// open-ledger cost (at least the base fee, at most maxFeeFactor times it);
+// a transaction completed so without LastLedgerSequence gets the latest
+// validated ledger + LedgerWindow.
 // Fields given are kept. The cost is that of an ordinary single-signed
 // transaction: one that costs more by its type (AccountDelete, a multi-signed
 // one) must give its Fee.

@@ -45,6 +45,10 @@ func TestCompleteFee(t *testing.T) {
 	if m, err := XRP.MissingFields(given); err != nil || m != nil {
 		t.Errorf("MissingFields of a complete transaction = %v, %v", m, err)
 	}
+	// LastLedgerSequence is optional: a transaction with its Fee is complete.
+	if m, err := XRP.MissingFields(strings.Replace(payment, `"Amount"`, `"Fee":"15","Amount"`, 1)); err != nil || m != nil {
+		t.Errorf("MissingFields with Fee and no LastLedgerSequence = %v, %v", m, err)
+	}
 	if _, err := XRP.CompleteFromNode(ctx, struct{}{}, payment, false); err == nil || !strings.Contains(err.Error(), "account_info") {
 		t.Errorf("a client without the XRP reads: %v", err)
 	}
