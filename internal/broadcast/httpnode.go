@@ -50,12 +50,11 @@ const maxAnswer = 4 << 20
 // prefixes the error text when not empty. Transport failures wrap
 // ErrUnavailable.
 func (n *httpNode) post(ctx context.Context, label, path, contentType string, body []byte) (int, []byte, error) {
-	return n.request(ctx, http.MethodPost, label, path, contentType, body)
+	return n.do(ctx, http.MethodPost, label, path, contentType, body)
 }
 
-// request is post with another method (GET for the REST nodes' reads); a GET
-// has no body and no content type.
-func (n *httpNode) request(ctx context.Context, method, label, path, contentType string, body []byte) (int, []byte, error) {
+// do is post for any method; a nil body sends none (a GET).
+func (n *httpNode) do(ctx context.Context, method, label, path, contentType string, body []byte) (int, []byte, error) {
 	if label != "" {
 		label += ": "
 	}
@@ -63,7 +62,11 @@ func (n *httpNode) request(ctx context.Context, method, label, path, contentType
 	if path != "" {
 		u = n.base.JoinPath(path)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %s%s", ErrBadNode, label, redactIn(err.Error(), n.raw))
 	}

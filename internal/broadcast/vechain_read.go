@@ -27,7 +27,7 @@ func (c *VeChainClient) GenesisBlock(ctx context.Context) (vet.Block, error) {
 func (c *VeChainClient) block(ctx context.Context, rev string) (_ vet.Block, err error) {
 	defer scrub(&err, c.node.raw)
 	path := "/blocks/" + rev
-	status, data, err := c.node.request(ctx, http.MethodGet, "GET "+path, path, "", nil)
+	status, data, err := c.node.do(ctx, http.MethodGet, "GET "+path, path, "", nil)
 	if err != nil {
 		return vet.Block{}, err
 	}

@@ -73,6 +73,9 @@ func validateNative(o chain.JSONObject, testnet bool) error {
 		return chain.InvalidTx("value is not an integer string of the smallest unit")
 	}
 	for _, k := range []string{"nonce", "gasPrice", "gasLimit", "version"} {
+		if k == "nonce" && !o.Has(k) {
+			continue // allocated by the server when queued; the signer refuses it missing
+		}
 		if _, err := o.Uint(k, false); err != nil {
 			return err
 		}

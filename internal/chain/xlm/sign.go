@@ -42,6 +42,9 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if err != nil {
 		return chain.Signed{}, err
 	}
+	if err := incomplete(env); err != nil {
+		return chain.Signed{}, err
+	}
 	if len(req.Keys) != 1 {
 		return chain.Signed{}, fmt.Errorf("%w: an XLM transaction is signed by one wallet, got %d keys", chain.ErrInvalidKey, len(req.Keys))
 	}

@@ -40,6 +40,9 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if err := c.ValidateTx(req.Serialized, req.Testnet); err != nil {
 		return chain.Signed{}, err
 	}
+	if err := complete(req.Serialized); err != nil {
+		return chain.Signed{}, err
+	}
 	if len(req.Keys) != 1 {
 		return chain.Signed{}, fmt.Errorf("%w: an XRP transaction has one signer, got %d keys", chain.ErrInvalidKey, len(req.Keys))
 	}
@@ -97,6 +100,23 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 		TxData: strings.ToUpper(hex.EncodeToString(blob)),
 		TxID:   strings.ToUpper(hex.EncodeToString(id)),
 	}, nil
+}
+
+// complete refuses a transaction without the fields every XRPL transaction
+// carries: the server fills them when it is queued (Sequence allocated, Fee
+// from the node), and a ledger would refuse a transaction without them.
+// LastLedgerSequence is optional in the protocol and stays so here.
+func complete(serialized string) error {
+	o, err := chain.ParseJSONObject(serialized)
+	if err != nil {
+		return err
+	}
+	for _, k := range []string{"Sequence", "Fee"} {
+		if !o.Has(k) {
+			return chain.InvalidTx("missing %s (the server completes it when the transaction is queued)", k)
+		}
+	}
+	return nil
 }
 
 // TxID is the id of a signed tx_blob given in hex.
