@@ -50,8 +50,8 @@ type binding struct {
 	flags  []string // canonical first
 	env    []string
 	secret bool
-	value pflag.Value
-	check func() error
+	value  pflag.Value
+	check  func() error
 }
 
 // NewBinder declares settings as flags of fs.
