@@ -104,6 +104,18 @@ type Sequencer interface {
 	NextSequence(ctx context.Context, node any, sender string) (uint64, error)
 }
 
+// Windowed is a chain whose transactions are valid only for a while (a SOL
+// recent blockhash, a TRON expiration, a VET blockRef + expiration, an XRP
+// LastLedgerSequence, XLM time bounds). A transaction whose window passed is
+// marked expired and reported, never silently re-completed: its approval
+// covered it as it was.
+type Windowed interface {
+	// Expired reports whether no block or ledger can include the transaction
+	// any more, asking node (the server's node client for the network) where
+	// the chain needs it. An incomplete transaction is never expired.
+	Expired(ctx context.Context, node any, serialized string) (bool, error)
+}
+
 var (
 	// ErrNoXPub is returned by chains that have no extended public key.
 	ErrNoXPub = errors.New("chain has no xpub")

@@ -10,6 +10,8 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 )
 
+var _ chain.Windowed = (*Chain)(nil)
+
 var _ chain.Completer = (*Chain)(nil)
 
 // fieldBlockhash names the message's recent blockhash in errors and MissingFields.

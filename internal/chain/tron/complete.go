@@ -17,6 +17,8 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 )
 
+var _ chain.Windowed = (*Chain)(nil)
+
 var _ chain.Completer = (*Chain)(nil)
 
 // ExpirationWindow is how long after its reference block a completed

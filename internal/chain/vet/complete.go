@@ -15,6 +15,8 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 )
 
+var _ chain.Windowed = (*Chain)(nil)
+
 var _ chain.Completer = (*Chain)(nil)
 
 // Block is what completion needs of a Thor block: its id (whose first 4

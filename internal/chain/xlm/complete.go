@@ -11,6 +11,8 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 )
 
+var _ chain.Windowed = (*Chain)(nil)
+
 var (
 	_ chain.Completer = (*Chain)(nil)
 	_ chain.Sequencer = (*Chain)(nil)
