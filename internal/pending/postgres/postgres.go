@@ -594,26 +594,36 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 	})
 }
 
+// retire ends a transaction that is neither deleted nor completed, its row
+// locked: mark records how (and reports done when there is nothing left to
+// do), then the row leaves the pending index and its sequence is freed.
+func retire(ctx context.Context, tx pgx.Tx, tenant, id string, mark func(txState) (done bool, err error)) (*pending.Hole, error) {
+	st, err := lockState(ctx, tx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.deletedAt != nil:
+		return nil, pending.ErrNotFound
+	case st.txID != nil:
+		return nil, pending.ErrCompleted
+	}
+	if done, err := mark(st); err != nil || done {
+		return nil, err
+	}
+	if err := unindex(ctx, tx, tenant, st); err != nil {
+		return nil, err
+	}
+	return freeSequence(ctx, tx, st)
+}
+
 // Delete implements pending.Store.
 func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hole *pending.Hole, err error) {
-	err = s.write(ctx, "delete pending tx", func(tx pgx.Tx) error {
-		st, err := lockState(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case st.deletedAt != nil:
-			return pending.ErrNotFound
-		case st.txID != nil:
-			return pending.ErrCompleted
-		}
-		if _, err := tx.Exec(ctx, `UPDATE txs SET deleted_at = now(), revert = $1, lease_owner = NULL, lease_until = NULL WHERE seq = $2`, revert, st.seq); err != nil {
-			return err
-		}
-		if err := unindex(ctx, tx, tenant, st); err != nil {
-			return err
-		}
-		hole, err = freeSequence(ctx, tx, st)
+	err = s.write(ctx, "delete pending tx", func(tx pgx.Tx) (err error) {
+		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+			_, err := tx.Exec(ctx, `UPDATE txs SET deleted_at = now(), revert = $1, lease_owner = NULL, lease_until = NULL WHERE seq = $2`, revert, st.seq)
+			return false, err
+		})
 		return err
 	})
 	return hole, err
@@ -621,29 +631,17 @@ func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hol
 
 // Fail implements pending.Store.
 func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pending.Hole, err error) {
-	err = s.write(ctx, "fail pending tx", func(tx pgx.Tx) error {
-		st, err := lockState(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case st.deletedAt != nil:
-			return pending.ErrNotFound
-		case st.txID != nil:
-			return pending.ErrCompleted
-		case st.failedAt != nil:
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE txs SET failed_at = now(), lease_owner = NULL, lease_until = NULL WHERE seq = $1`, st.seq); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES ($1, now(), $2)`, st.seq, reason); err != nil {
-			return err
-		}
-		if err := unindex(ctx, tx, tenant, st); err != nil {
-			return err
-		}
-		hole, err = freeSequence(ctx, tx, st)
+	err = s.write(ctx, "fail pending tx", func(tx pgx.Tx) (err error) {
+		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+			if st.failedAt != nil {
+				return true, nil
+			}
+			if _, err := tx.Exec(ctx, `UPDATE txs SET failed_at = now(), lease_owner = NULL, lease_until = NULL WHERE seq = $1`, st.seq); err != nil {
+				return false, err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES ($1, now(), $2)`, st.seq, reason)
+			return false, err
+		})
 		return err
 	})
 	return hole, err

@@ -449,26 +449,36 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 	})
 }
 
+// retire ends a transaction that is neither deleted nor completed: mark
+// records how (and reports done when there is nothing left to do), then the
+// row leaves the pending index and its sequence is freed.
+func retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txState) (done bool, err error)) (*pending.Hole, error) {
+	st, err := loadState(ctx, tx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.deletedAt.Valid:
+		return nil, pending.ErrNotFound
+	case st.txID.Valid:
+		return nil, pending.ErrCompleted
+	}
+	if done, err := mark(st); err != nil || done {
+		return nil, err
+	}
+	if err := unindex(ctx, tx, tenant, st); err != nil {
+		return nil, err
+	}
+	return freeSequence(ctx, tx, st)
+}
+
 // Delete implements pending.Store.
 func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hole *pending.Hole, err error) {
-	err = s.write(ctx, "delete pending tx", func(tx *sql.Tx) error {
-		st, err := loadState(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case st.deletedAt.Valid:
-			return pending.ErrNotFound
-		case st.txID.Valid:
-			return pending.ErrCompleted
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE txs SET deleted_at = ?, revert = ? WHERE seq = ?`, now(), revert, st.seq); err != nil {
-			return err
-		}
-		if err := unindex(ctx, tx, tenant, st); err != nil {
-			return err
-		}
-		hole, err = freeSequence(ctx, tx, st)
+	err = s.write(ctx, "delete pending tx", func(tx *sql.Tx) (err error) {
+		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+			_, err := tx.ExecContext(ctx, `UPDATE txs SET deleted_at = ?, revert = ? WHERE seq = ?`, now(), revert, st.seq)
+			return false, err
+		})
 		return err
 	})
 	return hole, err
@@ -476,30 +486,18 @@ func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hol
 
 // Fail implements pending.Store.
 func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pending.Hole, err error) {
-	err = s.write(ctx, "fail pending tx", func(tx *sql.Tx) error {
-		st, err := loadState(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case st.deletedAt.Valid:
-			return pending.ErrNotFound
-		case st.txID.Valid:
-			return pending.ErrCompleted
-		case st.failedAt.Valid:
-			return nil
-		}
-		at := now()
-		if _, err := tx.ExecContext(ctx, `UPDATE txs SET failed_at = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`, at, st.seq); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES (?, ?, ?)`, st.seq, at, reason); err != nil {
-			return err
-		}
-		if err := unindex(ctx, tx, tenant, st); err != nil {
-			return err
-		}
-		hole, err = freeSequence(ctx, tx, st)
+	err = s.write(ctx, "fail pending tx", func(tx *sql.Tx) (err error) {
+		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+			if st.failedAt.Valid {
+				return true, nil
+			}
+			at := now()
+			if _, err := tx.ExecContext(ctx, `UPDATE txs SET failed_at = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`, at, st.seq); err != nil {
+				return false, err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES (?, ?, ?)`, st.seq, at, reason)
+			return false, err
+		})
 		return err
 	})
 	return hole, err
