@@ -82,8 +82,9 @@ func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 	}
 	txID, err := s.submit(r.Context(), code, key.Testnet, txData)
 	if errors.Is(err, broadcast.ErrPermanent) {
-		// The node's refusal never heals: a signer ends this transaction's
-		// attempts on this code instead of retrying it.
+		s.fail(r.Context(), key.ID, id, err)
+		// The node's refusal never heals: the transaction is ended above, and
+		// a signer stops its attempts on this code instead of retrying it.
 		return forbidden(CodeTxFailed, err.Error())
 	}
 	if err != nil {
@@ -94,6 +95,19 @@ func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, broadcastResponse{TxID: txID, Completed: true})
 	return nil
+}
+
+// fail ends a transaction the node refused for good: it leaves the pending
+// set with the node's reason among its errors, so no signer retries it, and
+// the sequence it held is freed (a filler takes it when later ones wait).
+// The broadcast answers with the refusal either way.
+func (s *Server) fail(ctx context.Context, tenant, id string, reason error) {
+	hole, err := s.store.Fail(ctx, tenant, id, reason.Error())
+	if err != nil {
+		s.log.ErrorContext(ctx, "a transaction the node refused for good could not be marked failed", "id", id, "err", err)
+		return
+	}
+	s.fillHole(ctx, tenant, hole)
 }
 
 // nodeClient is the client the server talks to a chain's network through:

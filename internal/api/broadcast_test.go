@@ -129,16 +129,3 @@ func TestBroadcastValidation(t *testing.T) {
 		}
 	}
 }
-
-// A refusal no retry heals answers broadcast.failed, so that a signer stops
-// submitting the transaction; a refusal that may heal stays broadcast.rejected.
-func TestBroadcastPermanentRefusal(t *testing.T) {
-	e := newEnv(t)
-	node := &fakeNode{err: fmt.Errorf("%w: %w: nonce too low", broadcast.ErrRejected, broadcast.ErrPermanent)}
-	e.nodes.Set("ETH", false, node)
-	id := e.create(e.keyA, "ETH", sigA)
-	er := e.do("POST", "/v3/ethereum/broadcast", e.keyA, `{"txData":"0xsigned","signatureId":"`+id+`"}`).wantError(t, 403, CodeTxFailed)
-	if !strings.Contains(er.Message, "nonce too low") {
-		t.Fatalf("message %q", er.Message)
-	}
-}

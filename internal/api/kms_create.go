@@ -27,7 +27,8 @@ type createRequest struct {
 }
 
 // createTx is POST /v3/kms: queue a transaction for signing, completed from
-// the chain's node first when it leaves out fields only a node knows.
+// the chain's node first when it leaves out fields only a node knows, with
+// its sender's next sequence allocated by the store when it leaves that out.
 func (s *Server) createTx(w http.ResponseWriter, r *http.Request) error {
 	body, err := s.readBody(w, r)
 	if err != nil {
@@ -42,8 +43,20 @@ func (s *Server) createTx(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	sq, err := s.sequence(r.Context(), &tx, key.Testnet)
+	if err != nil {
+		return err
+	}
+	sequenced := tx.SerializedTransaction
 	if tx.SerializedTransaction, err = s.fillFromNode(r.Context(), tx.Chain, key.Testnet, tx.SerializedTransaction); err != nil {
 		return err
+	}
+	if sq != nil {
+		if tx.SerializedTransaction == sequenced { // only the sequence came from the node
+			s.metrics.completions.WithLabelValues(tx.Chain, "ok").Inc()
+		}
+		completed := tx.SerializedTransaction
+		tx.Sequence.Render = func(seq uint64) (string, error) { return sq.WithSequence(completed, seq) }
 	}
 	ids, err := s.store.Create(r.Context(), key.ID, tx)
 	if err != nil {

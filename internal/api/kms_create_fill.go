@@ -29,6 +29,23 @@ func (s *Server) fillFromNode(ctx context.Context, code string, testnet bool, se
 	if len(missing) == 0 {
 		return serialized, nil
 	}
+	var out string
+	result, err := s.askNode(ctx, code, testnet, missing, func(ctx context.Context, node broadcast.Client) (err error) {
+		out, err = cp.CompleteFromNode(ctx, node, serialized, testnet, s.extraChainIDs[testnet][code]...)
+		return err
+	})
+	if result != "" {
+		s.metrics.completions.WithLabelValues(code, result).Inc()
+	}
+	return out, err
+}
+
+// askNode runs ask with the chain's node client for the network, within the
+// broadcast timeout, and maps what goes wrong to the API's errors: no node
+// configured (missing names what the node would have filled), a transaction
+// the node or the chain refuses (400), or a node that could not be asked
+// (502). result is the completion metric's label ("" when no node was asked).
+func (s *Server) askNode(ctx context.Context, code string, testnet bool, missing []string, ask func(context.Context, broadcast.Client) error) (result string, err error) {
 	network := "mainnet"
 	if testnet {
 		network = "testnet"
@@ -44,8 +61,8 @@ func (s *Server) fillFromNode(ctx context.Context, code string, testnet bool, se
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.broadcastTimeout)
 	defer cancel()
-	out, err := cp.CompleteFromNode(cctx, node, serialized, testnet, s.extraChainIDs[testnet][code]...)
-	result := "ok"
+	err = ask(cctx, node)
+	result = "ok"
 	switch {
 	case err == nil:
 	case errors.Is(err, chain.ErrInvalidTx), errors.Is(err, chain.ErrWrongNetwork):
@@ -61,9 +78,5 @@ func (s *Server) fillFromNode(ctx context.Context, code string, testnet bool, se
 		}
 		s.log.WarnContext(ctx, "completing a transaction from the node failed", "chain", code, "testnet", testnet, "err", err)
 	}
-	s.metrics.completions.WithLabelValues(code, result).Inc()
-	if err != nil {
-		return "", err
-	}
-	return out, nil
+	return result, err
 }

@@ -246,7 +246,7 @@ func TestCreateNodeUnreachable(t *testing.T) {
 	e.nodes.Set("ETH", false, node)
 	r := e.queue(e.keyA, `{"to":"`+fillRecipient+`","value":"1","from":"`+fillFrom+`"}`)
 	er := r.wantError(t, 502, CodeNodeUnavailable)
-	if !strings.Contains(er.Message, "eth_chainId") || strings.Contains(string(r.body), "hunter2") || strings.Contains(string(r.body), "sekrit") {
+	if !strings.Contains(er.Message, "eth_getTransactionCount") || strings.Contains(string(r.body), "hunter2") || strings.Contains(string(r.body), "sekrit") {
 		t.Fatalf("502 body %s", r.body)
 	}
 	if n, _ := e.store.Pending(t.Context(), pending.PendingQuery{Tenant: e.idA, Chain: "ETH"}); len(n) != 0 {

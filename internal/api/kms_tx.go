@@ -70,9 +70,12 @@ func (s *Server) deleteTx(w http.ResponseWriter, r *http.Request) error {
 	if len(bad) > 0 {
 		return invalid(bad...)
 	}
-	if err := s.store.Delete(r.Context(), keyFrom(r.Context()).ID, id, revert); err != nil {
+	tenant := keyFrom(r.Context()).ID
+	hole, err := s.store.Delete(r.Context(), tenant, id, revert)
+	if err != nil {
 		return err
 	}
+	s.fillHole(r.Context(), tenant, hole)
 	s.charge(r, 2)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -121,12 +121,12 @@ func openAPIDocument() obj {
 					"200": obj{"description": "The transaction.", "content": jsonContent(ref("PendingTx"))},
 					"400": bad, "403": errResp("Unknown, foreign or deleted id (kms.tx.notFound)."),
 				})),
-				"delete": v3(op("Delete a transaction (cancels its withdrawal)", []obj{idParam,
+				"delete": v3(withDescription(op("Delete a transaction (cancels its withdrawal)", []obj{idParam,
 					{"name": "revert", "in": "query", "required": false, "schema": obj{"type": "boolean", "default": true},
 						"description": "Whether the withdrawal's fee is returned too."}}, nil, obj{
 					"204": noContent, "400": bad,
 					"403": errResp("Unknown, foreign or already deleted id (kms.tx.notFound), or completed (kms.tx.completed)."),
-				})),
+				}), holeDoc)),
 			},
 			"/v3/{slug}/broadcast": obj{"post": v3(op("Broadcast a signed transaction and complete its pending transaction",
 				[]obj{{"name": "slug", "in": "path", "required": true, "schema": obj{"type": "string", "enum": chainSlugs}}},
@@ -137,8 +137,10 @@ func openAPIDocument() obj {
 					"400": bad, "413": tooBig,
 					"403": errResp("Unknown or foreign id (kms.tx.notFound); transaction of another chain (broadcast.chainMismatch); " +
 						"already completed with other txData (kms.tx.completed); no node configured for the chain and the key's network " +
-						"(broadcast.nodeNotConfigured); the node refused the transaction (broadcast.rejected), or refused it for a reason no " +
-						"retry heals, such as a sequence already used or an account that cannot pay (broadcast.failed): a signer stops submitting it."),
+						"(broadcast.nodeNotConfigured); the node refused the transaction (broadcast.rejected). A refusal that will never heal " +
+						"(nonce too low, already known with another nonce, insufficient funds) answers broadcast.failed and also ends the pending " +
+						"transaction: it is no longer served to signers, the node's reason is kept among its errors, and its nonce is freed; " +
+						"a signer stops submitting it. " + holeDoc),
 					"502": errResp("The chain's node could not be reached, timed out or answered garbage (broadcast.nodeUnavailable); safe to retry."),
 				}))},
 			"/v3/tatum/kms/batch": obj{"post": v3(op("Report signer errors", nil,
@@ -165,12 +167,21 @@ func openAPIDocument() obj {
 const completionDoc = "A Tatum-format EVM transaction (ETH BSC MATIC CELO ONE XDC KLAY) may leave out nonce, gas (gasLimit), " +
 	"gasPrice (or, for EIP-1559, both fee caps must be given) and chainId: the server fills them from the chain's node for the API key's " +
 	"network before storing, so the stored serializedTransaction is complete (fields given are kept, nonce 0 included). " +
-	"The nonce is the node's pending transaction count of the JSON's `from` address; without `from`, a missing nonce is refused (400) " +
-	"because no signer could sign the transaction. Gas is estimated from `from` when given. Nonces are read at creation: " +
-	"queue several transactions of one sender with explicit nonces, since the node counts only transactions it has seen. " +
+	"A missing nonce is allocated by the server for the JSON's `from` address, per chain and network: the next one after every " +
+	"nonce a live (not deleted, not failed) transaction of that sender holds, never below the node's pending transaction count, " +
+	"and stored as a hex string (\"0x1f\"); so several transfers from one sender may be queued in a row, at once, without nonces. " +
+	"A given nonce is kept and taken into account. Without `from`, a missing nonce is refused (400) because no signer could " +
+	"sign the transaction. Gas is estimated from `from` when given. " + holeDoc + " " +
 	"When no node is configured for the chain and network, an incomplete transaction is refused (400, naming the missing fields); " +
 	"when the node refuses to estimate it (a revert, insufficient funds) the answer is 400 with the node's reason; " +
 	"when the node cannot be reached, 502."
+
+// holeDoc is what happens to a sequence whose transaction will never be broadcast.
+const holeDoc = "A transaction deleted (DELETE /v3/kms/{id}) or refused by the node for good at broadcast frees its nonce: " +
+	"when no live transaction of the sender holds a higher one, the next transaction queued reuses it; otherwise the server " +
+	"queues, in the same API key, a zero-value transfer from the sender to itself at that nonce (same hashes, index and " +
+	"signatures, completed from the node like any transaction), which the signer signs like any other, so that the sender's " +
+	"later transactions can be mined. No queued transaction is ever renumbered."
 
 func withDescription(o obj, d string) obj {
 	o["description"] = d

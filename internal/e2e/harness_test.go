@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -50,10 +51,11 @@ type stack struct {
 	node   *ethclient.Client
 	nodeTx *ethclient.Client // the same node, for setup transactions signed in the test
 
-	srv    *httptest.Server
-	pstore *sqlite.Store
-	tenant string
-	apiKey string
+	srv       *httptest.Server
+	pstore    *sqlite.Store
+	storePath string
+	tenant    string
+	apiKey    string
 
 	wallets    *walletstore.Store
 	keys       *daemon.StoreKeys
@@ -64,7 +66,7 @@ func newStack(t testing.TB, nodeURL string) *stack {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	s := &stack{t: t, ledgerPath: filepath.Join(dir, "daemon-ledger.db")}
+	s := &stack{t: t, ledgerPath: filepath.Join(dir, "daemon-ledger.db"), storePath: filepath.Join(dir, "custos.db")}
 	var err error
 	if s.node, err = ethclient.Dial(nodeURL); err != nil {
 		t.Fatal(err)
@@ -72,7 +74,7 @@ func newStack(t testing.TB, nodeURL string) *stack {
 	t.Cleanup(s.node.Close)
 	s.nodeTx = s.node
 
-	if s.pstore, err = sqlite.Open(ctx, filepath.Join(dir, "custos.db")); err != nil {
+	if s.pstore, err = sqlite.Open(ctx, s.storePath); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.pstore.Close() })
@@ -206,38 +208,47 @@ func ecdsaKey(t testing.TB, hexKey string) *ecdsa.PrivateKey {
 // apiDo calls the stack's API and decodes a JSON answer into out (when not nil).
 func (s *stack) apiDo(method, path string, body any, out any) int {
 	s.t.Helper()
+	code, err := s.tryDo(method, path, body, out)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return code
+}
+
+// tryDo is apiDo for any goroutine: it returns what goes wrong.
+func (s *stack) tryDo(method, path string, body any, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			s.t.Fatal(err)
+			return 0, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, s.srv.URL+path, rd)
 	if err != nil {
-		s.t.Fatal(err)
+		return 0, err
 	}
 	req.Header.Set("X-API-Key", s.apiKey)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatal(err)
+		return 0, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		s.t.Fatal(err)
+		return 0, err
 	}
 	if out != nil && resp.StatusCode < 300 {
 		if err := json.Unmarshal(raw, out); err != nil {
-			s.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+			return 0, fmt.Errorf("%s %s: %v: %s", method, path, err, raw)
 		}
 	}
 	if resp.StatusCode >= 300 {
 		s.t.Logf("%s %s: %d %s", method, path, resp.StatusCode, raw)
 	}
-	return resp.StatusCode
+	return resp.StatusCode, nil
 }
 
 // queue posts a transaction to POST /v3/kms for w: by hashes (+ index for a

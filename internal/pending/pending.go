@@ -7,6 +7,8 @@ package pending
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -39,6 +41,67 @@ type NewTx struct {
 	Signatures            []Signature
 	WithdrawalID          string
 	WithdrawalResponses   json.RawMessage
+	// Sequence, when set, puts the transaction in its sender's account
+	// sequence (an EVM nonce, an XRP Sequence): Create allocates or records
+	// it in the same atomic write that stores the transaction.
+	Sequence *SeqRequest
+}
+
+// SeqKey names an account sequence: one sender on one chain and network. It
+// is not per tenant: two API keys sending from one address share its nonces.
+type SeqKey struct {
+	Chain   string
+	Testnet bool
+	// Sender is the account, normalized by the chain (lower-case EVM hex).
+	Sender string
+}
+
+// String is the key as the stores keep it, "ETH:testnet:0xab…".
+func (k SeqKey) String() string {
+	network := "mainnet"
+	if k.Testnet {
+		network = "testnet"
+	}
+	return k.Chain + ":" + network + ":" + k.Sender
+}
+
+// ParseSeqKey reads a key written by SeqKey.String.
+func ParseSeqKey(s string) (SeqKey, error) {
+	parts := strings.SplitN(s, ":", 3)
+	if len(parts) != 3 || (parts[1] != "mainnet" && parts[1] != "testnet") {
+		return SeqKey{}, fmt.Errorf("stored sequence key %q is malformed", s)
+	}
+	return SeqKey{Chain: parts[0], Testnet: parts[1] == "testnet", Sender: parts[2]}, nil
+}
+
+// SeqRequest is how Create places a transaction in its sender's sequence.
+// The store keeps, per key, the next sequence it hands out; it is raised past
+// every sequence a live transaction holds and never handed out twice while
+// that transaction lives.
+type SeqRequest struct {
+	Key SeqKey
+	// Given is the sequence the transaction already carries: kept as it is,
+	// and the key's next is raised past it. Nil asks the store to allocate.
+	Given *uint64
+	// Floor is the lowest sequence the store may allocate: the node's next
+	// for the sender, asked before Create so that no store lock waits on a
+	// node round trip.
+	Floor uint64
+	// Render returns the serialized transaction carrying seq, for an
+	// allocated sequence. It runs inside the store's write: no I/O.
+	Render func(seq uint64) (string, error)
+}
+
+// Hole is a sequence freed (its transaction deleted or failed) below one a
+// live transaction of the same sender holds: that one can never be mined
+// until a transaction takes the freed sequence. The wallet fields are the
+// freed transaction's, so that a filler signed by the same key can be queued.
+type Hole struct {
+	Key        SeqKey
+	Seq        uint64
+	Hashes     []string
+	Index      *uint32
+	Signatures []Signature
 }
 
 // SignatureIDs returns every signature ID the transaction can be matched by.
@@ -122,7 +185,7 @@ type TxStore interface {
 	// Get returns a transaction that is not deleted.
 	Get(ctx context.Context, tenant, id string) (Tx, error)
 	// Pending returns the matching transactions with no txId that are not
-	// deleted, oldest first. With q.Claim it returns only those free for the
+	// deleted or failed, oldest first. With q.Claim it returns only those free for the
 	// signer (at most q.Claim.Max when positive, free ones before its own
 	// renewals, each oldest first) and leases them to it atomically: two
 	// concurrent claims of different signers never return the same transaction.
@@ -136,8 +199,17 @@ type TxStore interface {
 	// a different one is ErrTxIDConflict; a deleted transaction ErrDeleted.
 	Complete(ctx context.Context, tenant, id, txID string) error
 	// Delete marks a transaction deleted with the revert flag of its
-	// withdrawal. ErrCompleted when it already has a txId.
-	Delete(ctx context.Context, tenant, id string, revert bool) error
+	// withdrawal. ErrCompleted when it already has a txId. A sequence the
+	// transaction held is freed (see Fail).
+	Delete(ctx context.Context, tenant, id string, revert bool) (*Hole, error)
+	// Fail ends a transaction that will never be broadcast (the node refused
+	// it for good): it is no longer pending, reason is kept among its Errors,
+	// and the sequence it held is freed. When no live transaction of the
+	// sender holds a higher sequence, the key's next goes back to one past
+	// the highest live one, so that the next allocation reuses it; otherwise
+	// the freed sequence is returned as a Hole. Failing a failed transaction
+	// again changes nothing; ErrCompleted when it has a txId.
+	Fail(ctx context.Context, tenant, id, reason string) (*Hole, error)
 	// Deletion returns the deletion record of a deleted transaction.
 	Deletion(ctx context.Context, tenant, id string) (Deletion, error)
 	// RecordErrors keeps signer error reports for the tenant's transactions and

@@ -1,12 +1,10 @@
 package evm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"strings"
 
 	ethereum "github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
@@ -53,11 +51,9 @@ func (c *Chain) Complete(ctx context.Context, node Node, req CompleteRequest) (s
 	if t.Type != TypeLegacy && t.Type != TypeAccessList && (t.GasFeeCap == nil || t.GasTipCap == nil) {
 		return "", fmt.Errorf("%w: %w: give both maxFeePerGas and maxPriorityFeePerGas, or gasPrice", chain.ErrInvalidTx, ErrIncompleteTx)
 	}
-	raw := map[string]json.RawMessage{}
-	dec := json.NewDecoder(strings.NewReader(req.Serialized))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
-		return "", fmt.Errorf("%w: %w", chain.ErrInvalidTx, err)
+	raw, err := decodeTatum(req.Serialized)
+	if err != nil {
+		return "", err
 	}
 	set := func(k string, v any) {
 		b, _ := json.Marshal(v)
@@ -116,11 +112,5 @@ func (c *Chain) Complete(ctx context.Context, node Node, req CompleteRequest) (s
 		}
 		set("gas", g)
 	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(raw); err != nil {
-		return "", fmt.Errorf("encode completed transaction: %w", err)
-	}
-	return strings.TrimSuffix(out.String(), "\n"), nil
+	return encodeTatum(raw)
 }

@@ -62,4 +62,19 @@ ALTER TABLE txs ADD COLUMN lease_until timestamptz;
 	`
 ALTER TABLE txs SET (fillfactor = 70);
 `,
+	// 4: account sequences, as SQLite's migration 3: each sender's next
+	// sequence, the key and number a transaction holds, the live ones of a
+	// sender indexed, and failed transactions out of the pending index.
+	`
+ALTER TABLE txs ADD COLUMN seq_key text;
+ALTER TABLE txs ADD COLUMN seq_num bigint;
+ALTER TABLE txs ADD COLUMN failed_at timestamptz;
+CREATE TABLE sequences (
+	seq_key text PRIMARY KEY,
+	next    bigint NOT NULL
+);
+CREATE INDEX txs_seq ON txs (seq_key, seq_num) WHERE seq_key IS NOT NULL AND deleted_at IS NULL AND failed_at IS NULL;
+DROP INDEX txs_pending;
+CREATE INDEX txs_pending ON txs (tenant, chain, seq) WHERE tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL;
+`,
 }

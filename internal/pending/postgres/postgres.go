@@ -121,12 +121,21 @@ func (s *Store) Close() error {
 }
 
 // Create implements pending.Store. The rows and their index entries go in
-// with one batch in one transaction.
+// with one batch in one transaction; a transaction placed in a sequence
+// first takes its sequence in the same transaction (one more round trip).
 func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx) ([]string, error) {
 	ids := make([]string, 0, len(txs))
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, t := range txs {
+			var seqKey, seqNum any
+			if t.Sequence != nil {
+				n, serialized, err := placeInSequence(ctx, tx, t)
+				if err != nil {
+					return err
+				}
+				t.SerializedTransaction, seqKey, seqNum = serialized, t.Sequence.Key.String(), n
+			}
 			id := pending.NewID()
 			hashes := t.Hashes
 			if hashes == nil {
@@ -152,11 +161,11 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 				keys = append(keys, pending.SigKey(tenant, t.Chain, sig))
 			}
 			b.Queue(`WITH t AS (
-				INSERT INTO txs (id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now()) RETURNING seq)
+				INSERT INTO txs (id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $11, $12) RETURNING seq)
 				INSERT INTO pending_keys (k, seq) SELECT DISTINCT k, t.seq FROM t, unnest($10::bigint[]) AS k
 				ON CONFLICT DO NOTHING`,
-				id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, keys)
+				id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, keys, seqKey, seqNum)
 			ids = append(ids, id)
 		}
 		return tx.SendBatch(ctx, b).Close()
@@ -165,6 +174,69 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 		return nil, fmt.Errorf("create pending tx: %w", err)
 	}
 	return ids, nil
+}
+
+// placeInSequence allocates t's sequence or records its given one. The
+// upsert locks the sender's sequences row until the transaction ends, so
+// allocations of one sender from every replica take turns and each sees the
+// previous one's next; other senders are not held up.
+func placeInSequence(ctx context.Context, tx pgx.Tx, t pending.NewTx) (int64, string, error) {
+	r := t.Sequence
+	if r.Given != nil {
+		n, err := pending.StoredSeq(*r.Given)
+		if err != nil {
+			return 0, "", err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO sequences (seq_key, next) VALUES ($1, $2::bigint + 1)
+			ON CONFLICT (seq_key) DO UPDATE SET next = greatest(sequences.next, excluded.next)`, r.Key.String(), n)
+		return n, t.SerializedTransaction, err
+	}
+	floor, err := pending.StoredSeq(r.Floor)
+	if err != nil {
+		return 0, "", err
+	}
+	var n int64
+	if err := tx.QueryRow(ctx, `INSERT INTO sequences (seq_key, next) VALUES ($1, $2::bigint + 1)
+		ON CONFLICT (seq_key) DO UPDATE SET next = greatest(sequences.next, $2::bigint) + 1 RETURNING next - 1`,
+		r.Key.String(), floor).Scan(&n); err != nil {
+		return 0, "", err
+	}
+	serialized, err := r.Render(uint64(n))
+	return n, serialized, err
+}
+
+// freeSequence frees the sequence a deleted or failed transaction held
+// (pending.TxStore's Fail), after the row is marked. The sender's sequences
+// row is locked first, so that frees and allocations of one sender take
+// turns and each reads the live transactions the previous one left.
+func freeSequence(ctx context.Context, tx pgx.Tx, st txState) (*pending.Hole, error) {
+	if st.seqKey == nil || st.failedAt != nil {
+		return nil, nil // not in a sequence, or freed when it failed
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM sequences WHERE seq_key = $1 FOR UPDATE`, *st.seqKey); err != nil {
+		return nil, err
+	}
+	var (
+		highest *int64
+		same    bool
+	)
+	if err := tx.QueryRow(ctx, `SELECT max(seq_num), coalesce(bool_or(seq_num = $2), false) FROM txs
+		WHERE seq_key = $1 AND seq_key IS NOT NULL AND deleted_at IS NULL AND failed_at IS NULL`,
+		*st.seqKey, *st.seqNum).Scan(&highest, &same); err != nil {
+		return nil, err
+	}
+	switch {
+	case same: // another live transaction holds the same sequence (both given)
+		return nil, nil
+	case highest == nil || *highest < *st.seqNum:
+		next := int64(0) // none live: the node's floor lifts it
+		if highest != nil {
+			next = *highest + 1
+		}
+		_, err := tx.Exec(ctx, `UPDATE sequences SET next = $2 WHERE seq_key = $1 AND next > $2`, *st.seqKey, next)
+		return nil, err
+	}
+	return pending.NewHole(*st.seqKey, *st.seqNum, st.hashes, st.idx, st.sigs)
 }
 
 const txColumns = `txs.id, txs.chain, txs.serialized, txs.hashes, txs.idx, txs.signatures, txs.withdrawal_id, txs.withdrawal_responses, txs.tx_id`
@@ -305,7 +377,7 @@ const matchSQL = `SELECT coalesce(array_agg(DISTINCT p.seq), '{}') FROM pending_
 // bySeqs: only the rows $3 (from matchSQL). Without them $3 is NULL; an OR of
 // the two forms would keep the planner from reading the rows by primary key.
 func pendingWhere(bySeqs bool) string {
-	w := `txs.tenant = $1 AND txs.chain = $2 AND txs.tx_id IS NULL AND txs.deleted_at IS NULL`
+	w := `txs.tenant = $1 AND txs.chain = $2 AND txs.tx_id IS NULL AND txs.deleted_at IS NULL AND txs.failed_at IS NULL`
 	if bySeqs {
 		return w + ` AND txs.seq = ANY($3::bigint[])`
 	}
@@ -393,6 +465,10 @@ type txState struct {
 	sigs      *string
 	txID      *string
 	deletedAt *time.Time
+	failedAt  *time.Time
+	idx       *int64
+	seqKey    *string
+	seqNum    *int64
 }
 
 // lockState reads a transaction's state and locks its row until the end of
@@ -400,9 +476,9 @@ type txState struct {
 // (from any replica) take turns and each sees the previous one's outcome.
 func lockState(ctx context.Context, tx pgx.Tx, tenant, id string) (txState, error) {
 	var st txState
-	err := tx.QueryRow(ctx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at FROM txs
+	err := tx.QueryRow(ctx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at, failed_at, idx, seq_key, seq_num FROM txs
 		WHERE id = $1 AND tenant = $2 FOR UPDATE`, id, tenant).
-		Scan(&st.seq, &st.chain, &st.hashes, &st.sigs, &st.txID, &st.deletedAt)
+		Scan(&st.seq, &st.chain, &st.hashes, &st.sigs, &st.txID, &st.deletedAt, &st.failedAt, &st.idx, &st.seqKey, &st.seqNum)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, pending.ErrNotFound
 	}
@@ -518,24 +594,57 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 	})
 }
 
+// retire ends a transaction that is neither deleted nor completed, its row
+// locked: mark records how (and reports done when there is nothing left to
+// do), then the row leaves the pending index and its sequence is freed.
+func retire(ctx context.Context, tx pgx.Tx, tenant, id string, mark func(txState) (done bool, err error)) (*pending.Hole, error) {
+	st, err := lockState(ctx, tx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.deletedAt != nil:
+		return nil, pending.ErrNotFound
+	case st.txID != nil:
+		return nil, pending.ErrCompleted
+	}
+	if done, err := mark(st); err != nil || done {
+		return nil, err
+	}
+	if err := unindex(ctx, tx, tenant, st); err != nil {
+		return nil, err
+	}
+	return freeSequence(ctx, tx, st)
+}
+
 // Delete implements pending.Store.
-func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) error {
-	return s.write(ctx, "delete pending tx", func(tx pgx.Tx) error {
-		st, err := lockState(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case st.deletedAt != nil:
-			return pending.ErrNotFound
-		case st.txID != nil:
-			return pending.ErrCompleted
-		}
-		if _, err := tx.Exec(ctx, `UPDATE txs SET deleted_at = now(), revert = $1, lease_owner = NULL, lease_until = NULL WHERE seq = $2`, revert, st.seq); err != nil {
-			return err
-		}
-		return unindex(ctx, tx, tenant, st)
+func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hole *pending.Hole, err error) {
+	err = s.write(ctx, "delete pending tx", func(tx pgx.Tx) (err error) {
+		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+			_, err := tx.Exec(ctx, `UPDATE txs SET deleted_at = now(), revert = $1, lease_owner = NULL, lease_until = NULL WHERE seq = $2`, revert, st.seq)
+			return false, err
+		})
+		return err
 	})
+	return hole, err
+}
+
+// Fail implements pending.Store.
+func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pending.Hole, err error) {
+	err = s.write(ctx, "fail pending tx", func(tx pgx.Tx) (err error) {
+		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+			if st.failedAt != nil {
+				return true, nil
+			}
+			if _, err := tx.Exec(ctx, `UPDATE txs SET failed_at = now(), lease_owner = NULL, lease_until = NULL WHERE seq = $1`, st.seq); err != nil {
+				return false, err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES ($1, now(), $2)`, st.seq, reason)
+			return false, err
+		})
+		return err
+	})
+	return hole, err
 }
 
 // Deletion implements pending.Store.

@@ -23,6 +23,21 @@ func open(t *testing.T) pending.Store {
 
 func TestContract(t *testing.T) { storetest.Run(t, open) }
 
+func TestSequences(t *testing.T) {
+	storetest.RunSequences(t, func(t *testing.T) (pending.Store, func(*testing.T) pending.Store) {
+		url := pgtest.NewSchema(t)
+		openURL := func(t *testing.T) pending.Store {
+			t.Helper()
+			s, err := Open(context.Background(), url)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			return s
+		}
+		return openURL(t), openURL
+	})
+}
+
 func TestMigrateEmptyDatabaseAndReopen(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewSchema(t)

@@ -49,7 +49,7 @@ func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx
 	}
 	rows, err := s.db.QueryContext(ctx, `UPDATE txs SET lease_owner = ?1, lease_until = ?2
 		WHERE seq IN (SELECT seq FROM txs WHERE id IN (SELECT value FROM json_each(?3)) AND tenant = ?4
-		  AND tx_id IS NULL AND deleted_at IS NULL
+		  AND tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL
 		  AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_until <= ?5)
 		  ORDER BY (lease_owner IS ?1 AND lease_until > ?5), seq LIMIT ?6)
 		RETURNING id`, c.Signer, at+max(1, c.Lease.Milliseconds()), list.String(), q.Tenant, at, limit)

@@ -33,14 +33,14 @@ import (
 // seeking txs_pending first and the table second for each of them).
 const pendingByKeysSQL = `SELECT seq, ` + txColumns + ` FROM txs NOT INDEXED
 	WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_keys p ON p.k = j.value)
-	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL
+	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL
 	ORDER BY seq`
 
 // pendingBySeqsSQL reads the pending transactions of a tenant and chain among
 // the rows whose seq is in ?1, by rowid.
 const pendingBySeqsSQL = `SELECT seq, ` + txColumns + ` FROM txs NOT INDEXED
 	WHERE seq IN (SELECT value FROM json_each(?1))
-	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL
+	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL
 	ORDER BY seq`
 
 // scanPerProbe is about how many pending-index entries one scan reads in the

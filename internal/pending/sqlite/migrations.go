@@ -54,4 +54,21 @@ CREATE INDEX tx_errors_seq ON tx_errors (seq);
 ALTER TABLE txs ADD COLUMN lease_owner TEXT;
 ALTER TABLE txs ADD COLUMN lease_until INTEGER;
 `,
+	// 3: account sequences. sequences holds each sender's next sequence
+	// (seq_key is pending.SeqKey's string); a transaction placed in a
+	// sequence records its key and number, and txs_seq finds the live ones
+	// (neither deleted nor failed) of a sender when one is freed. A failed
+	// transaction (the node refused it for good) leaves the pending index.
+	`
+ALTER TABLE txs ADD COLUMN seq_key TEXT;
+ALTER TABLE txs ADD COLUMN seq_num INTEGER;
+ALTER TABLE txs ADD COLUMN failed_at INTEGER;
+CREATE TABLE sequences (
+	seq_key TEXT PRIMARY KEY,
+	next    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX txs_seq ON txs (seq_key, seq_num) WHERE seq_key IS NOT NULL AND deleted_at IS NULL AND failed_at IS NULL;
+DROP INDEX txs_pending;
+CREATE INDEX txs_pending ON txs (tenant, chain, seq) WHERE tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL;
+`,
 }

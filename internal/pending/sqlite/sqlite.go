@@ -102,8 +102,8 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 	}
 	defer dbtx.Rollback()
 	insTx, err := dbtx.PrepareContext(ctx, `INSERT INTO txs
-		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("create pending tx: %w", err)
 	}
@@ -137,7 +137,15 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 		if t.Index != nil {
 			idx = int64(*t.Index)
 		}
-		res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, at)
+		var seqKey, seqNum any
+		if t.Sequence != nil {
+			n, serialized, err := placeInSequence(ctx, dbtx, t)
+			if err != nil {
+				return nil, fmt.Errorf("create pending tx: %w", err)
+			}
+			t.SerializedTransaction, seqKey, seqNum = serialized, t.Sequence.Key.String(), n
+		}
+		res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, at, seqKey, seqNum)
 		if err != nil {
 			return nil, fmt.Errorf("create pending tx: %w", err)
 		}
@@ -156,6 +164,64 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 		return nil, fmt.Errorf("create pending tx: %w", err)
 	}
 	return ids, nil
+}
+
+// placeInSequence allocates t's sequence or records its given one in the
+// sequences table, inside the write that inserts t (SQLite runs one writer
+// at a time, so the read and the update are one step), and returns the
+// sequence and the transaction carrying it.
+func placeInSequence(ctx context.Context, tx *sql.Tx, t pending.NewTx) (int64, string, error) {
+	r := t.Sequence
+	if r.Given != nil {
+		n, err := pending.StoredSeq(*r.Given)
+		if err != nil {
+			return 0, "", err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
+			ON CONFLICT (seq_key) DO UPDATE SET next = max(next, ?2 + 1)`, r.Key.String(), n)
+		return n, t.SerializedTransaction, err
+	}
+	floor, err := pending.StoredSeq(r.Floor)
+	if err != nil {
+		return 0, "", err
+	}
+	var n int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
+		ON CONFLICT (seq_key) DO UPDATE SET next = max(next, ?2) + 1 RETURNING next - 1`, r.Key.String(), floor).Scan(&n); err != nil {
+		return 0, "", err
+	}
+	serialized, err := r.Render(uint64(n))
+	return n, serialized, err
+}
+
+// freeSequence frees the sequence a deleted or failed transaction held
+// (pending.TxStore's Fail), after the row is marked. It runs in the write
+// that marks it, so no allocation of the same sender interleaves.
+func freeSequence(ctx context.Context, tx *sql.Tx, st txState) (*pending.Hole, error) {
+	if !st.seqKey.Valid || st.failedAt.Valid {
+		return nil, nil // not in a sequence, or freed when it failed
+	}
+	var (
+		highest sql.NullInt64
+		same    bool
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT max(seq_num), coalesce(max(seq_num = ?2), 0) FROM txs
+		WHERE seq_key = ?1 AND seq_key IS NOT NULL AND deleted_at IS NULL AND failed_at IS NULL`,
+		st.seqKey.String, st.seqNum.Int64).Scan(&highest, &same); err != nil {
+		return nil, err
+	}
+	switch {
+	case same: // another live transaction holds the same sequence (both given)
+		return nil, nil
+	case !highest.Valid || highest.Int64 < st.seqNum.Int64:
+		next := int64(0) // none live: the node's floor lifts it
+		if highest.Valid {
+			next = highest.Int64 + 1
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sequences SET next = ?2 WHERE seq_key = ?1 AND next > ?2`, st.seqKey.String, next)
+		return nil, err
+	}
+	return st.hole()
 }
 
 const txColumns = `id, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, tx_id`
@@ -223,7 +289,7 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 		return s.pendingByIDs(ctx, q)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+txColumns+` FROM txs
-		WHERE tenant = ? AND chain = ? AND tx_id IS NULL AND deleted_at IS NULL ORDER BY seq`, q.Tenant, q.Chain)
+		WHERE tenant = ? AND chain = ? AND tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL ORDER BY seq`, q.Tenant, q.Chain)
 	if err != nil {
 		return nil, fmt.Errorf("query pending txs: %w", err)
 	}
@@ -250,16 +316,34 @@ type txState struct {
 	sigs      sql.NullString
 	txID      sql.NullString
 	deletedAt sql.NullInt64
+	failedAt  sql.NullInt64
+	idx       sql.NullInt64
+	seqKey    sql.NullString
+	seqNum    sql.NullInt64
 }
 
 func loadState(ctx context.Context, tx *sql.Tx, tenant, id string) (txState, error) {
 	var st txState
-	err := tx.QueryRowContext(ctx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at FROM txs WHERE id = ? AND tenant = ?`, id, tenant).
-		Scan(&st.seq, &st.chain, &st.hashes, &st.sigs, &st.txID, &st.deletedAt)
+	err := tx.QueryRowContext(ctx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at, failed_at, idx, seq_key, seq_num
+		FROM txs WHERE id = ? AND tenant = ?`, id, tenant).
+		Scan(&st.seq, &st.chain, &st.hashes, &st.sigs, &st.txID, &st.deletedAt, &st.failedAt, &st.idx, &st.seqKey, &st.seqNum)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, pending.ErrNotFound
 	}
 	return st, err
+}
+
+// hole is the freed sequence of the transaction with its wallet fields.
+func (st txState) hole() (*pending.Hole, error) {
+	var sigs *string
+	if st.sigs.Valid {
+		sigs = &st.sigs.String
+	}
+	var idx *int64
+	if st.idx.Valid {
+		idx = &st.idx.Int64
+	}
+	return pending.NewHole(st.seqKey.String, st.seqNum.Int64, st.hashes, idx, sigs)
 }
 
 // unindex removes a transaction from the pending index.
@@ -365,24 +449,58 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 	})
 }
 
+// retire ends a transaction that is neither deleted nor completed: mark
+// records how (and reports done when there is nothing left to do), then the
+// row leaves the pending index and its sequence is freed.
+func retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txState) (done bool, err error)) (*pending.Hole, error) {
+	st, err := loadState(ctx, tx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.deletedAt.Valid:
+		return nil, pending.ErrNotFound
+	case st.txID.Valid:
+		return nil, pending.ErrCompleted
+	}
+	if done, err := mark(st); err != nil || done {
+		return nil, err
+	}
+	if err := unindex(ctx, tx, tenant, st); err != nil {
+		return nil, err
+	}
+	return freeSequence(ctx, tx, st)
+}
+
 // Delete implements pending.Store.
-func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) error {
-	return s.write(ctx, "delete pending tx", func(tx *sql.Tx) error {
-		st, err := loadState(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case st.deletedAt.Valid:
-			return pending.ErrNotFound
-		case st.txID.Valid:
-			return pending.ErrCompleted
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE txs SET deleted_at = ?, revert = ? WHERE seq = ?`, now(), revert, st.seq); err != nil {
-			return err
-		}
-		return unindex(ctx, tx, tenant, st)
+func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hole *pending.Hole, err error) {
+	err = s.write(ctx, "delete pending tx", func(tx *sql.Tx) (err error) {
+		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+			_, err := tx.ExecContext(ctx, `UPDATE txs SET deleted_at = ?, revert = ? WHERE seq = ?`, now(), revert, st.seq)
+			return false, err
+		})
+		return err
 	})
+	return hole, err
+}
+
+// Fail implements pending.Store.
+func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pending.Hole, err error) {
+	err = s.write(ctx, "fail pending tx", func(tx *sql.Tx) (err error) {
+		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+			if st.failedAt.Valid {
+				return true, nil
+			}
+			at := now()
+			if _, err := tx.ExecContext(ctx, `UPDATE txs SET failed_at = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`, at, st.seq); err != nil {
+				return false, err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES (?, ?, ?)`, st.seq, at, reason)
+			return false, err
+		})
+		return err
+	})
+	return hole, err
 }
 
 // Deletion implements pending.Store.

@@ -22,6 +22,21 @@ func open(t *testing.T) pending.Store {
 
 func TestContract(t *testing.T) { storetest.Run(t, open) }
 
+func TestSequences(t *testing.T) {
+	storetest.RunSequences(t, func(t *testing.T) (pending.Store, func(*testing.T) pending.Store) {
+		path := filepath.Join(t.TempDir(), "pending.db")
+		openPath := func(t *testing.T) pending.Store {
+			t.Helper()
+			s, err := Open(context.Background(), path)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			return s
+		}
+		return openPath(t), openPath
+	})
+}
+
 func TestMigrationsAreIdempotentAcrossReopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pending.db")

@@ -56,7 +56,7 @@ func testLeaseExclusive(t *testing.T, s pending.Store) {
 	if err := s.Complete(ctx, tenantA, ids[0], "0xaaaaaaaaaa"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete(ctx, tenantA, ids[1], true); err != nil {
+	if _, err := s.Delete(ctx, tenantA, ids[1], true); err != nil {
 		t.Fatal(err)
 	}
 	if got := claimIDs(t, s, "signer-a", time.Minute, list); !reflect.DeepEqual(got, []string{ids[2]}) {
@@ -306,7 +306,7 @@ func testConcurrentCompleteDelete(t *testing.T, s pending.Store) {
 				if w%2 == 0 {
 					err = s.Complete(ctx, tenantA, id, "0xsame000000")
 				} else {
-					err = s.Delete(ctx, tenantA, id, true)
+					_, err = s.Delete(ctx, tenantA, id, true)
 				}
 				mu.Lock()
 				defer mu.Unlock()

@@ -20,7 +20,8 @@ type Versioned interface {
 }
 
 // CheckMigrated checks a store opened on a database seeded at an older
-// version: it migrated to want, kept Seed, and leases it to one signer only.
+// version: it migrated to want, kept Seed, leases it to one signer only,
+// allocates sequences, and can fail Seed (which holds none).
 func CheckMigrated(t *testing.T, s Versioned, want int) {
 	t.Helper()
 	ctx := context.Background()
@@ -37,4 +38,12 @@ func CheckMigrated(t *testing.T, s Versioned, want int) {
 	if got, err := s.Pending(ctx, q); err != nil || len(got) != 0 {
 		t.Fatalf("second signer's claim = %+v, %v; want none", got, err)
 	}
+	if hole, err := s.Fail(ctx, Seed.Tenant, Seed.ID, "refused"); err != nil || hole != nil {
+		t.Fatalf("Fail of the seeded tx = %+v, %v", hole, err)
+	}
+	if got, err := s.Pending(ctx, pending.PendingQuery{Tenant: Seed.Tenant, Chain: "ETH", SignatureIDs: []string{Seed.SigID}}); err != nil || len(got) != 0 {
+		t.Fatalf("the failed seeded tx is still pending: %+v, %v", got, err)
+	}
+	_, seq := allocate(t, s, Seed.Tenant, seqKey, 4)
+	wantSeq(t, "first allocation after migration", seq, 4)
 }
