@@ -35,8 +35,9 @@ func (c *Chain) Sequence(serialized string, _ bool) (string, *uint64, error) {
 }
 
 // WithSequence returns the Tatum-format transaction with its nonce set, as
-// a hex string ("0x1f", the form ../shared/DESIGN.md §9 gives a filled
-// nonce); every other field is kept as written. A native transaction cannot
+// a hex string ("0x1f": Tatum's SDK reads a numeric 0 as "no nonce" and
+// would replace it, a string it keeps; docs/design.md §4.10); every other
+// field is kept as written. A native transaction cannot
 // be renumbered: its nonce is part of what the application built.
 func (c *Chain) WithSequence(serialized string, seq uint64) (string, error) {
 	if !strings.HasPrefix(strings.TrimSpace(serialized), "{") {
