@@ -1,0 +1,98 @@
+package daemon
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/custoskms/custos/internal/chain"
+)
+
+// turn is one transaction's place in its sender's line: the transaction
+// after it waits for done before submitting, and is held back when this one
+// was not submitted.
+type turn struct {
+	done      chan struct{}
+	submitted bool // written before done is closed
+}
+
+// place is a transaction's position in its sender's line: the turn of the
+// sender's previous transaction (nil for the first) and its own (nil when
+// it has no sender's line).
+type place struct{ prev, own *turn }
+
+// wait blocks until the previous transaction is through and reports whether
+// this one may be submitted: the previous one was submitted.
+func (p place) wait(ctx context.Context) bool {
+	if p.prev == nil {
+		return true
+	}
+	select {
+	case <-p.prev.done:
+		return p.prev.submitted
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// finish ends the transaction's turn; submitted lets the next one go.
+func (p place) finish(submitted bool) {
+	if p.own != nil {
+		p.own.submitted = submitted
+		close(p.own.done)
+	}
+}
+
+// inSequence orders txs for a run so that a node receives each sender's
+// transactions in sequence order: it returns them with every sender's
+// transactions sorted by sequence in the places the sender's transactions
+// had (senders stay interleaved as claimed), and the place of each in its
+// sender's line. Dispatching them in the returned order never deadlocks on a
+// bounded pool: a transaction's predecessors are all dispatched before it.
+//
+// A node keeps a transaction that arrives ahead of its predecessor only in a
+// small per-account queue (geth: 64 by default, the highest nonces dropped
+// beyond it) while the API marks it complete once the node accepts it, so
+// nothing would submit a dropped one again. Signing still runs concurrently;
+// only submissions of one sender are serialized, those of different senders
+// stay concurrent. Transactions whose chain has no sequence, or that carry
+// none, have no predecessor.
+func inSequence(c chain.Chain, testnet bool, txs []PendingTx) ([]PendingTx, map[string]place) {
+	places := make(map[string]place, len(txs))
+	sq, ok := c.(chain.Sequencer)
+	if !ok {
+		return txs, places
+	}
+	type placed struct {
+		pos []int
+		txs []PendingTx
+		seq map[string]uint64
+	}
+	senders := map[string]*placed{}
+	for i, tx := range txs {
+		sender, seq, err := sq.Sequence(tx.SerializedTransaction, testnet)
+		if err != nil || seq == nil || sender == "" {
+			continue // the signer reports what is wrong with it
+		}
+		p := senders[sender]
+		if p == nil {
+			p = &placed{seq: map[string]uint64{}}
+			senders[sender] = p
+		}
+		p.pos = append(p.pos, i)
+		p.txs = append(p.txs, tx)
+		p.seq[tx.ID] = *seq
+	}
+	out := slices.Clone(txs)
+	for _, p := range senders {
+		slices.SortStableFunc(p.txs, func(a, b PendingTx) int { return cmp.Compare(p.seq[a.ID], p.seq[b.ID]) })
+		var prev *turn
+		for k, tx := range p.txs {
+			out[p.pos[k]] = tx
+			own := &turn{done: make(chan struct{})}
+			places[tx.ID] = place{prev: prev, own: own}
+			prev = own
+		}
+	}
+	return out, places
+}
