@@ -347,7 +347,7 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 	}
 	d.retries.forget(code, txs)
 	txs, waiting := d.skip(code, txs, recorded)
-	txs, places := inSequence(sc.c, d.cfg.Testnet, txs)
+	txs, places := inSequence(sc.c, d.cfg.Testnet, txs, waiting)
 	res := NewResolver(d.keys, d.cfg.Testnet)
 	defer res.Close()
 
@@ -419,7 +419,7 @@ dispatch:
 		}
 	}
 	d.log.Info("run done", "chain", code, "pending", sum.Pending, "signed", sum.Signed, "submitted", sum.Submitted,
-		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected, "waiting", waiting,
+		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected, "waiting", len(waiting),
 		"ms", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
 	return sum, full, nil
 }

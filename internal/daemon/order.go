@@ -49,6 +49,8 @@ func (p place) finish(submitted bool) {
 // had (senders stay interleaved as claimed), and the place of each in its
 // sender's line. Dispatching them in the returned order never deadlocks on a
 // bounded pool: a transaction's predecessors are all dispatched before it.
+// waiting are the transactions left out of the run for their retry wait:
+// they are not submitted, so the sender's later ones wait too.
 //
 // A node keeps a transaction that arrives ahead of its predecessor only in a
 // small per-account queue (geth: 64 by default, the highest nonces dropped
@@ -57,40 +59,56 @@ func (p place) finish(submitted bool) {
 // only submissions of one sender are serialized, those of different senders
 // stay concurrent. Transactions whose chain has no sequence, or that carry
 // none, have no predecessor.
-func inSequence(c chain.Chain, testnet bool, txs []PendingTx) ([]PendingTx, map[string]place) {
+func inSequence(c chain.Chain, testnet bool, txs, waiting []PendingTx) ([]PendingTx, map[string]place) {
 	places := make(map[string]place, len(txs))
 	sq, ok := c.(chain.Sequencer)
 	if !ok {
 		return txs, places
 	}
-	type placed struct {
-		pos []int
+	type line struct {
+		pos []int // the line's places in txs
 		txs []PendingTx
 		seq map[string]uint64
 	}
-	senders := map[string]*placed{}
-	for i, tx := range txs {
+	lines := map[string]*line{}
+	add := func(tx PendingTx, pos int) {
 		sender, seq, err := sq.Sequence(tx.SerializedTransaction, testnet)
 		if err != nil || seq == nil || sender == "" {
-			continue // the signer reports what is wrong with it
+			return // the signer reports what is wrong with it
 		}
-		p := senders[sender]
-		if p == nil {
-			p = &placed{seq: map[string]uint64{}}
-			senders[sender] = p
+		l := lines[sender]
+		if l == nil {
+			l = &line{seq: map[string]uint64{}}
+			lines[sender] = l
 		}
-		p.pos = append(p.pos, i)
-		p.txs = append(p.txs, tx)
-		p.seq[tx.ID] = *seq
+		if pos >= 0 {
+			l.pos = append(l.pos, pos)
+		}
+		l.txs = append(l.txs, tx)
+		l.seq[tx.ID] = *seq
+	}
+	for i, tx := range txs {
+		add(tx, i)
+	}
+	held := make(map[string]bool, len(waiting))
+	for _, tx := range waiting {
+		add(tx, -1)
+		held[tx.ID] = true
 	}
 	out := slices.Clone(txs)
-	for _, p := range senders {
-		slices.SortStableFunc(p.txs, func(a, b PendingTx) int { return cmp.Compare(p.seq[a.ID], p.seq[b.ID]) })
+	for _, l := range lines {
+		slices.SortStableFunc(l.txs, func(a, b PendingTx) int { return cmp.Compare(l.seq[a.ID], l.seq[b.ID]) })
 		var prev *turn
-		for k, tx := range p.txs {
-			out[p.pos[k]] = tx
+		k := 0
+		for _, tx := range l.txs {
 			own := &turn{done: make(chan struct{})}
-			places[tx.ID] = place{prev: prev, own: own}
+			if held[tx.ID] {
+				close(own.done) // not submitted in this run
+			} else {
+				out[l.pos[k]] = tx
+				k++
+				places[tx.ID] = place{prev: prev, own: own}
+			}
 			prev = own
 		}
 	}

@@ -116,8 +116,9 @@ func TestSubmitsEachSenderInNonceOrder(t *testing.T) {
 
 // When a sender's transaction is not submitted (the node is down for it),
 // the sender's later ones are signed but held back rather than sent after a
-// gap; the next run submits them from the ledger, in order, without signing
-// again. The other sender is not held back.
+// gap, also while the failed one waits for its retry; the run after the
+// wait submits them from the ledger, in order, without signing again. The
+// other sender is not held back.
 func TestLaterNoncesWaitForAFailedOne(t *testing.T) {
 	api := newFakeAPI(t)
 	a, b := addressOf(t, testPK), addressOf(t, testPK2)
@@ -153,7 +154,15 @@ func TestLaterNoncesWaitForAFailedOne(t *testing.T) {
 		t.Fatalf("reported %+v", r)
 	}
 
+	// While the failed one waits for its retry, the sender's later ones
+	// wait with it.
 	down = false
+	before := len(api.received())
+	sum, err = d.RunOnce(t.Context())
+	if err != nil || sum.Resubmitted != 0 || len(api.received()) != before {
+		t.Fatalf("run within the retry wait: %+v %v, %d submissions", sum, err, len(api.received()))
+	}
+
 	clock.t = clock.t.Add(time.Hour)
 	sum, err = d.RunOnce(t.Context())
 	if err != nil || sum.Signed != 0 || sum.Resubmitted != 4 {
