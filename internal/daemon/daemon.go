@@ -347,6 +347,7 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 	}
 	d.retries.forget(code, txs)
 	txs, waiting := d.skip(code, txs, recorded)
+	txs, places := inSequence(sc.c, d.cfg.Testnet, txs, waiting)
 	res := NewResolver(d.keys, d.cfg.Testnet)
 	defer res.Close()
 
@@ -386,7 +387,9 @@ dispatch:
 		wg.Go(func() {
 			defer func() { <-sem }()
 			e, had := recorded[tx.ID]
-			o := d.process(work, sc, res, tx, e, had)
+			p := places[tx.ID]
+			o := d.process(work, sc, res, tx, e, had, p)
+			p.finish(o.chainTxID != "")
 			mu.Lock()
 			defer mu.Unlock()
 			sum.add(o.sum)
@@ -416,7 +419,7 @@ dispatch:
 		}
 	}
 	d.log.Info("run done", "chain", code, "pending", sum.Pending, "signed", sum.Signed, "submitted", sum.Submitted,
-		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected, "waiting", waiting,
+		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected, "waiting", len(waiting),
 		"ms", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
 	return sum, full, nil
 }
@@ -448,14 +451,14 @@ func (d *Daemon) fail(code, id, stage string, err error) outcome {
 // process takes one pending transaction through approval, signing, the ledger
 // and submission. A transaction already in the ledger is submitted again as
 // recorded, without approval or signing: it was approved when it was signed.
-func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx PendingTx, e Entry, recorded bool) outcome {
+// It is submitted only after the sender's previous transaction of the run
+// (p) was, so that the node receives the sender's sequences in order; when
+// that one was not submitted, this one stays signed in the ledger and is
+// submitted by a later run instead of arriving at the node after a gap.
+func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx PendingTx, e Entry, recorded bool, p place) outcome {
 	code := sc.c.Info().Code
 	var o outcome
-	if recorded {
-		o.sum.Resubmitted = 1
-		d.m.resubmitted.WithLabelValues(code).Inc()
-		d.log.Info("submitting again from the ledger", "chain", code, "id", tx.ID, "txId", e.TxID)
-	} else {
+	if !recorded {
 		if d.cfg.Approval != nil {
 			if err := d.cfg.Approval.Approve(ctx, tx); err != nil {
 				d.m.rejected.WithLabelValues(code).Inc()
@@ -483,6 +486,15 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		}
 		o.sum.Signed = 1
 		d.m.signed.WithLabelValues(code).Inc()
+	}
+	if !p.wait(ctx) {
+		d.log.Info("held back: an earlier transaction of the sender was not submitted", "chain", code, "id", tx.ID)
+		return o
+	}
+	if recorded {
+		o.sum.Resubmitted = 1
+		d.m.resubmitted.WithLabelValues(code).Inc()
+		d.log.Info("submitting again from the ledger", "chain", code, "id", tx.ID, "txId", e.TxID)
 	}
 	chainTxID, err := d.api.Broadcast(ctx, sc.c.Info().Slug, e.TxData, tx.ID)
 	if err != nil {

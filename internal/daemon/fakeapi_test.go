@@ -26,6 +26,7 @@ type fakeAPI struct {
 	chunks     []int               // sizes of the signature-ID lists asked for
 	limits     []int               // the claim limit of each pending request (0: none)
 	broadcasts map[string][]string // pending id → txData submitted, in order
+	order      []string            // every txData submitted, in the order received
 	reported   []TxError
 	// failBroadcast, when set, answers a broadcast with this status (0 =
 	// success) and the API's code for it: broadcast.rejected for 403 (a node
@@ -152,6 +153,7 @@ func (f *fakeAPI) broadcast(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.broadcasts[tx.ID] = append(f.broadcasts[tx.ID], body.TxData)
+	f.order = append(f.order, body.TxData)
 	if f.endBroadcast != nil && f.endBroadcast(tx.ID) {
 		writeErr(w, http.StatusForbidden, codeTxFailed)
 		return
@@ -208,6 +210,13 @@ func (f *fakeAPI) submitted(id string) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.broadcasts[id])
+}
+
+// received returns every txData submitted, in the order the API got them.
+func (f *fakeAPI) received() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.order)
 }
 
 func (f *fakeAPI) errorsReported() []TxError {

@@ -85,8 +85,8 @@ func (r *retries) forget(chain string, served []PendingTx) {
 // skip leaves out of a run the transactions whose attempts ended with a
 // permanent refusal (recorded in the ledger, so this holds across restarts,
 // while an API that does not end them yet still serves them) and those
-// whose retry wait has not passed; waiting counts the latter.
-func (d *Daemon) skip(code string, txs []PendingTx, recorded map[string]Entry) (_ []PendingTx, waiting int) {
+// whose retry wait has not passed (waiting).
+func (d *Daemon) skip(code string, txs []PendingTx, recorded map[string]Entry) (_, waiting []PendingTx) {
 	now := d.cfg.Now()
 	out := txs[:0:0]
 	for _, tx := range txs {
@@ -95,7 +95,7 @@ func (d *Daemon) skip(code string, txs []PendingTx, recorded map[string]Entry) (
 			continue
 		}
 		if !d.retries.due(tx.ID, now) {
-			waiting++
+			waiting = append(waiting, tx)
 			continue
 		}
 		out = append(out, tx)

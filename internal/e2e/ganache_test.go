@@ -21,10 +21,18 @@ import (
 const ganacheMnemonic = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
 
 // startGanache runs the ganache found through CUSTOS_TEST_GANACHE on a free
-// loopback port and returns its URL once it answers eth_chainId.
-func startGanache(t *testing.T) string {
+// loopback port and returns its URL once it answers eth_chainId. It mines a
+// block every second unless mining gives other --miner flags.
+func startGanache(t *testing.T, mining ...string) string {
 	t.Helper()
 	bin := requireTool(t, "CUSTOS_TEST_GANACHE", "ganache (npm ganache@7.9.2)")
+	if len(mining) == 0 {
+		// Blocks every second from the pool, as a real chain builds them.
+		// Ganache's instamine modes handle a transaction that arrives ahead
+		// of its predecessor's nonce badly: eager mode holds the call open,
+		// strict mode never mines it.
+		mining = []string{"--miner.blockTime", "1"}
+	}
 	var out bytes.Buffer
 	for attempt := 0; attempt < 3; attempt++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -34,13 +42,8 @@ func startGanache(t *testing.T) string {
 		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
 		out.Reset()
-		cmd := exec.Command(bin, "--server.host", "127.0.0.1", "--server.port", strconv.Itoa(port),
-			"--wallet.mnemonic", ganacheMnemonic, "--chain.chainId", strconv.Itoa(chainID), "--logging.quiet",
-			// Blocks every second from the pool, as a real chain builds them.
-			// Ganache's instamine modes handle a transaction that arrives ahead
-			// of its predecessor's nonce (the signer submits concurrently) badly:
-			// eager mode holds the call open, strict mode never mines it.
-			"--miner.blockTime", "1")
+		cmd := exec.Command(bin, append([]string{"--server.host", "127.0.0.1", "--server.port", strconv.Itoa(port),
+			"--wallet.mnemonic", ganacheMnemonic, "--chain.chainId", strconv.Itoa(chainID), "--logging.quiet"}, mining...)...)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting ganache: %v", err)
