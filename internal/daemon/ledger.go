@@ -72,6 +72,16 @@ var ledgerMigrations = []string{
 	// so that a restart does not submit the transaction again.
 	`ALTER TABLE signed ADD COLUMN failed_at INTEGER`,
 	`ALTER TABLE signed ADD COLUMN failure TEXT`,
+	// A transaction the approval service refused is never signed: it is kept
+	// apart from the signed ones, so that it is never asked about again and
+	// its refusal is reported until the API has taken it.
+	`CREATE TABLE refused (
+		id          TEXT PRIMARY KEY,
+		chain       TEXT NOT NULL,
+		reason      TEXT NOT NULL,
+		refused_at  INTEGER NOT NULL,
+		reported_at INTEGER
+	) WITHOUT ROWID`,
 }
 
 // OpenLedger opens (creating if needed) the ledger at path and takes its lock.
@@ -216,6 +226,80 @@ func (l *Ledger) MarkSubmitted(ctx context.Context, chainTxIDs map[string]string
 // again.
 func (l *Ledger) MarkFailed(ctx context.Context, reasons map[string]string) error {
 	return l.update(ctx, `UPDATE signed SET failed_at = ?, failure = ? WHERE id = ?`, reasons)
+}
+
+// Refusal is a transaction the approval service refused, as the ledger holds it.
+type Refusal struct {
+	Reason string
+	// Reported is set once the API accepted the refusal's report.
+	Reported bool
+}
+
+// Refuse notes, reason by pending id, the transactions of chain the approval
+// service refused, in one commit; a refusal noted before keeps its reason. A
+// run calls it once at its end, before it reports them; a crash before it
+// costs one more approval request, which the service refuses again.
+func (l *Ledger) Refuse(ctx context.Context, chain string, reasons map[string]string) error {
+	if len(reasons) == 0 {
+		return nil
+	}
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `INSERT INTO refused (id, chain, reason, refused_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer st.Close()
+	now := time.Now().Unix()
+	for id, reason := range reasons {
+		if _, err := st.ExecContext(ctx, id, chain, reason, now); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
+// Refusals returns the refusals noted for ids.
+func (l *Ledger) Refusals(ctx context.Context, ids []string) (map[string]Refusal, error) {
+	out := map[string]Refusal{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	arg, _ := json.Marshal(ids)
+	rows, err := l.db.QueryContext(ctx,
+		`SELECT id, reason, reported_at IS NOT NULL FROM refused WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
+	if err != nil {
+		return nil, fmt.Errorf("ledger refusals: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			r  Refusal
+		)
+		if err := rows.Scan(&id, &r.Reason, &r.Reported); err != nil {
+			return nil, fmt.Errorf("ledger refusals: %w", err)
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
+// MarkReported notes that the API accepted the reports of these refusals.
+func (l *Ledger) MarkReported(ctx context.Context, ids []string) error {
+	values := make(map[string]string, len(ids))
+	for _, id := range ids {
+		values[id] = ""
+	}
+	// Numbered parameters: update binds (time, value, id) and there is no value here.
+	return l.update(ctx, `UPDATE refused SET reported_at = ?1 WHERE id = ?3`, values)
 }
 
 // update runs query (time, value, id) for each id and value in one commit.
