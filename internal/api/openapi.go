@@ -138,7 +138,9 @@ func openAPIDocument() obj {
 					"403": errResp("Unknown or foreign id (kms.tx.notFound); transaction of another chain (broadcast.chainMismatch); " +
 						"already completed with other txData (kms.tx.completed); no node configured for the chain and the key's network " +
 						"(broadcast.nodeNotConfigured); the node refused the transaction (broadcast.rejected). A refusal that will never heal " +
-						"(nonce too low, already known with another nonce, insufficient funds) answers broadcast.failed and also ends the pending " +
+						"(nonce too low, already known with another nonce, insufficient funds), and a refusal of a SOL, TRON, VET, XRP or XLM " +
+						"transaction whose validity window has passed (the node is asked; the reason starts with \"expired: \"), answers " +
+						"broadcast.failed and also ends the pending " +
 						"transaction: it is no longer served to signers, the node's reason is kept among its errors, and its nonce is freed; " +
 						"a signer stops submitting it. " + holeDoc),
 					"502": errResp("The chain's node could not be reached, timed out or answered garbage (broadcast.nodeUnavailable); safe to retry."),
