@@ -240,30 +240,8 @@ type Refusal struct {
 // run calls it once at its end, before it reports them; a crash before it
 // costs one more approval request, which the service refuses again.
 func (l *Ledger) Refuse(ctx context.Context, chain string, reasons map[string]string) error {
-	if len(reasons) == 0 {
-		return nil
-	}
-	tx, err := l.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
-	}
-	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `INSERT INTO refused (id, chain, reason, refused_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
-	}
-	defer st.Close()
-	now := time.Now().Unix()
-	for id, reason := range reasons {
-		if _, err := st.ExecContext(ctx, id, chain, reason, now); err != nil {
-			return fmt.Errorf("ledger: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("ledger: %w", err)
-	}
-	return nil
+	return l.update(ctx, `INSERT INTO refused (id, chain, reason, refused_at) VALUES (?3, ?4, ?2, ?1)
+		ON CONFLICT (id) DO NOTHING`, reasons, chain)
 }
 
 // Refusals returns the refusals noted for ids.
@@ -302,8 +280,8 @@ func (l *Ledger) MarkReported(ctx context.Context, ids []string) error {
 	return l.update(ctx, `UPDATE refused SET reported_at = ?1 WHERE id = ?3`, values)
 }
 
-// update runs query (time, value, id) for each id and value in one commit.
-func (l *Ledger) update(ctx context.Context, query string, values map[string]string) error {
+// update runs query (time, value, id, extra...) for each id and value in one commit.
+func (l *Ledger) update(ctx context.Context, query string, values map[string]string, extra ...any) error {
 	if len(values) == 0 {
 		return nil
 	}
@@ -319,7 +297,7 @@ func (l *Ledger) update(ctx context.Context, query string, values map[string]str
 	defer st.Close()
 	now := time.Now().Unix()
 	for id, v := range values {
-		if _, err := st.ExecContext(ctx, now, v, id); err != nil {
+		if _, err := st.ExecContext(ctx, append([]any{now, v, id}, extra...)...); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}
