@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -15,12 +17,20 @@ type batchRequest struct {
 	Errors *[]struct {
 		SignatureID *string `json:"signatureId"`
 		Error       *string `json:"error"`
+		// Refused marks the approval service's refusal: the transaction is
+		// failed instead of staying pending. Not Tatum's; optional.
+		Refused bool `json:"refused"`
 	} `json:"errors"`
 }
 
+// refusedPrefix starts the reason a refused transaction is failed with.
+const refusedPrefix = "refused by the approval service: "
+
 // reportErrors is POST /v3/tatum/kms/batch: a signer reports transactions it
 // could not process. Reports about ids the tenant does not own are skipped,
-// like unknown ones, so the answer never tells them apart.
+// like unknown ones, so the answer never tells them apart. A report marked
+// refused ends its transaction (see refuse); the others are kept among the
+// transaction's errors and leave it pending.
 func (s *Server) reportErrors(w http.ResponseWriter, r *http.Request) error {
 	body, err := s.readBody(w, r)
 	if err != nil {
@@ -34,8 +44,9 @@ func (s *Server) reportErrors(w http.ResponseWriter, r *http.Request) error {
 		return invalid("errors: must be a non-empty array")
 	}
 	var (
-		bad  []string
-		errs []pending.TxError
+		bad     []string
+		errs    []pending.TxError
+		refused []pending.TxError
 	)
 	for i, e := range *req.Errors {
 		if e.SignatureID == nil || !isTxID(*e.SignatureID) {
@@ -53,17 +64,56 @@ func (s *Server) reportErrors(w http.ResponseWriter, r *http.Request) error {
 				msg = msg[:maxErrorMessage]
 			}
 			msg = strings.ToValidUTF8(msg, "?")
-			errs = append(errs, pending.TxError{ID: *e.SignatureID, Message: msg})
+			if e.Refused {
+				refused = append(refused, pending.TxError{ID: *e.SignatureID, Message: msg})
+			} else {
+				errs = append(errs, pending.TxError{ID: *e.SignatureID, Message: msg})
+			}
 		}
 	}
 	if len(bad) > 0 {
 		return invalid(bad...)
 	}
-	known, err := s.store.RecordErrors(r.Context(), keyFrom(r.Context()).ID, errs)
+	tenant := keyFrom(r.Context()).ID
+	known, err := s.refuse(r.Context(), tenant, refused)
 	if err != nil {
 		return err
+	}
+	if len(errs) > 0 {
+		n, err := s.store.RecordErrors(r.Context(), tenant, errs)
+		if err != nil {
+			return err
+		}
+		known += n
 	}
 	s.metrics.txErrors.Add(float64(known))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// refuse fails the transactions the approval service refused, with the
+// service's reason, and frees the sequences they held (a filler takes one
+// when later transactions of the sender wait), as for a node's permanent
+// refusal. It returns how many ids were known. A completed transaction
+// keeps its txId and only records the report: a signer that was refused
+// cannot have broadcast it, another one did.
+func (s *Server) refuse(ctx context.Context, tenant string, refused []pending.TxError) (int, error) {
+	known := 0
+	for _, e := range refused {
+		hole, err := s.store.Fail(ctx, tenant, e.ID, refusedPrefix+e.Message)
+		switch {
+		case errors.Is(err, pending.ErrNotFound):
+			continue
+		case errors.Is(err, pending.ErrCompleted):
+			if _, err := s.store.RecordErrors(ctx, tenant, []pending.TxError{{ID: e.ID, Message: refusedPrefix + e.Message}}); err != nil {
+				return known, err
+			}
+		case err != nil:
+			return known, err
+		default:
+			s.fillHole(ctx, tenant, hole)
+		}
+		known++
+	}
+	return known, nil
 }

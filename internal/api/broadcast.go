@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/custoskms/custos/internal/broadcast"
+	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
 )
 
@@ -87,6 +88,13 @@ func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 		// a signer stops its attempts on this code instead of retrying it.
 		return forbidden(CodeTxFailed, err.Error())
 	}
+	if errors.Is(err, broadcast.ErrRejected) {
+		if reason := s.expired(r.Context(), code, key.Testnet, tx.SerializedTransaction, err); reason != nil {
+			s.fail(r.Context(), key.ID, id, reason)
+			// Like a permanent refusal: no submission can include it any more.
+			return forbidden(CodeTxFailed, reason.Error())
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -108,6 +116,39 @@ func (s *Server) fail(ctx context.Context, tenant, id string, reason error) {
 		return
 	}
 	s.fillHole(ctx, tenant, hole)
+}
+
+// expired asks, after the node refused a transaction of a chain with a
+// validity window (chain.Windowed), whether that window has passed; it
+// returns the reason to fail the transaction with when it has, else nil.
+// The stored transaction is asked about, not the signed bytes: its window
+// fields are the ones the signer signed. An expired transaction is never
+// re-completed: its approval covered it as it was. When the node cannot
+// tell, the refusal stands as one that may heal.
+func (s *Server) expired(ctx context.Context, code string, testnet bool, serialized string, refusal error) error {
+	c, err := s.lookupChain(code)
+	if err != nil {
+		return nil
+	}
+	w, ok := c.(chain.Windowed)
+	if !ok {
+		return nil
+	}
+	node, err := s.nodeClient(code, testnet)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.broadcastTimeout)
+	defer cancel()
+	gone, err := w.Expired(ctx, node, serialized)
+	if err != nil {
+		s.log.WarnContext(ctx, "could not ask the node whether a refused transaction expired", "chain", code, "testnet", testnet, "err", err)
+		return nil
+	}
+	if !gone {
+		return nil
+	}
+	return fmt.Errorf("expired: the validity window passed before broadcast (node: %v)", refusal)
 }
 
 // nodeClient is the client the server talks to a chain's network through:

@@ -138,18 +138,22 @@ func openAPIDocument() obj {
 					"403": errResp("Unknown or foreign id (kms.tx.notFound); transaction of another chain (broadcast.chainMismatch); " +
 						"already completed with other txData (kms.tx.completed); no node configured for the chain and the key's network " +
 						"(broadcast.nodeNotConfigured); the node refused the transaction (broadcast.rejected). A refusal that will never heal " +
-						"(nonce too low, already known with another nonce, insufficient funds) answers broadcast.failed and also ends the pending " +
+						"(nonce too low, already known with another nonce, insufficient funds), and a refusal of a SOL, TRON, VET, XRP or XLM " +
+						"transaction whose validity window has passed (the node is asked; the reason starts with \"expired: \"), answers " +
+						"broadcast.failed and also ends the pending " +
 						"transaction: it is no longer served to signers, the node's reason is kept among its errors, and its nonce is freed; " +
 						"a signer stops submitting it. " + holeDoc),
 					"502": errResp("The chain's node could not be reached, timed out or answered garbage (broadcast.nodeUnavailable); safe to retry."),
 				}))},
-			"/v3/tatum/kms/batch": obj{"post": v3(op("Report signer errors", nil,
+			"/v3/tatum/kms/batch": obj{"post": v3(withDescription(op("Report signer errors", nil,
 				obj{"type": "object", "required": []string{"errors"}, "properties": obj{"errors": obj{"type": "array", "minItems": 1,
 					"items": obj{"type": "object", "required": []string{"signatureId", "error"}, "properties": obj{
-						"signatureId": idSchema, "error": obj{"type": "string", "minLength": 1}}}}}}, obj{
+						"signatureId": idSchema, "error": obj{"type": "string", "minLength": 1},
+						"refused": obj{"type": "boolean", "default": false, "description": refusedDoc}}}}}}, obj{
 					"204": obj{"description": "Recorded (reports about unknown or foreign ids are skipped)."},
 					"400": bad, "413": tooBig,
-				}))},
+				}), "A report is kept among its transaction's errors and the transaction stays pending, unless the report "+
+				"is marked refused: see the refused field."))},
 			"/healthz": obj{"get": op("Liveness", nil, nil, obj{"200": obj{"description": "The process is serving."}})},
 			"/readyz": obj{"get": op("Readiness", nil, nil, obj{
 				"200": obj{"description": "The store answers."}, "503": errResp("The store does not answer (store.unavailable)."),
@@ -177,7 +181,14 @@ const completionDoc = "A Tatum-format EVM transaction (ETH BSC MATIC CELO ONE XD
 	"when the node cannot be reached, 502."
 
 // holeDoc is what happens to a sequence whose transaction will never be broadcast.
-const holeDoc = "A transaction deleted (DELETE /v3/kms/{id}) or refused by the node for good at broadcast frees its nonce: " +
+// refusedDoc is the batch report's refused field.
+const refusedDoc = "Not Tatum's; optional. true when the approval service refused the transaction for good (the signer's " +
+	"approval request was answered 403, 409 or 410; a timeout, a network error, 429 or 5xx is no refusal and the transaction " +
+	"is asked about again later). The transaction is then failed with the reason \"refused by the approval service: \" + error: " +
+	"it is no longer served to signers and the reason is kept among its errors. " + holeDoc
+
+const holeDoc = "A transaction deleted (DELETE /v3/kms/{id}), refused by the approval service, refused by the node for good at " +
+	"broadcast or expired frees its nonce: " +
 	"when no live transaction of the sender holds a higher one, the next transaction queued reuses it; otherwise the server " +
 	"queues, in the same API key, a zero-value transfer from the sender to itself at that nonce (same hashes, index and " +
 	"signatures, completed from the node like any transaction), which the signer signs like any other, so that the sender's " +

@@ -74,8 +74,11 @@ func VerifyApproval(secret []byte, r *http.Request, body []byte, now time.Time, 
 
 // Approver asks the operator's approval service (Tatum's --externalUrl) whether
 // a pending transaction may be signed: GET {url}/{id}, or POST {url}/{id} with
-// the transaction JSON. Only a 2xx answer approves; any other status, a timeout
-// or a network error means not approved.
+// the transaction JSON. Only a 2xx answer approves. A refusal status
+// (403, 409 or 410) is an explicit no: Approve's error wraps ErrRefused and
+// the daemon ends the transaction. Any other status, a timeout or a network
+// error means not approved yet: the transaction stays pending and is asked
+// about again later.
 type Approver struct {
 	base   *url.URL
 	post   bool
@@ -137,10 +140,42 @@ func (a *Approver) Approve(ctx context.Context, tx PendingTx) error {
 		}
 		return fmt.Errorf("%w: approval service: %v", ErrNotApproved, err)
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("%w: approval service answered HTTP %d", ErrNotApproved, resp.StatusCode)
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode <= 299:
+		return nil
+	case refusal(resp.StatusCode):
+		// The service's body is its reason, kept short: it is reported to
+		// the API and stored among the transaction's errors.
+		reason := fmt.Sprintf("HTTP %d", resp.StatusCode)
+		if msg := strings.TrimSpace(strings.ToValidUTF8(string(b), "?")); msg != "" {
+			reason += ": " + truncate(msg, 300)
+		}
+		return &RefusedError{Reason: reason}
 	}
-	return nil
+	return fmt.Errorf("%w: approval service answered HTTP %d", ErrNotApproved, resp.StatusCode)
 }
+
+// refusal reports whether an approval answer refuses a transaction for
+// good: 403 Forbidden (a person or a policy said no), 409 Conflict (the
+// transaction contradicts the service's records), 410 Gone (the request it
+// was for is withdrawn). Other statuses are not refusals on purpose: 401 and
+// 404 usually mean a wrong secret or URL, 429 and 5xx an overloaded or broken
+// service, and none of them may end every transaction the daemon asks about.
+func refusal(status int) bool {
+	switch status {
+	case http.StatusForbidden, http.StatusConflict, http.StatusGone:
+		return true
+	}
+	return false
+}
+
+// RefusedError is Approve's answer to a refusal status; it wraps ErrRefused
+// and ErrNotApproved. Reason is the status and the start of the body.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return ErrRefused.Error() + ": " + e.Reason }
+
+// Is makes errors.Is match both ErrRefused and ErrNotApproved.
+func (e *RefusedError) Is(target error) bool { return target == ErrRefused || target == ErrNotApproved }

@@ -345,7 +345,12 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 	if err != nil {
 		return sum, false, err
 	}
+	refusals, err := d.ledger.Refusals(ctx, txIDs(txs))
+	if err != nil {
+		return sum, false, err
+	}
 	d.retries.forget(code, txs)
+	txs, unreported := d.unrefused(code, txs, refusals)
 	txs, waiting := d.skip(code, txs, recorded)
 	txs, places := inSequence(sc.c, d.cfg.Testnet, txs, waiting)
 	res := NewResolver(d.keys, d.cfg.Testnet)
@@ -363,9 +368,10 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 
 	var (
 		mu        sync.Mutex
-		reports   []TxError
+		reports   = unreported
 		submitted = map[string]string{}
 		ended     = map[string]string{}
+		refused   = map[string]string{}
 		wg        sync.WaitGroup
 		sem       = make(chan struct{}, d.cfg.Concurrency)
 	)
@@ -402,6 +408,9 @@ dispatch:
 			if o.ended != "" {
 				ended[tx.ID] = o.ended
 			}
+			if o.refused != "" {
+				refused[tx.ID] = o.refused
+			}
 		})
 	}
 	wg.Wait()
@@ -413,11 +422,11 @@ dispatch:
 	if err := d.ledger.MarkFailed(work, ended); err != nil {
 		d.log.Warn("ledger: noting permanent failures", "chain", code, "error", err)
 	}
-	if len(reports) > 0 {
-		if err := d.api.ReportErrors(work, reports); err != nil {
-			d.log.Error("reporting failures to the API", "chain", code, "count", len(reports), "error", err)
-		}
+	// Likewise for refusals by the approval service.
+	if err := d.ledger.Refuse(work, code, refused); err != nil {
+		d.log.Warn("ledger: noting refusals", "chain", code, "error", err)
 	}
+	d.report(work, code, reports)
 	d.log.Info("run done", "chain", code, "pending", sum.Pending, "signed", sum.Signed, "submitted", sum.Submitted,
 		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected, "waiting", len(waiting),
 		"ms", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
@@ -440,6 +449,9 @@ type outcome struct {
 	// ended is the API's reason when it answered that the transaction's
 	// attempts are over (HTTPError.TxFailed).
 	ended string
+	// refused is the approval service's reason when it refused the
+	// transaction for good (ErrRefused).
+	refused string
 }
 
 func (d *Daemon) fail(code, id, stage string, err error) outcome {
@@ -462,6 +474,9 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		if d.cfg.Approval != nil {
 			if err := d.cfg.Approval.Approve(ctx, tx); err != nil {
 				d.m.rejected.WithLabelValues(code).Inc()
+				if errors.Is(err, ErrRefused) {
+					return d.refusedOutcome(code, tx.ID, err)
+				}
 				d.log.Warn("transaction not approved, left pending", "chain", code, "id", tx.ID, "error", err)
 				return outcome{sum: Summary{Rejected: 1}}
 			}

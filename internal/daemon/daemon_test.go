@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,6 +175,8 @@ type approvalServer struct {
 	bad      int
 	bodies   []string
 	status   int
+	// reply, when set, is the body of every answer.
+	reply string
 }
 
 func newApprovalServer(t *testing.T, secret []byte, status int) *approvalServer {
@@ -194,6 +197,7 @@ func newApprovalServer(t *testing.T, secret []byte, status int) *approvalServer 
 		}
 		a.bodies = append(a.bodies, r.Method+" "+r.URL.Path+" "+string(body))
 		w.WriteHeader(a.status)
+		_, _ = io.WriteString(w, a.reply)
 	}))
 	t.Cleanup(a.srv.Close)
 	return a
@@ -219,8 +223,10 @@ func TestApprovalGatesSigning(t *testing.T) {
 	}{
 		{name: "GET 200 approves", status: 200, method: "GET", secret: secret, approved: true},
 		{name: "POST 204 approves", status: 204, method: "POST", secret: secret, approved: true},
-		{name: "403 rejects", status: 403, method: "GET", secret: secret},
 		{name: "POST 302 rejects", status: 302, method: "POST", secret: secret},
+		{name: "401 is no refusal", status: 401, method: "GET", secret: secret},
+		{name: "404 is no refusal", status: 404, method: "GET", secret: secret},
+		{name: "429 is no refusal", status: 429, method: "GET", secret: secret},
 		{name: "500 rejects", status: 500, method: "POST", secret: secret},
 		{name: "wrong secret rejected by the service", status: 200, method: "POST", secret: []byte("another secret")},
 		{name: "service down rejects", status: 200, method: "GET", secret: secret, down: true},
@@ -250,6 +256,9 @@ func TestApprovalGatesSigning(t *testing.T) {
 				if err != nil || len(txs) != 2 {
 					t.Fatalf("pending after rejection: %d %v", len(txs), err)
 				}
+				if r := h.api.errorsReported(); len(r) != 0 {
+					t.Fatalf("not approved yet, yet reported: %+v", r)
+				}
 				if tc.secret != nil && string(tc.secret) != string(secret) && as.bad != 2 {
 					t.Fatalf("service saw %d bad signatures, want 2", as.bad)
 				}
@@ -265,6 +274,60 @@ func TestApprovalGatesSigning(t *testing.T) {
 				if tc.method == "GET" && !strings.HasPrefix(b, "GET /approve/"+txID(0)[:8]) {
 					t.Fatalf("GET approval request %q", b)
 				}
+			}
+		})
+	}
+}
+
+func TestApprovalRefusalEndsTransaction(t *testing.T) {
+	secret := []byte("shared approval secret")
+	for _, status := range []int{403, 409, 410} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			h := newHarness(t)
+			h.queueThree()
+			as := newApprovalServer(t, secret, status)
+			as.reply = " over the daily limit \n"
+			ap := approver(t, as.srv.URL, "GET", secret)
+			h.api.failBatch = 1 // the first report is lost
+			d := h.daemon(func(c *Config) { c.Approval = ap })
+			sum, err := d.RunOnce(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Rejected != 2 || sum.Signed != 0 || h.chain.calls.Load() != 0 || as.requests != 2 {
+				t.Fatalf("summary %+v, signer calls %d, approval requests %d", sum, h.chain.calls.Load(), as.requests)
+			}
+			if r := h.api.errorsReported(); len(r) != 0 {
+				t.Fatalf("reports taken despite the failure: %+v", r)
+			}
+			// The next run does not ask again; it reports the refusals the
+			// API did not take.
+			if _, err := d.RunOnce(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("HTTP %d: over the daily limit", status)
+			r := h.api.errorsReported()
+			if as.requests != 2 || len(r) != 2 {
+				t.Fatalf("approval requests %d, reports %+v", as.requests, r)
+			}
+			for _, e := range r {
+				if !e.Refused || e.Error != want {
+					t.Fatalf("report %+v, want refused with %q", e, want)
+				}
+			}
+			// Reported once: neither a later run nor a restarted daemon (the
+			// fake API keeps serving them) asks or reports again.
+			if _, err := d.RunOnce(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			d.Close()
+			d2 := h.daemon(func(c *Config) { c.Approval = ap })
+			if _, err := d2.RunOnce(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if as.requests != 2 || len(h.api.errorsReported()) != 2 || h.chain.calls.Load() != 0 {
+				t.Fatalf("after restart: approval requests %d, reports %d, signer calls %d",
+					as.requests, len(h.api.errorsReported()), h.chain.calls.Load())
 			}
 		})
 	}

@@ -10,6 +10,10 @@ var (
 	ErrLedgerLocked = errors.New("ledger is in use by another daemon process")
 	// ErrNotApproved is wrapped when the approval service did not answer 2xx in time.
 	ErrNotApproved = errors.New("transaction not approved")
+	// ErrRefused is wrapped, together with ErrNotApproved, when the approval
+	// service said no for good (HTTP 403, 409 or 410): the transaction is ended
+	// instead of being asked about again.
+	ErrRefused = errors.New("refused by the approval service")
 	// ErrUnknownWallet is wrapped when a pending transaction names a signature ID the key source does not hold.
 	ErrUnknownWallet = errors.New("unknown wallet")
 	// ErrWalletMismatch is wrapped when a wallet's chain or network differs from the transaction's.

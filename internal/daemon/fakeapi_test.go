@@ -37,6 +37,9 @@ type fakeAPI struct {
 	// transaction stays pending here, as it does on an API that does not end
 	// such transactions itself.
 	endBroadcast func(id string) bool
+	// failBatch answers error reports with 400 while > 0 reports remain
+	// (a 4xx, so that the client does not retry).
+	failBatch int
 	// failPending answers pending requests with this status while > 0 requests remain.
 	failPending, failPendingStatus int
 	pendingCalls                   int
@@ -186,6 +189,12 @@ func (f *fakeAPI) batch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
+	if f.failBatch > 0 {
+		f.failBatch--
+		f.mu.Unlock()
+		writeErr(w, 400, "validation.failed")
+		return
+	}
 	f.reported = append(f.reported, body.Errors...)
 	f.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)

@@ -72,6 +72,16 @@ var ledgerMigrations = []string{
 	// so that a restart does not submit the transaction again.
 	`ALTER TABLE signed ADD COLUMN failed_at INTEGER`,
 	`ALTER TABLE signed ADD COLUMN failure TEXT`,
+	// A transaction the approval service refused is never signed: it is kept
+	// apart from the signed ones, so that it is never asked about again and
+	// its refusal is reported until the API has taken it.
+	`CREATE TABLE refused (
+		id          TEXT PRIMARY KEY,
+		chain       TEXT NOT NULL,
+		reason      TEXT NOT NULL,
+		refused_at  INTEGER NOT NULL,
+		reported_at INTEGER
+	) WITHOUT ROWID`,
 }
 
 // OpenLedger opens (creating if needed) the ledger at path and takes its lock.
@@ -218,8 +228,60 @@ func (l *Ledger) MarkFailed(ctx context.Context, reasons map[string]string) erro
 	return l.update(ctx, `UPDATE signed SET failed_at = ?, failure = ? WHERE id = ?`, reasons)
 }
 
-// update runs query (time, value, id) for each id and value in one commit.
-func (l *Ledger) update(ctx context.Context, query string, values map[string]string) error {
+// Refusal is a transaction the approval service refused, as the ledger holds it.
+type Refusal struct {
+	Reason string
+	// Reported is set once the API accepted the refusal's report.
+	Reported bool
+}
+
+// Refuse notes, reason by pending id, the transactions of chain the approval
+// service refused, in one commit; a refusal noted before keeps its reason. A
+// run calls it once at its end, before it reports them; a crash before it
+// costs one more approval request, which the service refuses again.
+func (l *Ledger) Refuse(ctx context.Context, chain string, reasons map[string]string) error {
+	return l.update(ctx, `INSERT INTO refused (id, chain, reason, refused_at) VALUES (?3, ?4, ?2, ?1)
+		ON CONFLICT (id) DO NOTHING`, reasons, chain)
+}
+
+// Refusals returns the refusals noted for ids.
+func (l *Ledger) Refusals(ctx context.Context, ids []string) (map[string]Refusal, error) {
+	out := map[string]Refusal{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	arg, _ := json.Marshal(ids)
+	rows, err := l.db.QueryContext(ctx,
+		`SELECT id, reason, reported_at IS NOT NULL FROM refused WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
+	if err != nil {
+		return nil, fmt.Errorf("ledger refusals: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			r  Refusal
+		)
+		if err := rows.Scan(&id, &r.Reason, &r.Reported); err != nil {
+			return nil, fmt.Errorf("ledger refusals: %w", err)
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
+// MarkReported notes that the API accepted the reports of these refusals.
+func (l *Ledger) MarkReported(ctx context.Context, ids []string) error {
+	values := make(map[string]string, len(ids))
+	for _, id := range ids {
+		values[id] = ""
+	}
+	// Numbered parameters: update binds (time, value, id) and there is no value here.
+	return l.update(ctx, `UPDATE refused SET reported_at = ?1 WHERE id = ?3`, values)
+}
+
+// update runs query (time, value, id, extra...) for each id and value in one commit.
+func (l *Ledger) update(ctx context.Context, query string, values map[string]string, extra ...any) error {
 	if len(values) == 0 {
 		return nil
 	}
@@ -235,7 +297,7 @@ func (l *Ledger) update(ctx context.Context, query string, values map[string]str
 	defer st.Close()
 	now := time.Now().Unix()
 	for id, v := range values {
-		if _, err := st.ExecContext(ctx, now, v, id); err != nil {
+		if _, err := st.ExecContext(ctx, append([]any{now, v, id}, extra...)...); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}

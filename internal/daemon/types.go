@@ -80,6 +80,10 @@ func (tx PendingTx) JSON() []byte {
 type TxError struct {
 	SignatureID string `json:"signatureId"` // the pending transaction's id, as Tatum names it
 	Error       string `json:"error"`
+	// Refused marks the approval service's refusal (HTTP 403, 409 or 410):
+	// the API ends the transaction instead of keeping it pending. Left out
+	// otherwise, so that the body stays Tatum's.
+	Refused bool `json:"refused,omitempty"`
 }
 
 // API is what the daemon needs of the pending-transaction API (docs/design.md §4.1).

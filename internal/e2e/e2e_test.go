@@ -178,16 +178,17 @@ func (s *stack) nothingSigned(id string, w managed) {
 	}
 }
 
-// The approval service answering 403 refuses; a service that is down, or
-// does not answer in time, refuses too. Nothing is signed in any case, and
-// once the service approves, the same transaction goes through.
+// The approval service answering 503 (busy), a service that is down, or one
+// that does not answer in time, does not approve yet. Nothing is signed in
+// any case, and once the service approves, the same transaction goes
+// through. (A 403 refuses for good: TestDeletedInTheMiddle.)
 func TestApprovalRefusedOrDown(t *testing.T) {
 	s, w, id, payee := queueOne(t)
 	secret := []byte("approval secret of the e2e test")
 
 	var asked, badSig atomic.Int32
 	answer := atomic.Int32{}
-	answer.Store(http.StatusForbidden)
+	answer.Store(http.StatusServiceUnavailable)
 	svc := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		asked.Add(1)
 		if daemon.VerifyApproval(secret, r, nil, time.Now(), time.Minute) != nil || r.URL.Path != "/approve/"+id {
@@ -227,7 +228,7 @@ func TestApprovalRefusedOrDown(t *testing.T) {
 		}
 		return sum
 	}
-	for name, url := range map[string]string{"403": svc.URL + "/approve", "down": downURL, "timeout": hang.URL + "/approve"} {
+	for name, url := range map[string]string{"503": svc.URL + "/approve", "down": downURL, "timeout": hang.URL + "/approve"} {
 		sum := run(url)
 		if sum.Rejected != 1 || sum.Signed != 0 || sum.Submitted != 0 {
 			t.Fatalf("%s: %+v", name, sum)

@@ -187,9 +187,10 @@ func TestManyFromOneSenderGanache(t *testing.T) {
 }
 
 // Of 20 transfers queued without nonces, with the API restarted on its
-// store between queue requests, 3 in the middle are deleted: every other
-// one is mined, the holes are filled by self-transfers, nothing stays
-// pending, and the sender's next transfer is mined too.
+// store between queue requests, 3 in the middle are deleted and 1 is
+// refused by the approval service (403): every other one is mined, the
+// holes are filled by self-transfers, nothing stays pending, and the
+// sender's next transfer is mined too.
 func TestDeletedInTheMiddle(t *testing.T) {
 	funder := newFunder(t)
 	c := startDevChain(t, crypto.PubkeyToAddress(funder.PublicKey))
@@ -208,8 +209,13 @@ func TestDeletedInTheMiddle(t *testing.T) {
 	if len(byNonce) != 20 {
 		t.Fatalf("%d distinct nonces for 20 transfers across a restart", len(byNonce))
 	}
+	const refusedNonce = 12
+	refused := byNonce[refusedNonce]
 	var kept []string
 	for n := range uint64(20) {
+		if n == refusedNonce {
+			continue
+		}
 		if n == 4 || n == 9 || n == 15 {
 			if code := s.apiDo(http.MethodDelete, "/v3/kms/"+byNonce[n], nil, nil); code != http.StatusNoContent {
 				t.Fatalf("DELETE: %d", code)
@@ -218,20 +224,48 @@ func TestDeletedInTheMiddle(t *testing.T) {
 		}
 		kept = append(kept, byNonce[n])
 	}
-	s.drain(w, 20, nil)
+	approval := refusingApproval(t, refused)
+	s.drain(w, 20, approval)
 	for _, id := range kept {
 		if s.get(id).TxID == "" {
 			t.Fatalf("%s was not broadcast", id)
 		}
 	}
-	if got := s.balance(payee); got.Int64() != 17 {
-		t.Fatalf("payee holds %s wei, want 17", got)
+	if got := s.get(refused); got.TxID != "" {
+		t.Fatalf("the refused transfer was broadcast: %+v", got)
+	}
+	if got := s.balance(payee); got.Int64() != 16 {
+		t.Fatalf("payee holds %s wei, want 16", got)
 	}
 	last := s.queue(w, noNonce(w, payee, 1), false)
 	if n := s.storedNonce(last); n != 20 {
 		t.Fatalf("the next transfer got nonce %d, want 20", n)
 	}
-	s.drain(w, 21, nil)
+	s.drain(w, 21, approval)
+}
+
+// refusingApproval configures a daemon with an approval service that
+// refuses the transaction refused (403) and approves every other one.
+func refusingApproval(t *testing.T, refused string) func(*daemon.Config) {
+	secret := []byte("approval secret of the sequence test")
+	svc := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if daemon.VerifyApproval(secret, r, nil, time.Now(), time.Minute) != nil {
+			rw.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path == "/approve/"+refused {
+			rw.WriteHeader(http.StatusForbidden)
+			_, _ = rw.Write([]byte("over the daily limit"))
+			return
+		}
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(svc.Close)
+	ap, err := daemon.NewApprover(svc.URL+"/approve", http.MethodGet, secret, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c *daemon.Config) { c.Approval = ap }
 }
 
 // restartAPI stops the API and its store and starts them again on the same
