@@ -3,11 +3,17 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/custoskms/custos/internal/api"
+	"github.com/custoskms/custos/internal/broadcast"
+	"github.com/custoskms/custos/internal/chain/chains"
+	"github.com/custoskms/custos/internal/pending/postgres"
+	"github.com/custoskms/custos/internal/pending/postgres/pgtest"
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
@@ -34,10 +40,53 @@ func BenchmarkQueueOneSender(b *testing.B) {
 	}
 }
 
+// BenchmarkQueueOneSenderPostgres is BenchmarkQueueOneSender on a
+// PostgreSQL store (CUSTOS_TEST_POSTGRES; skipped without it).
+func BenchmarkQueueOneSenderPostgres(b *testing.B) {
+	for _, clients := range []int{16, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			node := newNodeDouble(b)
+			node.delay = 5 * time.Millisecond
+			runQueueOneSender(b, newPostgresAPI(b, node.srv.URL), clients)
+		})
+	}
+}
+
+// newPostgresAPI is the API over HTTP on a fresh PostgreSQL schema with the
+// ETH testnet node at nodeURL: a stack with no wallets, daemon or chain client.
+func newPostgresAPI(b *testing.B, nodeURL string) *stack {
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, pgtest.NewSchema(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	secret, hash, err := api.NewAPIKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	k, err := st.CreateKey(ctx, "bench", true, hash)
+	if err != nil {
+		b.Fatal(err)
+	}
+	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: nodeURL}}, chains.Dialer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &stack{t: b, tenant: k.ID, apiKey: secret}
+	s.srv = httptest.NewServer(api.New(api.Config{Store: st, Nodes: nodes, Logger: testLogger(b),
+		ExtraChainIDs: map[bool]map[string][]uint64{true: {"ETH": {chainID}}}}))
+	b.Cleanup(s.srv.Close)
+	return s
+}
+
 func benchmarkQueueOneSender(b *testing.B, clients int) {
 	node := newNodeDouble(b)
 	node.delay = 5 * time.Millisecond
-	s := newStack(b, node.srv.URL)
+	runQueueOneSender(b, newStack(b, node.srv.URL), clients)
+}
+
+func runQueueOneSender(b *testing.B, s *stack, clients int) {
 	var queued, elapsed float64
 	for b.Loop() {
 		b.StopTimer()
