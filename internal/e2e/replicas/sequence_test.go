@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/devchain"
 )
 
@@ -93,6 +95,20 @@ func TestManyFromOneSenderReplicas(t *testing.T) {
 	bal, err := node.BalanceAt(ctx, payee, nil)
 	if err != nil || bal.Cmp(big.NewInt(n)) != 0 {
 		t.Fatalf("payee holds %v wei (%v), want %d", bal, err, n)
+	}
+	// Which daemon signed what (both hold the wallet; their leases decide).
+	c.stopAll()
+	for _, d := range c.daemons {
+		l, err := daemon.OpenLedger(filepath.Join(c.dir, d.name+".ledger"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := l.Lookup(ctx, ids)
+		l.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s signed %d", d.name, len(got))
 	}
 	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
 }
