@@ -210,14 +210,15 @@ func (c *cluster) startReplica() *proc {
 	return p
 }
 
-// startDaemon runs `custos daemon` against the balancer with its own ledger.
-func (c *cluster) startDaemon(lease int) *proc {
+// startDaemon runs `custos daemon` against the balancer with its own ledger;
+// extra are further daemon flags.
+func (c *cluster) startDaemon(lease int, extra ...string) *proc {
 	c.t.Helper()
 	name := fmt.Sprintf("daemon-%d", len(c.daemons)+1)
-	p := c.start(name, []string{"CUSTOS_API_KEY=" + c.apiKey, "CUSTOS_PASSWORD=" + password},
-		"--path", c.walletPath(), "--testnet", "daemon", "--chain", "ETH", "--period", "1",
+	args := append([]string{"--path", c.walletPath(), "--testnet", "daemon", "--chain", "ETH", "--period", "1",
 		"--api-url", c.lb.URL(), "--ledger", filepath.Join(c.dir, name+".ledger"),
-		"--chain-id", "ETH:testnet=1337", "--signer-id", name, "--lease", fmt.Sprint(lease))
+		"--chain-id", "ETH:testnet=1337", "--signer-id", name, "--lease", fmt.Sprint(lease)}, extra...)
+	p := c.start(name, []string{"CUSTOS_API_KEY=" + c.apiKey, "CUSTOS_PASSWORD=" + password}, args...)
 	c.mu.Lock()
 	c.daemons = append(c.daemons, p)
 	c.mu.Unlock()

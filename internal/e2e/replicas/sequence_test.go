@@ -32,8 +32,10 @@ func TestManyFromOneSenderReplicas(t *testing.T) {
 	c := newCluster(t, 1)
 	c.startReplica()
 	c.startReplica()
-	c.startDaemon(5)
-	c.startDaemon(5)
+	// Each claims at most 40 per period, so that both sign the sender's
+	// transactions rather than the first claiming all 200.
+	c.startDaemon(5, "--claim-limit", "40")
+	c.startDaemon(5, "--claim-limit", "40")
 	sender := c.wallets[0]
 	payee := common.HexToAddress("0x00000000000000000000000000000000c0ffee02")
 	t.Logf("setup %v", time.Since(start).Round(time.Millisecond))
@@ -96,7 +98,7 @@ func TestManyFromOneSenderReplicas(t *testing.T) {
 	if err != nil || bal.Cmp(big.NewInt(n)) != 0 {
 		t.Fatalf("payee holds %v wei (%v), want %d", bal, err, n)
 	}
-	// Which daemon signed what (both hold the wallet; their leases decide).
+	// Both daemons signed some of the sender's transactions.
 	c.stopAll()
 	for _, d := range c.daemons {
 		l, err := daemon.OpenLedger(filepath.Join(c.dir, d.name+".ledger"))
@@ -109,6 +111,9 @@ func TestManyFromOneSenderReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%s signed %d", d.name, len(got))
+		if len(got) == 0 {
+			t.Errorf("%s signed none of the sender's transactions", d.name)
+		}
 	}
 	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
 }
