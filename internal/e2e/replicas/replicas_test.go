@@ -242,6 +242,21 @@ func (c *cluster) stopAll() {
 	}
 }
 
+// signed is what the stopped daemon d's ledger holds of ids.
+func (c *cluster) signed(d *proc, ids []string) map[string]daemon.Entry {
+	c.t.Helper()
+	l, err := daemon.OpenLedger(filepath.Join(c.dir, d.name+".ledger"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer l.Close()
+	got, err := l.Lookup(context.Background(), ids)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return got
+}
+
 // kill ends a process with SIGKILL: no shutdown, no cleanup. It fails the
 // test unless the process was still running and died of that signal.
 func kill(t testing.TB, p *proc) {
@@ -485,15 +500,7 @@ func TestReplicasAndDaemonsSurviveKills(t *testing.T) {
 	signedBy := map[string]string{}
 	retried := 0
 	for _, d := range survivors {
-		l, err := daemon.OpenLedger(filepath.Join(c.dir, d.name+".ledger"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := l.Lookup(ctx, ids)
-		l.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := c.signed(d, ids)
 		for id := range got {
 			if other, ok := signedBy[id]; ok {
 				// Legitimate only as a retry: the first signer's submission

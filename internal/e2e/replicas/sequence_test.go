@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/devchain"
 )
 
@@ -101,15 +99,7 @@ func TestManyFromOneSenderReplicas(t *testing.T) {
 	// Both daemons signed some of the sender's transactions.
 	c.stopAll()
 	for _, d := range c.daemons {
-		l, err := daemon.OpenLedger(filepath.Join(c.dir, d.name+".ledger"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := l.Lookup(ctx, ids)
-		l.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := c.signed(d, ids)
 		t.Logf("%s signed %d", d.name, len(got))
 		if len(got) == 0 {
 			t.Errorf("%s signed none of the sender's transactions", d.name)
