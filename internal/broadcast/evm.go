@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
@@ -27,6 +29,8 @@ type EVMClient struct {
 	*ethclient.Client
 	rpc *rpc.Client
 	url string // for redacting errors only
+
+	chainID atomic.Pointer[big.Int] // the node's, once it has answered
 }
 
 var (
@@ -43,7 +47,17 @@ func DialEVM(nodeURL string) (*EVMClient, error) {
 	}
 	// A per-request timeout comes from the caller's context; this one only
 	// bounds a node that accepts the connection and never answers.
-	c, err := rpc.DialHTTPWithClient(nodeURL, &http.Client{Timeout: 60 * time.Second})
+	// The server asks the node on every queue request, many at once for a
+	// busy sender: keep enough idle connections that concurrent requests
+	// reuse them rather than each opening (and for https, handshaking) its
+	// own; the default keeps two.
+	hc := &http.Client{Timeout: 60 * time.Second}
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr := dt.Clone()
+		tr.MaxIdleConnsPerHost = 64
+		hc.Transport = tr
+	}
+	c, err := rpc.DialHTTPWithClient(nodeURL, hc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrBadNode, redactIn(err.Error(), nodeURL))
 	}

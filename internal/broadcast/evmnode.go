@@ -18,10 +18,19 @@ import (
 // ErrRejected when it refused the transaction itself (an estimate that
 // reverts or that the sender cannot pay), and never the node URL's secrets.
 
-// ChainID asks eth_chainId.
+// ChainID asks eth_chainId. A node's chain id does not change and
+// completing a transaction checks it on every queue request: the first
+// answer is kept, saving a node round trip per request.
 func (c *EVMClient) ChainID(ctx context.Context) (*big.Int, error) {
+	if id := c.chainID.Load(); id != nil {
+		return new(big.Int).Set(id), nil
+	}
 	id, err := c.Client.ChainID(ctx)
-	return id, c.nodeErr(ctx, err, false)
+	if err != nil {
+		return nil, c.nodeErr(ctx, err, false)
+	}
+	c.chainID.Store(new(big.Int).Set(id))
+	return id, nil
 }
 
 // PendingNonceAt asks eth_getTransactionCount at the "pending" block.

@@ -2,9 +2,14 @@ package broadcast
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	ethereum "github.com/ethereum/go-ethereum"
@@ -52,5 +57,48 @@ func TestEVMNodeCallErrors(t *testing.T) {
 	cancel()
 	if _, err := c.SuggestGasPrice(cctx); !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
+	}
+}
+
+// The node's chain id is asked once: later completions reuse the answer,
+// and a failed first answer is not kept.
+func TestEVMChainIDAskedOnce(t *testing.T) {
+	var asked atomic.Int32
+	var fail atomic.Bool
+	fail.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		if req.Method == "eth_chainId" {
+			asked.Add(1)
+		}
+		if fail.Load() {
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		_, _ = fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":"0x539"}`, req.ID)
+	}))
+	defer srv.Close()
+	c, err := DialEVM(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := c.ChainID(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("node down: %v", err)
+	}
+	fail.Store(false)
+	for range 3 {
+		id, err := c.ChainID(ctx)
+		if err != nil || id.Int64() != 1337 {
+			t.Fatalf("ChainID = %v, %v", id, err)
+		}
+		id.SetInt64(1) // the caller's copy: the kept answer stays
+	}
+	if got := asked.Load(); got != 2 {
+		t.Fatalf("eth_chainId asked %d times, want 2 (the failed answer, then once)", got)
 	}
 }

@@ -152,6 +152,11 @@ func newBackend(alloc types.GenesisAlloc, host string, port int, gasLimit uint64
 		ec.TxPool.GlobalSlots = 1 << 16
 		ec.TxPool.AccountSlots = 1 << 10
 		ec.TxPool.GlobalQueue = 1 << 14
+		// Several signers share one sender's transactions and may submit
+		// nonce n+70 before n: geth's default keeps only 64 such future
+		// transactions per account and silently evicts the rest after
+		// accepting them.
+		ec.TxPool.AccountQueue = 1 << 10
 	}), nil
 }
 

@@ -185,12 +185,15 @@ func BenchmarkDaemonRealAPI(b *testing.B) {
 // nodeDouble answers eth_sendRawTransaction as a node's admission does:
 // it decodes the signed transaction, checks its chain id, recovers the sender
 // from the signature and returns the transaction hash. It counts what each
-// sender sent (the next nonce it expects).
+// sender sent (the next nonce it expects), which it also answers as the
+// sender's pending transaction count; it answers the gas price and estimate
+// a Tatum-form transfer is completed with.
 type nodeDouble struct {
 	srv    *httptest.Server
 	signer types.Signer
 	mu     sync.Mutex
 	sent   map[common.Address]uint64
+	delay  time.Duration // before each answer
 }
 
 func newNodeDouble(t testing.TB) *nodeDouble {
@@ -226,9 +229,23 @@ func (n *nodeDouble) serve(w http.ResponseWriter, r *http.Request) {
 		answer(nil, -32700, "parse error")
 		return
 	}
+	if n.delay > 0 {
+		time.Sleep(n.delay) // a remote node's round trip
+	}
 	switch req.Method {
 	case "eth_chainId":
 		answer(fmt.Sprintf("0x%x", chainID), 0, "")
+	case "eth_getTransactionCount": // [address, "pending"]: what the sender sent
+		var from common.Address
+		if len(req.Params) != 2 || json.Unmarshal(req.Params[0], &from) != nil {
+			answer(nil, -32602, "invalid params")
+			return
+		}
+		answer(fmt.Sprintf("0x%x", n.nonce(from)), 0, "")
+	case "eth_gasPrice":
+		answer(fmt.Sprintf("0x%x", gasPrice), 0, "")
+	case "eth_estimateGas":
+		answer("0x5208", 0, "")
 	case "eth_sendRawTransaction":
 		var raw string
 		if len(req.Params) != 1 || json.Unmarshal(req.Params[0], &raw) != nil {

@@ -34,6 +34,13 @@ func noNonce(w managed, to common.Address, value int64) string {
 // concurrent clients, none with a nonce, and returns their ids.
 func (s *stack) queueMany(w managed, payee common.Address, n, clients int) []string {
 	s.t.Helper()
+	return s.queueConcurrently(w, noNonce(w, payee, 1), n, clients)
+}
+
+// queueConcurrently queues serialized n times for w through clients
+// concurrent clients and returns the ids.
+func (s *stack) queueConcurrently(w managed, serialized string, n, clients int) []string {
+	s.t.Helper()
 	var (
 		mu   sync.Mutex
 		ids  []string
@@ -50,7 +57,7 @@ func (s *stack) queueMany(w managed, payee common.Address, n, clients int) []str
 		go func() {
 			defer wg.Done()
 			for range next {
-				body := map[string]any{"chain": "ETH", "serializedTransaction": noNonce(w, payee, 1), "hashes": []string{w.sigID}}
+				body := map[string]any{"chain": "ETH", "serializedTransaction": serialized, "hashes": []string{w.sigID}}
 				var out struct{ ID string }
 				code, err := s.tryDo(http.MethodPost, "/v3/kms", body, &out)
 				mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"sync"
 
 	ethereum "github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
@@ -93,24 +94,37 @@ func (c *Chain) Complete(ctx context.Context, node Node, req CompleteRequest) (s
 		}
 		set("nonce", n)
 	}
+	// The gas price and the estimate do not depend on each other: asked at
+	// once, they cost one node round trip rather than two on every queue
+	// request that leaves both out.
+	var (
+		wg               sync.WaitGroup
+		price            *big.Int
+		gas              uint64
+		priceErr, gasErr error
+	)
 	if t.GasPrice == nil && (t.Type == TypeLegacy || t.Type == TypeAccessList) {
-		p, err := node.SuggestGasPrice(ctx)
-		if err != nil {
-			return "", fmt.Errorf("node eth_gasPrice: %w", err)
-		}
-		set("gasPrice", p.String())
-		t.GasPrice = p
+		wg.Go(func() { price, priceErr = node.SuggestGasPrice(ctx) })
 	}
 	if t.Gas == nil {
 		msg := ethereum.CallMsg{To: t.To, Value: t.Value, Data: t.Data, AccessList: t.AccessList}
 		if from != nil {
 			msg.From = *from
 		}
-		g, err := node.EstimateGas(ctx, msg)
-		if err != nil {
-			return "", fmt.Errorf("node eth_estimateGas: %w", err)
-		}
-		set("gas", g)
+		wg.Go(func() { gas, gasErr = node.EstimateGas(ctx, msg) })
+	}
+	wg.Wait()
+	if priceErr != nil {
+		return "", fmt.Errorf("node eth_gasPrice: %w", priceErr)
+	}
+	if gasErr != nil {
+		return "", fmt.Errorf("node eth_estimateGas: %w", gasErr)
+	}
+	if price != nil {
+		set("gasPrice", price.String())
+	}
+	if t.Gas == nil {
+		set("gas", gas)
 	}
 	return encodeTatum(raw)
 }

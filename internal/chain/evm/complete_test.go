@@ -5,7 +5,9 @@ import (
 	"errors"
 	"math/big"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	ethereum "github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
@@ -19,12 +21,20 @@ type fakeNode struct {
 	nonce    uint64
 	gas      uint64
 	gasPrice *big.Int
-	calls    []string
 	nonceOf  common.Address
+
+	mu    sync.Mutex // Complete asks some calls at once
+	calls []string
+}
+
+func (n *fakeNode) record(call string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls = append(n.calls, call)
 }
 
 func (n *fakeNode) ChainID(context.Context) (*big.Int, error) {
-	n.calls = append(n.calls, "eth_chainId")
+	n.record("eth_chainId")
 	if n.chainID == nil {
 		return nil, errors.New("no chain id")
 	}
@@ -32,18 +42,18 @@ func (n *fakeNode) ChainID(context.Context) (*big.Int, error) {
 }
 
 func (n *fakeNode) PendingNonceAt(_ context.Context, a common.Address) (uint64, error) {
-	n.calls = append(n.calls, "eth_getTransactionCount")
+	n.record("eth_getTransactionCount")
 	n.nonceOf = a
 	return n.nonce, nil
 }
 
 func (n *fakeNode) EstimateGas(context.Context, ethereum.CallMsg) (uint64, error) {
-	n.calls = append(n.calls, "eth_estimateGas")
+	n.record("eth_estimateGas")
 	return n.gas, nil
 }
 
 func (n *fakeNode) SuggestGasPrice(context.Context) (*big.Int, error) {
-	n.calls = append(n.calls, "eth_gasPrice")
+	n.record("eth_gasPrice")
 	return n.gasPrice, nil
 }
 
@@ -98,5 +108,56 @@ func TestCompleteRefuses(t *testing.T) {
 	}
 	if _, err := ETH.Complete(context.Background(), &fakeNode{}, CompleteRequest{Serialized: noNonce, From: "0xb157e208264ff9edebbcb1d36e66d156df8afa6c"}); err == nil {
 		t.Error("node error swallowed")
+	}
+}
+
+// overlapNode answers the gas price and the estimate only once both have
+// been asked: a Complete that asks them one after the other never gets an
+// answer to the first and times out.
+type overlapNode struct {
+	fakeNode
+	both sync.WaitGroup
+}
+
+func (n *overlapNode) wait(ctx context.Context) error {
+	n.both.Done()
+	done := make(chan struct{})
+	go func() { n.both.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (n *overlapNode) EstimateGas(ctx context.Context, m ethereum.CallMsg) (uint64, error) {
+	if err := n.wait(ctx); err != nil {
+		return 0, err
+	}
+	return n.fakeNode.EstimateGas(ctx, m)
+}
+
+func (n *overlapNode) SuggestGasPrice(ctx context.Context) (*big.Int, error) {
+	if err := n.wait(ctx); err != nil {
+		return nil, err
+	}
+	return n.fakeNode.SuggestGasPrice(ctx)
+}
+
+// The gas price and the estimate are asked at once: one node round trip,
+// not two, on every queue request that leaves both out.
+func TestCompleteAsksGasPriceAndEstimateAtOnce(t *testing.T) {
+	node := &overlapNode{fakeNode: fakeNode{chainID: big.NewInt(11155111), gas: 21000, gasPrice: big.NewInt(7)}}
+	node.both.Add(2)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ser := `{"to":"0x68cbc14b4818a4e84a8ff49bbdc2019b6cb14cf6","value":"1","nonce":3}`
+	out, err := ETH.Complete(ctx, node, CompleteRequest{Serialized: ser, Testnet: true})
+	if err != nil {
+		t.Fatalf("asked one after the other: %v", err)
+	}
+	if tx, err := ETH.ParseTx(out); err != nil || *tx.Gas != 21000 || tx.GasPrice.Int64() != 7 || *tx.Nonce != 3 {
+		t.Fatalf("completed %s: %v", out, err)
 	}
 }

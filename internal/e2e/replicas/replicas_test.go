@@ -210,14 +210,15 @@ func (c *cluster) startReplica() *proc {
 	return p
 }
 
-// startDaemon runs `custos daemon` against the balancer with its own ledger.
-func (c *cluster) startDaemon(lease int) *proc {
+// startDaemon runs `custos daemon` against the balancer with its own ledger;
+// extra are further daemon flags.
+func (c *cluster) startDaemon(lease int, extra ...string) *proc {
 	c.t.Helper()
 	name := fmt.Sprintf("daemon-%d", len(c.daemons)+1)
-	p := c.start(name, []string{"CUSTOS_API_KEY=" + c.apiKey, "CUSTOS_PASSWORD=" + password},
-		"--path", c.walletPath(), "--testnet", "daemon", "--chain", "ETH", "--period", "1",
+	args := append([]string{"--path", c.walletPath(), "--testnet", "daemon", "--chain", "ETH", "--period", "1",
 		"--api-url", c.lb.URL(), "--ledger", filepath.Join(c.dir, name+".ledger"),
-		"--chain-id", "ETH:testnet=1337", "--signer-id", name, "--lease", fmt.Sprint(lease))
+		"--chain-id", "ETH:testnet=1337", "--signer-id", name, "--lease", fmt.Sprint(lease)}, extra...)
+	p := c.start(name, []string{"CUSTOS_API_KEY=" + c.apiKey, "CUSTOS_PASSWORD=" + password}, args...)
 	c.mu.Lock()
 	c.daemons = append(c.daemons, p)
 	c.mu.Unlock()
@@ -239,6 +240,21 @@ func (c *cluster) stopAll() {
 			<-p.done
 		}
 	}
+}
+
+// signed is what the stopped daemon d's ledger holds of ids.
+func (c *cluster) signed(d *proc, ids []string) map[string]daemon.Entry {
+	c.t.Helper()
+	l, err := daemon.OpenLedger(filepath.Join(c.dir, d.name+".ledger"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer l.Close()
+	got, err := l.Lookup(context.Background(), ids)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return got
 }
 
 // kill ends a process with SIGKILL: no shutdown, no cleanup. It fails the
@@ -484,15 +500,7 @@ func TestReplicasAndDaemonsSurviveKills(t *testing.T) {
 	signedBy := map[string]string{}
 	retried := 0
 	for _, d := range survivors {
-		l, err := daemon.OpenLedger(filepath.Join(c.dir, d.name+".ledger"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := l.Lookup(ctx, ids)
-		l.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := c.signed(d, ids)
 		for id := range got {
 			if other, ok := signedBy[id]; ok {
 				// Legitimate only as a retry: the first signer's submission
