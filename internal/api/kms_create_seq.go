@@ -56,13 +56,6 @@ func (s *Server) sequence(ctx context.Context, tx *pending.NewTx, testnet bool) 
 	return sq, nil
 }
 
-// filler builds the transaction that takes a freed sequence: a zero-value
-// self-transfer of the sender (the chain's equivalent where it has one).
-// Chains without one leave holes to the application.
-type filler interface {
-	Filler(sender string, seq uint64) (string, error)
-}
-
 // fillHole queues, in the tenant, a filler for a sequence freed below a live
 // one, signed by the freed transaction's wallet (same hashes, index and
 // signatures), completed from the node like any queued transaction. The
@@ -89,7 +82,7 @@ func (s *Server) queueFiller(ctx context.Context, tenant string, h *pending.Hole
 	if err != nil {
 		return "", err
 	}
-	f, ok := c.(filler)
+	f, ok := c.(chain.Filler)
 	if !ok {
 		return "", errNoFiller
 	}

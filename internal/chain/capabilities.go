@@ -104,6 +104,20 @@ type Sequencer interface {
 	NextSequence(ctx context.Context, node any, sender string) (uint64, error)
 }
 
+// Filler is a Sequencer whose chain has a no-op transaction: the server
+// queues one at a sequence freed below a live one of the sender (a deleted,
+// refused or failed transaction), since the chain takes an account's
+// transactions only in sequence order and the sender's later ones would
+// otherwise wait forever. The filler is completed from the node like any
+// queued transaction, then signed and approved like any other.
+type Filler interface {
+	// Filler returns the no-op transaction of sender at seq in the form the
+	// chain's ValidateTx accepts (an EVM zero-value self-transfer, an XRP
+	// AccountSet without flags, an XLM BUMP_SEQUENCE to 0, an EGLD zero-value
+	// self-transfer), leaving to CompleteFromNode what the node knows.
+	Filler(sender string, seq uint64) (string, error)
+}
+
 // Windowed is a chain whose transactions are valid only for a while (a SOL
 // recent blockhash, a TRON expiration, a VET blockRef + expiration, an XRP
 // LastLedgerSequence, XLM time bounds). A transaction whose window passed is

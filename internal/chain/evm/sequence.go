@@ -12,7 +12,10 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 )
 
-var _ chain.Sequencer = (*Chain)(nil)
+var (
+	_ chain.Sequencer = (*Chain)(nil)
+	_ chain.Filler    = (*Chain)(nil)
+)
 
 // Sequence returns the transaction's sender, the lower-case hex of its
 // `from` ("" when it names none), and its nonce (nil when left out). A
