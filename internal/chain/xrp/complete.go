@@ -12,6 +12,7 @@ var _ chain.Windowed = (*Chain)(nil)
 var (
 	_ chain.Completer = (*Chain)(nil)
 	_ chain.Sequencer = (*Chain)(nil)
+	_ chain.Filler    = (*Chain)(nil)
 )
 
 // Node is the part of a rippled (or Clio) server the server asks to complete
@@ -151,6 +152,19 @@ func (c *Chain) NextSequence(ctx context.Context, node any, sender string) (uint
 		return 0, fmt.Errorf("node account_info: %w", err)
 	}
 	return uint64(s), nil
+}
+
+// Filler implements chain.Filler: an AccountSet of sender at seq that sets
+// and clears nothing, so it only consumes the sequence (and its fee). Fee and
+// LastLedgerSequence are left for CompleteFromNode.
+func (c *Chain) Filler(sender string, seq uint64) (string, error) {
+	if _, err := DecodeAddress(sender); err != nil {
+		return "", chain.InvalidTx("Account is not a classic XRP address")
+	}
+	if seq > 1<<32-1 {
+		return "", chain.InvalidTx("Sequence %d does not fit 32 bits", seq)
+	}
+	return fmt.Sprintf(`{"TransactionType":"AccountSet","Account":%q,"Sequence":%d}`, sender, seq), nil
 }
 
 // Expired reports whether a transaction not yet submitted can no longer be
