@@ -11,6 +11,7 @@ import (
 var (
 	_ chain.Completer = (*Chain)(nil)
 	_ chain.Sequencer = (*Chain)(nil)
+	_ chain.Filler    = (*Chain)(nil)
 )
 
 // Node is the part of a MultiversX gateway the server asks to complete and
@@ -153,6 +154,17 @@ func (c *Chain) NextSequence(ctx context.Context, node any, sender string) (uint
 		return 0, fmt.Errorf("node /address/nonce: %w", err)
 	}
 	return nonce, nil
+}
+
+// Filler implements chain.Filler: a zero-value transfer from sender to
+// itself at nonce seq in the Tatum form, whose gas, chain id and version
+// CompleteFromNode fills (the minimum gas of a transfer without data).
+func (c *Chain) Filler(sender string, seq uint64) (string, error) {
+	if _, err := DecodeAddress(sender); err != nil {
+		return "", chain.InvalidTx("sender is not an erd1 address")
+	}
+	b, err := json.Marshal(map[string]any{"from": sender, "to": sender, "value": "0", "nonce": seq})
+	return string(b), err
 }
 
 var errNoNode = fmt.Errorf("the EGLD node client cannot complete transactions (no GET /address/{address}/nonce, /network/config)")
