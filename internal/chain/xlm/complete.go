@@ -16,6 +16,7 @@ var _ chain.Windowed = (*Chain)(nil)
 var (
 	_ chain.Completer = (*Chain)(nil)
 	_ chain.Sequencer = (*Chain)(nil)
+	_ chain.Filler    = (*Chain)(nil)
 )
 
 // Node is the part of a Horizon server the server asks to complete and
@@ -182,6 +183,32 @@ func (c *Chain) NextSequence(ctx context.Context, node any, sender string) (uint
 		return 0, fmt.Errorf("node GET /accounts: sequence %d out of range", s)
 	}
 	return uint64(s) + 1, nil
+}
+
+// Filler implements chain.Filler: a v1 envelope of sender at seqNum seq
+// with one BUMP_SEQUENCE operation to 0, which succeeds and changes nothing
+// (a bump below the account's sequence is a no-op), so it only consumes the
+// sequence number (and its fee). Its fee is 0 and it has no time bounds:
+// CompleteFromNode sets both.
+func (c *Chain) Filler(sender string, seq uint64) (string, error) {
+	pub, err := DecodeAddress(sender)
+	if err != nil {
+		return "", chain.InvalidTx("sender is not a G… address")
+	}
+	if seq == 0 || seq > math.MaxInt64 {
+		return "", chain.InvalidTx("sequence number %d is out of range", seq)
+	}
+	var key xdr.Uint256
+	copy(key[:], pub)
+	return encodeEnvelope(xdr.TransactionEnvelope{Type: xdr.EnvelopeTypeEnvelopeTypeTx, V1: &xdr.TransactionV1Envelope{Tx: xdr.Transaction{
+		SourceAccount: xdr.MuxedAccount{Type: xdr.CryptoKeyTypeKeyTypeEd25519, Ed25519: &key},
+		SeqNum:        xdr.SequenceNumber(seq),
+		Cond:          xdr.Preconditions{Type: xdr.PreconditionTypePrecondNone},
+		Memo:          xdr.Memo{Type: xdr.MemoTypeMemoNone},
+		Operations: []xdr.Operation{{Body: xdr.OperationBody{
+			Type: xdr.OperationTypeBumpSequence, BumpSequenceOp: &xdr.BumpSequenceOp{BumpTo: 0},
+		}}},
+	}}})
 }
 
 // Expired reports whether an envelope's maxTime has passed: no ledger closes
