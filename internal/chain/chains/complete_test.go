@@ -34,6 +34,18 @@ func checkRow(t *testing.T, r Row) {
 	if _, ok := r.Chain.(chain.Signer); !ok {
 		t.Errorf("%s: no Signer", code)
 	}
+	// A chain that numbers an account's transactions is served only with a
+	// filler for freed sequences (else a deleted transaction blocks the
+	// sender's later ones forever) and with completion from the node (the
+	// filler leaves its fee to it).
+	if _, ok := r.Chain.(chain.Sequencer); ok {
+		if _, ok := r.Chain.(chain.Filler); !ok {
+			t.Errorf("%s: a Sequencer without a Filler", code)
+		}
+		if _, ok := r.Chain.(chain.Completer); !ok {
+			t.Errorf("%s: a Sequencer without a Completer", code)
+		}
+	}
 	if r.Dial == nil {
 		t.Errorf("%s: no node dialer", code)
 	} else if c, err := r.Dial("http://user:pw@127.0.0.1:1/rpc"); c == nil || err != nil {
