@@ -188,10 +188,11 @@ const refusedDoc = "Not Tatum's; optional. true when the approval service refuse
 	"it is no longer served to signers and the reason is kept among its errors. " + holeDoc
 
 const holeDoc = "A transaction deleted (DELETE /v3/kms/{id}), refused by the approval service, refused by the node for good at " +
-	"broadcast or expired frees its nonce: " +
+	"broadcast or expired frees its nonce (XRP, XLM: sequence): " +
 	"when no live transaction of the sender holds a higher one, the next transaction queued reuses it; otherwise the server " +
-	"queues, in the same API key, a zero-value transfer from the sender to itself at that nonce (same hashes, index and " +
-	"signatures, completed from the node like any transaction), which the signer signs like any other, so that the sender's " +
+	"queues, in the same API key, the chain's no-op at that sequence (EVM, EGLD: a zero-value transfer from the sender to " +
+	"itself; XRP: an AccountSet without flags; XLM: one BUMP_SEQUENCE to 0) with the same hashes, index and " +
+	"signatures, completed from the node like any transaction, which the signer signs like any other, so that the sender's " +
 	"later transactions can be mined. No queued transaction is ever renumbered."
 
 func withDescription(o obj, d string) obj {
