@@ -33,22 +33,7 @@ func TestFillerTakesFreedXRPSequence(t *testing.T) {
 	for range 4 {
 		e.do("POST", "/v3/kms", e.keyTest, map[string]any{"chain": "XRP", "serializedTransaction": payment, "hashes": []string{sigA}}).want(t, 200, nil)
 	}
-	bySeq := func() map[uint64]pending.Tx {
-		t.Helper()
-		txs, err := e.store.Pending(t.Context(), pending.PendingQuery{Tenant: keyIDOf(t, e, e.keyTest), Chain: "XRP"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[uint64]pending.Tx{}
-		for _, tx := range txs {
-			_, seq, err := xrp.XRP.Sequence(tx.SerializedTransaction, true)
-			if err != nil || seq == nil {
-				t.Fatalf("stored %s: %v", tx.SerializedTransaction, err)
-			}
-			out[*seq] = tx
-		}
-		return out
-	}
+	bySeq := func() map[uint64]pending.Tx { return pendingBySeq(t, e, "XRP", xrp.XRP) }
 	queued := bySeq()
 	if len(queued) != 4 || queued[7].ID == "" || queued[10].ID == "" {
 		t.Fatalf("Sequences allocated: %v", queued)

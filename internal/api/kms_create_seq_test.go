@@ -83,13 +83,20 @@ func TestCreateAllocatesNonces(t *testing.T) {
 // pendingByNonce reads the testnet key's pending ETH transactions by nonce.
 func pendingByNonce(t *testing.T, e *env) map[uint64]pending.Tx {
 	t.Helper()
-	txs, err := e.store.Pending(t.Context(), pending.PendingQuery{Tenant: keyIDOf(t, e, e.keyTest), Chain: "ETH"})
+	return pendingBySeq(t, e, "ETH", evm.ETH)
+}
+
+// pendingBySeq reads the testnet key's pending transactions of a chain by
+// the sequence each carries.
+func pendingBySeq(t *testing.T, e *env, code string, sq chain.Sequencer) map[uint64]pending.Tx {
+	t.Helper()
+	txs, err := e.store.Pending(t.Context(), pending.PendingQuery{Tenant: keyIDOf(t, e, e.keyTest), Chain: code})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[uint64]pending.Tx{}
 	for _, tx := range txs {
-		_, seq, err := evm.ETH.Sequence(tx.SerializedTransaction, true)
+		_, seq, err := sq.Sequence(tx.SerializedTransaction, true)
 		if err != nil || seq == nil {
 			t.Fatalf("stored %s: %v", tx.SerializedTransaction, err)
 		}

@@ -268,3 +268,33 @@ func SignAndBroadcast(t testing.TB, s chain.Signer, node Broadcaster, req chain.
 		t.Fatalf("broadcast: %s, %v (signed %s)", id, err, signed.TxID)
 	}
 }
+
+// FillerChain is what a chain with fillers for freed sequences implements.
+type FillerChain interface {
+	chain.Filler
+	chain.TxValidator
+	chain.Sequencer
+	chain.Completer
+}
+
+// Filler builds c's filler of sender at seq, checks that it validates and
+// carries sender and seq, and returns it completed from node (the chain
+// package's node double), ready for the caller to sign and inspect.
+func Filler(t *testing.T, c FillerChain, sender string, seq uint64, testnet bool, node any) string {
+	t.Helper()
+	f, err := c.Filler(sender, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ValidateTx(f, testnet); err != nil {
+		t.Fatalf("ValidateTx(%s): %v", f, err)
+	}
+	if s, got, err := c.Sequence(f, testnet); err != nil || s != sender || got == nil || *got != seq {
+		t.Fatalf("Sequence(%s) = %s, %v, %v", f, s, got, err)
+	}
+	done, err := c.CompleteFromNode(context.Background(), node, f, testnet)
+	if err != nil {
+		t.Fatalf("CompleteFromNode(%s): %v", f, err)
+	}
+	return done
+}

@@ -32,21 +32,8 @@ func TestFiller(t *testing.T) {
 			break
 		}
 	}
-	f, err := EGLD.Filler(sender, 42)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := EGLD.ValidateTx(f, false); err != nil {
-		t.Fatalf("ValidateTx(%s): %v", f, err)
-	}
-	if s, seq, err := EGLD.Sequence(f, false); err != nil || s != sender || seq == nil || *seq != 42 {
-		t.Errorf("Sequence = %s, %v, %v", s, seq, err)
-	}
 	node := fillerNode{NetworkConfig{ChainID: "1", MinGasPrice: 1_000_000_000, MinGasLimit: 50_000, GasPerDataByte: 1_500, MinTxVersion: 1}}
-	done, err := EGLD.CompleteFromNode(context.Background(), node, f, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	done := chaintest.Filler(t, EGLD, sender, 42, false, node)
 	s, err := EGLD.Sign(context.Background(), chain.SignRequest{Serialized: done, Keys: []string{key}})
 	if err != nil {
 		t.Fatalf("Sign(%s): %v", done, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/stellar/go-stellar-sdk/txnbuild"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 )
 
 // fillerNode answers the Horizon reads an envelope's completion needs.
@@ -26,20 +27,7 @@ func (fillerNode) FeeStats(context.Context) (FeeStats, error) {
 func TestFiller(t *testing.T) {
 	kp := keypair.MustParseFull("SDLN7PDCQ6X47ZEMDJPUJCCSD3LVTIF4P42HN6UPJFXFTYOR3YA5XMGR")
 	sender := kp.Address()
-	f, err := XLM.Filler(sender, 42)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := XLM.ValidateTx(f, true); err != nil {
-		t.Fatalf("ValidateTx(%s): %v", f, err)
-	}
-	if s, seq, err := XLM.Sequence(f, true); err != nil || s != sender || seq == nil || *seq != 42 {
-		t.Errorf("Sequence = %s, %v, %v", s, seq, err)
-	}
-	done, err := XLM.CompleteFromNode(context.Background(), fillerNode{}, f, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	done := chaintest.Filler(t, XLM, sender, 42, true, fillerNode{})
 	got, err := XLM.Sign(context.Background(), chain.SignRequest{Serialized: done, Testnet: true, Keys: []string{kp.Seed()}})
 	if err != nil {
 		t.Fatalf("Sign: %v", err)

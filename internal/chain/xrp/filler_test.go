@@ -7,6 +7,7 @@ import (
 	binarycodec "github.com/Peersyst/xrpl-go/binary-codec"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 )
 
 // The filler of a freed Sequence validates, is completed from the node like
@@ -14,20 +15,7 @@ import (
 // the sender at that Sequence with no flags.
 func TestFiller(t *testing.T) {
 	const sender, key = "rpcarNiA2z3umf6WaaJzkVxwKPaZphhYr1", "spmUbuLeoHN3o7x1uxgTyDrrWgdh5"
-	f, err := XRP.Filler(sender, 42)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := XRP.ValidateTx(f, false); err != nil {
-		t.Fatalf("ValidateTx(%s): %v", f, err)
-	}
-	if acct, seq, err := XRP.Sequence(f, false); err != nil || acct != sender || seq == nil || *seq != 42 {
-		t.Errorf("Sequence = %s, %v, %v", acct, seq, err)
-	}
-	done, err := XRP.CompleteFromNode(context.Background(), fakeNode{fees: Fees{Base: 10, OpenLedger: 12}, validated: 100}, f, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	done := chaintest.Filler(t, XRP, sender, 42, false, fakeNode{fees: Fees{Base: 10, OpenLedger: 12}, validated: 100})
 	s, err := XRP.Sign(context.Background(), chain.SignRequest{Serialized: done, Keys: []string{key}})
 	if err != nil {
 		t.Fatalf("Sign(%s): %v", done, err)
