@@ -23,8 +23,8 @@ import (
 // and restarted on the same store (SQLite file, then PostgreSQL). Clients
 // retry what failed once the server is back; a request whose answer was lost
 // may or may not have stored a transaction, so the test counts what the store
-// holds, not what the clients saw: every stored transaction of the sender has
-// its own nonce, and a daemon signing them all gets every one mined.
+// holds, not what the clients saw: the stored transactions of the sender hold
+// nonces 0..n-1 each once, and a daemon signing them all gets every one mined.
 func TestKilledServerHandsOutNoSequenceTwice(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes and a chain; skipped with -short")
@@ -166,8 +166,20 @@ func killAndCount(t *testing.T, dbURL string) {
 		byNonce[nonce] = id
 	}
 	n := uint64(len(listed))
-	t.Logf("store holds %d transactions of the sender (%d created by a request whose answer was lost), nonces distinct",
-		n, int(n)-k)
+	// Nothing was deleted or mined, so the nonces are 0..n-1: one taken by
+	// a request that was killed but not stored would be a hole that blocks
+	// every later transfer.
+	var missing []uint64
+	for i := range n {
+		if _, ok := byNonce[i]; !ok {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("stored nonces of %d transactions skip %v", n, missing)
+	}
+	t.Logf("store holds %d transactions of the sender (%d created by a request whose answer was lost), nonces 0..%d",
+		n, int(n)-k, n-1)
 
 	// Signed, they are all mined: no nonce is shared and none is skipped.
 	c.lb.add(url)
