@@ -14,7 +14,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
-	"github.com/custoskms/custos/internal/devchain"
 	"github.com/custoskms/custos/internal/pending/postgres/pgtest"
 )
 
@@ -43,9 +42,7 @@ func killAndCount(t *testing.T, dbURL string) {
 	url := srv.url
 	sender := c.wallets[0]
 	payee := common.HexToAddress("0x00000000000000000000000000000000c0ffee03")
-	tx, _ := json.Marshal(map[string]any{"from": sender.addr.Hex(), "to": payee.Hex(), "value": "1", "gas": 21000,
-		"gasPrice": gasPrice.String(), "chainId": devchain.ChainID})
-	body, _ := json.Marshal(map[string]any{"chain": "ETH", "serializedTransaction": string(tx), "hashes": []string{sender.sigID}})
+	body := noNonceTransfer(sender, payee)
 
 	var (
 		ids              = make([]string, k)
