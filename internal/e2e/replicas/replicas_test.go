@@ -32,8 +32,10 @@ import (
 	"github.com/custoskms/custos/internal/chain/evm"
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/devchain"
+	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/postgres"
 	"github.com/custoskms/custos/internal/pending/postgres/pgtest"
+	"github.com/custoskms/custos/internal/pending/sqlite"
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
@@ -90,7 +92,14 @@ type proc struct {
 
 func newCluster(t testing.TB, nWallets int) *cluster {
 	t.Helper()
-	dbURL := pgtest.NewSchema(t)
+	return newClusterOn(t, nWallets, pgtest.NewSchema(t))
+}
+
+// newClusterOn is newCluster on the store at dbURL, as `custos serve
+// --database` takes it: sqlite:PATH or a PostgreSQL URL. c.db is only set on
+// PostgreSQL.
+func newClusterOn(t testing.TB, nWallets int, dbURL string) *cluster {
+	t.Helper()
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +138,12 @@ func newCluster(t testing.TB, nWallets int) *cluster {
 	t.Cleanup(func() { c.chain.Close() })
 
 	// The API key is created as `custos apikey create --testnet` would.
-	st, err := postgres.Open(ctx, dbURL)
+	var st pending.Store
+	if path, ok := strings.CutPrefix(dbURL, "sqlite:"); ok {
+		st, err = sqlite.Open(ctx, path)
+	} else {
+		st, err = postgres.Open(ctx, dbURL)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,10 +156,12 @@ func newCluster(t testing.TB, nWallets int) *cluster {
 	}
 	st.Close()
 	c.apiKey = secret
-	if c.db, err = pgxpool.New(ctx, dbURL); err != nil {
-		t.Fatal(err)
+	if !strings.HasPrefix(dbURL, "sqlite:") {
+		if c.db, err = pgxpool.New(ctx, dbURL); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.db.Close)
 	}
-	t.Cleanup(c.db.Close)
 	c.lb = newBalancer()
 	t.Cleanup(c.lb.Close)
 	t.Cleanup(c.stopAll)
@@ -180,7 +196,13 @@ func (c *cluster) start(name string, env []string, args ...string) *proc {
 // startReplica runs `custos serve` on the shared database and adds it to the balancer.
 func (c *cluster) startReplica() *proc {
 	c.t.Helper()
-	addr := freeAddr(c.t)
+	return c.startReplicaAt(freeAddr(c.t))
+}
+
+// startReplicaAt is startReplica listening on addr: a replica restarted
+// where its predecessor was, so that clients reach it at the same URL.
+func (c *cluster) startReplicaAt(addr string) *proc {
+	c.t.Helper()
 	p := c.start(fmt.Sprintf("replica-%d", len(c.replicas)+1), nil, "serve", "--listen", addr, "--database", c.dbURL,
 		"--data-dir", filepath.Join(c.dir, "data"), "--node", "ETH:testnet="+c.chain.URL(), "--chain-id", "ETH:testnet=1337")
 	p.url = "http://" + addr

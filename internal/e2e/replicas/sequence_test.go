@@ -115,9 +115,7 @@ func (c *cluster) queueFromOne(w wallet, payee common.Address, n, clients int) [
 	c.mu.Lock()
 	replicas := slices.Clone(c.replicas)
 	c.mu.Unlock()
-	tx, _ := json.Marshal(map[string]any{"from": w.addr.Hex(), "to": payee.Hex(), "value": "1", "gas": 21000,
-		"gasPrice": gasPrice.String(), "chainId": devchain.ChainID})
-	body, _ := json.Marshal(map[string]any{"chain": "ETH", "serializedTransaction": string(tx), "hashes": []string{w.sigID}})
+	body := noNonceTransfer(w, payee)
 	ids := make([]string, n)
 	work := make(chan int, n)
 	for i := range n {
@@ -148,6 +146,15 @@ func (c *cluster) queueFromOne(w wallet, payee common.Address, n, clients int) [
 		c.t.Fatalf("%d of %d queue requests failed, first: %v", len(errs), n, errs[0])
 	}
 	return ids
+}
+
+// noNonceTransfer is the POST /v3/kms body of a 1 wei transfer from w to
+// payee without a nonce, for the server to allocate one.
+func noNonceTransfer(w wallet, payee common.Address) []byte {
+	tx, _ := json.Marshal(map[string]any{"from": w.addr.Hex(), "to": payee.Hex(), "value": "1", "gas": 21000,
+		"gasPrice": gasPrice.String(), "chainId": devchain.ChainID})
+	body, _ := json.Marshal(map[string]any{"chain": "ETH", "serializedTransaction": string(tx), "hashes": []string{w.sigID}})
+	return body
 }
 
 // unknownToNode says which recorded txIds the chain node does not know: a
