@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/custoskms/custos/internal/broadcast"
+	"github.com/custoskms/custos/internal/broadcast/nodetest"
+	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chains"
+	"github.com/custoskms/custos/internal/chain/chaintest"
+	"github.com/custoskms/custos/internal/daemon"
+	"github.com/custoskms/custos/internal/walletstore"
+)
+
+// accepted is one transaction a node double took: its sequence (nil on a
+// chain without one) and its id.
+type accepted struct {
+	seq  *uint64
+	txID string
+}
+
+// nodeCase is a chain's node double and what is queued against it.
+type nodeCase struct {
+	node http.Handler
+	// txs are queued in a row, each without the fields the node completes.
+	txs []string
+	// applied is what the double accepted, in order.
+	applied func() []accepted
+}
+
+// For each account chain: incomplete transactions queued through the API are
+// completed from a local double of the chain's node and given consecutive
+// sequences by the server, signed by the daemon from its wallet store, and
+// broadcast to that double, which checks the signature with an independent
+// library and the sequence; the API then shows each one's txId.
+func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
+	// accountChains builds, per chain, a node double for sender and the
+	// incomplete transactions to queue; start is the sequence the node holds
+	// for sender (sequence chains only).
+	accountChains := []struct {
+		code  string
+		start uint64
+		build func(t *testing.T, sender string, start uint64) nodeCase
+	}{
+		{"XRP", 41, func(t *testing.T, sender string, start uint64) nodeCase {
+			f := &nodetest.Rippled{T: t, Seq: map[string]uint32{sender: uint32(start)}, Validated: 90_000_000}
+			tx := `{"TransactionType":"Payment","Account":"` + sender + `","Destination":"rNsoKrTUnqRBWUAKeeFo7veNo5XepQyVvN","Amount":"1000000","Flags":2147483648}`
+			return nodeCase{node: f, txs: []string{tx, tx}, applied: func() []accepted {
+				var out []accepted
+				txs, ids := f.Applied()
+				for i, a := range txs {
+					seq, _ := strconv.ParseUint(fmt.Sprint(a["Sequence"]), 10, 64)
+					out = append(out, accepted{seq: &seq, txID: ids[i]})
+				}
+				return out
+			}}
+		}},
+	}
+
+	for _, c := range accountChains {
+		t.Run(c.code, func(t *testing.T) {
+			r := chaintest.SigningRows(t, c.code)[0]
+			key := chaintest.VectorKey(r)
+			d, err := chains.Lookup(c.code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sender, err := d.(chain.Deriver).AddressFromPrivateKey(key, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nc := c.build(t, sender, c.start)
+			srv := httptest.NewServer(nc.node)
+			t.Cleanup(srv.Close)
+			s := newNodesStack(t, []broadcast.NodeSpec{{Chain: c.code, Testnet: true, URL: srv.URL}})
+
+			w := &walletstore.Wallet{Chain: c.code, Testnet: true, Address: sender, PrivateKey: key}
+			if r.Keys[0].Type == "secret" {
+				w.PrivateKey, w.Secret = "", key
+			}
+			sigID := walletstore.NewID()
+			if err := s.wallets.Put(context.Background(), sigID, w); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, tx := range nc.txs {
+				var out struct{ ID string }
+				body := map[string]any{"chain": c.code, "serializedTransaction": tx, "hashes": []string{sigID}}
+				if code := s.apiDo(http.MethodPost, "/v3/kms", body, &out); code != http.StatusOK {
+					t.Fatalf("POST /v3/kms: %d", code)
+				}
+				ids = append(ids, out.ID)
+			}
+
+			dm := s.newDaemon(s.client(), func(cfg *daemon.Config) { cfg.Chains = []string{c.code} })
+			if _, err := dm.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+
+			got := nc.applied()
+			if len(got) != len(ids) {
+				t.Fatalf("the node accepted %d of %d transactions", len(got), len(ids))
+			}
+			var txIDs []string
+			for i, a := range got {
+				txIDs = append(txIDs, a.txID)
+				if a.seq != nil && *a.seq != c.start+uint64(i) {
+					t.Errorf("accepted #%d has sequence %d, want %d", i, *a.seq, c.start+uint64(i))
+				}
+			}
+			for _, id := range ids {
+				if p := s.get(id); p.TxID == "" || !slices.Contains(txIDs, p.TxID) {
+					t.Errorf("GET /v3/kms/%s: txId %q, the node took %v", id, p.TxID, txIDs)
+				}
+			}
+		})
+	}
+}
