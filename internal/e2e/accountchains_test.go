@@ -15,7 +15,9 @@ import (
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/daemon"
+	"github.com/custoskms/custos/internal/vectors"
 	"github.com/custoskms/custos/internal/walletstore"
+	"github.com/stellar/go-stellar-sdk/xdr"
 )
 
 // accepted is one transaction a node double took: its sequence (nil on a
@@ -28,6 +30,7 @@ type accepted struct {
 // nodeCase is a chain's node double and what is queued against it.
 type nodeCase struct {
 	node http.Handler
+	path string // the node's base path on the double's listener
 	// txs are queued in a row, each without the fields the node completes.
 	txs []string
 	// applied is what the double accepted, in order.
@@ -48,6 +51,24 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 		start uint64
 		build func(t *testing.T, sender string, start uint64) nodeCase
 	}{
+		{"XLM", 123<<32 + 1, func(t *testing.T, sender string, start uint64) nodeCase {
+			f := &nodetest.Horizon{T: t, Seq: map[string]int64{sender: int64(start) - 1}}
+			var env xdr.TransactionEnvelope
+			if err := xdr.SafeUnmarshalBase64(testnetRow(t, "XLM").PendingTransaction.SerializedTransaction, &env); err != nil {
+				t.Fatal(err)
+			}
+			env.V1.Tx.SeqNum, env.V1.Tx.Fee, env.V1.Tx.Cond = 0, 0, xdr.Preconditions{Type: xdr.PreconditionTypePrecondNone}
+			tx, _ := xdr.MarshalBase64(env)
+			return nodeCase{node: f, path: "/horizon", txs: []string{tx, tx}, applied: func() []accepted {
+				var out []accepted
+				envs, ids := f.Accepted()
+				for i, e := range envs {
+					seq := uint64(e.SeqNum())
+					out = append(out, accepted{seq: &seq, txID: ids[i]})
+				}
+				return out
+			}}
+		}},
 		{"XRP", 41, func(t *testing.T, sender string, start uint64) nodeCase {
 			f := &nodetest.Rippled{T: t, Seq: map[string]uint32{sender: uint32(start)}, Validated: 90_000_000}
 			tx := `{"TransactionType":"Payment","Account":"` + sender + `","Destination":"rNsoKrTUnqRBWUAKeeFo7veNo5XepQyVvN","Amount":"1000000","Flags":2147483648}`
@@ -65,7 +86,7 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 
 	for _, c := range accountChains {
 		t.Run(c.code, func(t *testing.T) {
-			r := chaintest.SigningRows(t, c.code)[0]
+			r := testnetRow(t, c.code)
 			key := chaintest.VectorKey(r)
 			d, err := chains.Lookup(c.code)
 			if err != nil {
@@ -78,7 +99,7 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 			nc := c.build(t, sender, c.start)
 			srv := httptest.NewServer(nc.node)
 			t.Cleanup(srv.Close)
-			s := newNodesStack(t, []broadcast.NodeSpec{{Chain: c.code, Testnet: true, URL: srv.URL}})
+			s := newNodesStack(t, []broadcast.NodeSpec{{Chain: c.code, Testnet: true, URL: srv.URL + nc.path}})
 
 			w := &walletstore.Wallet{Chain: c.code, Testnet: true, Address: sender, PrivateKey: key}
 			if r.Keys[0].Type == "secret" {
@@ -121,4 +142,16 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testnetRow is a chain's first testnet signing vector, or its first one.
+func testnetRow(t *testing.T, code string) vectors.Signing {
+	t.Helper()
+	rows := chaintest.SigningRows(t, code)
+	for _, r := range rows {
+		if r.Testnet {
+			return r
+		}
+	}
+	return rows[0]
 }
