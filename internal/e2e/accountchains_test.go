@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -69,6 +70,22 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 				return out
 			}}
 		}},
+		{"EGLD", 7, func(t *testing.T, sender string, start uint64) nodeCase {
+			f := &nodetest.Gateway{T: t, ChainID: "T", Nonce: map[string]uint64{sender: start}}
+			tx := testnetRow(t, "EGLD").PendingTransaction.SerializedTransaction
+			return nodeCase{node: f, txs: []string{tx, tx}, applied: func() []accepted {
+				var out []accepted
+				sent, ids := f.Accepted()
+				for i, body := range sent {
+					var tx struct{ Nonce uint64 }
+					if err := json.Unmarshal([]byte(body), &tx); err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, accepted{seq: &tx.Nonce, txID: ids[i]})
+				}
+				return out
+			}}
+		}},
 		{"XRP", 41, func(t *testing.T, sender string, start uint64) nodeCase {
 			f := &nodetest.Rippled{T: t, Seq: map[string]uint32{sender: uint32(start)}, Validated: 90_000_000}
 			tx := `{"TransactionType":"Payment","Account":"` + sender + `","Destination":"rNsoKrTUnqRBWUAKeeFo7veNo5XepQyVvN","Amount":"1000000","Flags":2147483648}`
@@ -92,16 +109,16 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sender, err := d.(chain.Deriver).AddressFromPrivateKey(key, true)
+			sender, err := d.(chain.Deriver).AddressFromPrivateKey(key, r.Testnet)
 			if err != nil {
 				t.Fatal(err)
 			}
 			nc := c.build(t, sender, c.start)
 			srv := httptest.NewServer(nc.node)
 			t.Cleanup(srv.Close)
-			s := newNodesStack(t, []broadcast.NodeSpec{{Chain: c.code, Testnet: true, URL: srv.URL + nc.path}})
+			s := newNodesStack(t, r.Testnet, []broadcast.NodeSpec{{Chain: c.code, Testnet: r.Testnet, URL: srv.URL + nc.path}})
 
-			w := &walletstore.Wallet{Chain: c.code, Testnet: true, Address: sender, PrivateKey: key}
+			w := &walletstore.Wallet{Chain: c.code, Testnet: r.Testnet, Address: sender, PrivateKey: key}
 			if r.Keys[0].Type == "secret" {
 				w.PrivateKey, w.Secret = "", key
 			}
@@ -119,7 +136,7 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 				ids = append(ids, out.ID)
 			}
 
-			dm := s.newDaemon(s.client(), func(cfg *daemon.Config) { cfg.Chains = []string{c.code} })
+			dm := s.newDaemon(s.client(), func(cfg *daemon.Config) { cfg.Chains, cfg.Testnet = []string{c.code}, r.Testnet })
 			if _, err := dm.RunOnce(context.Background()); err != nil {
 				t.Fatal(err)
 			}

@@ -64,7 +64,7 @@ type stack struct {
 
 func newStack(t testing.TB, nodeURL string) *stack {
 	t.Helper()
-	s := newNodesStack(t, []broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: nodeURL}})
+	s := newNodesStack(t, true, []broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: nodeURL}})
 	var err error
 	if s.node, err = ethclient.Dial(nodeURL); err != nil {
 		t.Fatal(err)
@@ -75,8 +75,9 @@ func newStack(t testing.TB, nodeURL string) *stack {
 }
 
 // newNodesStack is a stack whose API broadcasts through the given nodes,
-// without an Ethereum client of its own.
-func newNodesStack(t testing.TB, specs []broadcast.NodeSpec) *stack {
+// without an Ethereum client of its own; its API key is of the testnet or
+// of mainnet.
+func newNodesStack(t testing.TB, testnet bool, specs []broadcast.NodeSpec) *stack {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -90,7 +91,7 @@ func newNodesStack(t testing.TB, specs []broadcast.NodeSpec) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := s.pstore.CreateKey(ctx, "e2e", true, hash)
+	k, err := s.pstore.CreateKey(ctx, "e2e", testnet, hash)
 	if err != nil {
 		t.Fatal(err)
 	}
