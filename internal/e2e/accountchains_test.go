@@ -86,6 +86,18 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 				return out
 			}}
 		}},
+		{"TRON", 0, func(t *testing.T, _ string, _ uint64) nodeCase {
+			f := &nodetest.Tron{T: t}
+			f.Now.Store(1_900_000_000_000)
+			tx, _ := nodetest.TronIncomplete(t)
+			return nodeCase{node: f, txs: []string{tx}, applied: func() []accepted {
+				var out []accepted
+				for _, id := range f.IDs() {
+					out = append(out, accepted{txID: id})
+				}
+				return out
+			}}
+		}},
 		{"XRP", 41, func(t *testing.T, sender string, start uint64) nodeCase {
 			f := &nodetest.Rippled{T: t, Seq: map[string]uint32{sender: uint32(start)}, Validated: 90_000_000}
 			tx := `{"TransactionType":"Payment","Account":"` + sender + `","Destination":"rNsoKrTUnqRBWUAKeeFo7veNo5XepQyVvN","Amount":"1000000","Flags":2147483648}`
