@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/vectors"
 	"github.com/custoskms/custos/internal/walletstore"
+	"github.com/gagliardetto/solana-go"
 	"github.com/stellar/go-stellar-sdk/xdr"
 )
 
@@ -94,6 +96,18 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 				var out []accepted
 				for _, id := range f.IDs() {
 					out = append(out, accepted{txID: id})
+				}
+				return out
+			}}
+		}},
+		{"SOL", 0, func(t *testing.T, _ string, _ uint64) nodeCase {
+			f := &nodetest.Solana{T: t}
+			f.SetLatest(solana.Hash{1, 2, 3})
+			msg, _ := nodetest.SolanaWithoutBlockhash(t)
+			return nodeCase{node: f, txs: []string{base64.StdEncoding.EncodeToString(msg)}, applied: func() []accepted {
+				var out []accepted
+				for _, tx := range f.Sent() {
+					out = append(out, accepted{txID: tx.Signatures[0].String()})
 				}
 				return out
 			}}
