@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/custoskms/custos/internal/broadcast"
@@ -108,6 +109,17 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 				var out []accepted
 				for _, tx := range f.Sent() {
 					out = append(out, accepted{txID: tx.Signatures[0].String()})
+				}
+				return out
+			}}
+		}},
+		{"VET", 0, func(t *testing.T, sender string, _ uint64) nodeCase {
+			f := &nodetest.Thor{T: t, Best: 0x00ab12cd, Want: strings.ToLower(sender)}
+			tx := `{"from":"` + sender + `","to":"0x4605ec56dbf64f86fc0525f0145c7bbb5bee407a","value":"1000000000000000000"}`
+			return nodeCase{node: f, txs: []string{tx}, applied: func() []accepted {
+				var out []accepted
+				for _, id := range f.IDs() {
+					out = append(out, accepted{txID: id})
 				}
 				return out
 			}}
