@@ -93,13 +93,7 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 			f := &nodetest.Tron{T: t}
 			f.Now.Store(1_900_000_000_000)
 			tx, _ := nodetest.TronIncomplete(t)
-			return nodeCase{node: f, txs: []string{tx}, applied: func() []accepted {
-				var out []accepted
-				for _, id := range f.IDs() {
-					out = append(out, accepted{txID: id})
-				}
-				return out
-			}}
+			return nodeCase{node: f, txs: []string{tx}, applied: idsOnly(f.IDs)}
 		}},
 		{"SOL", 0, func(t *testing.T, _ string, _ uint64) nodeCase {
 			f := &nodetest.Solana{T: t}
@@ -116,13 +110,7 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 		{"VET", 0, func(t *testing.T, sender string, _ uint64) nodeCase {
 			f := &nodetest.Thor{T: t, Best: 0x00ab12cd, Want: strings.ToLower(sender)}
 			tx := `{"from":"` + sender + `","to":"0x4605ec56dbf64f86fc0525f0145c7bbb5bee407a","value":"1000000000000000000"}`
-			return nodeCase{node: f, txs: []string{tx}, applied: func() []accepted {
-				var out []accepted
-				for _, id := range f.IDs() {
-					out = append(out, accepted{txID: id})
-				}
-				return out
-			}}
+			return nodeCase{node: f, txs: []string{tx}, applied: idsOnly(f.IDs)}
 		}},
 		{"XRP", 41, func(t *testing.T, sender string, start uint64) nodeCase {
 			f := &nodetest.Rippled{T: t, Seq: map[string]uint32{sender: uint32(start)}, Validated: 90_000_000}
@@ -196,6 +184,18 @@ func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// idsOnly is the applied of a double that records ids only (a chain
+// without sequences).
+func idsOnly(ids func() []string) func() []accepted {
+	return func() []accepted {
+		var out []accepted
+		for _, id := range ids() {
+			out = append(out, accepted{txID: id})
+		}
+		return out
 	}
 }
 
