@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gagliardetto/solana-go"
+	"github.com/stellar/go-stellar-sdk/xdr"
+
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/broadcast/nodetest"
 	"github.com/custoskms/custos/internal/chain"
@@ -20,8 +23,6 @@ import (
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/vectors"
 	"github.com/custoskms/custos/internal/walletstore"
-	"github.com/gagliardetto/solana-go"
-	"github.com/stellar/go-stellar-sdk/xdr"
 )
 
 // accepted is one transaction a node double took: its sequence (nil on a
@@ -48,8 +49,8 @@ type nodeCase struct {
 // library and the sequence; the API then shows each one's txId.
 func TestAccountChainsCompleteSignBroadcast(t *testing.T) {
 	// accountChains builds, per chain, a node double for sender and the
-	// incomplete transactions to queue; start is the sequence the node holds
-	// for sender (sequence chains only).
+	// incomplete transactions to queue; start is the first sequence the
+	// node must see from sender (sequence chains only).
 	accountChains := []struct {
 		code  string
 		start uint64
