@@ -2,94 +2,18 @@ package broadcast
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/custoskms/custos/internal/broadcast/nodetest"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/chain/egld"
 	"github.com/custoskms/custos/internal/vectors"
 )
-
-// fakeGateway implements the MultiversX gateway endpoints the server
-// completes, sequences and sends with: GET /address/{bech32}/nonce, GET
-// /network/config and POST /transaction/send, which checks a transaction as
-// the network would: ed25519 over the signing JSON (the sent JSON without
-// its signature) with the sender's key, the account's nonce, the chain id.
-type fakeGateway struct {
-	t       *testing.T
-	mu      sync.Mutex
-	chainID string
-	nonce   map[string]uint64
-	sent    []string
-}
-
-var sigMember = regexp.MustCompile(`,"signature":"([0-9a-f]*)"}$`)
-
-func (f *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	ok := func(data string) { fmt.Fprintf(w, `{"data":%s,"error":"","code":"successful"}`, data) }
-	refuse := func(msg string) {
-		w.WriteHeader(400)
-		fmt.Fprintf(w, `{"data":null,"error":%q,"code":"bad_request"}`, msg)
-	}
-	switch p := r.URL.Path; {
-	case r.Method == http.MethodGet && strings.HasPrefix(p, "/address/") && strings.HasSuffix(p, "/nonce"):
-		ok(fmt.Sprintf(`{"nonce":%d}`, f.nonce[strings.TrimSuffix(strings.TrimPrefix(p, "/address/"), "/nonce")]))
-	case r.Method == http.MethodGet && p == "/network/config":
-		ok(`{"config":{"erd_chain_id":"` + f.chainID + `","erd_denomination":18,"erd_gas_per_data_byte":1500,` +
-			`"erd_min_gas_limit":50000,"erd_min_gas_price":1000000000,"erd_min_transaction_version":1,"erd_round_duration":6000}}`)
-	case r.Method == http.MethodPost && p == "/transaction/send":
-		body, _ := io.ReadAll(r.Body)
-		m := sigMember.FindSubmatch(body)
-		var tx struct {
-			Nonce   uint64 `json:"nonce"`
-			Sender  string `json:"sender"`
-			ChainID string `json:"chainID"`
-		}
-		if m == nil || json.Unmarshal(body, &tx) != nil {
-			refuse("malformed transaction")
-			return
-		}
-		sig, _ := hex.DecodeString(string(m[1]))
-		pub, _ := egld.DecodeAddress(tx.Sender)
-		unsigned := append(append([]byte(nil), body[:len(body)-len(m[0])]...), '}')
-		switch {
-		case len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, unsigned, sig):
-			refuse("invalid signature")
-		case tx.ChainID != f.chainID:
-			refuse("invalid chain ID")
-		case tx.Nonce < f.nonce[tx.Sender]:
-			refuse("transaction generation failed: lowerNonceInTx")
-		case tx.Nonce > f.nonce[tx.Sender]:
-			refuse("nonce too high")
-		default:
-			f.nonce[tx.Sender]++
-			f.sent = append(f.sent, string(body))
-			tx, err := egld.ParseSigned(string(body))
-			if err != nil {
-				refuse(err.Error())
-				return
-			}
-			ok(`{"txHash":"` + tx.Hash() + `"}`)
-		}
-	default:
-		f.t.Errorf("request %s %s", r.Method, r.URL.Path)
-		w.WriteHeader(404)
-	}
-}
 
 // Each Tatum-form EGLD vector ({from, to, value, data}) is completed and
 // sequenced from a gateway answering what the vector's node answered,
@@ -116,7 +40,7 @@ func TestMultiversXCompleteSignSubmit(t *testing.T) {
 		if r.Testnet {
 			chainID = "T"
 		}
-		f := &fakeGateway{t: t, chainID: chainID, nonce: map[string]uint64{want.From: signedWant.Nonce}}
+		f := &nodetest.Gateway{T: t, ChainID: chainID, Nonce: map[string]uint64{want.From: signedWant.Nonce}}
 		srv := httptest.NewServer(f)
 		t.Cleanup(srv.Close)
 		cl, err := DialMultiversX(srv.URL)
@@ -161,11 +85,11 @@ func TestMultiversXCompleteSignSubmit(t *testing.T) {
 				t.Fatalf("send %d: %s, %v", i, id, err)
 			}
 		}
-		if len(f.sent) != 2 {
-			t.Errorf("%d sent", len(f.sent))
+		if sent, _ := f.Accepted(); len(sent) != 2 {
+			t.Errorf("%d sent", len(sent))
 		}
 		// A node on the other network is refused before anything is filled.
-		f.chainID = map[bool]string{true: "1", false: "T"}[r.Testnet]
+		f.SetChainID(map[bool]string{true: "1", false: "T"}[r.Testnet])
 		if _, err := egld.EGLD.CompleteFromNode(ctx, cl, incomplete, r.Testnet); !errors.Is(err, chain.ErrWrongNetwork) {
 			t.Errorf("node on the other network: %v", err)
 		}

@@ -2,98 +2,17 @@ package broadcast
 
 import (
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"reflect"
-	"sync"
 	"testing"
 
-	binarycodec "github.com/Peersyst/xrpl-go/binary-codec"
-	"github.com/Peersyst/xrpl-go/keypairs"
-	xrplcrypto "github.com/Peersyst/xrpl-go/pkg/crypto"
-
+	"github.com/custoskms/custos/internal/broadcast/nodetest"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/xrp"
 	"github.com/custoskms/custos/internal/vectors"
 )
-
-// fakeRippled implements the rippled JSON-RPC methods the server completes,
-// sequences and submits with (account_info, fee, ledger, submit). submit
-// checks a blob as a ledger would before applying it: xrpl-go decodes it and
-// verifies TxnSignature with SigningPubKey, the key must be Account's, and
-// Sequence must be the account's next.
-type fakeRippled struct {
-	t  *testing.T
-	mu sync.Mutex
-	// seq is the account's next Sequence; validated the latest validated ledger.
-	seq       map[string]uint32
-	validated uint32
-	errorOf   map[string]string // method → error code to answer
-	submitted []map[string]any
-}
-
-func (f *fakeRippled) answer(body []byte) (int, string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var req struct {
-		Method string           `json:"method"`
-		Params []map[string]any `json:"params"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil || len(req.Params) != 1 {
-		f.t.Errorf("request body %s", body)
-		return 400, ""
-	}
-	p := req.Params[0]
-	if e := f.errorOf[req.Method]; e != "" {
-		return 200, `{"result":{"status":"error","error":"` + e + `","error_message":"refused by the test"}}`
-	}
-	switch req.Method {
-	case "account_info":
-		if p["ledger_index"] != "current" {
-			f.t.Errorf("account_info ledger_index %v, want current", p["ledger_index"])
-		}
-		s, ok := f.seq[fmt.Sprint(p["account"])]
-		if !ok {
-			return 200, `{"result":{"status":"error","error":"actNotFound","error_message":"Account not found."}}`
-		}
-		return 200, fmt.Sprintf(`{"result":{"status":"success","ledger_current_index":%d,"account_data":{"Account":%q,"Sequence":%d,"Balance":"100000000"}}}`, f.validated+1, p["account"], s)
-	case "fee":
-		return 200, `{"result":{"status":"success","ledger_current_index":1,"drops":{"base_fee":"10","median_fee":"5000","minimum_fee":"10","open_ledger_fee":"12"}}}`
-	case "ledger":
-		if p["ledger_index"] != "validated" {
-			f.t.Errorf("ledger ledger_index %v, want validated", p["ledger_index"])
-		}
-		return 200, fmt.Sprintf(`{"result":{"status":"success","ledger_index":%d,"ledger_hash":"AB","validated":true,"ledger":{"ledger_index":"%d","closed":true}}}`, f.validated, f.validated)
-	case "submit":
-		blob := fmt.Sprint(p["tx_blob"])
-		tx, err := binarycodec.Decode(blob)
-		if err != nil {
-			return 200, `{"result":{"status":"error","error":"invalidTransaction","error_message":"` + err.Error() + `"}}`
-		}
-		// Read before EncodeForSigning, which removes TxnSignature from the map.
-		pub, sig := fmt.Sprint(tx["SigningPubKey"]), fmt.Sprint(tx["TxnSignature"])
-		msg, err := binarycodec.EncodeForSigning(tx)
-		raw, _ := hex.DecodeString(msg)
-		if err != nil || !xrplcrypto.SECP256K1().Validate(string(raw), pub, sig) {
-			return 200, `{"result":{"status":"success","engine_result":"temBAD_SIGNATURE","engine_result_message":"bad signature"}}`
-		}
-		acct := fmt.Sprint(tx["Account"])
-		if a, _ := keypairs.DeriveClassicAddress(pub); a != acct {
-			return 200, `{"result":{"status":"success","engine_result":"tefBAD_AUTH","engine_result_message":"not the account's key"}}`
-		}
-		if want := f.seq[acct]; fmt.Sprint(tx["Sequence"]) != fmt.Sprint(want) {
-			return 200, fmt.Sprintf(`{"result":{"status":"success","engine_result":"tefPAST_SEQ","engine_result_message":"Sequence %v, account at %d"}}`, tx["Sequence"], want)
-		}
-		f.seq[acct]++
-		f.submitted = append(f.submitted, tx)
-		id, _ := xrp.TxID(blob)
-		return 200, `{"result":{"status":"success","engine_result":"tesSUCCESS","engine_result_message":"applied","tx_json":{"hash":"` + id + `"}}}`
-	}
-	f.t.Errorf("method %s", req.Method)
-	return 200, `{}`
-}
 
 // An XRP payment queued without Sequence, Fee and LastLedgerSequence is
 // completed and sequenced from a rippled speaking JSON-RPC, signed with the
@@ -106,8 +25,9 @@ func TestXRPLCompleteSignSubmit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeRippled{t: t, seq: map[string]uint32{acct: 41}, validated: 90_000_000}
-	srv := nodeServer(t, "/", "application/json", f.answer)
+	f := &nodetest.Rippled{T: t, Seq: map[string]uint32{acct: 41}, Validated: 90_000_000}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
 	cl, err := DialXRPL(srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -151,10 +71,10 @@ func TestXRPLCompleteSignSubmit(t *testing.T) {
 			t.Fatalf("submit %d: %s, %v", i, id, err)
 		}
 	}
-	if len(f.submitted) != 2 {
-		t.Fatalf("%d applied", len(f.submitted))
+	if len(f.Submitted) != 2 {
+		t.Fatalf("%d applied", len(f.Submitted))
 	}
-	for i, tx := range f.submitted {
+	for i, tx := range f.Submitted {
 		if tx["Fee"] != "12" || fmt.Sprint(tx["LastLedgerSequence"]) != "90000075" || fmt.Sprint(tx["Sequence"]) != fmt.Sprint(41+i) {
 			t.Errorf("applied %d: Fee %v LastLedgerSequence %v Sequence %v", i, tx["Fee"], tx["LastLedgerSequence"], tx["Sequence"])
 		}
@@ -167,7 +87,7 @@ func TestXRPLCompleteSignSubmit(t *testing.T) {
 		validated uint32
 		expired   bool
 	}{{90_000_074, false}, {90_000_075, true}, {90_000_100, true}} {
-		f.validated = c.validated
+		f.SetValidated(c.validated)
 		if got, err := xrp.XRP.Expired(ctx, cl, done); err != nil || got != c.expired {
 			t.Errorf("Expired at validated %d = %v, %v", c.validated, got, err)
 		}
@@ -177,15 +97,16 @@ func TestXRPLCompleteSignSubmit(t *testing.T) {
 // Node answers: an account the ledger does not hold is the node's verdict
 // (ErrRejected), a busy or unsynced server is unavailable.
 func TestXRPLReadErrors(t *testing.T) {
-	f := &fakeRippled{t: t, seq: map[string]uint32{}, validated: 5, errorOf: map[string]string{}}
-	srv := nodeServer(t, "/", "application/json", f.answer)
+	f := &nodetest.Rippled{T: t, Seq: map[string]uint32{}, Validated: 5, ErrorOf: map[string]string{}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
 	cl, _ := DialXRPL(srv.URL)
 	ctx := context.Background()
 	if _, err := cl.AccountSequence(ctx, "rNsoKrTUnqRBWUAKeeFo7veNo5XepQyVvN"); !errors.Is(err, ErrRejected) {
 		t.Errorf("unfunded account: %v", err)
 	}
-	f.errorOf["fee"] = "tooBusy"
-	f.errorOf["ledger"] = "noNetwork"
+	f.ErrorOf["fee"] = "tooBusy"
+	f.ErrorOf["ledger"] = "noNetwork"
 	if _, err := cl.Fees(ctx); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("busy fee: %v", err)
 	}

@@ -64,16 +64,25 @@ type stack struct {
 
 func newStack(t testing.TB, nodeURL string) *stack {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	s := &stack{t: t, ledgerPath: filepath.Join(dir, "daemon-ledger.db"), storePath: filepath.Join(dir, "custos.db")}
+	s := newNodesStack(t, true, []broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: nodeURL}})
 	var err error
 	if s.node, err = ethclient.Dial(nodeURL); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.node.Close)
 	s.nodeTx = s.node
+	return s
+}
 
+// newNodesStack is a stack whose API broadcasts through the given nodes,
+// without an Ethereum client of its own; its API key is of the testnet or
+// of mainnet.
+func newNodesStack(t testing.TB, testnet bool, specs []broadcast.NodeSpec) *stack {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := &stack{t: t, ledgerPath: filepath.Join(dir, "daemon-ledger.db"), storePath: filepath.Join(dir, "custos.db")}
+	var err error
 	if s.pstore, err = sqlite.Open(ctx, s.storePath); err != nil {
 		t.Fatal(err)
 	}
@@ -82,12 +91,12 @@ func newStack(t testing.TB, nodeURL string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := s.pstore.CreateKey(ctx, "e2e", true, hash)
+	k, err := s.pstore.CreateKey(ctx, "e2e", testnet, hash)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.tenant, s.apiKey = k.ID, secret
-	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: nodeURL}}, chains.Dialer)
+	nodes, err := broadcast.Dial(specs, chains.Dialer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,109 +4,19 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	solana "github.com/gagliardetto/solana-go"
 
 	"github.com/custoskms/custos/internal/broadcast"
+	"github.com/custoskms/custos/internal/broadcast/nodetest"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/chain/sol"
 )
-
-// fakeNode is a Solana JSON-RPC node with the methods the flow uses. Its
-// latest blockhash is what the test sets; only blockhashes it handed out and
-// the test has not expired are valid. sendTransaction checks the transaction
-// with solana-go (parse, every signature) and that its blockhash is valid.
-type fakeNode struct {
-	t      *testing.T
-	mu     sync.Mutex
-	latest solana.Hash
-	valid  map[solana.Hash]bool
-	sent   []*solana.Transaction
-}
-
-func (f *fakeNode) setLatest(h solana.Hash) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.latest, f.valid = h, map[solana.Hash]bool{h: true}
-}
-
-func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Method string            `json:"method"`
-		Params []json.RawMessage `json:"params"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	answer := func(result any) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": 1, "result": result})
-	}
-	refuse := func(msg string) {
-		f.t.Errorf("node refused: %s", msg)
-		_ = json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": 1, "error": map[string]any{"code": -32002, "message": msg}})
-	}
-	ctx := map[string]any{"slot": 1000}
-	switch req.Method {
-	case "getLatestBlockhash":
-		answer(map[string]any{"context": ctx, "value": map[string]any{"blockhash": f.latest.String(), "lastValidBlockHeight": 1150}})
-	case "isBlockhashValid":
-		var s string
-		_ = json.Unmarshal(req.Params[0], &s)
-		h, err := solana.HashFromBase58(s)
-		if err != nil {
-			refuse("bad hash")
-			return
-		}
-		answer(map[string]any{"context": ctx, "value": f.valid[h]})
-	case "sendTransaction":
-		var s string
-		_ = json.Unmarshal(req.Params[0], &s)
-		tx, err := solana.TransactionFromBase64(s)
-		if err != nil {
-			refuse("cannot parse: " + err.Error())
-			return
-		}
-		if err := tx.VerifySignatures(); err != nil {
-			refuse("signature verification failed: " + err.Error())
-			return
-		}
-		if !f.valid[tx.Message.RecentBlockhash] {
-			refuse("Blockhash not found")
-			return
-		}
-		f.sent = append(f.sent, tx)
-		answer(tx.Signatures[0].String())
-	default:
-		refuse("method not found")
-	}
-}
-
-// withoutBlockhash is the first SOL vector's message with an all-zero
-// blockhash, and its wallet's key.
-func withoutBlockhash(t *testing.T) ([]byte, string) {
-	r := chaintest.SigningRows(t, "SOL")[0]
-	var m solana.Message
-	if err := m.UnmarshalBase64(r.PendingTransaction.SerializedTransaction); err != nil {
-		t.Fatal(err)
-	}
-	m.RecentBlockhash = solana.Hash{}
-	b, err := m.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, r.Keys[0].Secret
-}
 
 // In both forms, a message queued with an all-zero blockhash passes
 // validation, is refused by the signer naming recentBlockhash, is completed
@@ -115,21 +25,21 @@ func withoutBlockhash(t *testing.T) ([]byte, string) {
 // it is reported expired, and Refresh makes it sendable again.
 func TestCompleteSignBroadcastExpire(t *testing.T) {
 	ctx := context.Background()
-	f := &fakeNode{t: t}
+	f := &nodetest.Solana{T: t}
 	first := solana.Hash{1, 2, 3}
-	f.setLatest(first)
+	f.SetLatest(first)
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	node, err := broadcast.DialSolana(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, key := withoutBlockhash(t)
+	msg, key := nodetest.SolanaWithoutBlockhash(t)
 	for name, ser := range map[string]string{
 		"native": base64.StdEncoding.EncodeToString(msg),
 		"tatum":  `{"txData":"` + hex.EncodeToString(msg) + `"}`,
 	} {
-		f.setLatest(first)
+		f.SetLatest(first)
 		if err := sol.SOL.ValidateTx(ser, false); err != nil {
 			t.Fatalf("%s: validation refuses it: %v", name, err)
 		}
@@ -156,7 +66,7 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 			t.Errorf("%s: completing a complete transaction changed it: %v", name, err)
 		}
 		chaintest.SignAndBroadcast(t, sol.SOL, node, chain.SignRequest{Serialized: done, Keys: []string{key}})
-		if got := f.sent[len(f.sent)-1].Message.RecentBlockhash; got != first {
+		if got := f.Last().Message.RecentBlockhash; got != first {
 			t.Errorf("%s: sent blockhash %s, want %s", name, got, first)
 		}
 
@@ -164,7 +74,7 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 			t.Errorf("%s: fresh: expired %v, %v", name, expired, err)
 		}
 		second := solana.Hash{4, 5, 6}
-		f.setLatest(second) // the first blockhash is now past its window
+		f.SetLatest(second) // the first blockhash is now past its window
 		if expired, err := sol.SOL.Expired(ctx, node, done); err != nil || !expired {
 			t.Errorf("%s: after the window: expired %v, %v", name, expired, err)
 		}
@@ -173,7 +83,7 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 			t.Fatal(err)
 		}
 		chaintest.SignAndBroadcast(t, sol.SOL, node, chain.SignRequest{Serialized: fresh, Keys: []string{key}})
-		if got := f.sent[len(f.sent)-1].Message.RecentBlockhash; got != second {
+		if got := f.Last().Message.RecentBlockhash; got != second {
 			t.Errorf("%s: refreshed blockhash %s, want %s", name, got, second)
 		}
 	}

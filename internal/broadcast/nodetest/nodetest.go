@@ -1,0 +1,6 @@
+// Package nodetest holds local doubles of the chain nodes the server and the
+// signer talk to, each serving the documented endpoints the node clients call
+// and checking what is broadcast as the network would (signature by an
+// independent library, sequence). The node clients' tests and the end-to-end
+// tests share them. Only tests import it.
+package nodetest
