@@ -112,12 +112,15 @@ func NewApprover(rawURL, method string, secret []byte, timeout time.Duration) (*
 		timeout = 10 * time.Second
 	}
 	return &Approver{base: u, post: post, secret: bytes.Clone(secret),
-		HTTP: &http.Client{Timeout: timeout}, Now: time.Now}, nil
+		HTTP: &http.Client{Timeout: timeout, CheckRedirect: noRedirects}, Now: time.Now}, nil
 }
 
 // Approve returns nil when the service approves tx, else an error wrapping ErrNotApproved.
 func (a *Approver) Approve(ctx context.Context, tx PendingTx) error {
-	u := a.base.JoinPath(tx.ID)
+	if !validPendingID(tx.ID) {
+		return fmt.Errorf("%w: %w", ErrNotApproved, errBadID)
+	}
+	u := a.base.JoinPath(url.PathEscape(tx.ID))
 	method, body := http.MethodGet, []byte(nil)
 	if a.post {
 		method, body = http.MethodPost, tx.JSON()
@@ -156,6 +159,12 @@ func (a *Approver) Approve(ctx context.Context, tx PendingTx) error {
 	}
 	return fmt.Errorf("%w: approval service answered HTTP %d", ErrNotApproved, resp.StatusCode)
 }
+
+// noRedirects makes a client return a redirect as the answer instead of
+// following it: an approval service behind a proxy that redirects to a login
+// page (200) must not approve everything, and the API key must not follow a
+// redirect to another host. A 3xx is then an answer like any non-2xx.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // refusal reports whether an approval answer refuses a transaction for
 // good: 403 Forbidden (a person or a policy said no), 409 Conflict (the

@@ -57,7 +57,7 @@ func NewClient(baseURL, apiKey string) (*Client, error) {
 	return &Client{
 		base:       u,
 		apiKey:     apiKey,
-		HTTP:       &http.Client{Timeout: 60 * time.Second, Transport: tr},
+		HTTP:       &http.Client{Timeout: 60 * time.Second, Transport: tr, CheckRedirect: noRedirects},
 		Retries:    4,
 		Backoff:    250 * time.Millisecond,
 		MaxBackoff: 10 * time.Second,

@@ -125,7 +125,7 @@ func FuzzParsePendingTx(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if tx.ID == "" || tx.Chain == "" || tx.SerializedTransaction == "" || (len(tx.Hashes) == 0 && len(tx.Signatures) == 0) {
+		if !validPendingID(tx.ID) || tx.Chain == "" || tx.SerializedTransaction == "" || (len(tx.Hashes) == 0 && len(tx.Signatures) == 0) {
 			t.Fatalf("accepted an incomplete transaction: %+v", tx)
 		}
 		if string(tx.JSON()) != string(b) {

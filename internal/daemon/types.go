@@ -13,6 +13,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 )
 
 // Signature is one entry of a pending transaction's signatures[]: a mnemonic
@@ -48,6 +49,11 @@ func ParsePendingTx(b []byte) (PendingTx, error) {
 	if tx.ID == "" {
 		return PendingTx{}, errMissing("id")
 	}
+	if !validPendingID(tx.ID) {
+		// The id goes into the approval URL and the ledger: an API that
+		// answers "../../health" must not steer the approval request elsewhere.
+		return PendingTx{}, errBadID
+	}
 	if tx.Chain == "" {
 		return PendingTx{}, errMissing("chain")
 	}
@@ -60,6 +66,23 @@ func ParsePendingTx(b []byte) (PendingTx, error) {
 	tx.raw = append(json.RawMessage(nil), b...)
 	return tx, nil
 }
+
+// validPendingID reports whether id has the API's id form: exactly 24
+// characters of [0-9a-zA-Z].
+func validPendingID(id string) bool {
+	if len(id) != 24 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+var errBadID = errors.New("pending transaction: id is not 24 characters of [0-9a-zA-Z]")
 
 type missingFieldError string
 
