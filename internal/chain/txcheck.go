@@ -50,6 +50,17 @@ func (o JSONObject) Has(key string) bool {
 	return ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null"))
 }
 
+// Missing lists, in the order given, the keys that are absent or null.
+func (o JSONObject) Missing(keys ...string) []string {
+	var missing []string
+	for _, k := range keys {
+		if !o.Has(k) {
+			missing = append(missing, k)
+		}
+	}
+	return missing
+}
+
 // Object returns a member that must be a JSON object.
 func (o JSONObject) Object(key string) (JSONObject, error) {
 	v, ok := o[key]

@@ -49,13 +49,7 @@ func (c *Chain) MissingFields(serialized string) ([]string, error) {
 	if o.Has("receiver") {
 		return nil, nil
 	}
-	var missing []string
-	for _, k := range completable {
-		if !o.Has(k) {
-			missing = append(missing, k)
-		}
-	}
-	return missing, nil
+	return o.Missing(completable...), nil
 }
 
 // CompleteFromNode implements chain.Completer, as Tatum's SDK completes the

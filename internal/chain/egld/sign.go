@@ -102,13 +102,7 @@ func ParseTx(s string) (*Tx, error) {
 			tx.Data, _ = base64.StdEncoding.DecodeString(d)
 		}
 	} else {
-		var missing []string
-		for _, k := range []string{"nonce", "gasPrice", "gasLimit", "chainID", "version"} {
-			if !o.Has(k) {
-				missing = append(missing, k)
-			}
-		}
-		if len(missing) > 0 {
+		if missing := o.Missing("nonce", "gasPrice", "gasLimit", "chainID", "version"); len(missing) > 0 {
 			return nil, chain.InvalidTx("missing %s (complete it from the node when the transaction is created)", strings.Join(missing, ", "))
 		}
 		tx.Receiver, _ = o.String("to")

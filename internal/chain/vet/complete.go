@@ -93,13 +93,7 @@ func (c *Chain) MissingFields(serialized string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var missing []string
-	for _, k := range completable {
-		if !o.Has(k) {
-			missing = append(missing, k)
-		}
-	}
-	return missing, nil
+	return o.Missing(completable...), nil
 }
 
 // CompleteFromNode fills what Tatum's form leaves out: chainTag (the last

@@ -115,13 +115,7 @@ func tatumBody(s, origin string) (*body, error) {
 			return nil, fmt.Errorf("%w: from is not the address of the signing key", chain.ErrWrongSigner)
 		}
 	}
-	var missing []string
-	for _, k := range []string{"chainTag", "blockRef", "gas", "nonce"} {
-		if !o.Has(k) {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
+	if missing := o.Missing(completable...); len(missing) > 0 {
 		return nil, chain.InvalidTx("missing %s (complete it from the node when the transaction is created)", strings.Join(missing, ", "))
 	}
 	var b body
