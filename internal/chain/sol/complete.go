@@ -54,14 +54,7 @@ func (c *Chain) MissingFields(serialized string) ([]string, error) {
 // the form it came in. node must answer Node's methods. The blockhash is
 // valid for about 150 blocks (a minute or so); see Expired.
 func (c *Chain) CompleteFromNode(ctx context.Context, node any, serialized string, _ bool, _ ...uint64) (string, error) {
-	return complete(ctx, node, serialized, false)
-}
-
-// Refresh sets the recent blockhash to the node's latest whatever it was, for
-// a transaction Expired reports. It is safe only while no signer has signed
-// the transaction: the signatures cover the blockhash.
-func (c *Chain) Refresh(ctx context.Context, node any, serialized string) (string, error) {
-	return complete(ctx, node, serialized, true)
+	return complete(ctx, node, serialized)
 }
 
 // Expired reports whether the message's blockhash is no longer valid on the
@@ -101,12 +94,12 @@ func decodeMessage(serialized string) ([]byte, *message, error) {
 	return raw, m, nil
 }
 
-func complete(ctx context.Context, node any, serialized string, always bool) (string, error) {
+func complete(ctx context.Context, node any, serialized string) (string, error) {
 	raw, m, err := decodeMessage(serialized)
 	if err != nil {
 		return "", err
 	}
-	if !always && !unset(raw, m) {
+	if !unset(raw, m) {
 		return serialized, nil
 	}
 	n, err := asNode(node)

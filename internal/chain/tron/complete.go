@@ -97,15 +97,7 @@ func present(o chain.JSONObject, raw []byte) (map[string]bool, error) {
 // answer Node's method. A transaction without raw_data_hex cannot be
 // completed: its contracts would have to be encoded here.
 func (c *Chain) CompleteFromNode(ctx context.Context, node any, serialized string, _ bool, _ ...uint64) (string, error) {
-	return complete(ctx, node, serialized, false)
-}
-
-// Refresh re-completes the windowed fields of a transaction whose
-// expiration has passed (see Expired), from the node's now block. It is safe
-// only while no signer has signed the transaction: the new raw data has
-// another txID, and a signature over the old one would be lost.
-func (c *Chain) Refresh(ctx context.Context, node any, serialized string) (string, error) {
-	return complete(ctx, node, serialized, true)
+	return complete(ctx, node, serialized)
 }
 
 // Expired reports whether the transaction's expiration is at or before the
@@ -152,9 +144,8 @@ func asNode(node any) (Node, error) {
 	return n, nil
 }
 
-// complete fills the fields the transaction lacks, or with all all four
-// windowed fields anew.
-func complete(ctx context.Context, node any, serialized string, all bool) (string, error) {
+// complete fills the fields the transaction lacks.
+func complete(ctx context.Context, node any, serialized string) (string, error) {
 	o, raw, err := validate(serialized)
 	if err != nil {
 		return "", err
@@ -162,9 +153,6 @@ func complete(ctx context.Context, node any, serialized string, all bool) (strin
 	have, err := present(o, raw)
 	if err != nil {
 		return "", err
-	}
-	if all {
-		have = map[string]bool{}
 	}
 	if have["ref_block_bytes"] && have["ref_block_hash"] && have["expiration"] && have["timestamp"] {
 		return serialized, nil

@@ -18,8 +18,7 @@ import (
 // An incomplete transaction is let through validation, refused by the signer
 // naming the missing field, completed from a local node, signed, and accepted
 // by that node, which checks the signature and the filled fields; once the
-// node's time passes its expiration it is reported expired, and Refresh
-// makes it signable again.
+// node's time passes its expiration it is reported expired.
 func TestCompleteSignBroadcastExpire(t *testing.T) {
 	ctx := context.Background()
 	const t0 = 1900000000000
@@ -72,17 +71,6 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 	f.Now.Store(want)
 	if expired, err := tron.TRON.Expired(ctx, node, done); err != nil || !expired {
 		t.Errorf("at its expiration: expired %v, %v", expired, err)
-	}
-	fresh, err := tron.TRON.Refresh(ctx, node, done)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if expired, err := tron.TRON.Expired(ctx, node, fresh); err != nil || expired {
-		t.Errorf("refreshed: expired %v, %v", expired, err)
-	}
-	chaintest.SignAndBroadcast(t, tron.TRON, node, chain.SignRequest{Serialized: fresh, Keys: []string{key}})
-	if got := f.Last().GetExpiration(); got != want+tron.ExpirationWindow.Milliseconds() {
-		t.Errorf("refreshed expiration %d", got)
 	}
 
 	if _, err := tron.TRON.CompleteFromNode(ctx, struct{}{}, ser, false); err == nil || !strings.Contains(err.Error(), "getnowblock") {

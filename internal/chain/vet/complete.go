@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ethereum/go-ethereum/rlp"
-
 	"github.com/custoskms/custos/internal/chain"
 )
 
@@ -223,46 +221,6 @@ func (c *Chain) Expired(ctx context.Context, node any, serialized string) (bool,
 	}
 	// The next block is the first the transaction could still enter.
 	return uint64(best.Number)+1 > uint64(ref>>32)+uint64(exp), nil
-}
-
-// Refresh sets blockRef to the node's best block, restarting the expiration
-// window, in either form. It is safe only while no signer has signed the
-// transaction: the signature covers blockRef.
-func (c *Chain) Refresh(ctx context.Context, node any, serialized string) (string, error) {
-	n, err := asNode(node)
-	if err != nil {
-		return "", err
-	}
-	if chain.LooksLikeJSONObject(serialized) {
-		o, err := chain.ParseJSONObject(serialized)
-		if err != nil {
-			return "", err
-		}
-		delete(o, "blockRef")
-		in, _ := json.Marshal(o)
-		return c.CompleteFromNode(ctx, n, string(in), tagNetwork(o))
-	}
-	_, b, err := decodeNative(serialized)
-	if err != nil {
-		return "", err
-	}
-	best, err := n.BestBlock(ctx)
-	if err != nil {
-		return "", err
-	}
-	b.BlockRef = binary.BigEndian.Uint64(best.ID[:8])
-	raw, err := rlp.EncodeToBytes(b)
-	if err != nil {
-		return "", fmt.Errorf("encode VET body: %w", err)
-	}
-	return "0x" + hex.EncodeToString(raw), nil
-}
-
-// tagNetwork is the network a completed Tatum form's chainTag names, so that
-// Refresh re-checks it against itself.
-func tagNetwork(o chain.JSONObject) bool {
-	tag, err := o.Uint("chainTag", false)
-	return err == nil && tag != mainnetChainTag
 }
 
 // window reads blockRef and expiration; ok is false when blockRef is missing.

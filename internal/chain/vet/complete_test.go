@@ -2,7 +2,6 @@ package vet_test
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"net/http/httptest"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/broadcast/nodetest"
@@ -23,8 +21,7 @@ import (
 // transfer and a token call are let through validation, refused by the
 // signer naming a missing field, completed from a local Thor node, signed,
 // and accepted by that node, which recovers the signer and checks the filled
-// fields; past blockRef + expiration it is reported expired, and Refresh
-// makes it acceptable again.
+// fields; past blockRef + expiration it is reported expired.
 func TestCompleteSignBroadcastExpire(t *testing.T) {
 	ctx := context.Background()
 	var row = chaintest.SigningRows(t, "VET")[0]
@@ -98,17 +95,6 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 		if expired, err := vet.VET.Expired(ctx, node, done); err != nil || !expired {
 			t.Errorf("%s: past the window: expired %v, %v", c.name, expired, err)
 		}
-		fresh, err := vet.VET.Refresh(ctx, node, done)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if expired, err := vet.VET.Expired(ctx, node, fresh); err != nil || expired {
-			t.Errorf("%s: refreshed: expired %v, %v", c.name, expired, err)
-		}
-		chaintest.SignAndBroadcast(t, vet.VET, node, chain.SignRequest{Serialized: fresh, Testnet: true, Keys: []string{key}})
-		if f.Got().BlockRef>>32 != 0x00ab12cd+720 {
-			t.Errorf("%s: refreshed blockRef %#x", c.name, f.Got().BlockRef)
-		}
 	}
 
 	call := `{"to":"0x0000000000000000000000000000456e65726779","value":"0","data":"` + data + `"}`
@@ -128,9 +114,9 @@ func TestCompleteSignBroadcastExpire(t *testing.T) {
 	}
 }
 
-// The native form is complete as queued; past its window Refresh sets its
-// blockRef to the best block in the RLP body, which then signs.
-func TestRefreshNative(t *testing.T) {
+// The native form is complete as queued, and Expired reads its window from
+// the RLP body.
+func TestExpiredNative(t *testing.T) {
 	ctx := context.Background()
 	var row = chaintest.SigningRows(t, "VET")[3]
 	if !row.Testnet || row.Format != "native" {
@@ -147,25 +133,8 @@ func TestRefreshNative(t *testing.T) {
 	if expired, err := vet.VET.Expired(ctx, node, ser); err != nil || !expired {
 		t.Fatalf("expired %v, %v", expired, err)
 	}
-	fresh, err := vet.VET.Refresh(ctx, node, ser)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if expired, err := vet.VET.Expired(ctx, node, fresh); err != nil || expired {
-		t.Errorf("refreshed: expired %v, %v", expired, err)
-	}
-	raw, _ := hex.DecodeString(fresh[2:])
-	var body []rlp.RawValue
-	if err := rlp.DecodeBytes(raw, &body); err != nil || len(body) != 9 {
-		t.Fatalf("refreshed body: %v", err)
-	}
-	var ref uint64
-	_ = rlp.DecodeBytes(body[1], &ref)
-	id := f.BestID()
-	if ref != binary.BigEndian.Uint64(id[:8]) {
-		t.Errorf("blockRef %#x", ref)
-	}
-	if _, err := vet.VET.Sign(ctx, chain.SignRequest{Serialized: fresh, Testnet: true, Keys: []string{chaintest.VectorKey(row)}}); err != nil {
-		t.Errorf("signing the refreshed body: %v", err)
+	f.SetBest(0xa50d3a27)
+	if expired, err := vet.VET.Expired(ctx, node, ser); err != nil || expired {
+		t.Errorf("at its blockRef: expired %v, %v", expired, err)
 	}
 }
