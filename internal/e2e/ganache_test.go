@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"math/big"
 	"net"
 	"os/exec"
@@ -19,6 +20,20 @@ import (
 
 // ganacheMnemonic funds ganache's accounts (m/44'/60'/0'/0/i, 1000 ETH each).
 const ganacheMnemonic = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
+
+// ganacheFunder is the key of ganache's account 0: ganache funds the
+// mainnet-path accounts of its mnemonic.
+func ganacheFunder(t testing.TB) *ecdsa.PrivateKey {
+	seed, err := chain.Seed(ganacheMnemonic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := evm.ETH.PrivateKey(seed, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ecdsaKey(t, pk)
+}
 
 // startGanache runs the ganache found through CUSTOS_TEST_GANACHE on a free
 // loopback port and returns its URL once it answers eth_chainId. It mines a
@@ -97,17 +112,8 @@ func waitNode(url string, want uint64, exited <-chan struct{}, within time.Durat
 // ganache, started here from the path scripts/test gives.
 func TestEndToEndGanache(t *testing.T) {
 	url := startGanache(t)
-	seed, err := chain.Seed(ganacheMnemonic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Ganache funds the mainnet-path accounts of its mnemonic.
-	pk, err := evm.ETH.PrivateKey(seed, 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := newStack(t, url)
-	funder := ecdsaKey(t, pk)
+	funder := ganacheFunder(t)
 	if b := s.balance(s.addrOf(funder)); b.Cmp(new(big.Int).Mul(big.NewInt(100), big.NewInt(1e18))) < 0 {
 		t.Fatalf("ganache account 0 holds %s wei", b)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/broadcast"
-	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/chain/evm"
 	"github.com/custoskms/custos/internal/daemon"
@@ -182,15 +181,7 @@ func TestManyFromOneSenderGanache(t *testing.T) {
 	// daemon submits the sender's next one (it submits a sender's
 	// transactions in nonce order, one after the other).
 	url := startGanache(t, "--miner.instamine", "eager")
-	seed, err := chain.Seed(ganacheMnemonic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, err := evm.ETH.PrivateKey(seed, 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runManyFromOne(t, newStack(t, url), ecdsaKey(t, pk), nil)
+	runManyFromOne(t, newStack(t, url), ganacheFunder(t), nil)
 }
 
 // Of 20 transfers queued without nonces, with the API restarted on its
