@@ -61,6 +61,18 @@ func allocate(t *testing.T, s pending.Store, tenant string, key pending.SeqKey, 
 	return ids[0], seqOf(t, s, tenant, ids[0])
 }
 
+// allocateN queues n transactions of key one after the other and returns
+// their ids, so the first holds the lowest sequence.
+func allocateN(t *testing.T, s pending.Store, tenant string, key pending.SeqKey, n int) []string {
+	t.Helper()
+	var ids []string
+	for range n {
+		id, _ := allocate(t, s, tenant, key, 0)
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 func seqOf(t *testing.T, s pending.Store, tenant, id string) uint64 {
 	t.Helper()
 	tx, err := s.Get(context.Background(), tenant, id)
@@ -176,11 +188,7 @@ func testSeqKeysApart(t *testing.T, s pending.Store, _ func(*testing.T) pending.
 // Deleting the highest sequence gives it back: the next allocation reuses it.
 func testSeqDeleteLast(t *testing.T, s pending.Store, _ func(*testing.T) pending.Store) {
 	ctx := context.Background()
-	var ids []string
-	for range 3 {
-		id, _ := allocate(t, s, tenantA, seqKey, 0)
-		ids = append(ids, id)
-	}
+	ids := allocateN(t, s, tenantA, seqKey, 3)
 	hole, err := s.Delete(ctx, tenantA, ids[2], true)
 	if err != nil || hole != nil {
 		t.Fatalf("Delete of the last = %+v, %v; want no hole", hole, err)
@@ -197,11 +205,7 @@ func testSeqDeleteLast(t *testing.T, s pending.Store, _ func(*testing.T) pending
 // filler needs; the freed sequence is not handed out again.
 func testSeqDeleteMiddle(t *testing.T, s pending.Store, _ func(*testing.T) pending.Store) {
 	ctx := context.Background()
-	var ids []string
-	for range 4 {
-		id, _ := allocate(t, s, tenantA, seqKey, 0)
-		ids = append(ids, id)
-	}
+	ids := allocateN(t, s, tenantA, seqKey, 4)
 	hole, err := s.Delete(ctx, tenantA, ids[1], true)
 	if err != nil {
 		t.Fatalf("Delete: %v", err)
@@ -225,11 +229,7 @@ func testSeqDeleteMiddle(t *testing.T, s pending.Store, _ func(*testing.T) pendi
 // frees its sequence like a deletion, once.
 func testSeqFail(t *testing.T, s pending.Store, _ func(*testing.T) pending.Store) {
 	ctx := context.Background()
-	var ids []string
-	for range 3 {
-		id, _ := allocate(t, s, tenantA, seqKey, 0)
-		ids = append(ids, id)
-	}
+	ids := allocateN(t, s, tenantA, seqKey, 3)
 	hole, err := s.Fail(ctx, tenantA, ids[0], "nonce too low")
 	if err != nil || hole == nil || hole.Seq != 0 {
 		t.Fatalf("Fail of the first = %+v, %v; want a hole at 0", hole, err)
@@ -272,9 +272,7 @@ func testSeqFail(t *testing.T, s pending.Store, _ func(*testing.T) pending.Store
 
 // A store reopened (the server restarted) goes on where it stopped.
 func testSeqRestart(t *testing.T, s pending.Store, again func(*testing.T) pending.Store) {
-	for range 3 {
-		allocate(t, s, tenantA, seqKey, 0)
-	}
+	allocateN(t, s, tenantA, seqKey, 3)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
