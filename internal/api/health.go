@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/pending"
 )
 
@@ -71,10 +72,7 @@ func (c *creditsCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	for _, k := range keys {
-		net := "mainnet"
-		if k.Testnet {
-			net = "testnet"
-		}
+		net := chain.NetworkName(k.Testnet)
 		ch <- prometheus.MustNewConstMetric(creditsDesc, prometheus.CounterValue, float64(k.Credits), k.ID, k.Name, net)
 	}
 }

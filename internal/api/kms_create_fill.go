@@ -46,10 +46,7 @@ func (s *Server) fillFromNode(ctx context.Context, code string, testnet bool, se
 // the node or the chain refuses (400), or a node that could not be asked
 // (502). result is the completion metric's label ("" when no node was asked).
 func (s *Server) askNode(ctx context.Context, code string, testnet bool, missing []string, ask func(context.Context, broadcast.Client) error) (result string, err error) {
-	network := "mainnet"
-	if testnet {
-		network = "testnet"
-	}
+	network := chain.NetworkName(testnet)
 	node, err := s.nodeClient(code, testnet)
 	if err != nil {
 		var none *broadcast.NoNodeError

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/custoskms/custos/internal/chain"
 )
 
 // Client submits a signed transaction to a chain's node and returns the
@@ -48,10 +50,7 @@ type NodeSpec struct {
 
 // String names the node with its URL redacted, safe for logs.
 func (n NodeSpec) String() string {
-	net := "mainnet"
-	if n.Testnet {
-		net = "testnet"
-	}
+	net := chain.NetworkName(n.Testnet)
 	return n.Chain + ":" + net + "=" + RedactURL(n.URL)
 }
 
@@ -267,27 +266,20 @@ func (n *Nodes) Set(chain string, testnet bool, c Client) {
 }
 
 // Client returns the node client for chain on a network, or ErrNoNode.
-func (n *Nodes) Client(chain string, testnet bool) (Client, error) {
+func (n *Nodes) Client(code string, testnet bool) (Client, error) {
 	if n != nil {
-		if c, ok := n.clients[netKey{strings.ToUpper(chain), testnet}]; ok {
+		if c, ok := n.clients[netKey{strings.ToUpper(code), testnet}]; ok {
 			return c, nil
 		}
 	}
-	net := "mainnet"
-	if testnet {
-		net = "testnet"
-	}
-	return nil, &NoNodeError{Chain: strings.ToUpper(chain), Network: net}
+	return nil, &NoNodeError{Chain: strings.ToUpper(code), Network: chain.NetworkName(testnet)}
 }
 
 // Configured lists "CHAIN:network" for each configured node, sorted.
 func (n *Nodes) Configured() []string {
 	var out []string
 	for k := range n.clients {
-		net := "mainnet"
-		if k.testnet {
-			net = "testnet"
-		}
+		net := chain.NetworkName(k.testnet)
 		out = append(out, k.chain+":"+net)
 	}
 	sort.Strings(out)

@@ -56,6 +56,15 @@ type Info struct {
 	ShutDown string
 }
 
+// NetworkName is how messages, logs, metrics and stored keys name a network:
+// "mainnet" or "testnet".
+func NetworkName(testnet bool) string {
+	if testnet {
+		return "testnet"
+	}
+	return "mainnet"
+}
+
 // Chain is the one interface every chain implements.
 type Chain interface {
 	Info() Info

@@ -101,7 +101,7 @@ func (r *Resolver) key(ctx context.Context, c chain.Chain, id string, index *uin
 		return "", fmt.Errorf("%w: wallet %s is a %s wallet, transaction is %s", ErrWalletMismatch, id, w.Chain, code)
 	}
 	if w.Testnet != r.testnet {
-		return "", fmt.Errorf("%w: wallet %s is a %s wallet, signer runs on %s", ErrWalletMismatch, id, network(w.Testnet), network(r.testnet))
+		return "", fmt.Errorf("%w: wallet %s is a %s wallet, signer runs on %s", ErrWalletMismatch, id, chain.NetworkName(w.Testnet), chain.NetworkName(r.testnet))
 	}
 	switch {
 	case w.Mnemonic != "":
@@ -141,11 +141,4 @@ func (r *Resolver) seed(id, mnemonic string) ([]byte, error) {
 	r.mu.Unlock()
 	e.once.Do(func() { e.seed, e.err = chain.Seed(mnemonic) })
 	return e.seed, e.err
-}
-
-func network(testnet bool) string {
-	if testnet {
-		return "testnet"
-	}
-	return "mainnet"
 }

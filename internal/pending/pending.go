@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/custoskms/custos/internal/chain"
 )
 
 // Signature names a mnemonic wallet and the derivation index whose key must
@@ -58,10 +60,7 @@ type SeqKey struct {
 
 // String is the key as the stores keep it, "ETH:testnet:0xab…".
 func (k SeqKey) String() string {
-	network := "mainnet"
-	if k.Testnet {
-		network = "testnet"
-	}
+	network := chain.NetworkName(k.Testnet)
 	return k.Chain + ":" + network + ":" + k.Sender
 }
 

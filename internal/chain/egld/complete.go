@@ -72,7 +72,7 @@ func (c *Chain) CompleteFromNode(ctx context.Context, node any, serialized strin
 		return "", fmt.Errorf("node /network/config: %w", err)
 	}
 	if (cfg.ChainID == mainnetChainID) == testnet {
-		return "", chain.WrongNetwork("the node serves chainID %q, the wallet is on %s", cfg.ChainID, network(testnet))
+		return "", chain.WrongNetwork("the node serves chainID %q, the wallet is on %s", cfg.ChainID, chain.NetworkName(testnet))
 	}
 	if o.Has("chainID") {
 		if id, _ := o.String("chainID"); id != cfg.ChainID {

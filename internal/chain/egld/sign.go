@@ -67,7 +67,7 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 		return chain.Signed{}, fmt.Errorf("%w: sender is not the address of the signing key", chain.ErrWrongSigner)
 	}
 	if (tx.ChainID == mainnetChainID) == req.Testnet {
-		return chain.Signed{}, chain.WrongNetwork("chainID %q on %s", tx.ChainID, network(req.Testnet))
+		return chain.Signed{}, chain.WrongNetwork("chainID %q on %s", tx.ChainID, chain.NetworkName(req.Testnet))
 	}
 	tx.Signature = ed25519.Sign(priv, tx.SigningBytes())
 	out := tx.JSON()

@@ -94,7 +94,7 @@ func validateNative(o chain.JSONObject, testnet bool) error {
 		return err
 	}
 	if (id == mainnetChainID) == testnet {
-		return chain.WrongNetwork("chainID %q on %s", id, network(testnet))
+		return chain.WrongNetwork("chainID %q on %s", id, chain.NetworkName(testnet))
 	}
 	return nil
 }
@@ -108,11 +108,4 @@ func address(o chain.JSONObject, key string) error {
 		return chain.InvalidTx("%q is not an erd1 address", key)
 	}
 	return nil
-}
-
-func network(testnet bool) string {
-	if testnet {
-		return "testnet"
-	}
-	return "mainnet"
 }

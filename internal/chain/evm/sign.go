@@ -38,7 +38,7 @@ func (c *Chain) CheckChainID(id *big.Int, testnet bool, extra ...uint64) error {
 	if id.IsUint64() && slices.Contains(ids, id.Uint64()) {
 		return nil
 	}
-	net := map[bool]string{false: "mainnet", true: "testnet"}[testnet]
+	net := chain.NetworkName(testnet)
 	return fmt.Errorf("%w: chain id %s is not a %s %s chain id (accepted: %v)", chain.ErrWrongNetwork, id, c.info.Code, net, ids)
 }
 

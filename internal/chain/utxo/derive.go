@@ -73,10 +73,7 @@ func (c *Chain) parseXPub(xpub string, testnet bool) (*chain.XPubKey, error) {
 		xpubCache.Unlock()
 	}
 	if !bytes.Equal(p.Version(), c.params[netOf(testnet)].HDPublicKeyID[:]) {
-		want := "mainnet"
-		if testnet {
-			want = "testnet"
-		}
+		want := chain.NetworkName(testnet)
 		return nil, fmt.Errorf("%w: version bytes are not %s %s", ErrInvalidXPub, c.info.Code, want)
 	}
 	return p, nil

@@ -6,8 +6,9 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/custoskms/custos/internal/chain"
 	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/custoskms/custos/internal/chain"
 )
 
 var _ chain.TxValidator = (*Chain)(nil)
@@ -84,10 +85,7 @@ func decodeNative(serialized string) ([]byte, *body, error) {
 
 func checkTag(tag uint64, testnet bool) error {
 	if (tag == mainnetChainTag) == testnet {
-		net := "mainnet"
-		if testnet {
-			net = "testnet"
-		}
+		net := chain.NetworkName(testnet)
 		return chain.WrongNetwork("chainTag %#x on %s", tag, net)
 	}
 	return nil
