@@ -52,6 +52,16 @@ func (c *Chain) MissingFields(serialized string) ([]string, error) {
 	return o.Missing(completable...), nil
 }
 
+// Bounds on what a node's /network/config may answer, far above MultiversX
+// mainnet's (1e9 gas price, 50,000 gas, 1,500 gas per data byte). With them
+// the gas limit of any transaction the API accepts (48 MiB at most) cannot
+// overflow.
+const (
+	maxNodeGasPrice       = 1_000_000_000_000
+	maxNodeGasLimit       = 100_000_000
+	maxNodeGasPerDataByte = 1_000_000
+)
+
 // CompleteFromNode implements chain.Completer, as Tatum's SDK completes the
 // form: gasPrice the network's minimum, gasLimit the minimum plus the gas of
 // each data byte (a plain transfer; a transaction that runs contract code
@@ -78,6 +88,13 @@ func (c *Chain) CompleteFromNode(ctx context.Context, node any, serialized strin
 		if id, _ := o.String("chainID"); id != cfg.ChainID {
 			return "", chain.WrongNetwork("the node serves chainID %q, the transaction is for %q", cfg.ChainID, id)
 		}
+	}
+	// The node is not trusted with the fee: a figure far past any network's
+	// would make the transaction cost what a hostile node wants.
+	if cfg.MinGasPrice == 0 || cfg.MinGasPrice > maxNodeGasPrice || cfg.MinGasLimit == 0 ||
+		cfg.MinGasLimit > maxNodeGasLimit || cfg.GasPerDataByte > maxNodeGasPerDataByte {
+		return "", fmt.Errorf("the node's /network/config is implausible (gas price %d, gas limit %d, gas per data byte %d)",
+			cfg.MinGasPrice, cfg.MinGasLimit, cfg.GasPerDataByte)
 	}
 	var data string
 	if o.Has("data") {

@@ -167,6 +167,9 @@ func (c *Chain) CompleteFromNode(ctx context.Context, node any, serialized strin
 	return string(out), nil
 }
 
+// maxClauseGas bounds the gas a node's dry run may claim for one clause.
+const maxClauseGas = 100_000_000
+
 // estimate is the gas of the Tatum form's one clause.
 func estimate(ctx context.Context, n Node, o chain.JSONObject) (uint64, error) {
 	cl, err := tatumClause(o)
@@ -193,6 +196,11 @@ func estimate(ctx context.Context, n Node, o chain.JSONObject) (uint64, error) {
 	for i, r := range res {
 		if r.Reverted {
 			return 0, chain.InvalidTx("clause %d reverts on the node (%s): the transaction would fail", i, r.VMError)
+		}
+		// The node is not trusted with the gas: Thor's blocks hold about
+		// 40 million, so a clause claiming more is a node's error or lie.
+		if r.GasUsed > maxClauseGas {
+			return 0, fmt.Errorf("the VET node's dry run claims %d gas for clause %d, more than a block holds", r.GasUsed, i)
 		}
 		used += r.GasUsed
 	}
