@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+
+	"github.com/custoskms/custos/intent"
 )
 
 // Deriver is Tatum-compatible key derivation: the same mnemonic gives the same
@@ -149,3 +151,13 @@ var (
 	// managed wallet whose key was resolved: nothing is signed then.
 	ErrWrongSigner = errors.New("transaction signer is not the managed wallet")
 )
+
+// Intender decodes a transaction, in every format the chain's codec accepts,
+// into what it does (intent.Intent): the signer daemon evaluates its policy
+// on the intent and shows it to the approval service with the bytes it
+// signs. It decodes exactly what Sign would sign, refusing what Sign would
+// refuse (errors wrap ErrInvalidTx or ErrWrongNetwork), and never needs a
+// key or a node.
+type Intender interface {
+	Intent(serialized string, testnet bool, extraChainIDs ...uint64) (intent.Intent, error)
+}

@@ -116,7 +116,8 @@ func NewApprover(rawURL, method string, secret []byte, timeout time.Duration) (*
 }
 
 // Approve returns nil when the service approves tx, else an error wrapping ErrNotApproved.
-func (a *Approver) Approve(ctx context.Context, tx PendingTx) error {
+func (a *Approver) Approve(ctx context.Context, s Subject) error {
+	tx := s.Tx
 	if !validPendingID(tx.ID) {
 		return fmt.Errorf("%w: %w", ErrNotApproved, errBadID)
 	}

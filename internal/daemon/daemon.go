@@ -18,7 +18,7 @@ import (
 // Approval decides whether a pending transaction may be signed (Approver is
 // the HTTP implementation). A nil error approves.
 type Approval interface {
-	Approve(ctx context.Context, tx PendingTx) error
+	Approve(ctx context.Context, s Subject) error
 }
 
 // Config is the daemon's configuration; zero fields take the defaults noted
@@ -471,8 +471,12 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 	code := sc.c.Info().Code
 	var o outcome
 	if !recorded {
+		s, err := d.subject(sc, tx)
+		if err != nil {
+			return d.fail(code, tx.ID, "decode", err)
+		}
 		if d.cfg.Approval != nil {
-			if err := d.cfg.Approval.Approve(ctx, tx); err != nil {
+			if err := d.cfg.Approval.Approve(ctx, s); err != nil {
 				d.m.rejected.WithLabelValues(code).Inc()
 				if errors.Is(err, ErrRefused) {
 					return d.refusedOutcome(code, tx.ID, err)

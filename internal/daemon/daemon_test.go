@@ -348,7 +348,7 @@ func TestApprovalTimeoutRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = ap.Approve(t.Context(), PendingTx{ID: txID(1)})
+	err = ap.Approve(t.Context(), Subject{Tx: PendingTx{ID: txID(1)}})
 	if !errors.Is(err, ErrNotApproved) {
 		t.Fatalf("timeout: %v, want ErrNotApproved", err)
 	}

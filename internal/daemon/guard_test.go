@@ -40,14 +40,14 @@ func TestApprovalFollowsNoRedirect(t *testing.T) {
 	}))
 	defer srv.Close()
 	a := approver(t, srv.URL, "GET", []byte("secret"))
-	err := a.Approve(t.Context(), PendingTx{ID: txID(1)})
+	err := a.Approve(t.Context(), Subject{Tx: PendingTx{ID: txID(1)}})
 	if !errors.Is(err, ErrNotApproved) || errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "302") {
 		t.Errorf("redirected approval: %v, want not approved (HTTP 302)", err)
 	}
 	if login.Load() != 0 || asked.Load() != 1 {
 		t.Errorf("login page asked %d times, approval %d times", login.Load(), asked.Load())
 	}
-	if err := a.Approve(t.Context(), PendingTx{ID: "../../login"}); !errors.Is(err, ErrNotApproved) || asked.Load()+login.Load() != 1 {
+	if err := a.Approve(t.Context(), Subject{Tx: PendingTx{ID: "../../login"}}); !errors.Is(err, ErrNotApproved) || asked.Load()+login.Load() != 1 {
 		t.Errorf("bad id: %v, service asked %d more times", err, asked.Load()+login.Load()-1)
 	}
 }

@@ -1,0 +1,46 @@
+package daemon
+
+import (
+	"github.com/custoskms/custos/intent"
+	"github.com/custoskms/custos/internal/chain"
+)
+
+// Subject is a pending transaction as the daemon's guard sees it before
+// signing: the API's fields, the intent decoded from the very bytes the
+// chain's signer will sign (never from the API's description of them), and
+// the derivation indexes its keys come from. The policy and the approval
+// service decide on it.
+type Subject struct {
+	Tx PendingTx
+	// Intent is what the transaction does, decoded by the chain's codec.
+	Intent intent.Intent
+	// Indexes are the derivation indexes of the keys that sign (tx.index or
+	// each signatures[].index); empty for private-key wallets.
+	Indexes []uint32
+	// Decoded reports that Intent was decoded (the chain is a chain.Intender).
+	Decoded bool
+}
+
+// subject decodes tx on chain sc into what the guard decides on.
+func (d *Daemon) subject(sc signingChain, tx PendingTx) (Subject, error) {
+	s := Subject{Tx: tx}
+	if tx.Index != nil {
+		s.Indexes = append(s.Indexes, *tx.Index)
+	}
+	for _, sig := range tx.Signatures {
+		if sig.Index != nil {
+			s.Indexes = append(s.Indexes, *sig.Index)
+		}
+	}
+	in, ok := sc.c.(chain.Intender)
+	if !ok {
+		return s, nil
+	}
+	s.Decoded = true
+	var err error
+	s.Intent, err = in.Intent(tx.SerializedTransaction, d.cfg.Testnet, d.cfg.ExtraChainIDs[sc.c.Info().Code]...)
+	if err != nil {
+		return Subject{}, err
+	}
+	return s, nil
+}
