@@ -75,6 +75,10 @@ type Fee struct {
 	MaxPriorityFeePerGas string `json:"maxPriorityFeePerGas,omitempty"`
 	// GasLimit is the gas the transaction may use, where the chain has gas.
 	GasLimit string `json:"gasLimit,omitempty"`
+	// Asset is empty when the fee is paid in the native coin; otherwise the
+	// token it is paid in (a CELO feeCurrency contract), in whose units Max
+	// and the gas prices then count.
+	Asset string `json:"asset,omitempty"`
 }
 
 // Call is one contract call.

@@ -47,14 +47,23 @@ func (c *Chain) CheckChainID(id *big.Int, testnet bool, extra ...uint64) error {
 // a node, see Complete and Tx.Missing); a chain id that is given must belong to
 // the chain and network, or be one of extra.
 func (c *Chain) ValidateTx(serialized string, testnet bool, extra ...uint64) error {
+	_, err := c.parseForNetwork(serialized, testnet, extra...)
+	return err
+}
+
+// parseForNetwork is ParseTx and, when the transaction carries a chain id,
+// CheckChainID: what ValidateTx accepts, and Intent decodes.
+func (c *Chain) parseForNetwork(serialized string, testnet bool, extra ...uint64) (*Tx, error) {
 	t, err := c.ParseTx(serialized)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if t.ChainID != nil {
-		return c.CheckChainID(t.ChainID, testnet, extra...)
+		if err := c.CheckChainID(t.ChainID, testnet, extra...); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return t, nil
 }
 
 // Sign implements chain.Signer. It signs exactly the fields given: nonce 0 is
