@@ -127,12 +127,12 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 		}
 	}
 
+	if spendsTwice(tx) {
+		return chain.Signed{}, invalid("an outpoint is spent twice")
+	}
 	prevs := make(map[wire.OutPoint]*wire.TxOut, len(tx.TxIn))
 	for i, in := range tx.TxIn {
 		prevs[in.PreviousOutPoint] = wire.NewTxOut(u.amounts[i], u.scripts[i])
-	}
-	if len(prevs) != len(tx.TxIn) {
-		return chain.Signed{}, invalid("an outpoint is spent twice")
 	}
 	fetcher := txscript.NewMultiPrevOutFetcher(prevs)
 	sigHashes := txscript.NewTxSigHashes(tx, fetcher)
