@@ -17,7 +17,6 @@ import (
 	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/btcsuite/btcd/btcutil/psbt"
 	"github.com/btcsuite/btcd/chaincfg"
-	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
@@ -205,6 +204,10 @@ func TestIntentVectors(t *testing.T) {
 	}
 }
 
+// isWitness gives a witness program's UTXO as a witness UTXO and any other
+// as its whole previous transaction, as wallets do.
+func isWitness(u *wire.TxOut) bool { return txscript.IsWitnessProgram(u.PkScript) }
+
 func countUTXORows() int {
 	n := 0
 	for _, code := range signingCodes {
@@ -216,43 +219,6 @@ func countUTXORows() int {
 func js(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// handPSBT is a PSBT made with btcd's psbt package: one input per UTXO (a
-// witness UTXO for witness scripts, the whole previous transaction
-// otherwise), the outputs as given.
-func handPSBT(t testing.TB, utxos []*wire.TxOut, outs []*wire.TxOut, sighash txscript.SigHashType) string {
-	t.Helper()
-	tx := wire.NewMsgTx(2)
-	var prevs []*wire.MsgTx
-	for i, u := range utxos {
-		prev := wire.NewMsgTx(1)
-		prev.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&chainhash.Hash{byte(i + 7)}, 3), nil, nil))
-		prev.AddTxOut(u)
-		h := prev.TxHash()
-		tx.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&h, 0), nil, nil))
-		prevs = append(prevs, prev)
-	}
-	for _, o := range outs {
-		tx.AddTxOut(o)
-	}
-	p, err := psbt.NewFromUnsignedTx(tx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, u := range utxos {
-		if txscript.IsWitnessProgram(u.PkScript) {
-			p.Inputs[i].WitnessUtxo = u
-		} else {
-			p.Inputs[i].NonWitnessUtxo = prevs[i]
-		}
-		p.Inputs[i].SighashType = sighash
-	}
-	s, err := p.B64Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // A BTC testnet PSBT spending P2WPKH, P2PKH and P2TR outputs to a P2WSH
@@ -274,7 +240,7 @@ func TestIntentPSBT(t *testing.T) {
 	ser := handPSBT(t,
 		[]*wire.TxOut{wire.NewTxOut(50_000, script(a0)), wire.NewTxOut(70_000, script(a1)), wire.NewTxOut(30_000, script(a2))},
 		[]*wire.TxOut{wire.NewTxOut(100_000, script(wsh)), wire.NewTxOut(0, memo), wire.NewTxOut(546, bare), wire.NewTxOut(48_000, script(a0))},
-		0)
+		0, isWitness)
 	got, err := BTC.Intent(ser, true)
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +266,7 @@ func TestIntentPSBT(t *testing.T) {
 	p2sh := append(append([]byte{txscript.OP_HASH160, txscript.OP_DATA_20}, h...), txscript.OP_EQUAL)
 	burn, _ := txscript.NullDataScript([]byte{0xca, 0xfe})
 	ser = handPSBT(t, []*wire.TxOut{wire.NewTxOut(9_000, p2pkhScript(h))},
-		[]*wire.TxOut{wire.NewTxOut(5_000, p2sh), wire.NewTxOut(1_000, burn), wire.NewTxOut(2_500, p2pkhScript(h))}, sigHashForkIDAll)
+		[]*wire.TxOut{wire.NewTxOut(5_000, p2sh), wire.NewTxOut(1_000, burn), wire.NewTxOut(2_500, p2pkhScript(h))}, sigHashForkIDAll, isWitness)
 	got, err = BCH.Intent(ser, false)
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +290,7 @@ func TestIntentRefuses(t *testing.T) {
 	wpkh := p2wpkhScript(btcutil.Hash160(w0.SerializePubKey()))
 	twice := func() string {
 		ser := handPSBT(t, []*wire.TxOut{wire.NewTxOut(5_000, wpkh), wire.NewTxOut(5_000, wpkh)},
-			[]*wire.TxOut{wire.NewTxOut(9_000, wpkh)}, 0)
+			[]*wire.TxOut{wire.NewTxOut(9_000, wpkh)}, 0, isWitness)
 		p, _ := psbt.NewFromRawBytes(strings.NewReader(ser), true)
 		p.UnsignedTx.TxIn[1].PreviousOutPoint = p.UnsignedTx.TxIn[0].PreviousOutPoint
 		s, _ := p.B64Encode()
@@ -338,7 +304,7 @@ func TestIntentRefuses(t *testing.T) {
 		s string
 	}{
 		{BTC, twice},
-		{DOGE, handPSBT(t, []*wire.TxOut{wire.NewTxOut(5_000, wpkh)}, []*wire.TxOut{wire.NewTxOut(4_000, wpkh)}, 0)},
+		{DOGE, handPSBT(t, []*wire.TxOut{wire.NewTxOut(5_000, wpkh)}, []*wire.TxOut{wire.NewTxOut(4_000, wpkh)}, 0, isWitness)},
 		{BCH, vectorFor(t, "BTC", "tatum", true).PendingTransaction.SerializedTransaction},
 		{BTC, vectorFor(t, "BCH", "tatum", true).PendingTransaction.SerializedTransaction},
 	}
@@ -367,7 +333,7 @@ func FuzzIntent(f *testing.F) {
 	wpkh := p2wpkhScript(btcutil.Hash160(w0.SerializePubKey()))
 	memo, _ := txscript.NullDataScript([]byte("m"))
 	f.Add(handPSBT(f, []*wire.TxOut{wire.NewTxOut(5_000, wpkh), wire.NewTxOut(7_000, p2pkhScript(btcutil.Hash160(w0.SerializePubKey())))},
-		[]*wire.TxOut{wire.NewTxOut(9_000, wpkh), wire.NewTxOut(0, memo)}, 0))
+		[]*wire.TxOut{wire.NewTxOut(9_000, wpkh), wire.NewTxOut(0, memo)}, 0, isWitness))
 	keys := map[*Chain]map[bool][]string{}
 	for _, c := range all {
 		keys[c] = map[bool][]string{false: {wifAt(f, c, 0, false)}, true: {wifAt(f, c, 0, true)}}

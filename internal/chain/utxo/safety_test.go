@@ -147,27 +147,43 @@ func TestDogeScriptEngine(t *testing.T) {
 // buildPSBT makes a one-output PSBT spending one UTXO per script.
 func buildPSBT(t *testing.T, scripts [][]byte, amounts []int64, out int64, nonWitness bool) string {
 	t.Helper()
-	tx := wire.NewMsgTx(2)
-	var prevTxs []*wire.MsgTx
+	utxos := make([]*wire.TxOut, len(scripts))
 	for i, s := range scripts {
+		utxos[i] = wire.NewTxOut(amounts[i], s)
+	}
+	return handPSBT(t, utxos, []*wire.TxOut{wire.NewTxOut(out, scripts[0])}, 0, func(*wire.TxOut) bool { return !nonWitness })
+}
+
+// handPSBT is a PSBT made with btcd's psbt package: one input per UTXO,
+// given as a witness UTXO where witnessUtxo says so and as the whole
+// previous transaction otherwise, the outputs as given, and every input's
+// sighash type (0: none stated).
+func handPSBT(t testing.TB, utxos, outs []*wire.TxOut, sighash txscript.SigHashType, witnessUtxo func(*wire.TxOut) bool) string {
+	t.Helper()
+	tx := wire.NewMsgTx(2)
+	var prevs []*wire.MsgTx
+	for i, u := range utxos {
 		prev := wire.NewMsgTx(2)
 		prev.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&chainhash.Hash{byte(i + 1)}, 0), nil, nil))
-		prev.AddTxOut(wire.NewTxOut(amounts[i], s))
+		prev.AddTxOut(u)
 		h := prev.TxHash()
 		tx.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&h, 0), nil, nil))
-		prevTxs = append(prevTxs, prev)
+		prevs = append(prevs, prev)
 	}
-	tx.AddTxOut(wire.NewTxOut(out, scripts[0]))
+	for _, o := range outs {
+		tx.AddTxOut(o)
+	}
 	p, err := psbt.NewFromUnsignedTx(tx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range scripts {
-		if nonWitness {
-			p.Inputs[i].NonWitnessUtxo = prevTxs[i]
+	for i, u := range utxos {
+		if witnessUtxo(u) {
+			p.Inputs[i].WitnessUtxo = u
 		} else {
-			p.Inputs[i].WitnessUtxo = prevTxs[i].TxOut[0]
+			p.Inputs[i].NonWitnessUtxo = prevs[i]
 		}
+		p.Inputs[i].SighashType = sighash
 	}
 	s, err := p.B64Encode()
 	if err != nil {
