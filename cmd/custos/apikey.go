@@ -2,11 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/custoskms/custos/internal/api"
+	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/pending"
 )
@@ -37,6 +40,12 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 			k, err := store.CreateKey(cmd.Context(), name, a.testnet, hash)
 			if err != nil {
 				return err
+			}
+			// The key is printed only once its creation is recorded; unprinted,
+			// it can never be used (only its hash is stored).
+			if err := record(cmd.Context(), cmd, sf.auditLog(a), audit.Event{Type: "apikey.created",
+				Fields: map[string]any{"id": k.ID, "name": name, "testnet": a.testnet}}); err != nil {
+				return fmt.Errorf("API key %s created but not recorded in the audit log, so not shown (revoke it): %w", k.ID, err)
 			}
 			return printJSON(a.stdout, struct {
 				ID     string `json:"id"`
@@ -96,6 +105,10 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 				}
 				return err
 			}
+			if err := record(cmd.Context(), cmd, sf.auditLog(a), audit.Event{Type: "apikey.revoked",
+				Fields: map[string]any{"id": args[0]}}); err != nil {
+				return fmt.Errorf("API key %s revoked but not recorded in the audit log: %w", args[0], err)
+			}
 			return printJSON(a.stdout, struct {
 				ID      string `json:"id"`
 				Revoked bool   `json:"revoked"`
@@ -104,4 +117,13 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 	}
 	cmd.AddCommand(create, list, revoke)
 	return cmd
+}
+
+// auditLog is where API key acts are recorded: --audit-log, else audit.log in
+// the data dir, on the server's side where the keys are kept.
+func (f *storeFlags) auditLog(a *app) string {
+	if a.auditLog != "" {
+		return a.auditLog
+	}
+	return filepath.Join(f.dataDir, "audit.log")
 }

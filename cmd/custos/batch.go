@@ -97,6 +97,9 @@ func newBatchCmd(a *app) *cobra.Command {
 				if err := st.PutMany(cmd.Context(), ch.entries); err != nil {
 					return err
 				}
+				if err := a.recordAdded(cmd, ch.entries, walletFields(ch.entries[0].Wallet)); err != nil {
+					return err
+				}
 				for i, e := range ch.entries {
 					if err := printJSON(out, batchLine{e.ID, ch.addrs[i]}); err != nil {
 						return err

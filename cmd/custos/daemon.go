@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custoskms/custos/internal/api"
+	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/daemon"
@@ -242,6 +243,12 @@ func runDaemon(ctx context.Context, a *app, c *daemonConfig) error {
 		return err
 	}
 	defer store.Close()
+	al, err := c.openAudit(ctx, a, cfg)
+	if err != nil {
+		return err
+	}
+	defer al.Close()
+	cfg.Audit = al
 	d, err := daemon.New(cfg, client, daemon.NewStoreKeys(store))
 	if err != nil {
 		return err
@@ -393,4 +400,23 @@ func signerSafe(s string, limit int) string {
 		}
 	}
 	return string(out)
+}
+
+// openAudit opens the daemon's audit log (--audit-log, else audit.log beside
+// the wallet file, shared with the CLI's acts) and records the start: a
+// daemon that cannot write its log does not start, rather than refuse every
+// transaction.
+func (c *daemonConfig) openAudit(ctx context.Context, a *app, cfg daemon.Config) (*audit.Log, error) {
+	l, err := audit.Open(a.walletAuditLog(), audit.Options{Actor: "daemon"})
+	if err != nil {
+		return nil, err
+	}
+	err = l.Append(ctx, audit.Event{Type: "daemon.started", Fields: map[string]any{
+		"chains": cfg.Chains, "testnet": cfg.Testnet, "approval": cfg.Approval != nil,
+		"wallets": cfg.Wallets, "transactionIds": cfg.TransactionIDs, "ledger": cfg.LedgerPath}})
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return l, nil
 }

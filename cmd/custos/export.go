@@ -23,8 +23,13 @@ func newExportCmd(a *app) *cobra.Command {
 				return err
 			}
 			out := make(map[string]*walletstore.Wallet, len(all))
+			ids := make([]string, 0, len(all))
 			for _, e := range all {
 				out[e.ID] = e.Wallet
+				ids = append(ids, e.ID)
+			}
+			if err := a.recordExport(cmd, ids, map[string]any{}); err != nil {
+				return err
 			}
 			return printJSON(a.stdout, out)
 		},

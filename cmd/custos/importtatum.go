@@ -101,6 +101,9 @@ func newImportCmd(a *app) *cobra.Command {
 			if err := st.PutMany(cmd.Context(), fresh); err != nil {
 				return err
 			}
+			if err := a.recordAdded(cmd, fresh, map[string]any{"source": "tatum"}); err != nil {
+				return err
+			}
 			return printJSON(a.stdout, res)
 		},
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/custoskms/custos/internal/walletstore"
@@ -29,6 +31,9 @@ func newGetManagedWalletCmd(a *app) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if err := a.recordExport(cmd, args[:1], map[string]any{}); err != nil {
+					return err
+				}
 				return printJSON(a.stdout, w)
 			})
 		},
@@ -48,6 +53,9 @@ func newRemoveWalletCmd(a *app) *cobra.Command {
 				if err := st.Delete(cmd.Context(), args[0]); err != nil {
 					return err
 				}
+				if err := a.recordWallets(cmd, "wallet.removed", args[:1], map[string]any{}); err != nil {
+					return fmt.Errorf("wallet %s removed but not recorded in the audit log: %w", args[0], err)
+				}
 				return printJSON(a.stdout, struct{}{})
 			})
 		},
@@ -59,18 +67,19 @@ func newRemoveWalletCmd(a *app) *cobra.Command {
 func newGetPrivateKeyCmd(a *app) *cobra.Command {
 	return newWalletIndexCmd(a, "getprivatekey SIGNATURE_ID INDEX",
 		"Print the private key at INDEX of a mnemonic wallet (a private-key wallet's own key)",
-		"privateKey", privateKeyOf)
+		"privateKey", true, privateKeyOf)
 }
 
 func newGetAddressCmd(a *app) *cobra.Command {
 	return newWalletIndexCmd(a, "getaddress SIGNATURE_ID INDEX",
 		"Print the address at INDEX of a wallet (a private-key wallet's own address)",
-		"address", addressOf)
+		"address", false, addressOf)
 }
 
 // newWalletIndexCmd builds a command that reads one stored wallet and prints
-// {field: of(wallet, INDEX)}.
-func newWalletIndexCmd(a *app, use, short, field string, of func(*walletstore.Wallet, uint32) (string, error)) *cobra.Command {
+// {field: of(wallet, INDEX)}; secret says the field is one, to be recorded as
+// an export first.
+func newWalletIndexCmd(a *app, use, short, field string, secret bool, of func(*walletstore.Wallet, uint32) (string, error)) *cobra.Command {
 	var pf passwordFlags
 	cmd := &cobra.Command{
 		Use:   use,
@@ -89,6 +98,11 @@ func newWalletIndexCmd(a *app, use, short, field string, of func(*walletstore.Wa
 				v, err := of(w, index)
 				if err != nil {
 					return err
+				}
+				if secret {
+					if err := a.recordExport(cmd, args[:1], map[string]any{"index": index}); err != nil {
+						return err
+					}
 				}
 				return printJSON(a.stdout, map[string]string{field: v})
 			})

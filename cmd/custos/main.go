@@ -26,6 +26,8 @@ type app struct {
 	walletPath string
 	testnet    bool
 	envFile    string
+	// auditLog is --audit-log; "" takes each command's default (audit.go).
+	auditLog string
 
 	// lookupEnv reads the process environment; env is it with the --env-file
 	// layered under it, set before any command runs.
@@ -96,12 +98,14 @@ func newRoot(a *app) *cobra.Command {
 	config.Bool(g, &a.testnet, config.Setting[bool]{Flag: "testnet", Help: "use testnet derivation paths and encodings"})
 	config.String(g, &a.envFile, config.Setting[string]{Flag: "env-file", Aliases: []string{"envFile"},
 		Help: "read KEY=VALUE variables from this file; variables already set in the environment win"})
+	config.String(g, &a.auditLog, config.Setting[string]{Flag: "audit-log", Env: []string{"CUSTOS_AUDIT_LOG"},
+		Help: "audit log (unset: audit.log beside the wallet file; apikey: in --data-dir)"})
 	for _, f := range []func(*app) *cobra.Command{
 		newGenerateWalletCmd, newGenerateManagedWalletCmd, newStoreManagedWalletCmd,
 		newStoreManagedPrivateKeyCmd, newBatchCmd, newGetManagedWalletCmd, newRemoveWalletCmd,
 		newGetPrivateKeyCmd, newGetAddressCmd, newExportCmd, newImportCmd, newChangePasswordCmd,
 		newCheckConfigCmd, newReportCmd, newDaemonCmd, newSignCmd, newServeCmd, newAPIKeyCmd,
-		newDevCmd, newVersionCmd,
+		newDevCmd, newVersionCmd, newAuditCmd,
 	} {
 		root.AddCommand(f(a))
 	}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
+	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/secret"
 )
@@ -38,6 +41,9 @@ func newChangePasswordCmd(a *app) *cobra.Command {
 			defer secret.Zero(npw)
 			if err := st.ChangePassword(cmd.Context(), npw); err != nil {
 				return err
+			}
+			if err := record(cmd.Context(), cmd, a.walletAuditLog(), audit.Event{Type: "store.password_changed", Fields: map[string]any{}}); err != nil {
+				return fmt.Errorf("password changed but not recorded in the audit log: %w", err)
 			}
 			return printJSON(a.stdout, struct{}{})
 		},

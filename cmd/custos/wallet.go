@@ -58,6 +58,9 @@ func storeNew(cmd *cobra.Command, s *session, pw []byte, w *walletstore.Wallet) 
 	if err := st.Put(cmd.Context(), id, w); err != nil {
 		return err
 	}
+	if err := s.a.recordAdded(cmd, []walletstore.Entry{{ID: id, Wallet: w}}, walletFields(w)); err != nil {
+		return err
+	}
 	out := stored{SignatureID: id, XPub: w.XPub}
 	if w.XPub == "" {
 		out.Address = w.Address

@@ -39,6 +39,9 @@ type Config struct {
 	ExtraChainIDs map[string][]uint64
 	// Approval is the approval check (--externalUrl); nil signs without asking.
 	Approval Approval
+	// Audit records decisions and key uses before they take effect; when it
+	// fails nothing is signed (audit.go). Nil records nothing.
+	Audit Auditor
 	// LedgerPath is the SQLite ledger of signed ids (required).
 	LedgerPath string
 	// Concurrency bounds transactions in flight per chain (default 64). Signing
@@ -476,7 +479,11 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 			return d.fail(code, tx.ID, "decode", err)
 		}
 		if d.cfg.Approval != nil {
-			if err := d.cfg.Approval.Approve(ctx, s); err != nil {
+			err := d.cfg.Approval.Approve(ctx, s)
+			if aerr := d.auditDecision(ctx, code, "approval", s, err); aerr != nil {
+				return d.auditFailed(code, tx.ID, aerr)
+			}
+			if err != nil {
 				d.m.rejected.WithLabelValues(code).Inc()
 				if errors.Is(err, ErrRefused) {
 					return d.refusedOutcome(code, tx.ID, err)
@@ -489,11 +496,18 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		if err != nil {
 			return d.fail(code, tx.ID, "keys", err)
 		}
+		if err := d.auditKeyUse(ctx, code, s); err != nil {
+			clear(keys)
+			return d.auditFailed(code, tx.ID, err)
+		}
 		signed, err := sc.signer.Sign(ctx, chain.SignRequest{Serialized: tx.SerializedTransaction, Testnet: d.cfg.Testnet,
 			Keys: keys, ExtraChainIDs: d.cfg.ExtraChainIDs[code]})
 		clear(keys)
 		if err != nil {
 			return d.fail(code, tx.ID, "sign", err)
+		}
+		if err := d.auditSigned(ctx, code, tx, signed); err != nil {
+			return d.auditFailed(code, tx.ID, err)
 		}
 		e, err = d.ledger.Record(ctx, Entry{ID: tx.ID, Chain: code, TxData: signed.TxData, TxID: signed.TxID})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 type metrics struct {
 	reg                                              *prometheus.Registry
 	signed, submitted, resubmitted, failed, rejected *prometheus.CounterVec
+	auditFailures                                    *prometheus.CounterVec
 	runSeconds                                       *prometheus.HistogramVec
 }
 
@@ -27,11 +28,13 @@ func newMetrics() *metrics {
 		resubmitted: counter("resubmitted_total", "Transactions submitted again from the ledger instead of being signed again."),
 		failed:      counter("failed_total", "Pending transactions that failed to resolve keys, sign or submit (reported to the API)."),
 		rejected:    counter("rejected_total", "Pending transactions the approval service did not approve (left pending)."),
+		auditFailures: counter("audit_failures_total",
+			"Decisions, key uses and reports not acted on because the audit log could not be written (left pending)."),
 		runSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "custos", Subsystem: "daemon",
 			Name: "run_duration_seconds", Help: "Duration of one period's run for a chain.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 4, 8)}, []string{"chain"}),
 	}
-	m.reg.MustRegister(m.signed, m.submitted, m.resubmitted, m.failed, m.rejected, m.runSeconds,
+	m.reg.MustRegister(m.signed, m.submitted, m.resubmitted, m.failed, m.rejected, m.auditFailures, m.runSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -52,6 +52,13 @@ func (d *Daemon) report(ctx context.Context, code string, reports []TxError) {
 	if len(reports) == 0 {
 		return
 	}
+	if err := d.auditReports(ctx, code, reports); err != nil {
+		// Unreported, a refusal is reported again next run; a failure is
+		// met again when the transaction is.
+		d.m.auditFailures.WithLabelValues(code).Inc()
+		d.log.Error("audit log not written: failures not reported", "chain", code, "count", len(reports), "error", err)
+		return
+	}
 	if err := d.api.ReportErrors(ctx, reports); err != nil {
 		d.log.Error("reporting failures to the API", "chain", code, "count", len(reports), "error", err)
 		return

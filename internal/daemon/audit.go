@@ -1,0 +1,106 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+
+	"github.com/custoskms/custos/internal/audit"
+	"github.com/custoskms/custos/internal/chain"
+)
+
+// The audit log (docs/design.md §7.4) records every decision on a
+// transaction and every use of a key, before the act it records: a decision
+// before the daemon acts on it, a key use before signing, a signature before
+// it is recorded in the ledger and submitted, a report before it is sent.
+// When an entry cannot be written the act does not happen (fail closed, as
+// Vault blocks when no audit device can log): the transaction stays pending,
+// unsigned or unsubmitted, and the next run tries again. Entries hold ids,
+// indexes and digests, never a key.
+
+// Auditor records events durably; *audit.Log is the implementation.
+type Auditor interface {
+	Append(ctx context.Context, events ...audit.Event) error
+}
+
+var _ Auditor = (*audit.Log)(nil)
+
+// audit appends events to the configured log; without one (Config.Audit
+// nil) it records nothing.
+func (d *Daemon) audit(ctx context.Context, events ...audit.Event) error {
+	if d.cfg.Audit == nil {
+		return nil
+	}
+	return d.cfg.Audit.Append(ctx, events...)
+}
+
+// digest is the hex SHA-256 of a transaction's bytes, which names them in
+// the log without copying them.
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// subjectFields name a transaction in the log: its pending id, chain, the
+// digest of the bytes to sign, the signature IDs and derivation indexes of
+// its keys.
+func subjectFields(code string, s Subject) map[string]any {
+	ids := append([]string{}, s.Tx.Hashes...)
+	for _, sig := range s.Tx.Signatures {
+		ids = append(ids, sig.ID)
+	}
+	f := map[string]any{"id": s.Tx.ID, "chain": code, "digest": digest(s.Tx.SerializedTransaction), "signatureIds": ids}
+	if len(s.Indexes) > 0 {
+		f["indexes"] = s.Indexes
+	}
+	return f
+}
+
+// auditDecision records the decision of one step of the guard on s: step is
+// "approval" (or "policy"); err nil approves, one wrapping ErrRefused
+// refuses for good, any other leaves the transaction pending. The caller
+// acts on the decision only when this returns nil.
+func (d *Daemon) auditDecision(ctx context.Context, code, step string, s Subject, err error) error {
+	f := subjectFields(code, s)
+	f["step"] = step
+	switch {
+	case err == nil:
+		f["decision"] = "approved"
+	case errors.Is(err, ErrRefused):
+		f["decision"], f["reason"] = "refused", err.Error()
+	default:
+		f["decision"], f["reason"] = "not_approved", err.Error()
+	}
+	return d.audit(ctx, audit.Event{Type: "tx.decision", Fields: f})
+}
+
+// auditKeyUse records that the keys of s are about to sign its bytes.
+func (d *Daemon) auditKeyUse(ctx context.Context, code string, s Subject) error {
+	return d.audit(ctx, audit.Event{Type: "key.use", Fields: subjectFields(code, s)})
+}
+
+// auditSigned records a signature before the ledger and the API see it.
+func (d *Daemon) auditSigned(ctx context.Context, code string, tx PendingTx, signed chain.Signed) error {
+	return d.audit(ctx, audit.Event{Type: "tx.signed", Fields: map[string]any{
+		"id": tx.ID, "chain": code, "txId": signed.TxID, "signedDigest": digest(signed.TxData)}})
+}
+
+// auditReports records the failures and refusals a run is about to report.
+func (d *Daemon) auditReports(ctx context.Context, code string, reports []TxError) error {
+	events := make([]audit.Event, len(reports))
+	for i, r := range reports {
+		events[i] = audit.Event{Type: "tx.reported", Fields: map[string]any{
+			"id": r.SignatureID, "chain": code, "error": r.Error, "refused": r.Refused}}
+	}
+	return d.audit(ctx, events...)
+}
+
+// auditFailed is process's answer when the log cannot be written: nothing
+// more is done with the transaction and nothing is reported; it stays
+// pending for the next run.
+func (d *Daemon) auditFailed(code, id string, err error) outcome {
+	d.m.auditFailures.WithLabelValues(code).Inc()
+	d.log.Error("audit log not written: transaction left pending, nothing signed or submitted", "chain", code, "id", id, "error", err)
+	return outcome{sum: Summary{Failed: 1}}
+}
