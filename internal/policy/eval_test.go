@@ -71,10 +71,10 @@ func TestLimitsJustInsideAndOutside(t *testing.T) {
 			return mustParse(t, wrap(`{"name":"the-rule","match":{"chains":["`+f.chain+`"]},"action":"allow","limits":`+limits+`}`))
 		}
 		cases := []struct {
-			kind           string
-			limits         string
+			kind            string
+			limits          string
 			inside, outside Input
-			reason         string
+			reason          string
 		}{
 			{"maxAmount", `{"maxAmount":{"":"1000"}}`, f.in("1000", to, "5", 0), f.in("1001", to, "5", 0),
 				"maxAmount: 1001 of the native coin is above 1000"},

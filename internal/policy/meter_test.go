@@ -44,7 +44,7 @@ func TestMeterDailyLimits(t *testing.T) {
 				t.Fatalf("after a release: %s", d4.Reason)
 			}
 			r4.Commit()
-			r4.Release() // after Commit: kept
+			r4.Release()                                     // after Commit: kept
 			d5, r5 := m.Decide(f.in("0", to, "1", 0), "tx5") // third transaction: just inside the count
 			if !d5.Allow {
 				t.Fatal(d5.Reason)
