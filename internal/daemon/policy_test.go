@@ -151,9 +151,9 @@ func TestPolicyVelocitySurvivesRestart(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	h.pay(3, "21") // 40 + 40 + 21 > 100
-	h.pay(4, "20") // 100: just inside
-	h.pay(5, "0")  // a fourth transaction: over the count
+	h.pay(3, "21")                                                // 40 + 40 + 21 > 100
+	h.pay(4, "20")                                                // 100: just inside
+	h.pay(5, "0")                                                 // a fourth transaction: over the count
 	d2 := h.daemon(func(c *Config) { mod(c); c.Concurrency = 1 }) // in queue order
 	if _, err := d2.RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
