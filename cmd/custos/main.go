@@ -101,7 +101,7 @@ func newRoot(a *app) *cobra.Command {
 		newStoreManagedPrivateKeyCmd, newBatchCmd, newGetManagedWalletCmd, newRemoveWalletCmd,
 		newGetPrivateKeyCmd, newGetAddressCmd, newExportCmd, newImportCmd, newChangePasswordCmd,
 		newCheckConfigCmd, newReportCmd, newDaemonCmd, newSignCmd, newServeCmd, newAPIKeyCmd,
-		newDevCmd, newVersionCmd,
+		newDevCmd, newVersionCmd, newPolicyCmd,
 	} {
 		root.AddCommand(f(a))
 	}

@@ -52,12 +52,7 @@ func (d *Daemon) checkPolicy(code string, s Subject) (*policy.Reservation, *outc
 	if d.guard == nil {
 		return nil, nil
 	}
-	wallets := append([]string(nil), s.Tx.Hashes...)
-	for _, sig := range s.Tx.Signatures {
-		wallets = append(wallets, sig.ID)
-	}
-	in := policy.Input{Intent: s.Intent, Decoded: s.Decoded, Wallets: wallets, Indexes: s.Indexes}
-	dec, res := d.guard.meter.Decide(in, s.Tx.ID)
+	dec, res := d.guard.meter.Decide(PolicyInput(s), s.Tx.ID)
 	if dec.Allow {
 		d.log.Debug("allowed by the policy", "chain", code, "id", s.Tx.ID, "rule", dec.Rule)
 		return res, nil
@@ -67,4 +62,14 @@ func (d *Daemon) checkPolicy(code string, s Subject) (*policy.Reservation, *outc
 		"rule", dec.Rule, "reason", dec.Reason)
 	return nil, &outcome{sum: Summary{Rejected: 1}, refused: dec.Reason,
 		report: &TxError{SignatureID: s.Tx.ID, Error: dec.Reason, Refused: true}}
+}
+
+// PolicyInput is what the policy decides on for s: its intent, the wallets
+// the transaction names and its keys' derivation indexes.
+func PolicyInput(s Subject) policy.Input {
+	wallets := append([]string(nil), s.Tx.Hashes...)
+	for _, sig := range s.Tx.Signatures {
+		wallets = append(wallets, sig.ID)
+	}
+	return policy.Input{Intent: s.Intent, Decoded: s.Decoded, Wallets: wallets, Indexes: s.Indexes}
 }
