@@ -129,3 +129,15 @@ func TestPolicyDaemonFlag(t *testing.T) {
 		t.Fatalf("exit %d, submitted %d, stderr %s", code, len(api.submitted), stderr)
 	}
 }
+
+func TestPolicyMaxGasPriceFlag(t *testing.T) {
+	got, err := gasCapFlags{"ETH=200gwei", "MATIC=123"}.ceilings()
+	if err != nil || got["ETH"].String() != "200000000000" || got["MATIC"].String() != "123" || len(got) != 2 {
+		t.Fatalf("%v %v", got, err)
+	}
+	for _, bad := range []string{"ETH", "ETH=", "ETH=-1", "ETH=0", "ETH=1.5gwei", "BTC=1", "NOPE=1"} {
+		if _, err := (gasCapFlags{bad}).ceilings(); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
