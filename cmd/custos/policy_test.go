@@ -71,13 +71,7 @@ func TestPolicyTestIntent(t *testing.T) {
 // `policy test FILE TX` decodes the pending transaction with its chain's
 // codec, or says that the codec decodes no intent.
 func TestPolicyTestPendingTx(t *testing.T) {
-	var v vectors.Signing
-	for _, r := range vectors.SigningFor("ETH") {
-		if r.Testnet && r.Format == "native" {
-			v = r
-			break
-		}
-	}
+	v := ethTestnetNative(t)
 	ptx, _ := json.Marshal(v.PendingTransaction)
 	pol := writeFile(t, "p.json", `{"version":1,"rules":[{"name":"eth","match":{"chains":["ETH"],"network":"testnet"},"action":"allow"}]}`)
 	stdout, stderr, code := runCLI(t, "", "policy", "test", "--testnet", pol, writeFile(t, "tx.json", string(ptx)))
@@ -97,13 +91,7 @@ func TestPolicyTestPendingTx(t *testing.T) {
 // with neither a policy nor an approval service warns that it signs anything.
 func TestPolicyDaemonFlag(t *testing.T) {
 	cheapStoreKDF(t)
-	var v vectors.Signing
-	for _, r := range vectors.SigningFor("ETH") {
-		if r.Testnet && r.Format == "native" {
-			v = r
-			break
-		}
-	}
+	v := ethTestnetNative(t)
 	path := storeForVector(t, v)
 	ptx, _ := json.Marshal(v.PendingTransaction)
 	api := &daemonAPI{pending: []json.RawMessage{ptx}, ids: []string{v.PendingTransaction.ID}, submitted: map[string]string{}}
@@ -140,4 +128,16 @@ func TestPolicyMaxGasPriceFlag(t *testing.T) {
 			t.Errorf("%s accepted", bad)
 		}
 	}
+}
+
+// ethTestnetNative is the first ETH testnet signing vector in the native format.
+func ethTestnetNative(t *testing.T) vectors.Signing {
+	t.Helper()
+	for _, r := range vectors.SigningFor("ETH") {
+		if r.Testnet && r.Format == "native" {
+			return r
+		}
+	}
+	t.Fatal("no ETH testnet native vector")
+	return vectors.Signing{}
 }
