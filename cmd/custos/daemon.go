@@ -125,6 +125,7 @@ type daemonConfig struct {
 	signerID           string
 	lease              time.Duration
 	claimLimit         int
+	policyFile         string
 	password           passwordFlags
 }
 
@@ -188,6 +189,8 @@ func (c *daemonConfig) add(b *config.Binder) {
 			}
 			return nil
 		}})
+	config.String(b, &c.policyFile, config.Setting[string]{Flag: "policy", Env: []string{"CUSTOS_POLICY"},
+		Help: "signing policy file (docs/policy.md): a transaction no rule allows is refused before approval"})
 	c.password.add(b)
 }
 
@@ -322,6 +325,14 @@ func (c *daemonConfig) daemon(a *app, log *slog.Logger) (daemon.Config, error) {
 			return daemon.Config{}, err
 		}
 		cfg.Approval = ap
+	}
+	if c.policyFile != "" {
+		if cfg.Policy, err = loadPolicy(c.policyFile); err != nil {
+			return daemon.Config{}, err
+		}
+		log.Info("signing policy", "file", c.policyFile, "rules", len(cfg.Policy.Summary().Rules))
+	} else if cfg.Approval == nil {
+		log.Warn("no --policy and no --external-url: anything queued is signed")
 	}
 	return cfg, nil
 }

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/custoskms/custos/internal/vectors"
 )
 
 // daemonAPI is a minimal double of the pending-transaction API for the
@@ -67,13 +65,7 @@ func (f *daemonAPI) handler() http.Handler {
 
 func TestDaemonRunOnceSignsFromTheWalletStore(t *testing.T) {
 	cheapStoreKDF(t)
-	var v vectors.Signing
-	for _, r := range vectors.SigningFor("ETH") {
-		if r.Testnet && r.Format == "native" {
-			v = r
-			break
-		}
-	}
+	v := ethTestnetNative(t)
 	var want expectedSigned
 	if err := json.Unmarshal(v.Expected, &want); err != nil {
 		t.Fatal(err)

@@ -80,6 +80,7 @@ type serveConfig struct {
 	listen   string
 	nodes    []string
 	chainIDs chainIDFlags
+	gasCaps  gasCapFlags
 }
 
 func (c *serveConfig) add(b *config.Binder) {
@@ -89,6 +90,7 @@ func (c *serveConfig) add(b *config.Binder) {
 	config.StringArray(b, &c.nodes, config.Setting[[]string]{Flag: "node",
 		Help: "chain node, CHAIN=URL or CHAIN:testnet=URL (repeatable)"})
 	c.chainIDs.add(b)
+	c.gasCaps.add(b)
 }
 
 // defaultListen is where the API listens; defaultAPIURL is the daemon's
@@ -119,12 +121,17 @@ func runServe(ctx context.Context, a *app, c *serveConfig) error {
 	if err != nil {
 		return err
 	}
+	gasCaps, err := c.gasCaps.ceilings()
+	if err != nil {
+		return err
+	}
 	store, err := c.store.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	srv, err := startHTTP(c.listen, api.New(api.Config{Store: store, Nodes: dialed, Logger: log, ExtraChainIDs: extraIDs}), log)
+	srv, err := startHTTP(c.listen, api.New(api.Config{Store: store, Nodes: dialed, Logger: log, ExtraChainIDs: extraIDs,
+		MaxGasPrice: gasCaps}), log)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func (s *Server) fillFromNode(ctx context.Context, code string, testnet bool, se
 	}
 	var out string
 	result, err := s.askNode(ctx, code, testnet, missing, func(ctx context.Context, node broadcast.Client) (err error) {
-		out, err = cp.CompleteFromNode(ctx, node, serialized, testnet, s.extraChainIDs[testnet][code]...)
+		out, err = cp.CompleteFromNode(ctx, s.capGas(code, node), serialized, testnet, s.extraChainIDs[testnet][code]...)
 		return err
 	})
 	if result != "" {

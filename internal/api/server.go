@@ -7,6 +7,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"strconv"
 	"time"
@@ -45,6 +46,9 @@ type Config struct {
 	// private dev chain's), by chain code, for testnet (true) and mainnet
 	// (false) API keys. Validation and completion get them per request.
 	ExtraChainIDs map[bool]map[string][]uint64
+	// MaxGasPrice caps, in wei per chain code, the EVM gas price a node may
+	// fill into a queued transaction (kms_create_gascap.go); none when absent.
+	MaxGasPrice map[string]*big.Int
 }
 
 // Server serves the API. Build it with New.
@@ -65,6 +69,8 @@ type Server struct {
 	lookupChain func(code string) (chain.Chain, error)
 	// extraChainIDs is Config.ExtraChainIDs, never written to.
 	extraChainIDs map[bool]map[string][]uint64
+	// maxGasPrice is Config.MaxGasPrice, never written to.
+	maxGasPrice map[string]*big.Int
 }
 
 // observe, when set (by tests), sees the route and status of every answer.
@@ -82,7 +88,7 @@ type route struct {
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, nodes: cfg.Nodes, log: cfg.Logger, reg: cfg.Registry,
 		maxBody: cfg.MaxBody, broadcastTimeout: cfg.BroadcastTimeout, lookupChain: chains.Lookup,
-		extraChainIDs: cfg.ExtraChainIDs}
+		extraChainIDs: cfg.ExtraChainIDs, maxGasPrice: cfg.MaxGasPrice}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -104,3 +104,17 @@ func (d *Daemon) auditFailed(code, id string, err error) outcome {
 	d.log.Error("audit log not written: transaction left pending, nothing signed or submitted", "chain", code, "id", id, "error", err)
 	return outcome{sum: Summary{Failed: 1}}
 }
+
+// auditPolicy records the signing policy's decision on s (refused is
+// checkPolicy's outcome for a refusal, nil when allowed), before the
+// decision takes effect.
+func (d *Daemon) auditPolicy(ctx context.Context, code string, s Subject, refused *outcome) error {
+	if d.guard == nil {
+		return nil
+	}
+	var err error
+	if refused != nil {
+		err = &RefusedError{Reason: refused.refused}
+	}
+	return d.auditDecision(ctx, code, "policy", s, err)
+}

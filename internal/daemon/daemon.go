@@ -13,6 +13,7 @@ import (
 
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
+	"github.com/custoskms/custos/internal/policy"
 )
 
 // Approval decides whether a pending transaction may be signed (Approver is
@@ -42,6 +43,9 @@ type Config struct {
 	// Audit records decisions and key uses before they take effect; when it
 	// fails nothing is signed (audit.go). Nil records nothing.
 	Audit Auditor
+	// Policy is the signing policy (--policy), checked before approval; nil
+	// checks nothing. With a policy, a transaction no rule allows is refused.
+	Policy *policy.Policy
 	// LedgerPath is the SQLite ledger of signed ids (required).
 	LedgerPath string
 	// Concurrency bounds transactions in flight per chain (default 64). Signing
@@ -109,6 +113,7 @@ type Daemon struct {
 	txAllow map[string]bool
 	walls   map[string]bool
 	retries *retries
+	guard   *guard
 }
 
 type signingChain struct {
@@ -180,6 +185,12 @@ func New(cfg Config, api API, keys Keys) (*Daemon, error) {
 		return nil, err
 	}
 	d.ledger = l
+	if cfg.Policy != nil {
+		if d.guard, err = d.newGuard(context.Background()); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
@@ -478,6 +489,15 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		if err != nil {
 			return d.fail(code, tx.ID, "decode", err)
 		}
+		spend, refused := d.checkPolicy(code, s)
+		if err := d.auditPolicy(ctx, code, s, refused); err != nil {
+			spend.Release()
+			return d.auditFailed(code, tx.ID, err)
+		}
+		if refused != nil {
+			return *refused
+		}
+		defer spend.Release() // unless recorded below
 		if d.cfg.Approval != nil {
 			err := d.cfg.Approval.Approve(ctx, s)
 			if aerr := d.auditDecision(ctx, code, "approval", s, err); aerr != nil {
@@ -509,11 +529,12 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		if err := d.auditSigned(ctx, code, tx, signed); err != nil {
 			return d.auditFailed(code, tx.ID, err)
 		}
-		e, err = d.ledger.Record(ctx, Entry{ID: tx.ID, Chain: code, TxData: signed.TxData, TxID: signed.TxID})
+		e, err = d.ledger.Record(ctx, Entry{ID: tx.ID, Chain: code, TxData: signed.TxData, TxID: signed.TxID, Spends: spend.Spends()})
 		if err != nil {
 			// Not recorded, so not submitted: the next run signs it again.
 			return d.fail(code, tx.ID, "ledger", err)
 		}
+		spend.Commit()
 		if e.TxData != signed.TxData {
 			d.log.Warn("ledger holds an earlier signature for this id; submitting that one", "chain", code, "id", tx.ID)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/custoskms/custos/internal/policy"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 )
 
@@ -24,6 +27,10 @@ type Entry struct {
 	// Failure is the reason the transaction's attempts ended (a node refusal
 	// no retry heals); empty while it may still be submitted.
 	Failure string
+	// Spends are what the transaction uses of the policy's daily limits,
+	// recorded in the same commit as the signature (so that nothing is
+	// signed without being counted); Record only, Lookup leaves it empty.
+	Spends []policy.Spend
 }
 
 // Ledger is the local record of every pending transaction this signer has
@@ -82,6 +89,18 @@ var ledgerMigrations = []string{
 		refused_at  INTEGER NOT NULL,
 		reported_at INTEGER
 	) WITHOUT ROWID`,
+	// The policy's daily limits: what each signed transaction used of its
+	// rule's volume (per asset) and count, kept for the rolling window
+	// across restarts (policy.go).
+	`CREATE TABLE spent (
+		id     TEXT NOT NULL,
+		rule   TEXT NOT NULL,
+		asset  TEXT NOT NULL,
+		amount TEXT NOT NULL,
+		at_ms  INTEGER NOT NULL,
+		PRIMARY KEY (id, rule, asset)
+	) WITHOUT ROWID`,
+	`CREATE INDEX spent_at ON spent (at_ms)`,
 }
 
 // OpenLedger opens (creating if needed) the ledger at path and takes its lock.
@@ -209,6 +228,34 @@ func (l *Ledger) Record(ctx context.Context, e Entry) (Entry, error) {
 	// the caller from submitting something the ledger may not hold.
 	rep := <-r.reply
 	return rep.stored, rep.err
+}
+
+// Spent returns the policy spends recorded since then, oldest first.
+func (l *Ledger) Spent(ctx context.Context, since time.Time) ([]policy.Spend, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT id, rule, asset, amount, at_ms FROM spent WHERE at_ms >= ? ORDER BY at_ms`,
+		since.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("ledger spends: %w", err)
+	}
+	defer rows.Close()
+	var out []policy.Spend
+	for rows.Next() {
+		var (
+			s      policy.Spend
+			amount string
+			at     int64
+		)
+		if err := rows.Scan(&s.TxID, &s.Rule, &s.Asset, &amount, &at); err != nil {
+			return nil, fmt.Errorf("ledger spends: %w", err)
+		}
+		var ok bool
+		if s.Amount, ok = new(big.Int).SetString(amount, 10); !ok {
+			return nil, fmt.Errorf("ledger spends: amount %q of %s", amount, s.TxID)
+		}
+		s.At = time.UnixMilli(at)
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // MarkSubmitted notes the API's answers for submitted entries, chain txId by
@@ -350,6 +397,12 @@ func (l *Ledger) commitGroup(group []ledgerReq) ([]Entry, error) {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	defer ins.Close()
+	spend, err := tx.Prepare(`INSERT INTO spent (id, rule, asset, amount, at_ms) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer spend.Close()
 	now := time.Now().Unix()
 	stored := make([]Entry, len(group))
 	for i, r := range group {
@@ -358,6 +411,11 @@ func (l *Ledger) commitGroup(group []ledgerReq) ([]Entry, error) {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
 		stored[i] = r.e
+		for _, sp := range r.e.Spends {
+			if _, err := spend.Exec(sp.TxID, sp.Rule, sp.Asset, sp.Amount.String(), sp.At.UnixMilli()); err != nil {
+				return nil, fmt.Errorf("ledger: %w", err)
+			}
+		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			// Recorded before: the earlier bytes win.
 			e := Entry{ID: r.e.ID}
