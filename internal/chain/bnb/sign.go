@@ -67,12 +67,9 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 		return chain.Signed{}, err
 	}
 	defer priv.Zero()
-	t, err := ParseTransfer(req.Serialized, req.Testnet)
+	t, err := parseOnNetwork(req.Serialized, req.Testnet)
 	if err != nil {
 		return chain.Signed{}, err
-	}
-	if want := chainID(req.Testnet); t.ChainID != want {
-		return chain.Signed{}, chain.WrongNetwork("chain_id %q, want %q", t.ChainID, want)
 	}
 	pub := priv.PubKey()
 	own := Address(pub, req.Testnet)
@@ -82,6 +79,19 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 		}
 	}
 	return t.sign(priv)
+}
+
+// parseOnNetwork is the transfer Sign signs and Intent decodes: either
+// form, refused when its chain id is not the wallet network's.
+func parseOnNetwork(serialized string, testnet bool) (*Transfer, error) {
+	t, err := ParseTransfer(serialized, testnet)
+	if err != nil {
+		return nil, err
+	}
+	if want := chainID(testnet); t.ChainID != want {
+		return nil, chain.WrongNetwork("chain_id %q, want %q", t.ChainID, want)
+	}
+	return t, nil
 }
 
 func chainID(testnet bool) string {

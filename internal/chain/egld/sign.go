@@ -66,8 +66,8 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if tx.Sender != own {
 		return chain.Signed{}, fmt.Errorf("%w: sender is not the address of the signing key", chain.ErrWrongSigner)
 	}
-	if (tx.ChainID == mainnetChainID) == req.Testnet {
-		return chain.Signed{}, chain.WrongNetwork("chainID %q on %s", tx.ChainID, chain.NetworkName(req.Testnet))
+	if err := checkNetwork(tx.ChainID, req.Testnet); err != nil {
+		return chain.Signed{}, err
 	}
 	tx.Signature = ed25519.Sign(priv, tx.SigningBytes())
 	out := tx.JSON()

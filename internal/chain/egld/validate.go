@@ -93,6 +93,11 @@ func validateNative(o chain.JSONObject, testnet bool) error {
 	if err != nil {
 		return err
 	}
+	return checkNetwork(id, testnet)
+}
+
+// checkNetwork refuses a chainID of another network than the wallet's.
+func checkNetwork(id string, testnet bool) error {
 	if (id == mainnetChainID) == testnet {
 		return chain.WrongNetwork("chainID %q on %s", id, chain.NetworkName(testnet))
 	}

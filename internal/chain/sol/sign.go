@@ -31,16 +31,9 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if err := ctx.Err(); err != nil {
 		return chain.Signed{}, err
 	}
-	raw, mintPK, err := decodeTx(req.Serialized)
+	raw, mintPK, msg, err := prepare(req.Serialized)
 	if err != nil {
 		return chain.Signed{}, err
-	}
-	msg, err := parseMessage(raw)
-	if err != nil {
-		return chain.Signed{}, chain.InvalidTx("Solana message: %s", err.Error())
-	}
-	if unset(raw, msg) {
-		return chain.Signed{}, chain.InvalidTx("missing %q (complete it from the node when the transaction is created)", fieldBlockhash)
 	}
 	if len(req.Keys) == 0 {
 		return chain.Signed{}, fmt.Errorf("%w: no key to sign with", chain.ErrInvalidKey)
@@ -87,6 +80,24 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	out = append(out, raw...)
 	sig0 := out[len(out)-len(raw)-64*msg.required:][:64]
 	return chain.Signed{TxData: base64.StdEncoding.EncodeToString(out), TxID: base58.Encode(sig0)}, nil
+}
+
+// prepare reads what Sign signs and Intent decodes: the message bytes, the
+// Tatum form's extra signer, and the parsed message, refused when the server
+// has not filled its blockhash.
+func prepare(serialized string) (raw []byte, mintPK string, msg *message, err error) {
+	raw, mintPK, err = decodeTx(serialized)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	msg, err = parseMessage(raw)
+	if err != nil {
+		return nil, "", nil, chain.InvalidTx("Solana message: %s", err.Error())
+	}
+	if unset(raw, msg) {
+		return nil, "", nil, chain.InvalidTx("missing %q (complete it from the node when the transaction is created)", fieldBlockhash)
+	}
+	return raw, mintPK, msg, nil
 }
 
 // find returns the key whose public half is pub, or nil.

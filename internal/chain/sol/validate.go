@@ -63,6 +63,15 @@ type message struct {
 	keys     [][]byte
 	// blockhash is the offset of the recent blockhash in the message bytes.
 	blockhash int
+	// instructions index keys; an index past them is an address-table entry (v0).
+	instructions []instruction
+}
+
+// instruction is one compiled instruction of a message.
+type instruction struct {
+	program int
+	accts   []byte
+	data    []byte
 }
 
 // checkMessage parses a compiled Solana message and checks its indices.
@@ -90,20 +99,16 @@ func parseMessage(b []byte) (*message, error) {
 	}
 	blockhash := len(b) - len(r.b)
 	r.take(32) // recent blockhash
-	type ix struct {
-		program int
-		accts   []byte
-	}
 	nIx := r.compact()
-	ixs := make([]ix, 0, min(nIx, len(b)))
+	ixs := make([]instruction, 0, min(nIx, len(b)))
 	for range nIx {
 		if r.err != nil {
 			break
 		}
 		p := int(r.byte())
 		a := r.take(r.compact())
-		r.take(r.compact()) // instruction data
-		ixs = append(ixs, ix{p, a})
+		d := r.take(r.compact())
+		ixs = append(ixs, instruction{p, a, d})
 	}
 	total := nKeys
 	if v0 {
@@ -133,7 +138,7 @@ func parseMessage(b []byte) (*message, error) {
 			}
 		}
 	}
-	m := &message{required: required, keys: make([][]byte, nKeys), blockhash: blockhash}
+	m := &message{required: required, keys: make([][]byte, nKeys), blockhash: blockhash, instructions: ixs}
 	for i := range nKeys {
 		m.keys[i] = keyBytes[32*i : 32*i+32]
 	}

@@ -29,7 +29,7 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if err := ctx.Err(); err != nil {
 		return chain.Signed{}, err
 	}
-	o, raw, err := validate(req.Serialized)
+	p, err := prepare(req.Serialized)
 	if err != nil {
 		return chain.Signed{}, err
 	}
@@ -41,44 +41,15 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 		return chain.Signed{}, err
 	}
 	defer key.Zero()
-	members, err := orderedObject(req.Serialized)
-	if err != nil {
-		return chain.Signed{}, err
-	}
-	if raw == nil {
-		return chain.Signed{}, chain.InvalidTx("missing \"raw_data_hex\" (the bytes the signature covers)")
-	}
-	rd, err := parseRaw(raw)
-	if err != nil {
-		return chain.Signed{}, chain.InvalidTx("raw_data_hex: %s", err.Error())
-	}
-	if len(rd.contracts) == 0 {
-		return chain.Signed{}, chain.InvalidTx("raw_data_hex has no contract")
-	}
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"ref_block_bytes", len(rd.refBlockBytes) > 0}, {"ref_block_hash", len(rd.refBlockHash) > 0}, {"expiration", rd.expiration != 0}} {
-		if !f.set {
-			return chain.Signed{}, chain.InvalidTx("missing %q (complete it from the node when the transaction is created)", f.name)
-		}
-	}
 	pub := key.PubKey()
 	wallet := AddressBytes(pub)
-	for i, ct := range rd.contracts {
+	for i, ct := range p.rd.contracts {
 		if !bytes.Equal(ct.owner, wallet) {
 			return chain.Signed{}, fmt.Errorf("%w: contract %d owner_address %s is not the wallet %s",
 				chain.ErrWrongSigner, i, showAddress(ct.owner), Address(pub))
 		}
 	}
-	if err := agree(o, rd, wallet); err != nil {
-		return chain.Signed{}, err
-	}
-	for _, m := range members {
-		if m.key == "signature" && !bytes.Equal(m.value, []byte("[]")) && !bytes.Equal(m.value, []byte("null")) {
-			return chain.Signed{}, chain.InvalidTx("transaction is already signed")
-		}
-	}
+	raw, members := p.raw, p.members
 
 	id := sha256.Sum256(raw)
 	compact := ecdsa.SignCompact(key, id[:], false) // [27+recid] ‖ r ‖ s, RFC 6979, low s
@@ -88,6 +59,56 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	members = slices.DeleteFunc(members, func(m member) bool { return m.key == "signature" })
 	members = append(members, member{"signature", sigJSON})
 	return chain.Signed{TxData: string(encodeObject(members)), TxID: hex.EncodeToString(id[:])}, nil
+}
+
+// prepared is a transaction as Sign and Intent read it before any key is
+// involved: its JSON members in order, the raw data the signature covers and
+// what the checks read of it.
+type prepared struct {
+	members []member
+	raw     []byte
+	rd      *rawData
+}
+
+// prepare checks everything about a transaction that does not depend on the
+// signing key: raw_data_hex present, complete and in agreement with the JSON
+// raw_data, and not already signed.
+func prepare(serialized string) (*prepared, error) {
+	o, raw, err := validate(serialized)
+	if err != nil {
+		return nil, err
+	}
+	members, err := orderedObject(serialized)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, chain.InvalidTx("missing \"raw_data_hex\" (the bytes the signature covers)")
+	}
+	rd, err := parseRaw(raw)
+	if err != nil {
+		return nil, chain.InvalidTx("raw_data_hex: %s", err.Error())
+	}
+	if len(rd.contracts) == 0 {
+		return nil, chain.InvalidTx("raw_data_hex has no contract")
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"ref_block_bytes", len(rd.refBlockBytes) > 0}, {"ref_block_hash", len(rd.refBlockHash) > 0}, {"expiration", rd.expiration != 0}} {
+		if !f.set {
+			return nil, chain.InvalidTx("missing %q (complete it from the node when the transaction is created)", f.name)
+		}
+	}
+	if err := agree(o, rd); err != nil {
+		return nil, err
+	}
+	for _, m := range members {
+		if m.key == "signature" && !bytes.Equal(m.value, []byte("[]")) && !bytes.Equal(m.value, []byte("null")) {
+			return nil, chain.InvalidTx("transaction is already signed")
+		}
+	}
+	return &prepared{members: members, raw: raw, rd: rd}, nil
 }
 
 // encodeObject writes members as one compact JSON object, in their order.
@@ -108,7 +129,7 @@ func encodeObject(members []member) []byte {
 // agree checks the JSON raw_data against the protobuf raw data: the node
 // builds the transaction it verifies from the JSON, so a JSON that says
 // something else than raw_data_hex would at best be refused there.
-func agree(o chain.JSONObject, rd *rawData, wallet []byte) error {
+func agree(o chain.JSONObject, rd *rawData) error {
 	if !o.Has("raw_data") {
 		return nil
 	}
@@ -125,8 +146,10 @@ func agree(o chain.JSONObject, rd *rawData, wallet []byte) error {
 		p, _ := ct.Object("parameter")
 		v, _ := p.Object("value")
 		owner, _ := v.String("owner_address")
-		if b := decodeAddress(owner); !bytes.Equal(b, wallet) {
-			return fmt.Errorf("%w: raw_data contract %d owner_address %s is not the wallet", chain.ErrWrongSigner, i, owner)
+		// Both errors: the JSON names another signer than the signed
+		// bytes, which makes the transaction itself invalid.
+		if b := decodeAddress(owner); !bytes.Equal(b, rd.contracts[i].owner) {
+			return fmt.Errorf("%w: %w: raw_data contract %d owner_address %s is not the one in raw_data_hex", chain.ErrWrongSigner, chain.ErrInvalidTx, i, owner)
 		}
 	}
 	for _, f := range []struct {

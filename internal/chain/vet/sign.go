@@ -60,19 +60,31 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	defer priv.Zero()
 	origin := Address(priv.PubKey())
 
-	var b *body
-	if chain.LooksLikeJSONObject(req.Serialized) {
-		b, err = tatumBody(req.Serialized, origin)
-	} else {
-		b, err = nativeBody(req.Serialized)
-	}
+	b, err := parseBody(req.Serialized, origin, req.Testnet)
 	if err != nil {
 		return chain.Signed{}, err
 	}
-	if err := checkTag(uint64(b.ChainTag), req.Testnet); err != nil {
-		return chain.Signed{}, err
-	}
 	return signBody(b, priv)
+}
+
+// parseBody is the body Sign signs and Intent decodes, of either form, on
+// the wallet's network. origin, when not empty, must be the Tatum form's
+// from where it names an address.
+func parseBody(serialized, origin string, testnet bool) (*body, error) {
+	var b *body
+	var err error
+	if chain.LooksLikeJSONObject(serialized) {
+		b, err = tatumBody(serialized, origin)
+	} else {
+		b, err = nativeBody(serialized)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTag(uint64(b.ChainTag), testnet); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // nativeBody decodes the 0x-hex unsigned RLP body and insists that it is the
@@ -111,7 +123,7 @@ func tatumBody(s, origin string) (*body, error) {
 	if o.Has("from") {
 		var from string
 		// thorify takes a wallet index (the number 0) or an address.
-		if json.Unmarshal(o["from"], &from) == nil && !strings.EqualFold(from, origin) {
+		if json.Unmarshal(o["from"], &from) == nil && origin != "" && !strings.EqualFold(from, origin) {
 			return nil, fmt.Errorf("%w: from is not the address of the signing key", chain.ErrWrongSigner)
 		}
 	}

@@ -37,10 +37,8 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if err := ctx.Err(); err != nil {
 		return chain.Signed{}, err
 	}
-	if err := c.ValidateTx(req.Serialized, req.Testnet); err != nil {
-		return chain.Signed{}, err
-	}
-	if err := complete(req.Serialized); err != nil {
+	tx, err := c.parse(req.Serialized, req.Testnet)
+	if err != nil {
 		return chain.Signed{}, err
 	}
 	if len(req.Keys) != 1 {
@@ -55,17 +53,8 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	wallet := Address(pub)
 	pubHex := strings.ToUpper(hex.EncodeToString(pub.SerializeCompressed()))
 
-	tx, err := decodeJSON(req.Serialized)
-	if err != nil {
-		return chain.Signed{}, err
-	}
 	if acct, _ := tx["Account"].(string); acct != wallet {
 		return chain.Signed{}, fmt.Errorf("%w: Account %s is not the wallet %s", chain.ErrWrongSigner, acct, wallet)
-	}
-	for _, f := range []string{"TxnSignature", "Signers"} {
-		if _, ok := tx[f]; ok {
-			return chain.Signed{}, chain.InvalidTx("transaction already carries %s", f)
-		}
 	}
 	if s, ok := tx["SigningPubKey"]; ok && s != "" && !strings.EqualFold(fmt.Sprint(s), pubHex) {
 		return chain.Signed{}, fmt.Errorf("%w: SigningPubKey is not the wallet's public key", chain.ErrWrongSigner)
@@ -100,6 +89,28 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 		TxData: strings.ToUpper(hex.EncodeToString(blob)),
 		TxID:   strings.ToUpper(hex.EncodeToString(id)),
 	}, nil
+}
+
+// parse is what Sign and Intent read of a transaction before any key is
+// involved: the checked, complete, unsigned transaction JSON, numbers kept
+// as json.Number.
+func (c *Chain) parse(serialized string, testnet bool) (map[string]any, error) {
+	if err := c.ValidateTx(serialized, testnet); err != nil {
+		return nil, err
+	}
+	if err := complete(serialized); err != nil {
+		return nil, err
+	}
+	tx, err := decodeJSON(serialized)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []string{"TxnSignature", "Signers"} {
+		if _, ok := tx[f]; ok {
+			return nil, chain.InvalidTx("transaction already carries %s", f)
+		}
+	}
+	return tx, nil
 }
 
 // complete refuses a transaction without the fields every XRPL transaction
