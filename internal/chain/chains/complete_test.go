@@ -6,7 +6,6 @@ import (
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/evm"
-	"github.com/custoskms/custos/internal/chain/utxo"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -126,17 +125,14 @@ type fake struct{ info chain.Info }
 
 func (f fake) Info() chain.Info { return f.info }
 
-// TestIntenders fails for an EVM or UTXO chain that cannot decode its
+// TestIntenders fails for a chain that cannot decode its
 // transactions into an intent, naming each one: the daemon's policy and
 // approval service decide on the intent.
 func TestIntenders(t *testing.T) {
 	var missing []string
 	for _, r := range Rows() {
-		switch r.Chain.(type) {
-		case *evm.Chain, *utxo.Chain:
-			if _, ok := r.Chain.(chain.Intender); !ok {
-				missing = append(missing, r.Chain.Info().Code)
-			}
+		if _, ok := r.Chain.(chain.Intender); !ok {
+			missing = append(missing, r.Chain.Info().Code)
 		}
 	}
 	if len(missing) > 0 {
