@@ -176,9 +176,12 @@ func TestApprovalV2SignsOnlyOnASignedFreshAnswer(t *testing.T) {
 			_, _ = w.Write(bytes.Replace(b, []byte(`"decision":"approve"`), []byte(`"decision":"approve","Decision":"approve"`), 1))
 		}},
 		{"oversize", func(w http.ResponseWriter, _ *http.Request, req approval.Request) {
+			// A valid signed approval, padded past the cap with whitespace
+			// that a decoder would skip.
 			resp := approveOf(req)
-			resp.Reason = strings.Repeat("x", approval.MaxResponseBytes)
-			signedReply(secret, w, resp)
+			w.Header().Set(approval.HeaderSignature, approval.SignResponse(secret, resp))
+			b, _ := json.Marshal(resp)
+			_, _ = w.Write(append(b, bytes.Repeat([]byte(" "), approval.MaxResponseBytes)...))
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
