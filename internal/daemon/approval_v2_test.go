@@ -88,6 +88,15 @@ func v2Approver(t *testing.T, url string, secret []byte) *Approver {
 	return a
 }
 
+// withV2 configures a daemon to ask svc in v2 about transactions of a
+// chain that decodes intents.
+func withV2(t *testing.T, h *harness, svc *v2Service) func(*Config) {
+	return func(c *Config) {
+		c.Approval = v2Approver(t, svc.srv.URL, svc.secret)
+		c.Lookup = lookupOf(intentChain{h.chain})
+	}
+}
+
 // reply writes resp with the given signature header (none when empty).
 func reply(w http.ResponseWriter, resp approval.Response, sig string) {
 	if sig != "" {
@@ -189,10 +198,7 @@ func TestApprovalV2SignsOnlyOnASignedFreshAnswer(t *testing.T) {
 			h.queueThree()
 			svc := newV2Service(t, secret)
 			svc.answer = tc.answer
-			d := h.daemon(func(c *Config) {
-				c.Approval = v2Approver(t, svc.srv.URL, secret)
-				c.Lookup = lookupOf(intentChain{h.chain})
-			})
+			d := h.daemon(withV2(t, h, svc))
 			for run := 1; run <= 2; run++ {
 				sum, err := d.RunOnce(t.Context())
 				if err != nil {
@@ -222,10 +228,7 @@ func TestApprovalV2RequestCarriesWhatIsSigned(t *testing.T) {
 	h := newHarness(t)
 	h.queueThree()
 	svc := newV2Service(t, secret)
-	d := h.daemon(func(c *Config) {
-		c.Approval = v2Approver(t, svc.srv.URL, secret)
-		c.Lookup = lookupOf(intentChain{h.chain})
-	})
+	d := h.daemon(withV2(t, h, svc))
 	sum, err := d.RunOnce(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -264,10 +267,7 @@ func TestApprovalV2SignedRefusalIsFinal(t *testing.T) {
 	svc.answer = func(w http.ResponseWriter, _ *http.Request, req approval.Request) {
 		_ = approval.Respond(w, secret, req, approval.Refuse, " over the daily limit \n", time.Now())
 	}
-	cfg := func(c *Config) {
-		c.Approval = v2Approver(t, svc.srv.URL, secret)
-		c.Lookup = lookupOf(intentChain{h.chain})
-	}
+	cfg := withV2(t, h, svc)
 	d := h.daemon(cfg)
 	sum, err := d.RunOnce(t.Context())
 	if err != nil {
@@ -347,10 +347,7 @@ func TestAmbiguousKeysAreNotSigned(t *testing.T) {
 		return bytes.Replace(b, []byte(`"serializedTransaction":"tx-one"`), []byte(`"serializedTransaction":"tx-one","SerializedTransaction":"tx-evil"`), 1)
 	}
 	svc := newV2Service(t, secret)
-	d := h.daemon(func(c *Config) {
-		c.Approval = v2Approver(t, svc.srv.URL, secret)
-		c.Lookup = lookupOf(intentChain{h.chain})
-	})
+	d := h.daemon(withV2(t, h, svc))
 	sum, err := d.RunOnce(t.Context())
 	if err != nil {
 		t.Fatal(err)
