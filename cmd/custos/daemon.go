@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/chain/chains"
@@ -109,6 +110,8 @@ type daemonConfig struct {
 	chains             string
 	externalURL        string
 	externalMethod     string
+	approvalProtocol   string
+	approvalMaxAge     time.Duration
 	approvalTimeout    time.Duration
 	approvalSecretFile string
 	approvalSecret     string
@@ -140,9 +143,19 @@ func (c *daemonConfig) add(b *config.Binder) {
 			return nil
 		}})
 	config.String(b, &c.externalURL, config.Setting[string]{Flag: "external-url", Aliases: []string{"externalUrl"},
-		Env: []string{"CUSTOS_EXTERNAL_URL"}, Help: "approval service: {url}/{id} must answer 2xx before a transaction is signed"})
+		Env: []string{"CUSTOS_EXTERNAL_URL"}, Help: "approval service (https, or http to loopback): {url}/{id} must approve before a transaction is signed"})
+	config.String(b, &c.approvalProtocol, config.Setting[string]{Flag: "approval-protocol", Env: []string{"CUSTOS_APPROVAL_PROTOCOL"},
+		Default: string(daemon.ProtocolV2), Help: "approval protocol: v2 (signed request with the bytes to sign and their intent, signed answer) or v1 (Tatum's: any 2xx approves)",
+		Check: func(v string) error {
+			if v != string(daemon.ProtocolV1) && v != string(daemon.ProtocolV2) {
+				return errors.New("must be v1 or v2")
+			}
+			return nil
+		}})
+	config.Duration(b, &c.approvalMaxAge, config.Setting[time.Duration]{Flag: "approval-max-age", Env: []string{"CUSTOS_APPROVAL_MAX_AGE"},
+		Default: approval.DefaultMaxAge, Help: "v2: how far an approval answer's timestamp may be from this clock", Check: positive})
 	config.String(b, &c.externalMethod, config.Setting[string]{Flag: "external-url-method", Aliases: []string{"externalUrlMethod"},
-		Env: []string{"CUSTOS_EXTERNAL_URL_METHOD"}, Default: "GET", Help: "approval request method: GET, or POST with the transaction JSON"})
+		Env: []string{"CUSTOS_EXTERNAL_URL_METHOD"}, Default: "GET", Help: "v1 approval request method: GET, or POST with the transaction JSON (v2 always posts)"})
 	config.Duration(b, &c.approvalTimeout, config.Setting[time.Duration]{Flag: "external-url-timeout", Aliases: []string{"externalUrlTimeout"},
 		Env: []string{"CUSTOS_EXTERNAL_URL_TIMEOUT"}, Default: 10 * time.Second,
 		Help: "approval request timeout (a timeout means not approved)", Check: positive})
@@ -217,8 +230,9 @@ func newDaemonCmd(a *app) *cobra.Command {
 		Short: "Run the signer: fetch pending transactions, ask approval, sign, submit",
 		Long: `Runs the signer daemon. Each period, for each chain of --chain, it asks the API
 for the pending transactions of the wallets in the wallet store (of the --testnet
-network), asks the approval service when --external-url is set, signs, records the
-signed transaction in a local ledger and submits it. Tatum KMS's spellings
+network), asks the approval service when --external-url is set (protocol v2 by
+default, Tatum's v1 with --approval-protocol v1), signs, records the signed
+transaction in a local ledger and submits it. Tatum KMS's spellings
 (--externalUrl, --externalUrlMethod, --runOnce, --transactionIds) work too.
 
 Environment: CUSTOS_API_KEY (or TATUM_API_KEY), CUSTOS_PASSWORD (or TATUM_KMS_PASSWORD),
@@ -319,7 +333,8 @@ func (c *daemonConfig) daemon(a *app, log *slog.Logger) (daemon.Config, error) {
 		if err != nil {
 			return daemon.Config{}, err
 		}
-		ap, err := daemon.NewApprover(c.externalURL, c.externalMethod, sec, c.approvalTimeout)
+		ap, err := daemon.NewApprover(daemon.ApproverConfig{URL: c.externalURL, Protocol: daemon.Protocol(c.approvalProtocol),
+			Method: c.externalMethod, Secret: sec, Timeout: c.approvalTimeout, MaxAge: c.approvalMaxAge})
 		secret.Zero(sec)
 		if err != nil {
 			return daemon.Config{}, err

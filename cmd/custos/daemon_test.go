@@ -122,13 +122,15 @@ func TestDaemonFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		"no chain":        {[]string{"daemon", "--runOnce"}, "--chain"},
-		"bad chain id":    {[]string{"daemon", "--runOnce", "--chain", "ETH", "--chain-id", "ETH:devnet=5"}, "--chain-id"},
-		"no approval key": {[]string{"daemon", "--runOnce", "--chain", "ETH", "--externalUrl", "http://127.0.0.1:1/ok"}, "CUSTOS_APPROVAL_SECRET"},
-		"bad method":      {[]string{"daemon", "--runOnce", "--chain", "ETH", "--externalUrl", "http://127.0.0.1:1/ok", "--externalUrlMethod", "PUT", "--approval-secret-file", secretFile}, "GET or POST"},
-		"no secret file":  {[]string{"daemon", "--runOnce", "--chain", "ETH", "--externalUrl", "http://127.0.0.1:1/ok", "--approval-secret-file", filepath.Join(dir, "none")}, "approval secret file"},
-		"bad claim limit": {[]string{"daemon", "--runOnce", "--chain", "ETH", "--claim-limit", "-1"}, "--claim-limit"},
-		"no store":        {[]string{"daemon", "--runOnce", "--chain", "ETH", "--path", filepath.Join(dir, "none.dat")}, "does not exist"},
+		"no chain":          {[]string{"daemon", "--runOnce"}, "--chain"},
+		"bad chain id":      {[]string{"daemon", "--runOnce", "--chain", "ETH", "--chain-id", "ETH:devnet=5"}, "--chain-id"},
+		"no approval key":   {[]string{"daemon", "--runOnce", "--chain", "ETH", "--externalUrl", "http://127.0.0.1:1/ok"}, "CUSTOS_APPROVAL_SECRET"},
+		"bad method":        {[]string{"daemon", "--runOnce", "--chain", "ETH", "--externalUrl", "http://127.0.0.1:1/ok", "--externalUrlMethod", "PUT", "--approval-secret-file", secretFile}, "GET or POST"},
+		"no secret file":    {[]string{"daemon", "--runOnce", "--chain", "ETH", "--externalUrl", "http://127.0.0.1:1/ok", "--approval-secret-file", filepath.Join(dir, "none")}, "approval secret file"},
+		"http approval url": {[]string{"daemon", "--runOnce", "--chain", "ETH", "--externalUrl", "http://approve.example/ok", "--approval-secret-file", secretFile}, "must be https"},
+		"bad protocol":      {[]string{"daemon", "--runOnce", "--chain", "ETH", "--approval-protocol", "v3"}, "--approval-protocol"},
+		"bad claim limit":   {[]string{"daemon", "--runOnce", "--chain", "ETH", "--claim-limit", "-1"}, "--claim-limit"},
+		"no store":          {[]string{"daemon", "--runOnce", "--chain", "ETH", "--path", filepath.Join(dir, "none.dat")}, "does not exist"},
 	} {
 		stdout, stderr, code := runCLI(t, "", tc.args...)
 		if code == 0 || stdout != "" || !strings.Contains(stderr, tc.want) {

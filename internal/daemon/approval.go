@@ -3,148 +3,235 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/custoskms/custos/approval"
 )
 
-// Approval requests carry two headers so the operator's approval service can
-// tell that a request comes from this daemon and was not replayed:
-//
-//	X-Custos-Timestamp: <Unix time in seconds, decimal>
-//	X-Custos-Signature: sha256=<lowercase hex of HMAC-SHA256(secret, canonical)>
-//
-// where canonical is the four fields joined by a line feed (0x0A):
-//
-//	METHOD "\n" REQUEST-URI "\n" TIMESTAMP "\n" BODY
-//
-// METHOD is "GET" or "POST"; REQUEST-URI is the path as sent on the wire,
-// escaped, with the query if any (Go: r.URL.RequestURI(), e.g.
-// "/approve/65f1c0de0000000000000001"); TIMESTAMP is the header's value; BODY is
-// the exact request body bytes (empty for GET, the PendingTx JSON for POST).
-// The secret is CUSTOS_APPROVAL_SECRET. A service should compare in constant
-// time and refuse timestamps far from its clock; VerifyApproval does both.
+// The approval wire format lives in the public approval package, so that a
+// service written in Go decodes requests with the daemon's own types. These
+// names keep earlier callers compiling.
 const (
-	HeaderApprovalSignature = "X-Custos-Signature"
-	HeaderApprovalTimestamp = "X-Custos-Timestamp"
+	HeaderApprovalSignature = approval.HeaderSignature
+	HeaderApprovalTimestamp = approval.HeaderTimestamp
 )
 
-// ApprovalMAC returns the X-Custos-Signature value for one request.
+// ErrBadApprovalSignature is approval.ErrBadSignature.
+var ErrBadApprovalSignature = approval.ErrBadSignature
+
+// ApprovalMAC is approval.RequestMAC.
 func ApprovalMAC(secret []byte, method, requestURI, timestamp string, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(method))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(requestURI))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(timestamp))
-	m.Write([]byte{'\n'})
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+	return approval.RequestMAC(secret, method, requestURI, timestamp, body)
 }
 
-// ErrBadApprovalSignature is returned by VerifyApproval for a request that is
-// unsigned, signed with another secret, altered, or outside the allowed clock skew.
-var ErrBadApprovalSignature = errors.New("approval request signature invalid")
-
-// VerifyApproval checks an approval request's headers against its body, for
-// approval services written in Go (and this package's tests).
+// VerifyApproval is approval.VerifyRequest.
 func VerifyApproval(secret []byte, r *http.Request, body []byte, now time.Time, maxSkew time.Duration) error {
-	ts := r.Header.Get(HeaderApprovalTimestamp)
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return fmt.Errorf("%w: bad timestamp", ErrBadApprovalSignature)
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
-		return fmt.Errorf("%w: timestamp outside %s", ErrBadApprovalSignature, maxSkew)
-	}
-	want := ApprovalMAC(secret, r.Method, r.URL.RequestURI(), ts, body)
-	if !hmac.Equal([]byte(want), []byte(r.Header.Get(HeaderApprovalSignature))) {
-		return fmt.Errorf("%w: signature mismatch", ErrBadApprovalSignature)
-	}
-	return nil
+	return approval.VerifyRequest(secret, r, body, now, maxSkew)
 }
 
-// Approver asks the operator's approval service (Tatum's --externalUrl) whether
-// a pending transaction may be signed: GET {url}/{id}, or POST {url}/{id} with
-// the transaction JSON. Only a 2xx answer approves. A refusal status
-// (403, 409 or 410) is an explicit no: Approve's error wraps ErrRefused and
-// the daemon ends the transaction. Any other status, a timeout or a network
-// error means not approved yet: the transaction stays pending and is asked
-// about again later.
+// Protocol is the approval protocol version (--approval-protocol).
+type Protocol string
+
+const (
+	// ProtocolV2 (the default) posts the bytes to sign, their digest and
+	// their intent, and needs a signed, fresh answer naming them.
+	ProtocolV2 Protocol = "v2"
+	// ProtocolV1 is Tatum KMS's: GET {url}/{id} (or POST of the pending
+	// transaction's JSON); any 2xx approves, 403, 409 and 410 refuse.
+	ProtocolV1 Protocol = "v1"
+)
+
+// ApproverConfig configures NewApprover; zero fields take the defaults noted.
+type ApproverConfig struct {
+	// URL is the approval service's base URL (--externalUrl): https, or
+	// http to a loopback host only.
+	URL string
+	// Protocol is ProtocolV2 (default) or ProtocolV1.
+	Protocol Protocol
+	// Method is v1's request method (--externalUrlMethod): GET (default)
+	// or POST. v2 always posts.
+	Method string
+	// Secret is the HMAC key of requests and v2 responses (required).
+	Secret []byte
+	// Timeout bounds one approval request (default 10 s).
+	Timeout time.Duration
+	// MaxAge is how far a v2 response's timestamp may be from the daemon's
+	// clock (default approval.DefaultMaxAge).
+	MaxAge time.Duration
+}
+
+// Approver asks the operator's approval service (Tatum's --externalUrl)
+// whether a pending transaction may be signed (docs/design.md §6.3).
+//
+// v2: POST {url}/{id} with an approval.Request; only a 200 answer holding an
+// approval.Response for that id and digest, signed with the secret and
+// fresh, decides; a signed "refuse" is final (the error wraps ErrRefused).
+//
+// v1: GET {url}/{id}, or POST with the transaction JSON. Any 2xx approves; a
+// refusal status (403, 409 or 410) is final.
+//
+// Anything else (another answer, a timeout, a network error) means not
+// approved yet: the transaction stays pending and is asked about again later.
 type Approver struct {
 	base   *url.URL
+	proto  Protocol
 	post   bool
 	secret []byte
+	maxAge time.Duration
 	// HTTP is the transport; its Timeout bounds one approval request.
 	HTTP *http.Client
-	// Now is the clock of the timestamp header.
+	// Now is the clock of the timestamps sent and checked.
 	Now func() time.Time
 }
 
-// NewApprover checks the URL and method ("GET" default, or "POST") and needs a
-// non-empty secret: an unsigned approval request could be forged by anyone who
-// can reach the service.
-func NewApprover(rawURL, method string, secret []byte, timeout time.Duration) (*Approver, error) {
-	u, err := url.Parse(rawURL)
+// NewApprover checks cfg. The secret is required: an unsigned approval
+// request could be forged by anyone who can reach the service. The URL
+// must be https unless its host is loopback: over plain http anyone on the
+// path reads the transactions and, in v1, answers for the service.
+func NewApprover(cfg ApproverConfig) (*Approver, error) {
+	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: externalUrl must be an http(s) URL", ErrConfig)
+		return nil, fmt.Errorf("%w: externalUrl must be an https URL", ErrConfig)
 	}
-	var post bool
-	switch strings.ToUpper(method) {
+	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		return nil, fmt.Errorf("%w: externalUrl must be https (http only to a loopback host: 127.0.0.0/8, ::1, localhost), got %s", ErrConfig, u.Redacted())
+	}
+	a := &Approver{base: u, proto: cfg.Protocol, secret: bytes.Clone(cfg.Secret), maxAge: cfg.MaxAge, Now: time.Now}
+	switch a.proto {
+	case "":
+		a.proto = ProtocolV2
+	case ProtocolV1, ProtocolV2:
+	default:
+		return nil, fmt.Errorf("%w: approval protocol must be v1 or v2", ErrConfig)
+	}
+	switch strings.ToUpper(cfg.Method) {
 	case "", http.MethodGet:
 	case http.MethodPost:
-		post = true
+		a.post = true
 	default:
 		return nil, fmt.Errorf("%w: externalUrlMethod must be GET or POST", ErrConfig)
 	}
-	if len(secret) == 0 {
+	if len(cfg.Secret) == 0 {
 		return nil, fmt.Errorf("%w: externalUrl needs an approval secret (CUSTOS_APPROVAL_SECRET)", ErrConfig)
 	}
+	if a.maxAge <= 0 {
+		a.maxAge = approval.DefaultMaxAge
+	}
+	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	return &Approver{base: u, post: post, secret: bytes.Clone(secret),
-		HTTP: &http.Client{Timeout: timeout, CheckRedirect: noRedirects}, Now: time.Now}, nil
+	a.HTTP = &http.Client{Timeout: timeout, CheckRedirect: noRedirects}
+	return a, nil
 }
 
-// Approve returns nil when the service approves tx, else an error wrapping ErrNotApproved.
+// loopbackHost reports whether host is localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Protocol returns the protocol the approver speaks.
+func (a *Approver) Protocol() Protocol { return a.proto }
+
+// Approve returns nil when the service approves s, else an error wrapping
+// ErrNotApproved (and ErrRefused for a final refusal).
 func (a *Approver) Approve(ctx context.Context, s Subject) error {
-	tx := s.Tx
-	if !validPendingID(tx.ID) {
+	if !validPendingID(s.Tx.ID) {
 		return fmt.Errorf("%w: %w", ErrNotApproved, errBadID)
 	}
-	u := a.base.JoinPath(url.PathEscape(tx.ID))
-	method, body := http.MethodGet, []byte(nil)
-	if a.post {
-		method, body = http.MethodPost, tx.JSON()
+	if a.proto == ProtocolV1 {
+		return a.approveV1(ctx, s.Tx)
 	}
+	return a.approveV2(ctx, s)
+}
+
+// send makes one signed request to {url}/{id}.
+func (a *Approver) send(ctx context.Context, id, method string, ts int64, body []byte) (*http.Response, error) {
+	u := a.base.JoinPath(url.PathEscape(id))
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotApproved, err)
+		return nil, fmt.Errorf("%w: %v", ErrNotApproved, err)
 	}
-	if a.post {
+	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	ts := strconv.FormatInt(a.Now().Unix(), 10)
-	req.Header.Set(HeaderApprovalTimestamp, ts)
-	req.Header.Set(HeaderApprovalSignature, ApprovalMAC(a.secret, method, req.URL.RequestURI(), ts, body))
+	t := strconv.FormatInt(ts, 10)
+	req.Header.Set(approval.HeaderTimestamp, t)
+	req.Header.Set(approval.HeaderSignature, approval.RequestMAC(a.secret, method, req.URL.RequestURI(), t, body))
 	resp, err := a.HTTP.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("%w: approval service: %v", ErrNotApproved, err)
+		return nil, fmt.Errorf("%w: approval service: %v", ErrNotApproved, err)
 	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return resp, nil
+}
+
+func (a *Approver) approveV2(ctx context.Context, s Subject) error {
+	if !s.Decoded {
+		// The service would decide on bytes nobody decoded for it.
+		return fmt.Errorf("%w: approval protocol v2 sends the transaction's intent, and %s transactions cannot be decoded into one (use --approval-protocol v1 for this chain)", ErrNotApproved, s.Tx.Chain)
+	}
+	now := a.Now()
+	req := approval.Request{
+		Version:               approval.Version,
+		ID:                    s.Tx.ID,
+		Chain:                 s.Intent.Chain,
+		Network:               s.Intent.Network,
+		SignatureIDs:          s.Tx.signatureIDs(),
+		Indexes:               append([]uint32{}, s.Indexes...),
+		SerializedTransaction: s.Tx.SerializedTransaction,
+		Digest:                approval.Digest(s.Tx.SerializedTransaction),
+		Intent:                s.Intent,
+		Timestamp:             now.Unix(),
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotApproved, err)
+	}
+	resp, err := a.send(ctx, req.ID, http.MethodPost, req.Timestamp, body)
+	if err != nil {
+		return err
+	}
+	ans, err := approval.ReadResponse(a.secret, resp, req, a.Now(), a.maxAge)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotApproved, err)
+	}
+	if ans.Decision == approval.Refuse {
+		reason := shortReason(ans.Reason)
+		if reason == "" {
+			reason = "no reason given"
+		}
+		return &RefusedError{Reason: reason}
+	}
+	return nil
+}
+
+func (a *Approver) approveV1(ctx context.Context, tx PendingTx) error {
+	method, body := http.MethodGet, []byte(nil)
+	if a.post {
+		method, body = http.MethodPost, tx.JSON()
+	}
+	resp, err := a.send(ctx, tx.ID, method, a.Now().Unix(), body)
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, approval.MaxResponseBytes))
 	resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode <= 299:
@@ -153,12 +240,18 @@ func (a *Approver) Approve(ctx context.Context, s Subject) error {
 		// The service's body is its reason, kept short: it is reported to
 		// the API and stored among the transaction's errors.
 		reason := fmt.Sprintf("HTTP %d", resp.StatusCode)
-		if msg := strings.TrimSpace(strings.ToValidUTF8(string(b), "?")); msg != "" {
-			reason += ": " + truncate(msg, 300)
+		if msg := shortReason(string(b)); msg != "" {
+			reason += ": " + msg
 		}
 		return &RefusedError{Reason: reason}
 	}
 	return fmt.Errorf("%w: approval service answered HTTP %d", ErrNotApproved, resp.StatusCode)
+}
+
+// shortReason is a service's reason as reported to the API: valid UTF-8,
+// trimmed, at most 300 bytes.
+func shortReason(s string) string {
+	return truncate(strings.TrimSpace(strings.ToValidUTF8(s, "?")), 300)
 }
 
 // noRedirects makes a client return a redirect as the answer instead of
@@ -167,7 +260,7 @@ func (a *Approver) Approve(ctx context.Context, s Subject) error {
 // redirect to another host. A 3xx is then an answer like any non-2xx.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// refusal reports whether an approval answer refuses a transaction for
+// refusal reports whether a v1 approval answer refuses a transaction for
 // good: 403 Forbidden (a person or a policy said no), 409 Conflict (the
 // transaction contradicts the service's records), 410 Gone (the request it
 // was for is withdrawn). Other statuses are not refusals on purpose: 401 and
@@ -181,8 +274,9 @@ func refusal(status int) bool {
 	return false
 }
 
-// RefusedError is Approve's answer to a refusal status; it wraps ErrRefused
-// and ErrNotApproved. Reason is the status and the start of the body.
+// RefusedError is Approve's answer to a final refusal; it wraps ErrRefused
+// and ErrNotApproved. Reason is v1's status and the start of the body, or
+// v2's signed response's reason.
 type RefusedError struct{ Reason string }
 
 func (e *RefusedError) Error() string { return ErrRefused.Error() + ": " + e.Reason }

@@ -82,7 +82,12 @@ func (c *Client) Pending(ctx context.Context, chain string, ids []string, limit 
 	}
 	txs := make([]PendingTx, 0, len(raw))
 	for i, r := range raw {
-		tx, err := ParsePendingTx(r)
+		tx, err := parsePending(r)
+		if err != nil && tx.bad != nil {
+			// Refused, not signed, and reported as failed under its id.
+			txs = append(txs, tx)
+			continue
+		}
 		if err != nil {
 			// One bad element must not stop the others from being signed.
 			c.logger().Warn("skipping malformed pending transaction", "chain", chain, "position", i, "error", err)

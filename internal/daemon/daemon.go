@@ -31,7 +31,8 @@ type Config struct {
 	Testnet bool
 	// Period is the pause between runs (--period, default 5 s).
 	Period time.Duration
-	// Wallets, when set, restricts the signature IDs asked for (--wallets).
+	// Wallets, when set, restricts the signature IDs asked for (--wallets)
+	// and the wallets that sign: a transaction naming another is not signed.
 	Wallets []string
 	// TransactionIDs, when set, restricts signing to these pending ids (--transactionIds).
 	TransactionIDs []string
@@ -368,6 +369,7 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 	txs, waiting := d.skip(code, txs, recorded)
 	txs, places := inSequence(sc.c, d.cfg.Testnet, txs, waiting)
 	res := NewResolver(d.keys, d.cfg.Testnet)
+	res.only = d.walls
 	defer res.Close()
 
 	// In-flight transactions finish after shutdown begins: a signed and
@@ -484,6 +486,9 @@ func (d *Daemon) fail(code, id, stage string, err error) outcome {
 func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx PendingTx, e Entry, recorded bool, p place) outcome {
 	code := sc.c.Info().Code
 	var o outcome
+	if err := tx.check(); err != nil {
+		return d.fail(code, tx.ID, "decode", err)
+	}
 	if !recorded {
 		s, err := d.subject(sc, tx)
 		if err != nil {

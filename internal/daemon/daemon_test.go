@@ -203,8 +203,9 @@ func newApprovalServer(t *testing.T, secret []byte, status int) *approvalServer 
 	return a
 }
 
+// approver speaks v1, the protocol these older tests were written for.
 func approver(t *testing.T, url, method string, secret []byte) *Approver {
-	a, err := NewApprover(url+"/approve", method, secret, 2*time.Second)
+	a, err := NewApprover(ApproverConfig{URL: url + "/approve", Protocol: ProtocolV1, Method: method, Secret: secret, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +345,7 @@ func TestApprovalTimeoutRejects(t *testing.T) {
 	}))
 	defer slow.Close()
 	defer close(release)
-	ap, err := NewApprover(slow.URL, "GET", secret, 50*time.Millisecond)
+	ap, err := NewApprover(ApproverConfig{URL: slow.URL, Protocol: ProtocolV1, Secret: secret, Timeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,10 +362,10 @@ func TestApprovalMACCanonicalString(t *testing.T) {
 	if got != want {
 		t.Fatalf("mac %s, want %s", got, want)
 	}
-	if _, err := NewApprover("http://127.0.0.1:1/a", "GET", nil, 0); !errors.Is(err, ErrConfig) {
+	if _, err := NewApprover(ApproverConfig{URL: "http://127.0.0.1:1/a"}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("approver without secret: %v", err)
 	}
-	if _, err := NewApprover("http://127.0.0.1:1/a", "PUT", []byte("s"), 0); !errors.Is(err, ErrConfig) {
+	if _, err := NewApprover(ApproverConfig{URL: "http://127.0.0.1:1/a", Method: "PUT", Secret: []byte("s")}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("approver with PUT: %v", err)
 	}
 }

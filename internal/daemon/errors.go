@@ -22,6 +22,13 @@ var (
 	ErrNoIndex = errors.New("mnemonic wallet needs an index")
 	// ErrNoSigner is wrapped when the chain cannot sign (its signer has not been built).
 	ErrNoSigner = errors.New("chain has no signer")
+	// ErrAmbiguousJSON is wrapped when a pending transaction, or its JSON
+	// serializedTransaction, has a duplicate or case-variant key: an approver
+	// and the signer could read different transactions, so it is not signed.
+	ErrAmbiguousJSON = errors.New("refused: ambiguous JSON (duplicate or case-variant key)")
+	// ErrWalletNotAllowed is wrapped when a transaction names a wallet
+	// outside --wallets: the daemon signs only with the wallets it is given.
+	ErrWalletNotAllowed = errors.New("wallet not in --wallets")
 	// ErrConfig is wrapped by configuration errors; the message names the field at fault.
 	ErrConfig = errors.New("invalid daemon configuration")
 )

@@ -43,6 +43,9 @@ type fakeAPI struct {
 	// failPending answers pending requests with this status while > 0 requests remain.
 	failPending, failPendingStatus int
 	pendingCalls                   int
+	// rewrite, when set, edits each pending answer's JSON before it is sent
+	// (to serve what json.Encoder cannot write, such as duplicate keys).
+	rewrite func([]byte) []byte
 }
 
 type fakeTx struct {
@@ -127,7 +130,11 @@ func (f *fakeAPI) pending(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(out)
+	b, _ := json.Marshal(out)
+	if f.rewrite != nil {
+		b = f.rewrite(b)
+	}
+	_, _ = w.Write(b)
 }
 
 func (f *fakeAPI) find(id string) *fakeTx {

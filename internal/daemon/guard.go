@@ -42,5 +42,12 @@ func (d *Daemon) subject(sc signingChain, tx PendingTx) (Subject, error) {
 	if err != nil {
 		return Subject{}, err
 	}
+	// The approval request names the chain and network from the intent.
+	if s.Intent.Chain == "" {
+		s.Intent.Chain = sc.c.Info().Code
+	}
+	if s.Intent.Network == "" {
+		s.Intent.Network = chain.NetworkName(d.cfg.Testnet)
+	}
 	return s, nil
 }

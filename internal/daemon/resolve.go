@@ -14,7 +14,8 @@ import (
 // (docs/design.md §6.2): hashes name a private-key wallet, or a mnemonic
 // wallet derived at the transaction's index; signatures[] name mnemonic
 // wallets, each with its own index. A wallet of another chain or network is
-// refused.
+// refused, and so is, when the Resolver is limited to some wallets
+// (--wallets), a transaction naming any other.
 //
 // A Resolver caches BIP-39 seeds so a period pays PBKDF2 once per mnemonic,
 // also when many transactions of one wallet ask for it at once; it is safe
@@ -22,6 +23,8 @@ import (
 type Resolver struct {
 	keys    Keys
 	testnet bool
+	// only, when set, are the wallets it may sign with (the daemon's --wallets).
+	only map[string]bool
 
 	mu    sync.Mutex
 	seeds map[string]*seedEntry
@@ -56,6 +59,16 @@ func (r *Resolver) Resolve(ctx context.Context, c chain.Chain, tx PendingTx) ([]
 	code := c.Info().Code
 	if !strings.EqualFold(tx.Chain, code) {
 		return nil, fmt.Errorf("%w: transaction for %s handled as %s", ErrWalletMismatch, tx.Chain, code)
+	}
+	if r.only != nil {
+		// Every wallet the transaction names, not only those a chain signs
+		// with: a transaction that names a wallet outside the set is not this
+		// daemon's to sign, even if the wallet it would sign with is in it.
+		for _, id := range tx.signatureIDs() {
+			if !r.only[id] {
+				return nil, fmt.Errorf("%w: transaction names wallet %s", ErrWalletNotAllowed, id)
+			}
+		}
 	}
 	if len(tx.Signatures) > 0 {
 		keys := make([]string, 0, len(tx.Signatures))

@@ -14,6 +14,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/internal/strictjson"
 )
 
 // Signature is one entry of a pending transaction's signatures[]: a mnemonic
@@ -35,13 +41,31 @@ type PendingTx struct {
 	TxID                  string          `json:"txId,omitempty"`
 	WithdrawalResponses   json.RawMessage `json:"withdrawalResponses,omitempty"`
 
-	// raw is the JSON the API sent, posted unchanged to the approval service.
+	// raw is the JSON the API sent, posted unchanged to a v1 approval service.
 	raw json.RawMessage
+	// bad is why the transaction was refused when parsed; set, nothing but
+	// ID is.
+	bad error
 }
 
 // ParsePendingTx decodes one PendingTx and checks what the daemon relies on.
 // It is the parser of untrusted input for both the daemon and `custos sign`.
+// JSON that two decoders could read differently is refused (ErrAmbiguousJSON):
+// a duplicate or case-variant key in the transaction or in a JSON
+// serializedTransaction.
 func ParsePendingTx(b []byte) (PendingTx, error) {
+	tx, err := parsePending(b)
+	if err != nil {
+		return PendingTx{}, err
+	}
+	return tx, nil
+}
+
+// parsePending is ParsePendingTx for the API client. A transaction refused
+// for ambiguous JSON whose id is not itself ambiguous comes back with the
+// error as well: only its id and that error (bad), so that the daemon
+// reports it as failed instead of skipping it in silence.
+func parsePending(b []byte) (PendingTx, error) {
 	var tx PendingTx
 	if err := json.Unmarshal(b, &tx); err != nil {
 		return PendingTx{}, err
@@ -53,6 +77,17 @@ func ParsePendingTx(b []byte) (PendingTx, error) {
 		// The id goes into the approval URL and the ledger: an API that
 		// answers "../../health" must not steer the approval request elsewhere.
 		return PendingTx{}, errBadID
+	}
+	if err := strictjson.Check(b); err != nil {
+		err = fmt.Errorf("pending transaction: %w: %w", ErrAmbiguousJSON, err)
+		var de *strictjson.DuplicateKeyError
+		if errors.As(err, &de) && de.Depth == 0 && strings.EqualFold(de.Key, "id") {
+			return PendingTx{}, err // no id to report it under
+		}
+		return PendingTx{ID: tx.ID, bad: err}, err
+	}
+	if err := checkSerialized(tx.SerializedTransaction); err != nil {
+		return PendingTx{ID: tx.ID, bad: err}, err
 	}
 	if tx.Chain == "" {
 		return PendingTx{}, errMissing("chain")
@@ -67,20 +102,47 @@ func ParsePendingTx(b []byte) (PendingTx, error) {
 	return tx, nil
 }
 
-// validPendingID reports whether id has the API's id form: exactly 24
-// characters of [0-9a-zA-Z].
-func validPendingID(id string) bool {
-	if len(id) != 24 {
-		return false
+// checkSerialized refuses a JSON serializedTransaction (one that starts
+// with '{' or '[') holding a duplicate or case-variant key: the chains decode
+// theirs with Go's case-insensitive decoder, which would sign what another
+// reader of the same text does not show.
+func checkSerialized(s string) error {
+	t := strings.TrimLeft(s, " \t\r\n")
+	if t == "" || t[0] != '{' && t[0] != '[' {
+		return nil
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return false
+	if err := strictjson.Check([]byte(s)); err != nil {
+		return fmt.Errorf("serializedTransaction: %w: %w", ErrAmbiguousJSON, err)
+	}
+	return nil
+}
+
+// check is the last look at a transaction before the daemon decodes,
+// approves and signs it: one refused when it was parsed (bad), or built by
+// an API implementation that did not parse it with ParsePendingTx, is not
+// signed.
+func (tx PendingTx) check() error {
+	if tx.bad != nil {
+		return tx.bad
+	}
+	return checkSerialized(tx.SerializedTransaction)
+}
+
+// signatureIDs lists the wallets tx names: hashes[], then signatures[] ids
+// not already listed.
+func (tx PendingTx) signatureIDs() []string {
+	ids := append([]string{}, tx.Hashes...)
+	for _, s := range tx.Signatures {
+		if !slices.Contains(ids, s.ID) {
+			ids = append(ids, s.ID)
 		}
 	}
-	return true
+	return ids
 }
+
+// validPendingID reports whether id has the API's id form: exactly 24
+// characters of [0-9a-zA-Z].
+func validPendingID(id string) bool { return approval.ValidID(id) }
 
 var errBadID = errors.New("pending transaction: id is not 24 characters of [0-9a-zA-Z]")
 

@@ -216,7 +216,7 @@ func TestApprovalRefusedOrDown(t *testing.T) {
 
 	run := func(url string) daemon.Summary {
 		t.Helper()
-		ap, err := daemon.NewApprover(url, http.MethodGet, secret, 300*time.Millisecond)
+		ap, err := daemon.NewApprover(daemon.ApproverConfig{URL: url, Protocol: daemon.ProtocolV1, Method: http.MethodGet, Secret: secret, Timeout: 300 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}

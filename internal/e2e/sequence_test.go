@@ -259,7 +259,7 @@ func refusingApproval(t *testing.T, refused string) func(*daemon.Config) {
 		rw.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(svc.Close)
-	ap, err := daemon.NewApprover(svc.URL+"/approve", http.MethodGet, secret, 5*time.Second)
+	ap, err := daemon.NewApprover(daemon.ApproverConfig{URL: svc.URL + "/approve", Protocol: daemon.ProtocolV1, Method: http.MethodGet, Secret: secret, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

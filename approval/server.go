@@ -1,0 +1,88 @@
+package approval
+
+import (
+	"crypto/hmac"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/custoskms/custos/internal/strictjson"
+)
+
+// VerifyRequest checks a request's X-Custos-Timestamp and X-Custos-Signature
+// headers against its body (both protocols): the MAC is compared in constant
+// time and a timestamp further than maxSkew from now is refused, so a
+// recorded request cannot be replayed later. The error wraps ErrBadSignature.
+func VerifyRequest(secret []byte, r *http.Request, body []byte, now time.Time, maxSkew time.Duration) error {
+	ts := r.Header.Get(HeaderTimestamp)
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: bad timestamp", ErrBadSignature)
+	}
+	if !fresh(sec, now, maxSkew) {
+		return fmt.Errorf("%w: timestamp outside %s", ErrBadSignature, maxSkew)
+	}
+	want := RequestMAC(secret, r.Method, r.URL.RequestURI(), ts, body)
+	if !hmac.Equal([]byte(want), []byte(r.Header.Get(HeaderSignature))) {
+		return fmt.Errorf("%w: signature mismatch", ErrBadSignature)
+	}
+	return nil
+}
+
+// ParseRequest reads and checks a v2 request: a POST of at most
+// MaxRequestBytes, signed (VerifyRequest), holding one Request whose id is
+// the path's last segment, whose digest is its serialized transaction's and
+// whose timestamp is the header's, with no duplicate or case-variant JSON
+// key. It consumes r.Body. Errors wrap ErrBadSignature or ErrBadRequest.
+func ParseRequest(secret []byte, r *http.Request, now time.Time, maxSkew time.Duration) (Request, error) {
+	if r.Method != http.MethodPost {
+		return Request{}, fmt.Errorf("%w: method %s, want POST", ErrBadRequest, r.Method)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+	if err != nil {
+		return Request{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	if len(body) > MaxRequestBytes {
+		return Request{}, fmt.Errorf("%w: body larger than %d bytes", ErrBadRequest, MaxRequestBytes)
+	}
+	if err := VerifyRequest(secret, r, body, now, maxSkew); err != nil {
+		return Request{}, err
+	}
+	if err := strictjson.Check(body); err != nil {
+		return Request{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	var req Request
+	if err := json.Unmarshal(body, &req); err != nil {
+		return Request{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	switch {
+	case req.Version != Version:
+		return Request{}, fmt.Errorf("%w: version %d, want %d", ErrBadRequest, req.Version, Version)
+	case !ValidID(req.ID) || path.Base(r.URL.Path) != req.ID:
+		return Request{}, fmt.Errorf("%w: id %q does not match the path %q", ErrBadRequest, req.ID, r.URL.Path)
+	case req.Digest != Digest(req.SerializedTransaction):
+		return Request{}, fmt.Errorf("%w: digest is not the serialized transaction's", ErrBadRequest)
+	case strconv.FormatInt(req.Timestamp, 10) != r.Header.Get(HeaderTimestamp):
+		return Request{}, fmt.Errorf("%w: timestamp differs from the header's", ErrBadRequest)
+	}
+	return req, nil
+}
+
+// Respond writes the signed answer to req: HTTP 200, the Response JSON and
+// its X-Custos-Signature header. reason is shown with a refusal.
+func Respond(w http.ResponseWriter, secret []byte, req Request, d Decision, reason string, now time.Time) error {
+	resp := Response{ID: req.ID, Digest: req.Digest, Decision: d, Reason: reason, Timestamp: now.Unix()}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set(HeaderSignature, SignResponse(secret, resp))
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(b)
+	return err
+}
