@@ -14,20 +14,7 @@ import (
 	"time"
 
 	"github.com/custoskms/custos/approval"
-	"github.com/custoskms/custos/intent"
-	"github.com/custoskms/custos/internal/chain"
 )
-
-// intentChain is countingChain with a codec: its intent names the
-// serialized bytes as the one transfer's recipient, so a test can tell
-// which transaction an approval request describes.
-type intentChain struct{ *countingChain }
-
-func (c intentChain) Intent(serialized string, testnet bool, _ ...uint64) (intent.Intent, error) {
-	return intent.Intent{Signers: []string{}, Transfers: []intent.Transfer{{To: serialized, Amount: "1"}}}, nil
-}
-
-var _ chain.Intender = intentChain{}
 
 // v2Service is an approval service double speaking v2: it checks each
 // request with approval.ParseRequest and answers as answer says.
@@ -93,7 +80,7 @@ func v2Approver(t *testing.T, url string, secret []byte) *Approver {
 func withV2(t *testing.T, h *harness, svc *v2Service) func(*Config) {
 	return func(c *Config) {
 		c.Approval = v2Approver(t, svc.srv.URL, svc.secret)
-		c.Lookup = lookupOf(intentChain{h.chain})
+		c.Lookup = lookupOf(h.chain)
 	}
 }
 

@@ -179,6 +179,9 @@ func New(cfg Config, api API, keys Keys) (*Daemon, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: chain: %s: %w", ErrConfig, c.Info().Code, ErrNoSigner)
 		}
+		if _, ok := c.(chain.Intender); !ok {
+			return nil, fmt.Errorf("%w: chain: %s: %w", ErrConfig, c.Info().Code, ErrNoIntent)
+		}
 		d.chains = append(d.chains, signingChain{c: c, signer: s, mu: &sync.Mutex{}})
 	}
 	l, err := OpenLedger(cfg.LedgerPath)

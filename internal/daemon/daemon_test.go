@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custoskms/custos/intent"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/evm"
 )
@@ -40,6 +41,14 @@ func (c *countingChain) Sign(_ context.Context, req chain.SignRequest) (chain.Si
 	h := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d", req.Keys[0], req.Serialized, n))
 	id := sha256.Sum256(h[:])
 	return chain.Signed{TxData: "0x" + hex.EncodeToString(h[:]), TxID: "0x" + hex.EncodeToString(id[:])}, nil
+}
+
+// Intent decodes the double's stand-in transactions: the serialized string
+// is the one transfer's recipient, so a test can tell which transaction an
+// approval request describes; Sign decides what is unsignable.
+func (c *countingChain) Intent(serialized string, testnet bool, _ ...uint64) (intent.Intent, error) {
+	return intent.Intent{Chain: "ETH", Network: chain.NetworkName(testnet), Signers: []string{},
+		Transfers: []intent.Transfer{{To: serialized, Amount: "1"}}}, nil
 }
 
 func lookupOf(c chain.Chain) func(string) (chain.Chain, error) {

@@ -22,6 +22,10 @@ var (
 	ErrNoIndex = errors.New("mnemonic wallet needs an index")
 	// ErrNoSigner is wrapped when the chain cannot sign (its signer has not been built).
 	ErrNoSigner = errors.New("chain has no signer")
+	// ErrNoIntent is wrapped when the chain cannot decode what it signs
+	// (it is not a chain.Intender): the policy and the approval service
+	// decide on the decoded intent, so such a chain is never signed for.
+	ErrNoIntent = errors.New("chain cannot decode its transactions into an intent")
 	// ErrAmbiguousJSON is wrapped when a pending transaction, or its JSON
 	// serializedTransaction, has a duplicate or case-variant key: an approver
 	// and the signer could read different transactions, so it is not signed.

@@ -104,7 +104,8 @@ func TestDaemonRefusesForeignChainIDs(t *testing.T) {
 		t.Fatalf("without extra ids: %+v %v", sum, err)
 	}
 	for _, e := range api.errorsReported() {
-		if !strings.HasPrefix(e.Error, "sign:") || !strings.Contains(e.Error, "chain id") {
+		// Decoding the intent, before approval and signing, refuses it.
+		if !strings.HasPrefix(e.Error, "decode:") || !strings.Contains(e.Error, "chain id") {
 			t.Fatalf("report %+v", e)
 		}
 	}

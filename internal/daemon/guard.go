@@ -17,7 +17,9 @@ type Subject struct {
 	// Indexes are the derivation indexes of the keys that sign (tx.index or
 	// each signatures[].index); empty for private-key wallets.
 	Indexes []uint32
-	// Decoded reports that Intent was decoded (the chain is a chain.Intender).
+	// Decoded reports that Intent was decoded. The daemon decodes every
+	// transaction before deciding on it; a Subject built elsewhere without
+	// an intent is refused by the policy and by approval v2.
 	Decoded bool
 }
 
@@ -32,13 +34,11 @@ func (d *Daemon) subject(sc signingChain, tx PendingTx) (Subject, error) {
 			s.Indexes = append(s.Indexes, *sig.Index)
 		}
 	}
-	in, ok := sc.c.(chain.Intender)
-	if !ok {
-		return s, nil
-	}
+	// New refuses a chain that is not an Intender: the daemon signs only
+	// what it can decode.
 	s.Decoded = true
 	var err error
-	s.Intent, err = in.Intent(tx.SerializedTransaction, d.cfg.Testnet, d.cfg.ExtraChainIDs[sc.c.Info().Code]...)
+	s.Intent, err = sc.c.(chain.Intender).Intent(tx.SerializedTransaction, d.cfg.Testnet, d.cfg.ExtraChainIDs[sc.c.Info().Code]...)
 	if err != nil {
 		return Subject{}, err
 	}

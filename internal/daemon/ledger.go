@@ -14,8 +14,9 @@ import (
 
 	"github.com/gofrs/flock"
 
-	"github.com/custoskms/custos/internal/policy"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+
+	"github.com/custoskms/custos/internal/policy"
 )
 
 // Entry is one signed transaction in the ledger.

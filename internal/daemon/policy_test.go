@@ -122,17 +122,18 @@ func TestPolicyRefusalIsFinal(t *testing.T) {
 
 // With a policy, a transaction the chain cannot decode into an intent is
 // refused: the policy cannot vouch for what it does not see.
-func TestPolicyRefusesUndecoded(t *testing.T) {
+func TestPolicyNeverSignsWhatItCannotDecode(t *testing.T) {
 	h := newHarness(t)
-	h.pay(1, "1")
-	d := h.daemon(func(c *Config) { c.Policy = testPolicy(t, `{}`) }) // countingChain decodes nothing
+	h.api.add(PendingTx{ID: txID(1), Chain: "ETH", SerializedTransaction: "opaque", Hashes: []string{sigPK}})
+	ic, mod := h.withPolicy(testPolicy(t, `{}`)) // the double decodes only "pay:…"
+	d := h.daemon(mod)
 	sum, err := d.RunOnce(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := h.api.errorsReported()
-	if sum.Signed != 0 || h.chain.calls.Load() != 0 || len(r) != 1 || !r[0].Refused ||
-		!strings.Contains(r[0].Error, "could not be decoded") {
+	if sum.Signed != 0 || h.chain.calls.Load() != 0 || ic.decoded.Load() != 1 || len(r) != 1 ||
+		!strings.HasPrefix(r[0].Error, "decode:") {
 		t.Fatalf("summary %+v, signatures %d, reports %+v", sum, h.chain.calls.Load(), r)
 	}
 }
