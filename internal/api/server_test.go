@@ -152,7 +152,7 @@ func (e *env) newKey(name string, testnet bool) (string, pending.APIKey) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	k, err := e.store.CreateKey(context.Background(), name, testnet, hash)
+	k, err := e.store.CreateKey(context.Background(), name, testnet, pending.AllScopes, hash)
 	if err != nil {
 		e.t.Fatal(err)
 	}
