@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -248,14 +247,11 @@ func runDaemon(ctx context.Context, a *app, c *daemonConfig) error {
 	}
 	defer d.Close()
 	if c.metricsListen != "" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", d.MetricsHandler())
-		srv, err := startHTTP(c.metricsListen, mux, log)
+		srv, err := startMetrics(c.metricsListen, d.MetricsHandler(), log)
 		if err != nil {
-			return fmt.Errorf("metrics: %w", err)
+			return err
 		}
 		defer srv.stop(ctx)
-		log.Info("metrics", "listen", srv.addr.String())
 	}
 	if c.runOnce {
 		return runOnce(ctx, a, d)
