@@ -35,7 +35,7 @@ func (f *passwordFlags) openStore(ctx context.Context, a *app, in io.Reader) (*w
 	if in != nil {
 		p = secret.NewPrompter(in, a.stderr)
 	}
-	opts, err := f.options(a.env, p)
+	opts, err := f.options(a, p)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +266,9 @@ func (c *daemonConfig) client(log *slog.Logger) (*daemon.Client, error) {
 		return nil, err
 	}
 	client.Logger = log
+	if client.Plaintext() {
+		log.Warn("the API is reached over http:// on another host: the API key and the transactions cross the network in clear; use https")
+	}
 	if c.lease > 0 {
 		signer, err := signerID(c.signerID)
 		if err != nil {
