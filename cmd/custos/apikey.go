@@ -22,10 +22,10 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 	}
 	sf.add(a.persistentFlags(cmd))
 
-	var name string
+	var name, scopes string
 	create := &cobra.Command{
 		Use:   "create",
-		Short: "Create an API key; it is printed once and stored only as a hash (--testnet for a testnet key)",
+		Short: "Create an API key; it is printed once and stored only as a hash (--testnet for a testnet key, --scope to narrow it)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			store, err := sf.open(cmd.Context())
@@ -33,11 +33,15 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer store.Close()
+			sc, err := pending.ParseScopes(scopes)
+			if err != nil {
+				return fmt.Errorf("--scope: %w", err)
+			}
 			secret, hash, err := api.NewAPIKey()
 			if err != nil {
 				return err
 			}
-			k, err := store.CreateKey(cmd.Context(), name, a.testnet, hash)
+			k, err := store.CreateKey(cmd.Context(), name, a.testnet, sc, hash)
 			if err != nil {
 				return err
 			}
@@ -48,16 +52,20 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 				return fmt.Errorf("API key %s created but not recorded in the audit log, so not shown (revoke it): %w", k.ID, err)
 			}
 			return printJSON(a.stdout, struct {
-				ID     string `json:"id"`
-				APIKey string `json:"apiKey"`
-			}{k.ID, secret})
+				ID     string   `json:"id"`
+				APIKey string   `json:"apiKey"`
+				Scopes []string `json:"scopes"`
+			}{k.ID, secret, k.Scopes.Names()})
 		},
 	}
 	config.String(a.flags(create), &name, config.Setting[string]{Flag: "name", Help: "a label for the key"})
+	config.String(a.flags(create), &scopes, config.Setting[string]{Flag: "scope", Default: pending.AllScopes.String(),
+		Help: "what the key may do, comma-separated: queue (the application: queue, read, delete), " +
+			"sign (the signer: pending, broadcast, complete, error reports), admin (metrics)"})
 
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List API keys with their network and credits used",
+		Short: "List API keys with their network, scopes and credits used",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			store, err := sf.open(cmd.Context())
@@ -70,16 +78,18 @@ func newAPIKeyCmd(a *app) *cobra.Command {
 				return err
 			}
 			type row struct {
-				ID        string `json:"id"`
-				Name      string `json:"name,omitempty"`
-				Testnet   bool   `json:"testnet"`
-				Credits   int64  `json:"credits"`
-				CreatedAt string `json:"createdAt"`
-				RevokedAt string `json:"revokedAt,omitempty"`
+				ID        string   `json:"id"`
+				Name      string   `json:"name,omitempty"`
+				Testnet   bool     `json:"testnet"`
+				Scopes    []string `json:"scopes"`
+				Credits   int64    `json:"credits"`
+				CreatedAt string   `json:"createdAt"`
+				RevokedAt string   `json:"revokedAt,omitempty"`
 			}
 			out := []row{}
 			for _, k := range keys {
-				r := row{ID: k.ID, Name: k.Name, Testnet: k.Testnet, Credits: k.Credits, CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
+				r := row{ID: k.ID, Name: k.Name, Testnet: k.Testnet, Scopes: k.Scopes.Names(), Credits: k.Credits,
+					CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
 				if k.RevokedAt != nil {
 					r.RevokedAt = k.RevokedAt.UTC().Format(time.RFC3339)
 				}

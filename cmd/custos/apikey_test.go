@@ -52,3 +52,38 @@ func TestAPIKeyCreateListRevoke(t *testing.T) {
 		t.Fatal("revoke without an id succeeded")
 	}
 }
+
+func TestAPIKeyCreateScopes(t *testing.T) {
+	dir := t.TempDir()
+	type key struct {
+		ID     string
+		Scopes []string
+	}
+	create := func(args ...string) (key, string, int) {
+		out, stderr, code := runCLI(t, "", append([]string{"apikey", "create", "--data-dir", dir}, args...)...)
+		var k key
+		if code == 0 && json.Unmarshal([]byte(out), &k) != nil {
+			t.Fatalf("create %v: %q", args, out)
+		}
+		return k, stderr, code
+	}
+	all, _, code := create()
+	if code != 0 || strings.Join(all.Scopes, ",") != "queue,sign,admin" {
+		t.Fatalf("a key made without --scope has %v (exit %d); want every scope", all.Scopes, code)
+	}
+	signer, _, code := create("--scope", "sign,queue")
+	if code != 0 || strings.Join(signer.Scopes, ",") != "queue,sign" {
+		t.Fatalf("--scope sign,queue: %v (exit %d)", signer.Scopes, code)
+	}
+	for _, bad := range []string{"", "read", "queue,,sign"} {
+		if _, stderr, code := create("--scope", bad); code == 0 || !strings.Contains(stderr, "--scope") {
+			t.Fatalf("--scope %q: exit %d, %q", bad, code, stderr)
+		}
+	}
+	out, _, _ := runCLI(t, "", "apikey", "list", "--data-dir", dir)
+	var rows []key
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 2 ||
+		strings.Join(rows[0].Scopes, ",") != "queue,sign,admin" || strings.Join(rows[1].Scopes, ",") != "queue,sign" {
+		t.Fatalf("list: %q", out)
+	}
+}

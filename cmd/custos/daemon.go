@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,7 +37,7 @@ func (f *passwordFlags) openStore(ctx context.Context, a *app, in io.Reader) (*w
 	if in != nil {
 		p = secret.NewPrompter(in, a.stderr)
 	}
-	opts, err := f.options(a.env, p)
+	opts, err := f.options(a, p)
 	if err != nil {
 		return nil, err
 	}
@@ -272,14 +271,11 @@ func runDaemon(ctx context.Context, a *app, c *daemonConfig) error {
 	}
 	defer d.Close()
 	if c.metricsListen != "" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", d.MetricsHandler())
-		srv, err := startHTTP(c.metricsListen, mux, log)
+		srv, err := startMetrics(c.metricsListen, d.MetricsHandler(), log)
 		if err != nil {
-			return fmt.Errorf("metrics: %w", err)
+			return err
 		}
 		defer srv.stop(ctx)
-		log.Info("metrics", "listen", srv.addr.String())
 	}
 	if c.runOnce {
 		return runOnce(ctx, a, d)
@@ -294,6 +290,9 @@ func (c *daemonConfig) client(log *slog.Logger) (*daemon.Client, error) {
 		return nil, err
 	}
 	client.Logger = log
+	if client.Plaintext() {
+		log.Warn("the API is reached over http:// on another host: the API key and the transactions cross the network in clear; use https")
+	}
 	if c.lease > 0 {
 		signer, err := signerID(c.signerID)
 		if err != nil {

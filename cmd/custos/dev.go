@@ -23,6 +23,7 @@ import (
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/devchain"
+	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/sqlite"
 	"github.com/custoskms/custos/internal/secret"
 	"github.com/custoskms/custos/internal/walletstore"
@@ -226,7 +227,7 @@ func (r *devRig) api(ctx context.Context, c *devConfig, dir, rpcURL string, log 
 	if err != nil {
 		return "", "", err
 	}
-	if _, err := pstore.CreateKey(ctx, "dev", true, hash); err != nil {
+	if _, err := pstore.CreateKey(ctx, "dev", true, pending.AllScopes, hash); err != nil {
 		return "", "", err
 	}
 	srv, err := startHTTP(c.listen, api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log,

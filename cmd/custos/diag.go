@@ -98,7 +98,7 @@ func newCheckConfigCmd(a *app) *cobra.Command {
 		Short: "Show the configuration (wallet file, password source, environment) with secrets hidden",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, err := pf.options(a.env, nil)
+			o, err := pf.options(a, nil)
 			if err != nil {
 				return err
 			}

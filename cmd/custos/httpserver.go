@@ -67,3 +67,16 @@ func (s *httpServer) stop(ctx context.Context) error {
 	}
 	return nil
 }
+
+// startMetrics serves GET /metrics alone on addr, without a key: the
+// operator chooses an address only the scraper reaches.
+func startMetrics(addr string, h http.Handler, log *slog.Logger) (*httpServer, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv, err := startHTTP(addr, mux, log)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	log.Info("metrics", "listen", srv.addr.String())
+	return srv, nil
+}

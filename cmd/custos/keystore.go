@@ -35,9 +35,10 @@ func (f *passwordFlags) add(b *config.Binder) {
 }
 
 // options are the password source the flags choose, reading its variables
-// from env.
-func (f *passwordFlags) options(env config.Source, p *secret.Prompter) (secret.Options, error) {
-	o := secret.Options{PasswordFile: f.file, Prompter: p, Env: &env}
+// from the app's environment and warning on its stderr.
+func (f *passwordFlags) options(a *app, p *secret.Prompter) (secret.Options, error) {
+	env := a.env
+	o := secret.Options{PasswordFile: f.file, Prompter: p, Env: &env, Logger: newLogger(a.stderr)}
 	n := 0
 	for b, on := range map[secret.Backend]bool{secret.AWS: f.aws, secret.Azure: f.azure, secret.VGS: f.vgs, secret.Vault: f.vault} {
 		if on {
@@ -69,7 +70,7 @@ func (s *session) storeExists() bool {
 
 // password gets the store password; create says the command may create the store.
 func (s *session) password(ctx context.Context, create bool) ([]byte, error) {
-	o, err := s.flags.options(s.a.env, s.prompt)
+	o, err := s.flags.options(s.a, s.prompt)
 	if err != nil {
 		return nil, err
 	}

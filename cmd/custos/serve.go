@@ -76,17 +76,32 @@ func newLogger(w io.Writer) *slog.Logger {
 
 // serveConfig is the configuration of `custos serve`.
 type serveConfig struct {
-	store    storeFlags
-	listen   string
-	nodes    []string
-	chainIDs chainIDFlags
-	gasCaps  gasCapFlags
+	store         storeFlags
+	listen        string
+	metricsListen string
+	rateLimit     int
+	rateBurst     int
+	nodes         []string
+	chainIDs      chainIDFlags
+	gasCaps       gasCapFlags
 }
 
 func (c *serveConfig) add(b *config.Binder) {
 	c.store.add(b)
 	config.String(b, &c.listen, config.Setting[string]{Flag: "listen", Env: []string{"CUSTOS_LISTEN"},
 		Default: defaultListen, Help: "address to listen on"})
+	config.String(b, &c.metricsListen, config.Setting[string]{Flag: "metrics-listen", Env: []string{"CUSTOS_METRICS_LISTEN"},
+		Help: "also serve /metrics without an API key on this address, for a Prometheus scraper (unset: only on --listen, with an admin-scope key)"})
+	nonNegative := func(n int) error {
+		if n < 0 {
+			return errors.New("must not be negative")
+		}
+		return nil
+	}
+	config.Int(b, &c.rateLimit, config.Setting[int]{Flag: "rate-limit", Env: []string{"CUSTOS_RATE_LIMIT"}, Default: api.DefaultRateLimit,
+		Check: nonNegative, Help: "requests per second each API key may make, counted per replica (0: no limit)"})
+	config.Int(b, &c.rateBurst, config.Setting[int]{Flag: "rate-burst", Env: []string{"CUSTOS_RATE_BURST"}, Default: api.DefaultRateBurst,
+		Check: nonNegative, Help: "requests an API key may make at once above its rate"})
 	config.StringArray(b, &c.nodes, config.Setting[[]string]{Flag: "node",
 		Help: "chain node, CHAIN=URL or CHAIN:testnet=URL (repeatable)"})
 	c.chainIDs.add(b)
@@ -130,12 +145,21 @@ func runServe(ctx context.Context, a *app, c *serveConfig) error {
 		return err
 	}
 	defer store.Close()
-	srv, err := startHTTP(c.listen, api.New(api.Config{Store: store, Nodes: dialed, Logger: log, ExtraChainIDs: extraIDs,
-		MaxGasPrice: gasCaps}), log)
+	h := api.New(api.Config{Store: store, Nodes: dialed, Logger: log, ExtraChainIDs: extraIDs,
+		MaxGasPrice: gasCaps, RateLimit: float64(c.rateLimit), RateBurst: c.rateBurst})
+	srv, err := startHTTP(c.listen, h, log)
 	if err != nil {
 		return err
 	}
-	log.Info("custos serve listening", "addr", srv.addr.String(), "nodes", dialed.Configured())
+	log.Info("custos serve listening", "addr", srv.addr.String(), "nodes", dialed.Configured(),
+		"rate_limit", c.rateLimit, "rate_burst", c.rateBurst)
+	if c.metricsListen != "" {
+		msrv, err := startMetrics(c.metricsListen, h.MetricsHandler(), log)
+		if err != nil {
+			return err
+		}
+		defer msrv.stop(ctx)
+	}
 	select {
 	case err := <-srv.failed():
 		return err

@@ -37,6 +37,25 @@ func keyFrom(ctx context.Context) pending.APIKey {
 
 var errUnauthorized = &Error{ErrorCode: CodeUnauthorized, Message: unauthorizedMessage, StatusCode: http.StatusUnauthorized}
 
+// admit authenticates r, checks that its key holds scope, and takes one
+// request from the key's rate limit. The key is returned with any error but
+// ErrUnauthorized, for the request log.
+func (s *Server) admit(r *http.Request, scope pending.Scopes) (pending.APIKey, error) {
+	k, err := s.authenticate(r)
+	if err != nil {
+		return pending.APIKey{}, err
+	}
+	if !k.Scopes.Has(scope) {
+		return k, missingScope(scope &^ k.Scopes)
+	}
+	if s.limiter != nil {
+		if wait := s.limiter.take(k.ID); wait > 0 {
+			return k, rateLimited(wait)
+		}
+	}
+	return k, nil
+}
+
 // authenticate resolves X-API-Key to its key record. The store finds the row
 // by hash; the hash is then compared in constant time so that the answer does
 // not depend on how much of it matched.

@@ -56,7 +56,7 @@ func (d *benchData) server(b *testing.B, name string, open func(context.Context)
 			return
 		}
 		secret, hash, _ := NewAPIKey()
-		k, err := st.CreateKey(ctx, "bench", false, hash)
+		k, err := st.CreateKey(ctx, "bench", false, pending.AllScopes, hash)
 		if err != nil {
 			d.err = err
 			return

@@ -10,17 +10,17 @@ import (
 	"strings"
 )
 
-// readBody reads the request body up to the server's cap.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readBody reads the request body, which wrap capped at the route's limit.
+func (s *Server) readBody(_ http.ResponseWriter, r *http.Request) ([]byte, error) {
 	var buf bytes.Buffer
+	// wrap refused a Content-Length over the route's cap.
 	if n := r.ContentLength; n > 0 && n <= s.maxBody {
 		buf.Grow(int(n))
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.maxBody))
+	_, err := buf.ReadFrom(r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, &Error{ErrorCode: CodeBodyTooLarge, StatusCode: http.StatusRequestEntityTooLarge,
-			Message: fmt.Sprintf("Request body is larger than %d bytes.", s.maxBody)}
+		return nil, tooLarge(tooBig.Limit)
 	}
 	if err != nil {
 		return nil, invalid("body: could not be read")

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/pending"
@@ -16,6 +19,8 @@ const (
 	CodeValidation        = "validation.failed"
 	CodeBodyTooLarge      = "request.tooLarge"
 	CodeUnauthorized      = "apikey.invalid"
+	CodeScopeMissing      = "apikey.scopeMissing"
+	CodeRateLimited       = "apikey.rateLimited"
 	CodeTxNotFound        = "kms.tx.notFound"
 	CodeTxDeleted         = "kms.tx.deleted"
 	CodeTxCompleted       = "kms.tx.completed"
@@ -38,7 +43,7 @@ const (
 )
 
 // ErrorCodes lists every errorCode the API answers with.
-var ErrorCodes = []string{CodeValidation, CodeBodyTooLarge, CodeUnauthorized, CodeTxNotFound, CodeTxDeleted,
+var ErrorCodes = []string{CodeValidation, CodeBodyTooLarge, CodeUnauthorized, CodeScopeMissing, CodeRateLimited, CodeTxNotFound, CodeTxDeleted,
 	CodeTxCompleted, CodeTxIDConflict, CodeChainMismatch, CodeNoNode, CodeRejected, CodeTxFailed, CodeNodeUnavailable,
 	CodeRouteNotFound, CodeMethodNotAllowed, CodeStoreUnavailable, CodeInternal}
 
@@ -48,6 +53,8 @@ type Error struct {
 	Message    string   `json:"message"`
 	StatusCode int      `json:"statusCode"`
 	Data       []string `json:"data,omitempty"`
+	// retryAfter, when set, is sent as the Retry-After header.
+	retryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -61,6 +68,27 @@ func invalid(data ...string) *Error {
 
 func forbidden(code, msg string) *Error {
 	return &Error{ErrorCode: code, Message: msg, StatusCode: http.StatusForbidden}
+}
+
+// tooLarge is a 413 for a body over the route's cap.
+func tooLarge(limit int64) *Error {
+	return &Error{ErrorCode: CodeBodyTooLarge, StatusCode: http.StatusRequestEntityTooLarge,
+		Message: fmt.Sprintf("Request body is larger than %d bytes.", limit)}
+}
+
+// missingScope is a 403 naming the scopes the key lacks for the route.
+func missingScope(lacking pending.Scopes) *Error {
+	return &Error{ErrorCode: CodeScopeMissing, StatusCode: http.StatusForbidden,
+		Message: fmt.Sprintf("This API key lacks the %s scope this route needs.", lacking),
+		Data:    []string{"scope: " + lacking.String()}}
+}
+
+// rateLimited is a 429 telling the client when its key has a request again.
+func rateLimited(wait time.Duration) *Error {
+	secs := max(1, int64(math.Ceil(wait.Seconds())))
+	return &Error{ErrorCode: CodeRateLimited, StatusCode: http.StatusTooManyRequests,
+		Message:    fmt.Sprintf("This API key made too many requests; retry in %d s.", secs),
+		retryAfter: time.Duration(secs) * time.Second}
 }
 
 // errNotFound answers an unknown and a foreign id alike, so existence never leaks.
@@ -95,6 +123,9 @@ func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err er
 	e := toError(err)
 	if e.StatusCode >= 500 && e.ErrorCode != CodeNodeUnavailable && e.ErrorCode != CodeStoreUnavailable {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(e.retryAfter/time.Second), 10))
 	}
 	writeJSON(w, e.StatusCode, e)
 }

@@ -26,7 +26,7 @@ func TestMetrics(t *testing.T) {
 	e.create(e.keyA, "ETH", sigA)
 	e.do("GET", "/v3/kms/pending/ETH", e.keyA, nil).want(t, 200, nil)
 	e.do("GET", "/v3/kms/pending/ETH", e.keyA, nil).want(t, 200, nil)
-	r := e.do("GET", "/metrics", "", nil)
+	r := e.do("GET", "/metrics", e.keyA, nil)
 	if r.status != 200 {
 		t.Fatalf("status %d", r.status)
 	}

@@ -147,7 +147,7 @@ func TestCreateCompletesFromTheNode(t *testing.T) {
 		t.Fatalf("complete transaction stored as %s", got)
 	}
 
-	m := string(e.do("GET", "/metrics", "", nil).body)
+	m := string(e.do("GET", "/metrics", e.keyA, nil).body)
 	if !strings.Contains(m, `custos_completions_total{chain="ETH",result="ok"} 3`) {
 		t.Fatalf("completion metric missing:\n%s", m)
 	}

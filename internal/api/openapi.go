@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -34,24 +35,50 @@ func op(summary string, params []obj, body obj, responses obj) obj {
 	return o
 }
 
-// v3 adds what every /v3 operation shares: the key and its 401.
-func v3(o obj) obj {
-	o["security"] = []obj{{"ApiKey": []string{}}}
-	o["responses"].(obj)["401"] = errResp("Missing, unknown or revoked API key (apikey.invalid).")
-	return o
+// secure adds to each operation of the route table what its route's key
+// and body cap mean: the scope the key needs (x-custos-scope and the
+// description), the 401 of a missing key, the 403 of a missing scope, the
+// 429 of the key's rate limit, and the 413 of the route's body cap. The
+// table is the one place the scopes and caps are decided.
+func secure(paths obj, rts []route) {
+	for _, rt := range rts {
+		o := paths[rt.path].(obj)[strings.ToLower(rt.method)].(obj)
+		res := o["responses"].(obj)
+		res["413"] = errResp(fmt.Sprintf("Body larger than %d bytes, this route's cap (request.tooLarge).", rt.maxBody))
+		if rt.scope == public {
+			continue
+		}
+		sc := rt.scope.String()
+		o["security"] = []obj{{"ApiKey": []string{}}}
+		o["x-custos-scope"] = sc
+		scopeDoc := fmt.Sprintf("Needs an API key with the %s scope.", sc)
+		if d, ok := o["description"].(string); ok {
+			scopeDoc += " " + d
+		}
+		o["description"] = scopeDoc
+		res["401"] = errResp("Missing, unknown or revoked API key (apikey.invalid).")
+		missing := fmt.Sprintf("The API key lacks the %s scope (apikey.scopeMissing; data names it).", sc)
+		if r, ok := res["403"].(obj); ok {
+			res["403"] = errResp(r["description"].(string) + " " + missing)
+		} else {
+			res["403"] = errResp(missing)
+		}
+		res["429"] = obj{"description": "The API key made more requests than its rate allows (apikey.rateLimited); " +
+			"Retry-After says in how many seconds to try again.", "content": jsonContent(ref("Error")),
+			"headers": obj{"Retry-After": obj{"schema": obj{"type": "integer", "minimum": 1}, "description": "Seconds to wait."}}}
+	}
 }
 
-func openAPIDocument() obj {
+func openAPIDocument(rts []route) obj {
 	bad := errResp("Invalid request (validation.failed); data lists each problem.")
-	tooBig := errResp("Body larger than the server's cap (request.tooLarge).")
 	noContent := obj{"description": "Done."}
 	pendingList := obj{"description": "Pending transactions, oldest first.", "content": jsonContent(obj{"type": "array", "items": ref("PendingTx")})}
-	return obj{
+	doc := obj{
 		"openapi": "3.1.0",
 		"info": obj{"title": "Custos pending-transaction API", "version": "3",
 			"description": "Queue transactions for offline signing, fetch them by signature IDs, broadcast and complete them. " +
 				"Credits per API key: 1 per pending GET, 1 per 500 signature IDs on pending POST, 2 per complete or delete, 1 per detail GET; " +
-				"charged on success."},
+				"charged on success. " + scopesDoc},
 		"components": obj{
 			"securitySchemes": obj{"ApiKey": obj{"type": "apiKey", "in": "header", "name": "X-API-Key"}},
 			"schemas": obj{
@@ -87,14 +114,14 @@ func openAPIDocument() obj {
 			},
 		},
 		"paths": obj{
-			"/v3/kms": obj{"post": withDescription(v3(op("Queue a transaction for signing", nil, ref("CreateTx"), obj{
+			"/v3/kms": obj{"post": withDescription((op("Queue a transaction for signing", nil, ref("CreateTx"), obj{
 				"200": obj{"description": "Queued (completed from the node first when fields were missing).", "content": jsonContent(obj{"type": "object", "properties": obj{"id": idSchema}})},
-				"400": bad, "413": tooBig,
+				"400": bad,
 				"502": errResp("A transaction with missing fields could not be completed: the chain's node could not be reached, " +
 					"timed out or answered garbage (broadcast.nodeUnavailable); nothing was stored, safe to retry."),
 			})), completionDoc)},
 			"/v3/kms/pending/{chain}": obj{
-				"get": v3(op("Pending transactions of a chain", []obj{chainParam,
+				"get": (op("Pending transactions of a chain", []obj{chainParam,
 					{"name": "signatures", "in": "query", "required": false, "schema": obj{"type": "string"},
 						"description": "Comma-separated signature IDs; absent means all of the tenant's."},
 					{"name": "signerId", "in": "query", "required": false, "schema": signerIDSchema, "description": signerIDDoc},
@@ -102,39 +129,39 @@ func openAPIDocument() obj {
 					{"name": "limit", "in": "query", "required": false, "schema": limitSchema, "description": limitDoc}}, nil, obj{
 					"200": pendingList, "400": bad,
 				})),
-				"post": v3(op("Pending transactions for a long signature ID list", []obj{chainParam},
+				"post": (op("Pending transactions for a long signature ID list", []obj{chainParam},
 					obj{"type": "object", "required": []string{"signatureIds"}, "properties": obj{
 						"signatureIds": obj{"type": "array", "items": uuidSchema, "maxItems": 1000000},
 						"signerId":     withDescription(signerIDSchema, signerIDDoc),
 						"leaseSeconds": withDescription(leaseSchema, leaseDoc),
 						"limit":        withDescription(limitSchema, limitDoc)}}, obj{
-						"200": pendingList, "400": bad, "413": tooBig,
+						"200": pendingList, "400": bad,
 					})),
 			},
-			"/v3/kms/{id}/{txId}": obj{"put": v3(op("Complete with the blockchain txId", []obj{idParam,
+			"/v3/kms/{id}/{txId}": obj{"put": (op("Complete with the blockchain txId", []obj{idParam,
 				{"name": "txId", "in": "path", "required": true, "schema": obj{"type": "string", "minLength": 10, "maxLength": 80}}}, nil, obj{
 				"204": noContent, "400": bad,
 				"403": errResp("Unknown or foreign id (kms.tx.notFound), deleted (kms.tx.deleted), or completed with another txId (kms.tx.txIdConflict)."),
 			}))},
 			"/v3/kms/{id}": obj{
-				"get": v3(op("Get a transaction", []obj{idParam}, nil, obj{
+				"get": (op("Get a transaction", []obj{idParam}, nil, obj{
 					"200": obj{"description": "The transaction.", "content": jsonContent(ref("PendingTx"))},
 					"400": bad, "403": errResp("Unknown, foreign or deleted id (kms.tx.notFound)."),
 				})),
-				"delete": v3(withDescription(op("Delete a transaction (cancels its withdrawal)", []obj{idParam,
+				"delete": (withDescription(op("Delete a transaction (cancels its withdrawal)", []obj{idParam,
 					{"name": "revert", "in": "query", "required": false, "schema": obj{"type": "boolean", "default": true},
 						"description": "Whether the withdrawal's fee is returned too."}}, nil, obj{
 					"204": noContent, "400": bad,
 					"403": errResp("Unknown, foreign or already deleted id (kms.tx.notFound), or completed (kms.tx.completed)."),
 				}), holeDoc)),
 			},
-			"/v3/{slug}/broadcast": obj{"post": v3(op("Broadcast a signed transaction and complete its pending transaction",
+			"/v3/{slug}/broadcast": obj{"post": (op("Broadcast a signed transaction and complete its pending transaction",
 				[]obj{{"name": "slug", "in": "path", "required": true, "schema": obj{"type": "string", "enum": chainSlugs}}},
 				obj{"type": "object", "required": []string{"txData"}, "properties": obj{
 					"txData": obj{"type": "string", "minLength": 1}, "signatureId": idSchema}}, obj{
 					"200": obj{"description": "Broadcast; completed is true when a pending transaction was completed.",
 						"content": jsonContent(obj{"type": "object", "properties": obj{"txId": obj{"type": "string"}, "completed": obj{"type": "boolean"}}})},
-					"400": bad, "413": tooBig,
+					"400": bad,
 					"403": errResp("Unknown or foreign id (kms.tx.notFound); transaction of another chain (broadcast.chainMismatch); " +
 						"already completed with other txData (kms.tx.completed); no node configured for the chain and the key's network " +
 						"(broadcast.nodeNotConfigured); the node refused the transaction (broadcast.rejected). A refusal that will never heal " +
@@ -145,26 +172,35 @@ func openAPIDocument() obj {
 						"a signer stops submitting it. " + holeDoc),
 					"502": errResp("The chain's node could not be reached, timed out or answered garbage (broadcast.nodeUnavailable); safe to retry."),
 				}))},
-			"/v3/tatum/kms/batch": obj{"post": v3(withDescription(op("Report signer errors", nil,
+			"/v3/tatum/kms/batch": obj{"post": (withDescription(op("Report signer errors", nil,
 				obj{"type": "object", "required": []string{"errors"}, "properties": obj{"errors": obj{"type": "array", "minItems": 1,
 					"items": obj{"type": "object", "required": []string{"signatureId", "error"}, "properties": obj{
 						"signatureId": idSchema, "error": obj{"type": "string", "minLength": 1},
 						"refused": obj{"type": "boolean", "default": false, "description": refusedDoc}}}}}}, obj{
 					"204": obj{"description": "Recorded (reports about unknown or foreign ids are skipped)."},
-					"400": bad, "413": tooBig,
+					"400": bad,
 				}), "A report is kept among its transaction's errors and the transaction stays pending, unless the report "+
 				"is marked refused: see the refused field."))},
 			"/healthz": obj{"get": op("Liveness", nil, nil, obj{"200": obj{"description": "The process is serving."}})},
 			"/readyz": obj{"get": op("Readiness", nil, nil, obj{
 				"200": obj{"description": "The store answers."}, "503": errResp("The store does not answer (store.unavailable)."),
 			})},
-			"/metrics": obj{"get": op("Prometheus metrics", nil, nil, obj{"200": obj{"description": "Prometheus text format.",
-				"content": obj{"text/plain": obj{"schema": obj{"type": "string"}}}}})},
+			"/metrics": obj{"get": withDescription(op("Prometheus metrics", nil, nil, obj{"200": obj{"description": "Prometheus text format.",
+				"content": obj{"text/plain": obj{"schema": obj{"type": "string"}}}}}),
+				"They name every API key and its credits. `custos serve --metrics-listen ADDR` serves them without a key on a listener of their own.")},
 			"/openapi.json": obj{"get": op("This document", nil, nil, obj{"200": obj{"description": "OpenAPI 3.1.",
 				"content": jsonContent(obj{"type": "object"})}})},
 		},
 	}
+	secure(doc["paths"].(obj), rts)
+	return doc
 }
+
+// scopesDoc is what each API key scope is for (routes decides which route needs which).
+const scopesDoc = "Each API key holds some of three scopes, shown per operation as x-custos-scope: queue (the application: " +
+	"queue, read and delete transactions), sign (the signer: pending transactions, broadcast, complete, error reports) and " +
+	"admin (the operator: metrics); a key made without naming any holds all three. Each key may make a limited number of " +
+	"requests per second (429 with Retry-After beyond it)."
 
 // completionDoc is what POST /v3/kms does with a transaction that leaves out
 // fields only a node knows.

@@ -21,9 +21,34 @@ import (
 	"github.com/custoskms/custos/internal/pending"
 )
 
-// DefaultMaxBody bounds request bodies. It admits a pending query of more
-// than a million signature IDs (39 bytes each as JSON), where Tatum stops at 25,000.
-const DefaultMaxBody = 48 << 20
+// Request body caps, one per route (routes). A body over its route's cap is
+// refused (413) before it is read to the end, so that a key cannot make the
+// server buffer 48 MiB on a route that needs a few bytes.
+const (
+	// DefaultMaxBody bounds a pending query (POST /v3/kms/pending/{chain}).
+	// It admits more than a million signature IDs (39 bytes each as JSON),
+	// where Tatum stops at 25,000.
+	DefaultMaxBody = 48 << 20
+	// MaxTxBody bounds a request carrying one transaction (queue, broadcast).
+	// The largest a chain takes is far smaller: an EVM contract creation's
+	// init code is at most 48 KiB (96 KiB as hex), a standard Bitcoin
+	// transaction at most 100 kB (its bitcore JSON a few times that).
+	MaxTxBody = 1 << 20
+	// MaxReportBody bounds a batch of signer error reports: the daemon sends
+	// at most daemon.ReportChunk reports of a few KiB each per request.
+	MaxReportBody = 4 << 20
+	// MaxNoBody bounds routes that read no body (GET, DELETE, complete).
+	MaxNoBody = 4 << 10
+)
+
+// Per-key rate limit defaults of `custos serve`: well above what one signer
+// and one busy application send together (the benchmarks' hot wallet queues
+// about 1,700 requests/s through one key on two cores), so that the limit
+// only stops a key that would take the whole server from the others.
+const (
+	DefaultRateLimit = 2000
+	DefaultRateBurst = 4000
+)
 
 // DefaultBroadcastTimeout bounds one call to a chain node.
 const DefaultBroadcastTimeout = 30 * time.Second
@@ -38,8 +63,14 @@ type Config struct {
 	// Registry receives the server's metrics; nil makes a private one with
 	// the Go and process collectors.
 	Registry *prometheus.Registry
-	// MaxBody defaults to DefaultMaxBody.
+	// MaxBody caps the pending queries' bodies; it defaults to
+	// DefaultMaxBody. The other routes have their own caps (routes).
 	MaxBody int64
+	// RateLimit is the requests per second each API key may make, with
+	// bursts of RateBurst (at least 1); 0 disables the limit. The buckets
+	// live in this process: N replicas admit up to N times the rate.
+	RateLimit float64
+	RateBurst int
 	// BroadcastTimeout defaults to DefaultBroadcastTimeout.
 	BroadcastTimeout time.Duration
 	// ExtraChainIDs are network ids accepted beyond a chain's public ones (a
@@ -71,18 +102,26 @@ type Server struct {
 	extraChainIDs map[bool]map[string][]uint64
 	// maxGasPrice is Config.MaxGasPrice, never written to.
 	maxGasPrice map[string]*big.Int
+	// limiter is nil when the rate limit is disabled.
+	limiter *limiter
 }
 
 // observe, when set (by tests), sees the route and status of every answer.
 var observe func(route string, status int)
 
-// route is one entry of the route table; the OpenAPI test walks the same table.
+// route is one entry of the route table; the OpenAPI document and its tests
+// walk the same table.
 type route struct {
 	method, path string
-	// auth marks the /v3 routes that need X-API-Key.
-	auth bool
-	h    func(w http.ResponseWriter, r *http.Request) error
+	// scope is what the route's X-API-Key must hold; public routes (no key) have none.
+	scope pending.Scopes
+	// maxBody caps the request body.
+	maxBody int64
+	h       func(w http.ResponseWriter, r *http.Request) error
 }
+
+// public marks a route that needs no API key.
+const public pending.Scopes = 0
 
 // New builds a Server.
 func New(cfg Config) *Server {
@@ -101,11 +140,15 @@ func New(cfg Config) *Server {
 	if s.reg == nil {
 		s.reg = newRegistry()
 	}
+	if cfg.RateLimit > 0 {
+		s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now)
+	}
 	s.metrics = newMetrics(s.reg, s.store)
 	s.metricsHandler = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})
-	s.openapiDoc = openAPIDocument()
+	rts := s.routes()
+	s.openapiDoc = openAPIDocument(rts)
 	mux := http.NewServeMux()
-	for _, rt := range s.routes() {
+	for _, rt := range rts {
 		mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
 	s.handler = s.fallback(mux)
@@ -115,20 +158,30 @@ func New(cfg Config) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
+// MetricsHandler serves the metrics without a key, for a listener of its own
+// (`custos serve --metrics-listen`) that only the scraper reaches; on the API
+// listener GET /metrics needs a key with the admin scope.
+func (s *Server) MetricsHandler() http.Handler { return s.metricsHandler }
+
+// routes is the route table, and the one place that says which scope each
+// route needs: the application (queue) queues, reads and deletes its
+// transactions; the signer (sign) fetches pending ones, broadcasts,
+// completes and reports errors; admin reads the server's metrics. A route
+// added here without a scope is public.
 func (s *Server) routes() []route {
 	return []route{
-		{http.MethodPost, "/v3/kms", true, s.createTx},
-		{http.MethodGet, "/v3/kms/pending/{chain}", true, s.pendingGet},
-		{http.MethodPost, "/v3/kms/pending/{chain}", true, s.pendingPost},
-		{http.MethodPut, "/v3/kms/{id}/{txId}", true, s.completeTx},
-		{http.MethodGet, "/v3/kms/{id}", true, s.getTx},
-		{http.MethodDelete, "/v3/kms/{id}", true, s.deleteTx},
-		{http.MethodPost, "/v3/{slug}/broadcast", true, s.broadcastTx},
-		{http.MethodPost, "/v3/tatum/kms/batch", true, s.reportErrors},
-		{http.MethodGet, "/healthz", false, s.healthz},
-		{http.MethodGet, "/readyz", false, s.readyz},
-		{http.MethodGet, "/metrics", false, s.serveMetrics},
-		{http.MethodGet, "/openapi.json", false, s.openapi},
+		{http.MethodPost, "/v3/kms", pending.ScopeQueue, MaxTxBody, s.createTx},
+		{http.MethodGet, "/v3/kms/pending/{chain}", pending.ScopeSign, MaxNoBody, s.pendingGet},
+		{http.MethodPost, "/v3/kms/pending/{chain}", pending.ScopeSign, s.maxBody, s.pendingPost},
+		{http.MethodPut, "/v3/kms/{id}/{txId}", pending.ScopeSign, MaxNoBody, s.completeTx},
+		{http.MethodGet, "/v3/kms/{id}", pending.ScopeQueue, MaxNoBody, s.getTx},
+		{http.MethodDelete, "/v3/kms/{id}", pending.ScopeQueue, MaxNoBody, s.deleteTx},
+		{http.MethodPost, "/v3/{slug}/broadcast", pending.ScopeSign, MaxTxBody, s.broadcastTx},
+		{http.MethodPost, "/v3/tatum/kms/batch", pending.ScopeSign, MaxReportBody, s.reportErrors},
+		{http.MethodGet, "/metrics", pending.ScopeAdmin, MaxNoBody, s.serveMetrics},
+		{http.MethodGet, "/healthz", public, MaxNoBody, s.healthz},
+		{http.MethodGet, "/readyz", public, MaxNoBody, s.readyz},
+		{http.MethodGet, "/openapi.json", public, MaxNoBody, s.openapi},
 	}
 }
 
@@ -153,7 +206,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // wrap adds what every route shares: panic recovery (a panic is a bug and
-// answers 500 with the error body), authentication, metrics and logging.
+// answers 500 with the error body), authentication, the route's scope, the
+// key's rate limit, the route's body cap, metrics and logging.
 func (s *Server) wrap(rt route) http.Handler {
 	name := rt.method + " " + rt.path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -173,20 +227,25 @@ func (s *Server) wrap(rt route) http.Handler {
 			if observe != nil {
 				observe(name, sw.status)
 			}
-			if rt.auth {
+			if rt.scope != public {
 				s.log.InfoContext(r.Context(), "request", "route", name, "status", sw.status,
 					"duration_ms", d.Milliseconds(), "api_key_id", keyID)
 			}
 		}()
-		if rt.auth {
-			k, err := s.authenticate(r)
+		if rt.scope != public {
+			k, err := s.admit(r, rt.scope)
+			keyID = k.ID
 			if err != nil {
 				writeError(sw, s.log, r, err)
 				return
 			}
-			keyID = k.ID
 			r = r.WithContext(context.WithValue(r.Context(), keyCtx{}, k))
 		}
+		if r.ContentLength > rt.maxBody {
+			writeError(sw, s.log, r, tooLarge(rt.maxBody))
+			return
+		}
+		r.Body = http.MaxBytesReader(sw, r.Body, rt.maxBody)
 		if err := rt.h(sw, r); err != nil {
 			writeError(sw, s.log, r, err)
 		}

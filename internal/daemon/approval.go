@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/internal/httpguard"
 )
 
 // The approval wire format lives in the public approval package, so that a
@@ -130,7 +131,7 @@ func NewApprover(cfg ApproverConfig) (*Approver, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	a.HTTP = &http.Client{Timeout: timeout, CheckRedirect: noRedirects}
+	a.HTTP = &http.Client{Timeout: timeout, CheckRedirect: httpguard.NoRedirects}
 	return a, nil
 }
 
@@ -253,12 +254,6 @@ func (a *Approver) approveV1(ctx context.Context, tx PendingTx) error {
 func shortReason(s string) string {
 	return truncate(strings.TrimSpace(strings.ToValidUTF8(s, "?")), 300)
 }
-
-// noRedirects makes a client return a redirect as the answer instead of
-// following it: an approval service behind a proxy that redirects to a login
-// page (200) must not approve everything, and the API key must not follow a
-// redirect to another host. A 3xx is then an answer like any non-2xx.
-func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // refusal reports whether a v1 approval answer refuses a transaction for
 // good: 403 Forbidden (a person or a policy said no), 409 Conflict (the

@@ -11,9 +11,29 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/custoskms/custos/internal/httpguard"
 )
+
+// DefaultMaxAnswer caps what the client reads of one API answer. A pending
+// answer holds every transaction a claim (or, without leases, the whole
+// chain's pending set) returns, each up to the API's 1 MiB transaction cap:
+// 256 MiB is some 100,000 typical transactions, far past any claim, yet a
+// finite amount of the daemon's memory that a broken or hostile API cannot
+// exceed.
+const DefaultMaxAnswer = 256 << 20
+
+// ReportChunk is how many error reports one POST /v3/tatum/kms/batch carries.
+// Each report is cut to maxReportError bytes, which JSON may escape to six
+// times as many, so that 100 of them stay under the API's 4 MiB cap for
+// the route.
+const ReportChunk = 100
+
+// maxReportError is the longest error the API keeps of a report.
+const maxReportError = 4096
 
 // Client is the daemon's HTTP client of the pending-transaction API (docs/design.md §4).
 // It retries with exponential backoff on network errors, 429 and 5xx answers,
@@ -36,6 +56,8 @@ type Client struct {
 	// share wallets do not sign the same transaction at once.
 	SignerID     string
 	LeaseSeconds int
+	// MaxAnswer caps the bytes read of one answer; it defaults to DefaultMaxAnswer.
+	MaxAnswer int64
 }
 
 var _ API = (*Client)(nil)
@@ -57,12 +79,17 @@ func NewClient(baseURL, apiKey string) (*Client, error) {
 	return &Client{
 		base:       u,
 		apiKey:     apiKey,
-		HTTP:       &http.Client{Timeout: 60 * time.Second, Transport: tr, CheckRedirect: noRedirects},
+		HTTP:       &http.Client{Timeout: 60 * time.Second, Transport: tr, CheckRedirect: httpguard.NoRedirects},
 		Retries:    4,
 		Backoff:    250 * time.Millisecond,
 		MaxBackoff: 10 * time.Second,
+		MaxAnswer:  DefaultMaxAnswer,
 	}, nil
 }
+
+// Plaintext reports whether the API is reached over http:// on another host,
+// where the API key and the transactions cross the network in clear.
+func (c *Client) Plaintext() bool { return httpguard.Plaintext(c.base) }
 
 // Pending implements API.
 func (c *Client) Pending(ctx context.Context, chain string, ids []string, limit int) ([]PendingTx, error) {
@@ -113,15 +140,25 @@ func (c *Client) Broadcast(ctx context.Context, slug, txData, id string) (string
 	return out.TxID, nil
 }
 
-// ReportErrors implements API.
+// ReportErrors implements API. The reports go ReportChunk at a time, each
+// error cut to what the API keeps, so that no request passes the route's
+// body cap; the first failing chunk ends the call.
 func (c *Client) ReportErrors(ctx context.Context, errs []TxError) error {
-	if len(errs) == 0 {
-		return nil
+	for chunk := range slices.Chunk(errs, ReportChunk) {
+		body := struct {
+			Errors []TxError `json:"errors"`
+		}{make([]TxError, len(chunk))}
+		for i, e := range chunk {
+			if len(e.Error) > maxReportError {
+				e.Error = e.Error[:maxReportError]
+			}
+			body.Errors[i] = e
+		}
+		if err := c.do(ctx, http.MethodPost, "/v3/tatum/kms/batch", body, nil); err != nil {
+			return err
+		}
 	}
-	body := struct {
-		Errors []TxError `json:"errors"`
-	}{errs}
-	return c.do(ctx, http.MethodPost, "/v3/tatum/kms/batch", body, nil)
+	return nil
 }
 
 func (c *Client) logger() *slog.Logger {
@@ -160,8 +197,9 @@ func retryable(err error) bool {
 		return he.Temporary()
 	}
 	// Network errors and per-attempt timeouts are retried; the caller's own
-	// context ending is checked by the loop.
-	return !errors.Is(err, errBadAnswer)
+	// context ending is checked by the loop. An answer that could not be
+	// decoded or was too long would be the same again.
+	return !errors.Is(err, errBadAnswer) && !errors.Is(err, httpguard.ErrTooLarge)
 }
 
 // errBadAnswer marks a 2xx answer whose body could not be decoded: retrying would not help.
@@ -199,11 +237,18 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte, 
 		}
 		return he
 	}
+	body := httpguard.Limit(resp.Body, c.MaxAnswer)
 	if out == nil {
-		_, _ = io.Copy(io.Discard, resp.Body)
+		_, err := io.Copy(io.Discard, body)
+		if errors.Is(err, httpguard.ErrTooLarge) {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	if err := json.NewDecoder(body).Decode(out); err != nil {
+		if errors.Is(err, httpguard.ErrTooLarge) {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
 		return fmt.Errorf("%s %s: %w: %v", method, path, errBadAnswer, err)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/custoskms/custos/internal/api"
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain/chains"
+	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/postgres"
 	"github.com/custoskms/custos/internal/pending/postgres/pgtest"
 	"github.com/custoskms/custos/internal/walletstore"
@@ -65,7 +66,7 @@ func newPostgresAPI(b *testing.B, nodeURL string) *stack {
 	if err != nil {
 		b.Fatal(err)
 	}
-	k, err := st.CreateKey(ctx, "bench", true, hash)
+	k, err := st.CreateKey(ctx, "bench", true, pending.AllScopes, hash)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/custoskms/custos/internal/chain/evm"
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/devchain"
+	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/sqlite"
 	"github.com/custoskms/custos/internal/walletstore"
 )
@@ -91,7 +92,7 @@ func newNodesStack(t testing.TB, testnet bool, specs []broadcast.NodeSpec) *stac
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := s.pstore.CreateKey(ctx, "e2e", testnet, hash)
+	k, err := s.pstore.CreateKey(ctx, "e2e", testnet, pending.AllScopes, hash)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,4 +16,6 @@ var (
 	ErrKeyNotFound = errors.New("api key not found")
 	// ErrKeyExists is returned when creating a key whose secret is already stored.
 	ErrKeyExists = errors.New("an api key with this secret already exists")
+	// ErrScope is returned for an empty or unknown API key scope.
+	ErrScope = errors.New("invalid api key scope")
 )

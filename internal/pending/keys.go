@@ -27,8 +27,11 @@ type KeyTable interface {
 type Keyring struct{ Table KeyTable }
 
 // CreateKey implements KeyStore.
-func (s Keyring) CreateKey(ctx context.Context, name string, testnet bool, secretHash [32]byte) (APIKey, error) {
-	k, err := s.Table.InsertKey(ctx, APIKey{ID: NewID(), SecretHash: secretHash, Name: name, Testnet: testnet})
+func (s Keyring) CreateKey(ctx context.Context, name string, testnet bool, scopes Scopes, secretHash [32]byte) (APIKey, error) {
+	if scopes == 0 || scopes&^AllScopes != 0 {
+		return APIKey{}, fmt.Errorf("%w: %#x", ErrScope, uint8(scopes))
+	}
+	k, err := s.Table.InsertKey(ctx, APIKey{ID: NewID(), SecretHash: secretHash, Name: name, Testnet: testnet, Scopes: scopes})
 	if errors.Is(err, ErrKeyExists) {
 		return APIKey{}, ErrKeyExists
 	}

@@ -170,9 +170,11 @@ type APIKey struct {
 	SecretHash [32]byte
 	Name       string
 	Testnet    bool
-	Credits    int64
-	CreatedAt  time.Time
-	RevokedAt  *time.Time
+	// Scopes are the routes the key may call; never empty.
+	Scopes    Scopes
+	Credits   int64
+	CreatedAt time.Time
+	RevokedAt *time.Time
 }
 
 // TxStore holds pending transactions, each owned by one tenant. A transaction
@@ -220,8 +222,9 @@ type TxStore interface {
 
 // KeyStore holds API keys and their credit meters.
 type KeyStore interface {
-	// CreateKey stores a new key by the SHA-256 hash of its secret.
-	CreateKey(ctx context.Context, name string, testnet bool, secretHash [32]byte) (APIKey, error)
+	// CreateKey stores a new key by the SHA-256 hash of its secret, with
+	// scopes (ErrScope when empty or unknown).
+	CreateKey(ctx context.Context, name string, testnet bool, scopes Scopes, secretHash [32]byte) (APIKey, error)
 	// KeyByHash finds an active key; ErrKeyNotFound when unknown or revoked.
 	KeyByHash(ctx context.Context, secretHash [32]byte) (APIKey, error)
 	// Keys lists every key, revoked ones included, oldest first.

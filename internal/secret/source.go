@@ -9,13 +9,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custoskms/custos/internal/config"
+	"github.com/custoskms/custos/internal/httpguard"
 )
 
 // Backend names where the password comes from.
@@ -38,8 +40,13 @@ type Options struct {
 	Backend      Backend
 	PasswordFile string
 	Prompter     *Prompter
-	// Client is used for secret managers; nil means a client with a 30 s timeout.
+	// Client is used for secret managers; nil means a client with a 30 s
+	// timeout. Whichever it is, redirects are not followed (a token header
+	// must not go to another host) and answers are read up to maxAnswer.
 	Client *http.Client
+	// Logger receives a warning when a secret manager is reached over plain
+	// http:// on another host; nil discards it.
+	Logger *slog.Logger
 	// Env is where the password variable and the secret managers' settings
 	// are read, the command's --env-file included; nil means the process
 	// environment alone.
@@ -64,12 +71,47 @@ func (o Options) env() env {
 	return env{config.OSEnv()}
 }
 
+// client is the secret managers' client for one Password call.
 func (o Options) client() *http.Client {
+	c := http.Client{Timeout: 30 * time.Second}
 	if o.Client != nil {
-		return o.Client
+		c = *o.Client
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	c.CheckRedirect = httpguard.NoRedirects
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = &warnTransport{base: base, log: log}
+	return &c
 }
+
+// warnTransport warns, once per Password call, that a secret manager is
+// reached in clear over a network: its token and the password can be read
+// on the way.
+type warnTransport struct {
+	base http.RoundTripper
+	log  *slog.Logger
+	once sync.Once
+}
+
+func (t *warnTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if httpguard.Plaintext(req.URL) {
+		t.once.Do(func() {
+			t.log.Warn("a secret manager is reached over http:// on another host: its token and the password cross the network in clear",
+				"host", req.URL.Host)
+		})
+	}
+	return t.base.RoundTrip(req)
+}
+
+// maxAnswer caps what is read of a secret manager's answer: a secret and its
+// envelope take a few KiB; more is not an answer to trust.
+const maxAnswer = 1 << 20
 
 // Password returns the wallet-store password. newStore asks for it twice at a
 // terminal (it will create the store).
@@ -167,7 +209,7 @@ func doJSON(c *http.Client, req *http.Request, service string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrBackend, service, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := httpguard.ReadAll(resp.Body, maxAnswer)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrBackend, service, err)
 	}

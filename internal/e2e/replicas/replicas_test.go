@@ -151,7 +151,7 @@ func newClusterOn(t testing.TB, nWallets int, dbURL string) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateKey(ctx, "replicas", true, hash); err != nil {
+	if _, err := st.CreateKey(ctx, "replicas", true, pending.AllScopes, hash); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

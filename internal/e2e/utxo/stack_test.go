@@ -24,6 +24,7 @@ import (
 	"github.com/custoskms/custos/internal/chain/chains"
 	utxochain "github.com/custoskms/custos/internal/chain/utxo"
 	"github.com/custoskms/custos/internal/daemon"
+	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/sqlite"
 	"github.com/custoskms/custos/internal/walletstore"
 )
@@ -63,7 +64,7 @@ func newStack(t *testing.T, code, nodeURL string, mnemonics ...string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pstore.CreateKey(ctx, "e2e", true, hash); err != nil {
+	if _, err := pstore.CreateKey(ctx, "e2e", true, pending.AllScopes, hash); err != nil {
 		t.Fatal(err)
 	}
 	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: code, Testnet: true, URL: nodeURL}}, chains.Dialer)

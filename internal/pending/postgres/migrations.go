@@ -77,4 +77,9 @@ CREATE INDEX txs_seq ON txs (seq_key, seq_num) WHERE seq_key IS NOT NULL AND del
 DROP INDEX txs_pending;
 CREATE INDEX txs_pending ON txs (tenant, chain, seq) WHERE tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL;
 `,
+	// 5: API key scopes, as SQLite's migration 4: every key made before
+	// holds every scope.
+	`
+ALTER TABLE api_keys ADD COLUMN scopes text NOT NULL DEFAULT 'queue,sign,admin';
+`,
 }

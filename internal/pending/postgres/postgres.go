@@ -709,9 +709,9 @@ type keyTable struct{ pool *pgxpool.Pool }
 
 // InsertKey implements pending.KeyTable.
 func (t keyTable) InsertKey(ctx context.Context, k pending.APIKey) (pending.APIKey, error) {
-	err := t.pool.QueryRow(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at)
-		VALUES ($1, $2, $3, $4, date_trunc('milliseconds', now())) RETURNING created_at`,
-		k.ID, k.Name, k.SecretHash[:], k.Testnet).Scan(&k.CreatedAt)
+	err := t.pool.QueryRow(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, scopes, created_at)
+		VALUES ($1, $2, $3, $4, $5, date_trunc('milliseconds', now())) RETURNING created_at`,
+		k.ID, k.Name, k.SecretHash[:], k.Testnet, k.Scopes.String()).Scan(&k.CreatedAt)
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" {
 		return k, pending.ErrKeyExists
 	}
@@ -720,7 +720,7 @@ func (t keyTable) InsertKey(ctx context.Context, k pending.APIKey) (pending.APIK
 
 // SelectKeys implements pending.KeyTable.
 func (t keyTable) SelectKeys(ctx context.Context, byHash *[32]byte) ([]pending.APIKey, error) {
-	const cols = `SELECT id, secret_hash, name, testnet, credits, created_at, revoked_at FROM api_keys`
+	const cols = `SELECT id, secret_hash, name, testnet, scopes, credits, created_at, revoked_at FROM api_keys`
 	var (
 		rows pgx.Rows
 		err  error
@@ -735,12 +735,19 @@ func (t keyTable) SelectKeys(ctx context.Context, byHash *[32]byte) ([]pending.A
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending.APIKey, error) {
 		var (
-			k    pending.APIKey
-			hash []byte
+			k      pending.APIKey
+			hash   []byte
+			scopes string
 		)
-		err := r.Scan(&k.ID, &hash, &k.Name, &k.Testnet, &k.Credits, &k.CreatedAt, &k.RevokedAt)
+		if err := r.Scan(&k.ID, &hash, &k.Name, &k.Testnet, &scopes, &k.Credits, &k.CreatedAt, &k.RevokedAt); err != nil {
+			return k, err
+		}
 		copy(k.SecretHash[:], hash)
-		return k, err
+		var err error
+		if k.Scopes, err = pending.ParseScopes(scopes); err != nil {
+			return k, fmt.Errorf("api key %s: %w", k.ID, err)
+		}
+		return k, nil
 	})
 }
 

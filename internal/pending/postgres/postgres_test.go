@@ -93,6 +93,10 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	if _, err := pool.Exec(ctx, `INSERT INTO pending_keys (k, seq) SELECT $1, seq FROM txs WHERE id = $2`, pending.SigKey(tenant, "ETH", sigID), id); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := pool.Exec(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at) VALUES ($1, 'old', $2, false, now())`,
+		storetest.Seed.KeyID, storetest.Seed.KeyHash[:]); err != nil {
+		t.Fatal(err)
+	}
 	var v int
 	if err := pool.QueryRow(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil || v != prev {
 		t.Fatalf("built version %d, %v; want %d", v, err, prev)

@@ -34,6 +34,10 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `INSERT INTO pending_keys (k, seq) SELECT ?, seq FROM txs WHERE id = ?`, pending.SigKey(tenant, "ETH", sigID), id); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at) VALUES (?, 'old', ?, 0, 1)`,
+		storetest.Seed.KeyID, storetest.Seed.KeyHash[:]); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", prev)); err != nil {
 		t.Fatal(err)
 	}

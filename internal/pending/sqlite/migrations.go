@@ -71,4 +71,9 @@ CREATE INDEX txs_seq ON txs (seq_key, seq_num) WHERE seq_key IS NOT NULL AND del
 DROP INDEX txs_pending;
 CREATE INDEX txs_pending ON txs (tenant, chain, seq) WHERE tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL;
 `,
+	// 4: API key scopes (pending.Scopes' comma-separated form). Every key
+	// made before holds every scope, as it could call every route.
+	`
+ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'queue,sign,admin';
+`,
 }

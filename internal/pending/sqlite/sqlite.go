@@ -567,8 +567,8 @@ type keyTable struct{ db *sql.DB }
 // InsertKey implements pending.KeyTable.
 func (t keyTable) InsertKey(ctx context.Context, k pending.APIKey) (pending.APIKey, error) {
 	k.CreatedAt = time.UnixMilli(now())
-	_, err := t.db.ExecContext(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, created_at) VALUES (?, ?, ?, ?, ?)`,
-		k.ID, k.Name, k.SecretHash[:], k.Testnet, k.CreatedAt.UnixMilli())
+	_, err := t.db.ExecContext(ctx, `INSERT INTO api_keys (id, name, secret_hash, testnet, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Name, k.SecretHash[:], k.Testnet, k.Scopes.String(), k.CreatedAt.UnixMilli())
 	if se := (*msqlite.Error)(nil); errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 		return k, pending.ErrKeyExists
 	}
@@ -577,7 +577,7 @@ func (t keyTable) InsertKey(ctx context.Context, k pending.APIKey) (pending.APIK
 
 // SelectKeys implements pending.KeyTable.
 func (t keyTable) SelectKeys(ctx context.Context, byHash *[32]byte) ([]pending.APIKey, error) {
-	const cols = `SELECT id, secret_hash, name, testnet, credits, created_at, revoked_at FROM api_keys`
+	const cols = `SELECT id, secret_hash, name, testnet, scopes, credits, created_at, revoked_at FROM api_keys`
 	var (
 		rows *sql.Rows
 		err  error
@@ -596,11 +596,15 @@ func (t keyTable) SelectKeys(ctx context.Context, byHash *[32]byte) ([]pending.A
 		var (
 			k       pending.APIKey
 			hash    []byte
+			scopes  string
 			created int64
 			revoked sql.NullInt64
 		)
-		if err := rows.Scan(&k.ID, &hash, &k.Name, &k.Testnet, &k.Credits, &created, &revoked); err != nil {
+		if err := rows.Scan(&k.ID, &hash, &k.Name, &k.Testnet, &scopes, &k.Credits, &created, &revoked); err != nil {
 			return nil, err
+		}
+		if k.Scopes, err = pending.ParseScopes(scopes); err != nil {
+			return nil, fmt.Errorf("api key %s: %w", k.ID, err)
 		}
 		copy(k.SecretHash[:], hash)
 		k.CreatedAt = time.UnixMilli(created)

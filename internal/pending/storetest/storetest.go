@@ -353,19 +353,26 @@ func testTenantIsolation(t *testing.T, s pending.Store) {
 func testKeys(t *testing.T, s pending.Store) {
 	ctx := context.Background()
 	h1, h2 := sha256.Sum256([]byte("secret-1")), sha256.Sum256([]byte("secret-2"))
-	k1, err := s.CreateKey(ctx, "app", false, h1)
-	if err != nil || len(k1.ID) != 24 || k1.Name != "app" || k1.Testnet {
+	k1, err := s.CreateKey(ctx, "app", false, pending.AllScopes, h1)
+	if err != nil || len(k1.ID) != 24 || k1.Name != "app" || k1.Testnet || k1.Scopes != pending.AllScopes {
 		t.Fatalf("CreateKey = %+v, %v", k1, err)
 	}
-	k2, err := s.CreateKey(ctx, "", true, h2)
+	k2, err := s.CreateKey(ctx, "", true, pending.ScopeSign|pending.ScopeAdmin, h2)
 	if err != nil || !k2.Testnet {
 		t.Fatalf("CreateKey testnet = %+v, %v", k2, err)
 	}
-	_, err = s.CreateKey(ctx, "dup", false, h1)
+	_, err = s.CreateKey(ctx, "dup", false, pending.AllScopes, h1)
 	wantErr(t, "CreateKey with a duplicate hash", err, pending.ErrKeyExists)
+	for _, bad := range []pending.Scopes{0, pending.AllScopes + 1} {
+		_, err = s.CreateKey(ctx, "noscope", false, bad, sha256.Sum256([]byte("secret-3")))
+		wantErr(t, fmt.Sprintf("CreateKey with scopes %#x", uint8(bad)), err, pending.ErrScope)
+	}
 	got, err := s.KeyByHash(ctx, h2)
-	if err != nil || got.ID != k2.ID || !got.Testnet || got.SecretHash != h2 {
+	if err != nil || got.ID != k2.ID || !got.Testnet || got.SecretHash != h2 || got.Scopes != pending.ScopeSign|pending.ScopeAdmin {
 		t.Fatalf("KeyByHash = %+v, %v", got, err)
+	}
+	if got, err := s.KeyByHash(ctx, h1); err != nil || got.Scopes != pending.AllScopes {
+		t.Fatalf("KeyByHash of an all-scope key = %+v, %v", got, err)
 	}
 	_, err = s.KeyByHash(ctx, sha256.Sum256([]byte("nope")))
 	wantErr(t, "KeyByHash unknown", err, pending.ErrKeyNotFound)
@@ -395,7 +402,7 @@ func testKeys(t *testing.T, s pending.Store) {
 
 func testConcurrentWrites(t *testing.T, s pending.Store) {
 	ctx := context.Background()
-	k, err := s.CreateKey(ctx, "c", false, sha256.Sum256([]byte("c")))
+	k, err := s.CreateKey(ctx, "c", false, pending.AllScopes, sha256.Sum256([]byte("c")))
 	if err != nil {
 		t.Fatal(err)
 	}
