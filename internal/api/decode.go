@@ -12,15 +12,20 @@ import (
 
 // readBody reads the request body up to the server's cap.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return readBodyMax(w, r, s.maxBody)
+}
+
+// readBodyMax reads the request body up to max bytes.
+func readBodyMax(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
 	var buf bytes.Buffer
-	if n := r.ContentLength; n > 0 && n <= s.maxBody {
+	if n := r.ContentLength; n > 0 && n <= max {
 		buf.Grow(int(n))
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.maxBody))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return nil, &Error{ErrorCode: CodeBodyTooLarge, StatusCode: http.StatusRequestEntityTooLarge,
-			Message: fmt.Sprintf("Request body is larger than %d bytes.", s.maxBody)}
+			Message: fmt.Sprintf("Request body is larger than %d bytes.", max)}
 	}
 	if err != nil {
 		return nil, invalid("body: could not be read")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -119,6 +120,8 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/v3/kms/{id}", true, s.deleteTx},
 		{http.MethodPost, "/v3/{slug}/broadcast", true, s.broadcastTx},
 		{http.MethodPost, "/v3/tatum/kms/batch", true, s.reportErrors},
+		{http.MethodGet, "/v3/{slug}/transaction/count/{address}", true, s.transactionCount},
+		{http.MethodPost, "/v3/{slug}/web3/{" + pathKeyParam + "}", true, s.web3},
 		{http.MethodGet, "/healthz", false, s.healthz},
 		{http.MethodGet, "/readyz", false, s.readyz},
 		{http.MethodGet, "/metrics", false, s.serveMetrics},
@@ -150,6 +153,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // answers 500 with the error body), authentication, metrics and logging.
 func (s *Server) wrap(rt route) http.Handler {
 	name := rt.method + " " + rt.path
+	// A route whose path holds {apiKey} (Tatum's web3 gateway URL carries
+	// the key) authenticates with it instead of X-API-Key.
+	keyInPath := strings.Contains(rt.path, "{"+pathKeyParam+"}")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -173,7 +179,11 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 		}()
 		if rt.auth {
-			k, err := s.authenticate(r)
+			secret := r.Header.Get("X-API-Key")
+			if keyInPath {
+				secret = r.PathValue(pathKeyParam)
+			}
+			k, err := s.authenticate(r, secret)
 			if err != nil {
 				writeError(sw, s.log, r, err)
 				return
