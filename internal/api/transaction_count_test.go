@@ -99,8 +99,8 @@ func TestTransactionCountRefuses(t *testing.T) {
 	}
 	e.nodes.Set("BSC", false, down)
 	for path, want := range map[string]string{
-		"/v3/bitcoin/transaction/count/" + fillFrom: "slug: must be one of ethereum, bsc, polygon, celo, one, xdc, klaytn",
-		"/v3/ethereum/transaction/count/0x1234":     "address: must be an address of ETH",
+		"/v3/bitcoin/transaction/count/" + fillFrom:                                "slug: must be one of ethereum, bsc, polygon, celo, one, xdc, klaytn",
+		"/v3/ethereum/transaction/count/0x1234":                                    "address: must be an address of ETH",
 		"/v3/ethereum/transaction/count/" + strings.Replace(fillFrom, "b", "g", 1): "address",
 	} {
 		er := e.do("GET", path, e.keyA, nil).wantError(t, 400, CodeValidation)
