@@ -52,7 +52,8 @@ func openAPIDocument() obj {
 		"openapi": "3.1.0",
 		"info": obj{"title": "Custos pending-transaction API", "version": "3",
 			"description": "Queue transactions for offline signing, fetch them by signature IDs, broadcast and complete them. " +
-				"Credits per API key: 1 per pending GET, 1 per 500 signature IDs on pending POST, 2 per complete or delete, 1 per detail GET; " +
+				"Credits per API key: 1 per pending GET, 1 per 500 signature IDs on pending POST, 2 per complete or delete, 1 per detail GET, " +
+				"1 per transaction count, 1 per JSON-RPC call the web3 gateway relays; " +
 				"charged on success."},
 		"components": obj{
 			"securitySchemes": obj{"ApiKey": obj{"type": "apiKey", "in": "header", "name": "X-API-Key"}},
