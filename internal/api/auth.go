@@ -37,11 +37,11 @@ func keyFrom(ctx context.Context) pending.APIKey {
 
 var errUnauthorized = &Error{ErrorCode: CodeUnauthorized, Message: unauthorizedMessage, StatusCode: http.StatusUnauthorized}
 
-// admit authenticates r, checks that its key holds scope, and takes one
+// admit authenticates r with secret (the key it carries), checks that its key holds scope, and takes one
 // request from the key's rate limit. The key is returned with any error but
 // ErrUnauthorized, for the request log.
-func (s *Server) admit(r *http.Request, scope pending.Scopes) (pending.APIKey, error) {
-	k, err := s.authenticate(r)
+func (s *Server) admit(r *http.Request, scope pending.Scopes, secret string) (pending.APIKey, error) {
+	k, err := s.authenticate(r, secret)
 	if err != nil {
 		return pending.APIKey{}, err
 	}
@@ -56,11 +56,15 @@ func (s *Server) admit(r *http.Request, scope pending.Scopes) (pending.APIKey, e
 	return k, nil
 }
 
-// authenticate resolves X-API-Key to its key record. The store finds the row
-// by hash; the hash is then compared in constant time so that the answer does
-// not depend on how much of it matched.
-func (s *Server) authenticate(r *http.Request) (pending.APIKey, error) {
-	secret := r.Header.Get("X-API-Key")
+// pathKeyParam is the path wildcard of a route whose URL carries the API
+// key; logs mask it (loggedPath).
+const pathKeyParam = "apiKey"
+
+// authenticate resolves an API key (X-API-Key, or the path's for the web3
+// gateway) to its key record. The store finds the row by hash; the hash is
+// then compared in constant time so that the answer does not depend on how
+// much of it matched.
+func (s *Server) authenticate(r *http.Request, secret string) (pending.APIKey, error) {
 	if secret == "" || len(secret) > 256 {
 		return pending.APIKey{}, errUnauthorized
 	}

@@ -95,6 +95,9 @@ func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 			return forbidden(CodeTxFailed, reason.Error())
 		}
 	}
+	if errors.Is(err, broadcast.ErrRejected) {
+		s.noteRefusal(r.Context(), key.ID, id, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custoskms/custos/internal/broadcast"
@@ -122,12 +123,22 @@ func toError(err error) *Error {
 func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
 	e := toError(err)
 	if e.StatusCode >= 500 && e.ErrorCode != CodeNodeUnavailable && e.ErrorCode != CodeStoreUnavailable {
-		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", loggedPath(r), "err", err)
 	}
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(e.retryAfter/time.Second), 10))
 	}
 	writeJSON(w, e.StatusCode, e)
+}
+
+// loggedPath is the request path as logs show it: an API key the path
+// carries (the web3 gateway's) is masked, since logs travel further than
+// the key may.
+func loggedPath(r *http.Request) string {
+	if k := r.PathValue(pathKeyParam); k != "" {
+		return strings.ReplaceAll(r.URL.Path, k, "xxxxx")
+	}
+	return r.URL.Path
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

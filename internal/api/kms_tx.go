@@ -1,7 +1,11 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"strings"
+
+	"github.com/custoskms/custos/internal/pending"
 )
 
 func pathID(r *http.Request) (string, error) {
@@ -12,19 +16,50 @@ func pathID(r *http.Request) (string, error) {
 	return id, nil
 }
 
+// txDetail is a transaction as GET /v3/kms/{id} answers it: Tatum's
+// fields unchanged, and its error reports when it has any.
+type txDetail struct {
+	pending.Tx
+	// Error is the latest report: a signer's (POST /v3/tatum/kms/batch),
+	// the node's refusal at broadcast, or the reason the transaction failed.
+	Error string `json:"error,omitempty"`
+	// ErrorCount is how many reports the transaction has.
+	ErrorCount int `json:"errorCount,omitempty"`
+}
+
 // getTx is GET /v3/kms/{id}.
 func (s *Server) getTx(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	tx, err := s.store.Get(r.Context(), keyFrom(r.Context()).ID, id)
+	tenant := keyFrom(r.Context()).ID
+	tx, err := s.store.Get(r.Context(), tenant, id)
 	if err != nil {
 		return err
 	}
+	d := txDetail{Tx: tx}
+	if d.Error, d.ErrorCount, err = s.store.LastError(r.Context(), tenant, id); err != nil {
+		return err
+	}
 	s.charge(r, 1)
-	writeJSON(w, http.StatusOK, tx)
+	writeJSON(w, http.StatusOK, d)
 	return nil
+}
+
+// noteRefusal keeps a node's refusal of a broadcast among the transaction's
+// errors, so that the application sees on GET /v3/kms/{id} why it is not
+// completed. A node that could not be asked says nothing about the
+// transaction and is not kept. A failed write is logged: the broadcast
+// answers with the refusal either way.
+func (s *Server) noteRefusal(ctx context.Context, tenant, id string, refusal error) {
+	msg := strings.ToValidUTF8(refusal.Error(), "?")
+	if len(msg) > maxErrorMessage {
+		msg = msg[:maxErrorMessage]
+	}
+	if _, err := s.store.RecordErrors(ctx, tenant, []pending.TxError{{ID: id, Message: msg}}); err != nil {
+		s.log.ErrorContext(ctx, "a node's refusal could not be kept among the transaction's errors", "id", id, "err", err)
+	}
 }
 
 // completeTx is PUT /v3/kms/{id}/{txId}: a signer that broadcast by itself

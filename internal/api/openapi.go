@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -77,7 +78,8 @@ func openAPIDocument(rts []route) obj {
 		"openapi": "3.1.0",
 		"info": obj{"title": "Custos pending-transaction API", "version": "3",
 			"description": "Queue transactions for offline signing, fetch them by signature IDs, broadcast and complete them. " +
-				"Credits per API key: 1 per pending GET, 1 per 500 signature IDs on pending POST, 2 per complete or delete, 1 per detail GET; " +
+				"Credits per API key: 1 per pending GET, 1 per 500 signature IDs on pending POST, 2 per complete or delete, 1 per detail GET, " +
+				"1 per transaction count, 1 per JSON-RPC call the web3 gateway relays; " +
 				"charged on success. " + scopesDoc},
 		"components": obj{
 			"securitySchemes": obj{"ApiKey": obj{"type": "apiKey", "in": "header", "name": "X-API-Key"}},
@@ -102,6 +104,13 @@ func openAPIDocument(rts []route) obj {
 					"txId":                  obj{"type": "string"},
 					"withdrawalResponses":   obj{"type": "array"},
 				}},
+				"JsonRpcCall": obj{"type": "object", "required": []string{"jsonrpc", "id", "method"}, "properties": obj{
+					"jsonrpc": obj{"const": "2.0"}, "id": obj{"type": []string{"string", "number"}},
+					"method": obj{"type": "string", "enum": web3Methods()}, "params": obj{"type": []string{"array", "object"}}}},
+				"JsonRpcAnswer": obj{"type": "object", "required": []string{"jsonrpc", "id"}, "properties": obj{
+					"jsonrpc": obj{"const": "2.0"}, "id": obj{}, "result": obj{},
+					"error": obj{"type": "object", "required": []string{"code", "message"}, "properties": obj{
+						"code": obj{"type": "integer"}, "message": obj{"type": "string"}, "data": obj{}}}}},
 				"CreateTx": obj{"type": "object", "required": []string{"chain", "serializedTransaction"}, "properties": obj{
 					"chain":                 ref("Chain"),
 					"serializedTransaction": obj{"type": "string", "minLength": 1, "description": "Checked by the chain's codec (formats: docs/design.md §5). " + completionDoc},
@@ -145,7 +154,13 @@ func openAPIDocument(rts []route) obj {
 			}))},
 			"/v3/kms/{id}": obj{
 				"get": (op("Get a transaction", []obj{idParam}, nil, obj{
-					"200": obj{"description": "The transaction.", "content": jsonContent(ref("PendingTx"))},
+					"200": obj{"description": "The transaction, with its error reports when it has any.", "content": jsonContent(obj{"allOf": []obj{
+						ref("PendingTx"), {"type": "object", "properties": obj{
+							"error": obj{"type": "string", "description": "The latest error report: a signer's (POST /v3/tatum/kms/batch), " +
+								"the node's refusal of a broadcast (a node that could not be reached is not kept), or the reason the transaction " +
+								"failed. Not Tatum's; omitted when there is none."},
+							"errorCount": obj{"type": "integer", "minimum": 1, "description": "How many error reports the transaction has. " +
+								"Not Tatum's; omitted when there is none."}}}}})},
 					"400": bad, "403": errResp("Unknown, foreign or deleted id (kms.tx.notFound)."),
 				})),
 				"delete": (withDescription(op("Delete a transaction (cancels its withdrawal)", []obj{idParam,
@@ -172,6 +187,27 @@ func openAPIDocument(rts []route) obj {
 						"a signer stops submitting it. " + holeDoc),
 					"502": errResp("The chain's node could not be reached, timed out or answered garbage (broadcast.nodeUnavailable); safe to retry."),
 				}))},
+			"/v3/{slug}/transaction/count/{address}": obj{"get": (withDescription(op("The sender's next nonce (Tatum's transaction count)",
+				[]obj{web3SlugParam, {"name": "address", "in": "path", "required": true, "schema": obj{"type": "string"},
+					"description": "The sender: 0x and 40 hex digits in any letter case (XDC: xdc instead of 0x too)."}}, nil, obj{
+					"200": obj{"description": "A bare JSON number.", "content": jsonContent(obj{"type": "integer", "minimum": 0})},
+					"400": bad, "403": errResp("No node configured for the chain and the key's network (broadcast.nodeNotConfigured)."),
+					"502": errResp("The chain's node could not be reached, timed out or answered garbage (broadcast.nodeUnavailable); safe to retry."),
+				}), countDoc))},
+			"/v3/{slug}/web3/{apiKey}": obj{"post": withDescription(op("Web3 JSON-RPC gateway to the chain's node (Tatum's)",
+				[]obj{web3SlugParam, {"name": "apiKey", "in": "path", "required": true, "schema": obj{"type": "string"},
+					"description": "The API key, instead of X-API-Key; never logged."}},
+				obj{"oneOf": []obj{ref("JsonRpcCall"), {"type": "array", "items": ref("JsonRpcCall"), "minItems": 1, "maxItems": maxWeb3Batch}}}, obj{
+					"200": obj{"description": "JSON-RPC 2.0: one answer, or an array in the batch's order. A call whose method is not " +
+						"relayed, or that is malformed, is answered with an error object (-32601, -32600); a body that is not JSON with a " +
+						"-32700 error; the node's own errors are relayed with their code, message and data.",
+						"content": jsonContent(obj{"oneOf": []obj{ref("JsonRpcAnswer"), {"type": "array", "items": ref("JsonRpcAnswer")}}})},
+					"400": bad, "401": errResp("Missing, unknown or revoked API key in the path (apikey.invalid)."),
+					"403": errResp("No node configured for the chain and the key's network (broadcast.nodeNotConfigured)."),
+					"413": errResp(fmt.Sprintf("Body larger than %d bytes or the server's cap (request.tooLarge).", maxWeb3Body)),
+					"502": errResp("The chain's node could not be reached, timed out, or answered something other than JSON-RPC " +
+						"answering the calls sent, or more than the answer cap (broadcast.nodeUnavailable); safe to retry."),
+				}), web3Doc)},
 			"/v3/tatum/kms/batch": obj{"post": (withDescription(op("Report signer errors", nil,
 				obj{"type": "object", "required": []string{"errors"}, "properties": obj{"errors": obj{"type": "array", "minItems": 1,
 					"items": obj{"type": "object", "required": []string{"signatureId", "error"}, "properties": obj{
@@ -215,6 +251,37 @@ const completionDoc = "A Tatum-format EVM transaction (ETH BSC MATIC CELO ONE XD
 	"When no node is configured for the chain and network, an incomplete transaction is refused (400, naming the missing fields); " +
 	"when the node refuses to estimate it (a revert, insufficient funds) the answer is 400 with the node's reason; " +
 	"when the node cannot be reached, 502."
+
+// web3SlugParam is the slug of Tatum's routes for the chains whose nodes
+// speak Ethereum's JSON-RPC.
+var web3SlugParam = obj{"name": "slug", "in": "path", "required": true, "schema": obj{"type": "string", "enum": web3Slugs}}
+
+// web3Methods is the union of the web3 chains' relayed methods, in the order
+// each first lists them.
+func web3Methods() []string {
+	var out []string
+	for _, slug := range web3Slugs {
+		c, _ := web3Chain(slug)
+		for _, m := range c.Web3Methods() {
+			if !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+const countDoc = "Tatum's SDK asks it before signing a transaction whose nonce is missing (or the number 0, which it reads as " +
+	"missing). The answer is the nonce POST /v3/kms would allocate to the sender now, for the API key's network (a testnet " +
+	"key reads the chain's testnet node, as broadcasts do): the node's pending transaction count, or past it when transactions " +
+	"queued for the sender hold higher nonces. Nothing is reserved. 1 credit."
+
+const web3Doc = "Tatum's SDK estimates gas (and reads nonces and fees) through this route before signing BSC, XDC and other " +
+	"EVM transactions. The API key is the path's last segment instead of X-API-Key; it authenticates exactly as the header " +
+	"does and is masked in every log line. Only reads and gas estimation are relayed to the chain's node for the key's " +
+	"network (the JsonRpcCall method enum); eth_sendRawTransaction and every other method are refused with a JSON-RPC error " +
+	"and never reach the node: signed transactions go through POST /v3/{slug}/broadcast. A batch holds at most 20 calls, " +
+	"all sent to the node in one request; a call needs an id (notifications are not relayed). 1 credit per call relayed."
 
 // holeDoc is what happens to a sequence whose transaction will never be broadcast.
 // refusedDoc is the batch report's refused field.

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -178,6 +179,8 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/v3/kms/{id}", pending.ScopeQueue, MaxNoBody, s.deleteTx},
 		{http.MethodPost, "/v3/{slug}/broadcast", pending.ScopeSign, MaxTxBody, s.broadcastTx},
 		{http.MethodPost, "/v3/tatum/kms/batch", pending.ScopeSign, MaxReportBody, s.reportErrors},
+		{http.MethodGet, "/v3/{slug}/transaction/count/{address}", pending.ScopeSign, MaxNoBody, s.transactionCount},
+		{http.MethodPost, "/v3/{slug}/web3/{" + pathKeyParam + "}", pending.ScopeSign, maxWeb3Body, s.web3},
 		{http.MethodGet, "/metrics", pending.ScopeAdmin, MaxNoBody, s.serveMetrics},
 		{http.MethodGet, "/healthz", public, MaxNoBody, s.healthz},
 		{http.MethodGet, "/readyz", public, MaxNoBody, s.readyz},
@@ -210,6 +213,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // key's rate limit, the route's body cap, metrics and logging.
 func (s *Server) wrap(rt route) http.Handler {
 	name := rt.method + " " + rt.path
+	// A route whose path holds {apiKey} (Tatum's web3 gateway URL carries
+	// the key) authenticates with it instead of X-API-Key.
+	keyInPath := strings.Contains(rt.path, "{"+pathKeyParam+"}")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -233,7 +239,11 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 		}()
 		if rt.scope != public {
-			k, err := s.admit(r, rt.scope)
+			secret := r.Header.Get("X-API-Key")
+			if keyInPath {
+				secret = r.PathValue(pathKeyParam)
+			}
+			k, err := s.admit(r, rt.scope, secret)
 			keyID = k.ID
 			if err != nil {
 				writeError(sw, s.log, r, err)

@@ -268,6 +268,7 @@ var v3Routes = []struct{ method, path, body string }{
 	{"DELETE", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", ""},
 	{"POST", "/v3/ethereum/broadcast", `{"txData":"0x00","signatureId":"aaaaaaaaaaaaaaaaaaaaaaaa"}`},
 	{"POST", "/v3/tatum/kms/batch", `{"errors":[{"signatureId":"aaaaaaaaaaaaaaaaaaaaaaaa","error":"x"}]}`},
+	{"GET", "/v3/ethereum/transaction/count/0xb157e208264ff9edebbcb1d36e66d156df8afa6c", ""},
 }
 
 func TestEveryV3RouteNeedsAKey(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
 )
 
@@ -56,6 +57,33 @@ func validChain(c string) bool { return slices.Contains(chainCodes, c) }
 var chainEnumMsg = "must be one of " + strings.Join(chainCodes, ", ")
 
 var slugEnumMsg = "must be one of " + strings.Join(chainSlugs, ", ")
+
+// web3Slugs are the slugs of the table's chains whose nodes speak Ethereum's
+// JSON-RPC (chain.Web3), in its order: the enum of Tatum's count and web3
+// routes. Computed once, never written to.
+var web3Slugs = func() []string {
+	var out []string
+	for _, c := range chains.All() {
+		if _, ok := c.(chain.Web3); ok {
+			out = append(out, c.Info().Slug)
+		}
+	}
+	return out
+}()
+
+var web3SlugEnumMsg = "must be one of " + strings.Join(web3Slugs, ", ")
+
+// web3Chain is the chain.Web3 chain of a slug, or the 400 naming the slugs
+// that have one.
+func web3Chain(slug string) (chain.Web3, error) {
+	c, err := chains.BySlug(slug)
+	if err == nil {
+		if w, ok := c.(chain.Web3); ok {
+			return w, nil
+		}
+	}
+	return nil, invalid("slug: " + web3SlugEnumMsg)
+}
 
 // quote shortens a client-supplied value for an error message.
 func quote(s string) string {

@@ -29,6 +29,9 @@ type EVMClient struct {
 	*ethclient.Client
 	rpc *rpc.Client
 	url string // for redacting errors only
+	// relay posts the web3 gateway's requests as they are (Relay), over
+	// the same connections.
+	relay *httpNode
 
 	chainID atomic.Pointer[big.Int] // the node's, once it has answered
 }
@@ -61,7 +64,12 @@ func DialEVM(nodeURL string) (*EVMClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrBadNode, redactIn(err.Error(), nodeURL))
 	}
-	return &EVMClient{Client: ethclient.NewClient(c), rpc: c, url: nodeURL}, nil
+	relay, err := newHTTPNode(nodeURL, "an EVM node")
+	if err != nil {
+		return nil, err
+	}
+	relay.http = hc
+	return &EVMClient{Client: ethclient.NewClient(c), rpc: c, url: nodeURL, relay: relay}, nil
 }
 
 // Broadcast submits a signed transaction with eth_sendRawTransaction and

@@ -218,6 +218,16 @@ type TxStore interface {
 	RecordErrors(ctx context.Context, tenant string, errs []TxError) (int, error)
 	// Errors returns the error reports of a transaction, oldest first.
 	Errors(ctx context.Context, tenant, id string) ([]string, error)
+	// LastError returns a transaction's latest error report (a signer's, or
+	// the reason it failed) and how many it has, without reading them all: a
+	// signer that reports on every poll piles up thousands. "" and 0 when
+	// none, or when the id is unknown or foreign.
+	LastError(ctx context.Context, tenant, id string) (last string, count int, err error)
+	// NextSequence is the sequence the store would allocate for key with the
+	// node's floor at 0: one past the highest it handed out or recorded for
+	// a live transaction (lowered again when a failure freed the highest), 0
+	// when it holds none. It reads only: nothing is reserved.
+	NextSequence(ctx context.Context, key SeqKey) (uint64, error)
 }
 
 // KeyStore holds API keys and their credit meters.

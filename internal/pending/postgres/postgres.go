@@ -704,6 +704,39 @@ func (s *Store) Errors(ctx context.Context, tenant, id string) ([]string, error)
 	return out, nil
 }
 
+// LastError implements pending.Store.
+func (s *Store) LastError(ctx context.Context, tenant, id string) (string, int, error) {
+	var (
+		last  *string
+		count int
+	)
+	err := s.pool.QueryRow(ctx, `SELECT count(*), (SELECT e.message FROM tx_errors e WHERE e.seq = t.seq ORDER BY e.n DESC LIMIT 1)
+		FROM txs t JOIN tx_errors e ON e.seq = t.seq WHERE t.id = $1 AND t.tenant = $2 GROUP BY t.seq`, id, tenant).Scan(&count, &last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", 0, nil
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("get last signer error: %w", err)
+	}
+	if last == nil {
+		return "", count, nil
+	}
+	return *last, count, nil
+}
+
+// NextSequence implements pending.Store.
+func (s *Store) NextSequence(ctx context.Context, key pending.SeqKey) (uint64, error) {
+	var next int64
+	err := s.pool.QueryRow(ctx, `SELECT next FROM sequences WHERE seq_key = $1`, key.String()).Scan(&next)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read next sequence: %w", err)
+	}
+	return uint64(next), nil
+}
+
 // keyTable is the api_keys table for pending.Keyring.
 type keyTable struct{ pool *pgxpool.Pool }
 

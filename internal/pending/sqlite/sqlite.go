@@ -561,6 +561,33 @@ func (s *Store) Errors(ctx context.Context, tenant, id string) ([]string, error)
 	return out, rows.Err()
 }
 
+// LastError implements pending.Store.
+func (s *Store) LastError(ctx context.Context, tenant, id string) (string, int, error) {
+	var (
+		last  sql.NullString
+		count int
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), (SELECT e.message FROM tx_errors e WHERE e.seq = t.seq ORDER BY e.rowid DESC LIMIT 1)
+		FROM txs t JOIN tx_errors e ON e.seq = t.seq WHERE t.id = ? AND t.tenant = ?`, id, tenant).Scan(&count, &last)
+	if err != nil {
+		return "", 0, fmt.Errorf("get last signer error: %w", err)
+	}
+	return last.String, count, nil
+}
+
+// NextSequence implements pending.Store.
+func (s *Store) NextSequence(ctx context.Context, key pending.SeqKey) (uint64, error) {
+	var next int64
+	err := s.db.QueryRowContext(ctx, `SELECT next FROM sequences WHERE seq_key = ?`, key.String()).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read next sequence: %w", err)
+	}
+	return uint64(next), nil
+}
+
 // keyTable is the api_keys table for pending.Keyring.
 type keyTable struct{ db *sql.DB }
 

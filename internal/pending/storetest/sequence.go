@@ -32,6 +32,7 @@ func RunSequences(t *testing.T, open Pair) {
 		{"DeleteMiddleHole", testSeqDeleteMiddle},
 		{"Fail", testSeqFail},
 		{"Restart", testSeqRestart},
+		{"NextSequence", testSeqNext},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,6 +184,37 @@ func testSeqKeysApart(t *testing.T, s pending.Store, _ func(*testing.T) pending.
 	}
 	_, got := allocate(t, s, tenantB, seqKey, 0)
 	wantSeq(t, "another tenant, same sender", got, 1)
+}
+
+// NextSequence answers what the next allocation at floor 0 gets, and
+// reading it reserves nothing: the allocation after two reads gets it.
+func testSeqNext(t *testing.T, s pending.Store, _ func(*testing.T) pending.Store) {
+	ctx := context.Background()
+	next := func(what string, key pending.SeqKey, want uint64) {
+		t.Helper()
+		got, err := s.NextSequence(ctx, key)
+		if err != nil {
+			t.Fatalf("%s: NextSequence: %v", what, err)
+		}
+		wantSeq(t, what, got, want)
+	}
+	next("none yet", seqKey, 0)
+	ids := allocateN(t, s, tenantA, seqKey, 3)
+	next("after 0, 1, 2", seqKey, 3)
+	next("read again", seqKey, 3)
+	_, got := allocate(t, s, tenantA, seqKey, 0)
+	wantSeq(t, "allocated after two reads", got, 3)
+	seq := uint64(9)
+	tx := simple("ETH", sig(9))
+	tx.Sequence = &pending.SeqRequest{Key: seqKey, Given: &seq}
+	create(t, s, tenantB, tx)
+	next("after a given 9 of another tenant", seqKey, 10)
+	next("another sender", pending.SeqKey{Chain: "ETH", Testnet: true, Sender: "0x00000000000000000000000000000000000000bb"}, 0)
+	next("another network", pending.SeqKey{Chain: "ETH", Sender: seqKey.Sender}, 0)
+	if _, err := s.Fail(ctx, tenantA, ids[0], "nonce too low"); err != nil {
+		t.Fatal(err)
+	}
+	next("a freed sequence below live ones", seqKey, 10)
 }
 
 // Deleting the highest sequence gives it back: the next allocation reuses it.

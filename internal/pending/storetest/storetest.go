@@ -319,6 +319,19 @@ func testRecordErrors(t *testing.T, s pending.Store) {
 	if err != nil || !reflect.DeepEqual(got, []string{"approval refused", "insufficient funds"}) {
 		t.Fatalf("Errors = %v, %v", got, err)
 	}
+	if last, n, err := s.LastError(ctx, tenantA, id); err != nil || last != "insufficient funds" || n != 2 {
+		t.Fatalf("LastError = %q, %d, %v; want the latest of 2", last, n, err)
+	}
+	other := create(t, s, tenantA, simple("ETH", sig(2)))[0]
+	if last, n, err := s.LastError(ctx, tenantA, other); err != nil || last != "" || n != 0 {
+		t.Fatalf("LastError without reports = %q, %d, %v", last, n, err)
+	}
+	if _, err := s.Fail(ctx, tenantA, other, "nonce too low"); err != nil {
+		t.Fatal(err)
+	}
+	if last, n, err := s.LastError(ctx, tenantA, other); err != nil || last != "nonce too low" || n != 1 {
+		t.Fatalf("LastError after Fail = %q, %d, %v; want the failure's reason", last, n, err)
+	}
 }
 
 func testTenantIsolation(t *testing.T, s pending.Store) {
@@ -334,6 +347,12 @@ func testTenantIsolation(t *testing.T, s pending.Store) {
 	if n, err := s.RecordErrors(ctx, tenantB, []pending.TxError{{ID: id, Message: "x"}}); err != nil || n != 0 {
 		t.Fatalf("foreign RecordErrors = %d, %v", n, err)
 	}
+	if _, err := s.RecordErrors(ctx, tenantA, []pending.TxError{{ID: id, Message: "own"}}); err != nil {
+		t.Fatal(err)
+	}
+	if last, n, err := s.LastError(ctx, tenantB, id); err != nil || last != "" || n != 0 {
+		t.Fatalf("foreign LastError = %q, %d, %v", last, n, err)
+	}
 	for _, ids := range [][]string{nil, {sig(1)}} {
 		if got := pendingIDs(t, s, pending.PendingQuery{Tenant: tenantB, Chain: "ETH", SignatureIDs: ids}); len(got) != 0 {
 			t.Fatalf("tenant B sees %v", got)
@@ -345,7 +364,7 @@ func testTenantIsolation(t *testing.T, s pending.Store) {
 	_, err = s.Deletion(ctx, tenantB, id)
 	wantErr(t, "foreign Deletion", err, pending.ErrNotFound)
 	// The owner's transaction is untouched by the foreign calls.
-	if errs, _ := s.Errors(ctx, tenantA, id); len(errs) != 0 {
+	if errs, _ := s.Errors(ctx, tenantA, id); len(errs) != 1 {
 		t.Fatalf("foreign error report was recorded: %v", errs)
 	}
 }
