@@ -36,9 +36,16 @@ func ganacheFunder(t testing.TB) *ecdsa.PrivateKey {
 }
 
 // startGanache runs the ganache found through CUSTOS_TEST_GANACHE on a free
-// loopback port and returns its URL once it answers eth_chainId. It mines a
-// block every second unless mining gives other --miner flags.
+// loopback port with the dev chain's id and returns its URL once it answers
+// eth_chainId. It mines a block every second unless mining gives other
+// --miner flags.
 func startGanache(t *testing.T, mining ...string) string {
+	t.Helper()
+	return startGanacheChain(t, chainID, mining...)
+}
+
+// startGanacheChain is startGanache with the given chain id.
+func startGanacheChain(t *testing.T, id uint64, mining ...string) string {
 	t.Helper()
 	bin := requireTool(t, "CUSTOS_TEST_GANACHE", "ganache (npm ganache@7.9.2)")
 	if len(mining) == 0 {
@@ -58,7 +65,7 @@ func startGanache(t *testing.T, mining ...string) string {
 		ln.Close()
 		out.Reset()
 		cmd := exec.Command(bin, append([]string{"--server.host", "127.0.0.1", "--server.port", strconv.Itoa(port),
-			"--wallet.mnemonic", ganacheMnemonic, "--chain.chainId", strconv.Itoa(chainID), "--logging.quiet"}, mining...)...)
+			"--wallet.mnemonic", ganacheMnemonic, "--chain.chainId", strconv.FormatUint(id, 10), "--logging.quiet"}, mining...)...)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting ganache: %v", err)
@@ -75,7 +82,7 @@ func startGanache(t *testing.T, mining ...string) string {
 			}
 		}
 		url := "http://127.0.0.1:" + strconv.Itoa(port)
-		if waitNode(url, chainID, exited, 60*time.Second) {
+		if waitNode(url, id, exited, 60*time.Second) {
 			t.Cleanup(stop)
 			return url
 		}

@@ -1,0 +1,306 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	bip39 "github.com/tyler-smith/go-bip39"
+
+	"github.com/custoskms/custos/internal/broadcast"
+	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/evm"
+	"github.com/custoskms/custos/internal/devchain"
+	"github.com/custoskms/custos/internal/walletstore"
+)
+
+// sdkEVMChain is an EVM chain driven through Tatum's SDK: a ganache runs with
+// one of the chain's testnet ids, so the server accepts the queued
+// transaction as it would for the real testnet.
+type sdkEVMChain struct {
+	codec   *evm.Chain
+	chainID uint64
+	// gasKey names the gas limit in the chain's Tatum transaction: Tatum's
+	// CELO signer (ethers) refuses "gas" and reads "gasLimit".
+	gasKey string
+	// hexAmounts writes value and gasPrice as 0x-hex: ethers, which Tatum's
+	// CELO signer uses, refuses a decimal string.
+	hexAmounts bool
+	// notMined says why the chain's transaction cannot be mined on ganache
+	// although the SDK signs it and Custos broadcasts it ("" when it is).
+	notMined string
+}
+
+// The seven EVM chains, each on a ganache of its own testnet chain id.
+var sdkEVMChains = []sdkEVMChain{
+	{codec: evm.ETH, chainID: 11155111},
+	{codec: evm.BSC, chainID: 97},
+	{codec: evm.MATIC, chainID: 80002},
+	{codec: evm.CELO, chainID: 44787, gasKey: "gasLimit", hexAmounts: true,
+		notMined: "Tatum's CELO signer writes Celo's own transaction format (feeCurrency, gatewayFeeRecipient, gatewayFee), which ganache refuses"},
+	{codec: evm.ONE, chainID: 1666700000},
+	{codec: evm.KLAY, chainID: 1001},
+	{codec: evm.XDC, chainID: 51},
+}
+
+// harnessResult is one line of conformance/tatum/kms.js's output.
+type harnessResult struct {
+	ID        string `json:"id"`
+	Chain     string `json:"chain"`
+	Signed    bool   `json:"signed"`
+	Broadcast bool   `json:"broadcast"`
+	TxID      string `json:"txId"`
+	Error     string `json:"error"`
+}
+
+// runTatumHarness runs one poll of the Tatum KMS daemon's work with Tatum's
+// SDK v1 (conformance/tatum/kms.js) against the stack's API, for the wallets
+// given, and returns its output per pending id.
+func runTatumHarness(t *testing.T, s *stack, chains []string, wallets []map[string]any) map[string]harnessResult {
+	t.Helper()
+	dir := requireTool(t, "CUSTOS_TEST_TATUM_HARNESS", "the Tatum SDK harness (npm ci in conformance/tatum)")
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node is needed to run the Tatum SDK harness: %v", err)
+	}
+	cfg, err := json.Marshal(map[string]any{"testnet": true, "chains": chains, "wallets": wallets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(t.TempDir(), "harness.json")
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "kms.js"), cfgPath)
+	// The SDK sends every HTTP call it makes to TATUM_API_URL; no retries, so
+	// a refused call shows at once.
+	cmd.Env = append(os.Environ(), "TATUM_API_URL="+s.srv.URL, "TATUM_API_KEY="+s.apiKey, "TATUM_RETRIES=0")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	runErr := cmd.Run()
+	t.Logf("Tatum SDK harness ran in %s (exit: %v)\n%s%s", time.Since(start).Round(time.Millisecond), runErr, stdout.String(), stderr.String())
+	out := map[string]harnessResult{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var r harnessResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("harness output %q: %v", line, err)
+		}
+		out[r.ID] = r
+	}
+	return out
+}
+
+// fundOn sends value from ganache's funded account 0 to addr on the node of
+// the given chain id, and waits for it to be mined.
+func fundOn(t *testing.T, node *ethclient.Client, id uint64, to common.Address, value *big.Int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	key := ganacheFunder(t)
+	nonce, err := node.PendingNonceAt(ctx, crypto.PubkeyToAddress(key.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(new(big.Int).SetUint64(id)),
+		&types.LegacyTx{Nonce: nonce, GasPrice: gasPrice, Gas: 21000, To: &to, Value: value})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := devchain.WaitReceipt(ctx, node, tx.Hash()); err != nil || r.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("funding %s: %v", to.Hex(), err)
+	}
+}
+
+// evmAddress is the 20-byte account behind a chain's address string (XDC
+// writes it with an "xdc" prefix).
+func evmAddress(t *testing.T, addr string) common.Address {
+	t.Helper()
+	hexAddr := "0x" + strings.TrimPrefix(strings.TrimPrefix(addr, "0x"), "xdc")
+	if !common.IsHexAddress(hexAddr) {
+		t.Fatalf("address %q", addr)
+	}
+	return common.HexToAddress(hexAddr)
+}
+
+// TestTatumSDKSignsEVM is the conformance check of Tatum's signer: for each
+// EVM chain, a transfer from a fresh address is queued through POST /v3/kms
+// without a nonce (so the server fills nonce 0, which Tatum's SDK must not
+// mistake for a missing one), and a second one on ETH with an explicit
+// nonce; then Tatum's SDK v1, unmodified, does what Tatum KMS's daemon does
+// against Custos: fetch pending, sign (calling Custos's transaction count
+// route and web3 gateway for what it reads), broadcast through Custos. Each
+// transaction must be mined on the chain's node and show its txId in Custos.
+func TestTatumSDKSignsEVM(t *testing.T) {
+	requireTool(t, "CUSTOS_TEST_TATUM_HARNESS", "the Tatum SDK harness (npm ci in conformance/tatum)")
+	var specs []broadcast.NodeSpec
+	nodes := map[string]*ethclient.Client{}
+	for _, c := range sdkEVMChains {
+		url := startGanacheChain(t, c.chainID)
+		specs = append(specs, broadcast.NodeSpec{Chain: c.codec.Info().Code, Testnet: true, URL: url})
+		n, err := ethclient.Dial(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(n.Close)
+		nodes[c.codec.Info().Code] = n
+	}
+	s := newNodesStack(t, true, specs)
+	requireTatumRoutes(t, s)
+
+	ent, err := bip39.NewEntropy(256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnemonic, err := bip39.NewMnemonic(ent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := chain.Seed(mnemonic)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	type queued struct {
+		chain    sdkEVMChain
+		id       string
+		from, to common.Address
+		value    *big.Int
+		nonce    uint64
+	}
+	var all []queued
+	var chains []string
+	var wallets []map[string]any
+	for _, c := range sdkEVMChains {
+		code := c.codec.Info().Code
+		addr, err := c.codec.AddressFromSeed(seed, 0, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		from := evmAddress(t, addr)
+		fundOn(t, nodes[code], c.chainID, from, ether(1))
+		sigID := walletstore.NewID()
+		chains = append(chains, code)
+		wallets = append(wallets, map[string]any{"signatureId": sigID, "chain": code, "mnemonic": mnemonic})
+
+		nonces := []*uint64{nil} // the fresh address's first transfer: the server fills nonce 0
+		if code == "ETH" {
+			one := uint64(1)
+			nonces = append(nonces, &one) // a complete transaction, nonce given as a JSON number
+		}
+		for i, n := range nonces {
+			to := randomAddress(t)
+			value := big.NewInt(1_000_000_000_000 + int64(i))
+			m := map[string]any{"from": from.Hex(), "to": to.Hex(), "value": value.String(),
+				"gasPrice": gasPrice.String(), "chainId": c.chainID}
+			if c.hexAmounts {
+				m["value"], m["gasPrice"] = hexutil.EncodeBig(value), hexutil.EncodeBig(gasPrice)
+			}
+			gasKey := c.gasKey
+			if gasKey == "" {
+				gasKey = "gas"
+			}
+			m[gasKey] = 21000
+			if n != nil {
+				m["nonce"] = *n
+			}
+			serialized, _ := json.Marshal(m)
+			var out struct{ ID string }
+			body := map[string]any{"chain": code, "serializedTransaction": string(serialized), "hashes": []string{sigID}, "index": 0}
+			if code := s.apiDo(http.MethodPost, "/v3/kms", body, &out); code != http.StatusOK {
+				t.Fatalf("POST /v3/kms %s: %d", serialized, code)
+			}
+			all = append(all, queued{chain: c, id: out.ID, from: from, to: to, value: value, nonce: uint64(i)})
+		}
+	}
+
+	results := runTatumHarness(t, s, chains, wallets)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, q := range all {
+		code := q.chain.codec.Info().Code
+		r, ok := results[q.id]
+		switch {
+		case !ok:
+			t.Errorf("%s %s: the harness did not receive it as pending", code, q.id)
+			continue
+		case !r.Signed:
+			t.Errorf("%s %s: Tatum's SDK did not sign it: %s", code, q.id, r.Error)
+			continue
+		case q.chain.notMined != "":
+			// Custos must have let it through to the node, which refused it.
+			if !strings.Contains(r.Error, "node rejected") {
+				t.Errorf("%s %s: expected the node to refuse it (%s), got: %v %s", code, q.id, q.chain.notMined, r.Broadcast, r.Error)
+			}
+			continue
+		case !r.Broadcast:
+			t.Errorf("%s %s: broadcast through Custos failed: %s", code, q.id, r.Error)
+			continue
+		}
+		got := s.get(q.id)
+		if got.TxID == "" || !strings.EqualFold(got.TxID, r.TxID) {
+			t.Errorf("%s %s: Custos shows txId %q, the broadcast answered %q", code, q.id, got.TxID, r.TxID)
+			continue
+		}
+		node := nodes[code]
+		rc, err := devchain.WaitReceipt(ctx, node, common.HexToHash(got.TxID))
+		if err != nil {
+			t.Errorf("%s %s: %v", code, got.TxID, err)
+			continue
+		}
+		if rc.Status != types.ReceiptStatusSuccessful {
+			t.Errorf("%s %s: reverted", code, got.TxID)
+		}
+		tx, _, err := node.TransactionByHash(ctx, rc.TxHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx.Nonce() != q.nonce || *tx.To() != q.to || tx.Value().Cmp(q.value) != 0 || tx.ChainId().Uint64() != q.chain.chainID {
+			t.Errorf("%s %s: mined nonce %d to %s value %s chain %s, queued nonce %d to %s value %s chain %d", code, got.TxID,
+				tx.Nonce(), tx.To().Hex(), tx.Value(), tx.ChainId(), q.nonce, q.to.Hex(), q.value, q.chain.chainID)
+		}
+		if sender, err := types.Sender(types.LatestSignerForChainID(tx.ChainId()), tx); err != nil || sender != q.from {
+			t.Errorf("%s %s: signed by %s (%v), the wallet is %s", code, got.TxID, sender.Hex(), err, q.from.Hex())
+		}
+	}
+}
+
+// requireTatumRoutes fails the test with the reason when the server lacks a
+// route Tatum's SDK signers call: without the transaction count route and the
+// web3 gateway no EVM transaction can be signed by the SDK.
+func requireTatumRoutes(t *testing.T, s *stack) {
+	t.Helper()
+	var n json.Number
+	if code := s.apiDo(http.MethodGet, "/v3/ethereum/transaction/count/0x0000000000000000000000000000000000000001", nil, &n); code != http.StatusOK {
+		t.Errorf("GET /v3/ethereum/transaction/count/{address}: %d; Tatum's SDK reads a nonce given as 0 or missing there", code)
+	}
+	rpc := map[string]any{"jsonrpc": "2.0", "id": 1, "method": "net_version", "params": []any{}}
+	if code := s.apiDo(http.MethodPost, "/v3/ethereum/web3/"+s.apiKey, rpc, nil); code != http.StatusOK {
+		t.Errorf("POST /v3/ethereum/web3/{apiKey}: %d; web3's signTransaction asks the node for net_version there", code)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
