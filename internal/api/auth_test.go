@@ -32,6 +32,9 @@ var routeMap = []struct {
 	{"PUT /v3/kms/{id}/{txId}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa/0xaaaaaaaaaaaa", "", pending.ScopeSign, MaxNoBody},
 	{"POST /v3/{slug}/broadcast", "/v3/ethereum/broadcast", v3Sample("POST", "/v3/ethereum/broadcast"), pending.ScopeSign, MaxTxBody},
 	{"POST /v3/tatum/kms/batch", "/v3/tatum/kms/batch", v3Sample("POST", "/v3/tatum/kms/batch"), pending.ScopeSign, MaxReportBody},
+	{"GET /v3/{slug}/transaction/count/{address}", "/v3/ethereum/transaction/count/0x" + strings.Repeat("ab", 20), "", pending.ScopeSign, MaxNoBody},
+	// The web3 gateway takes its key in the path: {apiKey} is replaced by the key sent.
+	{"POST /v3/{slug}/web3/{apiKey}", "/v3/ethereum/web3/{apiKey}", `{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}`, pending.ScopeSign, maxWeb3Body},
 	{"GET /metrics", "/metrics", "", pending.ScopeAdmin, MaxNoBody},
 	{"GET /healthz", "/healthz", "", public, MaxNoBody},
 	{"GET /readyz", "/readyz", "", public, MaxNoBody},
@@ -92,7 +95,7 @@ func TestEachRouteNeedsItsScope(t *testing.T) {
 			continue
 		}
 		for sc, key := range keys {
-			r := e.do(method(m.name), m.path, key, m.body)
+			r := e.do(method(m.name), strings.ReplaceAll(m.path, "{"+pathKeyParam+"}", key), key, m.body)
 			if sc.Has(m.scope) {
 				r.wantAdmitted(t, m.name+" with a "+sc.String()+" key")
 				continue
@@ -128,7 +131,8 @@ func TestEachRouteHasItsBodyCap(t *testing.T) {
 		send := func(n int64, announced bool) resp {
 			body := `{"pad":"` + strings.Repeat("x", int(n)-10) + `"}`
 			req := httptest.NewRequest(rt.method, strings.NewReplacer("{chain}", "ETH", "{id}", "aaaaaaaaaaaaaaaaaaaaaaaa",
-				"{txId}", "0xaaaaaaaaaaaa", "{slug}", "ethereum").Replace(rt.path), strings.NewReader(body))
+				"{txId}", "0xaaaaaaaaaaaa", "{slug}", "ethereum", "{address}", "0x"+strings.Repeat("ab", 20),
+				"{"+pathKeyParam+"}", key).Replace(rt.path), strings.NewReader(body))
 			if !announced {
 				req.Body = readCloser{bytes.NewReader([]byte(body))}
 				req.ContentLength = -1
