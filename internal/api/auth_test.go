@@ -13,17 +13,25 @@ import (
 	"github.com/custoskms/custos/internal/pending"
 )
 
-// routeMap is the contract of each route: the scope its key needs and its
+// routeContract, one per row of routeMap, is the contract of each route: the scope its key needs and its
 // body cap, with a sample request. A route the server serves but this map
 // lacks (or the other way round) fails TestRouteTableIsTheMap, so a new route
 // cannot go without a decision.
-var routeMap = []struct {
+type routeContract struct {
 	name    string // method and pattern, as the route table names it
 	path    string // a sample request path
 	body    string // a sample body
 	scope   pending.Scopes
 	maxBody int64
-}{
+}
+
+// pathFor is the route's path for a request with key: the web3 gateway's
+// key travels in its path.
+func (m routeContract) pathFor(key string) string {
+	return strings.ReplaceAll(m.path, "{"+pathKeyParam+"}", key)
+}
+
+var routeMap = []routeContract{
 	{"POST /v3/kms", "/v3/kms", v3Sample("POST", "/v3/kms"), pending.ScopeQueue, MaxTxBody},
 	{"GET /v3/kms/{id}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", "", pending.ScopeQueue, MaxNoBody},
 	{"DELETE /v3/kms/{id}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", "", pending.ScopeQueue, MaxNoBody},
@@ -58,11 +66,7 @@ func TestRouteTableIsTheMap(t *testing.T) {
 	for _, rt := range e.srv.routes() {
 		name := rt.method + " " + rt.path
 		served[name] = true
-		i := slices.IndexFunc(routeMap, func(m struct {
-			name, path, body string
-			scope            pending.Scopes
-			maxBody          int64
-		}) bool {
+		i := slices.IndexFunc(routeMap, func(m routeContract) bool {
 			return m.name == name
 		})
 		if i < 0 {
@@ -95,7 +99,7 @@ func TestEachRouteNeedsItsScope(t *testing.T) {
 			continue
 		}
 		for sc, key := range keys {
-			r := e.do(method(m.name), strings.ReplaceAll(m.path, "{"+pathKeyParam+"}", key), key, m.body)
+			r := e.do(method(m.name), m.pathFor(key), key, m.body)
 			if sc.Has(m.scope) {
 				r.wantAdmitted(t, m.name+" with a "+sc.String()+" key")
 				continue
@@ -212,7 +216,7 @@ func TestRateLimitPerKey(t *testing.T) {
 			e.do(method(m.name), m.path, "", m.body).wantAdmitted(t, m.name+" (public)")
 			continue
 		}
-		r := e.do(method(m.name), m.path, e.keyA, m.body)
+		r := e.do(method(m.name), m.pathFor(e.keyA), e.keyA, m.body)
 		r.wantError(t, 429, CodeRateLimited)
 		// One request comes back every 2 s.
 		if got := r.header.Get("Retry-After"); got != "2" {

@@ -30,6 +30,15 @@ func (s *Server) sequence(ctx context.Context, tx *pending.NewTx, testnet bool) 
 	if err != nil {
 		return nil, invalid("serializedTransaction: " + err.Error())
 	}
+	if seq != nil && *seq == 0 {
+		// Tatum's signers read a JSON number 0 as "no nonce" and would
+		// sign another one: the same 0 is stored in the form the chain's
+		// codec writes a sequence ("0x0"), which they keep (docs/design.md
+		// §9). A native transaction cannot be rewritten and is kept.
+		if again, err := sq.WithSequence(tx.SerializedTransaction, 0); err == nil {
+			tx.SerializedTransaction = again
+		}
+	}
 	if sender == "" {
 		return nil, nil // a native transaction: it carries its sequence and names no sender
 	}

@@ -75,13 +75,13 @@ func TestTransactionCountIsTheAllocators(t *testing.T) {
 		t.Fatalf("after three queued: %d", n)
 	}
 	// A fresh sender's filled nonce is "0x0" (Tatum's SDK reads a number 0
-	// as missing); an application's own nonce is kept as it wrote it.
+	// as missing), and so is an application's own nonce 0.
 	if got := nonceOf(e.queue(e.keyTest, `{"to":"`+fillFrom+`","value":"0","gas":21000,"gasPrice":"1","from":"`+fillRecipient+`"}`)); got != `"0x0"` {
 		t.Fatalf("fresh sender's filled nonce %s", got)
 	}
 	ser := e.stored(e.keyTest, e.queue(e.keyTest, `{"to":"`+fillFrom+`","value":"0","nonce":0,"gas":21000,"gasPrice":"1"}`))
-	if !strings.Contains(ser, `"nonce":0`) {
-		t.Fatalf("a given nonce 0 was rewritten: %s", ser)
+	if !strings.Contains(ser, `"nonce":"0x0"`) {
+		t.Fatalf("a given nonce 0 was stored as %s", ser)
 	}
 	if n := count(fillRecipient); n != 1 {
 		t.Fatalf("second sender: %d", n)
