@@ -161,3 +161,14 @@ var (
 type Intender interface {
 	Intent(serialized string, testnet bool, extraChainIDs ...uint64) (intent.Intent, error)
 }
+
+// SignedIntender decodes a signed transaction (Signed.TxData, as the chain's
+// node takes it) into its intent, with Signers taken from the signatures
+// themselves where the chain allows it (an EVM sender recovered from v, r,
+// s; the public keys of ed25519 signatures), so that the server can check at
+// broadcast that what a signer sends is the transaction that was queued
+// (docs/design.md §9). It needs no key and no node; errors wrap ErrInvalidTx
+// or ErrWrongNetwork.
+type SignedIntender interface {
+	SignedIntent(txData string, testnet bool, extraChainIDs ...uint64) (intent.Intent, error)
+}
