@@ -36,7 +36,8 @@ async function privateKeyFor(wallet, tx, testnet) {
 
 // The UTXO chains sign with one key per input signature: Tatum KMS derives
 // one per signatures[] entry of a mnemonic wallet (with the LTC currency for
-// BTC too, which derives the same keys), or takes each wallet's private key.
+// BTC too: on testnet both derive at m/44'/1'/0'/0, on mainnet they differ),
+// or takes each wallet's private key.
 async function utxoKeys(wallets, tx) {
   const sigs = tx.signatures || [];
   const keys = [];
@@ -103,6 +104,11 @@ async function main() {
       const out = { id: tx.id, chain: tx.chain, signed: false, broadcast: false };
       try {
         const wallets = (tx.hashes || []).map((h) => byID.get(h)).filter(Boolean);
+        // As Tatum KMS: a transaction naming signatures[] is signed by every
+        // mnemonic wallet it holds for the chain, at each signature's index.
+        if ((tx.signatures || []).length > 0) {
+          wallets.push(...[...byID.values()].filter((w) => w.chain === tx.chain && w.mnemonic));
+        }
         if (wallets.length === 0) {
           throw new Error(`no wallet for ${JSON.stringify(tx.hashes)}`);
         }

@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"math/big"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +20,7 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/evm"
 	"github.com/custoskms/custos/internal/devchain"
+	"github.com/custoskms/custos/internal/e2e/tatumsdk"
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
@@ -54,59 +51,6 @@ var sdkEVMChains = []sdkEVMChain{
 	{codec: evm.ONE, chainID: 1666700000},
 	{codec: evm.KLAY, chainID: 1001},
 	{codec: evm.XDC, chainID: 51},
-}
-
-// harnessResult is one line of conformance/tatum/kms.js's output.
-type harnessResult struct {
-	ID        string `json:"id"`
-	Chain     string `json:"chain"`
-	Signed    bool   `json:"signed"`
-	Broadcast bool   `json:"broadcast"`
-	TxID      string `json:"txId"`
-	Error     string `json:"error"`
-}
-
-// runTatumHarness runs one poll of the Tatum KMS daemon's work with Tatum's
-// SDK v1 (conformance/tatum/kms.js) against the stack's API, for the wallets
-// given, and returns its output per pending id.
-func runTatumHarness(t *testing.T, s *stack, chains []string, wallets []map[string]any) map[string]harnessResult {
-	t.Helper()
-	dir := requireTool(t, "CUSTOS_TEST_TATUM_HARNESS", "the Tatum SDK harness (npm ci in conformance/tatum)")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is needed to run the Tatum SDK harness: %v", err)
-	}
-	cfg, err := json.Marshal(map[string]any{"testnet": true, "chains": chains, "wallets": wallets})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(t.TempDir(), "harness.json")
-	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "kms.js"), cfgPath)
-	// The SDK sends every HTTP call it makes to TATUM_API_URL; no retries, so
-	// a refused call shows at once.
-	cmd.Env = append(os.Environ(), "TATUM_API_URL="+s.srv.URL, "TATUM_API_KEY="+s.apiKey, "TATUM_RETRIES=0")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	runErr := cmd.Run()
-	t.Logf("Tatum SDK harness ran in %s (exit: %v)\n%s%s", time.Since(start).Round(time.Millisecond), runErr, stdout.String(), stderr.String())
-	out := map[string]harnessResult{}
-	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var r harnessResult
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("harness output %q: %v", line, err)
-		}
-		out[r.ID] = r
-	}
-	return out
 }
 
 // fundOn sends value from ganache's funded account 0 to addr on the node of
@@ -153,7 +97,7 @@ func evmAddress(t *testing.T, addr string) common.Address {
 // route and web3 gateway for what it reads), broadcast through Custos. Each
 // transaction must be mined on the chain's node and show its txId in Custos.
 func TestTatumSDKSignsEVM(t *testing.T) {
-	requireTool(t, "CUSTOS_TEST_TATUM_HARNESS", "the Tatum SDK harness (npm ci in conformance/tatum)")
+	tatumsdk.Dir(t)
 	var specs []broadcast.NodeSpec
 	nodes := map[string]*ethclient.Client{}
 	for _, c := range sdkEVMChains {
@@ -191,7 +135,7 @@ func TestTatumSDKSignsEVM(t *testing.T) {
 	}
 	var all []queued
 	var chains []string
-	var wallets []map[string]any
+	var wallets []tatumsdk.Wallet
 	for _, c := range sdkEVMChains {
 		code := c.codec.Info().Code
 		addr, err := c.codec.AddressFromSeed(seed, 0, true)
@@ -202,7 +146,7 @@ func TestTatumSDKSignsEVM(t *testing.T) {
 		fundOn(t, nodes[code], c.chainID, from, ether(1))
 		sigID := walletstore.NewID()
 		chains = append(chains, code)
-		wallets = append(wallets, map[string]any{"signatureId": sigID, "chain": code, "mnemonic": mnemonic})
+		wallets = append(wallets, tatumsdk.Wallet{SignatureID: sigID, Chain: code, Mnemonic: mnemonic})
 
 		nonces := []*uint64{nil} // the fresh address's first transfer: the server fills nonce 0
 		if code == "ETH" {
@@ -235,7 +179,7 @@ func TestTatumSDKSignsEVM(t *testing.T) {
 		}
 	}
 
-	results := runTatumHarness(t, s, chains, wallets)
+	results := tatumsdk.Sign(t, s.srv.URL, s.apiKey, chains, wallets)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -9,6 +9,8 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	utxochain "github.com/custoskms/custos/internal/chain/utxo"
+	"github.com/custoskms/custos/internal/e2e/tatumsdk"
+	"github.com/custoskms/custos/internal/walletstore"
 )
 
 // BCH on bchd regtest, set up as the BCH testnet node: Tatum's
@@ -40,7 +42,7 @@ func TestBCHRegtestEndToEnd(t *testing.T) {
 	walletA, walletB := s.wallets[0], s.wallets[1]
 
 	found := n.coinbases(t, n.mine(t, 200, ""), map[string]int{
-		hex.EncodeToString(a0.script): 2, hex.EncodeToString(a1.script): 1, hex.EncodeToString(b0.script): 1})
+		hex.EncodeToString(a0.script): 3, hex.EncodeToString(a1.script): 2, hex.EncodeToString(b0.script): 2})
 	coins := func(w wallet, i int) coin { return found[hex.EncodeToString(w.script)][i] }
 	const fee = 10_000
 
@@ -64,5 +66,34 @@ func TestBCHRegtestEndToEnd(t *testing.T) {
 			body: map[string]any{"chain": "BCH", "serializedTransaction": bchTatum(t, tx, in), "hashes": []string{},
 				"signatures": []map[string]any{{"id": walletA, "index": 0}, {"id": walletB, "index": 0}}}})
 	}
-	run(t, n, s, "", spends)
+	run(t, n, s, "", spends, s.sign)
+
+	// Tatum's signer on the same node: one poll of Tatum KMS's daemon with
+	// Tatum's SDK v1 signs what Tatum's API queues for BCH (its hex:amounts
+	// form) and broadcasts it through the server. Tatum KMS signs BCH with the
+	// private keys of the wallets in hashes, input i with wallet i, so these
+	// are private-key wallets: two in one transaction, and one alone. The SDK
+	// reads the keys with BCH's testnet parameters; on regtest they pay the
+	// same scripts.
+	t.Run("TatumSDK", func(t *testing.T) {
+		s := s.in(t)
+		pkA0, pkA1, pkB0 := walletstore.NewID(), walletstore.NewID(), walletstore.NewID()
+		wallets := []tatumsdk.Wallet{{SignatureID: pkA0, Chain: "BCH", PrivateKey: walletWIF(t, bch, mnemonicA, 0)},
+			{SignatureID: pkA1, Chain: "BCH", PrivateKey: walletWIF(t, bch, mnemonicA, 1)},
+			{SignatureID: pkB0, Chain: "BCH", PrivateKey: walletWIF(t, bch, mnemonicB, 0)}}
+		var spends []spend
+		{
+			in := []coin{coins(a0, 2), coins(b0, 1)}
+			tx := newTx(in, wire.NewTxOut(100_000_000, a1.script), wire.NewTxOut(total(in)-100_000_000-fee, b0.script))
+			spends = append(spends, spend{name: "SDK: two private-key wallets", coins: in, vout: 0, script: a1.script, value: 100_000_000,
+				body: map[string]any{"chain": "BCH", "serializedTransaction": bchTatum(t, tx, in), "hashes": []string{pkA0, pkB0}}})
+		}
+		{
+			in := []coin{coins(a1, 1)}
+			tx := newTx(in, wire.NewTxOut(total(in)-fee, a0.script))
+			spends = append(spends, spend{name: "SDK: one private-key wallet", coins: in, vout: 0, script: a0.script, value: total(in) - fee,
+				body: map[string]any{"chain": "BCH", "serializedTransaction": bchTatum(t, tx, in), "hashes": []string{pkA1}}})
+		}
+		run(t, n, s, "", spends, s.tatumSigner("BCH", wallets))
+	})
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	utxochain "github.com/custoskms/custos/internal/chain/utxo"
+	"github.com/custoskms/custos/internal/e2e/tatumsdk"
+	"github.com/custoskms/custos/internal/walletstore"
 )
 
 // script is the output script paying addr.
@@ -62,7 +64,7 @@ func TestBTCRegtestEndToEnd(t *testing.T) {
 	// 440 blocks: coinbase maturity (100) and segwit and taproot, which
 	// activate through version bits at height 432 on regtest.
 	found := n.coinbases(t, n.mine(t, 440, ""), map[string]int{
-		hex.EncodeToString(sA0): 2, hex.EncodeToString(sB0): 1, hex.EncodeToString(sA1): 2,
+		hex.EncodeToString(sA0): 4, hex.EncodeToString(sB0): 2, hex.EncodeToString(sA1): 3,
 		hex.EncodeToString(sA2): 1, hex.EncodeToString(sA3): 1})
 	coins := func(s []byte, i int) coin { return found[hex.EncodeToString(s)][i] }
 	const fee = 10_000
@@ -103,7 +105,45 @@ func TestBTCRegtestEndToEnd(t *testing.T) {
 			vout: 0, script: sA0, value: total(in) - fee,
 			body: map[string]any{"chain": "BTC", "serializedTransaction": psbtBase64(t, tx, in, true), "hashes": []string{walletA}, "index": 3}})
 	}
-	run(t, n, s, "", spends)
+	run(t, n, s, "", spends, s.sign)
+
+	// Tatum's signer on the same node: one poll of Tatum KMS's daemon with
+	// Tatum's SDK v1 signs what Tatum's API queues for BTC (bitcore JSON) and
+	// broadcasts it through the server: a P2WPKH payment of the mnemonic
+	// wallet named in signatures[], two mnemonic wallets' inputs in one
+	// transaction, and a P2PKH spend of a private-key wallet named in hashes.
+	// The SDK derives testnet keys; on regtest they pay the same scripts.
+	t.Run("TatumSDK", func(t *testing.T) {
+		s := s.in(t)
+		pkID := walletstore.NewID()
+		wallets := []tatumsdk.Wallet{{SignatureID: walletA, Chain: "BTC", Mnemonic: mnemonicA},
+			{SignatureID: walletB, Chain: "BTC", Mnemonic: mnemonicB},
+			{SignatureID: pkID, Chain: "BTC", PrivateKey: walletWIF(t, btc, mnemonicA, 1)}}
+		var spends []spend
+		{
+			in := []coin{coins(sA0, 2)}
+			tx := newTx(in, wire.NewTxOut(50_000_000, sB0), wire.NewTxOut(total(in)-50_000_000-fee, sA0))
+			spends = append(spends, spend{name: "SDK: P2WPKH, signatures[]", coins: in, txid: tx.TxHash().String(),
+				vout: 0, script: sB0, value: 50_000_000,
+				body: map[string]any{"chain": "BTC", "serializedTransaction": bitcoreJSON(t, tx, in), "hashes": []string{},
+					"signatures": []map[string]any{{"id": walletA, "index": 0}}}})
+		}
+		{
+			in := []coin{coins(sA0, 3), coins(sB0, 1)}
+			tx := newTx(in, wire.NewTxOut(total(in)-fee, sA1))
+			spends = append(spends, spend{name: "SDK: two wallets, signatures[]", coins: in, txid: tx.TxHash().String(),
+				vout: 0, script: sA1, value: total(in) - fee,
+				body: map[string]any{"chain": "BTC", "serializedTransaction": bitcoreJSON(t, tx, in), "hashes": []string{},
+					"signatures": []map[string]any{{"id": walletA, "index": 0}, {"id": walletB, "index": 0}}}})
+		}
+		{
+			in := []coin{coins(sA1, 2)}
+			tx := newTx(in, wire.NewTxOut(total(in)-fee, sB0))
+			spends = append(spends, spend{name: "SDK: P2PKH private-key wallet", coins: in, vout: 0, script: sB0, value: total(in) - fee,
+				body: map[string]any{"chain": "BTC", "serializedTransaction": bitcoreJSON(t, tx, in), "hashes": []string{pkID}}})
+		}
+		run(t, n, s, "", spends, s.tatumSigner("BTC", wallets))
+	})
 
 	// Refusals, end to end. The node refuses a double spend of the first
 	// payment's input: the signer signs it, the submission fails with the

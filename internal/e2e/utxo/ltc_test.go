@@ -7,6 +7,8 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	utxochain "github.com/custoskms/custos/internal/chain/utxo"
+	"github.com/custoskms/custos/internal/e2e/tatumsdk"
+	"github.com/custoskms/custos/internal/walletstore"
 )
 
 // LTC on litecoind regtest, set up as the LTC testnet node: P2PKH (Tatum's LTC
@@ -45,6 +47,8 @@ func TestLTCRegtestEndToEnd(t *testing.T) {
 	cA0 := []coin{n.coinbase(t, n.mine(t, 1, a0)[0]), n.coinbase(t, n.mine(t, 1, a0)[0])}
 	cB0 := n.coinbase(t, n.mine(t, 1, b0)[0])
 	cA1 := n.coinbase(t, n.mine(t, 1, segA1.EncodeAddress())[0])
+	a2, sA2 := p2pkh(mnemonicA, 2) // a private-key wallet's address, for Tatum's SDK
+	sdkA0, sdkA2 := n.coinbase(t, n.mine(t, 1, a0)[0]), n.coinbase(t, n.mine(t, 1, a2)[0])
 	n.mine(t, 100, sink) // coinbase maturity
 	const fee = 10_000
 
@@ -68,5 +72,33 @@ func TestLTCRegtestEndToEnd(t *testing.T) {
 			body: map[string]any{"chain": "LTC", "serializedTransaction": bitcoreJSON(t, tx, in), "hashes": []string{},
 				"signatures": []map[string]any{{"id": walletB, "index": 0}, {"id": walletA, "index": 0}}}})
 	}
-	run(t, n, s, sink, spends)
+	run(t, n, s, sink, spends, s.sign)
+
+	// Tatum's signer on the same node: one poll of Tatum KMS's daemon with
+	// Tatum's SDK v1 signs what Tatum's API queues for LTC (bitcore JSON) and
+	// broadcasts it through the server: a P2PKH payment of the mnemonic wallet
+	// named in signatures[], and a spend of a private-key wallet named in
+	// hashes. The SDK derives testnet keys; on regtest they pay the same
+	// scripts.
+	t.Run("TatumSDK", func(t *testing.T) {
+		s := s.in(t)
+		pkID := walletstore.NewID()
+		wallets := []tatumsdk.Wallet{{SignatureID: walletA, Chain: "LTC", Mnemonic: mnemonicA},
+			{SignatureID: pkID, Chain: "LTC", PrivateKey: walletWIF(t, ltc, mnemonicA, 2)}}
+		var spends []spend
+		{
+			in := []coin{sdkA0}
+			tx := newTx(in, wire.NewTxOut(50_000_000, sB0), wire.NewTxOut(total(in)-50_000_000-fee, sA0))
+			spends = append(spends, spend{name: "SDK: P2PKH, signatures[]", coins: in, vout: 0, script: sB0, value: 50_000_000,
+				body: map[string]any{"chain": "LTC", "serializedTransaction": bitcoreJSON(t, tx, in), "hashes": []string{},
+					"signatures": []map[string]any{{"id": walletA, "index": 0}}}})
+		}
+		{
+			in := []coin{sdkA2}
+			tx := newTx(in, wire.NewTxOut(total(in)-fee, sA2))
+			spends = append(spends, spend{name: "SDK: private-key wallet", coins: in, vout: 0, script: sA2, value: total(in) - fee,
+				body: map[string]any{"chain": "LTC", "serializedTransaction": bitcoreJSON(t, tx, in), "hashes": []string{pkID}}})
+		}
+		run(t, n, s, sink, spends, s.tatumSigner("LTC", wallets))
+	})
 }

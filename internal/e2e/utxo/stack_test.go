@@ -24,6 +24,7 @@ import (
 	"github.com/custoskms/custos/internal/chain/chains"
 	utxochain "github.com/custoskms/custos/internal/chain/utxo"
 	"github.com/custoskms/custos/internal/daemon"
+	"github.com/custoskms/custos/internal/e2e/tatumsdk"
 	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/sqlite"
 	"github.com/custoskms/custos/internal/walletstore"
@@ -149,9 +150,10 @@ func (s *stack) get(id string) daemon.PendingTx {
 }
 
 // sign runs one period of the signer and requires that it signed and
-// submitted exactly n transactions, all accepted by the node.
-func (s *stack) sign(n int) {
+// submitted the transactions ids, all accepted by the node.
+func (s *stack) sign(ids []string) {
 	s.t.Helper()
+	n := len(ids)
 	sum, err := s.daemon.RunOnce(s.t.Context())
 	if err != nil {
 		s.t.Fatal(err)
@@ -161,9 +163,46 @@ func (s *stack) sign(n int) {
 	}
 }
 
-// walletKey derives a managed wallet's testnet key at index, as the signer
-// does, for the test to build the addresses it funds.
-func walletKey(t *testing.T, c *utxochain.Chain, mnemonic string, index uint32) *btcec.PublicKey {
+// in is the stack as seen from the subtest t: its calls fail t.
+func (s *stack) in(t *testing.T) *stack {
+	c := *s
+	c.t = t
+	return &c
+}
+
+// tatumSigner is one poll of Tatum KMS's signer for chain, done by Tatum's
+// SDK v1 (conformance/tatum) holding wallets: it requires that the SDK signed
+// each of ids and broadcast it through the server, which shows the txId the
+// broadcast answered.
+func (s *stack) tatumSigner(chain string, wallets []tatumsdk.Wallet) func(ids []string) {
+	return func(ids []string) {
+		s.t.Helper()
+		results := tatumsdk.Sign(s.t, s.api, s.apiKey, []string{chain}, wallets)
+		if len(results) != len(ids) {
+			s.t.Errorf("Tatum's SDK received %d pending transactions, %d were queued", len(results), len(ids))
+		}
+		for _, id := range ids {
+			r, ok := results[id]
+			switch {
+			case !ok:
+				s.t.Errorf("%s: Tatum's SDK did not receive it as pending", id)
+			case !r.Signed:
+				s.t.Errorf("%s: Tatum's SDK did not sign it: %s", id, r.Error)
+			case !r.Broadcast:
+				s.t.Errorf("%s: broadcast through Custos failed: %s", id, r.Error)
+			case s.get(id).TxID != r.TxID:
+				s.t.Errorf("%s: Custos shows txId %q, the broadcast answered %q", id, s.get(id).TxID, r.TxID)
+			}
+		}
+		if s.t.Failed() {
+			s.t.FailNow()
+		}
+	}
+}
+
+// walletWIF is a managed wallet's testnet private key at index, as the signer
+// derives it.
+func walletWIF(t *testing.T, c *utxochain.Chain, mnemonic string, index uint32) string {
 	t.Helper()
 	seed, err := chain.Seed(mnemonic)
 	if err != nil {
@@ -173,7 +212,14 @@ func walletKey(t *testing.T, c *utxochain.Chain, mnemonic string, index uint32) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := btcutil.DecodeWIF(wif)
+	return wif
+}
+
+// walletKey is the public key of walletWIF, for the test to build the
+// addresses it funds.
+func walletKey(t *testing.T, c *utxochain.Chain, mnemonic string, index uint32) *btcec.PublicKey {
+	t.Helper()
+	w, err := btcutil.DecodeWIF(walletWIF(t, c, mnemonic, index))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,10 +343,11 @@ type spend struct {
 }
 
 // run takes spends through the whole flow: queued through the API, signed by
-// one signer period, broadcast by the server through the node, which must hold
-// them in its mempool; one block mined (to sink on litecoind) must confirm
-// them, and the API must show their txIds, with nothing left pending.
-func run(t *testing.T, n *node, s *stack, sink string, spends []spend) {
+// one period of sign (the stack's signer, or Tatum's SDK) and broadcast
+// through the server to the node, which must hold them in its mempool; one
+// block mined (to sink on litecoind) must confirm them, and the API must show
+// their txIds, with nothing left pending.
+func run(t *testing.T, n *node, s *stack, sink string, spends []spend, sign func(ids []string)) {
 	t.Helper()
 	ids := make([]string, len(spends))
 	for i, sp := range spends {
@@ -309,7 +356,7 @@ func run(t *testing.T, n *node, s *stack, sink string, spends []spend) {
 			t.Fatalf("%s: queued transaction reads back as %+v", sp.name, got)
 		}
 	}
-	s.sign(len(spends))
+	sign(ids)
 
 	pool := n.mempool(t)
 	checks := make([]outputCheck, len(spends))
