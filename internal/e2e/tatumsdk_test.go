@@ -248,3 +248,128 @@ func requireTatumRoutes(t *testing.T, s *stack) {
 		t.FailNow()
 	}
 }
+
+// sdkClientCall is one line of conformance/tatum/client.js's output.
+type sdkClientCall struct {
+	Call   string          `json:"call"`
+	OK     bool            `json:"ok"`
+	Value  json.RawMessage `json:"value"`
+	Status int             `json:"status"`
+	Error  json.RawMessage `json:"error"`
+	Shape  []string        `json:"shape"`
+}
+
+// sdkKMSTx is the part of Tatum's TransactionKMS the test compares.
+type sdkKMSTx struct {
+	ID                    string   `json:"id"`
+	SerializedTransaction string   `json:"serializedTransaction"`
+	Hashes                []string `json:"hashes"`
+	Index                 *int     `json:"index"`
+	TxID                  string   `json:"txId"`
+	Signatures            []struct {
+		ID    string `json:"id"`
+		Index int    `json:"index"`
+	} `json:"signatures"`
+}
+
+// TestTatumSDKKMSClient runs the KMS client calls of Tatum's SDK v1, which an
+// application uses to follow its transactions (getPendingTransactionsKMSByChain,
+// getTransactionKMS, completePendingTransactionKMS, deleteTransactionKMS;
+// Tatum's current SDK, v4, has none), unmodified, against the API: each must
+// succeed, and each answer must have the types the SDK declares for it, with
+// the values Custos stored.
+func TestTatumSDKKMSClient(t *testing.T) {
+	tatumsdk.Dir(t)
+	s := newNodesStack(t, true, nil)
+	w1, w2 := walletstore.NewID(), walletstore.NewID()
+	queue := func(body map[string]any) (string, string) {
+		t.Helper()
+		serialized := tatumTx(randomAddress(t), big.NewInt(1), nil, uint64(len(body)), 21000)
+		body["chain"], body["serializedTransaction"] = "ETH", serialized
+		var out struct{ ID string }
+		if code := s.apiDo(http.MethodPost, "/v3/kms", body, &out); code != http.StatusOK {
+			t.Fatalf("POST /v3/kms: %d", code)
+		}
+		return out.ID, serialized
+	}
+	completed, completedTx := queue(map[string]any{"hashes": []string{w1}, "index": 0})
+	left, _ := queue(map[string]any{"signatures": []map[string]any{{"id": w2, "index": 3}}})
+	deleted, _ := queue(map[string]any{"hashes": []string{w1}})
+	txID := "0x" + strings.Repeat("ab", 32)
+
+	lines := tatumsdk.Run(t, s.srv.URL, s.apiKey, "client.js", map[string]any{"chain": "ETH", "signatureIds": []string{w1, w2},
+		"complete": map[string]any{"id": completed, "txId": txID}, "delete": deleted})
+	calls := map[string]sdkClientCall{}
+	for _, l := range lines {
+		var c sdkClientCall
+		if err := json.Unmarshal(l, &c); err != nil {
+			t.Fatal(err)
+		}
+		calls[c.Call] = c
+		if !c.OK {
+			t.Errorf("%s: status %d, error %s, not of the SDK's type: %v", c.Call, c.Status, c.Error, c.Shape)
+		}
+	}
+	if len(calls) != 7 {
+		t.Fatalf("client.js made %d calls, want 7", len(calls))
+	}
+	ids := func(call string) []string {
+		var txs []sdkKMSTx
+		if err := json.Unmarshal(calls[call].Value, &txs); err != nil {
+			t.Fatalf("%s: %v", call, err)
+		}
+		var out []string
+		for _, tx := range txs {
+			out = append(out, tx.ID)
+		}
+		return out
+	}
+	one := func(call string) sdkKMSTx {
+		var tx sdkKMSTx
+		if err := json.Unmarshal(calls[call].Value, &tx); err != nil {
+			t.Fatalf("%s: %v", call, err)
+		}
+		return tx
+	}
+	if got := ids("getPendingTransactionsKMSByChain"); !sameSet(got, []string{completed, left, deleted}) {
+		t.Errorf("pending: %v, queued %v", got, []string{completed, left, deleted})
+	}
+	if got := one("getTransactionKMS"); got.ID != completed || got.SerializedTransaction != completedTx ||
+		len(got.Hashes) != 1 || got.Hashes[0] != w1 || got.Index == nil || *got.Index != 0 || got.TxID != "" {
+		t.Errorf("getTransactionKMS: %+v", got)
+	}
+	if got := one("getTransactionKMS completed"); got.TxID != txID {
+		t.Errorf("after completePendingTransactionKMS the SDK reads txId %q, want %q", got.TxID, txID)
+	}
+	if got := s.get(completed).TxID; got != txID {
+		t.Errorf("Custos shows txId %q, completed with %q", got, txID)
+	}
+	if c := calls["getTransactionKMS deleted"]; c.Status != http.StatusForbidden || !strings.Contains(string(c.Error), `"kms.tx.notFound"`) {
+		t.Errorf("deleted transaction: status %d %s, want 403 kms.tx.notFound as Tatum answers", c.Status, c.Error)
+	}
+	var after []sdkKMSTx
+	if err := json.Unmarshal(calls["getPendingTransactionsKMSByChain after"].Value, &after); err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != 1 || after[0].ID != left || len(after[0].Signatures) != 1 ||
+		after[0].Signatures[0].ID != w2 || after[0].Signatures[0].Index != 3 {
+		t.Errorf("pending after complete and delete: %+v, want only %s with its signature", after, left)
+	}
+}
+
+// sameSet says whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[string]int{}
+	for _, x := range a {
+		seen[x]++
+	}
+	for _, x := range b {
+		if seen[x]--; seen[x] < 0 {
+			return false
+		}
+	}
+	return true
+}
