@@ -147,17 +147,27 @@ type cip64 struct {
 	FeeCurrency *common.Address `rlp:"nil"`
 }
 
+// sigHash is the hash a CIP-64 transaction's signature signs: Keccak-256
+// of the type byte and the RLP of the fields without the signature.
+func (u *cip64) sigHash() ([]byte, error) {
+	body, err := rlp.EncodeToBytes(u)
+	if err != nil {
+		return nil, fmt.Errorf("encode CIP-64 transaction: %w", err)
+	}
+	return crypto.Keccak256(append([]byte{TypeCeloFeeCurrency}, body...)), nil
+}
+
 func signCIP64(t *Tx, key *ecdsa.PrivateKey) (chain.Signed, error) {
 	u := cip64{ChainID: t.ChainID, Nonce: *t.Nonce, GasTipCap: t.GasTipCap, GasFeeCap: t.GasFeeCap, Gas: *t.Gas,
 		To: t.To, Value: t.Value, Data: t.Data, AccessList: t.AccessList, FeeCurrency: t.FeeCurrency}
 	if u.AccessList == nil {
 		u.AccessList = types.AccessList{}
 	}
-	body, err := rlp.EncodeToBytes(&u)
+	hash, err := u.sigHash()
 	if err != nil {
-		return chain.Signed{}, fmt.Errorf("encode CIP-64 transaction: %w", err)
+		return chain.Signed{}, err
 	}
-	sig, err := crypto.Sign(crypto.Keccak256(append([]byte{TypeCeloFeeCurrency}, body...)), key)
+	sig, err := crypto.Sign(hash, key)
 	if err != nil {
 		return chain.Signed{}, fmt.Errorf("sign: %w", err)
 	}
