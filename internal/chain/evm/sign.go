@@ -145,12 +145,17 @@ type cip64 struct {
 	Data        []byte
 	AccessList  types.AccessList
 	FeeCurrency *common.Address `rlp:"nil"`
+	// Sig is y-parity, r and s of a signed one, which the signed form
+	// appends to the same list; empty in the form that is hashed.
+	Sig []*big.Int `rlp:"tail"`
 }
 
 // sigHash is the hash a CIP-64 transaction's signature signs: Keccak-256
 // of the type byte and the RLP of the fields without the signature.
 func (u *cip64) sigHash() ([]byte, error) {
-	body, err := rlp.EncodeToBytes(u)
+	unsigned := *u
+	unsigned.Sig = nil
+	body, err := rlp.EncodeToBytes(&unsigned)
 	if err != nil {
 		return nil, fmt.Errorf("encode CIP-64 transaction: %w", err)
 	}

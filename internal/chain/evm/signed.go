@@ -16,22 +16,6 @@ import (
 
 var _ chain.SignedIntender = (*Chain)(nil)
 
-// signedCIP64 is a signed Celo fee-currency transaction: cip64's fields,
-// then y-parity, r and s, as signCIP64 writes them.
-type signedCIP64 struct {
-	ChainID     *big.Int
-	Nonce       uint64
-	GasTipCap   *big.Int
-	GasFeeCap   *big.Int
-	Gas         uint64
-	To          *common.Address `rlp:"nil"`
-	Value       *big.Int
-	Data        []byte
-	AccessList  types.AccessList
-	FeeCurrency *common.Address `rlp:"nil"`
-	V, R, S     *big.Int
-}
-
 // SignedIntent implements chain.SignedIntender for what Sign produces and
 // the chain's nodes take: "0x" hex of a signed EIP-155 legacy, EIP-2930 or
 // EIP-1559 transaction, or on CELO a CIP-64 (0x7b) one. The intent is the
@@ -105,34 +89,36 @@ func decodeSigned(raw []byte) (*Tx, common.Address, error) {
 	return t, sender, nil
 }
 
-// decodeSignedCIP64 decodes the RLP after the 0x7b type byte and recovers
-// the sender from the signature over cip64's hash.
+// decodeSignedCIP64 decodes the RLP after the 0x7b type byte (cip64 with
+// its signature) and recovers the sender from the signature over its hash.
 func decodeSignedCIP64(body []byte) (*Tx, common.Address, error) {
-	var s signedCIP64
-	if err := rlp.DecodeBytes(body, &s); err != nil {
+	var u cip64
+	if err := rlp.DecodeBytes(body, &u); err != nil {
 		return nil, common.Address{}, invalid("signed CIP-64 transaction: %v", err)
 	}
-	if s.ChainID.Sign() == 0 || !s.ChainID.IsUint64() {
-		return nil, common.Address{}, invalid("signed transaction: chain id %s is not valid", s.ChainID)
+	if len(u.Sig) != 3 {
+		return nil, common.Address{}, invalid("signed CIP-64 transaction: want y-parity, r and s after the fields, got %d values", len(u.Sig))
 	}
-	if !s.V.IsUint64() || s.V.Uint64() > 1 || !crypto.ValidateSignatureValues(byte(s.V.Uint64()), s.R, s.S, true) {
+	if u.ChainID.Sign() == 0 || !u.ChainID.IsUint64() {
+		return nil, common.Address{}, invalid("signed transaction: chain id %s is not valid", u.ChainID)
+	}
+	v, r, s := u.Sig[0], u.Sig[1], u.Sig[2]
+	if !v.IsUint64() || v.Uint64() > 1 || !crypto.ValidateSignatureValues(byte(v.Uint64()), r, s, true) {
 		return nil, common.Address{}, invalid("signed CIP-64 transaction: invalid signature values")
 	}
-	u := cip64{ChainID: s.ChainID, Nonce: s.Nonce, GasTipCap: s.GasTipCap, GasFeeCap: s.GasFeeCap, Gas: s.Gas,
-		To: s.To, Value: s.Value, Data: s.Data, AccessList: s.AccessList, FeeCurrency: s.FeeCurrency}
 	hash, err := u.sigHash()
 	if err != nil {
 		return nil, common.Address{}, invalid("%v", err)
 	}
 	sig := make([]byte, 65)
-	s.R.FillBytes(sig[:32])
-	s.S.FillBytes(sig[32:64])
-	sig[64] = byte(s.V.Uint64())
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:64])
+	sig[64] = byte(v.Uint64())
 	pub, err := crypto.SigToPub(hash, sig)
 	if err != nil {
 		return nil, common.Address{}, invalid("signed CIP-64 transaction: the signature recovers no sender: %v", err)
 	}
-	t := &Tx{Type: TypeCeloFeeCurrency, ChainID: s.ChainID, Nonce: &s.Nonce, Gas: &s.Gas, GasTipCap: s.GasTipCap,
-		GasFeeCap: s.GasFeeCap, To: s.To, Value: s.Value, Data: s.Data, AccessList: s.AccessList, FeeCurrency: s.FeeCurrency}
+	t := &Tx{Type: TypeCeloFeeCurrency, ChainID: u.ChainID, Nonce: &u.Nonce, Gas: &u.Gas, GasTipCap: u.GasTipCap,
+		GasFeeCap: u.GasFeeCap, To: u.To, Value: u.Value, Data: u.Data, AccessList: u.AccessList, FeeCurrency: u.FeeCurrency}
 	return t, crypto.PubkeyToAddress(*pub), nil
 }
