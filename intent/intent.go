@@ -47,6 +47,10 @@ type Intent struct {
 	// Memo is the transaction's memo, destination tag or plain-text data,
 	// where the chain has one.
 	Memo string `json:"memo,omitempty"`
+	// Inputs are the outputs a UTXO transaction spends, as "txid:vout", in
+	// input order: what it spends is fixed by them, since a signed UTXO
+	// transaction does not carry the amounts its inputs hold.
+	Inputs []string `json:"inputs,omitempty"`
 }
 
 // Transfer is one movement of value to a recipient.

@@ -25,7 +25,9 @@ type broadcastResponse struct {
 // broadcastTx is POST /v3/{slug}/broadcast: keep the signed transaction on
 // its pending transaction, submit it through the chain's node for the key's
 // network, and complete the pending transaction with the node's txId.
-// Without signatureId it only relays the transaction to the node.
+// Without signatureId it only relays the transaction to the node. With one,
+// the signed transaction must be the queued one (checkSigned) before
+// anything is stored or sent.
 func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 	slug := r.PathValue("slug")
 	var bad []string
@@ -77,6 +79,9 @@ func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 		return forbidden(CodeTxCompleted, "Transaction is already completed.")
+	}
+	if err := s.checkSigned(r.Context(), code, key.Testnet, tx.SerializedTransaction, txData); err != nil {
+		return err
 	}
 	if err := s.store.SetTxData(r.Context(), key.ID, id, txData); err != nil {
 		return err

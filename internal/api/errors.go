@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/custoskms/custos/intent"
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/pending"
 )
@@ -27,6 +29,7 @@ const (
 	CodeTxCompleted       = "kms.tx.completed"
 	CodeTxIDConflict      = "kms.tx.txIdConflict"
 	CodeChainMismatch     = "broadcast.chainMismatch"
+	CodeTxMismatch        = "broadcast.mismatch"
 	CodeNoNode            = "broadcast.nodeNotConfigured"
 	CodeRejected          = "broadcast.rejected"
 	CodeTxFailed          = "broadcast.failed"
@@ -45,7 +48,7 @@ const (
 
 // ErrorCodes lists every errorCode the API answers with.
 var ErrorCodes = []string{CodeValidation, CodeBodyTooLarge, CodeUnauthorized, CodeScopeMissing, CodeRateLimited, CodeTxNotFound, CodeTxDeleted,
-	CodeTxCompleted, CodeTxIDConflict, CodeChainMismatch, CodeNoNode, CodeRejected, CodeTxFailed, CodeNodeUnavailable,
+	CodeTxCompleted, CodeTxIDConflict, CodeChainMismatch, CodeTxMismatch, CodeNoNode, CodeRejected, CodeTxFailed, CodeNodeUnavailable,
 	CodeRouteNotFound, CodeMethodNotAllowed, CodeStoreUnavailable, CodeInternal}
 
 // Error is the API's error body, and an error handlers return.
@@ -98,10 +101,17 @@ var errNotFound = forbidden(CodeTxNotFound, "Transaction not found.")
 // toError maps any error a handler returns to the error body. Store and node
 // errors are mapped here, in one place; anything unmapped is a bug (500).
 func toError(err error) *Error {
-	var e *Error
+	var (
+		e  *Error
+		mm *intent.MismatchError
+	)
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.As(err, &mm):
+		return &Error{ErrorCode: CodeTxMismatch, StatusCode: http.StatusForbidden,
+			Message: "The signed transaction is not the queued one: " + mm.Field + " differs; nothing was sent to the node.",
+			Data:    []string{mm.Field + ": signed " + cut(mm.Signed) + ", queued " + cut(mm.Queued)}}
 	case errors.Is(err, pending.ErrNotFound):
 		return errNotFound
 	case errors.Is(err, pending.ErrDeleted):
@@ -118,6 +128,20 @@ func toError(err error) *Error {
 		return &Error{ErrorCode: CodeNodeUnavailable, Message: err.Error(), StatusCode: http.StatusBadGateway}
 	}
 	return &Error{ErrorCode: CodeInternal, Message: internalErrorMessage, StatusCode: http.StatusInternalServerError}
+}
+
+// cut shortens a value an error body quotes: a contract call's data may
+// run to the body cap.
+func cut(s string) string {
+	const most = 512
+	if len(s) <= most {
+		return s
+	}
+	n := most
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {

@@ -176,9 +176,13 @@ func openAPIDocument(rts []route) obj {
 					"txData": obj{"type": "string", "minLength": 1}, "signatureId": idSchema}}, obj{
 					"200": obj{"description": "Broadcast; completed is true when a pending transaction was completed.",
 						"content": jsonContent(obj{"type": "object", "properties": obj{"txId": obj{"type": "string"}, "completed": obj{"type": "boolean"}}})},
-					"400": bad,
+					"400": errResp("Invalid request (validation.failed); data lists each problem, among them a txData the chain's codec " +
+						"cannot decode as a signed transaction when signatureId names a pending transaction."),
 					"403": errResp("Unknown or foreign id (kms.tx.notFound); transaction of another chain (broadcast.chainMismatch); " +
-						"already completed with other txData (kms.tx.completed); no node configured for the chain and the key's network " +
+						"already completed with other txData (kms.tx.completed); a signed transaction that is not the queued one " +
+						"(broadcast.mismatch: another chain id, signer, recipient, amount, asset, call data, memo or spent output, " +
+						"a higher fee, gas price or gas limit, or another sequence than the queued transaction gives; data names the " +
+						"first field that differs, docs/design.md §4.9), which is neither stored nor sent to the node; no node configured for the chain and the key's network " +
 						"(broadcast.nodeNotConfigured); the node refused the transaction (broadcast.rejected). A refusal that will never heal " +
 						"(nonce too low, already known with another nonce, insufficient funds), and a refusal of a SOL, TRON, VET, XRP or XLM " +
 						"transaction whose validity window has passed (the node is asked; the reason starts with \"expired: \"), answers " +

@@ -47,6 +47,13 @@ func (c *Chain) Intent(serialized string, testnet bool, extra ...uint64) (intent
 	if err != nil {
 		return intent.Intent{}, err
 	}
+	return c.intentOf(t, testnet), nil
+}
+
+// intentOf is what t does, by the conventions Intent documents; SignedIntent
+// decodes a signed transaction into the same Tx, so that both intents of one
+// transaction are comparable field by field.
+func (c *Chain) intentOf(t *Tx, testnet bool) intent.Intent {
 	in := intent.Intent{
 		Chain:     c.info.Code,
 		Network:   chain.NetworkName(testnet),
@@ -92,7 +99,7 @@ func (c *Chain) Intent(serialized string, testnet bool, extra ...uint64) (intent
 		}
 		in.Calls = []intent.Call{call}
 	}
-	return in, nil
+	return in
 }
 
 // fee is the transaction's fee side, nil when it gives no fee field.

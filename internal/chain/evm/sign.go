@@ -145,6 +145,21 @@ type cip64 struct {
 	Data        []byte
 	AccessList  types.AccessList
 	FeeCurrency *common.Address `rlp:"nil"`
+	// Sig is y-parity, r and s of a signed one, which the signed form
+	// appends to the same list; empty in the form that is hashed.
+	Sig []*big.Int `rlp:"tail"`
+}
+
+// sigHash is the hash a CIP-64 transaction's signature signs: Keccak-256
+// of the type byte and the RLP of the fields without the signature.
+func (u *cip64) sigHash() ([]byte, error) {
+	unsigned := *u
+	unsigned.Sig = nil
+	body, err := rlp.EncodeToBytes(&unsigned)
+	if err != nil {
+		return nil, fmt.Errorf("encode CIP-64 transaction: %w", err)
+	}
+	return crypto.Keccak256(append([]byte{TypeCeloFeeCurrency}, body...)), nil
 }
 
 func signCIP64(t *Tx, key *ecdsa.PrivateKey) (chain.Signed, error) {
@@ -153,11 +168,11 @@ func signCIP64(t *Tx, key *ecdsa.PrivateKey) (chain.Signed, error) {
 	if u.AccessList == nil {
 		u.AccessList = types.AccessList{}
 	}
-	body, err := rlp.EncodeToBytes(&u)
+	hash, err := u.sigHash()
 	if err != nil {
-		return chain.Signed{}, fmt.Errorf("encode CIP-64 transaction: %w", err)
+		return chain.Signed{}, err
 	}
-	sig, err := crypto.Sign(crypto.Keccak256(append([]byte{TypeCeloFeeCurrency}, body...)), key)
+	sig, err := crypto.Sign(hash, key)
 	if err != nil {
 		return chain.Signed{}, fmt.Errorf("sign: %w", err)
 	}

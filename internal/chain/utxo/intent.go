@@ -33,6 +33,7 @@ var _ chain.Intender = (*Chain)(nil)
 // its hex. An OP_RETURN output adds its pushed data, in hex, to Memo (several
 // are separated by spaces) and is a transfer only when it burns coins.
 // Fee.Max is inputs minus outputs: every form gives the inputs' amounts.
+// Inputs are the spent outpoints, "txid:vout".
 func (c *Chain) Intent(serialized string, testnet bool, _ ...uint64) (intent.Intent, error) {
 	u, err := c.parse(serialized)
 	if err != nil {
@@ -53,9 +54,21 @@ func (c *Chain) Intent(serialized string, testnet bool, _ ...uint64) (intent.Int
 			in.Signers = append(in.Signers, a)
 		}
 	}
-	var memos []string
 	for _, o := range u.tx.TxOut {
 		fee -= o.Value
+	}
+	c.describe(&in, u.tx, n)
+	in.Fee = &intent.Fee{Max: strconv.FormatInt(fee, 10)}
+	return in, nil
+}
+
+// describe fills in what tx spends and pays, by the conventions Intent
+// documents, once in.Signers are known (they mark the change):
+// SignedIntent describes a signed transaction with it, so that both intents
+// of one transaction are comparable field by field.
+func (c *Chain) describe(in *intent.Intent, tx *wire.MsgTx, n Network) {
+	var memos []string
+	for _, o := range tx.TxOut {
 		if len(o.PkScript) > 0 && o.PkScript[0] == txscript.OP_RETURN {
 			memos = append(memos, opReturnData(o.PkScript))
 			if o.Value == 0 {
@@ -70,8 +83,9 @@ func (c *Chain) Intent(serialized string, testnet bool, _ ...uint64) (intent.Int
 		in.Transfers = append(in.Transfers, intent.Transfer{To: to, Amount: strconv.FormatInt(o.Value, 10), Change: change})
 	}
 	in.Memo = strings.Join(memos, " ")
-	in.Fee = &intent.Fee{Max: strconv.FormatInt(fee, 10)}
-	return in, nil
+	for _, i := range tx.TxIn {
+		in.Inputs = append(in.Inputs, i.PreviousOutPoint.String())
+	}
 }
 
 // spendsTwice reports whether two inputs of tx spend the same outpoint.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -250,8 +251,9 @@ func TestIntentPSBT(t *testing.T) {
 		Transfers: []intent.Transfer{{To: wsh.EncodeAddress(), Amount: "100000"},
 			{To: "script:" + hex.EncodeToString(bare), Amount: "546"},
 			{To: a0.EncodeAddress(), Amount: "48000", Change: true}},
-		Fee:  &intent.Fee{Max: strconv.Itoa(150_000 - 148_546)},
-		Memo: hex.EncodeToString([]byte("invoice 42"))}
+		Fee:    &intent.Fee{Max: strconv.Itoa(150_000 - 148_546)},
+		Memo:   hex.EncodeToString([]byte("invoice 42")),
+		Inputs: outpointsOf(t, ser)}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("BTC PSBT:\n got %s\nwant %s", js(got), js(want))
 	}
@@ -276,10 +278,25 @@ func TestIntentPSBT(t *testing.T) {
 		Transfers: []intent.Transfer{{To: "bitcoincash:ppm2qsznhks23z7629mms6s4cwef74vcwvn0h829pq", Amount: "5000"},
 			{To: "script:" + hex.EncodeToString(burn), Amount: "1000"},
 			{To: "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", Amount: "2500", Change: true}},
-		Fee: &intent.Fee{Max: "500"}, Memo: "cafe"}
+		Fee: &intent.Fee{Max: "500"}, Memo: "cafe", Inputs: outpointsOf(t, ser)}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("BCH PSBT:\n got %s\nwant %s", js(got), js(want))
 	}
+}
+
+// outpointsOf are the outpoints a PSBT's inputs spend, "txid:vout", as
+// btcd's PSBT package reads them.
+func outpointsOf(t *testing.T, ser string) []string {
+	t.Helper()
+	p, err := psbt.NewFromRawBytes(strings.NewReader(ser), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, in := range p.UnsignedTx.TxIn {
+		out = append(out, fmt.Sprintf("%s:%d", in.PreviousOutPoint.Hash, in.PreviousOutPoint.Index))
+	}
+	return out
 }
 
 // Intent refuses what Sign refuses before keys: garbage, a form the chain

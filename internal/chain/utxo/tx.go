@@ -330,7 +330,7 @@ func (c *Chain) parsePSBT(s string) (u *unsignedTx, err error) {
 
 // check applies the chain's rules to a parsed transaction.
 func (c *Chain) check(u *unsignedTx) error {
-	var in, out int64
+	var in int64
 	for i, a := range u.amounts {
 		if a < 0 || a > c.maxMoney {
 			return invalid("input %d: amount %d out of range", i, a)
@@ -339,13 +339,9 @@ func (c *Chain) check(u *unsignedTx) error {
 			return invalid("inputs total more than %s's supply", c.info.Code)
 		}
 	}
-	for i, o := range u.tx.TxOut {
-		if o.Value < 0 || o.Value > c.maxMoney {
-			return invalid("output %d: amount %d out of range", i, o.Value)
-		}
-		if out += o.Value; out > c.maxMoney {
-			return invalid("outputs total more than %s's supply", c.info.Code)
-		}
+	out, err := c.outputsTotal(u.tx)
+	if err != nil {
+		return err
 	}
 	if out > in {
 		return fmt.Errorf("%w: %w: outputs %d > inputs %d", chain.ErrInvalidTx, ErrOutputsExceedInputs, out, in)
@@ -356,6 +352,21 @@ func (c *Chain) check(u *unsignedTx) error {
 		}
 	}
 	return nil
+}
+
+// outputsTotal is what tx's outputs pay, refusing an amount out of the
+// chain's range so that no sum overflows.
+func (c *Chain) outputsTotal(tx *wire.MsgTx) (int64, error) {
+	var out int64
+	for i, o := range tx.TxOut {
+		if o.Value < 0 || o.Value > c.maxMoney {
+			return 0, invalid("output %d: amount %d out of range", i, o.Value)
+		}
+		if out += o.Value; out > c.maxMoney {
+			return 0, invalid("outputs total more than %s's supply", c.info.Code)
+		}
+	}
+	return out, nil
 }
 
 func (c *Chain) checkInput(i int, script []byte, ht txscript.SigHashType) error {
