@@ -1,0 +1,44 @@
+package bnb
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
+	"github.com/custoskms/custos/internal/vectors"
+)
+
+// Every BNB vector's signed amino decodes to what its queued transfer does
+// (completed with the node's account number and sequence), the signer being
+// the vector's wallet; any one byte changed (the length prefix, a type
+// prefix, an address, an amount, the memo, the public key, the signature)
+// is refused or decodes otherwise; on the other network the signature does
+// not verify over its chain id and the transaction is refused as another
+// network's.
+func TestSignedIntentVectors(t *testing.T) {
+	serialized := func(r vectors.Signing) string { return completed(t, r) }
+	signed := chaintest.SignedIntentVectors(t, "BNB", BNB, serialized)
+	for _, r := range chaintest.SigningRows(t, "BNB") {
+		var e chaintest.Expected
+		if err := json.Unmarshal(r.Expected, &e); err != nil {
+			t.Fatal(err)
+		}
+		name := r.PendingTransaction.ID
+		got := signed[name]
+		if len(got.Signers) != 1 || got.Signers[0] != e.From {
+			t.Errorf("%s: signers %q, want [%s]", name, got.Signers, e.From)
+		}
+		raw, _ := hex.DecodeString(e.Signed)
+		chaintest.WantTamperCaught(t, BNB, name, chaintest.ByteFlips(raw, hex.EncodeToString), r.Testnet, got)
+		if _, err := BNB.SignedIntent(e.Signed, !r.Testnet); !errors.Is(err, chain.ErrWrongNetwork) {
+			t.Errorf("%s on the other network: %v", name, err)
+		}
+	}
+}
+
+func FuzzSignedIntent(f *testing.F) {
+	chaintest.FuzzSignedIntent(f, BNB, chaintest.SignedSeeds("BNB")...)
+}
