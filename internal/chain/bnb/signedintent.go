@@ -23,8 +23,9 @@ var _ chain.SignedIntender = (*Chain)(nil)
 // on the wallet's network (on the other network's only, it is
 // ErrWrongNetwork). The transfer is then decoded as Intent decodes that sign
 // document (a StdSignMsg), and Signers is the address of the signature's
-// public key. The amino must be the one Sign writes for that transfer, byte
-// for byte: one message, one signature, no field the decoder does not know.
+// public key, which every input must be. The amino must be the one Sign
+// writes for that transfer, byte for byte: one message, one signature, no
+// field the decoder does not know.
 func (c *Chain) SignedIntent(txData string, testnet bool, _ ...uint64) (intent.Intent, error) {
 	raw, err := decodeHex(txData)
 	if err != nil {
@@ -60,7 +61,15 @@ func (c *Chain) SignedIntent(txData string, testnet bool, _ ...uint64) (intent.I
 	if err != nil {
 		return intent.Intent{}, err
 	}
-	in.Signers = []string{Address(key, testnet)}
+	// The chain takes a transfer only with a signature of every input's
+	// account: with one signature, every input is the key's.
+	signer := Address(key, testnet)
+	for _, a := range in.Signers {
+		if a != signer {
+			return intent.Intent{}, chain.InvalidTx("input %s is not the signing key's address %s", a, signer)
+		}
+	}
+	in.Signers = []string{signer}
 	return in, nil
 }
 

@@ -42,3 +42,25 @@ func TestSignedIntentVectors(t *testing.T) {
 func FuzzSignedIntent(f *testing.F) {
 	chaintest.FuzzSignedIntent(f, BNB, chaintest.SignedSeeds("BNB")...)
 }
+
+// A transfer whose input is another account than the signing key's, though
+// its signature verifies, is refused: the chain wants every input to sign.
+func TestSignedIntentRefusesOtherInput(t *testing.T) {
+	r := chaintest.SigningRows(t, "BNB")[0]
+	tr, err := ParseTransfer(completed(t, r), r.Testnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := chain.ParseHexKey(r.Keys[0].Secret, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Inputs[0].Address = tr.Outputs[0].Address
+	s, err := tr.sign(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := BNB.SignedIntent(s.TxData, r.Testnet); !errors.Is(err, chain.ErrInvalidTx) {
+		t.Errorf("another account's input: %v, want ErrInvalidTx", err)
+	}
+}
