@@ -87,7 +87,9 @@ func (e aminoErr) Error() string { return string(e) }
 
 // decodeStdTx reads what Encode writes: the length prefix, the StdTx with one
 // MsgSend and one secp256k1 signature, the memo and the source. Amounts and
-// numbers past int64 are refused, as in the JSON forms.
+// numbers past int64 are refused, as in the JSON forms. Wire types are not
+// checked field by field: SignedIntent insists that Encode writes the same
+// bytes back.
 func decodeStdTx(raw []byte) (t *Transfer, pub, sig []byte, err error) {
 	n, l := binary.Uvarint(raw)
 	if l <= 0 || n != uint64(len(raw)-l) {
@@ -99,7 +101,7 @@ func decodeStdTx(raw []byte) (t *Transfer, pub, sig []byte, err error) {
 	}
 	t = &Transfer{}
 	var msgs, sigs [][]byte
-	err = aminoFields(tx, func(num protowire.Number, v []byte, u uint64) error {
+	err = chain.ProtoFields(tx, func(num protowire.Number, _ protowire.Type, v []byte, u uint64) error {
 		switch num {
 		case 1:
 			msgs = append(msgs, v)
@@ -126,7 +128,7 @@ func decodeStdTx(raw []byte) (t *Transfer, pub, sig []byte, err error) {
 	if !ok {
 		return nil, nil, nil, aminoErr("the message is not a MsgSend")
 	}
-	err = aminoFields(msg, func(num protowire.Number, v []byte, _ uint64) error {
+	err = chain.ProtoFields(msg, func(num protowire.Number, _ protowire.Type, v []byte, _ uint64) error {
 		io, err := decodeIO(v)
 		switch {
 		case err != nil:
@@ -143,7 +145,7 @@ func decodeStdTx(raw []byte) (t *Transfer, pub, sig []byte, err error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	err = aminoFields(sigs[0], func(num protowire.Number, v []byte, u uint64) error {
+	err = chain.ProtoFields(sigs[0], func(num protowire.Number, _ protowire.Type, v []byte, u uint64) error {
 		var err error
 		switch num {
 		case 1:
@@ -174,13 +176,13 @@ func decodeStdTx(raw []byte) (t *Transfer, pub, sig []byte, err error) {
 
 func decodeIO(b []byte) (IO, error) {
 	var io IO
-	err := aminoFields(b, func(num protowire.Number, v []byte, _ uint64) error {
+	err := chain.ProtoFields(b, func(num protowire.Number, _ protowire.Type, v []byte, _ uint64) error {
 		switch num {
 		case 1:
 			io.Address = v
 		case 2:
 			var c Coin
-			err := aminoFields(v, func(num protowire.Number, v []byte, u uint64) error {
+			err := chain.ProtoFields(v, func(num protowire.Number, _ protowire.Type, v []byte, u uint64) error {
 				var err error
 				switch num {
 				case 1:
@@ -209,34 +211,4 @@ func int64Of(u uint64) (int64, error) {
 		return 0, aminoErr("a number does not fit in int64")
 	}
 	return int64(u), nil
-}
-
-// aminoFields calls f with each field of a message: bytes fields with v,
-// varints with u; other wire types are refused.
-func aminoFields(b []byte, f func(num protowire.Number, v []byte, u uint64) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return aminoErr("truncated field")
-		}
-		b = b[n:]
-		var v []byte
-		var u uint64
-		switch typ {
-		case protowire.BytesType:
-			v, n = protowire.ConsumeBytes(b)
-		case protowire.VarintType:
-			u, n = protowire.ConsumeVarint(b)
-		default:
-			return aminoErr("unexpected wire type")
-		}
-		if n < 0 {
-			return aminoErr("truncated field")
-		}
-		b = b[n:]
-		if err := f(num, v, u); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -2,10 +2,10 @@ package bnb
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"testing"
 
+	"github.com/custoskms/custos/intent"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/vectors"
@@ -20,23 +20,15 @@ import (
 // network's.
 func TestSignedIntentVectors(t *testing.T) {
 	serialized := func(r vectors.Signing) string { return completed(t, r) }
-	signed := chaintest.SignedIntentVectors(t, "BNB", BNB, serialized)
-	for _, r := range chaintest.SigningRows(t, "BNB") {
-		var e chaintest.Expected
-		if err := json.Unmarshal(r.Expected, &e); err != nil {
-			t.Fatal(err)
-		}
+	chaintest.SignedIntentVectors(t, "BNB", BNB, serialized, func(t *testing.T, r vectors.Signing, e chaintest.Expected, got intent.Intent) {
 		name := r.PendingTransaction.ID
-		got := signed[name]
-		if len(got.Signers) != 1 || got.Signers[0] != e.From {
-			t.Errorf("%s: signers %q, want [%s]", name, got.Signers, e.From)
-		}
+		chaintest.WantSigners(t, name, got.Signers, e.From)
 		raw, _ := hex.DecodeString(e.Signed)
 		chaintest.WantTamperCaught(t, BNB, name, chaintest.ByteFlips(raw, hex.EncodeToString), r.Testnet, got)
 		if _, err := BNB.SignedIntent(e.Signed, !r.Testnet); !errors.Is(err, chain.ErrWrongNetwork) {
 			t.Errorf("%s on the other network: %v", name, err)
 		}
-	}
+	})
 }
 
 func FuzzSignedIntent(f *testing.F) {

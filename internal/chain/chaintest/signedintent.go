@@ -20,15 +20,16 @@ type SignedChain interface {
 
 // SignedIntentVectors decodes the signed transaction of every signing vector
 // of code with SignedIntent and the pending one (as serialized gives it; nil
-// means AsGiven) with Intent, and fails unless both say the same (SameEffect)
-// and the signed one names the vector's sender among its signers. It returns
-// the signed intents by pending id, for the package's tamper checks.
-func SignedIntentVectors(t *testing.T, code string, c SignedChain, serialized func(vectors.Signing) string) map[string]intent.Intent {
+// means AsGiven) with Intent, and fails unless both say the same
+// (SameEffect) and the signed one names the vector's sender among its
+// signers. check then runs on each row with the signed intent, for the
+// package's own checks (its signers, tampered copies).
+func SignedIntentVectors(t *testing.T, code string, c SignedChain, serialized func(vectors.Signing) string,
+	check func(t *testing.T, r vectors.Signing, want Expected, got intent.Intent)) {
 	t.Helper()
 	if serialized == nil {
 		serialized = AsGiven
 	}
-	out := map[string]intent.Intent{}
 	for _, r := range SigningRows(t, code) {
 		name := r.Format + " " + r.PendingTransaction.ID
 		var want Expected
@@ -49,9 +50,16 @@ func SignedIntentVectors(t *testing.T, code string, c SignedChain, serialized fu
 		if want.From != "" && !slices.Contains(signed.Signers, want.From) {
 			t.Errorf("%s: signers %q lack the vector's sender %s", name, signed.Signers, want.From)
 		}
-		out[r.PendingTransaction.ID] = signed
+		check(t, r, want, signed)
 	}
-	return out
+}
+
+// WantSigners fails unless got are exactly want, in order.
+func WantSigners(t testing.TB, name string, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: signers %q, want %q", name, got, want)
+	}
 }
 
 // SameEffect fails unless got and want agree on all but their signers: the
@@ -121,21 +129,7 @@ func ByteFlips(raw []byte, encode func([]byte) string) []string {
 // them on both networks: c must never panic, and every error must wrap
 // ErrInvalidTx or ErrWrongNetwork.
 func FuzzSignedIntent(f *testing.F, c chain.SignedIntender, seeds ...string) {
-	for _, s := range append(seeds, CommonGarbage...) {
-		f.Add(s, false)
-	}
-	f.Fuzz(func(t *testing.T, s string, testnet bool) {
-		in, err := c.SignedIntent(s, testnet)
-		if err != nil {
-			if !errors.Is(err, chain.ErrInvalidTx) && !errors.Is(err, chain.ErrWrongNetwork) {
-				t.Fatalf("error %v wraps neither ErrInvalidTx nor ErrWrongNetwork", err)
-			}
-			return
-		}
-		if in.Chain == "" || in.Network != chain.NetworkName(testnet) {
-			t.Fatalf("decoded intent without chain or network: %+v", in)
-		}
-	})
+	fuzzDecode(f, c.SignedIntent, seeds)
 }
 
 // SignedSeeds are the signed transactions of code's signing vectors, for a fuzz corpus.

@@ -84,7 +84,7 @@ type message struct {
 
 func readMessage(b []byte) (message, error) {
 	m := message{map[protowire.Number][]byte{}, map[protowire.Number]uint64{}}
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
+	err := chain.ProtoFields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
 		if typ == protowire.BytesType {
 			m.bytes[num] = v
 		} else {
