@@ -6,6 +6,7 @@ import (
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/evm"
+	"github.com/custoskms/custos/internal/chain/utxo"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -137,5 +138,26 @@ func TestIntenders(t *testing.T) {
 	}
 	if len(missing) > 0 {
 		t.Errorf("not a chain.Intender: %v", missing)
+	}
+}
+
+// TestSignedIntenders fails for a chain that cannot decode its signed
+// transactions into an intent, naming each one: the server checks at
+// broadcast that what a signer sends is the queued transaction.
+func TestSignedIntenders(t *testing.T) {
+	var missing []string
+	for _, r := range Rows() {
+		switch r.Chain.(type) {
+		case *evm.Chain, *utxo.Chain:
+			// The EVM and UTXO families get SignedIntent in a change of
+			// their own; they are checked here once it is in.
+			continue
+		}
+		if _, ok := r.Chain.(chain.SignedIntender); !ok {
+			missing = append(missing, r.Chain.Info().Code)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("not a chain.SignedIntender: %v", missing)
 	}
 }

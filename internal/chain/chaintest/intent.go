@@ -88,11 +88,16 @@ func IntentRefusesNetwork(t *testing.T, c chain.Intender, serialized string, tes
 // both networks: c must never panic, and every error must wrap ErrInvalidTx
 // or ErrWrongNetwork, as Sign's do for the same input.
 func FuzzIntent(f *testing.F, c chain.Intender, seeds ...string) {
+	fuzzDecode(f, c.Intent, seeds)
+}
+
+// fuzzDecode is FuzzIntent for any decoder of transactions into intents.
+func fuzzDecode(f *testing.F, decode func(string, bool, ...uint64) (intent.Intent, error), seeds []string) {
 	for _, s := range append(seeds, CommonGarbage...) {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, s string, testnet bool) {
-		in, err := c.Intent(s, testnet)
+		in, err := decode(s, testnet)
 		if err != nil {
 			if !errors.Is(err, chain.ErrInvalidTx) && !errors.Is(err, chain.ErrWrongNetwork) {
 				t.Fatalf("error %v wraps neither ErrInvalidTx nor ErrWrongNetwork", err)

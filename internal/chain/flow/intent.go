@@ -35,6 +35,11 @@ func (c *Chain) Intent(serialized string, testnet bool, _ ...uint64) (intent.Int
 	if tx.Signer == nil {
 		return intent.Intent{}, chain.InvalidTx(`missing "signer" (the account address, key index and public key the wallet signs as)`)
 	}
+	return c.intentOf(tx, testnet)
+}
+
+// intentOf is the intent of a parsed transaction, signed or not.
+func (c *Chain) intentOf(tx *Tx, testnet bool) (intent.Intent, error) {
 	in := intent.Intent{Chain: c.info.Code, Network: chain.NetworkName(testnet), Signers: []string{}, Transfers: []intent.Transfer{}}
 	for _, a := range tx.signers() {
 		in.Signers = append(in.Signers, "0x"+hex.EncodeToString(a[:]))

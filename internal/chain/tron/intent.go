@@ -54,6 +54,11 @@ func (c *Chain) Intent(serialized string, testnet bool, _ ...uint64) (intent.Int
 	if err != nil {
 		return intent.Intent{}, err
 	}
+	return c.intentOf(p, testnet)
+}
+
+// intentOf is the intent of a prepared transaction.
+func (c *Chain) intentOf(p *prepared, testnet bool) (intent.Intent, error) {
 	in := intent.Intent{Chain: c.info.Code, Network: chain.NetworkName(testnet), Signers: []string{}, Transfers: []intent.Transfer{}}
 	for _, ct := range p.rd.contracts {
 		if owner := showAddress(ct.owner); !slices.Contains(in.Signers, owner) {
@@ -79,7 +84,7 @@ type message struct {
 
 func readMessage(b []byte) (message, error) {
 	m := message{map[protowire.Number][]byte{}, map[protowire.Number]uint64{}}
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
+	err := chain.ProtoFields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
 		if typ == protowire.BytesType {
 			m.bytes[num] = v
 		} else {

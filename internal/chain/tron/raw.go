@@ -2,6 +2,8 @@ package tron
 
 import (
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/custoskms/custos/internal/chain"
 )
 
 // rawData is what the signer checks of the protobuf Transaction.raw (the bytes
@@ -51,7 +53,7 @@ func (e protoErr) Error() string { return string(e) }
 // parseRaw reads Transaction.raw, skipping fields the check does not need.
 func parseRaw(b []byte) (*rawData, error) {
 	rd := &rawData{}
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
+	err := chain.ProtoFields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
 		switch {
 		case num == rawRefBlockBytes && typ == protowire.BytesType:
 			rd.refBlockBytes = v
@@ -86,7 +88,7 @@ func parseRaw(b []byte) (*rawData, error) {
 func parseContract(b []byte) (rawContract, error) {
 	var c rawContract
 	var param []byte
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
+	err := chain.ProtoFields(b, func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error {
 		switch {
 		case num == contractType && typ == protowire.VarintType:
 			c.typ = n
@@ -99,7 +101,7 @@ func parseContract(b []byte) (rawContract, error) {
 		return c, err
 	}
 	var value []byte
-	if err := fields(param, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+	if err := chain.ProtoFields(param, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		if num == anyValue && typ == protowire.BytesType {
 			value = v
 		}
@@ -112,7 +114,7 @@ func parseContract(b []byte) (rawContract, error) {
 	if c.typ == typeTransferAsset {
 		owner = assetOwnerAddress
 	}
-	err = fields(value, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+	err = chain.ProtoFields(value, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		if num == owner && typ == protowire.BytesType {
 			c.owner = v
 		}
@@ -122,40 +124,4 @@ func parseContract(b []byte) (rawContract, error) {
 		err = protoErr("contract has no owner_address")
 	}
 	return c, err
-}
-
-// fields calls f for each field of a protobuf message: v is the payload of a
-// length-delimited field, n the value of a varint or fixed field.
-func fields(b []byte, f func(num protowire.Number, typ protowire.Type, v []byte, n uint64) error) error {
-	for len(b) > 0 {
-		num, typ, l := protowire.ConsumeTag(b)
-		if l < 0 {
-			return protoErr("bad protobuf tag")
-		}
-		b = b[l:]
-		var v []byte
-		var n uint64
-		switch typ {
-		case protowire.VarintType:
-			n, l = protowire.ConsumeVarint(b)
-		case protowire.Fixed32Type:
-			var x uint32
-			x, l = protowire.ConsumeFixed32(b)
-			n = uint64(x)
-		case protowire.Fixed64Type:
-			n, l = protowire.ConsumeFixed64(b)
-		case protowire.BytesType:
-			v, l = protowire.ConsumeBytes(b)
-		default:
-			return protoErr("unsupported protobuf wire type")
-		}
-		if l < 0 {
-			return protoErr("truncated protobuf")
-		}
-		b = b[l:]
-		if err := f(num, typ, v, n); err != nil {
-			return err
-		}
-	}
-	return nil
 }

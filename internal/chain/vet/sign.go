@@ -263,23 +263,35 @@ func signBody(b *body, priv *btcec.PrivateKey) (chain.Signed, error) {
 // DecodeSigned reads a signed transaction (raw RLP) and returns its id and
 // origin, recovering the signer from the signature as Thor does.
 func DecodeSigned(raw []byte) (txID string, origin string, err error) {
-	var s signedBody
-	if err := rlp.DecodeBytes(raw, &s); err != nil {
-		return "", "", chain.InvalidTx("signed VET transaction: %v", err)
-	}
-	if len(s.Signature) != 65 || s.Signature[64] > 1 {
-		return "", "", chain.InvalidTx("signed VET transaction has no 65-byte signature")
-	}
-	b := body{s.ChainTag, s.BlockRef, s.Expiration, s.Clauses, s.GasPriceCoef, s.Gas, s.DependsOn, s.Nonce, s.Reserved}
-	h, err := SigningHash(&b)
+	_, h, a, err := decodeSigned(raw)
 	if err != nil {
 		return "", "", err
+	}
+	return TxID(h, a[:]), "0x" + hex.EncodeToString(a[:]), nil
+}
+
+// decodeSigned reads a signed transaction and returns it with its body's
+// signing hash and the origin address the signature recovers.
+func decodeSigned(raw []byte) (s *signedBody, h [32]byte, origin [20]byte, err error) {
+	s = &signedBody{}
+	if err := rlp.DecodeBytes(raw, s); err != nil {
+		return nil, h, origin, chain.InvalidTx("signed VET transaction: %v", err)
+	}
+	if len(s.Signature) != 65 || s.Signature[64] > 1 {
+		return nil, h, origin, chain.InvalidTx("signed VET transaction has no 65-byte signature")
+	}
+	if h, err = SigningHash(s.body()); err != nil {
+		return nil, h, origin, err
 	}
 	compact := append([]byte{s.Signature[64] + 27}, s.Signature[:64]...)
 	pub, _, err := ecdsa.RecoverCompact(compact, h[:])
 	if err != nil {
-		return "", "", chain.InvalidTx("signed VET transaction: signature does not recover: %v", err)
+		return nil, h, origin, chain.InvalidTx("signed VET transaction: signature does not recover: %v", err)
 	}
-	a := chain.KeccakAddress(pub)
-	return TxID(h, a[:]), "0x" + hex.EncodeToString(a[:]), nil
+	return s, h, chain.KeccakAddress(pub), nil
+}
+
+// body is the signed transaction without its signature.
+func (s *signedBody) body() *body {
+	return &body{s.ChainTag, s.BlockRef, s.Expiration, s.Clauses, s.GasPriceCoef, s.Gas, s.DependsOn, s.Nonce, s.Reserved}
 }

@@ -41,6 +41,11 @@ func (c *Chain) Intent(serialized string, testnet bool, _ ...uint64) (intent.Int
 	if err := incomplete(env); err != nil {
 		return intent.Intent{}, err
 	}
+	return c.intentOf(env, testnet), nil
+}
+
+// intentOf is the intent of a parsed, complete envelope, signed or not.
+func (c *Chain) intentOf(env xdr.TransactionEnvelope, testnet bool) intent.Intent {
 	in := intent.Intent{Chain: c.info.Code, Network: chain.NetworkName(testnet), Transfers: []intent.Transfer{}}
 	addSigner := func(m xdr.MuxedAccount) {
 		a := accountOf(m)
@@ -75,7 +80,7 @@ func (c *Chain) Intent(serialized string, testnet bool, _ ...uint64) (intent.Int
 		}
 		in.Calls = append(in.Calls, call)
 	}
-	return in, nil
+	return in
 }
 
 func accountOf(m xdr.MuxedAccount) string {
