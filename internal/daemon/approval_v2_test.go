@@ -268,7 +268,7 @@ func TestApprovalV2SignedRefusalIsFinal(t *testing.T) {
 		t.Fatalf("reports %+v", r)
 	}
 	for _, e := range r {
-		if !e.Refused || e.Error != "over the daily limit" {
+		if !e.Refused || e.Error != "refused by the approval service: over the daily limit" {
 			t.Fatalf("report %+v", e)
 		}
 	}
@@ -322,24 +322,18 @@ func TestApproverURLMustBeHTTPSOrLoopback(t *testing.T) {
 
 // The approver and the signer read one transaction: a pending transaction
 // with a case-variant serializedTransaction (shown as A by a reader that
-// keeps the first key, signed as B by Go's decoder) is reported as failed
-// and never signed or shown to the approval service.
+// keeps the first key, signed as B by Go's decoder) is never signed or
+// shown to the approval service. It is refused for good, as the policy
+// refuses: reported once with "refused": true, noted in the ledger, and
+// neither asked about nor reported again, not even after a restart.
 func TestAmbiguousKeysAreNotSigned(t *testing.T) {
 	secret := []byte("s")
 	h := newHarness(t)
-	h.api.add(PendingTx{ID: txID(1), Chain: "ETH", SerializedTransaction: "tx-one", Hashes: []string{sigPK}})
-	h.api.add(PendingTx{ID: txID(2), Chain: "ETH", SerializedTransaction: `{"to":"0xaa","To":"0xbb"}`, Hashes: []string{sigMn}, Index: u32(3)})
-	h.api.add(PendingTx{ID: txID(4), Chain: "ETH", SerializedTransaction: "tx-four", Hashes: []string{sigPK}})
-	h.api.rewrite = func(b []byte) []byte {
-		return bytes.Replace(b, []byte(`"serializedTransaction":"tx-one"`), []byte(`"serializedTransaction":"tx-one","SerializedTransaction":"tx-evil"`), 1)
-	}
 	svc := newV2Service(t, secret)
-	d := h.daemon(withV2(t, h, svc))
-	sum, err := d.RunOnce(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Failed != 2 || sum.Signed != 1 || h.chain.calls.Load() != 1 || svc.asked() != 1 || svc.reqs[0].ID != txID(4) {
+	cfg := withV2(t, h, svc)
+	d := h.daemon(cfg)
+	sum := ambiguousRun(t, h, d)
+	if sum.Rejected != 2 || sum.Failed != 0 || sum.Signed != 1 || h.chain.calls.Load() != 1 || svc.asked() != 1 || svc.reqs[0].ID != txID(4) {
 		t.Fatalf("summary %+v, signer calls %d, asked %d", sum, h.chain.calls.Load(), svc.asked())
 	}
 	r := h.api.errorsReported()
@@ -347,10 +341,41 @@ func TestAmbiguousKeysAreNotSigned(t *testing.T) {
 		t.Fatalf("reports %+v", r)
 	}
 	for _, e := range r {
-		if e.Refused || !strings.Contains(e.Error, "ambiguous JSON") || (e.SignatureID != txID(1) && e.SignatureID != txID(2)) {
+		if !e.Refused || !strings.HasPrefix(e.Error, "refused by the signer: ") || !strings.Contains(e.Error, "ambiguous JSON") ||
+			(e.SignatureID != txID(1) && e.SignatureID != txID(2)) {
 			t.Fatalf("report %+v", e)
 		}
 	}
+	if sum, err := d.RunOnce(t.Context()); err != nil || sum.Rejected != 0 || sum.Failed != 0 {
+		t.Fatalf("second run: %+v %v", sum, err)
+	}
+	d.Close()
+	if sum, err := h.daemon(cfg).RunOnce(t.Context()); err != nil || sum.Rejected != 0 || sum.Failed != 0 {
+		t.Fatalf("after a restart: %+v %v", sum, err)
+	}
+	if len(h.api.errorsReported()) != 2 || h.chain.calls.Load() != 1 || svc.asked() != 1 {
+		t.Fatalf("later runs: reports %d, signer calls %d, asked %d", len(h.api.errorsReported()), h.chain.calls.Load(), svc.asked())
+	}
+}
+
+// ambiguousRun serves three transactions to d, two of them ambiguous: 1
+// with a case-variant serializedTransaction key (the API's answer is
+// rewritten, since json.Encoder cannot write one), 2 with a JSON
+// serializedTransaction holding case-variant keys; 4 is plain. It returns
+// the first run's summary.
+func ambiguousRun(t *testing.T, h *harness, d *Daemon) Summary {
+	t.Helper()
+	h.api.add(PendingTx{ID: txID(1), Chain: "ETH", SerializedTransaction: "tx-one", Hashes: []string{sigPK}})
+	h.api.add(PendingTx{ID: txID(2), Chain: "ETH", SerializedTransaction: `{"to":"0xaa","To":"0xbb"}`, Hashes: []string{sigMn}, Index: u32(3)})
+	h.api.add(PendingTx{ID: txID(4), Chain: "ETH", SerializedTransaction: "tx-four", Hashes: []string{sigPK}})
+	h.api.rewrite = func(b []byte) []byte {
+		return bytes.Replace(b, []byte(`"serializedTransaction":"tx-one"`), []byte(`"serializedTransaction":"tx-one","SerializedTransaction":"tx-evil"`), 1)
+	}
+	sum, err := d.RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
 }
 
 func TestParsePendingTxRefusesAmbiguousKeys(t *testing.T) {
