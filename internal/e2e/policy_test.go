@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/daemon"
@@ -23,12 +22,7 @@ import (
 // process runs twice more without signing it, and the chain never sees it.
 // The run's audit log then verifies, as `custos audit verify` checks it.
 func TestPolicyOnTheDevChain(t *testing.T) {
-	funder := newFunder(t)
-	c := startDevChain(t, crypto.PubkeyToAddress(funder.PublicKey))
-	s := newStack(t, c.URL())
-	w := s.addPrivateKeyWallet()
-	s.sendDirect(funder, &w.addr, ether(1), nil, 21000)
-	payee := randomAddress(t)
+	s, w, payee := fundedWallet(t)
 
 	dir := t.TempDir()
 	policyPath, auditPath := filepath.Join(dir, "policy.json"), filepath.Join(dir, "audit.log")
