@@ -362,9 +362,23 @@ func runOnce(ctx context.Context, a *app, d *daemon.Daemon) error {
 		return err
 	}
 	if sum.Failed > 0 {
-		return exitError{fmt.Errorf("%d transaction(s) failed (reported to the API)", sum.Failed), 2}
+		return exitError{errors.New(failedMessage(sum)), 2}
 	}
 	return nil
+}
+
+// failedMessage is --run-once's exit message when transactions failed: it
+// says how many the API was told of, since a failure that could not be
+// audited or whose report the API did not take was not.
+func failedMessage(sum daemon.Summary) string {
+	switch {
+	case sum.Unreported == 0:
+		return fmt.Sprintf("%d transaction(s) failed (reported to the API)", sum.Failed)
+	case sum.Unreported >= sum.Failed:
+		return fmt.Sprintf("%d transaction(s) failed, not reported to the API (the audit log could not be written, or the API did not take the report: see the log)", sum.Failed)
+	}
+	return fmt.Sprintf("%d transaction(s) failed, %d of them reported to the API (the others were not: the audit log could not be written, or the API did not take the report: see the log)",
+		sum.Failed, sum.Failed-sum.Unreported)
 }
 
 // exitError carries a process exit code other than 1.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/custoskms/custos/internal/daemon"
 )
 
 // daemonAPI is a minimal double of the pending-transaction API for the
@@ -104,6 +106,23 @@ func TestDaemonRunOnceSignsFromTheWalletStore(t *testing.T) {
 	for _, s := range []string{apiKey, signTestPassword, v.Keys[0].Secret, v.Keys[0].DerivedPrivateKey} {
 		if s != "" && strings.Contains(stdout+stderr, s) {
 			t.Fatal("a secret reached the output")
+		}
+	}
+}
+
+// --run-once's exit message says "reported to the API" only of failures
+// the API was told of.
+func TestRunOnceFailedMessage(t *testing.T) {
+	for _, c := range []struct {
+		sum  daemon.Summary
+		want string
+	}{
+		{daemon.Summary{Failed: 3}, "3 transaction(s) failed (reported to the API)"},
+		{daemon.Summary{Failed: 2, Unreported: 2}, "2 transaction(s) failed, not reported to the API (the audit log could not be written"},
+		{daemon.Summary{Failed: 3, Unreported: 1}, "3 transaction(s) failed, 2 of them reported to the API (the others were not"},
+	} {
+		if got := failedMessage(c.sum); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%+v: %q, want %q…", c.sum, got, c.want)
 		}
 	}
 }

@@ -17,14 +17,29 @@ type batchRequest struct {
 	Errors *[]struct {
 		SignatureID *string `json:"signatureId"`
 		Error       *string `json:"error"`
-		// Refused marks the approval service's refusal: the transaction is
-		// failed instead of staying pending. Not Tatum's; optional.
+		// Refused marks a signer's final refusal: the transaction is failed
+		// instead of staying pending. Not Tatum's; optional.
 		Refused bool `json:"refused"`
 	} `json:"errors"`
 }
 
-// refusedPrefix starts the reason a refused transaction is failed with.
+// refusedBy starts the reason of a refusal that names who refused: the
+// signer reports "refused by the approval service: …" or, for its own
+// policy or a transaction whose JSON is ambiguous, "refused by the signer: …".
+const refusedBy = "refused by "
+
+// refusedPrefix names the approval service in a refusal reported without
+// saying who refused: earlier signers refused only when their approval
+// service did.
 const refusedPrefix = "refused by the approval service: "
+
+// refusalReason is the reason a refused transaction is failed with.
+func refusalReason(msg string) string {
+	if strings.HasPrefix(msg, refusedBy) {
+		return msg
+	}
+	return refusedPrefix + msg
+}
 
 // reportErrors is POST /v3/tatum/kms/batch: a signer reports transactions it
 // could not process. Reports about ids the tenant does not own are skipped,
@@ -91,8 +106,8 @@ func (s *Server) reportErrors(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// refuse fails the transactions the approval service refused, with the
-// service's reason, and frees the sequences they held (a filler takes one
+// refuse fails the transactions a signer refused for good, with the reason
+// naming who refused (refusalReason), and frees the sequences they held (a filler takes one
 // when later transactions of the sender wait), as for a node's permanent
 // refusal. It returns how many ids were known. A completed transaction
 // keeps its txId and only records the report: a signer that was refused
@@ -100,12 +115,13 @@ func (s *Server) reportErrors(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) refuse(ctx context.Context, tenant string, refused []pending.TxError) (int, error) {
 	known := 0
 	for _, e := range refused {
-		hole, err := s.store.Fail(ctx, tenant, e.ID, refusedPrefix+e.Message)
+		e.Message = refusalReason(e.Message)
+		hole, err := s.store.Fail(ctx, tenant, e.ID, e.Message)
 		switch {
 		case errors.Is(err, pending.ErrNotFound):
 			continue
 		case errors.Is(err, pending.ErrCompleted):
-			if _, err := s.store.RecordErrors(ctx, tenant, []pending.TxError{{ID: e.ID, Message: refusedPrefix + e.Message}}); err != nil {
+			if _, err := s.store.RecordErrors(ctx, tenant, []pending.TxError{e}); err != nil {
 				return known, err
 			}
 		case err != nil:

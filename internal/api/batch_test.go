@@ -49,6 +49,35 @@ func TestBatchValidation(t *testing.T) {
 	}
 }
 
+// A refusal is stored naming who refused: as the signer reports it when it
+// says ("refused by the signer: policy: …", "refused by the approval
+// service: …"), as the approval service's when it does not (earlier signers
+// refused only when their approval service did).
+func TestBatchRefusalNamesWhoRefused(t *testing.T) {
+	e, _, _ := fillEnv(t)
+	for range 3 {
+		e.queue(e.keyTest, `{"to":"`+fillRecipient+`","value":"1","from":"`+fillFrom+`"}`).want(t, 200, nil)
+	}
+	byNonce := pendingByNonce(t, e)
+	tenant := keyIDOf(t, e, e.keyTest)
+	for i, c := range []struct{ sent, stored string }{
+		{`refused by the signer: policy: rule \"eth\": maxAmount: 2 of the native coin is above 1`,
+			`refused by the signer: policy: rule "eth": maxAmount: 2 of the native coin is above 1`},
+		{"refused by the approval service: over the limit", "refused by the approval service: over the limit"},
+		{"HTTP 403: over the limit", "refused by the approval service: HTTP 403: over the limit"},
+	} {
+		id := byNonce[uint64(i)].ID
+		e.do("POST", "/v3/tatum/kms/batch", e.keyTest, `{"errors":[{"signatureId":"`+id+`","error":"`+c.sent+`","refused":true}]}`).want(t, 204, nil)
+		if got, err := e.store.Errors(t.Context(), tenant, id); err != nil || !reflect.DeepEqual(got, []string{c.stored}) {
+			t.Fatalf("%s: errors %q, %v; want %q", c.sent, got, err, c.stored)
+		}
+		var tx struct{ Error string }
+		if e.do("GET", "/v3/kms/"+id, e.keyTest, nil).want(t, 200, &tx); tx.Error != c.stored {
+			t.Fatalf("GET shows %q, want %q", tx.Error, c.stored)
+		}
+	}
+}
+
 // A report marked refused (the approval service said no) ends the
 // transaction with the service's reason and frees its nonce: a refused
 // transaction in the middle of a sender's queue is replaced by a filler, as

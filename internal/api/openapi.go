@@ -289,12 +289,15 @@ const web3Doc = "Tatum's SDK estimates gas (and reads nonces and fees) through t
 
 // holeDoc is what happens to a sequence whose transaction will never be broadcast.
 // refusedDoc is the batch report's refused field.
-const refusedDoc = "Not Tatum's; optional. true when the approval service refused the transaction for good (the signer's " +
-	"approval request was answered 403, 409 or 410; a timeout, a network error, 429 or 5xx is no refusal and the transaction " +
-	"is asked about again later). The transaction is then failed with the reason \"refused by the approval service: \" + error: " +
-	"it is no longer served to signers and the reason is kept among its errors. " + holeDoc
+const refusedDoc = "Not Tatum's; optional. true when the signer refused the transaction for good: its approval service " +
+	"refused it (a signed v2 refusal, or a v1 answer 403, 409 or 410; a timeout, a network error, 429 or 5xx is no refusal " +
+	"and the transaction is asked about again later), its signing policy refused it, or its JSON is ambiguous (a duplicate " +
+	"or case-variant key). error then names who refused (\"refused by the approval service: …\", \"refused by the signer: " +
+	"policy: …\") and is kept as it is; an error that does not start with \"refused by \" (an earlier signer's) is kept as " +
+	"\"refused by the approval service: \" + error. The transaction is failed with that reason: it is no longer served to " +
+	"signers and the reason is kept among its errors. " + holeDoc
 
-const holeDoc = "A transaction deleted (DELETE /v3/kms/{id}), refused by the approval service, refused by the node for good at " +
+const holeDoc = "A transaction deleted (DELETE /v3/kms/{id}), refused by the signer or its approval service, refused by the node for good at " +
 	"broadcast or expired frees its nonce (XRP, XLM: sequence): " +
 	"when no live transaction of the sender holds a higher one, the next transaction queued reuses it; otherwise the server " +
 	"queues, in the same API key, the chain's no-op at that sequence (EVM, EGLD: a zero-value transfer from the sender to " +

@@ -106,11 +106,23 @@ func approveOf(req approval.Request) approval.Response {
 // are asked about again next run.
 func TestApprovalV2SignsOnlyOnASignedFreshAnswer(t *testing.T) {
 	secret := []byte("shared approval secret")
+	for _, tc := range unapprovingAnswers(secret) {
+		t.Run(tc.name, func(t *testing.T) { assertNeverApproved(t, secret, tc.answer) })
+	}
+}
+
+// v2Answer is one way an approval service (or what stands in its place)
+// answers a v2 request.
+type v2Answer struct {
+	name   string
+	answer func(w http.ResponseWriter, r *http.Request, req approval.Request)
+}
+
+// unapprovingAnswers are the answers that must not approve: everything but
+// a signed, fresh approval of the very id and bytes asked about.
+func unapprovingAnswers(secret []byte) []v2Answer {
 	other := []byte("another secret")
-	for _, tc := range []struct {
-		name   string
-		answer func(w http.ResponseWriter, r *http.Request, req approval.Request)
-	}{
+	return []v2Answer{
 		{"unsigned 200", func(w http.ResponseWriter, _ *http.Request, req approval.Request) {
 			reply(w, approveOf(req), "")
 		}},
@@ -179,32 +191,36 @@ func TestApprovalV2SignsOnlyOnASignedFreshAnswer(t *testing.T) {
 			b, _ := json.Marshal(resp)
 			_, _ = w.Write(append(b, bytes.Repeat([]byte(" "), approval.MaxResponseBytes)...))
 		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
-			h.queueThree()
-			svc := newV2Service(t, secret)
-			svc.answer = tc.answer
-			d := h.daemon(withV2(t, h, svc))
-			for run := 1; run <= 2; run++ {
-				sum, err := d.RunOnce(t.Context())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if sum.Rejected != 2 || sum.Signed != 0 || h.chain.calls.Load() != 0 {
-					t.Fatalf("run %d: summary %+v, signer calls %d: want nothing signed", run, sum, h.chain.calls.Load())
-				}
-				if svc.asked() != 2*run || svc.bad != 0 {
-					t.Fatalf("run %d: service asked %d times (%d bad requests), want %d", run, svc.asked(), svc.bad, 2*run)
-				}
-			}
-			if r := h.api.errorsReported(); len(r) != 0 {
-				t.Fatalf("not approved yet, yet reported: %+v", r)
-			}
-			if len(h.api.submitted(txID(1)))+len(h.api.submitted(txID(2))) != 0 {
-				t.Fatal("an unapproved transaction was submitted")
-			}
-		})
+	}
+}
+
+// assertNeverApproved runs a daemon asking a v2 service that answers with
+// answer, twice: the two transactions are asked about each run, and never
+// signed, submitted or reported.
+func assertNeverApproved(t *testing.T, secret []byte, answer func(w http.ResponseWriter, r *http.Request, req approval.Request)) {
+	t.Helper()
+	h := newHarness(t)
+	h.queueThree()
+	svc := newV2Service(t, secret)
+	svc.answer = answer
+	d := h.daemon(withV2(t, h, svc))
+	for run := 1; run <= 2; run++ {
+		sum, err := d.RunOnce(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Rejected != 2 || sum.Signed != 0 || h.chain.calls.Load() != 0 {
+			t.Fatalf("run %d: summary %+v, signer calls %d: want nothing signed", run, sum, h.chain.calls.Load())
+		}
+		if svc.asked() != 2*run || svc.bad != 0 {
+			t.Fatalf("run %d: service asked %d times (%d bad requests), want %d", run, svc.asked(), svc.bad, 2*run)
+		}
+	}
+	if r := h.api.errorsReported(); len(r) != 0 {
+		t.Fatalf("not approved yet, yet reported: %+v", r)
+	}
+	if len(h.api.submitted(txID(1)))+len(h.api.submitted(txID(2))) != 0 {
+		t.Fatal("an unapproved transaction was submitted")
 	}
 }
 
@@ -268,7 +284,7 @@ func TestApprovalV2SignedRefusalIsFinal(t *testing.T) {
 		t.Fatalf("reports %+v", r)
 	}
 	for _, e := range r {
-		if !e.Refused || e.Error != "over the daily limit" {
+		if !e.Refused || e.Error != "refused by the approval service: over the daily limit" {
 			t.Fatalf("report %+v", e)
 		}
 	}
@@ -322,24 +338,18 @@ func TestApproverURLMustBeHTTPSOrLoopback(t *testing.T) {
 
 // The approver and the signer read one transaction: a pending transaction
 // with a case-variant serializedTransaction (shown as A by a reader that
-// keeps the first key, signed as B by Go's decoder) is reported as failed
-// and never signed or shown to the approval service.
+// keeps the first key, signed as B by Go's decoder) is never signed or
+// shown to the approval service. It is refused for good, as the policy
+// refuses: reported once with "refused": true, noted in the ledger, and
+// neither asked about nor reported again, not even after a restart.
 func TestAmbiguousKeysAreNotSigned(t *testing.T) {
 	secret := []byte("s")
 	h := newHarness(t)
-	h.api.add(PendingTx{ID: txID(1), Chain: "ETH", SerializedTransaction: "tx-one", Hashes: []string{sigPK}})
-	h.api.add(PendingTx{ID: txID(2), Chain: "ETH", SerializedTransaction: `{"to":"0xaa","To":"0xbb"}`, Hashes: []string{sigMn}, Index: u32(3)})
-	h.api.add(PendingTx{ID: txID(4), Chain: "ETH", SerializedTransaction: "tx-four", Hashes: []string{sigPK}})
-	h.api.rewrite = func(b []byte) []byte {
-		return bytes.Replace(b, []byte(`"serializedTransaction":"tx-one"`), []byte(`"serializedTransaction":"tx-one","SerializedTransaction":"tx-evil"`), 1)
-	}
 	svc := newV2Service(t, secret)
-	d := h.daemon(withV2(t, h, svc))
-	sum, err := d.RunOnce(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Failed != 2 || sum.Signed != 1 || h.chain.calls.Load() != 1 || svc.asked() != 1 || svc.reqs[0].ID != txID(4) {
+	cfg := withV2(t, h, svc)
+	d := h.daemon(cfg)
+	sum := ambiguousRun(t, h, d)
+	if sum.Rejected != 2 || sum.Failed != 0 || sum.Signed != 1 || h.chain.calls.Load() != 1 || svc.asked() != 1 || svc.reqs[0].ID != txID(4) {
 		t.Fatalf("summary %+v, signer calls %d, asked %d", sum, h.chain.calls.Load(), svc.asked())
 	}
 	r := h.api.errorsReported()
@@ -347,10 +357,41 @@ func TestAmbiguousKeysAreNotSigned(t *testing.T) {
 		t.Fatalf("reports %+v", r)
 	}
 	for _, e := range r {
-		if e.Refused || !strings.Contains(e.Error, "ambiguous JSON") || (e.SignatureID != txID(1) && e.SignatureID != txID(2)) {
+		if !e.Refused || !strings.HasPrefix(e.Error, "refused by the signer: ") || !strings.Contains(e.Error, "ambiguous JSON") ||
+			(e.SignatureID != txID(1) && e.SignatureID != txID(2)) {
 			t.Fatalf("report %+v", e)
 		}
 	}
+	if sum, err := d.RunOnce(t.Context()); err != nil || sum.Rejected != 0 || sum.Failed != 0 {
+		t.Fatalf("second run: %+v %v", sum, err)
+	}
+	d.Close()
+	if sum, err := h.daemon(cfg).RunOnce(t.Context()); err != nil || sum.Rejected != 0 || sum.Failed != 0 {
+		t.Fatalf("after a restart: %+v %v", sum, err)
+	}
+	if len(h.api.errorsReported()) != 2 || h.chain.calls.Load() != 1 || svc.asked() != 1 {
+		t.Fatalf("later runs: reports %d, signer calls %d, asked %d", len(h.api.errorsReported()), h.chain.calls.Load(), svc.asked())
+	}
+}
+
+// ambiguousRun serves three transactions to d, two of them ambiguous: 1
+// with a case-variant serializedTransaction key (the API's answer is
+// rewritten, since json.Encoder cannot write one), 2 with a JSON
+// serializedTransaction holding case-variant keys; 4 is plain. It returns
+// the first run's summary.
+func ambiguousRun(t *testing.T, h *harness, d *Daemon) Summary {
+	t.Helper()
+	h.api.add(PendingTx{ID: txID(1), Chain: "ETH", SerializedTransaction: "tx-one", Hashes: []string{sigPK}})
+	h.api.add(PendingTx{ID: txID(2), Chain: "ETH", SerializedTransaction: `{"to":"0xaa","To":"0xbb"}`, Hashes: []string{sigMn}, Index: u32(3)})
+	h.api.add(PendingTx{ID: txID(4), Chain: "ETH", SerializedTransaction: "tx-four", Hashes: []string{sigPK}})
+	h.api.rewrite = func(b []byte) []byte {
+		return bytes.Replace(b, []byte(`"serializedTransaction":"tx-one"`), []byte(`"serializedTransaction":"tx-one","SerializedTransaction":"tx-evil"`), 1)
+	}
+	sum, err := d.RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
 }
 
 func TestParsePendingTxRefusesAmbiguousKeys(t *testing.T) {
@@ -378,14 +419,7 @@ func TestParsePendingTxRefusesAmbiguousKeys(t *testing.T) {
 // refused, reported and not signed; one naming B alone is signed.
 func TestWalletsLimitWhichKeysSign(t *testing.T) {
 	h := newHarness(t)
-	h.api.add(PendingTx{ID: txID(1), Chain: "ETH", SerializedTransaction: "tx-one", Hashes: []string{sigPK, sigMn}, Index: u32(0)})
-	h.api.add(PendingTx{ID: txID(2), Chain: "ETH", SerializedTransaction: "tx-two", Hashes: []string{sigMn}, Index: u32(3)})
-	h.api.add(PendingTx{ID: txID(3), Chain: "ETH", SerializedTransaction: "tx-three", Signatures: []Signature{{ID: sigPK, Index: u32(1)}, {ID: sigMn, Index: u32(1)}}})
-	d := h.daemon(func(c *Config) { c.Wallets = []string{sigMn} })
-	sum, err := d.RunOnce(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := walletsRun(t, h)
 	if sum.Signed != 1 || sum.Failed != 2 || h.chain.calls.Load() != 1 || len(h.api.submitted(txID(2))) != 1 {
 		t.Fatalf("summary %+v, signer calls %d", sum, h.chain.calls.Load())
 	}
@@ -405,4 +439,20 @@ func TestWalletsLimitWhichKeysSign(t *testing.T) {
 	if _, err := r.Resolve(context.Background(), h.chain, PendingTx{Chain: "ETH", Hashes: []string{sigPK, sigMn}}); !errors.Is(err, ErrWalletNotAllowed) {
 		t.Fatalf("resolve: %v", err)
 	}
+}
+
+// walletsRun serves three transactions to a daemon given --wallets sigMn:
+// 1 names [sigPK, sigMn] (sigPK's key would sign on ETH), 3 names both in
+// signatures[], 2 names sigMn alone. It returns the run's summary.
+func walletsRun(t *testing.T, h *harness) Summary {
+	t.Helper()
+	h.api.add(PendingTx{ID: txID(1), Chain: "ETH", SerializedTransaction: "tx-one", Hashes: []string{sigPK, sigMn}, Index: u32(0)})
+	h.api.add(PendingTx{ID: txID(2), Chain: "ETH", SerializedTransaction: "tx-two", Hashes: []string{sigMn}, Index: u32(3)})
+	h.api.add(PendingTx{ID: txID(3), Chain: "ETH", SerializedTransaction: "tx-three", Signatures: []Signature{{ID: sigPK, Index: u32(1)}, {ID: sigMn, Index: u32(1)}}})
+	d := h.daemon(func(c *Config) { c.Wallets = []string{sigMn} })
+	sum, err := d.RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
 }

@@ -50,7 +50,11 @@ func subjectFields(code string, s Subject) map[string]any {
 	for _, sig := range s.Tx.Signatures {
 		ids = append(ids, sig.ID)
 	}
-	f := map[string]any{"id": s.Tx.ID, "chain": code, "digest": digest(s.Tx.SerializedTransaction), "signatureIds": ids}
+	f := map[string]any{"id": s.Tx.ID, "chain": code, "signatureIds": ids}
+	if s.Tx.SerializedTransaction != "" {
+		// A transaction refused as ambiguous JSON when parsed keeps only its id.
+		f["digest"] = digest(s.Tx.SerializedTransaction)
+	}
 	if len(s.Indexes) > 0 {
 		f["indexes"] = s.Indexes
 	}
@@ -58,21 +62,31 @@ func subjectFields(code string, s Subject) map[string]any {
 }
 
 // auditDecision records the decision of one step of the guard on s: step is
-// "approval" (or "policy"); err nil approves, one wrapping ErrRefused
-// refuses for good, any other leaves the transaction pending. The caller
-// acts on the decision only when this returns nil.
-func (d *Daemon) auditDecision(ctx context.Context, code, step string, s Subject, err error) error {
+// "approval", "policy" or "json" (the transaction's JSON, refused when
+// ambiguous); decision is "approved", "not_approved" (left pending) or
+// "refused" (for good), with its reason. The caller acts on the decision
+// only when this returns nil.
+func (d *Daemon) auditDecision(ctx context.Context, code, step string, s Subject, decision, reason string) error {
 	f := subjectFields(code, s)
-	f["step"] = step
-	switch {
-	case err == nil:
-		f["decision"] = "approved"
-	case errors.Is(err, ErrRefused):
-		f["decision"], f["reason"] = "refused", err.Error()
-	default:
-		f["decision"], f["reason"] = "not_approved", err.Error()
+	f["step"], f["decision"] = step, decision
+	if reason != "" {
+		f["reason"] = reason
 	}
 	return d.audit(ctx, audit.Event{Type: "tx.decision", Fields: f})
+}
+
+// approvalDecision is the audit log's decision and reason for Approve's
+// answer err: nil approves, one wrapping ErrRefused refuses for good, any
+// other leaves the transaction pending.
+func approvalDecision(err error) (decision, reason string) {
+	switch {
+	case err == nil:
+		return "approved", ""
+	case errors.Is(err, ErrRefused):
+		return "refused", err.Error()
+	default:
+		return "not_approved", err.Error()
+	}
 }
 
 // auditKeyUse records that the keys of s are about to sign its bytes.
@@ -112,9 +126,8 @@ func (d *Daemon) auditPolicy(ctx context.Context, code string, s Subject, refuse
 	if d.guard == nil {
 		return nil
 	}
-	var err error
 	if refused != nil {
-		err = &RefusedError{Reason: refused.refused}
+		return d.auditDecision(ctx, code, "policy", s, "refused", refused.refused)
 	}
-	return d.auditDecision(ctx, code, "policy", s, err)
+	return d.auditDecision(ctx, code, "policy", s, "approved", "")
 }

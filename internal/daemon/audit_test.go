@@ -155,6 +155,10 @@ func (h *harness) assertNothingDone(d *Daemon, sum Summary, signerCalls int64) {
 	if sum.Signed != 0 || sum.Submitted != 0 || h.chain.calls.Load() != signerCalls {
 		t.Fatalf("summary %+v, signer calls %d (want %d)", sum, h.chain.calls.Load(), signerCalls)
 	}
+	// --run-once must not claim the failures were reported.
+	if sum.Failed == 0 || sum.Unreported != sum.Failed {
+		t.Fatalf("summary %+v: every failure is unreported", sum)
+	}
 	if len(h.api.received()) != 0 || len(h.api.errorsReported()) != 0 {
 		t.Fatalf("submitted %d, reported %+v", len(h.api.received()), h.api.errorsReported())
 	}

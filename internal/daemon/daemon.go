@@ -89,6 +89,10 @@ type Summary struct {
 	Resubmitted int `json:"resubmitted"`
 	Failed      int `json:"failed"`
 	Rejected    int `json:"rejected"`
+	// Unreported counts the failures among Failed that the API was not
+	// told of: the audit log could not be written (nothing is reported
+	// then), or the report was not taken. They are met again next run.
+	Unreported int `json:"-"`
 }
 
 func (s *Summary) add(o Summary) {
@@ -98,6 +102,7 @@ func (s *Summary) add(o Summary) {
 	s.Resubmitted += o.Resubmitted
 	s.Failed += o.Failed
 	s.Rejected += o.Rejected
+	s.Unreported += o.Unreported
 }
 
 // Daemon is the signer loop. Build it with New, drive it with Run or RunOnce,
@@ -247,7 +252,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 // RunOnce runs every chain once (--runOnce) and returns what was done. The
 // error joins the runs that could not complete (key source or API unreachable);
-// per-transaction failures are counted in the Summary and reported to the API.
+// per-transaction failures are counted in the Summary and reported to the API
+// (those that could not be are counted in Summary.Unreported).
 func (d *Daemon) RunOnce(ctx context.Context) (Summary, error) {
 	var (
 		mu   sync.Mutex
@@ -420,6 +426,8 @@ dispatch:
 			sum.add(o.sum)
 			if o.report != nil {
 				reports = append(reports, *o.report)
+			} else if o.sum.Failed > 0 {
+				sum.Unreported++ // the audit log failed: nothing to report
 			}
 			if o.chainTxID != "" {
 				submitted[tx.ID] = o.chainTxID
@@ -441,11 +449,17 @@ dispatch:
 	if err := d.ledger.MarkFailed(work, ended); err != nil {
 		d.log.Warn("ledger: noting permanent failures", "chain", code, "error", err)
 	}
-	// Likewise for refusals by the approval service.
+	// Likewise for refusals (the approval service's, the policy's, ambiguous JSON).
 	if err := d.ledger.Refuse(work, code, refused); err != nil {
 		d.log.Warn("ledger: noting refusals", "chain", code, "error", err)
 	}
-	d.report(work, code, reports)
+	if !d.report(work, code, reports) {
+		for _, r := range reports {
+			if !r.Refused {
+				sum.Unreported++
+			}
+		}
+	}
 	d.log.Info("run done", "chain", code, "pending", sum.Pending, "signed", sum.Signed, "submitted", sum.Submitted,
 		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected, "waiting", len(waiting),
 		"ms", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
@@ -468,8 +482,9 @@ type outcome struct {
 	// ended is the API's reason when it answered that the transaction's
 	// attempts are over (HTTPError.TxFailed).
 	ended string
-	// refused is the approval service's reason when it refused the
-	// transaction for good (ErrRefused).
+	// refused is the reason reported when the transaction was refused for
+	// good: by the approval service (ErrRefused), the policy or as
+	// ambiguous JSON (refused.go).
 	refused string
 }
 
@@ -490,7 +505,13 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 	code := sc.c.Info().Code
 	var o outcome
 	if err := tx.check(); err != nil {
-		return d.fail(code, tx.ID, "decode", err)
+		if recorded || !errors.Is(err, ErrAmbiguousJSON) {
+			// Signed before from unambiguous bytes, it may be on its way
+			// to the chain: not submitted now, but not ended either, which
+			// would free its sequence for another transaction.
+			return d.fail(code, tx.ID, "decode", err)
+		}
+		return d.refuseAmbiguous(ctx, code, tx, err)
 	}
 	if !recorded {
 		s, err := d.subject(sc, tx)
@@ -508,13 +529,14 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		defer spend.Release() // unless recorded below
 		if d.cfg.Approval != nil {
 			err := d.cfg.Approval.Approve(ctx, s)
-			if aerr := d.auditDecision(ctx, code, "approval", s, err); aerr != nil {
+			decision, reason := approvalDecision(err)
+			if aerr := d.auditDecision(ctx, code, "approval", s, decision, reason); aerr != nil {
 				return d.auditFailed(code, tx.ID, aerr)
 			}
 			if err != nil {
 				d.m.rejected.WithLabelValues(code).Inc()
 				if errors.Is(err, ErrRefused) {
-					return d.refusedOutcome(code, tx.ID, err)
+					return d.refusedOutcome(code, tx.ID, "approval service", approvalRefusal(err))
 				}
 				d.log.Warn("transaction not approved, left pending", "chain", code, "id", tx.ID, "error", err)
 				return outcome{sum: Summary{Rejected: 1}}

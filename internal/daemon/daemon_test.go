@@ -315,7 +315,7 @@ func TestApprovalRefusalEndsTransaction(t *testing.T) {
 			if _, err := d.RunOnce(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			want := fmt.Sprintf("HTTP %d: over the daily limit", status)
+			want := fmt.Sprintf("refused by the approval service: HTTP %d: over the daily limit", status)
 			r := h.api.errorsReported()
 			if as.requests != 2 || len(r) != 2 {
 				t.Fatalf("approval requests %d, reports %+v", as.requests, r)

@@ -12,7 +12,8 @@ var (
 	ErrNotApproved = errors.New("transaction not approved")
 	// ErrRefused is wrapped, together with ErrNotApproved, when the approval
 	// service said no for good (HTTP 403, 409 or 410): the transaction is ended
-	// instead of being asked about again.
+	// instead of being asked about again. Its message starts the reason
+	// reported to the API, which names who refused (refused.go).
 	ErrRefused = errors.New("refused by the approval service")
 	// ErrUnknownWallet is wrapped when a pending transaction names a signature ID the key source does not hold.
 	ErrUnknownWallet = errors.New("unknown wallet")
@@ -28,8 +29,9 @@ var (
 	ErrNoIntent = errors.New("chain cannot decode its transactions into an intent")
 	// ErrAmbiguousJSON is wrapped when a pending transaction, or its JSON
 	// serializedTransaction, has a duplicate or case-variant key: an approver
-	// and the signer could read different transactions, so it is not signed.
-	ErrAmbiguousJSON = errors.New("refused: ambiguous JSON (duplicate or case-variant key)")
+	// and the signer could read different transactions, so it is refused
+	// for good, as the policy refuses (refused.go).
+	ErrAmbiguousJSON = errors.New("ambiguous JSON (duplicate or case-variant key)")
 	// ErrWalletNotAllowed is wrapped when a transaction names a wallet
 	// outside --wallets: the daemon signs only with the wallets it is given.
 	ErrWalletNotAllowed = errors.New("wallet not in --wallets")

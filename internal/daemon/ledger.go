@@ -276,15 +276,16 @@ func (l *Ledger) MarkFailed(ctx context.Context, reasons map[string]string) erro
 	return l.update(ctx, `UPDATE signed SET failed_at = ?, failure = ? WHERE id = ?`, reasons)
 }
 
-// Refusal is a transaction the approval service refused, as the ledger holds it.
+// Refusal is a transaction refused for good (by the approval service, the
+// policy, or as ambiguous JSON), as the ledger holds it.
 type Refusal struct {
 	Reason string
 	// Reported is set once the API accepted the refusal's report.
 	Reported bool
 }
 
-// Refuse notes, reason by pending id, the transactions of chain the approval
-// service refused, in one commit; a refusal noted before keeps its reason. A
+// Refuse notes, reason by pending id, the transactions of chain refused for
+// good, in one commit; a refusal noted before keeps its reason. A
 // run calls it once at its end, before it reports them; a crash before it
 // costs one more approval request, which the service refuses again.
 func (l *Ledger) Refuse(ctx context.Context, chain string, reasons map[string]string) error {

@@ -27,7 +27,7 @@ func newMetrics() *metrics {
 		submitted:   counter("submitted_total", "Signed transactions the API accepted for broadcast."),
 		resubmitted: counter("resubmitted_total", "Transactions submitted again from the ledger instead of being signed again."),
 		failed:      counter("failed_total", "Pending transactions that failed to resolve keys, sign or submit (reported to the API)."),
-		rejected:    counter("rejected_total", "Pending transactions the approval service did not approve (left pending)."),
+		rejected:    counter("rejected_total", "Pending transactions the approval service did not approve (left pending, or refused for good), or refused as ambiguous JSON."),
 		auditFailures: counter("audit_failures_total",
 			"Decisions, key uses and reports not acted on because the audit log could not be written (left pending)."),
 		runSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "custos", Subsystem: "daemon",

@@ -13,7 +13,8 @@ import (
 // decision on each transaction, taken on the decoded Subject before the
 // approval service is asked and before a key is used. A refusal is final,
 // as an approval service's is: noted in the ledger, reported to the API with
-// "refused": true, never asked about again. An allowed transaction's share
+// "refused": true and "refused by the signer: policy: …", never asked about
+// again (refused.go). An allowed transaction's share
 // of its rule's daily limits is reserved at the decision and recorded in the
 // ledger with its signature, so that a restart does not reset the counts and
 // concurrent transactions cannot together pass a limit.
@@ -58,10 +59,8 @@ func (d *Daemon) checkPolicy(code string, s Subject) (*policy.Reservation, *outc
 		return res, nil
 	}
 	d.guard.denied.WithLabelValues(code).Inc()
-	d.log.Warn("transaction refused by the policy: ended, not asked about again", "chain", code, "id", s.Tx.ID,
-		"rule", dec.Rule, "reason", dec.Reason)
-	return nil, &outcome{sum: Summary{Rejected: 1}, refused: dec.Reason,
-		report: &TxError{SignatureID: s.Tx.ID, Error: dec.Reason, Refused: true}}
+	o := d.refusedOutcome(code, s.Tx.ID, "policy", signerRefusal+dec.Reason)
+	return nil, &o
 }
 
 // PolicyInput is what the policy decides on for s: its intent, the wallets

@@ -99,7 +99,7 @@ func TestPolicyRefusalIsFinal(t *testing.T) {
 	if len(h.api.submitted(txID(1))) != 1 || len(h.api.submitted(txID(2))) != 0 {
 		t.Fatal("the wrong transaction was submitted")
 	}
-	want := `policy: rule "eth-small": maxAmount: 1001 of the native coin is above 1000`
+	want := `refused by the signer: policy: rule "eth-small": maxAmount: 1001 of the native coin is above 1000`
 	if r := h.api.errorsReported(); len(r) != 1 || r[0].SignatureID != txID(2) || !r[0].Refused || r[0].Error != want {
 		t.Fatalf("reported %+v, want %q", r, want)
 	}

@@ -64,7 +64,7 @@ func ParsePendingTx(b []byte) (PendingTx, error) {
 // parsePending is ParsePendingTx for the API client. A transaction refused
 // for ambiguous JSON whose id is not itself ambiguous comes back with the
 // error as well: only its id and that error (bad), so that the daemon
-// reports it as failed instead of skipping it in silence.
+// ends it as refused instead of skipping it in silence.
 func parsePending(b []byte) (PendingTx, error) {
 	var tx PendingTx
 	if err := json.Unmarshal(b, &tx); err != nil {
@@ -165,8 +165,9 @@ func (tx PendingTx) JSON() []byte {
 type TxError struct {
 	SignatureID string `json:"signatureId"` // the pending transaction's id, as Tatum names it
 	Error       string `json:"error"`
-	// Refused marks the approval service's refusal (HTTP 403, 409 or 410):
-	// the API ends the transaction instead of keeping it pending. Left out
+	// Refused marks a final refusal (the approval service's, the policy's,
+	// or of ambiguous JSON; Error names who refused, refused.go): the API
+	// ends the transaction instead of keeping it pending. Left out
 	// otherwise, so that the body stays Tatum's.
 	Refused bool `json:"refused,omitempty"`
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/custoskms/custos/internal/chain/evm"
+	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
@@ -143,12 +144,20 @@ func newBenchStack(b *testing.B, nodeURL string, entries []walletstore.Entry) *s
 // over HTTP with its SQLite file, and the server's broadcast client speaking
 // JSON-RPC to the double. It measures what Custos itself sustains; the
 // difference from BenchmarkDaemonEndToEnd is the node's share.
-func BenchmarkDaemonRealAPI(b *testing.B) {
+func BenchmarkDaemonRealAPI(b *testing.B) { benchRealAPI(b, nil) }
+
+// benchRealAPI is BenchmarkDaemonRealAPI with the daemon's Config adjusted
+// by guard (nil: the defaults), which is given the payee.
+func benchRealAPI(b *testing.B, guard func(c *daemon.Config, payee common.Address)) {
 	entries, senders := benchWallets(b)
 	node := newNodeDouble(b)
 	s := newBenchStack(b, node.srv.URL, entries)
-	d := s.newDaemon(s.client(), nil)
 	payee := randomAddress(b)
+	var edit func(*daemon.Config)
+	if guard != nil {
+		edit = func(c *daemon.Config) { guard(c, payee) }
+	}
+	d := s.newDaemon(s.client(), edit)
 
 	var signed, elapsed, cpuSum float64
 	nonce := uint64(0)

@@ -143,14 +143,20 @@ func TestEndToEndDevChain(t *testing.T) {
 // queueOne funds a private-key wallet on a dev chain and queues one value
 // transfer (nonce 0) from it.
 func queueOne(t *testing.T) (*stack, managed, string, common.Address) {
+	s, w, payee := fundedWallet(t)
+	id := s.queue(w, tatumTx(payee, big.NewInt(5_000), nil, 0, 21000), false)
+	return s, w, id, payee
+}
+
+// fundedWallet is a stack on a fresh dev chain with a private-key wallet
+// holding 1 ether, and a payee address.
+func fundedWallet(t *testing.T) (*stack, managed, common.Address) {
 	funder := newFunder(t)
 	c := startDevChain(t, crypto.PubkeyToAddress(funder.PublicKey))
 	s := newStack(t, c.URL())
 	w := s.addPrivateKeyWallet()
 	s.sendDirect(funder, &w.addr, ether(1), nil, 21000)
-	payee := randomAddress(t)
-	id := s.queue(w, tatumTx(payee, big.NewInt(5_000), nil, 0, 21000), false)
-	return s, w, id, payee
+	return s, w, randomAddress(t)
 }
 
 // nothingSigned checks that no trace of id exists anywhere: not in the

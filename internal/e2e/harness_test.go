@@ -80,6 +80,12 @@ func newStack(t testing.TB, nodeURL string) *stack {
 // of mainnet.
 func newNodesStack(t testing.TB, testnet bool, specs []broadcast.NodeSpec) *stack {
 	t.Helper()
+	return newNodesStackWith(t, testnet, specs, nil)
+}
+
+// newNodesStackWith is newNodesStack with the API's Config adjusted by edit.
+func newNodesStackWith(t testing.TB, testnet bool, specs []broadcast.NodeSpec, edit func(*api.Config)) *stack {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := &stack{t: t, ledgerPath: filepath.Join(dir, "daemon-ledger.db"), storePath: filepath.Join(dir, "custos.db")}
@@ -103,8 +109,12 @@ func newNodesStack(t testing.TB, testnet bool, specs []broadcast.NodeSpec) *stac
 	}
 	// As `custos dev` does: the dev chain's id is an ETH testnet id for the
 	// API's validation (the daemon gets it through its Config as well).
-	s.srv = httptest.NewServer(api.New(api.Config{Store: s.pstore, Nodes: nodes, Logger: testLogger(t),
-		ExtraChainIDs: map[bool]map[string][]uint64{true: {"ETH": {chainID}}}}))
+	cfg := api.Config{Store: s.pstore, Nodes: nodes, Logger: testLogger(t),
+		ExtraChainIDs: map[bool]map[string][]uint64{true: {"ETH": {chainID}}}}
+	if edit != nil {
+		edit(&cfg)
+	}
+	s.srv = httptest.NewServer(api.New(cfg))
 	t.Cleanup(s.srv.Close)
 
 	// The wallet store's password cost is its default; it is opened once per test.
