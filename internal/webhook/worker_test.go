@@ -220,11 +220,7 @@ func TestDeadLetterAfterMaxAttempts(t *testing.T) {
 	subscribe(t, s, pending.EventCompleted, r.srv.URL)
 	complete(t, s, "0xfeed000001")
 	run(t, s, Config{Guard: Guard{AllowLoopback: true}, MaxAttempts: 3, BaseDelay: 5 * time.Millisecond})
-	var dl []pending.DeadLetter
-	eventually(t, "the dead letter", func() bool {
-		dl, _ = s.DeadLetters(context.Background(), tenant)
-		return len(dl) == 1
-	})
+	dl := waitDeadLetter(t, s)
 	if dl[0].Attempts != 3 || !strings.Contains(dl[0].LastError, "500") {
 		t.Fatalf("dead letter %+v", dl[0])
 	}
@@ -300,11 +296,7 @@ func TestPrivateAddressRefusedAtDial(t *testing.T) {
 	subscribe(t, s, pending.EventCompleted, strings.Replace(r.srv.URL, "127.0.0.1", "localhost", 1))
 	complete(t, s, "0xfeed000001")
 	run(t, s, Config{MaxAttempts: 2, BaseDelay: 5 * time.Millisecond})
-	var dl []pending.DeadLetter
-	eventually(t, "the dead letter", func() bool {
-		dl, _ = s.DeadLetters(context.Background(), tenant)
-		return len(dl) == 1
-	})
+	dl := waitDeadLetter(t, s)
 	if !strings.Contains(dl[0].LastError, "refused") {
 		t.Fatalf("last error %q", dl[0].LastError)
 	}
@@ -336,6 +328,17 @@ func TestRedirectNotFollowed(t *testing.T) {
 	if n := len(target.got()); n != 0 {
 		t.Fatalf("the redirect was followed")
 	}
+}
+
+// waitDeadLetter waits for the tenant's one dead letter.
+func waitDeadLetter(t *testing.T, s pending.Store) []pending.DeadLetter {
+	t.Helper()
+	var dl []pending.DeadLetter
+	eventually(t, "the dead letter", func() bool {
+		dl, _ = s.DeadLetters(context.Background(), tenant)
+		return len(dl) == 1
+	})
+	return dl
 }
 
 func TestBackoff(t *testing.T) {
