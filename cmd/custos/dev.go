@@ -27,6 +27,7 @@ import (
 	"github.com/custoskms/custos/internal/pending/sqlite"
 	"github.com/custoskms/custos/internal/secret"
 	"github.com/custoskms/custos/internal/walletstore"
+	"github.com/custoskms/custos/internal/webhook"
 )
 
 // devConfig is the configuration of `custos dev`.
@@ -230,8 +231,12 @@ func (r *devRig) api(ctx context.Context, c *devConfig, dir, rpcURL string, log 
 	if _, err := pstore.CreateKey(ctx, "dev", true, pending.AllScopes, hash); err != nil {
 		return "", "", err
 	}
+	// The walk-through's receivers run on this machine.
+	guard := webhook.Guard{AllowLoopback: true}
+	stopWebhooks := startWebhooks(ctx, webhook.Config{Guard: guard}, pstore, log)
+	r.onClose(stopWebhooks)
 	srv, err := startHTTP(c.listen, api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log,
-		ExtraChainIDs: map[bool]map[string][]uint64{true: devChainIDs()}}), log)
+		ExtraChainIDs: map[bool]map[string][]uint64{true: devChainIDs()}, Webhooks: guard}), log)
 	if err != nil {
 		return "", "", err
 	}

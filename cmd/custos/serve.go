@@ -20,6 +20,7 @@ import (
 	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/postgres"
 	"github.com/custoskms/custos/internal/pending/sqlite"
+	"github.com/custoskms/custos/internal/webhook"
 )
 
 // storeFlags are the settings `serve` and `apikey` share to find the pending store.
@@ -84,6 +85,7 @@ type serveConfig struct {
 	nodes         []string
 	chainIDs      chainIDFlags
 	gasCaps       gasCapFlags
+	webhooks      webhookFlags
 }
 
 func (c *serveConfig) add(b *config.Binder) {
@@ -106,6 +108,7 @@ func (c *serveConfig) add(b *config.Binder) {
 		Help: "chain node, CHAIN=URL or CHAIN:testnet=URL (repeatable)"})
 	c.chainIDs.add(b)
 	c.gasCaps.add(b)
+	c.webhooks.add(b)
 }
 
 // defaultListen is where the API listens; defaultAPIURL is the daemon's
@@ -145,8 +148,12 @@ func runServe(ctx context.Context, a *app, c *serveConfig) error {
 		return err
 	}
 	defer store.Close()
+	guard := webhook.Guard{AllowPrivate: c.webhooks.allowPrivate}
 	h := api.New(api.Config{Store: store, Nodes: dialed, Logger: log, ExtraChainIDs: extraIDs,
-		MaxGasPrice: gasCaps, RateLimit: float64(c.rateLimit), RateBurst: c.rateBurst})
+		MaxGasPrice: gasCaps, RateLimit: float64(c.rateLimit), RateBurst: c.rateBurst, Webhooks: guard})
+	stopWebhooks := startWebhooks(ctx, webhook.Config{Guard: guard, MaxAttempts: c.webhooks.attempts,
+		Concurrency: c.webhooks.concurrency}, store, log)
+	defer stopWebhooks() // before the store closes
 	srv, err := startHTTP(c.listen, h, log)
 	if err != nil {
 		return err

@@ -43,6 +43,13 @@ var routeMap = []routeContract{
 	{"GET /v3/{slug}/transaction/count/{address}", "/v3/ethereum/transaction/count/0x" + strings.Repeat("ab", 20), "", pending.ScopeSign, MaxNoBody},
 	// The web3 gateway takes its key in the path: {apiKey} is replaced by the key sent.
 	{"POST /v3/{slug}/web3/{apiKey}", "/v3/ethereum/web3/{apiKey}", `{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}`, pending.ScopeSign, maxWeb3Body},
+	{"POST /v3/subscription", "/v3/subscription", v3Sample("POST", "/v3/subscription"), pending.ScopeQueue, MaxSubscriptionBody},
+	{"GET /v3/subscription", "/v3/subscription", "", pending.ScopeQueue, MaxNoBody},
+	{"PUT /v3/subscription", "/v3/subscription", v3Sample("PUT", "/v3/subscription"), pending.ScopeQueue, MaxSubscriptionBody},
+	{"DELETE /v3/subscription", "/v3/subscription", "", pending.ScopeQueue, MaxNoBody},
+	{"DELETE /v3/subscription/{id}", "/v3/subscription/aaaaaaaaaaaaaaaaaaaaaaaa", "", pending.ScopeQueue, MaxNoBody},
+	{"GET /v3/subscription/dead-letters", "/v3/subscription/dead-letters", "", pending.ScopeQueue, MaxNoBody},
+	{"POST /v3/subscription/dead-letters/{id}/retry", "/v3/subscription/dead-letters/" + sampleDeliveryID + "/retry", "", pending.ScopeQueue, MaxNoBody},
 	{"GET /metrics", "/metrics", "", pending.ScopeAdmin, MaxNoBody},
 	{"GET /healthz", "/healthz", "", public, MaxNoBody},
 	{"GET /readyz", "/readyz", "", public, MaxNoBody},

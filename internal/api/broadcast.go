@@ -10,6 +10,7 @@ import (
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
+	"github.com/custoskms/custos/internal/pending"
 )
 
 type broadcastRequest struct {
@@ -156,7 +157,7 @@ func (s *Server) expired(ctx context.Context, code string, testnet bool, seriali
 	if !gone {
 		return nil
 	}
-	return fmt.Errorf("expired: the validity window passed before broadcast (node: %v)", refusal)
+	return fmt.Errorf("%sthe validity window passed before broadcast (node: %v)", pending.ExpiredReason, refusal)
 }
 
 // nodeClient is the client the server talks to a chain's network through:

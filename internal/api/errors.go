@@ -19,37 +19,39 @@ import (
 
 // Stable error codes of the error body; the OpenAPI document lists them all.
 const (
-	CodeValidation        = "validation.failed"
-	CodeBodyTooLarge      = "request.tooLarge"
-	CodeUnauthorized      = "apikey.invalid"
-	CodeScopeMissing      = "apikey.scopeMissing"
-	CodeRateLimited       = "apikey.rateLimited"
-	CodeTxNotFound        = "kms.tx.notFound"
-	CodeTxDeleted         = "kms.tx.deleted"
-	CodeTxCompleted       = "kms.tx.completed"
-	CodeTxIDConflict      = "kms.tx.txIdConflict"
-	CodeChainMismatch     = "broadcast.chainMismatch"
-	CodeTxMismatch        = "broadcast.mismatch"
-	CodeNoNode            = "broadcast.nodeNotConfigured"
-	CodeRejected          = "broadcast.rejected"
-	CodeTxFailed          = "broadcast.failed"
-	CodeNodeUnavailable   = "broadcast.nodeUnavailable"
-	CodeRouteNotFound     = "route.notFound"
-	CodeMethodNotAllowed  = "route.methodNotAllowed"
-	CodeStoreUnavailable  = "store.unavailable"
-	CodeInternal          = "internal.error"
-	validationMessage     = "Request validation failed. Please see data for additional information."
-	unauthorizedMessage   = "Missing, unknown or revoked X-API-Key."
-	internalErrorMessage  = "Internal server error."
-	storeUnavailableMsg   = "The pending store is not available."
-	routeNotFoundMessage  = "No such route."
-	methodNotAllowMessage = "Method not allowed for this route."
+	CodeValidation           = "validation.failed"
+	CodeBodyTooLarge         = "request.tooLarge"
+	CodeUnauthorized         = "apikey.invalid"
+	CodeScopeMissing         = "apikey.scopeMissing"
+	CodeRateLimited          = "apikey.rateLimited"
+	CodeTxNotFound           = "kms.tx.notFound"
+	CodeTxDeleted            = "kms.tx.deleted"
+	CodeTxCompleted          = "kms.tx.completed"
+	CodeTxIDConflict         = "kms.tx.txIdConflict"
+	CodeChainMismatch        = "broadcast.chainMismatch"
+	CodeTxMismatch           = "broadcast.mismatch"
+	CodeNoNode               = "broadcast.nodeNotConfigured"
+	CodeRejected             = "broadcast.rejected"
+	CodeTxFailed             = "broadcast.failed"
+	CodeNodeUnavailable      = "broadcast.nodeUnavailable"
+	CodeSubscriptionNotFound = "subscription.notFound"
+	CodeDeadLetterNotFound   = "subscription.deadLetterNotFound"
+	CodeRouteNotFound        = "route.notFound"
+	CodeMethodNotAllowed     = "route.methodNotAllowed"
+	CodeStoreUnavailable     = "store.unavailable"
+	CodeInternal             = "internal.error"
+	validationMessage        = "Request validation failed. Please see data for additional information."
+	unauthorizedMessage      = "Missing, unknown or revoked X-API-Key."
+	internalErrorMessage     = "Internal server error."
+	storeUnavailableMsg      = "The pending store is not available."
+	routeNotFoundMessage     = "No such route."
+	methodNotAllowMessage    = "Method not allowed for this route."
 )
 
 // ErrorCodes lists every errorCode the API answers with.
 var ErrorCodes = []string{CodeValidation, CodeBodyTooLarge, CodeUnauthorized, CodeScopeMissing, CodeRateLimited, CodeTxNotFound, CodeTxDeleted,
 	CodeTxCompleted, CodeTxIDConflict, CodeChainMismatch, CodeTxMismatch, CodeNoNode, CodeRejected, CodeTxFailed, CodeNodeUnavailable,
-	CodeRouteNotFound, CodeMethodNotAllowed, CodeStoreUnavailable, CodeInternal}
+	CodeSubscriptionNotFound, CodeDeadLetterNotFound, CodeRouteNotFound, CodeMethodNotAllowed, CodeStoreUnavailable, CodeInternal}
 
 // Error is the API's error body, and an error handlers return.
 type Error struct {
@@ -120,6 +122,10 @@ func toError(err error) *Error {
 		return forbidden(CodeTxCompleted, "Transaction is already completed.")
 	case errors.Is(err, pending.ErrTxIDConflict):
 		return forbidden(CodeTxIDConflict, "Transaction is already completed with another txId.")
+	case errors.Is(err, pending.ErrSubscriptionNotFound):
+		return forbidden(CodeSubscriptionNotFound, "Subscription not found.")
+	case errors.Is(err, pending.ErrDeliveryNotFound):
+		return forbidden(CodeDeadLetterNotFound, "Dead letter not found.")
 	case errors.Is(err, broadcast.ErrNoNode):
 		return forbidden(CodeNoNode, err.Error()+".")
 	case errors.Is(err, broadcast.ErrRejected):

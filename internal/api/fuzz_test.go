@@ -120,3 +120,30 @@ func isRequestBuildPanic(p any) bool {
 	s, ok := p.(string)
 	return ok && strings.Contains(s, "invalid NewRequest arguments")
 }
+
+// The subscription body parser never panics, answers only the API's errors,
+// and accepts only a known type with a non-empty URL.
+func FuzzParseSubscription(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"KMS_COMPLETED_TX","attr":{"url":"https://8.8.8.8/"}}`,
+		`{"type":"KMS_FAILED_TX","attr":{"url":"http://x"},"x":1}`,
+		`{"type":"KMS_FAILED_TX","attr":null}`,
+		`{"type":"KMS_FAILED_TX","attr":{"url":"a","URL":"b"}}`,
+		`{"type":"KMS_FAILED_TX","attr":{"url":"\u0000"}}`,
+		`{"type":"X"}`, `[]`, `{`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		typ, url, err := parseSubscription(body)
+		if err != nil {
+			if _, isAPI := err.(*Error); !isAPI {
+				t.Fatalf("non-API error %T %v", err, err)
+			}
+			return
+		}
+		if typ != "KMS_COMPLETED_TX" && typ != "KMS_FAILED_TX" || url == "" {
+			t.Fatalf("accepted type %q url %q from %q", typ, url, body)
+		}
+	})
+}

@@ -17,9 +17,11 @@ func pathID(r *http.Request) (string, error) {
 }
 
 // txDetail is a transaction as GET /v3/kms/{id} answers it: Tatum's
-// fields unchanged, and its error reports when it has any.
+// fields unchanged, its state, and its error reports when it has any.
 type txDetail struct {
 	pending.Tx
+	// Status is what the store knows of its outcome (pending.State).
+	Status pending.State `json:"status"`
 	// Error is the latest report: a signer's (POST /v3/tatum/kms/batch),
 	// the node's refusal at broadcast, or the reason the transaction failed.
 	Error string `json:"error,omitempty"`
@@ -38,7 +40,7 @@ func (s *Server) getTx(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := txDetail{Tx: tx}
+	d := txDetail{Tx: tx, Status: tx.State}
 	if d.Error, d.ErrorCount, err = s.store.LastError(r.Context(), tenant, id); err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/custoskms/custos/internal/pending"
 )
 
 // obj is a JSON object of the OpenAPI document.
@@ -160,7 +162,8 @@ func openAPIDocument(rts []route) obj {
 								"the node's refusal of a broadcast (a node that could not be reached is not kept), or the reason the transaction " +
 								"failed. Not Tatum's; omitted when there is none."},
 							"errorCount": obj{"type": "integer", "minimum": 1, "description": "How many error reports the transaction has. " +
-								"Not Tatum's; omitted when there is none."}}}}})},
+								"Not Tatum's; omitted when there is none."},
+							"status": obj{"type": "string", "enum": txStates, "description": statusDoc}}}}})},
 					"400": bad, "403": errResp("Unknown, foreign or deleted id (kms.tx.notFound)."),
 				})),
 				"delete": (withDescription(op("Delete a transaction (cancels its withdrawal)", []obj{idParam,
@@ -232,9 +235,20 @@ func openAPIDocument(rts []route) obj {
 				"content": jsonContent(obj{"type": "object"})}})},
 		},
 	}
+	for path, ops := range subscriptionPaths(bad, noContent) {
+		doc["paths"].(obj)[path] = ops
+	}
+	doc["components"].(obj)["schemas"].(obj)["DeadLetter"] = deadLetterSchema
 	secure(doc["paths"].(obj), rts)
 	return doc
 }
+
+// txStates are the states GET /v3/kms/{id} reports today.
+var txStates = []pending.State{pending.StateQueued, pending.StateSigned, pending.StateBroadcast, pending.StateFailed, pending.StateExpired}
+
+const statusDoc = "Not Tatum's. queued: waiting for a signer; signed: a signed transaction was submitted for broadcast but " +
+	"the node has not accepted it (yet); broadcast: completed with its txId; failed: ended for good without a txId (see " +
+	"error); expired: failed because its validity window passed before broadcast."
 
 // scopesDoc is what each API key scope is for (routes decides which route needs which).
 const scopesDoc = "Each API key holds some of three scopes, shown per operation as x-custos-scope: queue (the application: " +

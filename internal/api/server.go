@@ -20,6 +20,7 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/pending"
+	"github.com/custoskms/custos/internal/webhook"
 )
 
 // Request body caps, one per route (routes). A body over its route's cap is
@@ -81,6 +82,9 @@ type Config struct {
 	// MaxGasPrice caps, in wei per chain code, the EVM gas price a node may
 	// fill into a queued transaction (kms_create_gascap.go); none when absent.
 	MaxGasPrice map[string]*big.Int
+	// Webhooks decides which receiver URLs a subscription may name; its
+	// zero value refuses private, loopback and link-local addresses.
+	Webhooks webhook.Guard
 }
 
 // Server serves the API. Build it with New.
@@ -105,6 +109,8 @@ type Server struct {
 	maxGasPrice map[string]*big.Int
 	// limiter is nil when the rate limit is disabled.
 	limiter *limiter
+	// webhooks is Config.Webhooks.
+	webhooks webhook.Guard
 }
 
 // observe, when set (by tests), sees the route and status of every answer.
@@ -128,7 +134,7 @@ const public pending.Scopes = 0
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, nodes: cfg.Nodes, log: cfg.Logger, reg: cfg.Registry,
 		maxBody: cfg.MaxBody, broadcastTimeout: cfg.BroadcastTimeout, lookupChain: chains.Lookup,
-		extraChainIDs: cfg.ExtraChainIDs, maxGasPrice: cfg.MaxGasPrice}
+		extraChainIDs: cfg.ExtraChainIDs, maxGasPrice: cfg.MaxGasPrice, webhooks: cfg.Webhooks}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -167,8 +173,9 @@ func (s *Server) MetricsHandler() http.Handler { return s.metricsHandler }
 // routes is the route table, and the one place that says which scope each
 // route needs: the application (queue) queues, reads and deletes its
 // transactions; the signer (sign) fetches pending ones, broadcasts,
-// completes and reports errors; admin reads the server's metrics. A route
-// added here without a scope is public.
+// completes and reports errors; admin reads the server's metrics. Webhook
+// subscriptions are the application's (queue). A route added here without a
+// scope is public.
 func (s *Server) routes() []route {
 	return []route{
 		{http.MethodPost, "/v3/kms", pending.ScopeQueue, MaxTxBody, s.createTx},
@@ -181,6 +188,13 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/v3/tatum/kms/batch", pending.ScopeSign, MaxReportBody, s.reportErrors},
 		{http.MethodGet, "/v3/{slug}/transaction/count/{address}", pending.ScopeSign, MaxNoBody, s.transactionCount},
 		{http.MethodPost, "/v3/{slug}/web3/{" + pathKeyParam + "}", pending.ScopeSign, maxWeb3Body, s.web3},
+		{http.MethodPost, "/v3/subscription", pending.ScopeQueue, MaxSubscriptionBody, s.createSubscription},
+		{http.MethodGet, "/v3/subscription", pending.ScopeQueue, MaxNoBody, s.listSubscriptions},
+		{http.MethodPut, "/v3/subscription", pending.ScopeQueue, MaxSubscriptionBody, s.enableHMAC},
+		{http.MethodDelete, "/v3/subscription", pending.ScopeQueue, MaxNoBody, s.disableHMAC},
+		{http.MethodDelete, "/v3/subscription/{id}", pending.ScopeQueue, MaxNoBody, s.deleteSubscription},
+		{http.MethodGet, "/v3/subscription/dead-letters", pending.ScopeQueue, MaxNoBody, s.listDeadLetters},
+		{http.MethodPost, "/v3/subscription/dead-letters/{id}/retry", pending.ScopeQueue, MaxNoBody, s.retryDeadLetter},
 		{http.MethodGet, "/metrics", pending.ScopeAdmin, MaxNoBody, s.serveMetrics},
 		{http.MethodGet, "/healthz", public, MaxNoBody, s.healthz},
 		{http.MethodGet, "/readyz", public, MaxNoBody, s.readyz},

@@ -269,7 +269,17 @@ var v3Routes = []struct{ method, path, body string }{
 	{"POST", "/v3/ethereum/broadcast", `{"txData":"0x00","signatureId":"aaaaaaaaaaaaaaaaaaaaaaaa"}`},
 	{"POST", "/v3/tatum/kms/batch", `{"errors":[{"signatureId":"aaaaaaaaaaaaaaaaaaaaaaaa","error":"x"}]}`},
 	{"GET", "/v3/ethereum/transaction/count/0xb157e208264ff9edebbcb1d36e66d156df8afa6c", ""},
+	{"POST", "/v3/subscription", `{"type":"KMS_COMPLETED_TX","attr":{"url":"https://8.8.8.8/hook"}}`},
+	{"GET", "/v3/subscription", ""},
+	{"PUT", "/v3/subscription", `{"hmacSecret":"s3cret"}`},
+	{"DELETE", "/v3/subscription", ""},
+	{"DELETE", "/v3/subscription/aaaaaaaaaaaaaaaaaaaaaaaa", ""},
+	{"GET", "/v3/subscription/dead-letters", ""},
+	{"POST", "/v3/subscription/dead-letters/" + sampleDeliveryID + "/retry", ""},
 }
+
+// sampleDeliveryID has a delivery id's shape.
+const sampleDeliveryID = "aaaaaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbbbbbbbbbb"
 
 func TestEveryV3RouteNeedsAKey(t *testing.T) {
 	e := newEnv(t)

@@ -19,3 +19,10 @@ var (
 	// ErrScope is returned for an empty or unknown API key scope.
 	ErrScope = errors.New("invalid api key scope")
 )
+
+var (
+	// ErrSubscriptionNotFound is returned for an unknown or foreign subscription id.
+	ErrSubscriptionNotFound = errors.New("subscription not found")
+	// ErrDeliveryNotFound is returned for an unknown or foreign dead letter.
+	ErrDeliveryNotFound = errors.New("dead letter not found")
+)

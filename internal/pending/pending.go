@@ -32,6 +32,8 @@ type Tx struct {
 	WithdrawalID          string          `json:"withdrawalId,omitempty"`
 	TxID                  string          `json:"txId,omitempty"`
 	WithdrawalResponses   json.RawMessage `json:"withdrawalResponses,omitempty"`
+	// State is the transaction's state; only Get fills it.
+	State State `json:"-"`
 }
 
 // NewTx is what an application queues. The store assigns the id.
@@ -249,6 +251,7 @@ type KeyStore interface {
 type Store interface {
 	TxStore
 	KeyStore
+	HookStore
 	// Ping reports whether the backend can serve requests (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -82,4 +82,51 @@ CREATE INDEX txs_pending ON txs (tenant, chain, seq) WHERE tx_id IS NULL AND del
 	`
 ALTER TABLE api_keys ADD COLUMN scopes text NOT NULL DEFAULT 'queue,sign,admin';
 `,
+	// 6: webhooks, as SQLite's migration 5: the state a failed transaction
+	// failed with, each tenant's subscriptions and HMAC secret, the outbox of
+	// events and one delivery per subscription, leased by the database's
+	// clock as the signers' claims are.
+	`
+ALTER TABLE txs ADD COLUMN fail_state text;
+CREATE TABLE hook_secrets (
+	tenant text PRIMARY KEY,
+	secret text NOT NULL
+);
+CREATE TABLE subscriptions (
+	id         text PRIMARY KEY,
+	tenant     text NOT NULL,
+	type       text NOT NULL,
+	url        text NOT NULL,
+	created_at timestamptz NOT NULL
+);
+CREATE INDEX subscriptions_tenant ON subscriptions (tenant, type);
+CREATE TABLE events (
+	n          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	id         text NOT NULL UNIQUE,
+	tenant     text NOT NULL,
+	tx_seq     bigint NOT NULL,
+	pending_id text NOT NULL,
+	type       text NOT NULL,
+	body       text NOT NULL,
+	created_at timestamptz NOT NULL
+);
+CREATE TABLE deliveries (
+	id          text PRIMARY KEY,
+	event_n     bigint NOT NULL REFERENCES events (n),
+	sub_id      text NOT NULL,
+	tenant      text NOT NULL,
+	tx_seq      bigint NOT NULL,
+	url         text NOT NULL,
+	state       smallint NOT NULL DEFAULT 0,
+	attempts    integer NOT NULL DEFAULT 0,
+	next_at     timestamptz NOT NULL,
+	lease_owner text,
+	lease_until timestamptz,
+	last_error  text,
+	done_at     timestamptz
+);
+CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state = 0;
+CREATE INDEX deliveries_order ON deliveries (tx_seq, url, event_n) WHERE state = 0;
+CREATE INDEX deliveries_dead ON deliveries (tenant, event_n) WHERE state = 2;
+`,
 }

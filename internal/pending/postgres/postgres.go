@@ -281,13 +281,19 @@ func scanTx(r pgx.Row, lead ...any) (pending.Tx, error) {
 
 // Get implements pending.Store.
 func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) {
-	t, err := scanTx(s.pool.QueryRow(ctx, `SELECT `+txColumns+` FROM txs WHERE id = $1 AND tenant = $2 AND deleted_at IS NULL`, id, tenant))
+	var (
+		signed, failed bool
+		failState      string
+	)
+	t, err := scanTx(s.pool.QueryRow(ctx, `SELECT tx_data IS NOT NULL, failed_at IS NOT NULL, coalesce(fail_state, ''), `+txColumns+`
+		FROM txs WHERE id = $1 AND tenant = $2 AND deleted_at IS NULL`, id, tenant), &signed, &failed, &failState)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pending.Tx{}, pending.ErrNotFound
 	}
 	if err != nil {
 		return pending.Tx{}, fmt.Errorf("get pending tx: %w", err)
 	}
+	t.State = pending.StateOf(t.TxID, signed, failed, failState)
 	return t, nil
 }
 
@@ -576,7 +582,10 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 			WHERE id = $2 AND tenant = $3 AND tx_id IS NULL AND deleted_at IS NULL
 			RETURNING seq, chain, hashes, signatures`, txID, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
 		if err == nil {
-			return unindex(ctx, tx, tenant, st)
+			if err := unindex(ctx, tx, tenant, st); err != nil {
+				return err
+			}
+			return emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, txID)
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
@@ -636,11 +645,14 @@ func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pend
 			if st.failedAt != nil {
 				return true, nil
 			}
-			if _, err := tx.Exec(ctx, `UPDATE txs SET failed_at = now(), lease_owner = NULL, lease_until = NULL WHERE seq = $1`, st.seq); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE txs SET failed_at = now(), fail_state = $2, lease_owner = NULL, lease_until = NULL WHERE seq = $1`,
+				st.seq, string(pending.FailState(reason))); err != nil {
 				return false, err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES ($1, now(), $2)`, st.seq, reason)
-			return false, err
+			if _, err := tx.Exec(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES ($1, now(), $2)`, st.seq, reason); err != nil {
+				return false, err
+			}
+			return false, emit(ctx, tx, tenant, st.seq, id, pending.EventFailed, reason)
 		})
 		return err
 	})
@@ -673,14 +685,36 @@ func (s *Store) Deletion(ctx context.Context, tenant, id string) (pending.Deleti
 // RecordErrors implements pending.Store.
 func (s *Store) RecordErrors(ctx context.Context, tenant string, errs []pending.TxError) (int, error) {
 	known := 0
+	// Row locks are taken in id order, so two batches naming the same
+	// transactions in another order wait for each other instead of deadlocking.
+	errs = slices.Clone(errs)
+	slices.SortStableFunc(errs, func(a, b pending.TxError) int { return cmp.Compare(a.ID, b.ID) })
 	err := s.write(ctx, "record signer errors", func(tx pgx.Tx) error {
 		for _, e := range errs {
-			tag, err := tx.Exec(ctx, `INSERT INTO tx_errors (seq, at, message)
-				SELECT seq, now(), $1 FROM txs WHERE id = $2 AND tenant = $3`, e.Message, e.ID, tenant)
+			// The row lock orders this report's event after a concurrent
+			// complete or failure of the same transaction, or before it.
+			var (
+				seq  int64
+				last *string
+			)
+			err := tx.QueryRow(ctx, `SELECT t.seq, (SELECT e.message FROM tx_errors e WHERE e.seq = t.seq ORDER BY e.n DESC LIMIT 1)
+				FROM txs t WHERE t.id = $1 AND t.tenant = $2 FOR UPDATE`, e.ID, tenant).Scan(&seq, &last)
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue
+			}
 			if err != nil {
 				return err
 			}
-			known += int(tag.RowsAffected())
+			if _, err := tx.Exec(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES ($1, now(), $2)`, seq, e.Message); err != nil {
+				return err
+			}
+			known++
+			if pending.RepeatedReport(last != nil, deref(last), e.Message) {
+				continue
+			}
+			if err := emit(ctx, tx, tenant, seq, e.ID, pending.EventFailed, e.Message); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -794,4 +828,11 @@ func (t keyTable) RevokeKey(ctx context.Context, id string) (bool, error) {
 func (t keyTable) AddCredits(ctx context.Context, id string, n int64) error {
 	_, err := t.pool.Exec(ctx, `UPDATE api_keys SET credits = credits + $1 WHERE id = $2`, n, id)
 	return err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

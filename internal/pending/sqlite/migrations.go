@@ -76,4 +76,56 @@ CREATE INDEX txs_pending ON txs (tenant, chain, seq) WHERE tx_id IS NULL AND del
 	`
 ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'queue,sign,admin';
 `,
+	// 5: webhooks. A failed transaction records the state it failed with
+	// (pending.FailState). subscriptions and hook_secrets are each tenant's
+	// webhooks and HMAC secret; events is the outbox the write paths add to
+	// in the transaction of the change they report, with one deliveries row
+	// per subscription of the event's type. A delivery's state is 0 (to be
+	// delivered), 1 (delivered) or 2 (dead-lettered); a claim leases it as
+	// the signers' claims lease transactions. deliveries_order finds an
+	// earlier event of the same transaction still to be delivered to the
+	// same URL, which holds the later ones back.
+	`
+ALTER TABLE txs ADD COLUMN fail_state TEXT;
+CREATE TABLE hook_secrets (
+	tenant TEXT PRIMARY KEY,
+	secret TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE subscriptions (
+	id         TEXT PRIMARY KEY,
+	tenant     TEXT NOT NULL,
+	type       TEXT NOT NULL,
+	url        TEXT NOT NULL,
+	created_at INTEGER NOT NULL
+);
+CREATE INDEX subscriptions_tenant ON subscriptions (tenant, type);
+CREATE TABLE events (
+	n          INTEGER PRIMARY KEY AUTOINCREMENT,
+	id         TEXT NOT NULL UNIQUE,
+	tenant     TEXT NOT NULL,
+	tx_seq     INTEGER NOT NULL,
+	pending_id TEXT NOT NULL,
+	type       TEXT NOT NULL,
+	body       TEXT NOT NULL,
+	created_at INTEGER NOT NULL
+);
+CREATE TABLE deliveries (
+	id          TEXT PRIMARY KEY,
+	event_n     INTEGER NOT NULL REFERENCES events (n),
+	sub_id      TEXT NOT NULL,
+	tenant      TEXT NOT NULL,
+	tx_seq      INTEGER NOT NULL,
+	url         TEXT NOT NULL,
+	state       INTEGER NOT NULL DEFAULT 0,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	next_at     INTEGER NOT NULL,
+	lease_owner TEXT,
+	lease_until INTEGER,
+	last_error  TEXT,
+	done_at     INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state = 0;
+CREATE INDEX deliveries_order ON deliveries (tx_seq, url, event_n) WHERE state = 0;
+CREATE INDEX deliveries_dead ON deliveries (tenant, event_n) WHERE state = 2;
+`,
 }

@@ -228,14 +228,15 @@ const txColumns = `id, chain, serialized, hashes, idx, signatures, withdrawal_id
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanTx(r scanner) (pending.Tx, error) {
+// scanTx reads txColumns, then the columns tail (when given) reads into.
+func scanTx(r scanner, tail ...any) (pending.Tx, error) {
 	var (
 		t                   pending.Tx
 		hashes              string
 		idx                 sql.NullInt64
 		sigs, wid, wr, txID sql.NullString
 	)
-	if err := r.Scan(&t.ID, &t.Chain, &t.SerializedTransaction, &hashes, &idx, &sigs, &wid, &wr, &txID); err != nil {
+	if err := r.Scan(append([]any{&t.ID, &t.Chain, &t.SerializedTransaction, &hashes, &idx, &sigs, &wid, &wr, &txID}, tail...)...); err != nil {
 		return t, err
 	}
 	if err := json.Unmarshal([]byte(hashes), &t.Hashes); err != nil {
@@ -263,14 +264,20 @@ func scanTx(r scanner) (pending.Tx, error) {
 
 // Get implements pending.Store.
 func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+txColumns+` FROM txs WHERE id = ? AND tenant = ? AND deleted_at IS NULL`, id, tenant)
-	t, err := scanTx(row)
+	row := s.db.QueryRowContext(ctx, `SELECT `+txColumns+`, tx_data IS NOT NULL, failed_at IS NOT NULL, coalesce(fail_state, '')
+		FROM txs WHERE id = ? AND tenant = ? AND deleted_at IS NULL`, id, tenant)
+	var (
+		signed, failed bool
+		failState      string
+	)
+	t, err := scanTx(row, &signed, &failed, &failState)
 	if errors.Is(err, sql.ErrNoRows) {
 		return pending.Tx{}, pending.ErrNotFound
 	}
 	if err != nil {
 		return pending.Tx{}, fmt.Errorf("get pending tx: %w", err)
 	}
+	t.State = pending.StateOf(t.TxID, signed, failed, failState)
 	return t, nil
 }
 
@@ -431,7 +438,10 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 		err := tx.QueryRowContext(ctx, `UPDATE txs SET tx_id = ? WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL
 			RETURNING seq, chain, hashes, signatures`, txID, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
 		if err == nil {
-			return unindex(ctx, tx, tenant, st)
+			if err := unindex(ctx, tx, tenant, st); err != nil {
+				return err
+			}
+			return emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, txID)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -492,11 +502,14 @@ func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pend
 				return true, nil
 			}
 			at := now()
-			if _, err := tx.ExecContext(ctx, `UPDATE txs SET failed_at = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`, at, st.seq); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE txs SET failed_at = ?, fail_state = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`,
+				at, string(pending.FailState(reason)), st.seq); err != nil {
 				return false, err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES (?, ?, ?)`, st.seq, at, reason)
-			return false, err
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES (?, ?, ?)`, st.seq, at, reason); err != nil {
+				return false, err
+			}
+			return false, emit(ctx, tx, tenant, st.seq, id, pending.EventFailed, reason)
 		})
 		return err
 	})
@@ -529,13 +542,28 @@ func (s *Store) RecordErrors(ctx context.Context, tenant string, errs []pending.
 	err := s.write(ctx, "record signer errors", func(tx *sql.Tx) error {
 		at := now()
 		for _, e := range errs {
-			res, err := tx.ExecContext(ctx, `INSERT INTO tx_errors (seq, at, message)
-				SELECT seq, ?, ? FROM txs WHERE id = ? AND tenant = ?`, at, e.Message, e.ID, tenant)
+			var (
+				seq  int64
+				last sql.NullString
+			)
+			err := tx.QueryRowContext(ctx, `SELECT t.seq, (SELECT e.message FROM tx_errors e WHERE e.seq = t.seq ORDER BY e.rowid DESC LIMIT 1)
+				FROM txs t WHERE t.id = ? AND t.tenant = ?`, e.ID, tenant).Scan(&seq, &last)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
 			if err != nil {
 				return err
 			}
-			n, _ := res.RowsAffected()
-			known += int(n)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES (?, ?, ?)`, seq, at, e.Message); err != nil {
+				return err
+			}
+			known++
+			if pending.RepeatedReport(last.Valid, last.String, e.Message) {
+				continue
+			}
+			if err := emit(ctx, tx, tenant, seq, e.ID, pending.EventFailed, e.Message); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

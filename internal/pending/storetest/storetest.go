@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"LeaseMaxConcurrent", testLeaseMaxConcurrent},
 		{"LeaseMaxNoStarvation", testLeaseMaxNoStarvation},
 	}
+	tests = append(tests, hookTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
@@ -125,7 +126,8 @@ func testCreateGet(t *testing.T, s pending.Store) {
 		t.Fatalf("Get: %v", err)
 	}
 	want := pending.Tx{ID: id, Chain: "BTC", SerializedTransaction: in.SerializedTransaction, Hashes: in.Hashes,
-		Index: u32(7), Signatures: in.Signatures, WithdrawalID: "w-1", WithdrawalResponses: in.WithdrawalResponses}
+		Index: u32(7), Signatures: in.Signatures, WithdrawalID: "w-1", WithdrawalResponses: in.WithdrawalResponses,
+		State: pending.StateQueued}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Get:\n got %+v\nwant %+v", got, want)
 	}
