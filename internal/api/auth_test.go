@@ -43,6 +43,11 @@ var routeMap = []routeContract{
 	{"GET /v3/{slug}/transaction/count/{address}", "/v3/ethereum/transaction/count/0x" + strings.Repeat("ab", 20), "", pending.ScopeSign, MaxNoBody},
 	// The web3 gateway takes its key in the path: {apiKey} is replaced by the key sent.
 	{"POST /v3/{slug}/web3/{apiKey}", "/v3/ethereum/web3/{apiKey}", `{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}`, pending.ScopeSign, maxWeb3Body},
+	// The node gateways take their key in the path too, followed by the node's own path.
+	{"GET /v3/tron/node/{apiKey}/{path...}", "/v3/tron/node/{apiKey}/wallet/getnodeinfo", "", pending.ScopeSign, MaxNoBody},
+	{"POST /v3/tron/node/{apiKey}/{path...}", "/v3/tron/node/{apiKey}/wallet/getnowblock", "{}", pending.ScopeSign, maxNodeGatewayBody},
+	{"GET /v3/egld/node/{apiKey}/{path...}", "/v3/egld/node/{apiKey}/network/config", "", pending.ScopeSign, MaxNoBody},
+	{"POST /v3/egld/node/{apiKey}/{path...}", "/v3/egld/node/{apiKey}/transaction/cost", "{}", pending.ScopeSign, maxNodeGatewayBody},
 	{"GET /metrics", "/metrics", "", pending.ScopeAdmin, MaxNoBody},
 	{"GET /healthz", "/healthz", "", public, MaxNoBody},
 	{"GET /readyz", "/readyz", "", public, MaxNoBody},
@@ -136,7 +141,7 @@ func TestEachRouteHasItsBodyCap(t *testing.T) {
 			body := `{"pad":"` + strings.Repeat("x", int(n)-10) + `"}`
 			req := httptest.NewRequest(rt.method, strings.NewReplacer("{chain}", "ETH", "{id}", "aaaaaaaaaaaaaaaaaaaaaaaa",
 				"{txId}", "0xaaaaaaaaaaaa", "{slug}", "ethereum", "{address}", "0x"+strings.Repeat("ab", 20),
-				"{"+pathKeyParam+"}", key).Replace(rt.path), strings.NewReader(body))
+				"{"+pathKeyParam+"}", key, "{path...}", "network/config").Replace(rt.path), strings.NewReader(body))
 			if !announced {
 				req.Body = readCloser{bytes.NewReader([]byte(body))}
 				req.ContentLength = -1
@@ -317,7 +322,7 @@ func TestOpenAPIShowsEachScope(t *testing.T) {
 	}
 	e.do("GET", "/openapi.json", "", nil).want(t, 200, &doc)
 	for _, m := range routeMap {
-		path := strings.Fields(m.name)[1]
+		path := docPath(strings.Fields(m.name)[1])
 		o := doc.Paths[path][strings.ToLower(method(m.name))]
 		want := m.scope.String()
 		if o.Scope != want || (want != "" && !strings.Contains(o.Description, "the "+want+" scope")) {

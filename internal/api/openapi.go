@@ -43,7 +43,7 @@ func op(summary string, params []obj, body obj, responses obj) obj {
 // table is the one place the scopes and caps are decided.
 func secure(paths obj, rts []route) {
 	for _, rt := range rts {
-		o := paths[rt.path].(obj)[strings.ToLower(rt.method)].(obj)
+		o := paths[docPath(rt.path)].(obj)[strings.ToLower(rt.method)].(obj)
 		res := o["responses"].(obj)
 		res["413"] = errResp(fmt.Sprintf("Body larger than %d bytes, this route's cap (request.tooLarge).", rt.maxBody))
 		if rt.scope == public {
@@ -208,6 +208,8 @@ func openAPIDocument(rts []route) obj {
 					"502": errResp("The chain's node could not be reached, timed out, or answered something other than JSON-RPC " +
 						"answering the calls sent, or more than the answer cap (broadcast.nodeUnavailable); safe to retry."),
 				}), web3Doc)},
+			docPath(nodeGatewayPath("tron")): obj{"get": nodeGatewayOp("TRON", "tron", false), "post": nodeGatewayOp("TRON", "tron", true)},
+			docPath(nodeGatewayPath("egld")): obj{"get": nodeGatewayOp("EGLD", "egld", false), "post": nodeGatewayOp("EGLD", "egld", true)},
 			"/v3/tatum/kms/batch": obj{"post": (withDescription(op("Report signer errors", nil,
 				obj{"type": "object", "required": []string{"errors"}, "properties": obj{"errors": obj{"type": "array", "minItems": 1,
 					"items": obj{"type": "object", "required": []string{"signatureId", "error"}, "properties": obj{
@@ -309,4 +311,8 @@ func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) error {
 }
 
 // routeKey is how the OpenAPI test names a route: "post /v3/kms".
-func routeKey(method, path string) string { return strings.ToLower(method) + " " + path }
+func routeKey(method, path string) string { return strings.ToLower(method) + " " + docPath(path) }
+
+// docPath is a route's path as OpenAPI writes it: a wildcard matching the
+// rest of the path ({path...}) is a plain parameter there.
+func docPath(path string) string { return strings.ReplaceAll(path, "...}", "}") }

@@ -181,6 +181,10 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/v3/tatum/kms/batch", pending.ScopeSign, MaxReportBody, s.reportErrors},
 		{http.MethodGet, "/v3/{slug}/transaction/count/{address}", pending.ScopeSign, MaxNoBody, s.transactionCount},
 		{http.MethodPost, "/v3/{slug}/web3/{" + pathKeyParam + "}", pending.ScopeSign, maxWeb3Body, s.web3},
+		{http.MethodGet, nodeGatewayPath("tron"), pending.ScopeSign, MaxNoBody, s.nodeGateway("TRON", "tron")},
+		{http.MethodPost, nodeGatewayPath("tron"), pending.ScopeSign, maxNodeGatewayBody, s.nodeGateway("TRON", "tron")},
+		{http.MethodGet, nodeGatewayPath("egld"), pending.ScopeSign, MaxNoBody, s.nodeGateway("EGLD", "egld")},
+		{http.MethodPost, nodeGatewayPath("egld"), pending.ScopeSign, maxNodeGatewayBody, s.nodeGateway("EGLD", "egld")},
 		{http.MethodGet, "/metrics", pending.ScopeAdmin, MaxNoBody, s.serveMetrics},
 		{http.MethodGet, "/healthz", public, MaxNoBody, s.healthz},
 		{http.MethodGet, "/readyz", public, MaxNoBody, s.readyz},
@@ -213,8 +217,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // key's rate limit, the route's body cap, metrics and logging.
 func (s *Server) wrap(rt route) http.Handler {
 	name := rt.method + " " + rt.path
-	// A route whose path holds {apiKey} (Tatum's web3 gateway URL carries
-	// the key) authenticates with it instead of X-API-Key.
+	// A route whose path holds {apiKey} (Tatum's web3 and node gateway URLs
+	// carry the key) authenticates with it instead of X-API-Key.
 	keyInPath := strings.Contains(rt.path, "{"+pathKeyParam+"}")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
