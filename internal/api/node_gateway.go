@@ -107,9 +107,14 @@ func (s *Server) nodeGateway(code, slug string) func(w http.ResponseWriter, r *h
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var body []byte
 		if r.Method == http.MethodPost {
-			b, err := s.readBody(w, r) // wrap capped it at maxNodeGatewayBody
+			// TronWeb posts some reads (wallet/getnodeinfo) without a body,
+			// which the node takes as {}.
+			b, err := s.readMaybeEmpty(r) // wrap capped it at maxNodeGatewayBody
 			if err != nil {
 				return err
+			}
+			if b = bytes.TrimSpace(b); len(b) == 0 {
+				b = []byte("{}")
 			}
 			if !json.Valid(b) {
 				return invalid("body: must be JSON")
@@ -167,16 +172,20 @@ func nodeGatewayOp(code, slug string, post bool) obj {
 	}
 	var body obj
 	if post {
-		body = obj{"description": "JSON, relayed to the node as it is."}
+		body = obj{"description": "JSON, relayed to the node as it is; an empty body is sent as {}."}
 		responses["400"] = obj{"description": "A body that is not JSON (validation.failed), or the node's own 4xx answer " +
 			"(other than 401, 403 and 429), relayed as it is with its status.", "content": jsonContent(obj{})}
 	}
-	return withDescription(op(fmt.Sprintf("%s node gateway (Tatum's %s)", code, nodeGatewayPath(slug)),
+	o := op(fmt.Sprintf("%s node gateway (Tatum's %s)", code, nodeGatewayPath(slug)),
 		[]obj{{"name": "apiKey", "in": "path", "required": true, "schema": obj{"type": "string"},
 			"description": "The API key, instead of X-API-Key; never logged."},
 			{"name": "path", "in": "path", "required": true, "schema": obj{"type": "string"},
 				"description": "The node's own path, one of: " + strings.Join(nodeReads(code), ", ") + " (* is one segment of letters and digits)."}},
-		body, responses), fmt.Sprintf("Tatum's SDK v1 reads the %s chain through %s{apiKey} while signing. The API key is the path segment after "+
+		body, responses)
+	if post {
+		o["requestBody"].(obj)["required"] = false
+	}
+	return withDescription(o, fmt.Sprintf("Tatum's SDK v1 reads the %s chain through %s{apiKey} while signing. The API key is the path segment after "+
 		"node/ instead of X-API-Key; it authenticates exactly as the header does and is masked in every log line. Only the reads "+
 		"listed for path are relayed, with the request's JSON body and without its query, to the chain's node for the key's "+
 		"network; nothing that submits a transaction is: signed transactions go through POST /v3/%s/broadcast. 1 credit per "+

@@ -88,6 +88,8 @@ func TestNodeGatewayRelaysReads(t *testing.T) {
 	}{
 		{tronNode, "POST", "/v3/tron/node/" + k + "/wallet/getnodeinfo", "{}", 200, `{"configNodeInfo":{"codeVersion":"4.7.4"}}`,
 			"POST /base/wallet/getnodeinfo?apikey=node-secret-123 {}"},
+		{tronNode, "POST", "/v3/tron/node/" + k + "/wallet/getnodeinfo", "", 200, `{}`,
+			"POST /base/wallet/getnodeinfo?apikey=node-secret-123 {}"},
 		{tronNode, "GET", "/v3/tron/node/" + k + "/wallet/getnowblock?visible=true", "", 200, `{"blockID":"00"}`,
 			"GET /base/wallet/getnowblock?apikey=node-secret-123"},
 		{egldNode, "GET", "/v3/egld/node/" + k + "/address/" + addr + "/nonce", "", 200, `{"data":{"nonce":7},"code":"successful"}`,

@@ -33,6 +33,9 @@ type sdkAccountCase struct {
 	// exact compares the SDK's signed transaction with what the double
 	// received for id.
 	exact func(txData, received string) bool
+	// read, when set, says why the SDK's reads through the server's node
+	// gateway did not reach the double ("" when they did).
+	read func() string
 }
 
 // sdkAccountChains builds, per account chain, its case for the wallet key of
@@ -76,6 +79,44 @@ var sdkAccountChains = []struct {
 			},
 			// An XRP transaction id is the hash of the whole signed blob.
 			exact: func(txData, got string) bool { id, err := xrp.TxID(txData); return err == nil && id == got }}
+	}},
+	{"TRON", func(t *testing.T, key, _ string) sdkAccountCase {
+		f := &nodetest.Tron{T: t}
+		f.Now.Store(1_900_000_000_000)
+		// The server fills the reference block, expiration, timestamp and txID.
+		tx, _ := nodetest.TronIncomplete(t)
+		return sdkAccountCase{node: f, tx: tx, wallet: tatumsdk.Wallet{PrivateKey: key},
+			received: func() map[string]string {
+				out := map[string]string{}
+				for i, b := range f.Bodies() {
+					out[f.IDs()[i]] = b
+				}
+				return out
+			},
+			exact: func(txData, got string) bool { return txData == got },
+			read: func() string {
+				if f.NodeInfo.Load() == 0 {
+					return "TronWeb's wallet/getnodeinfo never reached the node through /v3/tron/node/{apiKey}"
+				}
+				return ""
+			}}
+	}},
+	{"EGLD", func(t *testing.T, key, sender string) sdkAccountCase {
+		// The SDK reads the nonce, the network config and the gas limit
+		// through the server's node gateway: a signature the double takes
+		// has them from there.
+		f := &nodetest.Gateway{T: t, ChainID: "T", Nonce: map[string]uint64{sender: 9}}
+		return sdkAccountCase{node: f, tx: testnetRow(t, "EGLD").PendingTransaction.SerializedTransaction,
+			wallet: tatumsdk.Wallet{PrivateKey: key},
+			received: func() map[string]string {
+				sent, ids := f.Accepted()
+				out := map[string]string{}
+				for i, b := range sent {
+					out[ids[i]] = b
+				}
+				return out
+			},
+			exact: func(txData, got string) bool { return txData == got }}
 	}},
 }
 
@@ -154,6 +195,9 @@ func TestTatumSDKSignsAccountChains(t *testing.T) {
 			t.Errorf("%s %s: Custos shows txId %q, the broadcast answered %q", code, id, got.TxID, r.TxID)
 		case !cases[code].exact(r.TxData, sent):
 			t.Errorf("%s %s: the node received\n%s\nthe SDK signed\n%s", code, id, sent, r.TxData)
+		}
+		if read := cases[code].read; read != nil && read() != "" {
+			t.Errorf("%s %s: %s", code, id, read())
 		}
 	}
 }
