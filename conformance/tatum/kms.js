@@ -6,12 +6,13 @@
 // function for the chain, broadcast with the SDK's broadcast function, and
 // report failures to POST /v3/tatum/kms/batch. The SDK reads TATUM_API_URL and
 // TATUM_API_KEY from the environment for every HTTP call it makes (broadcast,
-// transaction count, the web3 gateway), so all of them reach the server under
-// test.
+// transaction count, the web3 gateway, the TRON and EGLD node gateways), so all
+// of them reach the server under test.
 //
 // Usage: node kms.js CONFIG.json
 //   CONFIG: {"testnet": true, "chains": ["ETH", ...],
-//            "wallets": [{"signatureId", "chain", "mnemonic"? , "privateKey"?}]}
+//            "wallets": [{"signatureId", "chain", "mnemonic"?, "privateKey"?, "secret"?}]}
+//   (secret: the XLM and XRP wallets' key, which Tatum KMS signs those chains with)
 // Prints one JSON line per pending transaction: {"id","chain","signed","broadcast","error"?}.
 // Exits 0 when every transaction was signed and broadcast, 1 otherwise.
 'use strict';
@@ -74,6 +75,14 @@ async function sign(tx, wallets, testnet) {
       return [await sdk.signKlayKMSTransaction(tx, await privateKeyFor(w, tx, testnet), testnet), sdk.klaytnBroadcast];
     case 'XDC':
       return [await sdk.signXdcKMSTransaction(tx, await privateKeyFor(w, tx, testnet)), sdk.xdcBroadcast];
+    case 'XLM':
+      return [await sdk.signXlmKMSTransaction(tx, w.secret, testnet), sdk.xlmBroadcast];
+    case 'XRP':
+      return [await sdk.signXrpKMSTransaction(tx, w.secret), sdk.xrpBroadcast];
+    case 'TRON':
+      return [await sdk.signTronKMSTransaction(tx, await privateKeyFor(w, tx, testnet), testnet), sdk.tronBroadcast];
+    case 'EGLD':
+      return [await sdk.signEgldKMSTransaction(tx, await privateKeyFor(w, tx, testnet)), sdk.egldBroadcast];
     case 'BTC':
       return [await sdk.signBitcoinKMSTransaction(tx, await utxoKeys(wallets, tx)), sdk.btcBroadcast];
     case 'LTC':

@@ -50,6 +50,11 @@ var routeMap = []routeContract{
 	{"DELETE /v3/subscription/{id}", "/v3/subscription/aaaaaaaaaaaaaaaaaaaaaaaa", "", pending.ScopeQueue, MaxNoBody},
 	{"GET /v3/subscription/dead-letters", "/v3/subscription/dead-letters", "", pending.ScopeQueue, MaxNoBody},
 	{"POST /v3/subscription/dead-letters/{id}/retry", "/v3/subscription/dead-letters/" + sampleDeliveryID + "/retry", "", pending.ScopeQueue, MaxNoBody},
+	// The node gateways take their key in the path too, followed by the node's own path.
+	{"GET /v3/tron/node/{apiKey}/{path...}", "/v3/tron/node/{apiKey}/wallet/getnodeinfo", "", pending.ScopeSign, MaxNoBody},
+	{"POST /v3/tron/node/{apiKey}/{path...}", "/v3/tron/node/{apiKey}/wallet/getnowblock", "{}", pending.ScopeSign, maxNodeGatewayBody},
+	{"GET /v3/egld/node/{apiKey}/{path...}", "/v3/egld/node/{apiKey}/network/config", "", pending.ScopeSign, MaxNoBody},
+	{"POST /v3/egld/node/{apiKey}/{path...}", "/v3/egld/node/{apiKey}/transaction/cost", "{}", pending.ScopeSign, maxNodeGatewayBody},
 	{"GET /metrics", "/metrics", "", pending.ScopeAdmin, MaxNoBody},
 	{"GET /healthz", "/healthz", "", public, MaxNoBody},
 	{"GET /readyz", "/readyz", "", public, MaxNoBody},
@@ -143,7 +148,7 @@ func TestEachRouteHasItsBodyCap(t *testing.T) {
 			body := `{"pad":"` + strings.Repeat("x", int(n)-10) + `"}`
 			req := httptest.NewRequest(rt.method, strings.NewReplacer("{chain}", "ETH", "{id}", "aaaaaaaaaaaaaaaaaaaaaaaa",
 				"{txId}", "0xaaaaaaaaaaaa", "{slug}", "ethereum", "{address}", "0x"+strings.Repeat("ab", 20),
-				"{"+pathKeyParam+"}", key).Replace(rt.path), strings.NewReader(body))
+				"{"+pathKeyParam+"}", key, "{path...}", "network/config").Replace(rt.path), strings.NewReader(body))
 			if !announced {
 				req.Body = readCloser{bytes.NewReader([]byte(body))}
 				req.ContentLength = -1
@@ -324,7 +329,7 @@ func TestOpenAPIShowsEachScope(t *testing.T) {
 	}
 	e.do("GET", "/openapi.json", "", nil).want(t, 200, &doc)
 	for _, m := range routeMap {
-		path := strings.Fields(m.name)[1]
+		path := docPath(strings.Fields(m.name)[1])
 		o := doc.Paths[path][strings.ToLower(method(m.name))]
 		want := m.scope.String()
 		if o.Scope != want || (want != "" && !strings.Contains(o.Description, "the "+want+" scope")) {

@@ -10,8 +10,18 @@ import (
 	"strings"
 )
 
-// readBody reads the request body, which wrap capped at the route's limit.
+// readBody reads the request body, which wrap capped at the route's limit,
+// and refuses an empty one.
 func (s *Server) readBody(_ http.ResponseWriter, r *http.Request) ([]byte, error) {
+	b, err := s.readMaybeEmpty(r)
+	if err == nil && len(bytes.TrimSpace(b)) == 0 {
+		return nil, invalid("body: must not be empty")
+	}
+	return b, err
+}
+
+// readMaybeEmpty is readBody for a route that takes an empty body too.
+func (s *Server) readMaybeEmpty(r *http.Request) ([]byte, error) {
 	var buf bytes.Buffer
 	// wrap refused a Content-Length over the route's cap.
 	if n := r.ContentLength; n > 0 && n <= s.maxBody {
@@ -24,9 +34,6 @@ func (s *Server) readBody(_ http.ResponseWriter, r *http.Request) ([]byte, error
 	}
 	if err != nil {
 		return nil, invalid("body: could not be read")
-	}
-	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
-		return nil, invalid("body: must not be empty")
 	}
 	return buf.Bytes(), nil
 }

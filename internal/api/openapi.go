@@ -45,7 +45,7 @@ func op(summary string, params []obj, body obj, responses obj) obj {
 // table is the one place the scopes and caps are decided.
 func secure(paths obj, rts []route) {
 	for _, rt := range rts {
-		o := paths[rt.path].(obj)[strings.ToLower(rt.method)].(obj)
+		o := paths[docPath(rt.path)].(obj)[strings.ToLower(rt.method)].(obj)
 		res := o["responses"].(obj)
 		res["413"] = errResp(fmt.Sprintf("Body larger than %d bytes, this route's cap (request.tooLarge).", rt.maxBody))
 		if rt.scope == public {
@@ -239,6 +239,9 @@ func openAPIDocument(rts []route) obj {
 		doc["paths"].(obj)[path] = ops
 	}
 	doc["components"].(obj)["schemas"].(obj)["DeadLetter"] = deadLetterSchema
+	for _, g := range nodeGatewayChains {
+		doc["paths"].(obj)[docPath(nodeGatewayPath(g.Info().Slug))] = obj{"get": nodeGatewayOp(g, false), "post": nodeGatewayOp(g, true)}
+	}
 	secure(doc["paths"].(obj), rts)
 	return doc
 }
@@ -330,4 +333,8 @@ func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) error {
 }
 
 // routeKey is how the OpenAPI test names a route: "post /v3/kms".
-func routeKey(method, path string) string { return strings.ToLower(method) + " " + path }
+func routeKey(method, path string) string { return strings.ToLower(method) + " " + docPath(path) }
+
+// docPath is a route's path as OpenAPI writes it: a wildcard matching the
+// rest of the path ({path...}) is a plain parameter there.
+func docPath(path string) string { return strings.ReplaceAll(path, "...}", "}") }

@@ -177,7 +177,7 @@ func (s *Server) MetricsHandler() http.Handler { return s.metricsHandler }
 // subscriptions are the application's (queue). A route added here without a
 // scope is public.
 func (s *Server) routes() []route {
-	return []route{
+	rts := []route{
 		{http.MethodPost, "/v3/kms", pending.ScopeQueue, MaxTxBody, s.createTx},
 		{http.MethodGet, "/v3/kms/pending/{chain}", pending.ScopeSign, MaxNoBody, s.pendingGet},
 		{http.MethodPost, "/v3/kms/pending/{chain}", pending.ScopeSign, s.maxBody, s.pendingPost},
@@ -200,6 +200,13 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/readyz", public, MaxNoBody, s.readyz},
 		{http.MethodGet, "/openapi.json", public, MaxNoBody, s.openapi},
 	}
+	// Each node gateway is two routes: TronWeb reads with GET and POST.
+	for _, g := range nodeGatewayChains {
+		rts = append(rts,
+			route{http.MethodGet, nodeGatewayPath(g.Info().Slug), pending.ScopeSign, MaxNoBody, s.nodeGateway(g)},
+			route{http.MethodPost, nodeGatewayPath(g.Info().Slug), pending.ScopeSign, maxNodeGatewayBody, s.nodeGateway(g)})
+	}
+	return rts
 }
 
 // statusWriter remembers the status a handler answered with.
@@ -227,8 +234,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // key's rate limit, the route's body cap, metrics and logging.
 func (s *Server) wrap(rt route) http.Handler {
 	name := rt.method + " " + rt.path
-	// A route whose path holds {apiKey} (Tatum's web3 gateway URL carries
-	// the key) authenticates with it instead of X-API-Key.
+	// A route whose path holds {apiKey} (Tatum's web3 and node gateway URLs
+	// carry the key) authenticates with it instead of X-API-Key.
 	keyInPath := strings.Contains(rt.path, "{"+pathKeyParam+"}")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

@@ -34,6 +34,7 @@ var (
 func TestMain(m *testing.M) {
 	flag.Parse()
 	observe = func(route string, status int) {
+		route = docPath(route) // as the OpenAPI document names it
 		seenMu.Lock()
 		defer seenMu.Unlock()
 		if seen[route] == nil {

@@ -17,8 +17,9 @@ import (
 
 // Gateway implements the MultiversX gateway endpoints the server
 // completes, sequences and sends with: GET /address/{bech32}/nonce, GET
-// /network/config and POST /transaction/send, which checks a transaction as
-// the network would: ed25519 over the signing JSON (the sent JSON without
+// /network/config, POST /transaction/cost (Tatum's SDK asks it for the gas
+// limit: the minimum plus the gas of each data byte, as for a transfer) and
+// POST /transaction/send, which checks a transaction as the network would: ed25519 over the signing JSON (the sent JSON without
 // its signature) with the sender's key, the account's nonce, the chain id.
 type Gateway struct {
 	T       testing.TB
@@ -56,6 +57,15 @@ func (f *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && p == "/network/config":
 		ok(`{"config":{"erd_chain_id":"` + f.ChainID + `","erd_denomination":18,"erd_gas_per_data_byte":1500,` +
 			`"erd_min_gas_limit":50000,"erd_min_gas_price":1000000000,"erd_min_transaction_version":1,"erd_round_duration":6000}}`)
+	case r.Method == http.MethodPost && p == "/transaction/cost":
+		var tx struct {
+			Data []byte `json:"data"` // base64, as the gateway takes it
+		}
+		if json.NewDecoder(r.Body).Decode(&tx) != nil {
+			refuse("malformed transaction")
+			return
+		}
+		ok(fmt.Sprintf(`{"txGasUnits":%d,"returnMessage":""}`, 50000+1500*len(tx.Data)))
 	case r.Method == http.MethodPost && p == "/transaction/send":
 		body, _ := io.ReadAll(r.Body)
 		m := sigMember.FindSubmatch(body)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -20,16 +21,26 @@ import (
 // TronNowBlockID is a block id whose first 8 bytes are its height, 0x3c4d12e.
 const TronNowBlockID = "0000000003c4d12e" + "a1b2c3d4e5f60718" + "00112233445566778899aabbccddeeff"
 
-// Tron is a java-tron HTTP API with the two endpoints the flow uses: it
-// answers getnowblock with a block whose time the test moves, and checks
-// every broadcast transaction with gotron-sdk's protobuf types and
+// Tron is a java-tron HTTP API with the endpoints the flow uses: it
+// answers getnowblock with a block whose time the test moves, getnodeinfo
+// (which TronWeb asks when Tatum's SDK builds it) with a node version, and
+// checks every broadcast transaction with gotron-sdk's protobuf types and
 // go-ethereum's signature recovery, recording what it accepted.
 type Tron struct {
-	T   testing.TB
-	Now atomic.Int64 // the time of the node's latest block, in ms
-	mu  sync.Mutex
-	raw []*core.TransactionRaw
-	ids []string
+	T        testing.TB
+	Now      atomic.Int64 // the time of the node's latest block, in ms
+	NodeInfo atomic.Int64 // getnodeinfo requests answered
+	mu       sync.Mutex
+	raw      []*core.TransactionRaw
+	ids      []string
+	bodies   []string
+}
+
+// Bodies are the accepted broadcasts as they were received, in order.
+func (f *Tron) Bodies() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.bodies...)
 }
 
 // Last is the raw data of the transaction accepted last.
@@ -51,6 +62,9 @@ func (f *Tron) IDs() []string {
 
 func (f *Tron) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
+	case "/wallet/getnodeinfo":
+		f.NodeInfo.Add(1)
+		_ = json.NewEncoder(w).Encode(map[string]any{"configNodeInfo": map[string]any{"codeVersion": "4.7.4"}})
 	case "/wallet/getnowblock":
 		_ = json.NewEncoder(w).Encode(map[string]any{"blockID": TronNowBlockID,
 			"block_header": map[string]any{"raw_data": map[string]any{"number": 0x3c4d12e, "timestamp": f.Now.Load()}}})
@@ -60,7 +74,8 @@ func (f *Tron) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			RawDataHex string   `json:"raw_data_hex"`
 			Signature  []string `json:"signature"`
 		}
-		if err := json.NewDecoder(r.Body).Decode(&tx); err != nil || len(tx.Signature) != 1 {
+		body, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(body, &tx); err != nil || len(tx.Signature) != 1 {
 			f.refuse(w, "not a signed transaction")
 			return
 		}
@@ -86,7 +101,11 @@ func (f *Tron) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.refuse(w, "signature length")
 			return
 		}
-		sig[64] -= 27
+		// java-tron reads v as 27/28 or 0/1 (it adds 27 below 27): Custos
+		// writes the first, TronWeb the second.
+		if sig[64] >= 27 {
+			sig[64] -= 27
+		}
 		pub, err := crypto.SigToPub(id[:], sig)
 		if err != nil || address.PubkeyToAddress(*pub).String() != address.Address(tc.GetOwnerAddress()).String() || tx.TxID != hex.EncodeToString(id[:]) {
 			f.refuse(w, "SIGERROR")
@@ -97,7 +116,7 @@ func (f *Tron) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.mu.Lock()
-		f.raw, f.ids = append(f.raw, &rd), append(f.ids, tx.TxID)
+		f.raw, f.ids, f.bodies = append(f.raw, &rd), append(f.ids, tx.TxID), append(f.bodies, string(body))
 		f.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(map[string]any{"result": true, "txid": tx.TxID})
 	default:

@@ -39,12 +39,14 @@ func Dir(t testing.TB) string {
 }
 
 // Wallet is one wallet of the harness's configuration, as Tatum KMS holds it:
-// a mnemonic (keys derived at the transaction's index) or a private key.
+// a mnemonic (keys derived at the transaction's index), a private key, or
+// for XLM and XRP a secret (the only key Tatum KMS signs those chains with).
 type Wallet struct {
 	SignatureID string `json:"signatureId"`
 	Chain       string `json:"chain"`
 	Mnemonic    string `json:"mnemonic,omitempty"`
 	PrivateKey  string `json:"privateKey,omitempty"`
+	Secret      string `json:"secret,omitempty"`
 }
 
 // Result is one line of kms.js's output: what became of one pending
