@@ -151,8 +151,7 @@ func runServe(ctx context.Context, a *app, c *serveConfig) error {
 	guard := webhook.Guard{AllowPrivate: c.webhooks.allowPrivate}
 	h := api.New(api.Config{Store: store, Nodes: dialed, Logger: log, ExtraChainIDs: extraIDs,
 		MaxGasPrice: gasCaps, RateLimit: float64(c.rateLimit), RateBurst: c.rateBurst, Webhooks: guard})
-	stopWebhooks := startWebhooks(ctx, webhook.Config{Guard: guard, MaxAttempts: c.webhooks.attempts,
-		Concurrency: c.webhooks.concurrency}, store, log)
+	stopWebhooks := startWebhooks(ctx, c.webhooks.config(guard), store, log)
 	defer stopWebhooks() // before the store closes
 	srv, err := startHTTP(c.listen, h, log)
 	if err != nil {

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/pending"
@@ -15,21 +15,32 @@ type webhookFlags struct {
 	allowPrivate bool
 	attempts     int
 	concurrency  int
+	timeout      time.Duration
+	retryDelay   time.Duration
+	retryMax     time.Duration
 }
 
 func (f *webhookFlags) add(b *config.Binder) {
 	config.Bool(b, &f.allowPrivate, config.Setting[bool]{Flag: "webhook-allow-private", Env: []string{"CUSTOS_WEBHOOK_ALLOW_PRIVATE"},
 		Help: "let webhook subscriptions reach private, loopback and link-local addresses (tenants choose the URLs: only on a trusted network)"})
-	positive := func(n int) error {
-		if n < 1 {
-			return errors.New("must be at least 1")
-		}
-		return nil
-	}
 	config.Int(b, &f.attempts, config.Setting[int]{Flag: "webhook-attempts", Env: []string{"CUSTOS_WEBHOOK_ATTEMPTS"},
-		Default: webhook.DefaultMaxAttempts, Check: positive, Help: "attempts per webhook delivery before it is dead-lettered"})
+		Default: webhook.DefaultMaxAttempts, Check: atLeast(1), Help: "attempts per webhook delivery before it is dead-lettered"})
 	config.Int(b, &f.concurrency, config.Setting[int]{Flag: "webhook-concurrency", Env: []string{"CUSTOS_WEBHOOK_CONCURRENCY"},
-		Default: webhook.DefaultConcurrency, Check: positive, Help: "webhook deliveries in flight per replica"})
+		Default: webhook.DefaultConcurrency, Check: atLeast(1), Help: "webhook deliveries in flight per replica"})
+	config.Duration(b, &f.timeout, config.Setting[time.Duration]{Flag: "webhook-timeout", Env: []string{"CUSTOS_WEBHOOK_TIMEOUT"},
+		Default: webhook.DefaultTimeout, Check: positive,
+		Help: "time a webhook receiver has to answer; a claimed delivery is leased for twice this plus 10s"})
+	config.Duration(b, &f.retryDelay, config.Setting[time.Duration]{Flag: "webhook-retry-delay", Env: []string{"CUSTOS_WEBHOOK_RETRY_DELAY"},
+		Default: webhook.DefaultBaseDelay, Check: positive,
+		Help: "wait before a failed webhook delivery's first retry; each further retry waits about twice as long"})
+	config.Duration(b, &f.retryMax, config.Setting[time.Duration]{Flag: "webhook-retry-max", Env: []string{"CUSTOS_WEBHOOK_RETRY_MAX"},
+		Default: webhook.DefaultMaxDelay, Check: positive, Help: "longest wait between two attempts of a webhook delivery"})
+}
+
+// config is the worker's configuration the flags set.
+func (f *webhookFlags) config(guard webhook.Guard) webhook.Config {
+	return webhook.Config{Guard: guard, MaxAttempts: f.attempts, Concurrency: f.concurrency,
+		Timeout: f.timeout, BaseDelay: f.retryDelay, MaxDelay: f.retryMax}
 }
 
 // startWebhooks runs the delivery worker until the returned stop is called;

@@ -144,9 +144,10 @@ type HookStore interface {
 	// first. Two claims never hold one delivery at
 	// the same time.
 	ClaimDeliveries(ctx context.Context, c DeliveryClaim) ([]Delivery, error)
-	// Delivered records a delivery the receiver accepted. It holds whoever
-	// leased it: the receiver has it either way.
-	Delivered(ctx context.Context, id string) error
+	// Delivered records deliveries the receiver accepted, in one write
+	// however many (a busy worker records them in batches). It holds
+	// whoever leased them: the receiver has them either way.
+	Delivered(ctx context.Context, ids ...string) error
 	// DeliveryFailed records a failed attempt by owner: the delivery is due
 	// again after retryIn, or, with dead, is dead-lettered. Nothing changes
 	// when owner no longer holds the delivery's lease.

@@ -49,7 +49,7 @@ const (
 // Store is what the worker needs of the pending store.
 type Store interface {
 	ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([]pending.Delivery, error)
-	Delivered(ctx context.Context, id string) error
+	Delivered(ctx context.Context, ids ...string) error
 	DeliveryFailed(ctx context.Context, owner, id, reason string, retryIn time.Duration, dead bool) error
 }
 
@@ -129,11 +129,16 @@ func (w *Worker) lease() time.Duration { return 2*w.cfg.Timeout + 10*time.Second
 // bounded by the timeout) to finish and be recorded, and returns. A delivery
 // cut off by a crash is sent again once its lease runs out.
 func (w *Worker) Run(ctx context.Context) {
+	delivered := make(chan string, w.cfg.Concurrency)
+	recorded := make(chan struct{})
+	go w.recordDelivered(context.WithoutCancel(ctx), delivered, recorded)
 	slots := make(chan struct{}, w.cfg.Concurrency)
 	defer func() {
 		for range w.cfg.Concurrency { // wait for the deliveries in flight
 			slots <- struct{}{}
 		}
+		close(delivered)
+		<-recorded
 	}()
 	for {
 		select {
@@ -161,10 +166,14 @@ func (w *Worker) Run(ctx context.Context) {
 		for _, d := range ds {
 			go func() {
 				defer func() { <-slots }()
-				w.deliver(context.WithoutCancel(ctx), d)
+				w.deliver(context.WithoutCancel(ctx), d, delivered)
 			}()
 		}
-		if len(ds) < free {
+		// Wait only when nothing was due: a claim that found fewer than it
+		// asked for has taken all that was due, but more may have come due
+		// since, and waiting then would cap a busy outbox at Concurrency
+		// deliveries per Poll.
+		if len(ds) == 0 {
 			select {
 			case <-time.After(w.cfg.Poll):
 			case <-ctx.Done():
@@ -174,14 +183,43 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// deliver makes one attempt and records its outcome.
-func (w *Worker) deliver(ctx context.Context, d pending.Delivery) {
+// maxRecord bounds the deliveries recorded in one write.
+const maxRecord = 256
+
+// recordDelivered records the ids of accepted deliveries until ids is
+// closed. One write records all that arrived while the previous one ran, so
+// a busy worker pays one database write per batch instead of one per
+// delivery, and an idle one records each at once.
+func (w *Worker) recordDelivered(ctx context.Context, ids <-chan string, done chan<- struct{}) {
+	defer close(done)
+	batch := make([]string, 0, maxRecord)
+	for id := range ids {
+		batch = append(batch[:0], id)
+	drain:
+		for len(batch) < maxRecord {
+			select {
+			case id, ok := <-ids:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, id)
+			default:
+				break drain
+			}
+		}
+		if err := w.cfg.Store.Delivered(ctx, batch...); err != nil {
+			// The receivers have them; they will have them again after the lease.
+			w.log.Error("recording webhook deliveries failed", "deliveries", len(batch), "err", err)
+		}
+	}
+}
+
+// deliver makes one attempt and records its outcome: an accepted delivery
+// goes to delivered for the recorder, a failed one is recorded here.
+func (w *Worker) deliver(ctx context.Context, d pending.Delivery, delivered chan<- string) {
 	err := w.post(ctx, d)
 	if err == nil {
-		if err := w.cfg.Store.Delivered(ctx, d.ID); err != nil {
-			// The receiver has it; it will have it again after the lease.
-			w.log.Error("recording a webhook delivery failed", "delivery", d.ID, "err", err)
-		}
+		delivered <- d.ID
 		return
 	}
 	attempts := d.Attempts + 1

@@ -75,6 +75,8 @@ type cluster struct {
 	mu       sync.Mutex
 	replicas []*proc
 	daemons  []*proc
+	// serveArgs are further flags of every replica started.
+	serveArgs []string
 }
 
 type wallet struct {
@@ -137,25 +139,7 @@ func newClusterOn(t testing.TB, nWallets int, dbURL string) *cluster {
 	}
 	t.Cleanup(func() { c.chain.Close() })
 
-	// The API key is created as `custos apikey create --testnet` would.
-	var st pending.Store
-	if path, ok := strings.CutPrefix(dbURL, "sqlite:"); ok {
-		st, err = sqlite.Open(ctx, path)
-	} else {
-		st, err = postgres.Open(ctx, dbURL)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, hash, err := api.NewAPIKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.CreateKey(ctx, "replicas", true, pending.AllScopes, hash); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	c.apiKey = secret
+	c.apiKey = c.newAPIKey("replicas")
 	if !strings.HasPrefix(dbURL, "sqlite:") {
 		if c.db, err = pgxpool.New(ctx, dbURL); err != nil {
 			t.Fatal(err)
@@ -166,6 +150,34 @@ func newClusterOn(t testing.TB, nWallets int, dbURL string) *cluster {
 	t.Cleanup(c.lb.Close)
 	t.Cleanup(c.stopAll)
 	return c
+}
+
+// newAPIKey creates an API key of a tenant of its own, as `custos apikey
+// create --testnet` would, and returns its secret.
+func (c *cluster) newAPIKey(name string) string {
+	c.t.Helper()
+	ctx := context.Background()
+	var (
+		st  pending.Store
+		err error
+	)
+	if path, ok := strings.CutPrefix(c.dbURL, "sqlite:"); ok {
+		st, err = sqlite.Open(ctx, path)
+	} else {
+		st, err = postgres.Open(ctx, c.dbURL)
+	}
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer st.Close()
+	secret, hash, err := api.NewAPIKey()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := st.CreateKey(ctx, name, true, pending.AllScopes, hash); err != nil {
+		c.t.Fatal(err)
+	}
+	return secret
 }
 
 func (c *cluster) walletPath() string { return filepath.Join(c.dir, "wallet.dat") }
@@ -203,8 +215,9 @@ func (c *cluster) startReplica() *proc {
 // where its predecessor was, so that clients reach it at the same URL.
 func (c *cluster) startReplicaAt(addr string) *proc {
 	c.t.Helper()
-	p := c.start(fmt.Sprintf("replica-%d", len(c.replicas)+1), nil, "serve", "--listen", addr, "--database", c.dbURL,
-		"--data-dir", filepath.Join(c.dir, "data"), "--node", "ETH:testnet="+c.chain.URL(), "--chain-id", "ETH:testnet=1337")
+	args := append([]string{"serve", "--listen", addr, "--database", c.dbURL, "--data-dir", filepath.Join(c.dir, "data"),
+		"--node", "ETH:testnet=" + c.chain.URL(), "--chain-id", "ETH:testnet=1337"}, c.serveArgs...)
+	p := c.start(fmt.Sprintf("replica-%d", len(c.replicas)+1), nil, args...)
 	p.url = "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -296,6 +309,12 @@ func kill(t testing.TB, p *proc) {
 // queue posts one transfer per wallet through the replicas in turn, eight at a time.
 func (c *cluster) queue(ws []wallet) []string {
 	c.t.Helper()
+	return c.queueAs(c.apiKey, ws)
+}
+
+// queueAs is queue for the tenant of API key key.
+func (c *cluster) queueAs(key string, ws []wallet) []string {
+	c.t.Helper()
 	payee := common.HexToAddress("0x00000000000000000000000000000000c0ffee01")
 	ids := make([]string, len(ws))
 	var (
@@ -317,7 +336,7 @@ func (c *cluster) queue(ws []wallet) []string {
 					"gasPrice": gasPrice.String(), "chainId": devchain.ChainID})
 				body, _ := json.Marshal(map[string]any{"chain": "ETH", "serializedTransaction": string(tx), "hashes": []string{ws[i].sigID}})
 				var out struct{ ID string }
-				if err := doJSON(replicas[i%len(replicas)].url, c.apiKey, "POST", "/v3/kms", body, &out); err != nil {
+				if err := doJSON(replicas[i%len(replicas)].url, key, "POST", "/v3/kms", body, &out); err != nil {
 					errs <- err
 					return
 				}
@@ -333,6 +352,8 @@ func (c *cluster) queue(ws []wallet) []string {
 	return ids
 }
 
+// doJSON calls the API and decodes its answer into out; nil out accepts a
+// 204 or ignores the answer.
 func doJSON(base, key, method, path string, body []byte, out any) error {
 	req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
 	if err != nil {
@@ -346,8 +367,11 @@ func doJSON(base, key, method, path string, body []byte, out any) error {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != 200 && resp.StatusCode != 204 {
 		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	if out == nil {
+		return nil
 	}
 	return json.Unmarshal(raw, out)
 }

@@ -144,9 +144,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([
 }
 
 // Delivered implements pending.HookStore.
-func (s *Store) Delivered(ctx context.Context, id string) error {
+func (s *Store) Delivered(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET state = $1, done_at = now(), lease_owner = NULL, lease_until = NULL
-		WHERE id = $2 AND state = $3`, deliveryDelivered, id, deliveryDue)
+		WHERE id = ANY($2) AND state = $3`, deliveryDelivered, ids, deliveryDue)
 	if err != nil {
 		return fmt.Errorf("record delivery: %w", err)
 	}

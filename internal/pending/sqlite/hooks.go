@@ -188,9 +188,16 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([
 }
 
 // Delivered implements pending.HookStore.
-func (s *Store) Delivered(ctx context.Context, id string) error {
+func (s *Store) Delivered(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{deliveryDelivered, now(), deliveryDue}
+	for _, id := range ids {
+		args = append(args, id)
+	}
 	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET state = ?, done_at = ?, lease_owner = NULL, lease_until = NULL
-		WHERE id = ? AND state = ?`, deliveryDelivered, now(), id, deliveryDue)
+		WHERE state = ? AND id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("record delivery: %w", err)
 	}
