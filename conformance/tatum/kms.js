@@ -89,6 +89,8 @@ async function sign(tx, wallets, testnet) {
       return [await sdk.signLitecoinKMSTransaction(tx, await utxoKeys(wallets, tx), testnet), sdk.ltcBroadcast];
     case 'BCH':
       return [await sdk.signBitcoinCashKMSTransaction(tx, wallets.map((x) => x.privateKey), testnet), sdk.bcashBroadcast];
+    case 'DOGE':
+      return [await sdk.signDogecoinKMSTransaction(tx, await utxoKeys(wallets, tx), testnet), sdk.dogeBroadcast];
     default:
       throw new Error(`chain ${tx.chain} is not driven by this harness`);
   }

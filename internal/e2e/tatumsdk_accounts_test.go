@@ -1,11 +1,17 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 	"github.com/stellar/go-stellar-sdk/xdr"
 
 	"github.com/custoskms/custos/internal/broadcast"
@@ -36,10 +42,14 @@ type sdkAccountCase struct {
 	// read, when set, says why the SDK's reads through the server's node
 	// gateway did not reach the double ("" when they did).
 	read func() string
+	// departs, when set, says how the SDK's signed transaction departs from
+	// the queued one ("" when it is the queued one).
+	departs func(txData string) string
 }
 
-// sdkAccountChains builds, per account chain, its case for the wallet key of
-// the chain's first testnet vector (sender is its address).
+// sdkAccountChains builds, per chain whose node has no local build (the
+// account chains and DOGE), its case for the wallet key of the chain's first
+// testnet vector (sender is its address).
 var sdkAccountChains = []struct {
 	code  string
 	build func(t *testing.T, key, sender string) sdkAccountCase
@@ -107,27 +117,108 @@ var sdkAccountChains = []struct {
 		// has them from there.
 		f := &nodetest.Gateway{T: t, ChainID: "T", Nonce: map[string]uint64{sender: 9}}
 		return sdkAccountCase{node: f, tx: testnetRow(t, "EGLD").PendingTransaction.SerializedTransaction,
-			wallet: tatumsdk.Wallet{PrivateKey: key},
-			received: func() map[string]string {
-				sent, ids := f.Accepted()
-				out := map[string]string{}
-				for i, b := range sent {
-					out[ids[i]] = b
-				}
-				return out
-			},
-			exact: func(txData, got string) bool { return txData == got }}
+			wallet:   tatumsdk.Wallet{PrivateKey: key},
+			received: func() map[string]string { return byID(f.Accepted()) },
+			exact:    func(txData, got string) bool { return txData == got }}
+	}},
+	{"DOGE", func(t *testing.T, key, _ string) sdkAccountCase {
+		// The queued transaction in Tatum's bitcore JSON; the double holds
+		// the outputs it spends and checks each input's signature on them.
+		tx := testnetRow(t, "DOGE").PendingTransaction.SerializedTransaction
+		q := parseBitcore(t, tx)
+		f := &nodetest.Bitcoind{T: t, UTXOs: map[wire.OutPoint]*wire.TxOut{}}
+		for i, in := range q.TxIn {
+			f.UTXOs[in.PreviousOutPoint] = q.spent[i]
+		}
+		return sdkAccountCase{node: f, tx: tx, wallet: tatumsdk.Wallet{PrivateKey: key},
+			received: func() map[string]string { return byID(f.Accepted()) },
+			exact:    func(txData, got string) bool { return txData == got },
+			departs:  q.departs}
 	}},
 }
 
+// queuedUTXO is a transaction queued in Tatum's bitcore JSON (JSON.stringify
+// of a bitcore-lib Transaction), read independently of the server: what it
+// spends and pays.
+type queuedUTXO struct {
+	wire.MsgTx
+	spent []*wire.TxOut // the output each input spends
+}
+
+func parseBitcore(t *testing.T, s string) queuedUTXO {
+	t.Helper()
+	type output struct {
+		Satoshis int64  `json:"satoshis"`
+		Script   string `json:"script"`
+	}
+	var b struct {
+		Inputs []struct {
+			PrevTxID    string `json:"prevTxId"`
+			OutputIndex uint32 `json:"outputIndex"`
+			Output      output `json:"output"`
+		} `json:"inputs"`
+		Outputs []output `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(s), &b); err != nil {
+		t.Fatal(err)
+	}
+	out := func(o output) *wire.TxOut {
+		script, err := hex.DecodeString(o.Script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wire.NewTxOut(o.Satoshis, script)
+	}
+	var q queuedUTXO
+	for _, in := range b.Inputs {
+		h, err := chainhash.NewHashFromStr(in.PrevTxID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.AddTxIn(wire.NewTxIn(wire.NewOutPoint(h, in.OutputIndex), nil, nil))
+		q.spent = append(q.spent, out(in.Output))
+	}
+	for _, o := range b.Outputs {
+		q.AddTxOut(out(o))
+	}
+	return q
+}
+
+// departs says how the signed transaction txData (hex) differs from the
+// queued one in the outputs it spends or the outputs it pays.
+func (q queuedUTXO) departs(txData string) string {
+	raw, err := hex.DecodeString(txData)
+	tx := new(wire.MsgTx)
+	if err != nil || tx.Deserialize(bytes.NewReader(raw)) != nil {
+		return "the signed transaction is not a hex transaction"
+	}
+	if len(tx.TxIn) != len(q.TxIn) || len(tx.TxOut) != len(q.TxOut) {
+		return fmt.Sprintf("%d inputs and %d outputs, queued %d and %d", len(tx.TxIn), len(tx.TxOut), len(q.TxIn), len(q.TxOut))
+	}
+	for i, in := range tx.TxIn {
+		if in.PreviousOutPoint != q.TxIn[i].PreviousOutPoint {
+			return fmt.Sprintf("input %d spends %v, queued %v", i, in.PreviousOutPoint, q.TxIn[i].PreviousOutPoint)
+		}
+	}
+	for i, o := range tx.TxOut {
+		if w := q.TxOut[i]; o.Value != w.Value || !bytes.Equal(o.PkScript, w.PkScript) {
+			return fmt.Sprintf("output %d pays %d to %x, queued %d to %x", i, o.Value, o.PkScript, w.Value, w.PkScript)
+		}
+	}
+	return ""
+}
+
 // TestTatumSDKSignsAccountChains runs Tatum's SDK v1 signers, unmodified,
-// for the account chains whose node has a local double: a transfer is
+// for the chains whose node has only a local double (the account chains and
+// DOGE, whose signer works offline on Tatum's bitcore JSON): a transfer is
 // queued through POST /v3/kms in Tatum's form, the server completes it from
 // the double, kms.js fetches it, signs it with the SDK's KMS signing
 // function (which may call the server's node gateway of the chain) and
 // broadcasts it with the SDK through the server to the double, which checks
 // signature and sequence. The double must have received exactly what the
-// SDK signed, and GET /v3/kms/{id} must show the id the double answered.
+// SDK signed, what the SDK signed must be the queued transaction where the
+// case can tell (DOGE: the inputs spent and outputs paid), and GET
+// /v3/kms/{id} must show the id the double answered.
 func TestTatumSDKSignsAccountChains(t *testing.T) {
 	tatumsdk.Dir(t)
 	var specs []broadcast.NodeSpec
@@ -199,7 +290,19 @@ func TestTatumSDKSignsAccountChains(t *testing.T) {
 		if read := cases[code].read; read != nil && read() != "" {
 			t.Errorf("%s %s: %s", code, id, read())
 		}
+		if departs := cases[code].departs; departs != nil && departs(r.TxData) != "" {
+			t.Errorf("%s %s: the SDK signed another transaction than the queued one: %s", code, id, departs(r.TxData))
+		}
 	}
+}
+
+// byID is what a double accepted, keyed by the id it answered for each.
+func byID(sent, ids []string) map[string]string {
+	out := map[string]string{}
+	for i, b := range sent {
+		out[ids[i]] = b
+	}
+	return out
 }
 
 // keys are a map's keys, for messages.
