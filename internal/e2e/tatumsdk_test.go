@@ -101,7 +101,11 @@ func TestTatumSDKSignsEVM(t *testing.T) {
 	var specs []broadcast.NodeSpec
 	nodes := map[string]*ethclient.Client{}
 	for _, c := range sdkEVMChains {
-		url := startGanacheChain(t, c.chainID)
+		// Each block is mined when a transaction arrives (eager instamine):
+		// the harness broadcasts one transaction at a time, in nonce order,
+		// so none arrives ahead of its predecessor, and under load no
+		// transaction waits in the pool for a block time that slips.
+		url := startGanacheChain(t, c.chainID, "--miner.blockTime", "0", "--miner.instamine", "eager")
 		specs = append(specs, broadcast.NodeSpec{Chain: c.codec.Info().Code, Testnet: true, URL: url})
 		n, err := ethclient.Dial(url)
 		if err != nil {
@@ -181,7 +185,7 @@ func TestTatumSDKSignsEVM(t *testing.T) {
 
 	results := tatumsdk.Sign(t, s.srv.URL, s.apiKey, chains, wallets)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	for _, q := range all {
 		code := q.chain.codec.Info().Code
