@@ -18,14 +18,14 @@ const (
 	deliveryDead      = 2
 )
 
-// emit adds an event about the transaction at txSeq to the outbox, with one
+// emit adds an event (body) about the transaction at txSeq to the outbox, with one
 // delivery per subscription of tenant for typ, inside tx: the event commits
 // or rolls back with the change it reports. The caller holds the
 // transaction's row lock, so the events of one transaction are numbered in
 // the order their changes commit. A delivery's id is the event's and the
 // subscription's joined by "-". A tenant without such a subscription costs
 // one indexed read and gets no event.
-func emit(ctx context.Context, tx pgx.Tx, tenant string, txSeq int64, pendingID, typ, detail string) error {
+func emit(ctx context.Context, tx pgx.Tx, tenant string, txSeq int64, pendingID, typ string, body []byte) error {
 	_, err := tx.Exec(ctx, `WITH subs AS (
 			SELECT id, url FROM subscriptions WHERE tenant = $1 AND type = $2),
 		ev AS (
@@ -33,7 +33,7 @@ func emit(ctx context.Context, tx pgx.Tx, tenant string, txSeq int64, pendingID,
 			SELECT $3, $1, $4, $5, $2, $6, now() WHERE EXISTS (SELECT 1 FROM subs) RETURNING n)
 		INSERT INTO deliveries (id, event_n, sub_id, tenant, tx_seq, url, next_at)
 		SELECT $3 || '-' || subs.id, ev.n, subs.id, $1, $4, subs.url, now() FROM ev, subs`,
-		tenant, typ, pending.NewID(), txSeq, pendingID, string(pending.EventBody(typ, pendingID, detail)))
+		tenant, typ, pending.NewID(), txSeq, pendingID, string(body))
 	return err
 }
 

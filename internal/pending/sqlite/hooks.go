@@ -18,12 +18,12 @@ const (
 	deliveryDead      = 2
 )
 
-// emit adds an event about the transaction at txSeq to the outbox, with one
+// emit adds an event (body) about the transaction at txSeq to the outbox, with one
 // delivery per subscription of tenant for typ, inside tx: the event commits
 // or rolls back with the change it reports. A delivery's id is the event's
 // and the subscription's joined by "-". A tenant without such a
 // subscription costs one indexed read and gets no event.
-func emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID, typ, detail string) error {
+func emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID, typ string, body []byte) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id, url FROM subscriptions WHERE tenant = ? AND type = ? ORDER BY created_at, id`, tenant, typ)
 	if err != nil {
 		return err
@@ -45,7 +45,7 @@ func emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID
 	}
 	at, eventID := now(), pending.NewID()
 	res, err := tx.ExecContext(ctx, `INSERT INTO events (id, tenant, tx_seq, pending_id, type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		eventID, tenant, txSeq, pendingID, typ, string(pending.EventBody(typ, pendingID, detail)), at)
+		eventID, tenant, txSeq, pendingID, typ, string(body), at)
 	if err != nil {
 		return err
 	}
