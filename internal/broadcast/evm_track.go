@@ -23,12 +23,17 @@ var _ Tracker = (*EVMClient)(nil)
 func (c *EVMClient) Lookup(ctx context.Context, txID, txData string) (_ Outcome, err error) {
 	defer scrub(&err, c.url)
 	h := common.HexToHash(txID)
-	if o, found, err := c.mined(ctx, h); err != nil || found {
+	o, found, indexing, err := c.mined(ctx, h)
+	if err != nil || found {
 		return o, err
 	}
-	if _, _, err := c.Client.TransactionByHash(ctx, h); err == nil {
+	_, _, err = c.Client.TransactionByHash(ctx, h)
+	switch {
+	case err == nil:
 		return Outcome{Progress: Pending}, nil
-	} else if !errors.Is(err, ethereum.NotFound) {
+	case stillIndexing(err):
+		indexing = true
+	case !errors.Is(err, ethereum.NotFound):
 		return Outcome{}, c.nodeErr(ctx, err, false)
 	}
 	tx, from, ok := signedSender(txData)
@@ -41,8 +46,12 @@ func (c *EVMClient) Lookup(ctx context.Context, txID, txData string) (_ Outcome,
 	}
 	if minedCount > tx.Nonce() {
 		// Mined between the two look-ups, or taken by another transaction.
-		if o, found, err := c.mined(ctx, h); err != nil || found {
+		o, found, stillIndexing, err := c.mined(ctx, h)
+		if err != nil || found {
 			return o, err
+		}
+		if indexing || stillIndexing {
+			return Outcome{Progress: Unknown}, nil // its receipt may be among those not indexed yet
 		}
 		return Outcome{Progress: Dropped, Error: fmt.Sprintf("nonce %d of %s was taken by another transaction", tx.Nonce(), from.Hex())}, nil
 	}
@@ -57,18 +66,23 @@ func (c *EVMClient) Lookup(ctx context.Context, txID, txData string) (_ Outcome,
 	return Outcome{Progress: Unknown}, nil
 }
 
-// mined reads h's receipt; found is false when the node has none.
-func (c *EVMClient) mined(ctx context.Context, h common.Hash) (Outcome, bool, error) {
+// mined reads h's receipt; found is false when the node has none, and
+// indexing tells that the node said so while its transaction index is still
+// being built (geth after a start), so that its answer proves nothing.
+func (c *EVMClient) mined(ctx context.Context, h common.Hash) (_ Outcome, found, indexing bool, _ error) {
 	r, err := c.Client.TransactionReceipt(ctx, h)
 	if errors.Is(err, ethereum.NotFound) {
-		return Outcome{}, false, nil
+		return Outcome{}, false, false, nil
+	}
+	if stillIndexing(err) {
+		return Outcome{}, false, true, nil
 	}
 	if err != nil {
-		return Outcome{}, false, c.nodeErr(ctx, err, false)
+		return Outcome{}, false, false, c.nodeErr(ctx, err, false)
 	}
 	head, err := c.Client.BlockNumber(ctx)
 	if err != nil {
-		return Outcome{}, false, c.nodeErr(ctx, err, false)
+		return Outcome{}, false, false, c.nodeErr(ctx, err, false)
 	}
 	o := Outcome{Progress: Mined}
 	if r.BlockNumber != nil {
@@ -84,7 +98,7 @@ func (c *EVMClient) mined(ctx context.Context, h common.Hash) (Outcome, bool, er
 		o.Failed = true
 		o.Error = fmt.Sprintf("receipt status 0: execution failed (gas used %d)", r.GasUsed)
 	}
-	return o, true, nil
+	return o, true, false, nil
 }
 
 // signedSender decodes a signed EVM transaction and recovers its sender.
@@ -102,4 +116,10 @@ func signedSender(txData string) (*types.Transaction, common.Address, bool) {
 		return nil, common.Address{}, false
 	}
 	return tx, from, true
+}
+
+// stillIndexing matches geth's answer to a look-up by hash while its
+// transaction index is being built: "not found" that may be wrong.
+func stillIndexing(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "indexing is in progress")
 }
