@@ -1,8 +1,13 @@
 package broadcast
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
+	"strings"
+
+	"github.com/btcsuite/btcd/wire"
 )
 
 var _ Tracker = (*UTXOClient)(nil)
@@ -12,11 +17,14 @@ var _ Tracker = (*UTXOClient)(nil)
 const codeNoTx = -5
 
 // Lookup implements Tracker with getrawtransaction (verbose): its
-// confirmations, and the height of its block from getblockheader. A
-// transaction the node does not know stays Unknown: telling a double spend
-// apart needs its inputs looked up one by one, which is not done yet.
-// The fee is not reported: it needs every input's previous output.
-func (c *UTXOClient) Lookup(ctx context.Context, txID, _ string) (_ Outcome, err error) {
+// confirmations, and the height of its block from getblockheader. For a
+// transaction the node does not know, its inputs (from the signed bytes)
+// are asked with gettxout, mempool included: one already spent means
+// another transaction spent it (Dropped: a double spend won); all unspent
+// means the same bytes are still valid (Missing). The nodes need -txindex
+// to find a mined transaction that is not the wallet's. The fee is not
+// reported: it needs every input's previous output.
+func (c *UTXOClient) Lookup(ctx context.Context, txID, txData string) (_ Outcome, err error) {
 	defer scrub(&err, c.node.raw)
 	var tx struct {
 		Confirmations uint64 `json:"confirmations"`
@@ -27,7 +35,7 @@ func (c *UTXOClient) Lookup(ctx context.Context, txID, _ string) (_ Outcome, err
 	case err != nil:
 		return Outcome{}, err
 	case code == codeNoTx:
-		return Outcome{Progress: Unknown}, nil
+		return c.inputsSpent(ctx, txData)
 	case msg != "":
 		return Outcome{}, fmt.Errorf("%w: getrawtransaction: %s (code %d)", ErrUnavailable, msg, code)
 	case tx.Confirmations == 0 || tx.BlockHash == "":
@@ -45,4 +53,29 @@ func (c *UTXOClient) Lookup(ctx context.Context, txID, _ string) (_ Outcome, err
 		return Outcome{}, fmt.Errorf("%w: getblockheader: %s (code %d)", ErrUnavailable, msg, code)
 	}
 	return Outcome{Progress: Mined, BlockNumber: header.Height, Confirmations: tx.Confirmations}, nil
+}
+
+// inputsSpent tells a transaction the node does not know Dropped (an input
+// is spent elsewhere) or Missing (all of them are unspent), from its signed
+// bytes; Unknown without them.
+func (c *UTXOClient) inputsSpent(ctx context.Context, txData string) (Outcome, error) {
+	raw, err := hex.DecodeString(strings.TrimSpace(txData))
+	tx := new(wire.MsgTx)
+	if err != nil || len(raw) == 0 || tx.Deserialize(bytes.NewReader(raw)) != nil || len(tx.TxIn) == 0 {
+		return Outcome{Progress: Unknown}, nil
+	}
+	for _, in := range tx.TxIn {
+		prev := in.PreviousOutPoint
+		var out *struct{}
+		code, msg, err := c.call(ctx, "gettxout", []any{prev.Hash.String(), prev.Index, true}, &out)
+		switch {
+		case err != nil:
+			return Outcome{}, err
+		case msg != "":
+			return Outcome{}, fmt.Errorf("%w: gettxout: %s (code %d)", ErrUnavailable, msg, code)
+		case out == nil:
+			return Outcome{Progress: Dropped, Error: fmt.Sprintf("input %s was spent by another transaction", prev)}, nil
+		}
+	}
+	return Outcome{Progress: Missing}, nil
 }
