@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-
 )
 
 // obj is a JSON object of the OpenAPI document.
