@@ -26,8 +26,8 @@ import (
 	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/sqlite"
 	"github.com/custoskms/custos/internal/secret"
-	"github.com/custoskms/custos/internal/walletstore"
 	"github.com/custoskms/custos/internal/tracker"
+	"github.com/custoskms/custos/internal/walletstore"
 	"github.com/custoskms/custos/internal/webhook"
 )
 

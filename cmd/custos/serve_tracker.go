@@ -52,15 +52,5 @@ func allDepths(n uint64) map[string]uint64 {
 // stop waits for the check in progress, so call it before closing the store.
 func startTracker(ctx context.Context, cfg tracker.Config, log *slog.Logger) (stop func()) {
 	cfg.Logger = log
-	t := tracker.New(cfg)
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t.Run(ctx)
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
+	return inBackground(ctx, tracker.New(cfg).Run)
 }

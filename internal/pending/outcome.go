@@ -2,6 +2,7 @@ package pending
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -73,6 +74,15 @@ type Outcome struct {
 	Rebroadcasts int
 	// FinalAt is when the transaction reached a final state.
 	FinalAt *time.Time
+}
+
+// CheckLeaseClaim reports a claim of the outbox or of the tracking (what
+// names it in the error) without an owner, a positive lease or a positive max.
+func CheckLeaseClaim(what, owner string, lease time.Duration, max int) error {
+	if owner == "" || lease <= 0 || max <= 0 {
+		return fmt.Errorf("%s: a claim needs an owner, a positive lease and a positive max", what)
+	}
+	return nil
 }
 
 // TrackClaim asks for broadcast transactions whose next check is due,

@@ -120,14 +120,7 @@ const claimDeliveriesSQL = `WITH pick AS (
 
 // ClaimDeliveries implements pending.HookStore.
 func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([]pending.Delivery, error) {
-	if c.Owner == "" || c.Lease <= 0 || c.Max <= 0 {
-		return nil, errors.New("claim deliveries: a claim needs an owner, a positive lease and a positive max")
-	}
-	rows, err := s.pool.Query(ctx, claimDeliveriesSQL, c.Owner, max(1, c.Lease.Milliseconds()), c.Max)
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending.Delivery, error) {
+	return leaseClaim(ctx, s, "claim deliveries", claimDeliveriesSQL, c.Owner, c.Lease, c.Max, func(r pgx.CollectableRow) (pending.Delivery, error) {
 		var (
 			d    pending.Delivery
 			body string
@@ -137,8 +130,22 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([
 		d.Body = []byte(body)
 		return d, err
 	})
+}
+
+// leaseClaim runs a claim's statement (claimSQL: owner $1, lease in
+// milliseconds $2, max $3) and scans what it leased; what names the claim.
+func leaseClaim[T any](ctx context.Context, s *Store, what, claimSQL, owner string, lease time.Duration, most int,
+	scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
+	if err := pending.CheckLeaseClaim(what, owner, lease, most); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, claimSQL, owner, max(1, lease.Milliseconds()), most)
 	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }

@@ -79,14 +79,7 @@ const claimTrackingSQL = `WITH pick AS (
 
 // ClaimTracking implements pending.TrackStore.
 func (s *Store) ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pending.Tracked, error) {
-	if c.Owner == "" || c.Lease <= 0 || c.Max <= 0 {
-		return nil, errors.New("claim tracking: a claim needs an owner, a positive lease and a positive max")
-	}
-	rows, err := s.pool.Query(ctx, claimTrackingSQL, c.Owner, max(1, c.Lease.Milliseconds()), c.Max)
-	if err != nil {
-		return nil, fmt.Errorf("claim tracking: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending.Tracked, error) {
+	return leaseClaim(ctx, s, "claim tracking", claimTrackingSQL, c.Owner, c.Lease, c.Max, func(r pgx.CollectableRow) (pending.Tracked, error) {
 		var (
 			tr           pending.Tracked
 			block, confs *int64
@@ -96,10 +89,6 @@ func (s *Store) ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pend
 		tr.Outcome.BlockNumber, tr.Outcome.Confirmations = u64(block), u64(confs)
 		return tr, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("claim tracking: %w", err)
-	}
-	return out, nil
 }
 
 // RecordOutcome implements pending.TrackStore. The row lock taken by the

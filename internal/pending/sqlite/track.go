@@ -60,8 +60,8 @@ func nullU64(p *uint64) any {
 // ClaimTracking implements pending.TrackStore. SQLite runs one writer at a
 // time, so the selection and the lease are one step for every process.
 func (s *Store) ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pending.Tracked, error) {
-	if c.Owner == "" || c.Lease <= 0 || c.Max <= 0 {
-		return nil, errors.New("claim tracking: a claim needs an owner, a positive lease and a positive max")
+	if err := pending.CheckLeaseClaim("claim tracking", c.Owner, c.Lease, c.Max); err != nil {
+		return nil, err
 	}
 	var out []pending.Tracked
 	err := s.write(ctx, "claim tracking", func(tx *sql.Tx) error {
@@ -69,19 +69,8 @@ func (s *Store) ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pend
 		rows, err := tx.QueryContext(ctx, `UPDATE txs SET lease_owner = ?1, lease_until = ?2 WHERE seq IN (
 			SELECT seq FROM txs WHERE track_next_at IS NOT NULL AND track_next_at <= ?3 AND (lease_until IS NULL OR lease_until <= ?3)
 			ORDER BY track_next_at LIMIT ?4) RETURNING seq`, c.Owner, at+max(1, c.Lease.Milliseconds()), at, c.Max)
-		if err != nil {
-			return err
-		}
-		var seqs []any
-		for rows.Next() {
-			var seq int64
-			if err := rows.Scan(&seq); err != nil {
-				rows.Close()
-				return err
-			}
-			seqs = append(seqs, seq)
-		}
-		if err := rows.Close(); err != nil || len(seqs) == 0 {
+		seqs, err := keysOf[int64](rows, err)
+		if err != nil || len(seqs) == 0 {
 			return err
 		}
 		rows, err = tx.QueryContext(ctx, `SELECT t.tenant, t.id, t.chain, coalesce(k.testnet, 0), t.tx_id, coalesce(t.tx_data, ''),
