@@ -24,8 +24,10 @@ const (
 	// DefaultDepth is the confirmation depth of a chain Config.Depth does not name.
 	DefaultDepth = 1
 	DefaultMax   = 64
+	// DefaultConcurrency bounds the checks in flight.
+	DefaultConcurrency = 8
 	// DefaultTimeout bounds one check (a few node calls).
-	DefaultTimeout = 30 * time.Second
+	DefaultTimeout = 15 * time.Second
 	// DefaultBaseDelay and DefaultMaxDelay shape the wait between checks of
 	// a transaction that has not moved: BaseDelay·2ⁿ⁻¹ after its n-th
 	// check, at most MaxDelay. A mined one waiting for depth is checked
@@ -55,10 +57,12 @@ type Config struct {
 	// Owner names this tracker in its leases; empty: a random name.
 	Owner string
 	// Max bounds the transactions one claim takes.
-	Max       int
-	Timeout   time.Duration
-	BaseDelay time.Duration
-	MaxDelay  time.Duration
+	Max int
+	// Concurrency bounds the checks in flight.
+	Concurrency int
+	Timeout     time.Duration
+	BaseDelay   time.Duration
+	MaxDelay    time.Duration
 	// Poll is how long the tracker waits when nothing is due.
 	Poll   time.Duration
 	Logger *slog.Logger
@@ -77,6 +81,9 @@ func New(cfg Config) *Tracker {
 	}
 	if cfg.Max <= 0 {
 		cfg.Max = DefaultMax
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
@@ -97,24 +104,39 @@ func New(cfg Config) *Tracker {
 	return &Tracker{cfg: cfg, log: log}
 }
 
-// lease outlasts every check of one claim, so that no other replica checks
-// them meanwhile; a tracker killed mid-claim leaves them to the others once
-// it runs out.
-func (t *Tracker) lease() time.Duration { return time.Duration(t.cfg.Max+1) * t.cfg.Timeout }
+// lease outlasts every check of one claim (Concurrency at a time), so that
+// no other replica checks them meanwhile; a tracker killed mid-claim leaves
+// them to the others once it runs out.
+func (t *Tracker) lease() time.Duration {
+	rounds := (t.cfg.Max + t.cfg.Concurrency - 1) / t.cfg.Concurrency
+	return time.Duration(rounds+1) * t.cfg.Timeout
+}
 
-// Run checks due transactions until ctx ends; the check in progress is
-// finished and recorded before it returns.
+// Run checks due transactions until ctx ends; the checks in progress are
+// finished and recorded before it returns, and the rest of a claim come
+// back to a tracker when its lease runs out.
 func (t *Tracker) Run(ctx context.Context) {
+	slots := make(chan struct{}, t.cfg.Concurrency)
+	defer func() {
+		for range t.cfg.Concurrency { // wait for the checks in flight
+			slots <- struct{}{}
+		}
+	}()
 	for {
 		batch, err := t.cfg.Store.ClaimTracking(ctx, pending.TrackClaim{Owner: t.cfg.Owner, Lease: t.lease(), Max: t.cfg.Max})
 		if err != nil && ctx.Err() == nil {
 			t.log.Error("claiming transactions to track failed", "err", err)
 		}
 		for _, tr := range batch {
-			if ctx.Err() != nil {
-				return // the rest come back to a tracker when the lease runs out
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
 			}
-			t.Check(context.WithoutCancel(ctx), tr)
+			go func() {
+				defer func() { <-slots }()
+				t.Check(context.WithoutCancel(ctx), tr)
+			}()
 		}
 		if len(batch) < t.cfg.Max {
 			select {

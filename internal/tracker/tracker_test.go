@@ -118,3 +118,60 @@ func TestCheckRecordsEachOutcome(t *testing.T) {
 		}
 	}
 }
+
+// TestRunChecksEveryClaim runs the loop with small claims and a few checks
+// at a time until every transaction is confirmed, then stops it.
+func TestRunChecksEveryClaim(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	node := &fakeNode{outcomes: map[string]broadcast.Outcome{}}
+	nodes := broadcast.NewNodes()
+	nodes.Set("ETH", false, node)
+	var ids []string
+	for i := range 30 {
+		txID := "0xrun" + itoa(i)
+		node.outcomes[txID] = broadcast.Outcome{Progress: broadcast.Mined, BlockNumber: 5, Confirmations: 1}
+		id, err := store.Create(ctx, tenant, pending.NewTx{Chain: "ETH", SerializedTransaction: "{}", Hashes: []string{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Complete(ctx, tenant, id[0], txID); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id[0])
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		New(Config{Store: store, Nodes: nodes, Max: 7, Concurrency: 3, Poll: 5 * time.Millisecond}).Run(runCtx)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, id := range ids {
+		for {
+			tx, err := store.Get(ctx, tenant, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tx.State == pending.StateConfirmed {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still %s", id, tx.State)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+func itoa(i int) string { return string(rune('a'+i/26)) + string(rune('a'+i%26)) }
