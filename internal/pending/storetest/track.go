@@ -228,3 +228,36 @@ func testTrackListing(t *testing.T, s pending.Store) {
 		t.Fatalf("listing from the future %v", got)
 	}
 }
+
+// RunOutboxAtomicity checks that a final outcome and its event commit
+// together: with the outbox made to refuse inserts (breakOutbox, a backend's
+// trigger), RecordOutcome fails and the state is unchanged, nothing is to be
+// delivered, and the tracker keeps its lease; once mended (mendOutbox) the
+// same recording commits both.
+func RunOutboxAtomicity(t *testing.T, s pending.Store, breakOutbox, mendOutbox func(*testing.T)) {
+	ctx := context.Background()
+	subscribe(t, s, tenantA, pending.EventConfirmed)
+	id := broadcastTxs(t, s, tenantA, 1)[0]
+	claimTracking(t, s, "a", time.Minute)
+	u := pending.OutcomeUpdate{Tenant: tenantA, ID: id, State: pending.StateConfirmed, BlockNumber: u64p(3), Confirmations: u64p(1)}
+	breakOutbox(t)
+	if err := s.RecordOutcome(ctx, "a", u); err == nil {
+		t.Fatal("RecordOutcome succeeded with the outbox refusing its event")
+	}
+	if tx, err := s.Get(ctx, tenantA, id); err != nil || tx.State != pending.StateBroadcast || tx.Outcome.FinalAt != nil {
+		t.Fatalf("after the failed recording: %+v, %v; want it still broadcast", tx, err)
+	}
+	if ds := claimAll(t, s, "worker"); len(ds) != 0 {
+		t.Fatalf("%d deliveries of an event that did not commit", len(ds))
+	}
+	mendOutbox(t)
+	if err := s.RecordOutcome(ctx, "a", u); err != nil {
+		t.Fatal(err)
+	}
+	if tx, err := s.Get(ctx, tenantA, id); err != nil || tx.State != pending.StateConfirmed {
+		t.Fatalf("after recording: %+v, %v", tx, err)
+	}
+	if ds := deliverAll(t, s); len(ds) != 1 || ds[0].Type != pending.EventConfirmed {
+		t.Fatalf("deliveries %+v, want the one confirmation", ds)
+	}
+}
