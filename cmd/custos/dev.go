@@ -26,6 +26,7 @@ import (
 	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/sqlite"
 	"github.com/custoskms/custos/internal/secret"
+	"github.com/custoskms/custos/internal/tracker"
 	"github.com/custoskms/custos/internal/walletstore"
 	"github.com/custoskms/custos/internal/webhook"
 )
@@ -235,6 +236,8 @@ func (r *devRig) api(ctx context.Context, c *devConfig, dir, rpcURL string, log 
 	guard := webhook.Guard{AllowLoopback: true}
 	stopWebhooks := startWebhooks(ctx, webhook.Config{Guard: guard}, pstore, log)
 	r.onClose(stopWebhooks)
+	stopTracker := startTracker(ctx, tracker.Config{Store: pstore, Nodes: nodes, Depth: allDepths(1)}, log)
+	r.onClose(stopTracker)
 	srv, err := startHTTP(c.listen, api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log,
 		ExtraChainIDs: map[bool]map[string][]uint64{true: devChainIDs()}, Webhooks: guard}), log)
 	if err != nil {

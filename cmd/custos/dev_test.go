@@ -242,6 +242,27 @@ func TestDevWalkthrough(t *testing.T) {
 		t.Fatalf("signed by %s, the wallet's index 0 is %s (%v)", from.Hex(), eth.Address, err)
 	}
 
+	// The dev server tracks it at a depth of 1: confirmed, with its block and fee.
+	var outcome struct {
+		Status      string
+		BlockNumber uint64
+		Fee         string
+	}
+	fee := new(big.Int).Mul(new(big.Int).SetUint64(r.GasUsed), r.EffectiveGasPrice).String()
+	for outcome.Status != "confirmed" {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("never confirmed: %s\n%s", body, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if status, body = get.do(t, ctx); status != 200 || json.Unmarshal(body, &outcome) != nil {
+			t.Fatalf("get: %d %s", status, body)
+		}
+	}
+	if outcome.BlockNumber != r.BlockNumber.Uint64() || outcome.Fee != fee {
+		t.Fatalf("confirmed: %s; want block %d and fee %s", body, r.BlockNumber, fee)
+	}
+
 	// 3. The balance line answers 0.01 ETH for the recipient.
 	status, body = curls[2].do(t, ctx)
 	var bal struct{ Result string }

@@ -20,6 +20,7 @@ import (
 	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/postgres"
 	"github.com/custoskms/custos/internal/pending/sqlite"
+	"github.com/custoskms/custos/internal/tracker"
 	"github.com/custoskms/custos/internal/webhook"
 )
 
@@ -86,6 +87,7 @@ type serveConfig struct {
 	chainIDs      chainIDFlags
 	gasCaps       gasCapFlags
 	webhooks      webhookFlags
+	confirmations confirmationFlags
 }
 
 func (c *serveConfig) add(b *config.Binder) {
@@ -109,6 +111,7 @@ func (c *serveConfig) add(b *config.Binder) {
 	c.chainIDs.add(b)
 	c.gasCaps.add(b)
 	c.webhooks.add(b)
+	c.confirmations.add(b)
 }
 
 // defaultListen is where the API listens; defaultAPIURL is the daemon's
@@ -143,6 +146,10 @@ func runServe(ctx context.Context, a *app, c *serveConfig) error {
 	if err != nil {
 		return err
 	}
+	depths, err := c.confirmations.depths()
+	if err != nil {
+		return err
+	}
 	store, err := c.store.open(ctx)
 	if err != nil {
 		return err
@@ -153,6 +160,8 @@ func runServe(ctx context.Context, a *app, c *serveConfig) error {
 		MaxGasPrice: gasCaps, RateLimit: float64(c.rateLimit), RateBurst: c.rateBurst, Webhooks: guard})
 	stopWebhooks := startWebhooks(ctx, c.webhooks.config(guard), store, log)
 	defer stopWebhooks() // before the store closes
+	stopTracker := startTracker(ctx, tracker.Config{Store: store, Nodes: dialed, Depth: depths}, log)
+	defer stopTracker() // before the store closes
 	srv, err := startHTTP(c.listen, h, log)
 	if err != nil {
 		return err

@@ -47,12 +47,17 @@ func (f *webhookFlags) config(guard webhook.Guard) webhook.Config {
 // stop waits for the deliveries in flight, so call it before closing store.
 func startWebhooks(ctx context.Context, cfg webhook.Config, store pending.Store, log *slog.Logger) (stop func()) {
 	cfg.Store, cfg.Logger = store, log
-	w := webhook.New(cfg)
+	return inBackground(ctx, webhook.New(cfg).Run)
+}
+
+// inBackground runs run in a goroutine until the returned stop is called;
+// stop cancels run's context and waits for it to return.
+func inBackground(ctx context.Context, run func(context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		w.Run(ctx)
+		run(ctx)
 	}()
 	return func() {
 		cancel()

@@ -34,6 +34,7 @@ func (m routeContract) pathFor(key string) string {
 var routeMap = []routeContract{
 	{"POST /v3/kms", "/v3/kms", v3Sample("POST", "/v3/kms"), pending.ScopeQueue, MaxTxBody},
 	{"GET /v3/kms/{id}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", "", pending.ScopeQueue, MaxNoBody},
+	{"GET /v3/kms/transactions", "/v3/kms/transactions?status=confirmed", "", pending.ScopeQueue, MaxNoBody},
 	{"DELETE /v3/kms/{id}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", "", pending.ScopeQueue, MaxNoBody},
 	{"GET /v3/kms/pending/{chain}", "/v3/kms/pending/ETH", "", pending.ScopeSign, MaxNoBody},
 	{"POST /v3/kms/pending/{chain}", "/v3/kms/pending/ETH", v3Sample("POST", "/v3/kms/pending/ETH"), pending.ScopeSign, DefaultMaxBody},

@@ -17,16 +17,32 @@ func pathID(r *http.Request) (string, error) {
 }
 
 // txDetail is a transaction as GET /v3/kms/{id} answers it: Tatum's
-// fields unchanged, its state, and its error reports when it has any.
+// fields unchanged, its state and on-chain outcome, and its error reports
+// when it has any.
 type txDetail struct {
 	pending.Tx
 	// Status is what the store knows of its outcome (pending.State).
 	Status pending.State `json:"status"`
-	// Error is the latest report: a signer's (POST /v3/tatum/kms/batch),
-	// the node's refusal at broadcast, or the reason the transaction failed.
+	// BlockNumber, Confirmations and Fee are the tracker's, once mined.
+	BlockNumber   *uint64 `json:"blockNumber,omitempty"`
+	Confirmations *uint64 `json:"confirmations,omitempty"`
+	Fee           string  `json:"fee,omitempty"`
+	// Rebroadcasts counts the times the server sent the stored signed
+	// transaction again after the node lost it.
+	Rebroadcasts int `json:"rebroadcasts,omitempty"`
+	// Error is the latest report: why it failed on chain or was dropped,
+	// else a signer's (POST /v3/tatum/kms/batch), the node's refusal at
+	// broadcast, or the reason the transaction failed.
 	Error string `json:"error,omitempty"`
 	// ErrorCount is how many reports the transaction has.
 	ErrorCount int `json:"errorCount,omitempty"`
+}
+
+// detailOf is tx's detail without its error reports.
+func detailOf(tx pending.Tx) txDetail {
+	o := tx.Outcome
+	return txDetail{Tx: tx, Status: tx.State, BlockNumber: o.BlockNumber, Confirmations: o.Confirmations, Fee: o.Fee,
+		Rebroadcasts: o.Rebroadcasts, Error: o.Error}
 }
 
 // getTx is GET /v3/kms/{id}.
@@ -40,10 +56,15 @@ func (s *Server) getTx(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := txDetail{Tx: tx, Status: tx.State}
-	if d.Error, d.ErrorCount, err = s.store.LastError(r.Context(), tenant, id); err != nil {
+	d := detailOf(tx)
+	last, count, err := s.store.LastError(r.Context(), tenant, id)
+	if err != nil {
 		return err
 	}
+	if d.Error == "" {
+		d.Error = last
+	}
+	d.ErrorCount = count
 	s.charge(r, 1)
 	writeJSON(w, http.StatusOK, d)
 	return nil

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-
-	"github.com/custoskms/custos/internal/pending"
 )
 
 // obj is a JSON object of the OpenAPI document.
@@ -157,13 +155,14 @@ func openAPIDocument(rts []route) obj {
 			"/v3/kms/{id}": obj{
 				"get": (op("Get a transaction", []obj{idParam}, nil, obj{
 					"200": obj{"description": "The transaction, with its error reports when it has any.", "content": jsonContent(obj{"allOf": []obj{
-						ref("PendingTx"), {"type": "object", "properties": obj{
-							"error": obj{"type": "string", "description": "The latest error report: a signer's (POST /v3/tatum/kms/batch), " +
+						ref("PendingTx"), {"type": "object", "properties": merge(obj{
+							"error": obj{"type": "string", "description": "The latest error report: why it failed on chain or was dropped, " +
+								"else a signer's (POST /v3/tatum/kms/batch), " +
 								"the node's refusal of a broadcast (a node that could not be reached is not kept), or the reason the transaction " +
 								"failed. Not Tatum's; omitted when there is none."},
 							"errorCount": obj{"type": "integer", "minimum": 1, "description": "How many error reports the transaction has. " +
 								"Not Tatum's; omitted when there is none."},
-							"status": obj{"type": "string", "enum": txStates, "description": statusDoc}}}}})},
+							"status": obj{"type": "string", "enum": txStates, "description": statusDoc}}, outcomeProps)}}})},
 					"400": bad, "403": errResp("Unknown, foreign or deleted id (kms.tx.notFound)."),
 				})),
 				"delete": (withDescription(op("Delete a transaction (cancels its withdrawal)", []obj{idParam,
@@ -173,6 +172,20 @@ func openAPIDocument(rts []route) obj {
 					"403": errResp("Unknown, foreign or already deleted id (kms.tx.notFound), or completed (kms.tx.completed)."),
 				}), holeDoc)),
 			},
+			"/v3/kms/transactions": obj{"get": withDescription(op("List transactions by state and time", []obj{
+				{"name": "status", "in": "query", "required": false, "schema": obj{"type": "string", "enum": txStates}},
+				{"name": "since", "in": "query", "required": false, "schema": obj{"type": "string", "format": "date-time"},
+					"description": "Only transactions whose state changed at or after this RFC 3339 time."},
+				{"name": "limit", "in": "query", "required": false, "schema": obj{"type": "integer", "minimum": 1, "maximum": maxListLimit, "default": defaultListLimit}}},
+				nil, obj{
+					"200": obj{"description": "Oldest state change first.", "content": jsonContent(obj{"type": "array", "items": obj{"allOf": []obj{
+						ref("PendingTx"), {"type": "object", "properties": merge(obj{
+							"status":  obj{"type": "string", "enum": txStates, "description": statusDoc},
+							"error":   obj{"type": "string", "description": "The latest error, as GET /v3/kms/{id} gives it."},
+							"changed": obj{"type": "string", "format": "date-time", "description": "When the state last changed."}}, outcomeProps)}}}})},
+					"400": bad,
+				}), "Not Tatum's. For reconciling after an outage: ask again with since set to the last changed seen; a transaction "+
+				"whose change falls on that same time comes again, so drop repeats by id. Deleted transactions are not listed.")},
 			"/v3/{slug}/broadcast": obj{"post": (op("Broadcast a signed transaction and complete its pending transaction",
 				[]obj{{"name": "slug", "in": "path", "required": true, "schema": obj{"type": "string", "enum": chainSlugs}}},
 				obj{"type": "object", "required": []string{"txData"}, "properties": obj{
@@ -246,12 +259,31 @@ func openAPIDocument(rts []route) obj {
 	return doc
 }
 
-// txStates are the states GET /v3/kms/{id} reports today.
-var txStates = []pending.State{pending.StateQueued, pending.StateSigned, pending.StateBroadcast, pending.StateFailed, pending.StateExpired}
+// txStates are the states GET /v3/kms/{id} reports.
+var txStates = listStates
 
 const statusDoc = "Not Tatum's. queued: waiting for a signer; signed: a signed transaction was submitted for broadcast but " +
-	"the node has not accepted it (yet); broadcast: completed with its txId; failed: ended for good without a txId (see " +
-	"error); expired: failed because its validity window passed before broadcast."
+	"the node has not accepted it (yet); broadcast: completed with its txId, not yet final on chain; confirmed: mined and " +
+	"buried under the chain's confirmation depth (serve --confirmations); failed: ended for good without a txId, or mined " +
+	"but failed on chain (an EVM receipt with status 0; see error and fee); dropped: the node lost it and its nonce was taken " +
+	"by another transaction; replaced: another transaction took its place; expired: failed because its validity window " +
+	"passed before broadcast. EVM, BTC, LTC, BCH and DOGE transactions are followed on chain; the others stay broadcast."
+
+// outcomeProps are the on-chain outcome fields of a transaction's detail.
+var outcomeProps = obj{
+	"blockNumber":   obj{"type": "integer", "minimum": 0, "description": "Not Tatum's. The block holding it, once mined."},
+	"confirmations": obj{"type": "integer", "minimum": 0, "description": "Not Tatum's. That block and the ones above it when last checked."},
+	"fee":           obj{"type": "string", "description": "Not Tatum's. The fee paid, in the chain's smallest unit (EVM: gas used × effective gas price, in wei)."},
+	"rebroadcasts":  obj{"type": "integer", "minimum": 1, "description": "Not Tatum's. Times the server sent the stored signed transaction again after the node lost it."},
+}
+
+// merge returns a with b's entries added.
+func merge(a, b obj) obj {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
 
 // scopesDoc is what each API key scope is for (routes decides which route needs which).
 const scopesDoc = "Each API key holds some of three scopes, shown per operation as x-custos-scope: queue (the application: " +

@@ -183,6 +183,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/v3/kms/pending/{chain}", pending.ScopeSign, s.maxBody, s.pendingPost},
 		{http.MethodPut, "/v3/kms/{id}/{txId}", pending.ScopeSign, MaxNoBody, s.completeTx},
 		{http.MethodGet, "/v3/kms/{id}", pending.ScopeQueue, MaxNoBody, s.getTx},
+		{http.MethodGet, "/v3/kms/transactions", pending.ScopeQueue, MaxNoBody, s.listTxs},
 		{http.MethodDelete, "/v3/kms/{id}", pending.ScopeQueue, MaxNoBody, s.deleteTx},
 		{http.MethodPost, "/v3/{slug}/broadcast", pending.ScopeSign, MaxTxBody, s.broadcastTx},
 		{http.MethodPost, "/v3/tatum/kms/batch", pending.ScopeSign, MaxReportBody, s.reportErrors},

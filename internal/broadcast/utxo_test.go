@@ -201,7 +201,15 @@ func TestUTXOBroadcastBtcdRegtest(t *testing.T) {
 		}
 		t.Fatalf("%s not mined", txid)
 	}
-	spend := func(prevs []*wire.MsgTx, vouts []uint32, to []byte, fee int64, keys ...string) chain.Signed {
+	lookup := func(signed chain.Signed) Outcome {
+		t.Helper()
+		o, err := c.Lookup(ctx, signed.TxID, signed.TxData)
+		if err != nil {
+			t.Fatalf("Lookup: %v", err)
+		}
+		return o
+	}
+	sign := func(prevs []*wire.MsgTx, vouts []uint32, to []byte, fee int64, keys ...string) chain.Signed {
 		tx := wire.NewMsgTx(2)
 		var sum int64
 		for i, p := range prevs {
@@ -222,6 +230,10 @@ func TestUTXOBroadcastBtcdRegtest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		return signed
+	}
+	spend := func(prevs []*wire.MsgTx, vouts []uint32, to []byte, fee int64, keys ...string) chain.Signed {
+		signed := sign(prevs, vouts, to, fee, keys...)
 		id, err := c.Broadcast(ctx, signed.TxData)
 		if err != nil || id != signed.TxID {
 			t.Fatalf("Broadcast = %s, %v (want %s)", id, err, signed.TxID)
@@ -230,7 +242,14 @@ func TestUTXOBroadcastBtcdRegtest(t *testing.T) {
 		if id2, err := c.Broadcast(ctx, signed.TxData); err != nil || id2 != id {
 			t.Fatalf("rebroadcast = %s, %v", id2, err)
 		}
+		if o := lookup(signed); o.Progress != Pending {
+			t.Fatalf("in the mempool: %+v, want Pending", o)
+		}
 		mined(id)
+		if o := lookup(signed); o.Progress != Mined || o.Confirmations != 1 || o.BlockNumber != uint64(len(hashes))+1 {
+			t.Fatalf("mined: %+v, want one confirmation", o)
+		}
+		hashes = append(hashes, "")
 		return signed
 	}
 	segScript, _ := txscript.PayToAddrScript(seg)
@@ -244,6 +263,19 @@ func TestUTXOBroadcastBtcdRegtest(t *testing.T) {
 	// Two wallets' inputs (P2WPKH of key1, P2PKH coinbase of key0), keys in any order.
 	miningScript, _ := txscript.PayToAddrScript(mining)
 	spend([]*wire.MsgTx{firstTx, coinbase(2)}, []uint32{0, 0}, miningScript, 20_000, key0, key1)
+
+	if o := lookup(first); o.Confirmations != 2 {
+		t.Fatalf("a block later: %+v, want two confirmations", o)
+	}
+	// Never sent and its input unspent: the node does not know it and the
+	// same bytes are still valid. Never sent and its input spent by the
+	// second spend: a double spend that lost.
+	if o := lookup(sign([]*wire.MsgTx{coinbase(3)}, []uint32{0}, segScript, 10_000, key0)); o.Progress != Missing {
+		t.Fatalf("unsent with its input unspent: %+v, want Missing", o)
+	}
+	if o := lookup(sign([]*wire.MsgTx{coinbase(2)}, []uint32{0}, segScript, 30_000, key0)); o.Progress != Dropped || o.Error == "" {
+		t.Fatalf("unsent with its input spent: %+v, want Dropped", o)
+	}
 
 	// The node refuses a double spend: ErrRejected with its reason.
 	_, err = c.Broadcast(ctx, first.TxData[:len(first.TxData)-8]+"01000000")

@@ -65,7 +65,13 @@ type stack struct {
 
 func newStack(t testing.TB, nodeURL string) *stack {
 	t.Helper()
-	s := newNodesStack(t, true, []broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: nodeURL}})
+	return newStackWith(t, nodeURL, nil)
+}
+
+// newStackWith is newStack with the API's Config adjusted by edit.
+func newStackWith(t testing.TB, nodeURL string, edit func(*api.Config)) *stack {
+	t.Helper()
+	s := newNodesStackWith(t, true, []broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: nodeURL}}, edit)
 	var err error
 	if s.node, err = ethclient.Dial(nodeURL); err != nil {
 		t.Fatal(err)

@@ -26,3 +26,8 @@ var (
 	// ErrDeliveryNotFound is returned for an unknown or foreign dead letter.
 	ErrDeliveryNotFound = errors.New("dead letter not found")
 )
+
+// ErrNotLeased is returned when recording the outcome of a tracked
+// transaction whose tracking lease the caller no longer holds (it ran out
+// and another replica claimed it): that replica records instead.
+var ErrNotLeased = errors.New("tracking lease not held")

@@ -20,8 +20,9 @@ const (
 	EventFailed = "KMS_FAILED_TX"
 )
 
-// EventTypes lists the subscription types, in the order documents show them.
-var EventTypes = []string{EventCompleted, EventFailed}
+// EventTypes lists the subscription types, in the order documents show them:
+// Tatum's, then our own outcome types (outcome.go).
+var EventTypes = []string{EventCompleted, EventFailed, EventConfirmed, EventFailedOnChain, EventDropped}
 
 // ExpiredReason starts the reason a transaction whose validity window passed
 // is failed with; the store tells such a failure apart as StateExpired.
@@ -53,11 +54,15 @@ func FailState(reason string) State {
 	return StateFailed
 }
 
-// StateOf derives a transaction's state from its stored facts: its txId,
-// whether a signed transaction was submitted, whether it failed and the
-// state its failure was recorded with ("" for failures older than states).
-func StateOf(txID string, signed, failed bool, failState string) State {
+// StateOf derives a transaction's state from its stored facts: the state
+// the outcome tracker recorded ("" when none), its txId, whether a signed
+// transaction was submitted, whether it failed and the state its failure
+// was recorded with ("" for failures older than states). StateSQL is the
+// same decision in SQL.
+func StateOf(trackState, txID string, signed, failed bool, failState string) State {
 	switch {
+	case trackState != "":
+		return State(trackState)
 	case txID != "":
 		return StateBroadcast
 	case failed && failState == string(StateExpired):

@@ -32,8 +32,10 @@ type Tx struct {
 	WithdrawalID          string          `json:"withdrawalId,omitempty"`
 	TxID                  string          `json:"txId,omitempty"`
 	WithdrawalResponses   json.RawMessage `json:"withdrawalResponses,omitempty"`
-	// State is the transaction's state; only Get fills it.
+	// State is the transaction's state; Get and Transactions fill it.
 	State State `json:"-"`
+	// Outcome is what the tracker learned on chain; Get and Transactions fill it.
+	Outcome Outcome `json:"-"`
 }
 
 // NewTx is what an application queues. The store assigns the id.
@@ -252,6 +254,7 @@ type Store interface {
 	TxStore
 	KeyStore
 	HookStore
+	TrackStore
 	// Ping reports whether the backend can serve requests (readiness).
 	Ping(ctx context.Context) error
 	Close() error

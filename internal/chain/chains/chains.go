@@ -40,6 +40,11 @@ type Row struct {
 	// NoSigningVectors says why the shared vector set has no signing rows for
 	// the chain, and where its signing is checked instead; empty when it has rows.
 	NoSigningVectors string
+	// Confirmations is the default confirmation depth at which the server's
+	// outcome tracker calls a mined transaction final (`serve
+	// --confirmations CODE=N` overrides it); 0 for chains whose node client
+	// cannot follow a transaction yet.
+	Confirmations uint64
 }
 
 // rows is the table, in the order of the API's enum.
@@ -50,25 +55,25 @@ func rows() []Row {
 	)
 	return []Row{
 		{Chain: bnb.BNB, Dial: broadcast.DialShutDown(bnb.BNB.Info().ShutDown)},
-		{Chain: utxo.BTC, Dial: utxoNode},
-		{Chain: evm.ETH, Dial: evmNode},
+		{Chain: utxo.BTC, Dial: utxoNode, Confirmations: 6},
+		{Chain: evm.ETH, Dial: evmNode, Confirmations: 12},
 		{Chain: xlm.XLM, Dial: broadcast.DialerOf(broadcast.DialStellar)},
 		{Chain: xrp.XRP, Dial: broadcast.DialerOf(broadcast.DialXRPL)},
-		{Chain: utxo.BCH, Dial: utxoNode},
-		{Chain: utxo.LTC, Dial: utxoNode},
-		{Chain: utxo.DOGE, Dial: utxoNode},
+		{Chain: utxo.BCH, Dial: utxoNode, Confirmations: 6},
+		{Chain: utxo.LTC, Dial: utxoNode, Confirmations: 6},
+		{Chain: utxo.DOGE, Dial: utxoNode, Confirmations: 6},
 		{Chain: vet.VET, Dial: broadcast.DialerOf(broadcast.DialVeChain)},
-		{Chain: evm.BSC, Dial: evmNode},
-		{Chain: evm.MATIC, Dial: evmNode},
-		{Chain: evm.CELO, Dial: evmNode},
+		{Chain: evm.BSC, Dial: evmNode, Confirmations: 15},
+		{Chain: evm.MATIC, Dial: evmNode, Confirmations: 128},
+		{Chain: evm.CELO, Dial: evmNode, Confirmations: 12},
 		{Chain: flow.FLOW, Dial: broadcast.DialerOf(broadcast.DialFlow),
 			NoSigningVectors: "Tatum's SDK builds, signs and sends FLOW transactions itself through a node, so there is " +
 				"no offline output to compare with; internal/chain/flow checks its encoding against the Flow SDK's golden messages"},
 		{Chain: tron.TRON, Dial: broadcast.DialerOf(broadcast.DialTron)},
-		{Chain: evm.ONE, Dial: evmNode},
-		{Chain: evm.XDC, Dial: evmNode},
+		{Chain: evm.ONE, Dial: evmNode, Confirmations: 2},
+		{Chain: evm.XDC, Dial: evmNode, Confirmations: 3},
 		{Chain: egld.EGLD, Dial: broadcast.DialerOf(broadcast.DialMultiversX)},
-		{Chain: evm.KLAY, Dial: evmNode},
+		{Chain: evm.KLAY, Dial: evmNode, Confirmations: 1},
 		{Chain: sol.SOL, Dial: broadcast.DialerOf(broadcast.DialSolana)},
 	}
 }
@@ -141,6 +146,18 @@ func (t *Table) Dialer(code string) (broadcast.Dialer, bool) {
 	return nil, false
 }
 
+// Confirmations gives the default confirmation depth of each chain that has
+// one, by code.
+func (t *Table) Confirmations() map[string]uint64 {
+	out := map[string]uint64{}
+	for _, r := range t.rows {
+		if r.Confirmations > 0 {
+			out[r.Chain.Info().Code] = r.Confirmations
+		}
+	}
+	return out
+}
+
 // Codes lists the Tatum currency codes, in the order of the API's enum.
 func (t *Table) Codes() []string { return t.column(func(i chain.Info) string { return i.Code }) }
 
@@ -175,6 +192,9 @@ func BySlug(slug string) (chain.Chain, error) { return table.BySlug(slug) }
 
 // Dialer gives the node client constructor of a chain of the default table.
 func Dialer(code string) (broadcast.Dialer, bool) { return table.Dialer(code) }
+
+// Confirmations gives the default table's confirmation depths by code.
+func Confirmations() map[string]uint64 { return table.Confirmations() }
 
 // Codes lists the default table's currency codes, in the order of the API's enum.
 func Codes() []string { return table.Codes() }

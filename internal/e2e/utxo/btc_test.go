@@ -1,8 +1,11 @@
 package utxo
 
 import (
+	"context"
 	"encoding/hex"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
@@ -12,6 +15,7 @@ import (
 
 	utxochain "github.com/custoskms/custos/internal/chain/utxo"
 	"github.com/custoskms/custos/internal/e2e/tatumsdk"
+	"github.com/custoskms/custos/internal/tracker"
 	"github.com/custoskms/custos/internal/walletstore"
 )
 
@@ -65,7 +69,7 @@ func TestBTCRegtestEndToEnd(t *testing.T) {
 	// activate through version bits at height 432 on regtest.
 	found := n.coinbases(t, n.mine(t, 440, ""), map[string]int{
 		hex.EncodeToString(sA0): 4, hex.EncodeToString(sB0): 2, hex.EncodeToString(sA1): 3,
-		hex.EncodeToString(sA2): 1, hex.EncodeToString(sA3): 1})
+		hex.EncodeToString(sA2): 2, hex.EncodeToString(sA3): 1})
 	coins := func(s []byte, i int) coin { return found[hex.EncodeToString(s)][i] }
 	const fee = 10_000
 
@@ -168,4 +172,52 @@ func TestBTCRegtestEndToEnd(t *testing.T) {
 	if pool := n.mempool(t); len(pool) != 0 {
 		t.Errorf("the node's mempool holds %v after the refusals", pool)
 	}
+
+	// Outcome tracking at a depth of 3: a spend stays broadcast, its
+	// confirmations counted, until the third block holds it down.
+	t.Run("Tracked", func(t *testing.T) {
+		s := s.in(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		tr := tracker.New(tracker.Config{Store: s.pstore, Nodes: s.nodes, Depth: map[string]uint64{"BTC": 3},
+			Poll: 20 * time.Millisecond, BaseDelay: 20 * time.Millisecond, MaxDelay: 100 * time.Millisecond})
+		done := make(chan struct{})
+		go func() { defer close(done); tr.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		in := []coin{coins(sA2, 1)}
+		tx := newTx(in, wire.NewTxOut(total(in)-fee, sB0))
+		id := s.queue(map[string]any{"chain": "BTC", "serializedTransaction": psbtBase64(t, tx, in, true), "hashes": []string{walletA}, "index": 2})
+		// The refused double spend above is still pending: the run signs more than this one.
+		if _, err := s.daemon.RunOnce(t.Context()); err != nil || s.get(id).TxID == "" {
+			t.Fatalf("signer run: %v; txId %q", err, s.get(id).TxID)
+		}
+		var got struct {
+			Status        string  `json:"status"`
+			BlockNumber   *uint64 `json:"blockNumber"`
+			Confirmations *uint64 `json:"confirmations"`
+		}
+		await := func(what string, ok func() bool) {
+			t.Helper()
+			for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				s.request(http.MethodGet, "/v3/kms/"+id, nil, &got)
+				if ok() {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: GET /v3/kms/%s status %s, confirmations %v", what, id, got.Status, got.Confirmations)
+				}
+			}
+		}
+		block := n.mine(t, 2, "")[0]
+		await("two blocks", func() bool { return got.Confirmations != nil && *got.Confirmations == 2 })
+		var header struct{ Height uint64 }
+		n.must(t, "getblockheader", &header, block, true)
+		if got.Status != "broadcast" || got.BlockNumber == nil || *got.BlockNumber != header.Height {
+			t.Fatalf("after two blocks: status %s, block %v; want broadcast in block %d", got.Status, got.BlockNumber, header.Height)
+		}
+		n.mine(t, 1, "")
+		await("three blocks", func() bool { return got.Status == "confirmed" })
+		if *got.Confirmations != 3 {
+			t.Fatalf("confirmed with %d confirmations, want 3", *got.Confirmations)
+		}
+	})
 }

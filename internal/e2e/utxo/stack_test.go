@@ -48,6 +48,9 @@ type stack struct {
 	// wallets are the signature IDs of the managed mnemonic wallets, in the
 	// order of the mnemonics given to newStack.
 	wallets []string
+	// pstore and nodes are the API's, for an outcome tracker beside it.
+	pstore *sqlite.Store
+	nodes  *broadcast.Nodes
 }
 
 func newStack(t *testing.T, code, nodeURL string, mnemonics ...string) *stack {
@@ -80,7 +83,7 @@ func newStack(t *testing.T, code, nodeURL string, mnemonics ...string) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	s := &stack{t: t, api: srv.URL, apiKey: key}
+	s := &stack{t: t, api: srv.URL, apiKey: key, pstore: pstore, nodes: nodes}
 	for _, m := range mnemonics {
 		id := walletstore.NewID()
 		if err := store.Put(ctx, id, &walletstore.Wallet{Mnemonic: m, Chain: code, Testnet: true}); err != nil {

@@ -18,14 +18,14 @@ const (
 	deliveryDead      = 2
 )
 
-// emit adds an event about the transaction at txSeq to the outbox, with one
+// emit adds an event (body) about the transaction at txSeq to the outbox, with one
 // delivery per subscription of tenant for typ, inside tx: the event commits
 // or rolls back with the change it reports. The caller holds the
 // transaction's row lock, so the events of one transaction are numbered in
 // the order their changes commit. A delivery's id is the event's and the
 // subscription's joined by "-". A tenant without such a subscription costs
 // one indexed read and gets no event.
-func emit(ctx context.Context, tx pgx.Tx, tenant string, txSeq int64, pendingID, typ, detail string) error {
+func emit(ctx context.Context, tx pgx.Tx, tenant string, txSeq int64, pendingID, typ string, body []byte) error {
 	_, err := tx.Exec(ctx, `WITH subs AS (
 			SELECT id, url FROM subscriptions WHERE tenant = $1 AND type = $2),
 		ev AS (
@@ -33,7 +33,7 @@ func emit(ctx context.Context, tx pgx.Tx, tenant string, txSeq int64, pendingID,
 			SELECT $3, $1, $4, $5, $2, $6, now() WHERE EXISTS (SELECT 1 FROM subs) RETURNING n)
 		INSERT INTO deliveries (id, event_n, sub_id, tenant, tx_seq, url, next_at)
 		SELECT $3 || '-' || subs.id, ev.n, subs.id, $1, $4, subs.url, now() FROM ev, subs`,
-		tenant, typ, pending.NewID(), txSeq, pendingID, string(pending.EventBody(typ, pendingID, detail)))
+		tenant, typ, pending.NewID(), txSeq, pendingID, string(body))
 	return err
 }
 
@@ -120,14 +120,7 @@ const claimDeliveriesSQL = `WITH pick AS (
 
 // ClaimDeliveries implements pending.HookStore.
 func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([]pending.Delivery, error) {
-	if c.Owner == "" || c.Lease <= 0 || c.Max <= 0 {
-		return nil, errors.New("claim deliveries: a claim needs an owner, a positive lease and a positive max")
-	}
-	rows, err := s.pool.Query(ctx, claimDeliveriesSQL, c.Owner, max(1, c.Lease.Milliseconds()), c.Max)
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending.Delivery, error) {
+	return leaseClaim(ctx, s, "claim deliveries", claimDeliveriesSQL, c.Owner, c.Lease, c.Max, func(r pgx.CollectableRow) (pending.Delivery, error) {
 		var (
 			d    pending.Delivery
 			body string
@@ -137,8 +130,22 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([
 		d.Body = []byte(body)
 		return d, err
 	})
+}
+
+// leaseClaim runs a claim's statement (claimSQL: owner $1, lease in
+// milliseconds $2, max $3) and scans what it leased; what names the claim.
+func leaseClaim[T any](ctx context.Context, s *Store, what, claimSQL, owner string, lease time.Duration, most int,
+	scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
+	if err := pending.CheckLeaseClaim(what, owner, lease, most); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, claimSQL, owner, max(1, lease.Milliseconds()), most)
 	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }

@@ -129,4 +129,23 @@ CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state = 0;
 CREATE INDEX deliveries_order ON deliveries (tx_seq, url, event_n) WHERE state = 0;
 CREATE INDEX deliveries_dead ON deliveries (tenant, event_n) WHERE state = 2;
 `,
+	// 7: outcome tracking, as SQLite's migration 6: when the state last
+	// changed, when the tracker checks a completed transaction next (it
+	// leases it with lease_owner/lease_until, which only pending rows used
+	// before), and what it learned. Completed rows made before are not tracked.
+	`
+ALTER TABLE txs ADD COLUMN state_at timestamptz;
+ALTER TABLE txs ADD COLUMN track_state text;
+ALTER TABLE txs ADD COLUMN track_next_at timestamptz;
+ALTER TABLE txs ADD COLUMN track_checks integer NOT NULL DEFAULT 0;
+ALTER TABLE txs ADD COLUMN block_number bigint;
+ALTER TABLE txs ADD COLUMN confirmations bigint;
+ALTER TABLE txs ADD COLUMN fee text;
+ALTER TABLE txs ADD COLUMN track_error text;
+ALTER TABLE txs ADD COLUMN final_at timestamptz;
+ALTER TABLE txs ADD COLUMN rebroadcasts integer NOT NULL DEFAULT 0;
+UPDATE txs SET state_at = coalesce(failed_at, created_at);
+CREATE INDEX txs_track ON txs (track_next_at) WHERE track_next_at IS NOT NULL;
+CREATE INDEX txs_changed ON txs (tenant, state_at, seq) WHERE deleted_at IS NULL;
+`,
 }

@@ -161,8 +161,8 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 				keys = append(keys, pending.SigKey(tenant, t.Chain, sig))
 			}
 			b.Queue(`WITH t AS (
-				INSERT INTO txs (id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $11, $12) RETURNING seq)
+				INSERT INTO txs (id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num, state_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $11, $12, now()) RETURNING seq)
 				INSERT INTO pending_keys (k, seq) SELECT DISTINCT k, t.seq FROM t, unnest($10::bigint[]) AS k
 				ON CONFLICT DO NOTHING`,
 				id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, keys, seqKey, seqNum)
@@ -281,19 +281,16 @@ func scanTx(r pgx.Row, lead ...any) (pending.Tx, error) {
 
 // Get implements pending.Store.
 func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) {
-	var (
-		signed, failed bool
-		failState      string
-	)
-	t, err := scanTx(s.pool.QueryRow(ctx, `SELECT tx_data IS NOT NULL, failed_at IS NOT NULL, coalesce(fail_state, ''), `+txColumns+`
-		FROM txs WHERE id = $1 AND tenant = $2 AND deleted_at IS NULL`, id, tenant), &signed, &failed, &failState)
+	var st stateRow
+	t, err := scanTx(s.pool.QueryRow(ctx, `SELECT `+stateColumns+`, `+txColumns+`
+		FROM txs WHERE id = $1 AND tenant = $2 AND deleted_at IS NULL`, id, tenant), st.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pending.Tx{}, pending.ErrNotFound
 	}
 	if err != nil {
 		return pending.Tx{}, fmt.Errorf("get pending tx: %w", err)
 	}
-	t.State = pending.StateOf(t.TxID, signed, failed, failState)
+	st.fill(&t)
 	return t, nil
 }
 
@@ -536,7 +533,8 @@ func (s *Store) write(ctx context.Context, op string, f func(pgx.Tx) error) erro
 // answer cannot go stale. A concurrent complete or delete holding the row
 // makes the UPDATE wait and then recheck its condition on the new version.
 func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE txs SET tx_data = $1 WHERE id = $2 AND tenant = $3 AND tx_id IS NULL AND deleted_at IS NULL`,
+	tag, err := s.pool.Exec(ctx, `UPDATE txs SET tx_data = $1, state_at = CASE WHEN tx_data IS NULL THEN now() ELSE state_at END
+		WHERE id = $2 AND tenant = $3 AND tx_id IS NULL AND deleted_at IS NULL`,
 		txData, id, tenant)
 	if err != nil {
 		return fmt.Errorf("store signed tx: %w", err)
@@ -578,14 +576,15 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 		// first statement; a concurrent complete or delete makes it wait and
 		// then find the row no longer pending.
 		var st txState
-		err := tx.QueryRow(ctx, `UPDATE txs SET tx_id = $1, lease_owner = NULL, lease_until = NULL
+		// It becomes due for the outcome tracker at once.
+		err := tx.QueryRow(ctx, `UPDATE txs SET tx_id = $1, lease_owner = NULL, lease_until = NULL, state_at = now(), track_next_at = now()
 			WHERE id = $2 AND tenant = $3 AND tx_id IS NULL AND deleted_at IS NULL
 			RETURNING seq, chain, hashes, signatures`, txID, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
 		if err == nil {
 			if err := unindex(ctx, tx, tenant, st); err != nil {
 				return err
 			}
-			return emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, txID)
+			return emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, pending.EventBody(pending.EventCompleted, id, txID))
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
@@ -645,14 +644,14 @@ func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pend
 			if st.failedAt != nil {
 				return true, nil
 			}
-			if _, err := tx.Exec(ctx, `UPDATE txs SET failed_at = now(), fail_state = $2, lease_owner = NULL, lease_until = NULL WHERE seq = $1`,
+			if _, err := tx.Exec(ctx, `UPDATE txs SET failed_at = now(), state_at = now(), fail_state = $2, lease_owner = NULL, lease_until = NULL WHERE seq = $1`,
 				st.seq, string(pending.FailState(reason))); err != nil {
 				return false, err
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES ($1, now(), $2)`, st.seq, reason); err != nil {
 				return false, err
 			}
-			return false, emit(ctx, tx, tenant, st.seq, id, pending.EventFailed, reason)
+			return false, emit(ctx, tx, tenant, st.seq, id, pending.EventFailed, pending.EventBody(pending.EventFailed, id, reason))
 		})
 		return err
 	})
@@ -712,7 +711,7 @@ func (s *Store) RecordErrors(ctx context.Context, tenant string, errs []pending.
 			if pending.RepeatedReport(last != nil, deref(last), e.Message) {
 				continue
 			}
-			if err := emit(ctx, tx, tenant, seq, e.ID, pending.EventFailed, e.Message); err != nil {
+			if err := emit(ctx, tx, tenant, seq, e.ID, pending.EventFailed, pending.EventBody(pending.EventFailed, e.ID, e.Message)); err != nil {
 				return err
 			}
 		}

@@ -136,3 +136,19 @@ func TestBadURLDoesNotLeakPassword(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+func TestOutboxAtomicity(t *testing.T) {
+	s := open(t).(*Store)
+	defer s.Close()
+	exec := func(q string) func(*testing.T) {
+		return func(t *testing.T) {
+			if _, err := s.pool.Exec(context.Background(), q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	storetest.RunOutboxAtomicity(t, s,
+		exec(`CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'outbox refuses'; END $$;
+			CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_events()`),
+		exec(`DROP TRIGGER refuse_events ON events; DROP FUNCTION refuse_events()`))
+}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,12 +17,12 @@ const (
 	deliveryDead      = 2
 )
 
-// emit adds an event about the transaction at txSeq to the outbox, with one
+// emit adds an event (body) about the transaction at txSeq to the outbox, with one
 // delivery per subscription of tenant for typ, inside tx: the event commits
 // or rolls back with the change it reports. A delivery's id is the event's
 // and the subscription's joined by "-". A tenant without such a
 // subscription costs one indexed read and gets no event.
-func emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID, typ, detail string) error {
+func emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID, typ string, body []byte) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id, url FROM subscriptions WHERE tenant = ? AND type = ? ORDER BY created_at, id`, tenant, typ)
 	if err != nil {
 		return err
@@ -45,7 +44,7 @@ func emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID
 	}
 	at, eventID := now(), pending.NewID()
 	res, err := tx.ExecContext(ctx, `INSERT INTO events (id, tenant, tx_seq, pending_id, type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		eventID, tenant, txSeq, pendingID, typ, string(pending.EventBody(typ, pendingID, detail)), at)
+		eventID, tenant, txSeq, pendingID, typ, string(body), at)
 	if err != nil {
 		return err
 	}
@@ -136,8 +135,8 @@ func (s *Store) SetHMACSecret(ctx context.Context, tenant, secret string) error 
 // ClaimDeliveries implements pending.HookStore. SQLite runs one writer at a
 // time, so the selection and the lease are one step for every process.
 func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([]pending.Delivery, error) {
-	if c.Owner == "" || c.Lease <= 0 || c.Max <= 0 {
-		return nil, errors.New("claim deliveries: a claim needs an owner, a positive lease and a positive max")
+	if err := pending.CheckLeaseClaim("claim deliveries", c.Owner, c.Lease, c.Max); err != nil {
+		return nil, err
 	}
 	var out []pending.Delivery
 	err := s.write(ctx, "claim deliveries", func(tx *sql.Tx) error {
@@ -146,19 +145,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([
 			SELECT d.id FROM deliveries d WHERE d.state = 0 AND d.next_at <= ?3 AND (d.lease_until IS NULL OR d.lease_until <= ?3)
 			AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.state = 0 AND p.tx_seq = d.tx_seq AND p.url = d.url AND p.event_n < d.event_n)
 			ORDER BY d.next_at, d.event_n LIMIT ?4) RETURNING id`, c.Owner, at+max(1, c.Lease.Milliseconds()), at, c.Max)
-		if err != nil {
-			return err
-		}
-		var ids []any
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Close(); err != nil || len(ids) == 0 {
+		ids, err := keysOf[string](rows, err)
+		if err != nil || len(ids) == 0 {
 			return err
 		}
 		rows, err = tx.QueryContext(ctx, `SELECT d.id, e.id, d.tenant, d.sub_id, e.pending_id, e.type, e.body, d.url,
@@ -257,4 +245,22 @@ func (s *Store) RetryDeadLetter(ctx context.Context, tenant, id string) error {
 		return errOr(err, pending.ErrDeliveryNotFound)
 	}
 	return nil
+}
+
+// keysOf reads the one column of the rows a claim's UPDATE … RETURNING
+// answered (err is the query's), as arguments for the claim's next query.
+func keysOf[T any](rows *sql.Rows, err error) ([]any, error) {
+	if err != nil {
+		return nil, err
+	}
+	var out []any
+	for rows.Next() {
+		var k T
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Close()
 }

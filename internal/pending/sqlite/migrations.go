@@ -128,4 +128,27 @@ CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state = 0;
 CREATE INDEX deliveries_order ON deliveries (tx_seq, url, event_n) WHERE state = 0;
 CREATE INDEX deliveries_dead ON deliveries (tenant, event_n) WHERE state = 2;
 `,
+	// 6: outcome tracking. state_at is when the state last changed (the
+	// listing's time; rows made before take their creation). A completed
+	// transaction gets track_next_at, when the tracker checks it next
+	// (NULL: not tracked, or final); the tracker leases it with
+	// lease_owner/lease_until, which only pending rows used before, and
+	// records the state it reached (track_state), its block, confirmations,
+	// fee and error, when it became final, its rebroadcasts and checks.
+	// Completed rows made before are not tracked.
+	`
+ALTER TABLE txs ADD COLUMN state_at INTEGER;
+ALTER TABLE txs ADD COLUMN track_state TEXT;
+ALTER TABLE txs ADD COLUMN track_next_at INTEGER;
+ALTER TABLE txs ADD COLUMN track_checks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE txs ADD COLUMN block_number INTEGER;
+ALTER TABLE txs ADD COLUMN confirmations INTEGER;
+ALTER TABLE txs ADD COLUMN fee TEXT;
+ALTER TABLE txs ADD COLUMN track_error TEXT;
+ALTER TABLE txs ADD COLUMN final_at INTEGER;
+ALTER TABLE txs ADD COLUMN rebroadcasts INTEGER NOT NULL DEFAULT 0;
+UPDATE txs SET state_at = coalesce(failed_at, created_at);
+CREATE INDEX txs_track ON txs (track_next_at) WHERE track_next_at IS NOT NULL;
+CREATE INDEX txs_changed ON txs (tenant, state_at, seq) WHERE deleted_at IS NULL;
+`,
 }

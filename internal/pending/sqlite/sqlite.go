@@ -102,8 +102,8 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 	}
 	defer dbtx.Rollback()
 	insTx, err := dbtx.PrepareContext(ctx, `INSERT INTO txs
-		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num, state_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("create pending tx: %w", err)
 	}
@@ -145,7 +145,7 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 			}
 			t.SerializedTransaction, seqKey, seqNum = serialized, t.Sequence.Key.String(), n
 		}
-		res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, at, seqKey, seqNum)
+		res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, at, seqKey, seqNum, at)
 		if err != nil {
 			return nil, fmt.Errorf("create pending tx: %w", err)
 		}
@@ -264,20 +264,17 @@ func scanTx(r scanner, tail ...any) (pending.Tx, error) {
 
 // Get implements pending.Store.
 func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+txColumns+`, tx_data IS NOT NULL, failed_at IS NOT NULL, coalesce(fail_state, '')
+	row := s.db.QueryRowContext(ctx, `SELECT `+txColumns+`, `+stateColumns+`
 		FROM txs WHERE id = ? AND tenant = ? AND deleted_at IS NULL`, id, tenant)
-	var (
-		signed, failed bool
-		failState      string
-	)
-	t, err := scanTx(row, &signed, &failed, &failState)
+	var st stateRow
+	t, err := scanTx(row, st.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return pending.Tx{}, pending.ErrNotFound
 	}
 	if err != nil {
 		return pending.Tx{}, fmt.Errorf("get pending tx: %w", err)
 	}
-	t.State = pending.StateOf(t.TxID, signed, failed, failState)
+	st.fill(&t)
 	return t, nil
 }
 
@@ -401,8 +398,9 @@ func (s *Store) write(ctx context.Context, op string, f func(*sql.Tx) error) err
 // only when it changes nothing is the row read to tell why. A pending row can
 // only become completed or deleted, never back, so that answer cannot go stale.
 func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE txs SET tx_data = ? WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL`,
-		txData, id, tenant)
+	res, err := s.db.ExecContext(ctx, `UPDATE txs SET tx_data = ?, state_at = CASE WHEN tx_data IS NULL THEN ? ELSE state_at END
+		WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL`,
+		txData, now(), id, tenant)
 	if err != nil {
 		return fmt.Errorf("store signed tx: %w", err)
 	}
@@ -435,13 +433,17 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 	return s.write(ctx, "complete pending tx", func(tx *sql.Tx) error {
 		// A pending row, the common case, is completed by the first statement.
 		var st txState
-		err := tx.QueryRowContext(ctx, `UPDATE txs SET tx_id = ? WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL
-			RETURNING seq, chain, hashes, signatures`, txID, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
+		// It becomes due for the outcome tracker at once, and a signer's
+		// lease, which only a pending row needs, is dropped for the tracker's.
+		at := now()
+		err := tx.QueryRowContext(ctx, `UPDATE txs SET tx_id = ?, state_at = ?, track_next_at = ?, lease_owner = NULL, lease_until = NULL
+			WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL
+			RETURNING seq, chain, hashes, signatures`, txID, at, at, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
 		if err == nil {
 			if err := unindex(ctx, tx, tenant, st); err != nil {
 				return err
 			}
-			return emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, txID)
+			return emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, pending.EventBody(pending.EventCompleted, id, txID))
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -502,14 +504,14 @@ func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pend
 				return true, nil
 			}
 			at := now()
-			if _, err := tx.ExecContext(ctx, `UPDATE txs SET failed_at = ?, fail_state = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`,
-				at, string(pending.FailState(reason)), st.seq); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE txs SET failed_at = ?, state_at = ?, fail_state = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`,
+				at, at, string(pending.FailState(reason)), st.seq); err != nil {
 				return false, err
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES (?, ?, ?)`, st.seq, at, reason); err != nil {
 				return false, err
 			}
-			return false, emit(ctx, tx, tenant, st.seq, id, pending.EventFailed, reason)
+			return false, emit(ctx, tx, tenant, st.seq, id, pending.EventFailed, pending.EventBody(pending.EventFailed, id, reason))
 		})
 		return err
 	})
@@ -561,7 +563,7 @@ func (s *Store) RecordErrors(ctx context.Context, tenant string, errs []pending.
 			if pending.RepeatedReport(last.Valid, last.String, e.Message) {
 				continue
 			}
-			if err := emit(ctx, tx, tenant, seq, e.ID, pending.EventFailed, e.Message); err != nil {
+			if err := emit(ctx, tx, tenant, seq, e.ID, pending.EventFailed, pending.EventBody(pending.EventFailed, e.ID, e.Message)); err != nil {
 				return err
 			}
 		}

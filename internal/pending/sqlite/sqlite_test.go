@@ -114,3 +114,18 @@ func TestPendingQueryPlanProbesIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestOutboxAtomicity(t *testing.T) {
+	s := open(t).(*Store)
+	defer s.Close()
+	exec := func(q string) func(*testing.T) {
+		return func(t *testing.T) {
+			if _, err := s.db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	storetest.RunOutboxAtomicity(t, s,
+		exec(`CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'outbox refuses'); END`),
+		exec(`DROP TRIGGER refuse_events`))
+}

@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"LeaseMaxNoStarvation", testLeaseMaxNoStarvation},
 	}
 	tests = append(tests, hookTests...)
+	tests = append(tests, trackTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

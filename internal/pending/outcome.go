@@ -1,0 +1,204 @@
+package pending
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// The states the outcome tracker (internal/tracker) records once a
+// broadcast transaction is final on its chain.
+const (
+	// StateConfirmed: mined successfully and buried under the chain's
+	// confirmation depth.
+	StateConfirmed State = "confirmed"
+	// StateDropped: gone from the node, its sequence (EVM nonce) taken by
+	// another transaction; it can never be mined.
+	StateDropped State = "dropped"
+	// StateReplaced: another transaction of the sender took its place (a
+	// speed-up or a cancel).
+	StateReplaced State = "replaced"
+)
+
+// Our own subscription types, one per final on-chain state. Their bodies
+// carry the outcome (OutcomeBody); Tatum's two types keep Tatum's bodies.
+const (
+	// EventConfirmed is sent when a transaction reaches StateConfirmed.
+	EventConfirmed = "KMS_TX_CONFIRMED"
+	// EventFailedOnChain is sent when a mined transaction failed on chain
+	// (an EVM receipt with status 0: reverted, out of gas) at the
+	// confirmation depth; its fee was paid.
+	EventFailedOnChain = "KMS_TX_FAILED_ONCHAIN"
+	// EventDropped is sent when a transaction reaches StateDropped.
+	EventDropped = "KMS_TX_DROPPED"
+)
+
+// Final reports whether a state is an end: nothing changes it any more.
+func (s State) Final() bool {
+	switch s {
+	case StateConfirmed, StateFailed, StateDropped, StateReplaced, StateExpired:
+		return true
+	}
+	return false
+}
+
+// OutcomeEvent is the subscription type announcing that a tracked
+// transaction reached state ("" when none does).
+func OutcomeEvent(s State) string {
+	switch s {
+	case StateConfirmed:
+		return EventConfirmed
+	case StateFailed:
+		return EventFailedOnChain
+	case StateDropped:
+		return EventDropped
+	}
+	return ""
+}
+
+// Outcome is what the tracker learned of a broadcast transaction on its
+// chain. Fields the chain's node does not tell stay unset.
+type Outcome struct {
+	// BlockNumber is the block that holds the transaction, once mined.
+	BlockNumber *uint64
+	// Confirmations counts that block and the ones above it.
+	Confirmations *uint64
+	// Fee is what the sender paid, in the chain's smallest unit, as a
+	// decimal string (EVM: gasUsed × effectiveGasPrice, in wei).
+	Fee string
+	// Error is why the transaction failed on chain or was dropped.
+	Error string
+	// Rebroadcasts counts the times the stored signed transaction was sent
+	// again after the node lost it.
+	Rebroadcasts int
+	// FinalAt is when the transaction reached a final state.
+	FinalAt *time.Time
+}
+
+// CheckLeaseClaim reports a claim of the outbox or of the tracking (what
+// names it in the error) without an owner, a positive lease or a positive max.
+func CheckLeaseClaim(what, owner string, lease time.Duration, max int) error {
+	if owner == "" || lease <= 0 || max <= 0 {
+		return fmt.Errorf("%s: a claim needs an owner, a positive lease and a positive max", what)
+	}
+	return nil
+}
+
+// TrackClaim asks for broadcast transactions whose next check is due,
+// leased to Owner for Lease (as a signer's Claim leases pending ones).
+type TrackClaim struct {
+	Owner string
+	Lease time.Duration
+	Max   int
+}
+
+// Tracked is a broadcast transaction claimed for a check.
+type Tracked struct {
+	Tenant string
+	ID     string
+	Chain  string
+	// Testnet is the network of the tenant's API key, which the
+	// transaction was broadcast on.
+	Testnet bool
+	TxID    string
+	// TxData is the signed transaction as broadcast ("" when a signer
+	// completed it by itself with PUT /v3/kms/{id}/{txId}).
+	TxData string
+	// Checks counts the checks recorded so far (the tracker's backoff).
+	Checks  int
+	Outcome Outcome
+}
+
+// OutcomeUpdate is one check's result, recorded by the holder of the lease.
+type OutcomeUpdate struct {
+	Tenant, ID string
+	// State is StateBroadcast while the transaction is not final, or the
+	// final state it reached. Reaching a final state adds its event
+	// (OutcomeEvent) to the outbox in the same database transaction.
+	State State
+	// BlockNumber, Confirmations, Fee and Error replace the stored ones.
+	BlockNumber   *uint64
+	Confirmations *uint64
+	Fee           string
+	Error         string
+	// Rebroadcast counts one more broadcast from the stored bytes.
+	Rebroadcast bool
+	// RetryIn is when to check again (not final). Stop ends the tracking
+	// without a final state: the chain's node cannot tell an outcome.
+	RetryIn time.Duration
+	Stop    bool
+}
+
+// TxFilter selects a tenant's transactions for the listing route.
+type TxFilter struct {
+	Tenant string
+	// Status keeps one state; "" keeps all.
+	Status State
+	// Since keeps transactions whose state changed at or after it.
+	Since time.Time
+	// Limit bounds the answer (at least 1).
+	Limit int
+}
+
+// Listed is a transaction as the listing route answers it.
+type Listed struct {
+	Tx
+	// ChangedAt is when its state last changed.
+	ChangedAt time.Time
+}
+
+// TrackStore holds what the outcome tracker needs: the broadcast
+// transactions still to follow, leased so that replicas never check one
+// twice at once, and their outcomes. TxStore.Complete starts tracking a
+// transaction (due at once).
+type TrackStore interface {
+	// ClaimTracking leases to c.Owner up to c.Max tracked transactions whose
+	// next check is due and whose lease is free or ran out, most overdue first.
+	ClaimTracking(ctx context.Context, c TrackClaim) ([]Tracked, error)
+	// RecordOutcome records a check by owner and frees the lease; ErrNotLeased
+	// when owner no longer holds it (nothing changes then).
+	RecordOutcome(ctx context.Context, owner string, u OutcomeUpdate) error
+	// Transactions lists a tenant's transactions that are not deleted, by
+	// the time their state last changed, then by creation, oldest first.
+	Transactions(ctx context.Context, f TxFilter) ([]Listed, error)
+}
+
+// StateSQL is the SQL expression both stores derive a row's state with
+// (the same decision as StateOf), so that the listing filters by state
+// inside the database.
+const StateSQL = `CASE WHEN track_state IS NOT NULL THEN track_state
+	WHEN tx_id IS NOT NULL THEN 'broadcast'
+	WHEN failed_at IS NOT NULL AND fail_state = 'expired' THEN 'expired'
+	WHEN failed_at IS NOT NULL THEN 'failed'
+	WHEN tx_data IS NOT NULL THEN 'signed'
+	ELSE 'queued' END`
+
+// OutcomeBody is the JSON body of an outcome event (our own types):
+// signatureId (the pending id), txId, status, then blockNumber,
+// confirmations, fee and error when known, then subscriptionType; compact
+// and escaped as EventBody's, so that receivers verify the digest the same way.
+func OutcomeBody(typ, pendingID, txID string, state State, o Outcome) []byte {
+	b := make([]byte, 0, 192+len(o.Error))
+	b = append(b, `{"signatureId":`...)
+	b = appendJSString(b, pendingID)
+	b = append(b, `,"txId":`...)
+	b = appendJSString(b, txID)
+	b = append(b, `,"status":`...)
+	b = appendJSString(b, string(state))
+	if o.BlockNumber != nil {
+		b = strconv.AppendUint(append(b, `,"blockNumber":`...), *o.BlockNumber, 10)
+	}
+	if o.Confirmations != nil {
+		b = strconv.AppendUint(append(b, `,"confirmations":`...), *o.Confirmations, 10)
+	}
+	if o.Fee != "" {
+		b = appendJSString(append(b, `,"fee":`...), o.Fee)
+	}
+	if o.Error != "" {
+		b = appendJSString(append(b, `,"error":`...), o.Error)
+	}
+	b = append(b, `,"subscriptionType":`...)
+	b = appendJSString(b, typ)
+	return append(b, '}')
+}
