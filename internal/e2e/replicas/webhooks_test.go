@@ -171,9 +171,11 @@ func webhooksSurviveKill(t *testing.T, dbURL string, nReplicas int) {
 	if b := rcv.distinct("/b"); b != len(idsB) {
 		t.Fatalf("tenant B's receiver got %d events, want %d", b, len(idsB))
 	}
-	// The requests cut off by the kill were answered to nobody: they come
-	// again, or the kill tested nothing.
-	if dups == 0 {
+	// With one replica, the requests cut off by the kill were answered to
+	// nobody: they come again, or the kill tested nothing. With two, the
+	// killed one may have held no delivery at that instant (the survivor
+	// claimed them), so copies are possible there, not required.
+	if dups == 0 && nReplicas == 1 {
 		t.Fatalf("no event was delivered twice: the kill cut off no delivery")
 	}
 	t.Logf("%d events delivered, %d copies again after the kill, total %v", n, dups, time.Since(start).Round(time.Millisecond))
