@@ -22,31 +22,38 @@ type rippledError struct {
 // call asks one rippled JSON-RPC method and decodes its result into out. An
 // error answer about the server's state (busy, not synced) wraps
 // ErrUnavailable; any other (an account it does not hold) ErrRejected.
-func (c *XRPLClient) call(ctx context.Context, method string, params map[string]any, out any) (err error) {
+func (c *XRPLClient) call(ctx context.Context, method string, params map[string]any, out any) error {
+	_, err := c.callCode(ctx, method, params, out)
+	return err
+}
+
+// callCode is call that also gives the error code of a refusal (txnNotFound,
+// actNotFound), for callers to whom some refusals are answers.
+func (c *XRPLClient) callCode(ctx context.Context, method string, params map[string]any, out any) (code string, err error) {
 	defer scrub(&err, c.node.raw)
 	var a struct {
 		Result json.RawMessage `json:"result"`
 	}
 	if err := c.node.postJSON(ctx, "", map[string]any{"method": method, "params": []any{params}}, &a); err != nil {
-		return fmt.Errorf("%s: %w", method, err)
+		return "", fmt.Errorf("%s: %w", method, err)
 	}
 	var e rippledError
 	if json.Unmarshal(a.Result, &e) != nil {
-		return fmt.Errorf("%w: %s: answer without a result", ErrUnavailable, method)
+		return "", fmt.Errorf("%w: %s: answer without a result", ErrUnavailable, method)
 	}
 	if e.Status != "success" {
 		switch e.Error {
 		case "":
-			return fmt.Errorf("%w: %s answered status %q", ErrUnavailable, method, e.Status)
+			return "", fmt.Errorf("%w: %s answered status %q", ErrUnavailable, method, e.Status)
 		case "tooBusy", "noNetwork", "noCurrent", "noClosed", "notSynced", "lgrNotFound", "slowDown":
-			return fmt.Errorf("%w: %s: %s", ErrUnavailable, method, e.Error)
+			return "", fmt.Errorf("%w: %s: %s", ErrUnavailable, method, e.Error)
 		}
-		return fmt.Errorf("%w: %s: %s: %s", ErrRejected, method, e.Error, e.ErrorMessage)
+		return e.Error, fmt.Errorf("%w: %s: %s: %s", ErrRejected, method, e.Error, e.ErrorMessage)
 	}
 	if json.Unmarshal(a.Result, out) != nil {
-		return fmt.Errorf("%w: %s: answer is not the expected JSON", ErrUnavailable, method)
+		return "", fmt.Errorf("%w: %s: answer is not the expected JSON", ErrUnavailable, method)
 	}
-	return nil
+	return "", nil
 }
 
 // AccountSequence asks account_info in the current (open) ledger, so that

@@ -58,7 +58,8 @@ func rows() []Row {
 		{Chain: utxo.BTC, Dial: utxoNode, Confirmations: 6},
 		{Chain: evm.ETH, Dial: evmNode, Confirmations: 12},
 		{Chain: xlm.XLM, Dial: broadcast.DialerOf(broadcast.DialStellar)},
-		{Chain: xrp.XRP, Dial: broadcast.DialerOf(broadcast.DialXRPL)},
+		// A validated ledger is final (consensus, no reorganization).
+		{Chain: xrp.XRP, Dial: broadcast.DialerOf(broadcast.DialXRPL), Confirmations: 1},
 		{Chain: utxo.BCH, Dial: utxoNode, Confirmations: 6},
 		{Chain: utxo.LTC, Dial: utxoNode, Confirmations: 6},
 		{Chain: utxo.DOGE, Dial: utxoNode, Confirmations: 6},
