@@ -57,7 +57,8 @@ func rows() []Row {
 		{Chain: bnb.BNB, Dial: broadcast.DialShutDown(bnb.BNB.Info().ShutDown)},
 		{Chain: utxo.BTC, Dial: utxoNode, Confirmations: 6},
 		{Chain: evm.ETH, Dial: evmNode, Confirmations: 12},
-		{Chain: xlm.XLM, Dial: broadcast.DialerOf(broadcast.DialStellar)},
+		// A closed ledger is final (consensus, no reorganization).
+		{Chain: xlm.XLM, Dial: broadcast.DialerOf(broadcast.DialStellar), Confirmations: 1},
 		// A validated ledger is final (consensus, no reorganization).
 		{Chain: xrp.XRP, Dial: broadcast.DialerOf(broadcast.DialXRPL), Confirmations: 1},
 		{Chain: utxo.BCH, Dial: utxoNode, Confirmations: 6},
