@@ -71,7 +71,9 @@ func rows() []Row {
 		{Chain: flow.FLOW, Dial: broadcast.DialerOf(broadcast.DialFlow),
 			NoSigningVectors: "Tatum's SDK builds, signs and sends FLOW transactions itself through a node, so there is " +
 				"no offline output to compare with; internal/chain/flow checks its encoding against the Flow SDK's golden messages"},
-		{Chain: tron.TRON, Dial: broadcast.DialerOf(broadcast.DialTron)},
+		// A block is solidified (irreversible) once 19 of the 27 super
+		// representatives (over two thirds) built on it.
+		{Chain: tron.TRON, Dial: broadcast.DialerOf(broadcast.DialTron), Confirmations: 19},
 		{Chain: evm.ONE, Dial: evmNode, Confirmations: 2},
 		{Chain: evm.XDC, Dial: evmNode, Confirmations: 3},
 		{Chain: egld.EGLD, Dial: broadcast.DialerOf(broadcast.DialMultiversX)},
