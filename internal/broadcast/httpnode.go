@@ -55,12 +55,26 @@ func (n *httpNode) post(ctx context.Context, label, path, contentType string, bo
 
 // do is post for any method; a nil body sends none (a GET).
 func (n *httpNode) do(ctx context.Context, method, label, path, contentType string, body []byte) (int, []byte, error) {
+	return n.doQuery(ctx, method, label, path, nil, contentType, body)
+}
+
+// doQuery is do with query parameters added to the URL's own.
+func (n *httpNode) doQuery(ctx context.Context, method, label, path string, query url.Values, contentType string, body []byte) (int, []byte, error) {
 	if label != "" {
 		label += ": "
 	}
 	u := n.base
 	if path != "" {
 		u = n.base.JoinPath(path)
+	}
+	if len(query) > 0 {
+		q := u.Query()
+		for k, v := range query {
+			q[k] = v
+		}
+		c := *u
+		c.RawQuery = q.Encode()
+		u = &c
 	}
 	var rd io.Reader
 	if body != nil {

@@ -76,7 +76,8 @@ func rows() []Row {
 		{Chain: tron.TRON, Dial: broadcast.DialerOf(broadcast.DialTron), Confirmations: 19},
 		{Chain: evm.ONE, Dial: evmNode, Confirmations: 2},
 		{Chain: evm.XDC, Dial: evmNode, Confirmations: 3},
-		{Chain: egld.EGLD, Dial: broadcast.DialerOf(broadcast.DialMultiversX)},
+		// Counted from the metachain block that notarized it, which is final.
+		{Chain: egld.EGLD, Dial: broadcast.DialerOf(broadcast.DialMultiversX), Confirmations: 1},
 		{Chain: evm.KLAY, Dial: evmNode, Confirmations: 1},
 		{Chain: sol.SOL, Dial: broadcast.DialerOf(broadcast.DialSolana)},
 	}
