@@ -3,7 +3,6 @@ package broadcast
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -84,14 +83,7 @@ func TestXRPLLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	look := func(data string) Outcome {
-		t.Helper()
-		o, err := cl.Lookup(context.Background(), id, data)
-		if err != nil {
-			t.Fatalf("Lookup: %v", err)
-		}
-		return o
-	}
+	look := lookupOf(t, cl, id)
 
 	// API version 1: the transaction's fields beside the others.
 	f.tx[id] = `{"status":"success","Account":"` + acct + `","Fee":"12","Sequence":7,"hash":"` + id + `","ledger_index":478,"meta":{"TransactionIndex":0,"TransactionResult":"tesSUCCESS"},"validated":true}`
@@ -108,17 +100,12 @@ func TestXRPLLookup(t *testing.T) {
 		t.Fatalf("not validated: %+v", o)
 	}
 	// Answers that cannot be trusted are a node that cannot be asked.
-	for name, res := range map[string]string{
+	untrusted(t, cl, id, s.TxData, func(a string) { f.tx[id] = a }, map[string]string{
 		"another hash":       `{"status":"success","hash":"` + strings.Repeat("A", 64) + `","ledger_index":478,"meta":{"TransactionResult":"tesSUCCESS"},"validated":true}`,
 		"a tem result":       `{"status":"success","hash":"` + id + `","ledger_index":478,"meta":{"TransactionResult":"temMALFORMED"},"validated":true}`,
 		"no ledger":          `{"status":"success","hash":"` + id + `","meta":{"TransactionResult":"tesSUCCESS"},"validated":true}`,
 		"meta not an object": `{"status":"success","hash":"` + id + `","ledger_index":478,"meta":"0011","validated":true}`,
-	} {
-		f.tx[id] = res
-		if _, err := cl.Lookup(context.Background(), id, s.TxData); !errors.Is(err, ErrUnavailable) {
-			t.Errorf("%s: %v, want ErrUnavailable", name, err)
-		}
-	}
+	})
 
 	delete(f.tx, id)
 	f.seq = 7
