@@ -107,10 +107,19 @@ func (s *Store) SetHMACSecret(ctx context.Context, tenant, secret string) error 
 // while an earlier event of its transaction is still to be delivered to the
 // same URL. FOR UPDATE SKIP LOCKED passes over rows another replica
 // is claiming at this moment, so no two claims hold one delivery.
+//
+// The wait is written as "d is its transaction's and URL's first undelivered event"
+// (a scalar min) rather than as NOT EXISTS of an earlier one: the two keep
+// the same deliveries, but PostgreSQL turns NOT EXISTS into an anti-join,
+// and the generic plan of this cached statement, made while the outbox
+// looked nearly empty, joined every due delivery against every other one
+// (a growing backlog cost 100–300 ms a claim, and the worker fell behind
+// by seconds). A scalar subquery with an aggregate is never made a join: it
+// runs once per candidate as one look-up in deliveries_order.
 const claimDeliveriesSQL = `WITH pick AS (
 		SELECT d.id FROM deliveries d
 		WHERE d.state = 0 AND d.next_at <= now() AND (d.lease_until IS NULL OR d.lease_until <= now())
-		  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.state = 0 AND p.tx_seq = d.tx_seq AND p.url = d.url AND p.event_n < d.event_n)
+		  AND d.event_n = (SELECT min(p.event_n) FROM deliveries p WHERE p.state = 0 AND p.tx_seq = d.tx_seq AND p.url = d.url)
 		ORDER BY d.next_at, d.event_n LIMIT $3
 		FOR UPDATE SKIP LOCKED)
 	UPDATE deliveries d SET lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond'
