@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -103,7 +102,7 @@ func NewApprover(cfg ApproverConfig) (*Approver, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: externalUrl must be an https URL", ErrConfig)
 	}
-	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !httpguard.Loopback(u.Hostname()) {
 		return nil, fmt.Errorf("%w: externalUrl must be https (http only to a loopback host: 127.0.0.0/8, ::1, localhost), got %s", ErrConfig, u.Redacted())
 	}
 	a := &Approver{base: u, proto: cfg.Protocol, secret: bytes.Clone(cfg.Secret), maxAge: cfg.MaxAge, Now: time.Now}
@@ -133,15 +132,6 @@ func NewApprover(cfg ApproverConfig) (*Approver, error) {
 	}
 	a.HTTP = &http.Client{Timeout: timeout, CheckRedirect: httpguard.NoRedirects}
 	return a, nil
-}
-
-// loopbackHost reports whether host is localhost or a loopback address.
-func loopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Protocol returns the protocol the approver speaks.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -32,11 +33,22 @@ func Plaintext(u *url.URL) bool {
 		return false
 	}
 	host := strings.ToLower(u.Hostname())
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	if Loopback(host) || strings.HasSuffix(host, ".localhost") {
 		return false
 	}
 	ip, err := netip.ParseAddr(host)
-	return err != nil || !(ip.IsLoopback() || ip.IsLinkLocalUnicast())
+	return err != nil || !ip.IsLinkLocalUnicast()
+}
+
+// Loopback reports whether host (a URL's Hostname) is localhost or a
+// loopback address (127.0.0.0/8, ::1): a request to it never leaves the
+// machine.
+func Loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Limit returns r cut at max bytes: a read past them fails with ErrTooLarge,
