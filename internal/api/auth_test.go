@@ -40,6 +40,8 @@ var routeMap = []routeContract{
 	{"POST /v3/kms/pending/{chain}", "/v3/kms/pending/ETH", v3Sample("POST", "/v3/kms/pending/ETH"), pending.ScopeSign, DefaultMaxBody},
 	{"PUT /v3/kms/{id}/{txId}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa/0xaaaaaaaaaaaa", "", pending.ScopeSign, MaxNoBody},
 	{"POST /v3/{slug}/broadcast", "/v3/ethereum/broadcast", v3Sample("POST", "/v3/ethereum/broadcast"), pending.ScopeSign, MaxTxBody},
+	{"POST /v3/{slug}/transaction", "/v3/ethereum/transaction", v3Sample("POST", "/v3/ethereum/transaction"), pending.ScopeQueue, MaxTxBody},
+	{"POST /v3/blockchain/estimate", "/v3/blockchain/estimate", v3Sample("POST", "/v3/blockchain/estimate"), pending.ScopeQueue, MaxTxBody},
 	{"POST /v3/tatum/kms/batch", "/v3/tatum/kms/batch", v3Sample("POST", "/v3/tatum/kms/batch"), pending.ScopeSign, MaxReportBody},
 	{"GET /v3/{slug}/transaction/count/{address}", "/v3/ethereum/transaction/count/0x" + strings.Repeat("ab", 20), "", pending.ScopeSign, MaxNoBody},
 	// The web3 gateway takes its key in the path: {apiKey} is replaced by the key sent.

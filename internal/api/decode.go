@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/custoskms/custos/internal/strictjson"
 )
 
 // readBody reads the request body, which wrap capped at the route's limit,
@@ -43,30 +44,12 @@ func (s *Server) readMaybeEmpty(r *http.Request) ([]byte, error) {
 func decodeJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
-		return invalid(describeJSONError(err))
+		return invalid(strictjson.Describe(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return invalid("body: unexpected data after the JSON object")
 	}
 	return nil
-}
-
-func describeJSONError(err error) string {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			return "body: must be a JSON object"
-		}
-		return fmt.Sprintf("%s: must not be a JSON %s", field, te.Value)
-	case errors.As(err, &se):
-		return fmt.Sprintf("body: malformed JSON at byte %d", se.Offset)
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return "body: truncated JSON"
-	}
-	return "body: malformed JSON"
 }
 
 // decodeSignatureIDs reads {"signatureIds":[…]} from a pending POST body.

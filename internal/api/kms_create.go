@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -38,18 +39,31 @@ func (s *Server) createTx(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(body, &req); err != nil {
 		return err
 	}
-	key := keyFrom(r.Context())
+	id, err := s.queue(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": id})
+	return nil
+}
+
+// queue validates, sequences, completes and stores one transaction for the
+// request's API key: the one path every queued transaction takes, whether
+// the app serialized it (POST /v3/kms) or the server built it (a transfer
+// endpoint, §4.14).
+func (s *Server) queue(ctx context.Context, req createRequest) (string, error) {
+	key := keyFrom(ctx)
 	tx, err := req.validate(s.lookupChain, key.Testnet, s.extraChainIDs[key.Testnet])
 	if err != nil {
-		return err
+		return "", err
 	}
-	sq, err := s.sequence(r.Context(), &tx, key.Testnet)
+	sq, err := s.sequence(ctx, &tx, key.Testnet)
 	if err != nil {
-		return err
+		return "", err
 	}
 	sequenced := tx.SerializedTransaction
-	if tx.SerializedTransaction, err = s.fillFromNode(r.Context(), tx.Chain, key.Testnet, tx.SerializedTransaction); err != nil {
-		return err
+	if tx.SerializedTransaction, err = s.fillFromNode(ctx, tx.Chain, key.Testnet, tx.SerializedTransaction); err != nil {
+		return "", err
 	}
 	if sq != nil {
 		if tx.SerializedTransaction == sequenced { // only the sequence came from the node
@@ -58,12 +72,11 @@ func (s *Server) createTx(w http.ResponseWriter, r *http.Request) error {
 		completed := tx.SerializedTransaction
 		tx.Sequence.Render = func(seq uint64) (string, error) { return sq.WithSequence(completed, seq) }
 	}
-	ids, err := s.store.Create(r.Context(), key.ID, tx)
+	ids, err := s.store.Create(ctx, key.ID, tx)
 	if err != nil {
-		return err
+		return "", err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"id": ids[0]})
-	return nil
+	return ids[0], nil
 }
 
 // validate checks the request for a network; extra are the chain ids

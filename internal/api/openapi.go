@@ -251,6 +251,9 @@ func openAPIDocument(rts []route) obj {
 	for path, ops := range subscriptionPaths(bad, noContent) {
 		doc["paths"].(obj)[path] = ops
 	}
+	for path, ops := range transferPaths(bad) {
+		doc["paths"].(obj)[path] = ops
+	}
 	doc["components"].(obj)["schemas"].(obj)["DeadLetter"] = deadLetterSchema
 	for _, g := range nodeGatewayChains {
 		doc["paths"].(obj)[docPath(nodeGatewayPath(g.Info().Slug))] = obj{"get": nodeGatewayOp(g, false), "post": nodeGatewayOp(g, true)}

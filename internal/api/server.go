@@ -186,6 +186,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/v3/kms/transactions", pending.ScopeQueue, MaxNoBody, s.listTxs},
 		{http.MethodDelete, "/v3/kms/{id}", pending.ScopeQueue, MaxNoBody, s.deleteTx},
 		{http.MethodPost, "/v3/{slug}/broadcast", pending.ScopeSign, MaxTxBody, s.broadcastTx},
+		{http.MethodPost, "/v3/{slug}/transaction", pending.ScopeQueue, MaxTxBody, s.transfer},
+		{http.MethodPost, "/v3/blockchain/estimate", pending.ScopeQueue, MaxTxBody, s.estimate},
 		{http.MethodPost, "/v3/tatum/kms/batch", pending.ScopeSign, MaxReportBody, s.reportErrors},
 		{http.MethodGet, "/v3/{slug}/transaction/count/{address}", pending.ScopeSign, MaxNoBody, s.transactionCount},
 		{http.MethodPost, "/v3/{slug}/web3/{" + pathKeyParam + "}", pending.ScopeSign, maxWeb3Body, s.web3},

@@ -268,6 +268,8 @@ var v3Routes = []struct{ method, path, body string }{
 	{"GET", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", ""},
 	{"DELETE", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", ""},
 	{"POST", "/v3/ethereum/broadcast", `{"txData":"0x00","signatureId":"aaaaaaaaaaaaaaaaaaaaaaaa"}`},
+	{"POST", "/v3/ethereum/transaction", `{"to":"0xb157e208264ff9edebbcb1d36e66d156df8afa6c","amount":"1","currency":"ETH","signatureId":"` + sigA + `"}`},
+	{"POST", "/v3/blockchain/estimate", `{"chain":"ETH","type":"TRANSFER","sender":"0xb157e208264ff9edebbcb1d36e66d156df8afa6c","recipient":"0xb157e208264ff9edebbcb1d36e66d156df8afa6c","amount":"1"}`},
 	{"POST", "/v3/tatum/kms/batch", `{"errors":[{"signatureId":"aaaaaaaaaaaaaaaaaaaaaaaa","error":"x"}]}`},
 	{"GET", "/v3/ethereum/transaction/count/0xb157e208264ff9edebbcb1d36e66d156df8afa6c", ""},
 	{"POST", "/v3/subscription", `{"type":"KMS_COMPLETED_TX","attr":{"url":"https://8.8.8.8/hook"}}`},

@@ -112,3 +112,39 @@ func fold(s string) string {
 	}
 	return sb.String()
 }
+
+// Decode refuses what Check refuses, then decodes b into v. Its error reads
+// as a message about a request's field ("amount: must not be a JSON number",
+// "body: malformed JSON at byte 12"), for an API to answer as it is.
+func Decode(b []byte, v any) error {
+	if err := Check(b); err != nil {
+		var dup *DuplicateKeyError
+		if errors.As(err, &dup) {
+			return errors.New("body: " + dup.Error())
+		}
+		return errors.New(Describe(err))
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return errors.New(Describe(err))
+	}
+	return nil
+}
+
+// Describe words an encoding/json error as a message about a request's field.
+func Describe(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			return "body: must be a JSON object"
+		}
+		return fmt.Sprintf("%s: must not be a JSON %s", field, te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("body: malformed JSON at byte %d", se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "body: truncated JSON"
+	}
+	return "body: malformed JSON"
+}
