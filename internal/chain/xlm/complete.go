@@ -2,6 +2,7 @@ package xlm
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"math"
 	"time"
@@ -198,17 +199,29 @@ func (c *Chain) Filler(sender string, seq uint64) (string, error) {
 	if seq == 0 || seq > math.MaxInt64 {
 		return "", chain.InvalidTx("sequence number %d is out of range", seq)
 	}
-	var key xdr.Uint256
-	copy(key[:], pub)
+	return unsignedEnvelope(pub, seq, xdr.Memo{Type: xdr.MemoTypeMemoNone}, xdr.OperationBody{
+		Type: xdr.OperationTypeBumpSequence, BumpSequenceOp: &xdr.BumpSequenceOp{BumpTo: 0},
+	})
+}
+
+// unsignedEnvelope is a v1 envelope of source at seqNum seq (0: the
+// server's to allocate) with one operation, fee 0 and no time bounds, which
+// CompleteFromNode sets.
+func unsignedEnvelope(source ed25519.PublicKey, seq uint64, memo xdr.Memo, op xdr.OperationBody) (string, error) {
 	return encodeEnvelope(xdr.TransactionEnvelope{Type: xdr.EnvelopeTypeEnvelopeTypeTx, V1: &xdr.TransactionV1Envelope{Tx: xdr.Transaction{
-		SourceAccount: xdr.MuxedAccount{Type: xdr.CryptoKeyTypeKeyTypeEd25519, Ed25519: &key},
+		SourceAccount: muxed(source),
 		SeqNum:        xdr.SequenceNumber(seq),
 		Cond:          xdr.Preconditions{Type: xdr.PreconditionTypePrecondNone},
-		Memo:          xdr.Memo{Type: xdr.MemoTypeMemoNone},
-		Operations: []xdr.Operation{{Body: xdr.OperationBody{
-			Type: xdr.OperationTypeBumpSequence, BumpSequenceOp: &xdr.BumpSequenceOp{BumpTo: 0},
-		}}},
+		Memo:          memo,
+		Operations:    []xdr.Operation{{Body: op}},
 	}}})
+}
+
+// muxed is an account as a plain (not multiplexed) MuxedAccount.
+func muxed(pub ed25519.PublicKey) xdr.MuxedAccount {
+	var key xdr.Uint256
+	copy(key[:], pub)
+	return xdr.MuxedAccount{Type: xdr.CryptoKeyTypeKeyTypeEd25519, Ed25519: &key}
 }
 
 // Expired reports whether an envelope's maxTime has passed: no ledger closes
