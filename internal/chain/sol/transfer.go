@@ -50,12 +50,12 @@ func (c *Chain) Transfer(_ context.Context, _ any, body []byte, _ bool) (chain.T
 	}
 	var bad chain.FieldErrors
 	from, to := pubkey(&bad, "from", req.From, true), pubkey(&bad, "to", req.To, true)
+	lamports := bad.Amount("amount", req.Amount, Decimals, false, maxLamports)
+	bad.Require("signatureId", req.SignatureID)
 	payer := from
 	if req.FeePayer != "" {
 		payer = pubkey(&bad, "feePayer", req.FeePayer, false)
 	}
-	lamports := bad.Amount("amount", req.Amount, Decimals, false, maxLamports)
-	bad.Require("signatureId", req.SignatureID)
 	hashes := []string{req.SignatureID}
 	switch separate := from != nil && payer != nil && !bytes.Equal(from, payer); {
 	case separate && req.FeePayerSignatureID == "":
