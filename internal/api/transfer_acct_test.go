@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
@@ -80,6 +81,20 @@ func queuedTransfer(t *testing.T, e *env, slug, key, body string) (serialized st
 	return tx.SerializedTransaction, tx.Hashes, tx.Index
 }
 
+// serveNode serves a node double on loopback for the test and sets the
+// client dial makes of it (at path) as the chain's node for the network.
+func serveNode[C broadcast.Client](t *testing.T, e *env, code string, testnet bool, h http.Handler, path string, dial func(string) (C, error)) C {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	node, err := dial(srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.nodes.Set(code, testnet, node)
+	return node
+}
+
 // normalJSON is v as encoding/json reads it back, numbers as float64, for
 // comparing two encoders' output field by field.
 func normalJSON(t *testing.T, v any) map[string]any {
@@ -103,13 +118,7 @@ func TestTransferXRPMatchesXrplGo(t *testing.T) {
 	key, sender := newWallet(t, xrp.XRP)
 	_, dest := newWallet(t, xrp.XRP)
 	f := &nodetest.Rippled{T: t, Seq: map[string]uint32{sender: 41}, Validated: 90_000_000}
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	node, err := broadcast.DialXRPL(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.nodes.Set("XRP", false, node)
+	node := serveNode(t, e, "XRP", false, f, "", broadcast.DialXRPL)
 
 	src, dst := uint32(7), uint32(1<<32-1)
 	for _, c := range []struct {
@@ -145,13 +154,7 @@ func TestTransferXLMMatchesTxnbuild(t *testing.T) {
 	key, sender := newWallet(t, xlm.XLM)
 	_, dest := newWallet(t, xlm.XLM)
 	f := &nodetest.Horizon{T: t, Seq: map[string]int64{sender: 123 << 32}}
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	node, err := broadcast.DialStellar(srv.URL + "/horizon")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.nodes.Set("XLM", true, node)
+	node := serveNode(t, e, "XLM", true, f, "/horizon", broadcast.DialStellar)
 
 	hash := strings.Repeat("ab", 32)
 	for _, c := range []struct {
@@ -215,13 +218,7 @@ func TestTransferTRONMatchesGotron(t *testing.T) {
 	const now = 1_900_000_000_000
 	f := &nodetest.Tron{T: t}
 	f.Now.Store(now)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	node, err := broadcast.DialTron(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.nodes.Set("TRON", false, node)
+	node := serveNode(t, e, "TRON", false, f, "", broadcast.DialTron)
 
 	ser, hashes, index := queuedTransfer(t, e, "tron", e.keyA,
 		`{"from":"`+sender+`","to":"`+dest+`","amount":"1234.000001","signatureId":"`+sigA+`","index":3}`)
@@ -299,13 +296,7 @@ func TestTransferSOLMatchesSolanaGo(t *testing.T) {
 	f := &nodetest.Solana{T: t}
 	latest := solana.Hash{7, 7, 7}
 	f.SetLatest(latest)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	node, err := broadcast.DialSolana(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.nodes.Set("SOL", false, node)
+	node := serveNode(t, e, "SOL", false, f, "", broadcast.DialSolana)
 
 	for _, c := range []struct {
 		name, extra string
@@ -378,6 +369,8 @@ func TestTransferAccountChainsRefuse(t *testing.T) {
 			[]string{`amount: is more than the chain can transfer in one transaction, got "18446744073.709551616"`, "feePayerSignatureId: is required when feePayer is not from"}},
 		{"solana", `{"from":"` + solA + `","to":"` + solA + `","amount":"1","signatureId":"` + sigA + `","feePayerSignatureId":"` + sigB + `"}`,
 			[]string{"feePayerSignatureId: must be signatureId or left out when from pays the fee"}},
+		{"solana", `{"from":"` + solA + `","to":"11111111111111111111111111111111","amount":"1","signatureId":"` + sigA + `"}`,
+			[]string{"to: must not be the system program"}},
 	} {
 		er := e.do("POST", "/v3/"+c.slug+"/transaction", e.keyA, c.body).wantError(t, 400, CodeValidation)
 		if !slices.Equal(er.Data, c.want) {

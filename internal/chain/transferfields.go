@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 )
@@ -33,9 +34,13 @@ func (e *FieldErrors) Amount(field, v string, decimals int, positive bool, most 
 		return nil
 	}
 	a, err := ParseAmount(field, v, decimals)
+	var fe FieldErrors
 	switch {
+	case errors.As(err, &fe):
+		*e = append(*e, fe...)
+		return nil
 	case err != nil:
-		*e = append(*e, err.(FieldErrors)...)
+		e.Add(field, "%v", err)
 		return nil
 	case positive && a.Sign() == 0:
 		e.Add(field, "must be more than 0")

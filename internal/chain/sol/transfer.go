@@ -50,6 +50,10 @@ func (c *Chain) Transfer(_ context.Context, _ any, body []byte, _ bool) (chain.T
 	}
 	var bad chain.FieldErrors
 	from, to := pubkey(&bad, "from", req.From, true), pubkey(&bad, "to", req.To, true)
+	if to != nil && bytes.Equal(to, systemProgram) {
+		// The program an instruction calls cannot be the account it credits.
+		bad.Add("to", "must not be the system program")
+	}
 	lamports := bad.Amount("amount", req.Amount, Decimals, false, maxLamports)
 	bad.Require("signatureId", req.SignatureID)
 	payer := from
