@@ -136,6 +136,9 @@ func parseHeader(b []byte) (*header, error) {
 	return h, nil
 }
 
+// releaseKDFKiB is the KDF memory from which deriveKEK returns it to the OS.
+const releaseKDFKiB = 8 << 10
+
 // deriveKEK runs Argon2id over the password.
 func deriveKEK(password []byte, h *header) []byte {
 	kek := argon2.IDKey(password, h.Salt, h.KDF.Time, h.KDF.MemoryKiB, h.KDF.Threads, dataKeyLen)
@@ -143,8 +146,11 @@ func deriveKEK(password []byte, h *header) []byte {
 	// collector sized its next goal on a heap that held it and would let a
 	// long-running process (the daemon) pile up as much garbage again before
 	// collecting: about three times the KDF's memory at peak. Collecting and
-	// returning it now keeps the process's peak at the KDF's own.
-	debug.FreeOSMemory()
+	// returning it now keeps the process's peak at the KDF's own. A small KDF
+	// (tests) is not worth a collection.
+	if h.KDF.MemoryKiB >= releaseKDFKiB {
+		debug.FreeOSMemory()
+	}
 	return kek
 }
 
