@@ -133,6 +133,7 @@ type result struct {
 	serveCPU, nodeCPU     time.Duration // in the same window
 	daemonRSS, serveRSS   int64         // peak, bytes
 	nodeRSS               int64
+	daemonAnon            int64 // the daemon's largest sampled RssAnon: its own memory, not the binary's pages
 	loadBefore, loadAfter string
 }
 
@@ -140,10 +141,10 @@ func (r result) rate(n int) float64 { return float64(n) / r.wall.Seconds() }
 
 func (r result) print(i, n int) {
 	per := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(n) }
-	fmt.Printf("run %d: %.0f tx/s (%d in %.3f s, daemon exited at %.3f s);  CPU ms/tx: daemon %.3f, serve %.3f, node %.3f (daemon %.2f s, serve %.2f s, node %.2f s); peak RSS: daemon %.1f MB, serve %.1f MB, node %.1f MB; load %s → %s\n",
+	fmt.Printf("run %d: %.0f tx/s (%d in %.3f s, daemon exited at %.3f s); CPU ms/tx: daemon %.3f, serve %.3f, node %.3f (daemon %.2f s, serve %.2f s, node %.2f s); peak RSS: daemon %.1f MB (anonymous ≈ %.1f MB), serve %.1f MB, node %.1f MB; load %s → %s\n",
 		i, r.rate(n), n, r.wall.Seconds(), r.daemonExit.Seconds(),
 		per(r.daemonCPU), per(r.serveCPU), per(r.nodeCPU), r.daemonCPU.Seconds(), r.serveCPU.Seconds(), r.nodeCPU.Seconds(),
-		mb(r.daemonRSS), mb(r.serveRSS), mb(r.nodeRSS), r.loadBefore, r.loadAfter)
+		mb(r.daemonRSS), mb(r.daemonAnon), mb(r.serveRSS), mb(r.nodeRSS), r.loadBefore, r.loadAfter)
 }
 
 func mb(b int64) float64 { return float64(b) / 1e6 }
@@ -208,7 +209,13 @@ func oneRun(ctx context.Context, o options, custos, nodeBin, dir, profileDir str
 	d := exec.CommandContext(ctx, custos, daemonArgs...)
 	d.Env, d.Stdout, d.Stderr = denv, &out, &errOut
 	start := time.Now()
-	if err := d.Run(); err != nil {
+	if err := d.Start(); err != nil {
+		return r, fmt.Errorf("daemon: %w", err)
+	}
+	stopSampling := sampleAnon(d.Process.Pid, &r.daemonAnon)
+	err = d.Wait()
+	stopSampling()
+	if err != nil {
 		os.WriteFile(filepath.Join(dir, "daemon.log"), errOut.Bytes(), 0o600)
 		return r, fmt.Errorf("daemon: %w: %s", err, lastLine(errOut.String()))
 	}
@@ -526,18 +533,43 @@ func procCPU(pid int) time.Duration {
 }
 
 // peakRSS is a live process's VmHWM in bytes.
-func peakRSS(pid int) int64 {
+func peakRSS(pid int) int64 { return procStatus(pid, "VmHWM:") }
+
+// procStatus is a kB field of a live process's /proc/PID/status, in bytes.
+func procStatus(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return kb * 1024
 		}
 	}
 	return 0
+}
+
+// sampleAnon records into *peak the largest RssAnon of pid, read every 2 ms
+// until stop is called. The kernel keeps no peak of the anonymous part alone
+// (VmHWM counts the binary's mapped pages too), so it is sampled; a peak
+// shorter than the interval can be missed.
+func sampleAnon(pid int, peak *int64) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			*peak = max(*peak, procStatus(pid, "RssAnon:"))
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func loadavg() string {
