@@ -129,6 +129,7 @@ type daemonConfig struct {
 	claimLimit         int
 	policyFile         string
 	password           passwordFlags
+	profile            profileFlags
 }
 
 func (c *daemonConfig) add(b *config.Binder) {
@@ -204,6 +205,7 @@ func (c *daemonConfig) add(b *config.Binder) {
 	config.String(b, &c.policyFile, config.Setting[string]{Flag: "policy", Env: []string{"CUSTOS_POLICY"},
 		Help: "signing policy file (docs/policy.md): a transaction no rule allows is refused before approval"})
 	c.password.add(b)
+	c.profile.add(b)
 }
 
 func positive(d time.Duration) error {
@@ -246,6 +248,11 @@ and the variables named beside each flag.`,
 
 func runDaemon(ctx context.Context, a *app, c *daemonConfig) error {
 	log := slog.New(slog.NewJSONHandler(a.stderr, nil))
+	stopProfile, err := c.profile.start()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	client, err := c.client(log)
 	if err != nil {
 		return err

@@ -88,6 +88,7 @@ type serveConfig struct {
 	gasCaps       gasCapFlags
 	webhooks      webhookFlags
 	confirmations confirmationFlags
+	profile       profileFlags
 }
 
 func (c *serveConfig) add(b *config.Binder) {
@@ -112,6 +113,7 @@ func (c *serveConfig) add(b *config.Binder) {
 	c.gasCaps.add(b)
 	c.webhooks.add(b)
 	c.confirmations.add(b)
+	c.profile.add(b)
 }
 
 // defaultListen is where the API listens; defaultAPIURL is the daemon's
@@ -134,6 +136,11 @@ func newServeCmd(a *app) *cobra.Command {
 
 func runServe(ctx context.Context, a *app, c *serveConfig) error {
 	log := newLogger(a.stderr)
+	stopProfile, err := c.profile.start()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	dialed, err := c.dialNodes(a.env, log)
 	if err != nil {
 		return err

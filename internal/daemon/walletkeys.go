@@ -35,6 +35,9 @@ func (k *StoreKeys) List(ctx context.Context) ([]WalletRef, error) {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if err := k.learnMany(ctx, ids); err != nil {
+		return nil, err
+	}
 	present := make(map[string]bool, len(ids))
 	out := make([]WalletRef, 0, len(ids))
 	for _, id := range ids {
@@ -59,6 +62,34 @@ func (k *StoreKeys) List(ctx context.Context) ([]WalletRef, error) {
 		}
 	}
 	return out, nil
+}
+
+// manyUnseen is how many wallets List must not know before it reads the
+// whole store at once rather than each unseen record by itself: one query per
+// record costs ten times the record's decryption, so at a daemon's start over
+// 10,000 wallets the one read saves about a second, while a period that meets
+// a few new wallets still reads only those.
+const manyUnseen = 64
+
+// learnMany records the refs of the wallets among ids that List has not seen,
+// when they are many, in one read of the store; List reads the rest itself.
+// k.mu is held.
+func (k *StoreKeys) learnMany(ctx context.Context, ids []string) error {
+	unseen := 0
+	for _, id := range ids {
+		if _, ok := k.refs[id]; !ok {
+			unseen++
+		}
+	}
+	if unseen < manyUnseen {
+		return nil
+	}
+	return k.store.Each(ctx, func(id string, w *walletstore.Wallet) error {
+		if _, ok := k.refs[id]; !ok {
+			k.refs[id] = WalletRef{SignatureID: id, Chain: w.Chain, Testnet: w.Testnet}
+		}
+		return nil
+	})
 }
 
 // Wallet implements Keys. Keypair chains keep their key as Secret (XLM, XRP):

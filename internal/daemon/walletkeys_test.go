@@ -71,3 +71,48 @@ func TestStoreKeysSeesWalletsAddedAndRemoved(t *testing.T) {
 		t.Fatalf("removed wallet: %v", err)
 	}
 }
+
+// TestStoreKeysListsManyNewWalletsAtOnce: past manyUnseen new wallets List
+// reads the whole store at once; each ref still carries its own wallet's
+// chain and network, and later additions are still seen one by one.
+func TestStoreKeysListsManyNewWalletsAtOnce(t *testing.T) {
+	cheap := walletstore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+	walletstore.TestKDF = &cheap
+	t.Cleanup(func() { walletstore.TestKDF = nil })
+	s, err := walletstore.Open(t.Context(), filepath.Join(t.TempDir(), "wallet.dat"), []byte("pw"), walletstore.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	chains := []string{"ETH", "BSC", "MATIC"}
+	want := map[string]WalletRef{}
+	var entries []walletstore.Entry
+	for i := range 3 * manyUnseen {
+		e := walletstore.Entry{ID: walletstore.NewID(), Wallet: &walletstore.Wallet{PrivateKey: testPK, Chain: chains[i%3], Testnet: i%2 == 0}}
+		entries = append(entries, e)
+		want[e.ID] = WalletRef{SignatureID: e.ID, Chain: e.Wallet.Chain, Testnet: e.Wallet.Testnet}
+	}
+	if err := s.PutMany(t.Context(), entries); err != nil {
+		t.Fatal(err)
+	}
+	keys := NewStoreKeys(s)
+	check := func() {
+		t.Helper()
+		refs, err := keys.List(t.Context())
+		if err != nil || len(refs) != len(want) {
+			t.Fatalf("%d refs, want %d: %v", len(refs), len(want), err)
+		}
+		for _, r := range refs {
+			if want[r.SignatureID] != r {
+				t.Fatalf("ref %+v, want %+v", r, want[r.SignatureID])
+			}
+		}
+	}
+	check()
+	one := walletstore.Entry{ID: walletstore.NewID(), Wallet: &walletstore.Wallet{Mnemonic: testMnemonic, Chain: "BTC"}}
+	if err := s.Put(t.Context(), one.ID, one.Wallet); err != nil {
+		t.Fatal(err)
+	}
+	want[one.ID] = WalletRef{SignatureID: one.ID, Chain: "BTC"}
+	check()
+}

@@ -47,7 +47,7 @@ func BenchmarkQueueOneSenderPostgres(b *testing.B) {
 	for _, clients := range []int{16, 64} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			node := newNodeDouble(b)
-			node.delay = 5 * time.Millisecond
+			node.Delay = 5 * time.Millisecond
 			runQueueOneSender(b, newPostgresAPI(b, node.srv.URL), clients)
 		})
 	}
@@ -83,7 +83,7 @@ func newPostgresAPI(b *testing.B, nodeURL string) *stack {
 
 func benchmarkQueueOneSender(b *testing.B, clients int) {
 	node := newNodeDouble(b)
-	node.delay = 5 * time.Millisecond
+	node.Delay = 5 * time.Millisecond
 	runQueueOneSender(b, newStack(b, node.srv.URL), clients)
 }
 

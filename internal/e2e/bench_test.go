@@ -3,18 +3,14 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"fmt"
 	"math/big"
-	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/custoskms/custos/internal/broadcast/nodetest"
 	"github.com/custoskms/custos/internal/chain/evm"
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/walletstore"
@@ -191,96 +187,18 @@ func benchRealAPI(b *testing.B, guard func(c *daemon.Config, payee common.Addres
 	b.ReportMetric(0, "ns/op")
 }
 
-// nodeDouble answers eth_sendRawTransaction as a node's admission does:
-// it decodes the signed transaction, checks its chain id, recovers the sender
-// from the signature and returns the transaction hash. It counts what each
-// sender sent (the next nonce it expects), which it also answers as the
-// sender's pending transaction count; it answers the gas price and estimate
-// a Tatum-form transfer is completed with.
+// nodeDouble is nodetest.EVM on a local server: a node's admission (decode,
+// chain id, sender recovery, nonce) without execution.
 type nodeDouble struct {
-	srv    *httptest.Server
-	signer types.Signer
-	mu     sync.Mutex
-	sent   map[common.Address]uint64
-	delay  time.Duration // before each answer
+	*nodetest.EVM
+	srv *httptest.Server
 }
 
 func newNodeDouble(t testing.TB) *nodeDouble {
-	n := &nodeDouble{signer: types.LatestSignerForChainID(big.NewInt(chainID)), sent: map[common.Address]uint64{}}
-	n.srv = httptest.NewServer(http.HandlerFunc(n.serve))
+	n := &nodeDouble{EVM: nodetest.NewEVM(chainID, gasPrice.Uint64())}
+	n.srv = httptest.NewServer(n.EVM)
 	t.Cleanup(n.srv.Close)
 	return n
 }
 
-func (n *nodeDouble) nonce(a common.Address) uint64 {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.sent[a]
-}
-
-func (n *nodeDouble) serve(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		ID     json.RawMessage   `json:"id"`
-		Method string            `json:"method"`
-		Params []json.RawMessage `json:"params"`
-	}
-	answer := func(result any, code int, msg string) {
-		out := map[string]any{"jsonrpc": "2.0", "id": req.ID}
-		if msg != "" {
-			out["error"] = map[string]any{"code": code, "message": msg}
-		} else {
-			out["result"] = result
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(out)
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		answer(nil, -32700, "parse error")
-		return
-	}
-	if n.delay > 0 {
-		time.Sleep(n.delay) // a remote node's round trip
-	}
-	switch req.Method {
-	case "eth_chainId":
-		answer(fmt.Sprintf("0x%x", chainID), 0, "")
-	case "eth_getTransactionCount": // [address, "pending"]: what the sender sent
-		var from common.Address
-		if len(req.Params) != 2 || json.Unmarshal(req.Params[0], &from) != nil {
-			answer(nil, -32602, "invalid params")
-			return
-		}
-		answer(fmt.Sprintf("0x%x", n.nonce(from)), 0, "")
-	case "eth_gasPrice":
-		answer(fmt.Sprintf("0x%x", gasPrice), 0, "")
-	case "eth_estimateGas":
-		answer("0x5208", 0, "")
-	case "eth_sendRawTransaction":
-		var raw string
-		if len(req.Params) != 1 || json.Unmarshal(req.Params[0], &raw) != nil {
-			answer(nil, -32602, "invalid params")
-			return
-		}
-		var tx types.Transaction
-		if err := tx.UnmarshalBinary(common.FromHex(raw)); err != nil {
-			answer(nil, -32000, "rlp: "+err.Error())
-			return
-		}
-		from, err := types.Sender(n.signer, &tx)
-		if err != nil {
-			answer(nil, -32000, "invalid sender: "+err.Error())
-			return
-		}
-		n.mu.Lock()
-		if tx.Nonce() != n.sent[from] {
-			n.mu.Unlock()
-			answer(nil, -32000, fmt.Sprintf("nonce %d, want %d", tx.Nonce(), n.sent[from]))
-			return
-		}
-		n.sent[from]++
-		n.mu.Unlock()
-		answer(tx.Hash().Hex(), 0, "")
-	default:
-		answer(nil, -32601, "method not found: "+req.Method)
-	}
-}
+func (n *nodeDouble) nonce(a common.Address) uint64 { return n.Nonce(a) }

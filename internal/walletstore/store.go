@@ -599,3 +599,33 @@ func NewID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// Each decrypts every wallet in one read of the file, in signature-ID order,
+// and hands each to fn, which must not keep it: unlike All, no more than one
+// decrypted wallet is held at a time. It stops at fn's first error.
+func (s *Store) Each(ctx context.Context, fn func(id string, w *Wallet) error) error {
+	aead, err := s.cipher()
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id, record FROM wallets ORDER BY id")
+	if err != nil {
+		return classify(fmt.Errorf("read wallet store: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var rec []byte
+		if err := rows.Scan(&id, &rec); err != nil {
+			return classify(err)
+		}
+		w, err := openRecord(aead, id, rec)
+		if err != nil {
+			return err
+		}
+		if err := fn(id, w); err != nil {
+			return err
+		}
+	}
+	return classify(rows.Err())
+}

@@ -21,7 +21,8 @@ var _ pending.Store = (*Store)(nil)
 
 // Store is a pending.Store over one SQLite file.
 type Store struct {
-	db *sql.DB
+	db  *sql.DB
+	hot *stmts
 	pending.Keyring
 }
 
@@ -44,7 +45,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	s := &Store{db: db, Keyring: pending.Keyring{Table: keyTable{db}}}
+	hot := newStmts(db)
+	s := &Store{db: db, hot: hot, Keyring: pending.Keyring{Table: keyTable{db, hot}}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -90,7 +92,10 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close implements pending.Store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.hot.close()
+	return s.db.Close()
+}
 
 func now() int64 { return time.Now().UnixMilli() }
 
@@ -264,8 +269,12 @@ func scanTx(r scanner, tail ...any) (pending.Tx, error) {
 
 // Get implements pending.Store.
 func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+txColumns+`, `+stateColumns+`
-		FROM txs WHERE id = ? AND tenant = ? AND deleted_at IS NULL`, id, tenant)
+	q, err := s.hot.get(ctx, `SELECT `+txColumns+`, `+stateColumns+`
+		FROM txs WHERE id = ? AND tenant = ? AND deleted_at IS NULL`)
+	if err != nil {
+		return pending.Tx{}, fmt.Errorf("get pending tx: %w", err)
+	}
+	row := q.QueryRowContext(ctx, id, tenant)
 	var st stateRow
 	t, err := scanTx(row, st.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -398,9 +407,12 @@ func (s *Store) write(ctx context.Context, op string, f func(*sql.Tx) error) err
 // only when it changes nothing is the row read to tell why. A pending row can
 // only become completed or deleted, never back, so that answer cannot go stale.
 func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE txs SET tx_data = ?, state_at = CASE WHEN tx_data IS NULL THEN ? ELSE state_at END
-		WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL`,
-		txData, now(), id, tenant)
+	q, err := s.hot.get(ctx, `UPDATE txs SET tx_data = ?, state_at = CASE WHEN tx_data IS NULL THEN ? ELSE state_at END
+		WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL`)
+	if err != nil {
+		return fmt.Errorf("store signed tx: %w", err)
+	}
+	res, err := q.ExecContext(ctx, txData, now(), id, tenant)
 	if err != nil {
 		return fmt.Errorf("store signed tx: %w", err)
 	}
@@ -430,15 +442,19 @@ func (s *Store) TxData(ctx context.Context, tenant, id string) (string, error) {
 
 // Complete implements pending.Store.
 func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
+	complete, err := s.hot.get(ctx, `UPDATE txs SET tx_id = ?, state_at = ?, track_next_at = ?, lease_owner = NULL, lease_until = NULL
+			WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL
+			RETURNING seq, chain, hashes, signatures`)
+	if err != nil {
+		return fmt.Errorf("complete pending tx: %w", err)
+	}
 	return s.write(ctx, "complete pending tx", func(tx *sql.Tx) error {
 		// A pending row, the common case, is completed by the first statement.
 		var st txState
 		// It becomes due for the outcome tracker at once, and a signer's
 		// lease, which only a pending row needs, is dropped for the tracker's.
 		at := now()
-		err := tx.QueryRowContext(ctx, `UPDATE txs SET tx_id = ?, state_at = ?, track_next_at = ?, lease_owner = NULL, lease_until = NULL
-			WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL
-			RETURNING seq, chain, hashes, signatures`, txID, at, at, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
+		err := tx.StmtContext(ctx, complete).QueryRowContext(ctx, txID, at, at, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
 		if err == nil {
 			if err := unindex(ctx, tx, tenant, st); err != nil {
 				return err
@@ -619,7 +635,10 @@ func (s *Store) NextSequence(ctx context.Context, key pending.SeqKey) (uint64, e
 }
 
 // keyTable is the api_keys table for pending.Keyring.
-type keyTable struct{ db *sql.DB }
+type keyTable struct {
+	db  *sql.DB
+	hot *stmts
+}
 
 // InsertKey implements pending.KeyTable.
 func (t keyTable) InsertKey(ctx context.Context, k pending.APIKey) (pending.APIKey, error) {
@@ -640,7 +659,11 @@ func (t keyTable) SelectKeys(ctx context.Context, byHash *[32]byte) ([]pending.A
 		err  error
 	)
 	if byHash != nil {
-		rows, err = t.db.QueryContext(ctx, cols+` WHERE secret_hash = ? AND revoked_at IS NULL`, byHash[:])
+		// Every request's look-up: a kept statement.
+		var q *sql.Stmt
+		if q, err = t.hot.get(ctx, cols+` WHERE secret_hash = ? AND revoked_at IS NULL`); err == nil {
+			rows, err = q.QueryContext(ctx, byHash[:])
+		}
 	} else {
 		rows, err = t.db.QueryContext(ctx, cols+` ORDER BY created_at, id`)
 	}
