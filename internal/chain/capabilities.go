@@ -143,6 +143,11 @@ type ReplaceRequest struct {
 	// broadcast ("" when the signer completed it by itself), which says
 	// what the node holds and who sent it.
 	Serialized, Signed string
+	// Rivals are the signed transactions of earlier replacements of the
+	// same transaction (or of the one it replaced) that were broadcast:
+	// the node's pool holds whichever it took last, so each fee is raised
+	// over the highest of them all.
+	Rivals []string
 	// Cancel replaces the transaction with the chain's no-op (Filler's)
 	// instead of the same transaction at a higher fee.
 	Cancel bool

@@ -42,7 +42,7 @@ type priceNode interface {
 // chain id naming the sender as `from`: the same call (speed-up) or a
 // zero-value transfer from the sender to itself without gas (cancel: the
 // node estimates it), of the same fee type, each fee at least
-// MinReplacementFee of the old one. A fee the caller leaves out is that
+// MinReplacementFee of the highest it and r.Rivals offer. A fee the caller leaves out is that
 // minimum, raised to the node's current gas price when that is higher (a
 // transaction stuck under a price the chain moved past would be stuck
 // again), but never above r.MaxFee; one the caller gives must lie between
@@ -53,6 +53,19 @@ func (c *Chain) Replacement(ctx context.Context, node any, r chain.ReplaceReques
 		return "", err
 	}
 	legacy := t.Type == TypeLegacy || t.Type == TypeAccessList
+	// geth reads a legacy gas price as both the fee cap and the tip.
+	oldCap, oldTip := bigFirst(t.GasFeeCap, t.GasPrice), bigFirst(t.GasTipCap, t.GasPrice)
+	for _, signed := range r.Rivals {
+		rival, _, err := c.decodeSignedHex(signed, r.Testnet, r.ExtraChainIDs...)
+		if err != nil {
+			return "", fmt.Errorf("a replacement already broadcast: %w", err)
+		}
+		if *rival.Nonce != *t.Nonce {
+			return "", invalid("a replacement already broadcast has nonce %d, not %d", *rival.Nonce, *t.Nonce)
+		}
+		oldCap = bigMax(oldCap, bigFirst(rival.GasFeeCap, rival.GasPrice))
+		oldTip = bigMax(oldTip, bigFirst(rival.GasTipCap, rival.GasPrice))
+	}
 	allowed := []string{"maxFeePerGas", "maxPriorityFeePerGas"}
 	if legacy {
 		allowed = []string{"gasPrice"}
@@ -112,17 +125,17 @@ func (c *Chain) Replacement(ctx context.Context, node any, r chain.ReplaceReques
 		out["feeCurrency"] = t.FeeCurrency.Hex()
 	}
 	if legacy {
-		p, err := fee("gasPrice", t.GasPrice, market)
+		p, err := fee("gasPrice", oldCap, market)
 		if err != nil {
 			return "", err
 		}
 		out["gasPrice"] = p.String()
 	} else {
-		tip, err := fee("maxPriorityFeePerGas", t.GasTipCap, nil)
+		tip, err := fee("maxPriorityFeePerGas", oldTip, nil)
 		if err != nil {
 			return "", err
 		}
-		feeCap, err := fee("maxFeePerGas", t.GasFeeCap, bigMaxNil(market, tip))
+		feeCap, err := fee("maxFeePerGas", oldCap, bigMaxNil(market, tip))
 		if err != nil {
 			return "", err
 		}
@@ -160,6 +173,14 @@ func (c *Chain) replaced(r chain.ReplaceRequest) (*Tx, *common.Address, error) {
 
 func bigMax(a, b *big.Int) *big.Int {
 	if a.Cmp(b) >= 0 {
+		return a
+	}
+	return b
+}
+
+// bigFirst is a, or b when a is nil.
+func bigFirst(a, b *big.Int) *big.Int {
+	if a != nil {
 		return a
 	}
 	return b

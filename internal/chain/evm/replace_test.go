@@ -120,3 +120,25 @@ func TestReplacementRefuses(t *testing.T) {
 		t.Fatalf("an incomplete queued transaction without signed bytes: %v", err)
 	}
 }
+
+// A second speed-up outbids the first one, which the pool may hold.
+func TestReplacementOverRivals(t *testing.T) {
+	ser := `{"to":"0x68cbc14b4818a4e84a8ff49bbdc2019b6cb14cf6","value":"1000","gasPrice":"1000","gas":21000,"nonce":7,"chainId":11155111}`
+	first := `{"to":"0x68cbc14b4818a4e84a8ff49bbdc2019b6cb14cf6","value":"1000","maxFeePerGas":"2000","maxPriorityFeePerGas":"1500","gas":21000,"nonce":7,"chainId":11155111}`
+	rival, err := ETH.Sign(context.Background(), chain.SignRequest{Serialized: first, Testnet: true, Keys: []string{ethKey0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := replaceOf(t, ser, 0, chain.ReplaceRequest{Rivals: []string{rival.TxData}})
+	if err != nil || got.GasPrice.Int64() != 2200 {
+		t.Fatalf("speed-up over a rival with fee cap 2000: %+v %v, want gasPrice 2200", got, err)
+	}
+	other := `{"to":"0x68cbc14b4818a4e84a8ff49bbdc2019b6cb14cf6","value":"1","gasPrice":"1000","gas":21000,"nonce":8,"chainId":11155111}`
+	rival, err = ETH.Sign(context.Background(), chain.SignRequest{Serialized: other, Testnet: true, Keys: []string{ethKey0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := replaceOf(t, ser, 0, chain.ReplaceRequest{Rivals: []string{rival.TxData}}); !errors.Is(err, chain.ErrInvalidTx) {
+		t.Fatalf("a rival at another nonce: %v", err)
+	}
+}
