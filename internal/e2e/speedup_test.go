@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// TestSpeedUpDevChain: a transfer signed at a gas price of 1 wei, below
+// the dev chain's base fee, waits in the node's pool; POST
+// /v3/kms/speedup/{id} queues it again at its nonce paying the node's
+// price, the signer signs and broadcasts that like any transaction, the
+// replacement is mined and confirmed, and the stuck original becomes
+// replaced, naming the winner, in its webhook (HMAC verified) and on GET.
+func TestSpeedUpDevChain(t *testing.T) {
+	s, w, got, ctx, secret := trackingStack(t, newFunder(t), "KMS_TX_CONFIRMED", "KMS_TX_REPLACED")
+	payee := randomAddress(t)
+	stuck, _ := json.Marshal(map[string]any{"from": w.addr.Hex(), "to": payee.Hex(), "value": "5000", "gas": 21000,
+		"gasPrice": "1", "chainId": chainID})
+	origID := s.queue(w, string(stuck), false)
+	d := s.newDaemon(s.client(), nil)
+	if sum, err := d.RunOnce(ctx); err != nil || sum.Submitted != 1 {
+		t.Fatalf("daemon run: %+v %v", sum, err)
+	}
+	orig := s.get(origID)
+	// Blocks go by and the transaction stays in the pool, unmined.
+	time.Sleep(500 * time.Millisecond)
+	if _, err := s.node.TransactionReceipt(ctx, common.HexToHash(orig.TxID)); err == nil {
+		t.Fatal("the transaction paying 1 wei was mined: it cannot show a speed-up")
+	}
+
+	var rep struct{ ID string }
+	if code := s.apiDo(http.MethodPost, "/v3/kms/speedup/"+origID, nil, &rep); code != http.StatusOK || len(rep.ID) != 24 {
+		t.Fatalf("POST /v3/kms/speedup: %d %+v", code, rep)
+	}
+	if sum, err := d.RunOnce(ctx); err != nil || sum.Submitted != 1 {
+		t.Fatalf("daemon run signing the replacement: %+v %v", sum, err)
+	}
+	replacement := s.get(rep.ID)
+	if replacement.TxID == "" || replacement.TxID == orig.TxID {
+		t.Fatalf("replacement %+v of %s", replacement, orig.TxID)
+	}
+
+	byType := map[string]hook{}
+	deadline := time.After(30 * time.Second)
+	for len(byType) < 2 {
+		select {
+		case h := <-got:
+			byType[h.v.SubscriptionType] = verified(t, secret, h)
+		case <-deadline:
+			t.Fatalf("deliveries after 30 s: %v", byType)
+		}
+	}
+	if c := byType["KMS_TX_CONFIRMED"].v; c.SignatureID != rep.ID || c.TxID != replacement.TxID || c.Status != "confirmed" {
+		t.Fatalf("confirmed event %s, want the replacement's", byType["KMS_TX_CONFIRMED"])
+	}
+	if r := byType["KMS_TX_REPLACED"].v; r.SignatureID != origID || r.TxID != orig.TxID || r.Status != "replaced" || r.ReplacedBy != replacement.TxID {
+		t.Fatalf("replaced event %s, want the original replaced by %s", byType["KMS_TX_REPLACED"], replacement.TxID)
+	}
+	r := s.receipt(ctx, common.HexToHash(replacement.TxID))
+	if r.Status != 1 || s.balance(payee).Cmp(big.NewInt(5000)) != 0 {
+		t.Fatalf("replacement receipt status %d, payee balance %s", r.Status, s.balance(payee))
+	}
+	var detail struct {
+		Status     string `json:"status"`
+		ReplacedBy string `json:"replacedBy"`
+	}
+	s.apiDo(http.MethodGet, "/v3/kms/"+origID, nil, &detail)
+	if detail.Status != "replaced" || detail.ReplacedBy != replacement.TxID {
+		t.Fatalf("GET original: %+v", detail)
+	}
+}
