@@ -16,6 +16,9 @@ import (
 // price, the signer signs and broadcasts that like any transaction, the
 // replacement is mined and confirmed, and the stuck original becomes
 // replaced, naming the winner, in its webhook (HMAC verified) and on GET.
+//
+// Then a second transfer stuck the same way is cancelled: the zero-value
+// self-transfer at its nonce is mined instead, and the payee gets nothing more.
 func TestSpeedUpDevChain(t *testing.T) {
 	s, w, got, ctx, secret := trackingStack(t, newFunder(t), "KMS_TX_CONFIRMED", "KMS_TX_REPLACED")
 	payee := randomAddress(t)
@@ -45,22 +48,7 @@ func TestSpeedUpDevChain(t *testing.T) {
 		t.Fatalf("replacement %+v of %s", replacement, orig.TxID)
 	}
 
-	byType := map[string]hook{}
-	deadline := time.After(30 * time.Second)
-	for len(byType) < 2 {
-		select {
-		case h := <-got:
-			byType[h.v.SubscriptionType] = verified(t, secret, h)
-		case <-deadline:
-			t.Fatalf("deliveries after 30 s: %v", byType)
-		}
-	}
-	if c := byType["KMS_TX_CONFIRMED"].v; c.SignatureID != rep.ID || c.TxID != replacement.TxID || c.Status != "confirmed" {
-		t.Fatalf("confirmed event %s, want the replacement's", byType["KMS_TX_CONFIRMED"])
-	}
-	if r := byType["KMS_TX_REPLACED"].v; r.SignatureID != origID || r.TxID != orig.TxID || r.Status != "replaced" || r.ReplacedBy != replacement.TxID {
-		t.Fatalf("replaced event %s, want the original replaced by %s", byType["KMS_TX_REPLACED"], replacement.TxID)
-	}
+	replacedBy(t, got, secret, origID, orig.TxID, rep.ID, replacement.TxID)
 	r := s.receipt(ctx, common.HexToHash(replacement.TxID))
 	if r.Status != 1 || s.balance(payee).Cmp(big.NewInt(5000)) != 0 {
 		t.Fatalf("replacement receipt status %d, payee balance %s", r.Status, s.balance(payee))
@@ -72,5 +60,49 @@ func TestSpeedUpDevChain(t *testing.T) {
 	s.apiDo(http.MethodGet, "/v3/kms/"+origID, nil, &detail)
 	if detail.Status != "replaced" || detail.ReplacedBy != replacement.TxID {
 		t.Fatalf("GET original: %+v", detail)
+	}
+
+	// Cancel: the next nonce, stuck at 1 wei as well.
+	stuck2, _ := json.Marshal(map[string]any{"from": w.addr.Hex(), "to": payee.Hex(), "value": "7000", "gas": 21000,
+		"gasPrice": "1", "chainId": chainID})
+	secondID := s.queue(w, string(stuck2), false)
+	if sum, err := d.RunOnce(ctx); err != nil || sum.Submitted != 1 {
+		t.Fatalf("daemon run: %+v %v", sum, err)
+	}
+	second := s.get(secondID)
+	var cancel struct{ ID string }
+	if code := s.apiDo(http.MethodPost, "/v3/kms/cancel/"+secondID, nil, &cancel); code != http.StatusOK || len(cancel.ID) != 24 {
+		t.Fatalf("POST /v3/kms/cancel: %d %+v", code, cancel)
+	}
+	if sum, err := d.RunOnce(ctx); err != nil || sum.Submitted != 1 {
+		t.Fatalf("daemon run signing the cancel: %+v %v", sum, err)
+	}
+	cancelled := s.get(cancel.ID)
+	replacedBy(t, got, secret, secondID, second.TxID, cancel.ID, cancelled.TxID)
+	r = s.receipt(ctx, common.HexToHash(cancelled.TxID))
+	if r.Status != 1 || r.GasUsed != 21000 || s.balance(payee).Cmp(big.NewInt(5000)) != 0 {
+		t.Fatalf("cancel receipt status %d gas %d, payee balance %s (want 5000: the cancelled 7000 never paid)", r.Status, r.GasUsed, s.balance(payee))
+	}
+}
+
+// replacedBy waits for the two events of a replacement that won: the
+// winner confirmed and the loser replaced, naming the winner.
+func replacedBy(t *testing.T, got chan hook, secret, loserID, loserTxID, winnerID, winnerTxID string) {
+	t.Helper()
+	byType := map[string]hook{}
+	deadline := time.After(30 * time.Second)
+	for len(byType) < 2 {
+		select {
+		case h := <-got:
+			byType[h.v.SubscriptionType] = verified(t, secret, h)
+		case <-deadline:
+			t.Fatalf("deliveries after 30 s: %v", byType)
+		}
+	}
+	if c := byType["KMS_TX_CONFIRMED"].v; c.SignatureID != winnerID || c.TxID != winnerTxID || c.Status != "confirmed" {
+		t.Fatalf("confirmed event %s, want the replacement's", byType["KMS_TX_CONFIRMED"])
+	}
+	if r := byType["KMS_TX_REPLACED"].v; r.SignatureID != loserID || r.TxID != loserTxID || r.Status != "replaced" || r.ReplacedBy != winnerTxID {
+		t.Fatalf("replaced event %s, want %s replaced by %s", byType["KMS_TX_REPLACED"], loserID, winnerTxID)
 	}
 }
