@@ -22,64 +22,57 @@ import (
 func TestSpeedUpDevChain(t *testing.T) {
 	s, w, got, ctx, secret := trackingStack(t, newFunder(t), "KMS_TX_CONFIRMED", "KMS_TX_REPLACED")
 	payee := randomAddress(t)
-	stuck, _ := json.Marshal(map[string]any{"from": w.addr.Hex(), "to": payee.Hex(), "value": "5000", "gas": 21000,
-		"gasPrice": "1", "chainId": chainID})
-	origID := s.queue(w, string(stuck), false)
 	d := s.newDaemon(s.client(), nil)
-	if sum, err := d.RunOnce(ctx); err != nil || sum.Submitted != 1 {
-		t.Fatalf("daemon run: %+v %v", sum, err)
-	}
-	orig := s.get(origID)
-	// Blocks go by and the transaction stays in the pool, unmined.
-	time.Sleep(500 * time.Millisecond)
-	if _, err := s.node.TransactionReceipt(ctx, common.HexToHash(orig.TxID)); err == nil {
-		t.Fatal("the transaction paying 1 wei was mined: it cannot show a speed-up")
+	// stuckThenReplaced queues and broadcasts a transfer of value at 1 wei
+	// a gas, checks that blocks go by without it, asks route for its
+	// replacement, has that signed and broadcast, and waits for the
+	// replacement confirmed and the original replaced. It returns the
+	// replacement's txId.
+	stuckThenReplaced := func(value int64, route string) string {
+		t.Helper()
+		stuck, _ := json.Marshal(map[string]any{"from": w.addr.Hex(), "to": payee.Hex(), "value": big.NewInt(value).String(),
+			"gas": 21000, "gasPrice": "1", "chainId": chainID})
+		origID := s.queue(w, string(stuck), false)
+		if sum, err := d.RunOnce(ctx); err != nil || sum.Submitted != 1 {
+			t.Fatalf("daemon run: %+v %v", sum, err)
+		}
+		orig := s.get(origID)
+		time.Sleep(500 * time.Millisecond)
+		if _, err := s.node.TransactionReceipt(ctx, common.HexToHash(orig.TxID)); err == nil {
+			t.Fatal("the transaction paying 1 wei was mined: it cannot show a replacement")
+		}
+		var rep struct{ ID string }
+		if code := s.apiDo(http.MethodPost, "/v3/kms/"+route+"/"+origID, nil, &rep); code != http.StatusOK || len(rep.ID) != 24 {
+			t.Fatalf("POST /v3/kms/%s: %d %+v", route, code, rep)
+		}
+		if sum, err := d.RunOnce(ctx); err != nil || sum.Submitted != 1 {
+			t.Fatalf("daemon run signing the replacement: %+v %v", sum, err)
+		}
+		replacement := s.get(rep.ID)
+		if replacement.TxID == "" || replacement.TxID == orig.TxID {
+			t.Fatalf("replacement %+v of %s", replacement, orig.TxID)
+		}
+		replacedBy(t, got, secret, origID, orig.TxID, rep.ID, replacement.TxID)
+		var detail struct {
+			Status     string `json:"status"`
+			ReplacedBy string `json:"replacedBy"`
+		}
+		s.apiDo(http.MethodGet, "/v3/kms/"+origID, nil, &detail)
+		if detail.Status != "replaced" || detail.ReplacedBy != replacement.TxID {
+			t.Fatalf("GET original: %+v", detail)
+		}
+		return replacement.TxID
 	}
 
-	var rep struct{ ID string }
-	if code := s.apiDo(http.MethodPost, "/v3/kms/speedup/"+origID, nil, &rep); code != http.StatusOK || len(rep.ID) != 24 {
-		t.Fatalf("POST /v3/kms/speedup: %d %+v", code, rep)
-	}
-	if sum, err := d.RunOnce(ctx); err != nil || sum.Submitted != 1 {
-		t.Fatalf("daemon run signing the replacement: %+v %v", sum, err)
-	}
-	replacement := s.get(rep.ID)
-	if replacement.TxID == "" || replacement.TxID == orig.TxID {
-		t.Fatalf("replacement %+v of %s", replacement, orig.TxID)
-	}
-
-	replacedBy(t, got, secret, origID, orig.TxID, rep.ID, replacement.TxID)
-	r := s.receipt(ctx, common.HexToHash(replacement.TxID))
+	fast := stuckThenReplaced(5000, "speedup")
+	r := s.receipt(ctx, common.HexToHash(fast))
 	if r.Status != 1 || s.balance(payee).Cmp(big.NewInt(5000)) != 0 {
 		t.Fatalf("replacement receipt status %d, payee balance %s", r.Status, s.balance(payee))
 	}
-	var detail struct {
-		Status     string `json:"status"`
-		ReplacedBy string `json:"replacedBy"`
-	}
-	s.apiDo(http.MethodGet, "/v3/kms/"+origID, nil, &detail)
-	if detail.Status != "replaced" || detail.ReplacedBy != replacement.TxID {
-		t.Fatalf("GET original: %+v", detail)
-	}
 
 	// Cancel: the next nonce, stuck at 1 wei as well.
-	stuck2, _ := json.Marshal(map[string]any{"from": w.addr.Hex(), "to": payee.Hex(), "value": "7000", "gas": 21000,
-		"gasPrice": "1", "chainId": chainID})
-	secondID := s.queue(w, string(stuck2), false)
-	if sum, err := d.RunOnce(ctx); err != nil || sum.Submitted != 1 {
-		t.Fatalf("daemon run: %+v %v", sum, err)
-	}
-	second := s.get(secondID)
-	var cancel struct{ ID string }
-	if code := s.apiDo(http.MethodPost, "/v3/kms/cancel/"+secondID, nil, &cancel); code != http.StatusOK || len(cancel.ID) != 24 {
-		t.Fatalf("POST /v3/kms/cancel: %d %+v", code, cancel)
-	}
-	if sum, err := d.RunOnce(ctx); err != nil || sum.Submitted != 1 {
-		t.Fatalf("daemon run signing the cancel: %+v %v", sum, err)
-	}
-	cancelled := s.get(cancel.ID)
-	replacedBy(t, got, secret, secondID, second.TxID, cancel.ID, cancelled.TxID)
-	r = s.receipt(ctx, common.HexToHash(cancelled.TxID))
+	cancelled := stuckThenReplaced(7000, "cancel")
+	r = s.receipt(ctx, common.HexToHash(cancelled))
 	if r.Status != 1 || r.GasUsed != 21000 || s.balance(payee).Cmp(big.NewInt(5000)) != 0 {
 		t.Fatalf("cancel receipt status %d gas %d, payee balance %s (want 5000: the cancelled 7000 never paid)", r.Status, r.GasUsed, s.balance(payee))
 	}

@@ -33,13 +33,20 @@ func (plainNode) Broadcast(context.Context, string) (string, error) { return "",
 
 const tenant = "aaaaaaaaaaaaaaaaaaaaaaaa"
 
-func TestCheckRecordsEachOutcome(t *testing.T) {
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+// openStore is a pending store in a file of the test's own.
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+func TestCheckRecordsEachOutcome(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
 	node := &fakeNode{outcomes: map[string]broadcast.Outcome{
 		"0xshallow0": {Progress: broadcast.Mined, BlockNumber: 10, Confirmations: 2, Fee: "21000"},
 		"0xdeep0000": {Progress: broadcast.Mined, BlockNumber: 9, Confirmations: 3, Fee: "21000"},
@@ -123,11 +130,7 @@ func TestCheckRecordsEachOutcome(t *testing.T) {
 // at a time until every transaction is confirmed, then stops it.
 func TestRunChecksEveryClaim(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t)
 	node := &fakeNode{outcomes: map[string]broadcast.Outcome{}}
 	nodes := broadcast.NewNodes()
 	nodes.Set("ETH", false, node)
@@ -181,11 +184,7 @@ func itoa(i int) string { return string(rune('a'+i/26)) + string(rune('a'+i%26))
 // winner, and dropped when no rival was mined (another transaction won).
 func TestCheckReplaced(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t)
 	node := &fakeNode{outcomes: map[string]broadcast.Outcome{
 		"0xoriginal": {Progress: broadcast.Dropped, Error: "nonce 1 was taken"},
 		"0xspeedup0": {Progress: broadcast.Mined, BlockNumber: 9, Confirmations: 1},
