@@ -62,9 +62,10 @@ func (s *Server) replaceTx(w http.ResponseWriter, r *http.Request, cancel bool) 
 	switch {
 	case !ok:
 		return notReplaceable(fmt.Sprintf("%s transactions cannot be replaced in the node's pool.", tx.Chain))
+	case tx.State != pending.StateBroadcast && tx.TxID == "":
+		return notReplaceable(fmt.Sprintf("Only a broadcast transaction can be replaced; this one is %s: delete it and queue another instead.", tx.State))
 	case tx.State != pending.StateBroadcast:
-		return notReplaceable(fmt.Sprintf("Only a broadcast transaction that is not final can be replaced; this one is %s%s.",
-			tx.State, map[bool]string{true: " (delete it and queue another instead)"}[tx.TxID == ""]))
+		return notReplaceable(fmt.Sprintf("This transaction is final (%s): nothing can take its place any more.", tx.State))
 	}
 	req, err := s.replaceRequest(r.Context(), key.ID, tx, cancel, fees, key.Testnet)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -135,6 +136,17 @@ func TestReplaceQueuesSpeedUpAndCancel(t *testing.T) {
 	}
 	if rivals, err := e.store.Rivals(ctx, k.ID, id); err != nil || len(rivals) != 3 {
 		t.Fatalf("rivals of the original %+v, %v; want its 3 replacements", rivals, err)
+	}
+
+	// A final transaction has nothing left to replace.
+	if _, err := e.store.ClaimTracking(ctx, pending.TrackClaim{Owner: "t", Lease: time.Minute, Max: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.RecordOutcome(ctx, "t", pending.OutcomeUpdate{Tenant: k.ID, ID: id, State: pending.StateConfirmed}); err != nil {
+		t.Fatal(err)
+	}
+	if er := e.do("POST", "/v3/kms/speedup/"+id, key, nil).wantError(t, 403, CodeTxNotReplaceable); !strings.Contains(er.Message, "final (confirmed)") {
+		t.Errorf("final: %s", er.Message)
 	}
 }
 
