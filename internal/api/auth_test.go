@@ -36,6 +36,8 @@ var routeMap = []routeContract{
 	{"GET /v3/kms/{id}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", "", pending.ScopeQueue, MaxNoBody},
 	{"GET /v3/kms/transactions", "/v3/kms/transactions?status=confirmed", "", pending.ScopeQueue, MaxNoBody},
 	{"DELETE /v3/kms/{id}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", "", pending.ScopeQueue, MaxNoBody},
+	{"POST /v3/kms/speedup/{id}", "/v3/kms/speedup/aaaaaaaaaaaaaaaaaaaaaaaa", `{"gasPrice":"1000"}`, pending.ScopeQueue, MaxReplaceBody},
+	{"POST /v3/kms/cancel/{id}", "/v3/kms/cancel/aaaaaaaaaaaaaaaaaaaaaaaa", "", pending.ScopeQueue, MaxReplaceBody},
 	{"GET /v3/kms/pending/{chain}", "/v3/kms/pending/ETH", "", pending.ScopeSign, MaxNoBody},
 	{"POST /v3/kms/pending/{chain}", "/v3/kms/pending/ETH", v3Sample("POST", "/v3/kms/pending/ETH"), pending.ScopeSign, DefaultMaxBody},
 	{"PUT /v3/kms/{id}/{txId}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa/0xaaaaaaaaaaaa", "", pending.ScopeSign, MaxNoBody},

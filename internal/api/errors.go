@@ -28,6 +28,7 @@ const (
 	CodeTxDeleted            = "kms.tx.deleted"
 	CodeTxCompleted          = "kms.tx.completed"
 	CodeTxIDConflict         = "kms.tx.txIdConflict"
+	CodeTxNotReplaceable     = "kms.tx.notReplaceable"
 	CodeChainMismatch        = "broadcast.chainMismatch"
 	CodeTxMismatch           = "broadcast.mismatch"
 	CodeNoNode               = "broadcast.nodeNotConfigured"
@@ -50,7 +51,7 @@ const (
 
 // ErrorCodes lists every errorCode the API answers with.
 var ErrorCodes = []string{CodeValidation, CodeBodyTooLarge, CodeUnauthorized, CodeScopeMissing, CodeRateLimited, CodeTxNotFound, CodeTxDeleted,
-	CodeTxCompleted, CodeTxIDConflict, CodeChainMismatch, CodeTxMismatch, CodeNoNode, CodeRejected, CodeTxFailed, CodeNodeUnavailable,
+	CodeTxCompleted, CodeTxIDConflict, CodeTxNotReplaceable, CodeChainMismatch, CodeTxMismatch, CodeNoNode, CodeRejected, CodeTxFailed, CodeNodeUnavailable,
 	CodeSubscriptionNotFound, CodeDeadLetterNotFound, CodeRouteNotFound, CodeMethodNotAllowed, CodeStoreUnavailable, CodeInternal}
 
 // Error is the API's error body, and an error handlers return.

@@ -30,6 +30,8 @@ type txDetail struct {
 	// Rebroadcasts counts the times the server sent the stored signed
 	// transaction again after the node lost it.
 	Rebroadcasts int `json:"rebroadcasts,omitempty"`
+	// ReplacedBy is the txId mined in its place when it was replaced.
+	ReplacedBy string `json:"replacedBy,omitempty"`
 	// Error is the latest report: why it failed on chain or was dropped,
 	// else a signer's (POST /v3/tatum/kms/batch), the node's refusal at
 	// broadcast, or the reason the transaction failed.
@@ -42,7 +44,7 @@ type txDetail struct {
 func detailOf(tx pending.Tx) txDetail {
 	o := tx.Outcome
 	return txDetail{Tx: tx, Status: tx.State, BlockNumber: o.BlockNumber, Confirmations: o.Confirmations, Fee: o.Fee,
-		Rebroadcasts: o.Rebroadcasts, Error: o.Error}
+		Rebroadcasts: o.Rebroadcasts, ReplacedBy: o.ReplacedBy, Error: o.Error}
 }
 
 // getTx is GET /v3/kms/{id}.

@@ -172,6 +172,8 @@ func openAPIDocument(rts []route) obj {
 					"403": errResp("Unknown, foreign or already deleted id (kms.tx.notFound), or completed (kms.tx.completed)."),
 				}), holeDoc)),
 			},
+			"/v3/kms/speedup/{id}": obj{"post": replaceOp(false, bad)},
+			"/v3/kms/cancel/{id}":  obj{"post": replaceOp(true, bad)},
 			"/v3/kms/transactions": obj{"get": withDescription(op("List transactions by state and time", []obj{
 				{"name": "status", "in": "query", "required": false, "schema": obj{"type": "string", "enum": txStates}},
 				{"name": "since", "in": "query", "required": false, "schema": obj{"type": "string", "format": "date-time"},
@@ -278,6 +280,31 @@ var outcomeProps = obj{
 	"confirmations": obj{"type": "integer", "minimum": 0, "description": "Not Tatum's. That block and the ones above it when last checked."},
 	"fee":           obj{"type": "string", "description": "Not Tatum's. The fee paid, in the chain's smallest unit (EVM: gas used × effective gas price, in wei)."},
 	"rebroadcasts":  obj{"type": "integer", "minimum": 1, "description": "Not Tatum's. Times the server sent the stored signed transaction again after the node lost it."},
+	"replacedBy":    obj{"type": "string", "description": "Not Tatum's. When replaced: the txId of the transaction mined in its place (its speed-up or cancel, or the transaction it replaced)."},
+}
+
+// replaceOp documents POST /v3/kms/speedup/{id} (cancel false) and
+// POST /v3/kms/cancel/{id}.
+func replaceOp(cancel bool, bad obj) obj {
+	summary, what := "Speed up a stuck transaction", "the same transaction"
+	if cancel {
+		summary, what = "Cancel a stuck transaction", "a zero-value transfer from the sender to itself"
+	}
+	return withDescription(op(summary, []obj{idParam}, nil, obj{
+		"200": obj{"description": "The replacement was queued; id is its pending id.",
+			"content": jsonContent(obj{"type": "object", "properties": obj{"id": idSchema}})},
+		"400": errResp("Invalid request (validation.failed): a fee that is not a positive decimal string, of another fee type than the " +
+			"transaction's, below the node's replacement minimum or above the server's ceiling (--max-gas-price)."),
+		"403": errResp("Unknown, foreign or deleted id (kms.tx.notFound); a transaction of a chain without replacements, or one that " +
+			"is not broadcast or is already final (kms.tx.notReplaceable); no node configured for the chain and the key's network " +
+			"(broadcast.nodeNotConfigured)."),
+		"502": errResp("The chain's node could not be reached, timed out or answered garbage (broadcast.nodeUnavailable); safe to retry."),
+	}), "Not Tatum's. EVM chains. Queues "+what+" at the same nonce, for the same wallet (hashes, index, signatures, withdrawalId), "+
+		"each fee raised by at least the node's replacement minimum (10% above the highest this transaction and its earlier replacements "+
+		"offer, as geth's pool asks), to the node's current gas price when that is higher, never above --max-gas-price. The optional "+
+		"body {\"gasPrice\"} or {\"maxFeePerGas\",\"maxPriorityFeePerGas\"} (decimal wei strings) asks for more. The replacement is "+
+		"approved, signed and checked at broadcast like any queued transaction; whichever of the two is mined wins, and the other "+
+		"becomes replaced (KMS_TX_REPLACED, with replacedBy). Ask again on the replacement to bump it further.")
 }
 
 // merge returns a with b's entries added.

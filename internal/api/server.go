@@ -185,6 +185,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/v3/kms/{id}", pending.ScopeQueue, MaxNoBody, s.getTx},
 		{http.MethodGet, "/v3/kms/transactions", pending.ScopeQueue, MaxNoBody, s.listTxs},
 		{http.MethodDelete, "/v3/kms/{id}", pending.ScopeQueue, MaxNoBody, s.deleteTx},
+		{http.MethodPost, "/v3/kms/speedup/{id}", pending.ScopeQueue, MaxReplaceBody, s.speedUpTx},
+		{http.MethodPost, "/v3/kms/cancel/{id}", pending.ScopeQueue, MaxReplaceBody, s.cancelTx},
 		{http.MethodPost, "/v3/{slug}/broadcast", pending.ScopeSign, MaxTxBody, s.broadcastTx},
 		{http.MethodPost, "/v3/{slug}/transaction", pending.ScopeQueue, MaxTxBody, s.transfer},
 		{http.MethodPost, "/v3/blockchain/estimate", pending.ScopeQueue, MaxTxBody, s.estimate},

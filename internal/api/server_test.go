@@ -267,6 +267,8 @@ var v3Routes = []struct{ method, path, body string }{
 	{"PUT", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa/0xaaaaaaaaaaaa", ""},
 	{"GET", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", ""},
 	{"DELETE", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", ""},
+	{"POST", "/v3/kms/speedup/aaaaaaaaaaaaaaaaaaaaaaaa", ""},
+	{"POST", "/v3/kms/cancel/aaaaaaaaaaaaaaaaaaaaaaaa", `{"gasPrice":"1000"}`},
 	{"POST", "/v3/ethereum/broadcast", `{"txData":"0x00","signatureId":"aaaaaaaaaaaaaaaaaaaaaaaa"}`},
 	{"POST", "/v3/ethereum/transaction", `{"to":"0xb157e208264ff9edebbcb1d36e66d156df8afa6c","amount":"1","currency":"ETH","signatureId":"` + sigA + `"}`},
 	{"POST", "/v3/blockchain/estimate", `{"chain":"ETH","type":"TRANSFER","sender":"0xb157e208264ff9edebbcb1d36e66d156df8afa6c","recipient":"0xb157e208264ff9edebbcb1d36e66d156df8afa6c","amount":"1"}`},

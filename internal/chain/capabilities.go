@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/big"
 
 	"github.com/custoskms/custos/intent"
 )
@@ -118,6 +119,48 @@ type Filler interface {
 	// AccountSet without flags, an XLM BUMP_SEQUENCE to 0, an EGLD zero-value
 	// self-transfer), leaving to CompleteFromNode what the node knows.
 	Filler(sender string, seq uint64) (string, error)
+}
+
+// Replacer is a Sequencer whose nodes let a transaction still waiting in
+// their pool be replaced by another of the same sender at the same sequence
+// that pays more (an EVM speed-up or cancel): whichever is mined first takes
+// the sequence and the other can never be mined. The replacement is queued,
+// approved and signed like any other transaction.
+type Replacer interface {
+	// Replacement returns the transaction that replaces r's, in the form
+	// the chain's ValidateTx accepts, leaving to CompleteFromNode what the
+	// node knows (a cancel's gas). node is the server's node client for the
+	// network, asked for the current fee where the chain has one. Errors
+	// wrap ErrInvalidTx when no replacement can be built as asked (a fee
+	// below the node's replacement minimum or above r.MaxFee, an unknown
+	// sender for a cancel, an incomplete transaction).
+	Replacement(ctx context.Context, node any, r ReplaceRequest) (string, error)
+}
+
+// ReplaceRequest is a transaction to replace and how.
+type ReplaceRequest struct {
+	// Serialized is the queued transaction; Signed the signed one as it was
+	// broadcast ("" when the signer completed it by itself), which says
+	// what the node holds and who sent it.
+	Serialized, Signed string
+	// Rivals are the signed transactions of earlier replacements of the
+	// same transaction (or of the one it replaced) that were broadcast:
+	// the node's pool holds whichever it took last, so each fee is raised
+	// over the highest of them all.
+	Rivals []string
+	// Cancel replaces the transaction with the chain's no-op (Filler's)
+	// instead of the same transaction at a higher fee.
+	Cancel bool
+	// Fees are what the caller asks the replacement to pay, by the
+	// transaction's field names (EVM gasPrice, maxFeePerGas,
+	// maxPriorityFeePerGas), each at least the replacement minimum; a fee
+	// left out is the minimum, or the node's current price when higher.
+	Fees map[string]*big.Int
+	// MaxFee bounds every fee of the replacement (the server's ceiling);
+	// nil bounds none.
+	MaxFee        *big.Int
+	Testnet       bool
+	ExtraChainIDs []uint64
 }
 
 // Windowed is a chain whose transactions are valid only for a while (a SOL

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/hmac"
 	"crypto/sha512"
 	"encoding/base64"
@@ -35,6 +36,7 @@ type hook struct {
 		Confirmations    *uint64 `json:"confirmations"`
 		Fee              string  `json:"fee"`
 		Error            string  `json:"error"`
+		ReplacedBy       string  `json:"replacedBy"`
 		SubscriptionType string  `json:"subscriptionType"`
 	}
 }
@@ -47,44 +49,8 @@ type hook struct {
 // x-payload-hash checks out under the tenant's secret, computed here.
 func TestOutcomeTrackingDevChain(t *testing.T) {
 	funder := newFunder(t)
-	c := startDevChain(t, crypto.PubkeyToAddress(funder.PublicKey))
-	guard := webhook.Guard{AllowLoopback: true}
-	specs := []broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: c.URL()}}
-	s := newStackWith(t, c.URL(), func(cfg *api.Config) { cfg.Webhooks = guard })
-	w := s.addPrivateKeyWallet()
-	s.sendDirect(funder, &w.addr, ether(1), nil, 21000)
+	s, w, got, ctx, secret := trackingStack(t, funder, "KMS_COMPLETED_TX", "KMS_TX_CONFIRMED", "KMS_TX_FAILED_ONCHAIN")
 	token := s.deployToken(funder, big.NewInt(1_000_000))
-
-	got := make(chan hook, 16)
-	recv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		var h hook
-		h.body, _ = io.ReadAll(r.Body)
-		h.hash = r.Header.Get("x-payload-hash")
-		if err := json.Unmarshal(h.body, &h.v); err != nil {
-			t.Errorf("body %s: %v", h.body, err)
-		}
-		got <- h
-	}))
-	t.Cleanup(recv.Close)
-	const secret = "tracking secret"
-	if code := s.apiDo(http.MethodPut, "/v3/subscription", map[string]string{"hmacSecret": secret}, nil); code != http.StatusNoContent {
-		t.Fatalf("PUT /v3/subscription: %d", code)
-	}
-	for _, typ := range []string{"KMS_COMPLETED_TX", "KMS_TX_CONFIRMED", "KMS_TX_FAILED_ONCHAIN"} {
-		body := map[string]any{"type": typ, "attr": map[string]string{"url": recv.URL}}
-		if code := s.apiDo(http.MethodPost, "/v3/subscription", body, nil); code != http.StatusOK {
-			t.Fatalf("POST /v3/subscription %s: %d", typ, code)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	nodes, err := broadcast.Dial(specs, chains.Dialer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runUntilCancel(t, ctx, webhook.New(webhook.Config{Store: s.pstore, Guard: guard, Poll: 10 * time.Millisecond, Logger: testLogger(t)}).Run)
-	runUntilCancel(t, ctx, tracker.New(tracker.Config{Store: s.pstore, Nodes: nodes, Depth: map[string]uint64{"ETH": 1},
-		Poll: 10 * time.Millisecond, BaseDelay: 10 * time.Millisecond, Logger: testLogger(t)}).Run)
 
 	payee := randomAddress(t)
 	valueID := s.queue(w, tatumTx(payee, big.NewInt(5_000), nil, 0, 21000), false)
@@ -99,11 +65,7 @@ func TestOutcomeTrackingDevChain(t *testing.T) {
 	for n := 0; n < 4; n++ {
 		select {
 		case h := <-got:
-			want := base64.StdEncoding.EncodeToString(hmacSHA512(secret, h.body))
-			if h.hash != want {
-				t.Fatalf("x-payload-hash %q of %s, want %q", h.hash, h.body, want)
-			}
-			byTx[h.v.SignatureID] = append(byTx[h.v.SignatureID], h)
+			byTx[h.v.SignatureID] = append(byTx[h.v.SignatureID], verified(t, secret, h))
 		case <-deadline:
 			t.Fatalf("%d of 4 deliveries after 30 s: %v", n, byTx)
 		}
@@ -138,6 +100,62 @@ func TestOutcomeTrackingDevChain(t *testing.T) {
 			}
 		}
 	}
+}
+
+// trackingStack is `custos dev`'s outcome tracking on the dev chain (depth
+// 1, loopback receivers): a stack with a funded private-key wallet, a
+// receiver subscribed to types under an HMAC secret, whose deliveries come
+// on got, and the webhook worker and the tracker running until ctx ends.
+func trackingStack(t *testing.T, funder *ecdsa.PrivateKey, types ...string) (s *stack, w managed, got chan hook, ctx context.Context, secret string) {
+	t.Helper()
+	c := startDevChain(t, crypto.PubkeyToAddress(funder.PublicKey))
+	guard := webhook.Guard{AllowLoopback: true}
+	specs := []broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: c.URL()}}
+	s = newStackWith(t, c.URL(), func(cfg *api.Config) { cfg.Webhooks = guard })
+	w = s.addPrivateKeyWallet()
+	s.sendDirect(funder, &w.addr, ether(1), nil, 21000)
+
+	got = make(chan hook, 16)
+	recv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var h hook
+		h.body, _ = io.ReadAll(r.Body)
+		h.hash = r.Header.Get("x-payload-hash")
+		if err := json.Unmarshal(h.body, &h.v); err != nil {
+			t.Errorf("body %s: %v", h.body, err)
+		}
+		got <- h
+	}))
+	t.Cleanup(recv.Close)
+	secret = "tracking secret"
+	if code := s.apiDo(http.MethodPut, "/v3/subscription", map[string]string{"hmacSecret": secret}, nil); code != http.StatusNoContent {
+		t.Fatalf("PUT /v3/subscription: %d", code)
+	}
+	for _, typ := range types {
+		body := map[string]any{"type": typ, "attr": map[string]string{"url": recv.URL}}
+		if code := s.apiDo(http.MethodPost, "/v3/subscription", body, nil); code != http.StatusOK {
+			t.Fatalf("POST /v3/subscription %s: %d", typ, code)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	nodes, err := broadcast.Dial(specs, chains.Dialer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runUntilCancel(t, ctx, webhook.New(webhook.Config{Store: s.pstore, Guard: guard, Poll: 10 * time.Millisecond, Logger: testLogger(t)}).Run)
+	runUntilCancel(t, ctx, tracker.New(tracker.Config{Store: s.pstore, Nodes: nodes, Depth: map[string]uint64{"ETH": 1},
+		Poll: 10 * time.Millisecond, BaseDelay: 10 * time.Millisecond, Logger: testLogger(t)}).Run)
+	return s, w, got, ctx, secret
+}
+
+// verified checks a delivery's x-payload-hash under secret, computed here.
+func verified(t *testing.T, secret string, h hook) hook {
+	t.Helper()
+	want := base64.StdEncoding.EncodeToString(hmacSHA512(secret, h.body))
+	if h.hash != want {
+		t.Fatalf("x-payload-hash %q of %s, want %q", h.hash, h.body, want)
+	}
+	return h
 }
 
 func hmacSHA512(secret string, body []byte) []byte {

@@ -22,7 +22,7 @@ const (
 
 // EventTypes lists the subscription types, in the order documents show them:
 // Tatum's, then our own outcome types (outcome.go).
-var EventTypes = []string{EventCompleted, EventFailed, EventConfirmed, EventFailedOnChain, EventDropped}
+var EventTypes = []string{EventCompleted, EventFailed, EventConfirmed, EventFailedOnChain, EventDropped, EventReplaced}
 
 // ExpiredReason starts the reason a transaction whose validity window passed
 // is failed with; the store tells such a failure apart as StateExpired.

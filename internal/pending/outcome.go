@@ -32,6 +32,9 @@ const (
 	EventFailedOnChain = "KMS_TX_FAILED_ONCHAIN"
 	// EventDropped is sent when a transaction reaches StateDropped.
 	EventDropped = "KMS_TX_DROPPED"
+	// EventReplaced is sent when a transaction reaches StateReplaced; its
+	// body names the winner's txId (replacedBy).
+	EventReplaced = "KMS_TX_REPLACED"
 )
 
 // Final reports whether a state is an end: nothing changes it any more.
@@ -53,6 +56,8 @@ func OutcomeEvent(s State) string {
 		return EventFailedOnChain
 	case StateDropped:
 		return EventDropped
+	case StateReplaced:
+		return EventReplaced
 	}
 	return ""
 }
@@ -69,6 +74,9 @@ type Outcome struct {
 	Fee string
 	// Error is why the transaction failed on chain or was dropped.
 	Error string
+	// ReplacedBy is the txId of the transaction of the same sender and
+	// sequence that was mined in its place (StateReplaced).
+	ReplacedBy string
 	// Rebroadcasts counts the times the stored signed transaction was sent
 	// again after the node lost it.
 	Rebroadcasts int
@@ -122,12 +130,19 @@ type OutcomeUpdate struct {
 	Confirmations *uint64
 	Fee           string
 	Error         string
+	// ReplacedBy is the winner's txId when State is StateReplaced.
+	ReplacedBy string
 	// Rebroadcast counts one more broadcast from the stored bytes.
 	Rebroadcast bool
 	// RetryIn is when to check again (not final). Stop ends the tracking
 	// without a final state: the chain's node cannot tell an outcome.
 	RetryIn time.Duration
 	Stop    bool
+}
+
+// Rival is a completed transaction competing for another's sequence.
+type Rival struct {
+	ID, TxID string
 }
 
 // TxFilter selects a tenant's transactions for the listing route.
@@ -159,6 +174,10 @@ type TrackStore interface {
 	// RecordOutcome records a check by owner and frees the lease; ErrNotLeased
 	// when owner no longer holds it (nothing changes then).
 	RecordOutcome(ctx context.Context, owner string, u OutcomeUpdate) error
+	// Rivals returns the other completed transactions of the tenant that
+	// compete with id for its sequence: the one it replaces, or that
+	// replaces it, and their other replacements (NewTx.Replaces).
+	Rivals(ctx context.Context, tenant, id string) ([]Rival, error)
 	// Transactions lists a tenant's transactions that are not deleted, by
 	// the time their state last changed, then by creation, oldest first.
 	Transactions(ctx context.Context, f TxFilter) ([]Listed, error)
@@ -176,7 +195,7 @@ const StateSQL = `CASE WHEN track_state IS NOT NULL THEN track_state
 
 // OutcomeBody is the JSON body of an outcome event (our own types):
 // signatureId (the pending id), txId, status, then blockNumber,
-// confirmations, fee and error when known, then subscriptionType; compact
+// confirmations, fee, error and replacedBy when known, then subscriptionType; compact
 // and escaped as EventBody's, so that receivers verify the digest the same way.
 func OutcomeBody(typ, pendingID, txID string, state State, o Outcome) []byte {
 	b := make([]byte, 0, 192+len(o.Error))
@@ -197,6 +216,9 @@ func OutcomeBody(typ, pendingID, txID string, state State, o Outcome) []byte {
 	}
 	if o.Error != "" {
 		b = appendJSString(append(b, `,"error":`...), o.Error)
+	}
+	if o.ReplacedBy != "" {
+		b = appendJSString(append(b, `,"replacedBy":`...), o.ReplacedBy)
 	}
 	b = append(b, `,"subscriptionType":`...)
 	b = appendJSString(b, typ)

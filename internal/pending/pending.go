@@ -47,6 +47,11 @@ type NewTx struct {
 	Signatures            []Signature
 	WithdrawalID          string
 	WithdrawalResponses   json.RawMessage
+	// Replaces is the pending id of the transaction, in the same tenant,
+	// that this one replaces at the same sequence (a speed-up or cancel).
+	// Create records the group's first transaction when that one replaced
+	// another itself, so that all replacements of one are a single group.
+	Replaces string
 	// Sequence, when set, puts the transaction in its sender's account
 	// sequence (an EVM nonce, an XRP Sequence): Create allocates or records
 	// it in the same atomic write that stores the transaction.

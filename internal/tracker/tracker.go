@@ -5,7 +5,9 @@
 // capability, and records what it learned; a final state writes its event
 // into the webhook outbox in the same database transaction (the store's
 // RecordOutcome). A transaction the node lost while its nonce is still free
-// is broadcast again from its stored signed bytes.
+// is broadcast again from its stored signed bytes. One whose sequence a
+// rival took (a speed-up or cancel of it, or the transaction it replaced)
+// is replaced by the rival the node mined.
 package tracker
 
 import (
@@ -41,6 +43,7 @@ const (
 type Store interface {
 	ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pending.Tracked, error)
 	RecordOutcome(ctx context.Context, owner string, u pending.OutcomeUpdate) error
+	Rivals(ctx context.Context, tenant, id string) ([]pending.Rival, error)
 }
 
 // Nodes finds the node client of a chain's network (*broadcast.Nodes).
@@ -195,7 +198,15 @@ func (t *Tracker) check(ctx context.Context, tr pending.Tracked) pending.Outcome
 		}
 		u.RetryIn = t.cfg.BaseDelay // waiting for depth: blocks keep coming
 	case broadcast.Dropped:
+		winner, err := t.winner(ctx, tr, lookup)
+		if err != nil {
+			t.log.Warn("could not tell whether a replacement took a dropped transaction's place", "id", tr.ID, "chain", tr.Chain, "err", err)
+			return u // asked again later: dropped and replaced are both final
+		}
 		u.State, u.Error = pending.StateDropped, o.Error
+		if winner != "" {
+			u.State, u.ReplacedBy = pending.StateReplaced, winner
+		}
 	case broadcast.Missing:
 		// The nonce is free: the same signed bytes are still valid.
 		if tr.TxData == "" {
@@ -212,6 +223,26 @@ func (t *Tracker) check(ctx context.Context, tr pending.Tracked) pending.Outcome
 		u.BlockNumber, u.Confirmations = nil, nil
 	}
 	return u
+}
+
+// winner is the txId of a rival of tr (the transaction it replaced, or one
+// that replaced it: pending.TrackStore's Rivals) that the node has mined,
+// "" when none has: another transaction took the sequence.
+func (t *Tracker) winner(ctx context.Context, tr pending.Tracked, lookup broadcast.Tracker) (string, error) {
+	rivals, err := t.cfg.Store.Rivals(ctx, tr.Tenant, tr.ID)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range rivals {
+		o, err := lookup.Lookup(ctx, r.TxID, "")
+		if err != nil {
+			return "", err
+		}
+		if o.Progress == broadcast.Mined {
+			return r.TxID, nil
+		}
+	}
+	return "", nil
 }
 
 func (t *Tracker) depth(code string) uint64 {

@@ -33,13 +33,20 @@ func (plainNode) Broadcast(context.Context, string) (string, error) { return "",
 
 const tenant = "aaaaaaaaaaaaaaaaaaaaaaaa"
 
-func TestCheckRecordsEachOutcome(t *testing.T) {
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+// openStore is a pending store in a file of the test's own.
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+func TestCheckRecordsEachOutcome(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
 	node := &fakeNode{outcomes: map[string]broadcast.Outcome{
 		"0xshallow0": {Progress: broadcast.Mined, BlockNumber: 10, Confirmations: 2, Fee: "21000"},
 		"0xdeep0000": {Progress: broadcast.Mined, BlockNumber: 9, Confirmations: 3, Fee: "21000"},
@@ -123,11 +130,7 @@ func TestCheckRecordsEachOutcome(t *testing.T) {
 // at a time until every transaction is confirmed, then stops it.
 func TestRunChecksEveryClaim(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t)
 	node := &fakeNode{outcomes: map[string]broadcast.Outcome{}}
 	nodes := broadcast.NewNodes()
 	nodes.Set("ETH", false, node)
@@ -175,3 +178,51 @@ func TestRunChecksEveryClaim(t *testing.T) {
 }
 
 func itoa(i int) string { return string(rune('a'+i/26)) + string(rune('a'+i%26)) }
+
+// TestCheckReplaced: of a transaction and its replacement, the one whose
+// nonce was taken is replaced when the node mined its rival, naming the
+// winner, and dropped when no rival was mined (another transaction won).
+func TestCheckReplaced(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	node := &fakeNode{outcomes: map[string]broadcast.Outcome{
+		"0xoriginal": {Progress: broadcast.Dropped, Error: "nonce 1 was taken"},
+		"0xspeedup0": {Progress: broadcast.Mined, BlockNumber: 9, Confirmations: 1},
+		"0xother000": {Progress: broadcast.Dropped, Error: "nonce 2 was taken"},
+		"0xcancel00": {Progress: broadcast.Pending},
+	}}
+	nodes := broadcast.NewNodes()
+	nodes.Set("ETH", false, node)
+	queue := func(txID, replaces string) string {
+		id, err := store.Create(ctx, tenant, pending.NewTx{Chain: "ETH", SerializedTransaction: "{}", Hashes: []string{}, Replaces: replaces})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Complete(ctx, tenant, id[0], txID); err != nil {
+			t.Fatal(err)
+		}
+		return id[0]
+	}
+	original := queue("0xoriginal", "")
+	queue("0xspeedup0", original)
+	other := queue("0xother000", "")
+	queue("0xcancel00", other)
+	tr := New(Config{Store: store, Nodes: nodes, Depth: map[string]uint64{"ETH": 3}, Owner: "t"})
+	claimed, err := store.ClaimTracking(ctx, pending.TrackClaim{Owner: "t", Lease: time.Minute, Max: 100})
+	if err != nil || len(claimed) != 4 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	for _, c := range claimed {
+		tr.Check(ctx, c)
+	}
+	for id, want := range map[string]pending.Outcome{original: {ReplacedBy: "0xspeedup0", Error: "nonce 1 was taken"}, other: {Error: "nonce 2 was taken"}} {
+		got, err := store.Get(ctx, tenant, id)
+		wantState := pending.StateReplaced
+		if want.ReplacedBy == "" {
+			wantState = pending.StateDropped
+		}
+		if err != nil || got.State != wantState || got.Outcome.ReplacedBy != want.ReplacedBy || got.Outcome.Error != want.Error {
+			t.Errorf("%s: %s %+v (%v), want %s replaced by %q", id, got.State, got.Outcome, err, wantState, want.ReplacedBy)
+		}
+	}
+}

@@ -27,10 +27,22 @@ var _ chain.SignedIntender = (*Chain)(nil)
 // recovers no key and anything else that is not one transaction wrap
 // chain.ErrInvalidTx.
 func (c *Chain) SignedIntent(txData string, testnet bool, extra ...uint64) (intent.Intent, error) {
+	t, sender, err := c.decodeSignedHex(txData, testnet, extra...)
+	if err != nil {
+		return intent.Intent{}, err
+	}
+	in := c.intentOf(t, testnet)
+	in.Signers = []string{c.FormatAddress(sender)}
+	return in, nil
+}
+
+// decodeSignedHex decodes a signed transaction as the chain's nodes take it
+// for the network, and recovers its sender (SignedIntent's errors).
+func (c *Chain) decodeSignedHex(txData string, testnet bool, extra ...uint64) (*Tx, common.Address, error) {
 	body, ok := strings.CutPrefix(strings.TrimSpace(txData), "0x")
 	raw, err := hex.DecodeString(body)
 	if !ok || err != nil || len(raw) == 0 {
-		return intent.Intent{}, invalid("signed transaction: want 0x-hex of a signed transaction")
+		return nil, common.Address{}, invalid("signed transaction: want 0x-hex of a signed transaction")
 	}
 	var (
 		t      *Tx
@@ -42,19 +54,17 @@ func (c *Chain) SignedIntent(txData string, testnet bool, extra ...uint64) (inte
 		t, sender, err = decodeSigned(raw)
 	}
 	if err != nil {
-		return intent.Intent{}, err
+		return nil, common.Address{}, err
 	}
 	for _, q := range []*big.Int{t.GasPrice, t.GasTipCap, t.GasFeeCap, t.Value} {
 		if q != nil && q.BitLen() > 256 {
-			return intent.Intent{}, invalid("signed transaction: an amount is larger than 2^256-1")
+			return nil, common.Address{}, invalid("signed transaction: an amount is larger than 2^256-1")
 		}
 	}
 	if err := c.CheckChainID(t.ChainID, testnet, extra...); err != nil {
-		return intent.Intent{}, err
+		return nil, common.Address{}, err
 	}
-	in := c.intentOf(t, testnet)
-	in.Signers = []string{c.FormatAddress(sender)}
-	return in, nil
+	return t, sender, nil
 }
 
 // decodeSigned decodes a transaction of the types go-ethereum signs here

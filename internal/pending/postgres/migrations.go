@@ -148,4 +148,10 @@ UPDATE txs SET state_at = coalesce(failed_at, created_at);
 CREATE INDEX txs_track ON txs (track_next_at) WHERE track_next_at IS NOT NULL;
 CREATE INDEX txs_changed ON txs (tenant, state_at, seq) WHERE deleted_at IS NULL;
 `,
+	// 8: replacements, as SQLite's migration 7.
+	`
+ALTER TABLE txs ADD COLUMN replaces text;
+ALTER TABLE txs ADD COLUMN replaced_by text;
+CREATE INDEX txs_replaces ON txs (tenant, replaces) WHERE replaces IS NOT NULL;
+`,
 }

@@ -161,11 +161,12 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 				keys = append(keys, pending.SigKey(tenant, t.Chain, sig))
 			}
 			b.Queue(`WITH t AS (
-				INSERT INTO txs (id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num, state_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $11, $12, now()) RETURNING seq)
+				INSERT INTO txs (id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num, state_at, replaces)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $11, $12, now(),
+					CASE WHEN $13::text IS NOT NULL THEN coalesce((SELECT r.replaces FROM txs r WHERE r.tenant = $2 AND r.id = $13), $13) END) RETURNING seq)
 				INSERT INTO pending_keys (k, seq) SELECT DISTINCT k, t.seq FROM t, unnest($10::bigint[]) AS k
 				ON CONFLICT DO NOTHING`,
-				id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, keys, seqKey, seqNum)
+				id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, keys, seqKey, seqNum, nullString(t.Replaces))
 			ids = append(ids, id)
 		}
 		return tx.SendBatch(ctx, b).Close()

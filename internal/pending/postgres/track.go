@@ -15,7 +15,7 @@ import (
 // a transaction's state and outcome (stateRow scans them).
 const stateColumns = `txs.tx_data IS NOT NULL, txs.failed_at IS NOT NULL, coalesce(txs.fail_state, ''), coalesce(txs.track_state, ''),
 	txs.block_number, txs.confirmations, coalesce(txs.fee, ''), coalesce(txs.track_error, ''), txs.rebroadcasts, txs.final_at,
-	coalesce(txs.state_at, txs.created_at)`
+	coalesce(txs.state_at, txs.created_at), coalesce(txs.replaced_by, '')`
 
 type stateRow struct {
 	signed, failed        bool
@@ -25,18 +25,19 @@ type stateRow struct {
 	rebroadcasts          int
 	finalAt               *time.Time
 	changedAt             time.Time
+	replacedBy            string
 }
 
 func (r *stateRow) dest() []any {
 	return []any{&r.signed, &r.failed, &r.failState, &r.trackState, &r.block, &r.confs, &r.fee, &r.trackErr,
-		&r.rebroadcasts, &r.finalAt, &r.changedAt}
+		&r.rebroadcasts, &r.finalAt, &r.changedAt, &r.replacedBy}
 }
 
 // fill sets t's state and outcome from the row.
 func (r *stateRow) fill(t *pending.Tx) {
 	t.State = pending.StateOf(r.trackState, t.TxID, r.signed, r.failed, r.failState)
 	t.Outcome = pending.Outcome{BlockNumber: u64(r.block), Confirmations: u64(r.confs), Fee: r.fee, Error: r.trackErr,
-		Rebroadcasts: r.rebroadcasts, FinalAt: r.finalAt}
+		Rebroadcasts: r.rebroadcasts, FinalAt: r.finalAt, ReplacedBy: r.replacedBy}
 }
 
 func u64(n *int64) *uint64 {
@@ -109,11 +110,11 @@ func (s *Store) RecordOutcome(ctx context.Context, owner string, u pending.Outco
 			final_at = CASE WHEN $5 THEN now() END, state_at = CASE WHEN $5 THEN now() ELSE state_at END,
 			track_next_at = CASE WHEN $5 OR $6 THEN NULL ELSE now() + $7 * interval '1 millisecond' END,
 			track_checks = track_checks + 1, block_number = $8, confirmations = $9, fee = $10, track_error = $11,
-			rebroadcasts = rebroadcasts + $12, lease_owner = NULL, lease_until = NULL
+			rebroadcasts = rebroadcasts + $12, replaced_by = $13, lease_owner = NULL, lease_until = NULL
 			WHERE id = $1 AND tenant = $2 AND lease_owner = $3 AND track_next_at IS NOT NULL
 			RETURNING seq, tx_id, rebroadcasts`,
 			u.ID, u.Tenant, owner, trackState, final, u.Stop, u.RetryIn.Milliseconds(), i64(u.BlockNumber), i64(u.Confirmations),
-			nullString(u.Fee), nullString(u.Error), b2i(u.Rebroadcast)).Scan(&seq, &txID, &rebroadcasts)
+			nullString(u.Fee), nullString(u.Error), b2i(u.Rebroadcast), nullString(u.ReplacedBy)).Scan(&seq, &txID, &rebroadcasts)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return pending.ErrNotLeased
 		}
@@ -124,13 +125,33 @@ func (s *Store) RecordOutcome(ctx context.Context, owner string, u pending.Outco
 		if !final || typ == "" {
 			return nil
 		}
-		o := pending.Outcome{BlockNumber: u.BlockNumber, Confirmations: u.Confirmations, Fee: u.Fee, Error: u.Error, Rebroadcasts: rebroadcasts}
+		o := pending.Outcome{BlockNumber: u.BlockNumber, Confirmations: u.Confirmations, Fee: u.Fee, Error: u.Error,
+			ReplacedBy: u.ReplacedBy, Rebroadcasts: rebroadcasts}
 		return emit(ctx, tx, u.Tenant, seq, u.ID, typ, pending.OutcomeBody(typ, u.ID, txID, u.State, o))
 	})
 	if err != nil && !errors.Is(err, pending.ErrNotLeased) {
 		return fmt.Errorf("record outcome: %w", err)
 	}
 	return err
+}
+
+// Rivals implements pending.TrackStore: the group's first transaction and
+// its replacements (txs_replaces), without id itself.
+func (s *Store) Rivals(ctx context.Context, tenant, id string) ([]pending.Rival, error) {
+	rows, err := s.pool.Query(ctx, `WITH g AS (SELECT coalesce(replaces, id) AS root FROM txs WHERE tenant = $1 AND id = $2)
+		SELECT t.id, t.tx_id FROM txs t, g WHERE t.tenant = $1 AND (t.id = g.root OR t.replaces = g.root)
+		AND t.id <> $2 AND t.tx_id IS NOT NULL AND t.deleted_at IS NULL ORDER BY t.seq`, tenant, id)
+	if err != nil {
+		return nil, fmt.Errorf("rivals: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending.Rival, error) {
+		var v pending.Rival
+		return v, r.Scan(&v.ID, &v.TxID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rivals: %w", err)
+	}
+	return out, nil
 }
 
 // Transactions implements pending.TrackStore: a range of txs_changed, the

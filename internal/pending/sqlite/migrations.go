@@ -151,4 +151,12 @@ UPDATE txs SET state_at = coalesce(failed_at, created_at);
 CREATE INDEX txs_track ON txs (track_next_at) WHERE track_next_at IS NOT NULL;
 CREATE INDEX txs_changed ON txs (tenant, state_at, seq) WHERE deleted_at IS NULL;
 `,
+	// 7: replacements (speed-up, cancel). replaces is the pending id of
+	// the first transaction of the group a replacement competes with for
+	// its sequence; replaced_by the winner's txId once one is replaced.
+	`
+ALTER TABLE txs ADD COLUMN replaces TEXT;
+ALTER TABLE txs ADD COLUMN replaced_by TEXT;
+CREATE INDEX txs_replaces ON txs (tenant, replaces) WHERE replaces IS NOT NULL;
+`,
 }

@@ -107,8 +107,9 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 	}
 	defer dbtx.Rollback()
 	insTx, err := dbtx.PrepareContext(ctx, `INSERT INTO txs
-		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num, state_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num, state_at, replaces)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+			CASE WHEN ?14 IS NOT NULL THEN coalesce((SELECT r.replaces FROM txs r WHERE r.tenant = ?2 AND r.id = ?14), ?14) END)`)
 	if err != nil {
 		return nil, fmt.Errorf("create pending tx: %w", err)
 	}
@@ -150,7 +151,7 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 			}
 			t.SerializedTransaction, seqKey, seqNum = serialized, t.Sequence.Key.String(), n
 		}
-		res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, at, seqKey, seqNum, at)
+		res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, at, seqKey, seqNum, at, nullString(t.Replaces))
 		if err != nil {
 			return nil, fmt.Errorf("create pending tx: %w", err)
 		}

@@ -14,7 +14,8 @@ import (
 // stateColumns are what Get and Transactions read after txColumns to tell a
 // transaction's state and outcome (stateRow scans them).
 const stateColumns = `tx_data IS NOT NULL, failed_at IS NOT NULL, coalesce(fail_state, ''), coalesce(track_state, ''),
-	block_number, confirmations, coalesce(fee, ''), coalesce(track_error, ''), rebroadcasts, final_at, coalesce(state_at, created_at)`
+	block_number, confirmations, coalesce(fee, ''), coalesce(track_error, ''), rebroadcasts, final_at, coalesce(state_at, created_at),
+	coalesce(replaced_by, '')`
 
 type stateRow struct {
 	signed, failed        bool
@@ -24,18 +25,19 @@ type stateRow struct {
 	rebroadcasts          int
 	finalAt               sql.NullInt64
 	changedAt             int64
+	replacedBy            string
 }
 
 func (r *stateRow) dest() []any {
 	return []any{&r.signed, &r.failed, &r.failState, &r.trackState, &r.block, &r.confs, &r.fee, &r.trackErr,
-		&r.rebroadcasts, &r.finalAt, &r.changedAt}
+		&r.rebroadcasts, &r.finalAt, &r.changedAt, &r.replacedBy}
 }
 
 // fill sets t's state and outcome from the row.
 func (r *stateRow) fill(t *pending.Tx) {
 	t.State = pending.StateOf(r.trackState, t.TxID, r.signed, r.failed, r.failState)
 	t.Outcome = pending.Outcome{BlockNumber: u64(r.block), Confirmations: u64(r.confs), Fee: r.fee, Error: r.trackErr,
-		Rebroadcasts: r.rebroadcasts}
+		Rebroadcasts: r.rebroadcasts, ReplacedBy: r.replacedBy}
 	if r.finalAt.Valid {
 		at := time.UnixMilli(r.finalAt.Int64)
 		t.Outcome.FinalAt = &at
@@ -127,18 +129,40 @@ func (s *Store) RecordOutcome(ctx context.Context, owner string, u pending.Outco
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE txs SET track_state = coalesce(?, track_state), final_at = ?, state_at = coalesce(?, state_at),
 			track_next_at = ?, track_checks = track_checks + 1, block_number = ?, confirmations = ?, fee = ?, track_error = ?,
-			rebroadcasts = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`,
+			rebroadcasts = ?, replaced_by = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`,
 			trackState, finalAt, stateAt, nextAt, nullU64(u.BlockNumber), nullU64(u.Confirmations), nullString(u.Fee),
-			nullString(u.Error), rebroadcasts, seq); err != nil {
+			nullString(u.Error), rebroadcasts, nullString(u.ReplacedBy), seq); err != nil {
 			return err
 		}
 		typ := pending.OutcomeEvent(u.State)
 		if !final || typ == "" {
 			return nil
 		}
-		o := pending.Outcome{BlockNumber: u.BlockNumber, Confirmations: u.Confirmations, Fee: u.Fee, Error: u.Error, Rebroadcasts: rebroadcasts}
+		o := pending.Outcome{BlockNumber: u.BlockNumber, Confirmations: u.Confirmations, Fee: u.Fee, Error: u.Error,
+			ReplacedBy: u.ReplacedBy, Rebroadcasts: rebroadcasts}
 		return emit(ctx, tx, u.Tenant, seq, u.ID, typ, pending.OutcomeBody(typ, u.ID, txID, u.State, o))
 	})
+}
+
+// Rivals implements pending.TrackStore: the group's first transaction and
+// its replacements (txs_replaces), without id itself.
+func (s *Store) Rivals(ctx context.Context, tenant, id string) ([]pending.Rival, error) {
+	rows, err := s.db.QueryContext(ctx, `WITH g AS (SELECT coalesce(replaces, id) AS root FROM txs WHERE tenant = ?1 AND id = ?2)
+		SELECT t.id, t.tx_id FROM txs t, g WHERE t.tenant = ?1 AND (t.id = g.root OR t.replaces = g.root)
+		AND t.id <> ?2 AND t.tx_id IS NOT NULL AND t.deleted_at IS NULL ORDER BY t.seq`, tenant, id)
+	if err != nil {
+		return nil, fmt.Errorf("rivals: %w", err)
+	}
+	defer rows.Close()
+	var out []pending.Rival
+	for rows.Next() {
+		var r pending.Rival
+		if err := rows.Scan(&r.ID, &r.TxID); err != nil {
+			return nil, fmt.Errorf("rivals: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 func nullString(s string) any {

@@ -20,6 +20,7 @@ var trackTests = []struct {
 	{"TrackOutcomeOutbox", testTrackOutcomeOutbox},
 	{"TrackConcurrentClaims", testTrackConcurrentClaims},
 	{"TrackListing", testTrackListing},
+	{"TrackReplaced", testTrackReplaced},
 }
 
 func u64p(v uint64) *uint64 { return &v }
@@ -149,6 +150,61 @@ func testTrackOutcomeOutbox(t *testing.T, s pending.Store) {
 	}
 	if got := claimTracking(t, s, "b", time.Minute); len(got) != 0 {
 		t.Fatalf("final transactions claimed again: %+v", got)
+	}
+}
+
+// A replacement of a replacement joins the first one's group: each member
+// sees the others that were broadcast (Rivals), and not another tenant's or
+// a queued one; a replaced transaction records and announces its winner.
+func testTrackReplaced(t *testing.T, s pending.Store) {
+	ctx := context.Background()
+	subscribe(t, s, tenantA, pending.EventReplaced)
+	ids := broadcastTxs(t, s, tenantA, 2) // ids[1] is no rival of ids[0]
+	first := simple("ETH", sig(7))
+	first.Replaces = ids[0]
+	r1 := create(t, s, tenantA, first)[0]
+	second := simple("ETH", sig(8))
+	second.Replaces = r1 // a speed-up of the speed-up
+	r2 := create(t, s, tenantA, second)[0]
+	foreign := simple("ETH", sig(9))
+	foreign.Replaces = ids[0]
+	create(t, s, tenantB, foreign)
+	rivals := func(id string) []pending.Rival {
+		t.Helper()
+		got, err := s.Rivals(ctx, tenantA, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := rivals(ids[0]); len(got) != 0 {
+		t.Fatalf("rivals before any replacement was broadcast: %+v", got)
+	}
+	for _, id := range []string{r1, r2} {
+		if err := s.Complete(ctx, tenantA, id, "0xrival"+id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := fmt.Sprint([]pending.Rival{{ID: r1, TxID: "0xrival" + r1}, {ID: r2, TxID: "0xrival" + r2}})
+	if got := fmt.Sprint(rivals(ids[0])); got != want {
+		t.Fatalf("rivals of the original = %s, want %s", got, want)
+	}
+	want = fmt.Sprint([]pending.Rival{{ID: ids[0], TxID: "0xfeed000000"}, {ID: r1, TxID: "0xrival" + r1}})
+	if got := fmt.Sprint(rivals(r2)); got != want {
+		t.Fatalf("rivals of the second replacement = %s, want %s", got, want)
+	}
+	if got := rivals(ids[1]); len(got) != 0 {
+		t.Fatalf("an unrelated transaction has rivals: %+v", got)
+	}
+	claimTracking(t, s, "a", time.Minute)
+	if err := s.RecordOutcome(ctx, "a", pending.OutcomeUpdate{Tenant: tenantA, ID: ids[0], State: pending.StateReplaced,
+		ReplacedBy: "0xrival" + r2, Error: "nonce 4 was taken by a replacement"}); err != nil {
+		t.Fatal(err)
+	}
+	wantBodies(t, deliverAll(t, s), `{"signatureId":"`+ids[0]+`","txId":"0xfeed000000","status":"replaced","error":"nonce 4 was taken by a replacement","replacedBy":"0xrival`+r2+`","subscriptionType":"KMS_TX_REPLACED"}`)
+	tx, err := s.Get(ctx, tenantA, ids[0])
+	if err != nil || tx.State != pending.StateReplaced || tx.Outcome.ReplacedBy != "0xrival"+r2 || tx.Outcome.FinalAt == nil {
+		t.Fatalf("Get of the replaced transaction = %+v, %v", tx, err)
 	}
 }
 
