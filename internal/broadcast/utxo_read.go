@@ -25,14 +25,40 @@ const codeMethodNotFound = -32601
 // digits are read as a rational, never as a float64, and btcd's exponent
 // form for small amounts (1e-07) is read too.
 func baseUnits(method string, n json.Number) (int64, error) {
-	r, ok := new(big.Rat).SetString(n.String())
-	if ok && len(n) <= 40 {
-		r.Mul(r, big.NewRat(1e8, 1))
+	r, err := satoshis(method, n)
+	if err != nil {
+		return 0, err
 	}
-	if !ok || len(n) > 40 || !r.IsInt() || r.Sign() < 0 || !r.Num().IsInt64() {
-		return 0, fmt.Errorf("%w: %s: amount %q is not a coin amount", ErrUnavailable, method, n)
+	if !r.IsInt() {
+		return 0, fmt.Errorf("%w: %s: amount %q is not a whole number of base units", ErrUnavailable, method, n)
 	}
 	return r.Num().Int64(), nil
+}
+
+// rateUnits converts a node's fee rate in coins per 1000 virtual bytes to
+// base units, rounded up: btcd's estimate has more digits than a satoshi.
+func rateUnits(method string, n json.Number) (int64, error) {
+	r, err := satoshis(method, n)
+	if err != nil {
+		return 0, err
+	}
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	if m.Sign() > 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	return q.Int64(), nil
+}
+
+func satoshis(method string, n json.Number) (*big.Rat, error) {
+	r, ok := new(big.Rat).SetString(n.String())
+	if !ok || len(n) > 40 || r.Sign() < 0 {
+		return nil, fmt.Errorf("%w: %s: %q is not a coin amount", ErrUnavailable, method, n)
+	}
+	r.Mul(r, big.NewRat(1e8, 1))
+	if !new(big.Int).Quo(r.Num(), r.Denom()).IsInt64() {
+		return nil, fmt.Errorf("%w: %s: %q is out of range", ErrUnavailable, method, n)
+	}
+	return r, nil
 }
 
 // Unspent implements utxo.UnspentLister: scantxoutset over the script (the
@@ -201,7 +227,7 @@ func (c *UTXOClient) Output(ctx context.Context, txid string, vout uint32) (_ *u
 
 // FeeRate implements utxo.FeeRater: estimatesmartfee (btcd: estimatefee),
 // in base units per 1000 virtual bytes, never below the node's relay fee
-// (getnetworkinfo, btcd's and bchd's getinfo), which answers alone when
+// (getnetworkinfo, else btcd's and bchd's getinfo), which answers alone when
 // the node has no estimate yet.
 func (c *UTXOClient) FeeRate(ctx context.Context, blocks int) (_ int64, err error) {
 	defer scrub(&err, c.node.raw)
@@ -212,27 +238,29 @@ func (c *UTXOClient) FeeRate(ctx context.Context, blocks int) (_ int64, err erro
 	var smart struct {
 		FeeRate *json.Number `json:"feerate"`
 	}
-	code, msg, err := c.call(ctx, "estimatesmartfee", []any{blocks}, &smart)
+	_, msg, err := c.call(ctx, "estimatesmartfee", []any{blocks}, &smart)
 	var est *json.Number
 	switch {
 	case err != nil:
 		return 0, err
-	case code == codeMethodNotFound:
+	case msg != "":
+		// btcd and bchd: no estimatesmartfee (not found, or listed as
+		// unimplemented); their estimatefee answers in the same unit.
 		var n json.Number
-		code, msg, err = c.call(ctx, "estimatefee", []any{blocks}, &n)
+		_, msg, err = c.call(ctx, "estimatefee", []any{blocks}, &n)
 		switch {
 		case err != nil:
 			return 0, err
 		case msg == "" && n != "" && n[0] != '-': // -1: no estimate
 			est = &n
 		}
-	case msg == "":
+	default:
 		est = smart.FeeRate // absent with "errors" when the node has no data
 	}
 	if est == nil {
 		return relay, nil
 	}
-	v, err := baseUnits("estimatesmartfee", *est)
+	v, err := rateUnits("estimatesmartfee", *est)
 	if err != nil {
 		return 0, err
 	}
@@ -245,7 +273,9 @@ func (c *UTXOClient) relayFee(ctx context.Context) (int64, error) {
 	}
 	method := "getnetworkinfo"
 	code, msg, err := c.call(ctx, method, []any{}, &info)
-	if err == nil && code == codeMethodNotFound {
+	if err == nil && msg != "" {
+		// btcd and bchd list getnetworkinfo as unimplemented; their
+		// getinfo gives the relay fee.
 		method = "getinfo"
 		code, msg, err = c.call(ctx, method, []any{}, &info)
 	}
@@ -257,5 +287,5 @@ func (c *UTXOClient) relayFee(ctx context.Context) (int64, error) {
 	case info.RelayFee == "":
 		return 0, fmt.Errorf("%w: %s: no relayfee", ErrUnavailable, method)
 	}
-	return baseUnits(method, info.RelayFee)
+	return rateUnits(method, info.RelayFee)
 }

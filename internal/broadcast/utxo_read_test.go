@@ -200,9 +200,11 @@ func TestUTXOFeeRate(t *testing.T) {
 			"estimatesmartfee": rpcOK(`{"feerate":0.0002}`),
 		}, 100_000, nil},
 		{"btcd", map[string]func([]json.RawMessage) (string, int, string){
-			"getinfo":     rpcOK(`{"relayfee":0.00001}`),
-			"estimatefee": rpcOK(`0.0003`),
-		}, 30_000, []string{"getnetworkinfo", "getinfo", "estimatesmartfee", "estimatefee"}},
+			"getnetworkinfo":   func([]json.RawMessage) (string, int, string) { return "", -1, "Command unimplemented" },
+			"estimatesmartfee": func([]json.RawMessage) (string, int, string) { return "", -1, "Command unimplemented" },
+			"getinfo":          rpcOK(`{"relayfee":0.00001}`),
+			"estimatefee":      rpcOK(`0.000300019586336571608`), // btcd: more digits than satoshis, rounded up
+		}, 30_002, []string{"getnetworkinfo", "getinfo", "estimatesmartfee", "estimatefee"}},
 		{"btcd without data", map[string]func([]json.RawMessage) (string, int, string){
 			"getinfo":     rpcOK(`{"relayfee":0.00001}`),
 			"estimatefee": func([]json.RawMessage) (string, int, string) { return "", -1, "not enough blocks" },
