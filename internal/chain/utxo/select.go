@@ -68,12 +68,30 @@ func (c *Chain) mature(u Unspent) bool {
 // feeOf is the fee of a transaction of these inputs and outputs at rate base
 // units per 1000 virtual bytes, rounded up.
 func feeOf(rate int64, inputs []Unspent, outputs [][]byte) int64 {
-	w, witness := int64(weightOverhead), false
+	var w inputsWeight
 	for _, in := range inputs {
-		w += inputWeight(in.Script)
-		witness = witness || spendsWitness(in.Script)
+		w.add(in)
 	}
-	if witness {
+	return w.fee(rate, outputs)
+}
+
+// inputsWeight is the weight of a transaction's inputs, summed as they are
+// added so that selection stays linear in the candidates.
+type inputsWeight struct {
+	w       int64
+	witness bool
+}
+
+func (iw *inputsWeight) add(in Unspent) {
+	iw.w += inputWeight(in.Script)
+	iw.witness = iw.witness || spendsWitness(in.Script)
+}
+
+// fee is the fee, rounded up, at rate of the transaction of these inputs
+// and outputs.
+func (iw inputsWeight) fee(rate int64, outputs [][]byte) int64 {
+	w := weightOverhead + iw.w
+	if iw.witness {
 		w += weightSegwit
 	}
 	for _, o := range outputs {
@@ -97,11 +115,11 @@ type fee struct {
 	rate  int64
 }
 
-func (f fee) of(inputs []Unspent, outputs [][]byte) int64 {
+func (f fee) of(inputs inputsWeight, outputs [][]byte) int64 {
 	if f.fixed != nil {
 		return *f.fixed
 	}
-	return feeOf(f.rate, inputs, outputs)
+	return inputs.fee(f.rate, outputs)
 }
 
 // shortError is a selection that cannot pay: what was needed and held, in
@@ -145,8 +163,10 @@ func (c *Chain) fund(inputs []Unspent, outputs [][]byte, values []int64, changeS
 	dust := c.dust(changeScript)
 	var sum int64
 	var leftover *plan
+	var w inputsWeight
 	for i, in := range inputs {
 		sum += in.Value
+		w.add(in)
 		if all && i < len(inputs)-1 {
 			continue
 		}
@@ -154,11 +174,11 @@ func (c *Chain) fund(inputs []Unspent, outputs [][]byte, values []int64, changeS
 		if len(used) > maxInputs {
 			break
 		}
-		feeNo := f.of(used, outputs)
+		feeNo := f.of(w, outputs)
 		if sum < target+feeNo {
 			continue
 		}
-		feeChange := f.of(used, withChange)
+		feeChange := f.of(w, withChange)
 		if change := sum - target - feeChange; change >= dust {
 			return plan{inputs: used, fee: feeChange, change: change}, nil
 		}
@@ -173,7 +193,11 @@ func (c *Chain) fund(inputs []Unspent, outputs [][]byte, values []int64, changeS
 	if leftover != nil {
 		return *leftover, nil
 	}
-	need := target + f.of(inputs[:min(len(inputs), maxInputs)], outputs)
+	var most inputsWeight
+	for _, in := range inputs[:min(len(inputs), maxInputs)] {
+		most.add(in)
+	}
+	need := target + f.of(most, outputs)
 	if len(inputs) > maxInputs {
 		return plan{}, fmt.Errorf("paying needs more than %d inputs: %w", maxInputs, &shortError{need: need, have: sum})
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -338,6 +339,7 @@ func (c *Chain) unspentAt(ctx context.Context, node any, addrs []string, scripts
 		if err != nil {
 			return nil, err
 		}
+		out = slices.Grow(out, len(us))
 		for _, u := range us {
 			// The node lists what pays the address; only that script's
 			// outputs are the wallet's to sign, and a young block reward is

@@ -418,3 +418,49 @@ func TestFormatCoins(t *testing.T) {
 		}
 	}
 }
+
+// tenThousand is an address's 10,000 unspent outputs of 1,000 to about
+// 10,000,000 satoshis, in a fixed pseudo-random order.
+func tenThousand(p party) []Unspent {
+	r := rand.New(rand.NewPCG(1, 2))
+	out := make([]Unspent, 10_000)
+	for i := range out {
+		out[i] = Unspent{TxID: txid(i), Vout: uint32(i % 4), Value: 1_000 + r.Int64N(10_000_000), Script: p.script, Confirmations: 10}
+	}
+	return out
+}
+
+// The whole build of a transfer from an address holding 10,000 unspent
+// outputs (sort, selection, PSBT), against a node double that answers at
+// once: a payment a few outputs cover, and one that needs 2,000 of them.
+func BenchmarkTransferFrom10kUnspent(b *testing.B) {
+	t := &testing.T{}
+	a0 := partyAt(t, BTC, abandonMnemonic, 0, Testnet)
+	to := partyAt(t, BTC, abandonMnemonic, 1, Testnet)
+	cands := tenThousand(a0)
+	node := &fakeNode{rate: 5_000, unspent: map[string][]Unspent{fmt.Sprintf("%x", a0.script): cands}}
+	sorted := slices.Clone(cands)
+	slices.SortFunc(sorted, func(x, y Unspent) int { return int(y.Value - x.Value) })
+	var big int64
+	for _, u := range sorted[:2_000] {
+		big += u.Value
+	}
+	for _, bc := range []struct {
+		name   string
+		amount int64
+	}{{"few inputs", 20_000_000}, {"2000 inputs", big - 10_000_000}} {
+		body := mustJSON(map[string]any{
+			"fromAddress": []map[string]any{{"address": a0.addr, "signatureId": walletA, "index": 0}},
+			"to":          []map[string]any{{"address": to.addr, "value": json.Number(formatCoins(bc.amount))}},
+		})
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				node.listed = node.listed[:0]
+				node.blocks = node.blocks[:0]
+				if _, err := BTC.Transfer(context.Background(), node, body, true); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
