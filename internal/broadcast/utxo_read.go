@@ -62,7 +62,7 @@ func satoshis(method string, n json.Number) (*big.Rat, error) {
 }
 
 // Unspent implements utxo.UnspentLister: scantxoutset over the script (the
-// Core family: bitcoind, litecoind, dogecoind), or, on a node without it,
+// Core family: bitcoind, litecoind), or, on a node without it,
 // the address index of btcd and bchd (searchrawtransactions, which needs
 // --addrindex).
 func (c *UTXOClient) Unspent(ctx context.Context, address string, script []byte) (_ []utxo.Unspent, err error) {

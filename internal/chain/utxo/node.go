@@ -19,8 +19,8 @@ type Unspent struct {
 // UnspentLister is a node that finds an address's unspent outputs: the
 // source of the fromAddress form. The broadcast package's UTXO client
 // implements it with what the node serves: the Core family's scantxoutset
-// (bitcoind, litecoind, dogecoind; the chain state, so confirmed outputs
-// only) or, where the node has no such method, btcd's and bchd's address
+// (bitcoind, litecoind; the chain state, so confirmed outputs only; not
+// dogecoind 1.14) or, where the node has no such method, btcd's and bchd's address
 // index (searchrawtransactions; the node must run with --addrindex; mempool
 // included). address is as the request spells it, script is what it pays.
 type UnspentLister interface {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/psbt"
-	"github.com/btcsuite/btcd/wire"
 
 	"github.com/custoskms/custos/internal/chain"
 )
@@ -198,23 +196,10 @@ func sameSignatures(a, b []chain.TransferSignature) bool {
 	})
 }
 
-func mustTx(t *testing.T, txHex string) *wire.MsgTx {
-	t.Helper()
-	raw, err := hex.DecodeString(txHex)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx := new(wire.MsgTx)
-	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
-		t.Fatal(err)
-	}
-	return tx
-}
-
 // strippedSize is the size of a signed transaction without its witnesses.
 func strippedSize(t *testing.T, txHex string) int {
 	t.Helper()
-	return mustTx(t, txHex).SerializeSizeStripped()
+	return decodeHex(t, txHex).SerializeSizeStripped()
 }
 
 // A fixed fee with changeAddress: the fee is exactly as asked, the change

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,26 +16,10 @@ import (
 	utxochain "github.com/custoskms/custos/internal/chain/utxo"
 )
 
-// post makes one API call and returns its status and body, whatever they are.
-func (s *stack) post(path string, body any) (int, []byte) {
-	s.t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequestWithContext(s.t.Context(), http.MethodPost, s.api+path, bytes.NewReader(b))
-	req.Header.Set("X-API-Key", s.apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, data
-}
-
 // transfer is POST /v3/{slug}/transaction; it returns the pending id.
 func (s *stack) transfer(slug string, body map[string]any) string {
 	s.t.Helper()
-	status, data := s.post("/v3/"+slug+"/transaction", body)
+	status, data := s.call(http.MethodPost, "/v3/"+slug+"/transaction", body)
 	var r struct{ SignatureID string }
 	if status != http.StatusOK || json.Unmarshal(data, &r) != nil || len(r.SignatureID) != 24 {
 		s.t.Fatalf("POST /v3/%s/transaction: HTTP %d %s", slug, status, data)
@@ -47,7 +30,7 @@ func (s *stack) transfer(slug string, body map[string]any) string {
 // refused requires a 400 whose message holds want.
 func (s *stack) refused(slug string, body map[string]any, want string) {
 	s.t.Helper()
-	status, data := s.post("/v3/"+slug+"/transaction", body)
+	status, data := s.call(http.MethodPost, "/v3/"+slug+"/transaction", body)
 	if status != http.StatusBadRequest || !strings.Contains(string(data), want) {
 		s.t.Fatalf("POST /v3/%s/transaction: HTTP %d %s; want 400 with %q", slug, status, data, want)
 	}
@@ -185,7 +168,7 @@ func TestBTCTransferEndToEnd(t *testing.T) {
 
 	t.Run("Estimate", func(t *testing.T) {
 		s := s.in(t)
-		status, data := s.post("/v3/blockchain/estimate", map[string]any{"chain": "BTC", "type": "TRANSFER",
+		status, data := s.call(http.MethodPost, "/v3/blockchain/estimate", map[string]any{"chain": "BTC", "type": "TRANSFER",
 			"fromAddress": []string{a1.addr}, "to": []map[string]any{{"address": b0.addr, "value": 0.5}}})
 		var fees map[string]string
 		if status != http.StatusOK || json.Unmarshal(data, &fees) != nil || len(fees) != 3 || fees["fast"] == "" || fees["slow"] == "" {
