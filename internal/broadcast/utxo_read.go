@@ -1,11 +1,15 @@
 package broadcast
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/big"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/custoskms/custos/internal/chain/utxo"
 )
@@ -127,53 +131,44 @@ const searchPage = 1000
 // searchUnspent lists the address's outputs from btcd's or bchd's address
 // index: every transaction paying or spending the address, mempool
 // included, page by page; an output is unspent when none of them spends it.
+// Each transaction is read from its raw bytes ("hex"), so amounts are exact
+// and the answer does not depend on how the node spells its verbose fields
+// (bchd leaves them out for a CashAddr filter).
 func (c *UTXOClient) searchUnspent(ctx context.Context, address string, script []byte) ([]utxo.Unspent, error) {
-	type vin struct {
-		Coinbase string `json:"coinbase"`
-		TxID     string `json:"txid"`
-		Vout     uint32 `json:"vout"`
-	}
-	type tx struct {
-		TxID          string `json:"txid"`
+	type found struct {
+		Hex           string `json:"hex"`
 		Confirmations int64  `json:"confirmations"`
-		Vin           []vin  `json:"vin"`
-		Vout          []struct {
-			Value        json.Number `json:"value"`
-			N            uint32      `json:"n"`
-			ScriptPubKey struct {
-				Hex string `json:"hex"`
-			} `json:"scriptPubKey"`
-		} `json:"vout"`
 	}
-	want := hex.EncodeToString(script)
-	spent := map[string]bool{}
-	var found []utxo.Unspent
+	spent := map[wire.OutPoint]bool{}
+	var out []utxo.Unspent
 	for skip := 0; ; {
-		var page []tx
-		code, msg, err := c.call(ctx, "searchrawtransactions", []any{address, 1, skip, searchPage, 0, false, []string{address}}, &page)
+		var page []found
+		code, msg, err := c.call(ctx, "searchrawtransactions", []any{address, 1, skip, searchPage}, &page)
 		switch {
 		case err != nil:
 			return nil, err
-		case code == codeNoTx: // no transaction touches the address
+		case code == codeNoTx: // no (more) transactions touch the address
 		case msg != "":
 			return nil, fmt.Errorf("%w: searchrawtransactions (the node needs an address index: btcd and bchd run with --addrindex): %s (code %d)", ErrUnavailable, msg, code)
 		}
-		for _, t := range page {
-			for _, in := range t.Vin {
-				if in.Coinbase == "" {
-					spent[fmt.Sprintf("%s:%d", in.TxID, in.Vout)] = true
+		for _, f := range page {
+			raw, err := hex.DecodeString(f.Hex)
+			tx := new(wire.MsgTx)
+			if err != nil || tx.Deserialize(bytes.NewReader(raw)) != nil {
+				return nil, fmt.Errorf("%w: searchrawtransactions: a transaction's hex does not decode", ErrUnavailable)
+			}
+			prev := tx.TxIn[0].PreviousOutPoint
+			coinbase := len(tx.TxIn) == 1 && prev.Index == wire.MaxPrevOutIndex && prev.Hash == (chainhash.Hash{})
+			if !coinbase {
+				for _, in := range tx.TxIn {
+					spent[in.PreviousOutPoint] = true
 				}
 			}
-			coinbase := len(t.Vin) == 1 && t.Vin[0].Coinbase != ""
-			for _, o := range t.Vout {
-				if o.ScriptPubKey.Hex != want {
-					continue
+			id := tx.TxHash().String()
+			for i, o := range tx.TxOut {
+				if bytes.Equal(o.PkScript, script) {
+					out = append(out, utxo.Unspent{TxID: id, Vout: uint32(i), Value: o.Value, Script: script, Coinbase: coinbase, Confirmations: f.Confirmations})
 				}
-				v, err := baseUnits("searchrawtransactions", o.Value)
-				if err != nil {
-					return nil, err
-				}
-				found = append(found, utxo.Unspent{TxID: t.TxID, Vout: o.N, Value: v, Script: script, Coinbase: coinbase, Confirmations: t.Confirmations})
 			}
 		}
 		if len(page) == 0 {
@@ -181,13 +176,14 @@ func (c *UTXOClient) searchUnspent(ctx context.Context, address string, script [
 		}
 		skip += len(page)
 	}
-	out := found[:0]
-	for _, u := range found {
-		if !spent[fmt.Sprintf("%s:%d", u.TxID, u.Vout)] {
-			out = append(out, u)
+	unspent := out[:0]
+	for _, u := range out {
+		h, err := chainhash.NewHashFromStr(u.TxID)
+		if err == nil && !spent[wire.OutPoint{Hash: *h, Index: u.Vout}] {
+			unspent = append(unspent, u)
 		}
 	}
-	return out, nil
+	return unspent, nil
 }
 
 // Output implements utxo.OutputReader with gettxout, mempool included: its

@@ -1,6 +1,8 @@
 package broadcast
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/custoskms/custos/internal/chain/utxo"
 )
@@ -97,21 +102,33 @@ func TestUTXOUnspentScan(t *testing.T) {
 	}
 }
 
-// btcd and bchd: no scantxoutset, so the address index, page by page; an
-// output is unspent unless a transaction of the address spends it.
+// rawHex is tx serialized, in hex.
+func rawHex(t *testing.T, tx *wire.MsgTx) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := tx.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(buf.Bytes())
+}
+
+// btcd and bchd: no scantxoutset, so the address index, page by page, each
+// transaction read from its raw bytes; an output is unspent unless a
+// transaction of the address spends it.
 func TestUTXOUnspentAddressIndex(t *testing.T) {
-	page := func(skip int) string {
-		switch skip {
-		case 0: // a block reward to the address, and a payment to it that a later one spends
-			txs := []string{
-				`{"txid":"c1","confirmations":120,"vin":[{"coinbase":"03"}],"vout":[{"value":50,"n":0,"scriptPubKey":{"hex":"` + readScriptHex + `"}}]}`,
-				`{"txid":"p1","confirmations":3,"vin":[{"txid":"x","vout":0}],"vout":[{"value":1e-07,"n":0,"scriptPubKey":{"hex":"76a9"}},{"value":0.5,"n":1,"scriptPubKey":{"hex":"` + readScriptHex + `"}}]}`,
-			}
-			return "[" + strings.Join(txs, ",") + "]"
-		case 2:
-			return `[{"txid":"s1","confirmations":0,"vin":[{"txid":"p1","vout":1}],"vout":[{"value":0.00000100,"n":0,"scriptPubKey":{"hex":"` + readScriptHex + `"}}]}]`
-		}
-		return "[]"
+	reward := wire.NewMsgTx(1)
+	reward.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&chainhash.Hash{}, wire.MaxPrevOutIndex), []byte{3, 1}, nil))
+	reward.AddTxOut(wire.NewTxOut(5_000_000_000, readScript))
+	paid := wire.NewMsgTx(2)
+	paid.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&chainhash.Hash{9}, 0), nil, nil))
+	paid.AddTxOut(wire.NewTxOut(10, []byte{0x76, 0xa9}))
+	paid.AddTxOut(wire.NewTxOut(50_000_000, readScript))
+	paidID := paid.TxHash()
+	spends := wire.NewMsgTx(2)
+	spends.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&paidID, 1), nil, nil))
+	spends.AddTxOut(wire.NewTxOut(100, readScript))
+	entry := func(tx *wire.MsgTx, confirmations int) string {
+		return fmt.Sprintf(`{"hex":%q,"txid":%q,"confirmations":%d,"vin":null,"vout":[]}`, rawHex(t, tx), tx.TxHash(), confirmations)
 	}
 	var skips []int
 	d := &rpcDouble{answers: map[string]func([]json.RawMessage) (string, int, string){
@@ -122,7 +139,13 @@ func TestUTXOUnspentAddressIndex(t *testing.T) {
 			if string(p[0]) != `"addr"` {
 				t.Errorf("searched %s", p[0])
 			}
-			return page(skip), 0, ""
+			switch skip {
+			case 0:
+				return "[" + entry(reward, 120) + "," + entry(paid, 3) + "]", 0, ""
+			case 2:
+				return "[" + entry(spends, 0) + "]", 0, ""
+			}
+			return "", codeNoTx, "No information available about address addr"
 		},
 	}}
 	got, err := d.serve(t).Unspent(t.Context(), "addr", readScript)
@@ -130,8 +153,8 @@ func TestUTXOUnspentAddressIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []utxo.Unspent{
-		{TxID: "c1", Vout: 0, Value: 5_000_000_000, Script: readScript, Coinbase: true, Confirmations: 120},
-		{TxID: "s1", Vout: 0, Value: 100, Script: readScript},
+		{TxID: reward.TxHash().String(), Vout: 0, Value: 5_000_000_000, Script: readScript, Coinbase: true, Confirmations: 120},
+		{TxID: spends.TxHash().String(), Vout: 0, Value: 100, Script: readScript},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) || !slices.Equal(skips, []int{0, 2, 3}) {
 		t.Fatalf("unspent %+v (pages at %v)\nwant %+v", got, skips, want)

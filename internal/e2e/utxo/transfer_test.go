@@ -211,3 +211,34 @@ func TestLTCTransferEndToEnd(t *testing.T) {
 	s.refused("litecoin", map[string]any{"fromAddress": fromAddress(a0), "to": []map[string]any{{"address": sink, "value": 1}}},
 		"fromAddress: insufficient funds")
 }
+
+// The transfer endpoint on bchd regtest (BCH testnet node, address index):
+// a CashAddr sender's block rewards pay more than one holds, the PSBT's
+// FORKID signatures are accepted and mined, change back to the sender.
+func TestBCHTransferEndToEnd(t *testing.T) {
+	t.Parallel()
+	bin := nodeBinary(t, "CUSTOS_BCHD", "bchd")
+	bch := utxochain.BCH
+	cash := func(mnemonic string, index uint32) (string, []byte) {
+		pub := walletKey(t, bch, mnemonic, index)
+		a, err := bch.Address(pub, utxochain.Regtest)
+		if err != nil || !strings.HasPrefix(a, "bchreg:q") {
+			t.Fatalf("regtest address %s: %v", a, err)
+		}
+		legacy, _ := btcutil.NewAddressPubKeyHash(hash160(pub), bch.Params(utxochain.Regtest))
+		return a, script(t, legacy)
+	}
+	na, sa := cash(mnemonicA, 0)
+	nb, sb := cash(mnemonicB, 0)
+	n := startNode(t, bchd, bin, na)
+	s := newStack(t, "BCH", n.URL, mnemonicA, mnemonicB)
+	a0 := walletAddr{na, sa, s.wallets[0], 0}
+	n.mine(t, 102, "")
+
+	id := s.transfer("bcash", map[string]any{"fromAddress": fromAddress(a0), "to": []map[string]any{{"address": nb, "value": "60"}}})
+	tx := minedTransfer(t, n, s, id, "")
+	if len(tx.TxIn) != 2 || len(tx.TxOut) != 2 || tx.TxOut[0].Value != 60e8 || !bytes.Equal(tx.TxOut[0].PkScript, sb) ||
+		!bytes.Equal(tx.TxOut[1].PkScript, a0.script) || tx.TxOut[1].Value < 40e8-1e6 {
+		t.Fatalf("mined %d inputs, outputs %+v; want two rewards, 60 BCH and about 40 BCH change", len(tx.TxIn), tx.TxOut)
+	}
+}
