@@ -449,3 +449,28 @@ func BenchmarkTransferFrom10kUnspent(b *testing.B) {
 		})
 	}
 }
+
+// A remainder too small for a change output: with an estimated fee it goes
+// to the fee; with a fixed fee the next input is taken so the fee stays as
+// asked, and only when none remains does the remainder go to the fee.
+func TestSelectRemainder(t *testing.T) {
+	c := BTC
+	p := partyAt(t, c, abandonMnemonic, 0, Testnet)
+	out := [][]byte{p.script}
+	feeOne := feeOf(1_000, []Unspent{{Script: p.script}}, out)
+	cands := unspentOf(p, 0, 100_000+feeOne+200, 50_000)
+
+	got, err := c.selectInputs(cands, out, []int64{100_000}, p.script, fee{rate: 1_000})
+	if err != nil || len(got.inputs) != 1 || got.change != 0 || got.fee != feeOne+200 {
+		t.Fatalf("estimated fee: %+v, %v; want one input, no change, the 200 remainder in the fee", got, err)
+	}
+	fixed := feeOne
+	got, err = c.selectInputs(cands, out, []int64{100_000}, p.script, fee{fixed: &fixed})
+	if err != nil || len(got.inputs) != 2 || got.fee != fixed || got.change != 50_200 {
+		t.Fatalf("fixed fee: %+v, %v; want two inputs, the fee as asked, change 50,200", got, err)
+	}
+	got, err = c.selectInputs(cands[:1], out, []int64{100_000}, p.script, fee{fixed: &fixed})
+	if err != nil || len(got.inputs) != 1 || got.fee != fixed+200 || got.change != 0 {
+		t.Fatalf("fixed fee, one candidate: %+v, %v; want the remainder in the fee", got, err)
+	}
+}
