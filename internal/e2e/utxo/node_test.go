@@ -76,7 +76,8 @@ type node struct {
 const rpcUser, rpcPass = "custos", "regtest"
 
 // startNode runs bin on loopback with a temporary data directory until the
-// test ends. btcd and bchd mine to miningAddrs (one picked at random per
+// test ends. btcd and bchd keep an address index, the transfer endpoints'
+// source of an address's unspent outputs. btcd and bchd mine to miningAddrs (one picked at random per
 // block); litecoind mines to the address given to mineTo.
 func startNode(t *testing.T, kind nodeKind, bin string, miningAddrs ...string) *node {
 	t.Helper()
@@ -87,7 +88,7 @@ func startNode(t *testing.T, kind nodeKind, bin string, miningAddrs ...string) *
 	case btcd, bchd:
 		args = []string{"--regtest", "--datadir=" + filepath.Join(dir, "data"), "--logdir=" + filepath.Join(dir, "log"),
 			"--rpcuser=" + rpcUser, "--rpcpass=" + rpcPass, "--rpclisten=" + rpcAddr, "--listen=" + freeAddr(t),
-			"--notls", "--nodnsseed", "--txindex", "--debuglevel=warn"}
+			"--notls", "--nodnsseed", "--txindex", "--addrindex", "--debuglevel=warn"}
 		for _, a := range miningAddrs {
 			args = append(args, "--miningaddr="+a)
 		}

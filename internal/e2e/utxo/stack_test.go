@@ -107,8 +107,8 @@ func newStack(t *testing.T, code, nodeURL string, mnemonics ...string) *stack {
 	return s
 }
 
-// request makes one API call and decodes a 2xx answer into out.
-func (s *stack) request(method, path string, body, out any) {
+// call makes one API call and returns its status and body, whatever they are.
+func (s *stack) call(method, path string, body any) (int, []byte) {
 	s.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -124,8 +124,15 @@ func (s *stack) request(method, path string, body, out any) {
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		s.t.Fatalf("%s %s: HTTP %d %s", method, path, resp.StatusCode, data)
+	return resp.StatusCode, data
+}
+
+// request makes one API call and decodes a 2xx answer into out.
+func (s *stack) request(method, path string, body, out any) {
+	s.t.Helper()
+	status, data := s.call(method, path, body)
+	if status/100 != 2 {
+		s.t.Fatalf("%s %s: HTTP %d %s", method, path, status, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
