@@ -11,10 +11,11 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 )
 
 func TestEstimateFee(t *testing.T) {
-	d := &rpcDouble{chainID: 1, gas: 51234, gasPrice: big.NewInt(1_500_000_000), decimals: 6}
+	d := &chaintest.EVMNode{ChainID: 1, Gas: 51234, GasPrice: big.NewInt(1_500_000_000), Decimals: 6}
 	node := dialDouble(t, d)
 	body := `{"chain":"ETH","type":"TRANSFER_ERC20","sender":"` + signer0.Hex() + `","recipient":"` + payee + `","contractAddress":"` + tokenETH + `","amount":"2.5"}`
 	out, err := ETH.EstimateFee(context.Background(), node, []byte(body), false)
@@ -28,10 +29,10 @@ func TestEstimateFee(t *testing.T) {
 	}
 	// The estimate is of the transfer the sender would make: transfer(recipient,
 	// 2.5 × 10^decimals()) on the contract, the decimals read from it.
-	if !slices.Contains(d.calls, "eth_call") || len(d.estimates) != 1 {
-		t.Fatalf("calls %v", d.calls)
+	if !slices.Contains(d.Calls(), "eth_call") || len(d.Estimates()) != 1 {
+		t.Fatalf("calls %v", d.Calls())
 	}
-	e := d.estimates[0]
+	e := d.Estimates()[0]
 	m, err := erc20.MethodById(common.FromHex(e["input"] + e["data"]))
 	if err != nil {
 		t.Fatalf("estimated data %v: %v", e, err)
@@ -43,18 +44,18 @@ func TestEstimateFee(t *testing.T) {
 	}
 
 	// TRANSFER estimates a coin transfer with the amount as value.
-	d.estimates = nil
+	d.Reset()
 	body = `{"chain":"ETH","type":"TRANSFER","sender":"` + signer0.Hex() + `","recipient":"` + payee + `","amount":"0.25"}`
 	if out, err = ETH.EstimateFee(context.Background(), node, []byte(body), false); err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := json.Marshal(out); string(b) != `{"gasLimit":51234,"gasPrice":1.5}` || d.estimates[0]["value"] != "0x3782dace9d90000" {
-		t.Fatalf("answer %s, estimated %v", b, d.estimates)
+	if b, _ := json.Marshal(out); string(b) != `{"gasLimit":51234,"gasPrice":1.5}` || d.Estimates()[0]["value"] != "0x3782dace9d90000" {
+		t.Fatalf("answer %s, estimated %v", b, d.Estimates())
 	}
 }
 
 func TestEstimateFeeRefuses(t *testing.T) {
-	node := dialDouble(t, &rpcDouble{chainID: 1, gas: 1, gasPrice: big.NewInt(1), decimals: 1000})
+	node := dialDouble(t, &chaintest.EVMNode{ChainID: 1, Gas: 1, GasPrice: big.NewInt(1), Decimals: 1000})
 	base := `"sender":"` + signer0.Hex() + `","recipient":"` + payee + `"`
 	for _, tc := range []struct {
 		node any

@@ -3,16 +3,10 @@ package evm
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"math/big"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -20,75 +14,14 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 )
-
-// rpcDouble is a JSON-RPC node over HTTP that answers the calls a transfer
-// and its completion make, after delay, and records the eth_estimateGas and
-// eth_call requests.
-type rpcDouble struct {
-	chainID  uint64
-	nonce    uint64
-	gas      uint64
-	gasPrice *big.Int
-	decimals uint64
-	delay    time.Duration
-
-	mu        sync.Mutex
-	estimates []map[string]string
-	calls     []string
-}
-
-func (d *rpcDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	var req struct {
-		ID     json.RawMessage   `json:"id"`
-		Method string            `json:"method"`
-		Params []json.RawMessage `json:"params"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		http.Error(w, err.Error(), 400)
-		return
-	}
-	if d.delay > 0 {
-		time.Sleep(d.delay)
-	}
-	d.mu.Lock()
-	d.calls = append(d.calls, req.Method)
-	d.mu.Unlock()
-	var result any
-	switch req.Method {
-	case "eth_chainId":
-		result = fmt.Sprintf("%#x", d.chainID)
-	case "eth_getTransactionCount":
-		result = fmt.Sprintf("%#x", d.nonce)
-	case "eth_gasPrice":
-		result = fmt.Sprintf("%#x", d.gasPrice)
-	case "eth_estimateGas":
-		var msg map[string]string
-		_ = json.Unmarshal(req.Params[0], &msg)
-		d.mu.Lock()
-		d.estimates = append(d.estimates, msg)
-		d.mu.Unlock()
-		result = fmt.Sprintf("%#x", d.gas)
-	case "eth_call":
-		result = fmt.Sprintf("%#x", common.LeftPadBytes(new(big.Int).SetUint64(d.decimals).Bytes(), 32))
-	default:
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"no %s"}}`, req.ID, req.Method)
-		return
-	}
-	out, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": result})
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(out)
-}
 
 // dialDouble starts d and returns an ethclient on it: the same client type
 // the server's node client is built on.
-func dialDouble(t testing.TB, d *rpcDouble) *ethclient.Client {
+func dialDouble(t testing.TB, d *chaintest.EVMNode) *ethclient.Client {
 	t.Helper()
-	srv := httptest.NewServer(d)
-	t.Cleanup(srv.Close)
-	c, err := ethclient.Dial(srv.URL)
+	c, err := ethclient.Dial(d.Start(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +53,7 @@ type wantTx struct {
 // buildAndSign runs the whole path a transfer takes: Transfer, completion
 // from the node double (as the server's queue does, sequence from the
 // node), signing with ethKey0, then decoding with go-ethereum.
-func buildAndSign(t *testing.T, c *Chain, body string, testnet bool, d *rpcDouble) (chain.Transfer, *types.Transaction) {
+func buildAndSign(t *testing.T, c *Chain, body string, testnet bool, d *chaintest.EVMNode) (chain.Transfer, *types.Transaction) {
 	t.Helper()
 	node := dialDouble(t, d)
 	tr, err := c.Transfer(context.Background(), node, []byte(body), testnet)
@@ -220,7 +153,7 @@ func TestTransferBuildsWhatGoEthereumDecodes(t *testing.T) {
 		want: wantTx{to: payee, value: "1000000000000000000", nonce: 7, gas: 21000, gasPrice: "1000000007"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := &rpcDouble{chainID: tc.chainID, nonce: 7, gas: 21000, gasPrice: big.NewInt(1000000007)}
+			d := &chaintest.EVMNode{ChainID: tc.chainID, Nonce: 7, Gas: 21000, GasPrice: big.NewInt(1000000007)}
 			tr, tx := buildAndSign(t, tc.c, tc.body, tc.testnet, d)
 			if tx.ChainId().Uint64() != tc.chainID {
 				t.Errorf("chain id %d, want %d", tx.ChainId(), tc.chainID)
@@ -233,7 +166,7 @@ func TestTransferBuildsWhatGoEthereumDecodes(t *testing.T) {
 				t.Errorf("index %v", tr.Index)
 			}
 			// The gas the node estimated was for the sender named by from.
-			for _, e := range d.estimates {
+			for _, e := range d.Estimates() {
 				if !strings.EqualFold(e["from"], signer0.Hex()) {
 					t.Errorf("estimate from %q, want %s", e["from"], signer0.Hex())
 				}
@@ -245,7 +178,7 @@ func TestTransferBuildsWhatGoEthereumDecodes(t *testing.T) {
 // A CELO transfer of cUSD paid in cUSD is a CIP-64 transaction naming
 // Celo's cUSD contract twice: as the token called and as feeCurrency.
 func TestTransferCeloFeeCurrency(t *testing.T) {
-	d := &rpcDouble{chainID: 44787, nonce: 2, gas: 90000, gasPrice: big.NewInt(1)}
+	d := &chaintest.EVMNode{ChainID: 44787, Nonce: 2, Gas: 90000, GasPrice: big.NewInt(1)}
 	node := dialDouble(t, d)
 	body := `{"to":"` + payee + `","amount":"0.5","currency":"CUSD","feeCurrency":"CUSD","fee":{"gasLimit":"100000","gasPrice":"5"},"from":"` + signer0.Hex() + `","signatureId":"` + sigID + `"}`
 	tr, err := CELO.Transfer(context.Background(), node, []byte(body), true)
