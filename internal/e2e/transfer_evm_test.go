@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -51,14 +50,8 @@ func TestTransferEndpointDevChain(t *testing.T) {
 	runTransferEndpoint(t, newStack(t, c.URL()), funder)
 }
 
-func TestTransferEndpointGanache(t *testing.T) {
-	// Mined as each transaction arrives: see TestManyFromOneSenderGanache.
-	url := startGanache(t, "--miner.instamine", "eager")
-	runTransferEndpoint(t, newStack(t, url), ganacheFunder(t))
-}
-
 // runTransferEndpoint: Tatum's transfer bodies through the API, signed by
-// the daemon, mined on the node funder funds: an ETH transfer (gas price from the node), one with Tatum's
+// the daemon, mined on the node whose funds funder holds: an ETH transfer (gas price from the node), one with Tatum's
 // fee (gasPrice in Gwei), an ERC-20 transfer by contractAddress + digits
 // from a mnemonic wallet, the estimate an app asks first, then 50 transfers
 // in a row from one address. Balances move by exactly the amounts (and
@@ -88,13 +81,8 @@ func runTransferEndpoint(t *testing.T, s *stack, funder *ecdsa.PrivateKey) {
 	native := s.transfer(pkw, map[string]any{"to": payee.Hex(), "amount": "0.123456789012345678", "currency": "ETH"})
 	withFee := s.transfer(pkw, map[string]any{"to": payee.Hex(), "amount": "1", "currency": "ETH", "fee": map[string]any{"gasLimit": "21000", "gasPrice": "21.5"}})
 	erc20 := s.transfer(mnw, map[string]any{"to": tokenPayee.Hex(), "amount": "1.5", "contractAddress": token.Hex(), "digits": 18})
-	d := s.newDaemon(s.client(), nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if sum, err := d.RunOnce(ctx); err != nil || sum.Signed != 3 || sum.Submitted != 3 || sum.Failed != 0 {
-		t.Fatalf("daemon run: %+v %v", sum, err)
-	}
-	d.Close()
+	s.drain(pkw, 2, nil)
+	s.drain(mnw, 1, nil)
 
 	fee1, tx1 := s.paid(native)
 	fee2, tx2 := s.paid(withFee)
