@@ -11,7 +11,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chaintest"
@@ -193,25 +192,7 @@ func TestTransferCeloFeeCurrency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := common.FromHex(got.TxData)
-	if raw[0] != TypeCeloFeeCurrency {
-		t.Fatalf("type 0x%02x, want CIP-64", raw[0])
-	}
-	var s struct {
-		ChainID              *big.Int
-		Nonce                uint64
-		GasTipCap, GasFeeCap *big.Int
-		Gas                  uint64
-		To                   common.Address
-		Value                *big.Int
-		Data                 []byte
-		AccessList           types.AccessList
-		FeeCurrency          common.Address
-		V, R, S              *big.Int
-	}
-	if err := rlp.DecodeBytes(raw[1:], &s); err != nil {
-		t.Fatal(err)
-	}
+	s := decodeCIP64(t, common.FromHex(got.TxData))
 	cusd := common.HexToAddress("0x874069fa1eb16d44d622f2e0ca25eea172369bc1")
 	if s.ChainID.Uint64() != 44787 || s.Nonce != 2 || s.Gas != 100000 || s.GasFeeCap.String() != "5000000000" ||
 		s.GasTipCap.String() != "5000000000" || s.To != cusd || s.FeeCurrency != cusd || s.Value.Sign() != 0 {
