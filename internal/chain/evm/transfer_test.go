@@ -301,3 +301,15 @@ func TestTransferValidation(t *testing.T) {
 		t.Fatalf("duplicate keys: %v", err)
 	}
 }
+
+// BenchmarkTransferBuild is the builder alone: parsing Tatum's body and
+// writing the ERC-20 transfer, without a node (the route's node round trips
+// are in internal/api's BenchmarkEthereumTransfer).
+func BenchmarkTransferBuild(b *testing.B) {
+	body := []byte(`{"to":"` + payee + `","amount":"12.345678","currency":"USDT","from":"` + signer0.Hex() + `","signatureId":"` + sigID + `","index":3}`)
+	for b.Loop() {
+		if _, err := ETH.Transfer(context.Background(), nil, body, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
