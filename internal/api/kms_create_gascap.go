@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/big"
 
+	ethereum "github.com/ethereum/go-ethereum"
+
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/evm"
@@ -30,6 +32,16 @@ func (n gasCapped) SuggestGasPrice(ctx context.Context) (*big.Int, error) {
 			chain.ErrInvalidTx, n.code, p, n.max)
 	}
 	return p, err
+}
+
+// CallContract passes eth_call through (the fee estimate reads a token's
+// decimals with it): the ceiling is about gas prices only.
+func (n gasCapped) CallContract(ctx context.Context, msg ethereum.CallMsg, block *big.Int) ([]byte, error) {
+	c, ok := n.Client.(evm.Caller)
+	if !ok {
+		return nil, fmt.Errorf("the %s node client has no eth_call", n.code)
+	}
+	return c.CallContract(ctx, msg, block)
 }
 
 // capGas wraps node when a gas price ceiling is configured for code.

@@ -79,3 +79,11 @@ func (c *EVMClient) transportText(err error) string {
 	}
 	return redactIn(err.Error(), c.url)
 }
+
+// CallContract asks eth_call at the latest block (block nil). A JSON-RPC
+// error answer is the contract refusing the call (a revert, no such
+// method), which no retry changes.
+func (c *EVMClient) CallContract(ctx context.Context, msg ethereum.CallMsg, block *big.Int) ([]byte, error) {
+	out, err := c.Client.CallContract(ctx, msg, block)
+	return out, c.nodeErr(ctx, err, true)
+}

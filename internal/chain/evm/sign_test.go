@@ -143,6 +143,34 @@ type celoLegacy struct {
 	V, R, S             *big.Int
 }
 
+// cip64Signed is a signed Celo CIP-64 transaction's RLP list (after the
+// 0x7b type byte), as go-ethereum's rlp decodes it.
+type cip64Signed struct {
+	ChainID     *big.Int
+	Nonce       uint64
+	GasTipCap   *big.Int
+	GasFeeCap   *big.Int
+	Gas         uint64
+	To          common.Address
+	Value       *big.Int
+	Data        []byte
+	AccessList  types.AccessList
+	FeeCurrency common.Address
+	V, R, S     *big.Int
+}
+
+func decodeCIP64(t *testing.T, raw []byte) cip64Signed {
+	t.Helper()
+	if len(raw) == 0 || raw[0] != TypeCeloFeeCurrency {
+		t.Fatalf("not a CIP-64 (0x7b) transaction: %x", raw)
+	}
+	var s cip64Signed
+	if err := rlp.DecodeBytes(raw[1:], &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func checkCeloToday(t *testing.T, c *Chain, ser string, got chain.Signed, exp expectedSigned) {
 	t.Helper()
 	var ref celoLegacy
@@ -170,22 +198,7 @@ func checkCeloToday(t *testing.T, c *Chain, ser string, got chain.Signed, exp ex
 	if raw[0] != TypeCeloFeeCurrency {
 		t.Fatalf("type 0x%02x, want CIP-64 0x7b", raw[0])
 	}
-	var s struct {
-		ChainID     *big.Int
-		Nonce       uint64
-		GasTipCap   *big.Int
-		GasFeeCap   *big.Int
-		Gas         uint64
-		To          common.Address
-		Value       *big.Int
-		Data        []byte
-		AccessList  types.AccessList
-		FeeCurrency common.Address
-		V, R, S     *big.Int
-	}
-	if err := rlp.DecodeBytes(raw[1:], &s); err != nil {
-		t.Fatal(err)
-	}
+	s := decodeCIP64(t, raw)
 	if s.Nonce != ref.Nonce || s.GasFeeCap.Cmp(ref.GasPrice) != 0 || s.GasTipCap.Cmp(ref.GasPrice) != 0 || s.Gas != ref.Gas ||
 		s.To != common.BytesToAddress(ref.To) || s.Value.Cmp(ref.Value) != 0 || string(s.Data) != string(ref.Data) ||
 		s.FeeCurrency != common.BytesToAddress(ref.FeeCurrency) || s.ChainID.Cmp(tx.ChainID) != 0 {
