@@ -10,13 +10,15 @@ import (
 	"github.com/custoskms/custos/internal/config"
 )
 
-// stampedVersion and stampedDate are set by the release build
-// (-ldflags "-X main.stampedVersion=… -X main.stampedDate=…"): the version is
-// a release tag the module graph cannot know, and the date is the commit's
+// The stamped* values are set by the release build (internal/release, with
+// -ldflags "-X main.stampedVersion=…"): the version is a release tag the
+// module graph cannot know, the commit is stamped because the toolchain's
+// own VCS stamp is missing in some checkouts, and the date is the commit's
 // time so that two builds of one commit are byte for byte the same. The
 // linker writes them; nothing assigns them at run time.
 var (
 	stampedVersion string
+	stampedCommit  string
 	stampedDate    string
 )
 
@@ -52,6 +54,9 @@ func readBuildInfo() buildInfo {
 	}
 	if stampedVersion != "" {
 		v.Version = stampedVersion
+	}
+	if stampedCommit != "" {
+		v.Commit = stampedCommit
 	}
 	if stampedDate != "" {
 		v.Date = stampedDate

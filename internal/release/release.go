@@ -107,7 +107,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Version: o.Version, Commit: commit, Epoch: o.Epoch}
 	var names []string
 	for _, t := range o.Targets {
-		bin, err := o.build(ctx, work, t)
+		bin, err := o.build(ctx, work, commit, t)
 		if err != nil {
 			return nil, err
 		}
@@ -154,13 +154,15 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 }
 
 // build compiles the binary for t into work and returns its path. The
-// linker flags stamp the version and date (cmd/custos/version.go); the
-// commit comes from the toolchain's VCS stamp, which -buildvcs=true makes
-// an error to lack.
-func (o Options) build(ctx context.Context, work string, t Target) (string, error) {
+// linker flags stamp the version, commit and date (cmd/custos/version.go).
+// The toolchain's own VCS stamp is off: it is missing in a git worktree
+// (whose .git is a file) and present in a clone, so a binary built from
+// one commit would differ between the two.
+func (o Options) build(ctx context.Context, work, commit string, t Target) (string, error) {
 	out := filepath.Join(work, t.OS+"-"+t.Arch, "custos")
-	ldflags := "-s -w -buildid= -X main.stampedVersion=" + o.Version + " -X main.stampedDate=" + o.Epoch.Format(time.RFC3339)
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=true", "-ldflags", ldflags, "-o", out, "./cmd/custos")
+	ldflags := "-s -w -buildid= -X main.stampedVersion=" + o.Version + " -X main.stampedCommit=" + commit +
+		" -X main.stampedDate=" + o.Epoch.Format(time.RFC3339)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", out, "./cmd/custos")
 	cmd.Dir = o.Dir
 	cmd.Env = append(append([]string{}, o.Env...), "CGO_ENABLED=0", "GOOS="+t.OS, "GOARCH="+t.Arch)
 	if msg, err := cmd.CombinedOutput(); err != nil {
