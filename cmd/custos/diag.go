@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,12 +60,7 @@ func maskedEnv(a *app) map[string]string {
 	return out
 }
 
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
+func version() string { return readBuildInfo().Version }
 
 type storeDiag struct {
 	Path   string            `json:"path"`

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +46,10 @@ type Config struct {
 	// Audit records decisions and key uses before they take effect; when it
 	// fails nothing is signed (audit.go). Nil records nothing.
 	Audit Auditor
+	// Registry receives the daemon's metrics; nil makes a private one with
+	// the Go and process collectors, so that several daemons can live in one
+	// process (tests, `custos dev`).
+	Registry *prometheus.Registry
 	// Policy is the signing policy (--policy), checked before approval; nil
 	// checks nothing. With a policy, a transaction no rule allows is refused.
 	Policy *policy.Policy
@@ -168,7 +174,7 @@ func New(cfg Config, api API, keys Keys) (*Daemon, error) {
 	if cfg.LedgerPath == "" {
 		return nil, fmt.Errorf("%w: ledger path is required", ErrConfig)
 	}
-	d := &Daemon{cfg: cfg, api: api, keys: keys, log: cfg.Logger, m: newMetrics(),
+	d := &Daemon{cfg: cfg, api: api, keys: keys, log: cfg.Logger, m: newMetrics(cfg.Registry),
 		txAllow: set(cfg.TransactionIDs), walls: set(cfg.Wallets), retries: newRetries(cfg.Period, cfg.MaxRetryDelay)}
 	seen := map[string]bool{}
 	for _, code := range cfg.Chains {
@@ -361,6 +367,7 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 	if err != nil {
 		return Summary{}, false, err
 	}
+	d.m.observePending(code, txs, d.cfg.Now())
 	sum := Summary{Pending: len(txs)}
 	if len(txs) == 0 {
 		return sum, false, nil
