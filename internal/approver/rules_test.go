@@ -65,7 +65,9 @@ func TestAmountConditions(t *testing.T) {
 
 func TestTally(t *testing.T) {
 	n := Need{Rule: "r", Approvals: 2, Group: "g", Members: []string{"a", "b", "c"}}
-	dec := func(op string, d approval.Decision) Decision { return Decision{Operator: op, Decision: d, Reason: "why"} }
+	dec := func(op string, d approval.Decision) Decision {
+		return Decision{Operator: op, Decision: d, Reason: "why"}
+	}
 	for name, tc := range map[string]struct {
 		ds   []Decision
 		want approval.Decision
