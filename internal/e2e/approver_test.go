@@ -149,13 +149,15 @@ func TestApproverRejectionOnTheDevChain(t *testing.T) {
 	if sum := run(); sum.Signed != 0 {
 		t.Fatalf("after the rejection: %+v", sum)
 	}
-	assertRefused(t, s, w, id, "refused by the approval service: refused by bob: unknown payee")
+	assertRefused(t, s, id, "refused by the approval service: refused by bob: unknown payee")
+	s.nothingSigned(id, w)
 	if sum := run(); sum != (daemon.Summary{}) {
 		t.Fatalf("a refused transaction came back: %+v", sum)
 	}
 }
 
-func assertRefused(t *testing.T, s *stack, w managed, id, want string) {
+// assertRefused checks the API shows id failed with the reason want.
+func assertRefused(t *testing.T, s *stack, id, want string) {
 	t.Helper()
 	var refused struct {
 		TxID, Error string
@@ -163,6 +165,5 @@ func assertRefused(t *testing.T, s *stack, w managed, id, want string) {
 	if code := s.apiDo(http.MethodGet, "/v3/kms/"+id, nil, &refused); code != http.StatusOK || refused.TxID != "" || refused.Error != want {
 		t.Fatalf("GET the refused transaction: %d %+v, want error %q", code, refused, want)
 	}
-	s.nothingSigned(id, w)
 }
 
