@@ -166,4 +166,3 @@ func assertRefused(t *testing.T, s *stack, id, want string) {
 		t.Fatalf("GET the refused transaction: %d %+v, want error %q", code, refused, want)
 	}
 }
-
