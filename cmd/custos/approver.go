@@ -60,6 +60,16 @@ func (f *approverStore) open(ctx context.Context) (approver.Store, error) {
 	return sqlite.Open(ctx, path)
 }
 
+// with runs fn on the opened store and closes it.
+func (f *approverStore) with(cmd *cobra.Command, fn func(approver.Store) error) error {
+	store, err := f.open(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return fn(store)
+}
+
 // auditLog is --audit-log, else audit.log in the approver's data dir.
 func (f *approverStore) auditLog(a *app) string {
 	if a.auditLog != "" {
@@ -207,16 +217,13 @@ func newApproverOperatorCmd(a *app, sf *approverStore) *cobra.Command {
 		Short: "Add an operator and print a one-time link to register their passkey",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := sf.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			token, err := approver.AddOperator(cmd.Context(), store, args[0], display, time.Now())
-			if err != nil {
-				return err
-			}
-			return enrolled(cmd, args[0], token, "approver.operator_added")
+			return sf.with(cmd, func(store approver.Store) error {
+				token, err := approver.AddOperator(cmd.Context(), store, args[0], display, time.Now())
+				if err != nil {
+					return err
+				}
+				return enrolled(cmd, args[0], token, "approver.operator_added")
+			})
 		},
 	}
 	config.String(a.flags(add), &display, config.Setting[string]{Flag: "display-name", Help: "the operator's full name, shown with their passkey"})
@@ -225,16 +232,13 @@ func newApproverOperatorCmd(a *app, sf *approverStore) *cobra.Command {
 		Short: "Print a new one-time link for an operator to register another passkey (the previous link stops working)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := sf.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			token, err := approver.Enrol(cmd.Context(), store, args[0], time.Now())
-			if err != nil {
-				return err
-			}
-			return enrolled(cmd, args[0], token, "approver.operator_enrol")
+			return sf.with(cmd, func(store approver.Store) error {
+				token, err := approver.Enrol(cmd.Context(), store, args[0], time.Now())
+				if err != nil {
+					return err
+				}
+				return enrolled(cmd, args[0], token, "approver.operator_enrol")
+			})
 		},
 	}
 	for _, c := range []*cobra.Command{add, enrol} {
@@ -246,12 +250,7 @@ func newApproverOperatorCmd(a *app, sf *approverStore) *cobra.Command {
 		Short: "Remove an operator with their passkeys and sessions; their past decisions stay",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := sf.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			if err := store.RemoveOperator(cmd.Context(), args[0]); err != nil {
+			if err := sf.with(cmd, func(store approver.Store) error { return store.RemoveOperator(cmd.Context(), args[0]) }); err != nil {
 				return fmt.Errorf("operator %s: %w", args[0], err)
 			}
 			if err := record(cmd.Context(), cmd, sf.auditLog(a), audit.Event{Type: "approver.operator_removed",
@@ -269,13 +268,11 @@ func newApproverOperatorCmd(a *app, sf *approverStore) *cobra.Command {
 		Short: "List operators with their number of passkeys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := sf.open(cmd.Context())
-			if err != nil {
+			var ops []approver.Operator
+			if err := sf.with(cmd, func(store approver.Store) (err error) {
+				ops, err = store.Operators(cmd.Context())
 				return err
-			}
-			defer store.Close()
-			ops, err := store.Operators(cmd.Context())
-			if err != nil {
+			}); err != nil {
 				return err
 			}
 			type row struct {

@@ -18,36 +18,34 @@ import (
 	"github.com/custoskms/custos/internal/daemon"
 )
 
-// newBrowser starts Debian's chromium headless on a fresh profile.
-func newBrowser(t *testing.T, bin string) context.Context {
+// newBrowser starts Debian's chromium headless on a fresh profile; close
+// ends it.
+func newBrowser(t *testing.T, bin string) (ctx context.Context, close func()) {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
 	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(cancelBrowser)
+	close = func() { cancelBrowser(); cancelAlloc() }
+	t.Cleanup(close)
 	if err := chromedp.Do(bctx); err != nil { // starts the browser
 		t.Fatal(err)
 	}
-	return bctx
+	return bctx, close
 }
 
-// operatorTab opens a tab in its own browser context (its own cookies) with
-// a virtual passkey authenticator that verifies its user, registers a
-// passkey through the operator's enrolment link and signs in with it.
-func operatorTab(t *testing.T, browser context.Context, origin, op, token string) context.Context {
+// operatorTab starts a browser of the operator's own (its own profile and
+// cookies, as two people's browsers are) with a virtual passkey
+// authenticator that verifies its user, registers a passkey through the
+// operator's enrolment link and signs in with it; close ends the browser.
+func operatorTab(t *testing.T, bin, origin, op, token string) (ctx context.Context, close func()) {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	browser, close := newBrowser(t, bin)
+	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
 	t.Cleanup(cancel)
-	ctx, cancelT := context.WithTimeout(ctx, 40*time.Second)
-	t.Cleanup(cancelT)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +57,10 @@ func operatorTab(t *testing.T, browser context.Context, origin, op, token string
 	}
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(approver.EnrolmentURL(origin, token)),
+		// The buttons are enabled once the page's script listens to them.
+		chromedp.WaitEnabled(chromedp.ID("enrol")),
 		chromedp.Click(chromedp.ID("enrol")),
-		chromedp.WaitVisible(chromedp.ID("signin")), // enrolled: on to the sign-in page
+		chromedp.WaitEnabled(chromedp.ID("signin")), // enrolled: on to the sign-in page
 		chromedp.Click(chromedp.ID("signin")),
 		chromedp.WaitVisible(chromedp.ID("operator")),
 	); err != nil {
@@ -74,7 +74,7 @@ func operatorTab(t *testing.T, browser context.Context, origin, op, token string
 	if who := pageText(t, ctx, "#operator"); who != op {
 		t.Fatalf("signed in as %q, want %s", who, op)
 	}
-	return ctx
+	return ctx, close
 }
 
 // artifact writes a screenshot where CUSTOS_TEST_ARTIFACTS says (the
@@ -139,10 +139,8 @@ func TestApproverConsoleInChromium(t *testing.T) {
 	if sum := run(); sum.Rejected != 1 || sum.Signed != 0 {
 		t.Fatalf("the daemon's first ask: %+v", sum)
 	}
-	browser := newBrowser(t, bin)
-
 	for i, op := range []string{"alice", "bob"} {
-		tab := operatorTab(t, browser, a.origin, op, tokens[op])
+		tab, closeTab := operatorTab(t, bin, a.origin, op, tokens[op])
 		if err := chromedp.Do(tab, chromedp.Navigate(a.origin+"/queue"), chromedp.WaitVisible(chromedp.ID("queue"))); err != nil {
 			t.Fatal(err)
 		}
@@ -175,6 +173,7 @@ func TestApproverConsoleInChromium(t *testing.T) {
 				t.Fatalf("after one approval: %+v", sum)
 			}
 			s.nothingSigned(id, w)
+			closeTab()
 			continue
 		}
 		if sum.Signed != 1 || sum.Submitted != 1 {

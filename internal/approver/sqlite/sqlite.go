@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/internal/approver"
+	"github.com/custoskms/custos/internal/sqlitedb"
 )
 
 var _ approver.Store = (*Store)(nil)
@@ -80,47 +80,11 @@ CREATE TABLE sessions (
 
 // Open opens (creating when needed) the database file at path and migrates it.
 func Open(ctx context.Context, path string) (*Store, error) {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sqlitedb.Open(ctx, path, "approver store", migrations)
 	if err != nil {
-		return nil, fmt.Errorf("open approver store: %w", err)
-	}
-	db.SetMaxOpenConns(8)
-	s := &Store{db: db}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
 		return nil, err
 	}
-	return s, nil
-}
-
-func (s *Store) migrate(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate approver store: %w", err)
-	}
-	defer tx.Rollback()
-	var version int
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("migrate approver store: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("approver store schema version %d is newer than this build (%d)", version, len(migrations))
-	}
-	for i := version; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("migrate approver store to version %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
-		return fmt.Errorf("migrate approver store: %w", err)
-	}
-	return tx.Commit()
+	return &Store{db: db}, nil
 }
 
 // Close closes the database.

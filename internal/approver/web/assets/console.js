@@ -24,6 +24,13 @@
     if (!r.ok) throw new Error(j.error || "HTTP " + r.status);
     return j;
   }
+  // send posts a credential the browser made, its binary fields encoded.
+  async function send(url, cred, response) {
+    return post(url, {
+      id: cred.id, rawId: b64u.encode(cred.rawId), type: cred.type,
+      response: Object.assign({ clientDataJSON: b64u.encode(cred.response.clientDataJSON) }, response),
+    });
+  }
   function say(msg) { const s = document.getElementById("status"); if (s) s.textContent = msg; }
   async function signin() {
     const opts = await post("/signin/begin");
@@ -32,12 +39,9 @@
     (pk.allowCredentials || []).forEach((c) => { c.id = b64u.decode(c.id); });
     const cred = await navigator.credentials.get({ publicKey: pk });
     const r = cred.response;
-    const done = await post("/signin/finish", {
-      id: cred.id, rawId: b64u.encode(cred.rawId), type: cred.type,
-      response: {
-        clientDataJSON: b64u.encode(r.clientDataJSON), authenticatorData: b64u.encode(r.authenticatorData),
-        signature: b64u.encode(r.signature), userHandle: r.userHandle ? b64u.encode(r.userHandle) : null,
-      },
+    const done = await send("/signin/finish", cred, {
+      authenticatorData: b64u.encode(r.authenticatorData), signature: b64u.encode(r.signature),
+      userHandle: r.userHandle ? b64u.encode(r.userHandle) : null,
     });
     location.assign(done.next);
   }
@@ -50,18 +54,16 @@
     (pk.excludeCredentials || []).forEach((c) => { c.id = b64u.decode(c.id); });
     const cred = await navigator.credentials.create({ publicKey: pk });
     const r = cred.response;
-    const done = await post("/enrol/finish", {
-      id: cred.id, rawId: b64u.encode(cred.rawId), type: cred.type,
-      response: {
-        clientDataJSON: b64u.encode(r.clientDataJSON), attestationObject: b64u.encode(r.attestationObject),
-        transports: r.getTransports ? r.getTransports() : [],
-      },
+    const done = await send("/enrol/finish", cred, {
+      attestationObject: b64u.encode(r.attestationObject), transports: r.getTransports ? r.getTransports() : [],
     });
     say("Passkey registered. Sign in next.");
     location.assign(done.next);
   }
   document.addEventListener("DOMContentLoaded", () => {
     for (const b of document.querySelectorAll("[data-passkey]")) {
+      // Rendered disabled: a click before this script runs would do nothing.
+      b.disabled = false;
       b.addEventListener("click", async () => {
         b.disabled = true;
         say("Waiting for your passkey…");
