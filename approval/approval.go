@@ -107,6 +107,13 @@ const (
 	// Refuse is final: the daemon ends the transaction, reports Reason to
 	// the API as its error, and never asks about it again.
 	Refuse Decision = "refuse"
+	// Pending says the service has not decided yet (its operators have not
+	// all answered): the daemon leaves the transaction pending and asks
+	// again at its next period, as it does for any answer that is not an
+	// approval, but can tell a waiting service from a broken one. A daemon
+	// that predates it takes it as an unknown decision, which ends the same
+	// way.
+	Pending Decision = "pending"
 )
 
 // Response is the body of a v2 answer (HTTP 200, application/json), with
@@ -115,7 +122,8 @@ type Response struct {
 	ID       string   `json:"id"`
 	Digest   string   `json:"digest"`
 	Decision Decision `json:"decision"`
-	// Reason is shown with a refusal; not covered by the signature.
+	// Reason is shown with a refusal (with "pending", what the service is
+	// waiting for); not covered by the signature.
 	Reason string `json:"reason,omitempty"`
 	// Timestamp is the service's Unix time in seconds when it answered.
 	Timestamp int64 `json:"timestamp"`

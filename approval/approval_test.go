@@ -135,6 +135,12 @@ func TestReadResponse(t *testing.T) {
 	if err != nil || got.Decision != Refuse || got.Reason != "over the limit" {
 		t.Fatalf("refusal: %+v %v", got, err)
 	}
+	// Pending is a valid, signed answer that approves nothing: the caller
+	// branches on the decision.
+	got, err = ReadResponse(secret, answer(t, req, Pending, now, nil), req, now, DefaultMaxAge)
+	if err != nil || got.Decision != Pending {
+		t.Fatalf("pending: %+v %v", got, err)
+	}
 	other := Request{ID: id, Digest: Digest("other tx")}
 	for name, resp := range map[string]*http.Response{
 		"unsigned": answer(t, req, Approve, now, func(r *httptest.ResponseRecorder) { r.Result().Header.Del(HeaderSignature) }),

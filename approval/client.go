@@ -42,7 +42,8 @@ func ReadResponse(secret []byte, resp *http.Response, req Request, now time.Time
 }
 
 // VerifyResponse checks a decoded response against the request it answers:
-// the same id and digest, a known decision, a timestamp within maxAge of
+// the same id and digest, a known decision (Pending included: the caller
+// must not take it as approval), a timestamp within maxAge of
 // now, and signature equal (in constant time) to SignResponse's. The error
 // wraps ErrBadResponse.
 func VerifyResponse(secret []byte, resp Response, signature string, req Request, now time.Time, maxAge time.Duration) error {
@@ -57,8 +58,8 @@ func VerifyResponse(secret []byte, resp Response, signature string, req Request,
 		return fmt.Errorf("%w: answers id %q, asked about %q", ErrBadResponse, resp.ID, req.ID)
 	case resp.Digest != req.Digest:
 		return fmt.Errorf("%w: answers digest %q, asked about %q", ErrBadResponse, resp.Digest, req.Digest)
-	case resp.Decision != Approve && resp.Decision != Refuse:
-		return fmt.Errorf("%w: decision %q, want %q or %q", ErrBadResponse, resp.Decision, Approve, Refuse)
+	case resp.Decision != Approve && resp.Decision != Refuse && resp.Decision != Pending:
+		return fmt.Errorf("%w: decision %q, want %q, %q or %q", ErrBadResponse, resp.Decision, Approve, Refuse, Pending)
 	case !fresh(resp.Timestamp, now, maxAge):
 		return fmt.Errorf("%w: timestamp %d is more than %s from now", ErrBadResponse, resp.Timestamp, maxAge)
 	}

@@ -203,14 +203,20 @@ func (a *Approver) approveV2(ctx context.Context, s Subject) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotApproved, err)
 	}
-	if ans.Decision == approval.Refuse {
+	switch ans.Decision {
+	case approval.Refuse:
 		reason := shortReason(ans.Reason)
 		if reason == "" {
 			reason = "no reason given"
 		}
 		return &RefusedError{Reason: reason}
+	case approval.Pending:
+		// The service is waiting for its operators: asked again next period.
+		return fmt.Errorf("%w: the approval service has not decided yet: %s", ErrNotApproved, shortReason(ans.Reason))
+	case approval.Approve:
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%w: decision %q", ErrNotApproved, ans.Decision)
 }
 
 func (a *Approver) approveV1(ctx context.Context, tx PendingTx) error {

@@ -161,6 +161,12 @@ func unapprovingAnswers(secret []byte) []v2Answer {
 			resp.Decision = "yes"
 			signedReply(secret, w, resp)
 		}},
+		{"signed pending", func(w http.ResponseWriter, _ *http.Request, req approval.Request) {
+			resp := approveOf(req)
+			resp.Decision = approval.Pending
+			resp.Reason = "1 of 2 approvals"
+			signedReply(secret, w, resp)
+		}},
 		{"signed approval with a non-2xx status", func(w http.ResponseWriter, _ *http.Request, req approval.Request) {
 			resp := approveOf(req)
 			w.Header().Set(approval.HeaderSignature, approval.SignResponse(secret, resp))

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/custoskms/custos/internal/approver"
+	"github.com/custoskms/custos/internal/approver/sqlite"
+	"github.com/custoskms/custos/internal/audit"
+	"github.com/custoskms/custos/internal/config"
+	"github.com/custoskms/custos/internal/httpguard"
+)
+
+// approverStore are the settings every `approver` command shares: its own
+// database, apart from the pending store.
+type approverStore struct {
+	dataDir  string
+	database string
+}
+
+func (f *approverStore) add(b *config.Binder) {
+	config.String(b, &f.dataDir, config.Setting[string]{Flag: "data-dir", Env: []string{"CUSTOS_APPROVER_DATA_DIR"},
+		Default: defaultApproverDir(), Help: "directory of the approver's database and audit log"})
+	config.String(b, &f.database, config.Setting[string]{Flag: "database", Env: []string{"CUSTOS_APPROVER_DATABASE"}, Secret: true,
+		Help: "database URL: sqlite:PATH (unset: SQLite in the data dir)"})
+}
+
+func defaultApproverDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(".custos", "approver")
+	}
+	return filepath.Join(home, ".custos", "approver")
+}
+
+func (f *approverStore) open(ctx context.Context) (approver.Store, error) {
+	var path string
+	switch db := f.database; {
+	case db == "":
+		if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		path = filepath.Join(f.dataDir, "approver.db")
+	case strings.HasPrefix(db, "sqlite:"):
+		path = strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//")
+	default:
+		return nil, errors.New("--database: want sqlite:PATH (PostgreSQL is not supported by the approver yet)")
+	}
+	if path == "" {
+		return nil, errors.New("--database: empty SQLite path")
+	}
+	return sqlite.Open(ctx, path)
+}
+
+// with runs fn on the opened store and closes it.
+func (f *approverStore) with(cmd *cobra.Command, fn func(approver.Store) error) error {
+	store, err := f.open(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return fn(store)
+}
+
+// auditLog is --audit-log, else audit.log in the approver's data dir.
+func (f *approverStore) auditLog(a *app) string {
+	if a.auditLog != "" {
+		return a.auditLog
+	}
+	return filepath.Join(f.dataDir, "audit.log")
+}
+
+// approverServeConfig is the configuration of `custos approver serve`.
+type approverServeConfig struct {
+	listen             string
+	origin             string
+	rules              string
+	approvalSecretFile string
+	approvalSecret     string
+	maxAge             time.Duration
+	idleTimeout        time.Duration
+}
+
+func (c *approverServeConfig) add(b *config.Binder) {
+	config.String(b, &c.listen, config.Setting[string]{Flag: "listen", Env: []string{"CUSTOS_APPROVER_LISTEN"},
+		Default: "127.0.0.1:8710", Help: "address of the approval route and the console"})
+	config.String(b, &c.origin, config.Setting[string]{Flag: "origin", Env: []string{"CUSTOS_APPROVER_ORIGIN"},
+		Default: "http://localhost:8710", Help: "the console's URL as operators' browsers reach it (https, or http to a loopback host); passkeys are bound to its host"})
+	config.String(b, &c.rules, config.Setting[string]{Flag: "rules", Env: []string{"CUSTOS_APPROVER_RULES"},
+		Help: "rules file (docs/approver.md; unset: every transaction needs one operator's approval)"})
+	config.String(b, &c.approvalSecretFile, config.Setting[string]{Flag: "approval-secret-file",
+		Help: "read the approval HMAC secret from this file instead of CUSTOS_APPROVAL_SECRET"})
+	config.String(b, &c.approvalSecret, config.Setting[string]{Env: []string{"CUSTOS_APPROVAL_SECRET"}, Secret: true})
+	config.Duration(b, &c.maxAge, config.Setting[time.Duration]{Flag: "approval-max-age", Env: []string{"CUSTOS_APPROVAL_MAX_AGE"},
+		Default: 60 * time.Second, Help: "how far a request's timestamp may be from this clock"})
+	config.Duration(b, &c.idleTimeout, config.Setting[time.Duration]{Flag: "idle-timeout", Env: []string{"CUSTOS_APPROVER_IDLE_TIMEOUT"},
+		Default: approver.DefaultIdleTimeout, Help: "end a console session unused for this long"})
+}
+
+// checkOrigin refuses an origin whose cookies a browser would send in clear.
+func checkOrigin(origin string) error {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("--origin: want https://HOST[:PORT], got %q", origin)
+	}
+	if u.Scheme == "http" && !httpguard.Loopback(u.Hostname()) {
+		return fmt.Errorf("--origin: http only for a loopback host; put the console behind TLS for %s", u.Hostname())
+	}
+	return nil
+}
+
+func newApproverCmd(a *app) *cobra.Command {
+	var sf approverStore
+	cmd := &cobra.Command{
+		Use:   "approver",
+		Short: "The approval service for `custos daemon --external-url`, with its web console for operators",
+	}
+	sf.add(a.persistentFlags(cmd))
+	cmd.AddCommand(newApproverServeCmd(a, &sf), newApproverOperatorCmd(a, &sf))
+	return cmd
+}
+
+func newApproverServeCmd(a *app, sf *approverStore) *cobra.Command {
+	var c approverServeConfig
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Answer the daemon's approval requests (POST /approval/{id}) and serve the operators' console",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runApprover(cmd.Context(), a, sf, c)
+		},
+	}
+	c.add(a.flags(cmd))
+	return cmd
+}
+
+func runApprover(ctx context.Context, a *app, sf *approverStore, c approverServeConfig) error {
+	log := newLogger(a.stderr)
+	if err := checkOrigin(c.origin); err != nil {
+		return err
+	}
+	if c.approvalSecretFile == "" && c.approvalSecret == "" {
+		return errors.New("approver serve needs the daemon's CUSTOS_APPROVAL_SECRET (or --approval-secret-file): approval requests and answers are HMAC-signed with it")
+	}
+	secret, err := approvalSecret(c.approvalSecretFile, c.approvalSecret)
+	if err != nil {
+		return err
+	}
+	rules := &approver.Rules{}
+	if c.rules != "" {
+		f, err := os.Open(c.rules)
+		if err != nil {
+			return fmt.Errorf("--rules: %w", err)
+		}
+		rules, err = approver.ReadRules(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--rules %s: %w", c.rules, err)
+		}
+	}
+	store, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	lg, err := audit.Open(sf.auditLog(a), audit.Options{Actor: "approver"})
+	if err != nil {
+		return err
+	}
+	defer lg.Close()
+	svc, err := approver.New(approver.Config{Store: store, Rules: rules, Secret: secret, MaxSkew: c.maxAge, Audit: lg, Log: log})
+	if err != nil {
+		return err
+	}
+	console, err := approver.NewConsole(approver.ConsoleConfig{Service: svc, Origin: c.origin, IdleTimeout: c.idleTimeout})
+	if err != nil {
+		return err
+	}
+	srv, err := startHTTP(c.listen, console.Handler(), log)
+	if err != nil {
+		return err
+	}
+	log.Info("custos approver listening", "addr", srv.addr.String(), "origin", c.origin,
+		"approval_url", strings.TrimSuffix(c.origin, "/")+strings.TrimSuffix(approver.ApprovalPath, "/"), "rules", len(rules.Rules))
+	select {
+	case err := <-srv.failed():
+		return err
+	case <-ctx.Done():
+	}
+	return srv.stop(ctx)
+}
+
+func newApproverOperatorCmd(a *app, sf *approverStore) *cobra.Command {
+	cmd := &cobra.Command{Use: "operator", Short: "Manage the operators who sign in to the console and decide"}
+	var origin, display string
+	// enrolled prints an operator's enrolment link once it is recorded.
+	enrolled := func(cmd *cobra.Command, name, token, event string) error {
+		if err := record(cmd.Context(), cmd, sf.auditLog(a), audit.Event{Type: event, Fields: map[string]any{"operator": name}}); err != nil {
+			return fmt.Errorf("operator %s: enrolment created but not recorded in the audit log, so not shown: %w", name, err)
+		}
+		return printJSON(a.stdout, struct {
+			Operator  string `json:"operator"`
+			EnrolURL  string `json:"enrolUrl"`
+			ExpiresIn string `json:"expiresIn"`
+		}{name, approver.EnrolmentURL(strings.TrimSuffix(origin, "/"), token), approver.EnrolmentTTL.String()})
+	}
+	add := &cobra.Command{
+		Use:   "add NAME",
+		Short: "Add an operator and print a one-time link to register their passkey",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return sf.with(cmd, func(store approver.Store) error {
+				token, err := approver.AddOperator(cmd.Context(), store, args[0], display, time.Now())
+				if err != nil {
+					return err
+				}
+				return enrolled(cmd, args[0], token, "approver.operator_added")
+			})
+		},
+	}
+	config.String(a.flags(add), &display, config.Setting[string]{Flag: "display-name", Help: "the operator's full name, shown with their passkey"})
+	enrol := &cobra.Command{
+		Use:   "enrol NAME",
+		Short: "Print a new one-time link for an operator to register another passkey (the previous link stops working)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return sf.with(cmd, func(store approver.Store) error {
+				token, err := approver.Enrol(cmd.Context(), store, args[0], time.Now())
+				if err != nil {
+					return err
+				}
+				return enrolled(cmd, args[0], token, "approver.operator_enrol")
+			})
+		},
+	}
+	for _, c := range []*cobra.Command{add, enrol} {
+		config.String(a.flags(c), &origin, config.Setting[string]{Flag: "origin", Env: []string{"CUSTOS_APPROVER_ORIGIN"},
+			Default: "http://localhost:8710", Help: "the console's URL, for the link"})
+	}
+	remove := &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove an operator with their passkeys and sessions; their past decisions stay",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := sf.with(cmd, func(store approver.Store) error { return store.RemoveOperator(cmd.Context(), args[0]) }); err != nil {
+				return fmt.Errorf("operator %s: %w", args[0], err)
+			}
+			if err := record(cmd.Context(), cmd, sf.auditLog(a), audit.Event{Type: "approver.operator_removed",
+				Fields: map[string]any{"operator": args[0]}}); err != nil {
+				return fmt.Errorf("operator %s removed but not recorded in the audit log: %w", args[0], err)
+			}
+			return printJSON(a.stdout, struct {
+				Operator string `json:"operator"`
+				Removed  bool   `json:"removed"`
+			}{args[0], true})
+		},
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List operators with their number of passkeys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var ops []approver.Operator
+			if err := sf.with(cmd, func(store approver.Store) (err error) {
+				ops, err = store.Operators(cmd.Context())
+				return err
+			}); err != nil {
+				return err
+			}
+			type row struct {
+				Name        string `json:"name"`
+				DisplayName string `json:"displayName"`
+				Passkeys    int    `json:"passkeys"`
+				CreatedAt   string `json:"createdAt"`
+			}
+			out := []row{}
+			for _, op := range ops {
+				out = append(out, row{op.Name, op.DisplayName, op.Passkeys, op.CreatedAt.UTC().Format(time.RFC3339)})
+			}
+			return printJSON(a.stdout, out)
+		},
+	}
+	cmd.AddCommand(add, enrol, remove, list)
+	return cmd
+}

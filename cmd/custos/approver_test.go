@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custoskms/custos/intent"
+	"github.com/custoskms/custos/internal/audit"
+	"github.com/custoskms/custos/internal/daemon"
+)
+
+func TestApproverOperatorAddListRemove(t *testing.T) {
+	dir := t.TempDir()
+	out, stderr, code := runCLI(t, "", "approver", "operator", "add", "alice", "--display-name", "Alice A", "--data-dir", dir,
+		"--origin", "https://approver.example")
+	var added struct{ Operator, EnrolURL string }
+	if code != 0 || json.Unmarshal([]byte(out), &added) != nil || added.Operator != "alice" ||
+		!strings.HasPrefix(added.EnrolURL, "https://approver.example/enrol#token=") {
+		t.Fatalf("add: exit %d, %q %q", code, out, stderr)
+	}
+	if _, stderr, code := runCLI(t, "", "approver", "operator", "add", "alice", "--data-dir", dir); code == 0 || !strings.Contains(stderr, "already exists") {
+		t.Fatalf("add twice: %d %q", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "", "approver", "operator", "add", "Bad Name", "--data-dir", dir); code == 0 || !strings.Contains(stderr, "operator name") {
+		t.Fatalf("bad name: %d %q", code, stderr)
+	}
+	out, _, code = runCLI(t, "", "approver", "operator", "list", "--data-dir", dir)
+	if code != 0 || strings.Contains(out, "token") {
+		t.Fatalf("list: %d %q", code, out)
+	}
+	var rows []struct {
+		Name, DisplayName string
+		Passkeys          int
+	}
+	if json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].DisplayName != "Alice A" || rows[0].Passkeys != 0 {
+		t.Fatalf("list: %q", out)
+	}
+	if out, _, code := runCLI(t, "", "approver", "operator", "remove", "alice", "--data-dir", dir); code != 0 || !strings.Contains(out, `"removed":true`) {
+		t.Fatalf("remove: %d %q", code, out)
+	}
+	if _, stderr, code := runCLI(t, "", "approver", "operator", "remove", "alice", "--data-dir", dir); code == 0 || !strings.Contains(stderr, "no such operator") {
+		t.Fatalf("remove twice: %d %q", code, stderr)
+	}
+	rep, _, err := audit.VerifyFile(filepath.Join(dir, "audit.log"), "")
+	if err != nil || rep.Entries != 2 {
+		t.Fatalf("audit log: %+v %v, want 2 entries (added, removed)", rep, err)
+	}
+}
+
+func TestApproverServeConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CUSTOS_APPROVAL_SECRET", "")
+	sec := filepath.Join(dir, "secret")
+	if err := os.WriteFile(sec, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no secret":        {nil, "CUSTOS_APPROVAL_SECRET"},
+		"http origin":      {[]string{"--origin", "http://approver.example"}, "--origin: http only for a loopback host"},
+		"unreadable rules": {[]string{"--approval-secret-file", sec, "--rules", filepath.Join(dir, "none.json")}, "--rules"},
+		"postgres":         {[]string{"--approval-secret-file", sec, "--database", "postgres://x/y"}, "PostgreSQL is not supported"},
+	} {
+		args := append([]string{"approver", "serve", "--data-dir", dir}, tc.args...)
+		if _, stderr, code := runCLI(t, "", args...); code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, %q", name, code, stderr)
+		}
+	}
+}
+
+// `custos approver serve` answers the daemon's own client: an auto-approve
+// rule approves at once, anything else waits for operators.
+func TestApproverServeAnswersTheDaemon(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.json")
+	if err := os.WriteFile(rules, []byte(`{"rules":[{"name":"small","below":"1000","approvals":0}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("CUSTOS_APPROVAL_SECRET", "s3cret")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	var stderr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"approver", "serve", "--data-dir", dir, "--listen", addr, "--rules", rules}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
+	}()
+	ask, err := daemon.NewApprover(daemon.ApproverConfig{URL: "http://" + addr + "/approval", Secret: []byte("s3cret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := func(id, amount string) daemon.Subject {
+		return daemon.Subject{Tx: daemon.PendingTx{ID: id, Chain: "ETH", SerializedTransaction: "{}", Hashes: []string{"w"}},
+			Intent: intent.Intent{Chain: "ETH", Network: "mainnet", Transfers: []intent.Transfer{{To: "0xa", Amount: amount}}}, Decoded: true}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for err = ask.Approve(ctx, subject("65f1c0de0000000000000001", "999")); err != nil && time.Now().Before(deadline); err = ask.Approve(ctx, subject("65f1c0de0000000000000001", "999")) {
+		time.Sleep(50 * time.Millisecond) // the server is starting
+	}
+	if err != nil {
+		t.Fatalf("small transfer: %v (%s)", err, stderr.String())
+	}
+	if err := ask.Approve(ctx, subject("65f1c0de0000000000000002", "1000")); err == nil || !strings.Contains(err.Error(), "not decided yet") {
+		t.Fatalf("transfer at the bound: %v, want pending", err)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	}
+}

@@ -1,0 +1,87 @@
+package approver
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/intent"
+)
+
+func TestRulesRefuseInvalidFiles(t *testing.T) {
+	for name, file := range map[string]string{
+		"unknown field":      `{"rules":[{"name":"a","bellow":"1"}]}`,
+		"duplicate key":      `{"rules":[{"name":"a","below":"1","Below":"9"}]}`,
+		"no name":            `{"rules":[{"below":"1"}]}`,
+		"decimal amount":     `{"rules":[{"name":"a","below":"1.5"}]}`,
+		"negative amount":    `{"rules":[{"name":"a","atLeast":"-1"}]}`,
+		"negative approvals": `{"rules":[{"name":"a","approvals":-1}]}`,
+		"unknown group":      `{"rules":[{"name":"a","group":"g"}]}`,
+		"unreachable quorum": `{"groups":{"g":["x"]},"rules":[{"name":"a","group":"g","approvals":2}]}`,
+		"empty group":        `{"groups":{"g":[]}}`,
+		"bad network":        `{"rules":[{"name":"a","network":"main"}]}`,
+		"bad default":        `{"default":{"group":"none"}}`,
+	} {
+		if _, err := ReadRules(strings.NewReader(file)); !errors.Is(err, ErrRules) {
+			t.Errorf("%s: %v, want ErrRules", name, err)
+		}
+	}
+}
+
+func req(transfers []intent.Transfer, calls ...intent.Call) approval.Request {
+	return approval.Request{Chain: "BTC", Network: "testnet", SignatureIDs: []string{"w1"},
+		Intent: intent.Intent{Chain: "BTC", Network: "testnet", Transfers: transfers, Calls: calls}}
+}
+
+func TestAmountConditions(t *testing.T) {
+	rs, err := ReadRules(strings.NewReader(`{"rules":[
+		{"name":"small","below":"100","approvals":0},
+		{"name":"small token","asset":"0xT","below":"100","allowCalls":true,"approvals":0}
+	],"default":{"approvals":2}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		r    approval.Request
+		rule string
+	}{
+		"sum below":           {req([]intent.Transfer{{To: "a", Amount: "60"}, {To: "b", Amount: "39"}}), "small"},
+		"sum at the bound":    {req([]intent.Transfer{{To: "a", Amount: "60"}, {To: "b", Amount: "40"}}), "default"},
+		"change not counted":  {req([]intent.Transfer{{To: "a", Amount: "60"}, {To: "me", Amount: "9000", Change: true}}), "small"},
+		"another asset":       {req([]intent.Transfer{{To: "a", Amount: "1", Asset: "0xU"}}), "default"},
+		"a call":              {req([]intent.Transfer{{To: "a", Amount: "1"}}, intent.Call{Contract: "0xC"}), "default"},
+		"token with its call": {req([]intent.Transfer{{To: "a", Amount: "1", Asset: "0xT"}}, intent.Call{Contract: "0xT"}), "small token"},
+		"unreadable amount":   {req([]intent.Transfer{{To: "a", Amount: "0x10"}}), "default"},
+	} {
+		if n := rs.Need(tc.r); n.Rule != tc.rule {
+			t.Errorf("%s: rule %s, want %s", name, n.Rule, tc.rule)
+		}
+	}
+	if n := (&Rules{}).Need(req(nil)); n.Approvals != 1 || n.Rule != "default" {
+		t.Errorf("no rules: %+v, want one approval", n)
+	}
+}
+
+func TestTally(t *testing.T) {
+	n := Need{Rule: "r", Approvals: 2, Group: "g", Members: []string{"a", "b", "c"}}
+	dec := func(op string, d approval.Decision) Decision {
+		return Decision{Operator: op, Decision: d, Reason: "why"}
+	}
+	for name, tc := range map[string]struct {
+		ds   []Decision
+		want approval.Decision
+	}{
+		"none":                   {nil, approval.Pending},
+		"one":                    {[]Decision{dec("a", approval.Approve)}, approval.Pending},
+		"one counted twice":      {[]Decision{dec("a", approval.Approve), dec("a", approval.Approve)}, approval.Pending},
+		"outsider not counted":   {[]Decision{dec("a", approval.Approve), dec("x", approval.Approve)}, approval.Pending},
+		"two":                    {[]Decision{dec("a", approval.Approve), dec("b", approval.Approve)}, approval.Approve},
+		"a refusal wins":         {[]Decision{dec("a", approval.Approve), dec("c", approval.Refuse)}, approval.Refuse},
+		"outsider cannot refuse": {[]Decision{dec("x", approval.Refuse)}, approval.Pending},
+	} {
+		if got, _ := Tally(n, tc.ds); got != tc.want {
+			t.Errorf("%s: %s, want %s", name, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package approver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/internal/audit"
+)
+
+// Auditor appends to the audit log (docs/design.md §7.4); *audit.Log is one.
+type Auditor interface {
+	Append(ctx context.Context, events ...audit.Event) error
+}
+
+// ApprovalPath is where the daemon's requests come: its --externalUrl is
+// this service's base URL and this path (POST {url}/{id}).
+const ApprovalPath = "/approval/"
+
+// Config configures New.
+type Config struct {
+	Store Store
+	Rules *Rules
+	// Secret is the daemon's CUSTOS_APPROVAL_SECRET.
+	Secret []byte
+	// MaxSkew bounds a request's timestamp's distance from now (default
+	// approval.DefaultMaxAge).
+	MaxSkew time.Duration
+	Audit   Auditor
+	Log     *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Service answers the daemon's approval requests (protocol v2) from the
+// operators' decisions stored by the console.
+//
+// The daemon's request never waits for people: it is answered at once,
+// "pending" until enough operators have decided, and the daemon asks again
+// at its next period (docs/approver.md). Answering at once keeps the
+// daemon's run short (its request times out in 10 s) and the service
+// stateless between requests: any number of asks reach the same stored
+// outcome.
+type Service struct {
+	cfg Config
+}
+
+// New checks cfg and returns the service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Audit == nil {
+		return nil, errors.New("approver: a store and an audit log are required")
+	}
+	if len(cfg.Secret) == 0 {
+		return nil, errors.New("approver: the approval secret (CUSTOS_APPROVAL_SECRET) is required")
+	}
+	if cfg.Rules == nil {
+		cfg.Rules = &Rules{}
+	}
+	if err := cfg.Rules.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxSkew <= 0 {
+		cfg.MaxSkew = approval.DefaultMaxAge
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg}, nil
+}
+
+// ServeHTTP answers POST ApprovalPath{id}.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, err := approval.ParseRequest(s.cfg.Secret, r, s.cfg.Now(), s.cfg.MaxSkew)
+	if err != nil {
+		// Never a signed answer to a request that is not the daemon's.
+		s.cfg.Log.Warn("approval request refused", "error", err)
+		status := http.StatusBadRequest
+		if errors.Is(err, approval.ErrBadSignature) {
+			status = http.StatusUnauthorized
+		}
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	d, reason, err := s.answer(r.Context(), req)
+	if err != nil {
+		s.cfg.Log.Error("approval request", "id", req.ID, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if err := approval.Respond(w, s.cfg.Secret, req, d, reason, s.cfg.Now()); err != nil {
+		s.cfg.Log.Warn("approval answer", "id", req.ID, "error", err)
+	}
+}
+
+// answer records req and returns the decision its stored state leads to.
+func (s *Service) answer(ctx context.Context, req approval.Request) (approval.Decision, string, error) {
+	now := s.cfg.Now()
+	tx, err := s.cfg.Store.Record(ctx, req, s.cfg.Rules.Need(req), now)
+	if err != nil {
+		return "", "", err
+	}
+	d, reason := Tally(tx.Need, tx.Decisions)
+	if tx.Status != StatusPending || d == approval.Pending {
+		return d, reason, nil
+	}
+	// Reached without a person's decision now: an auto-approval (a rule
+	// asking for none). A decision that settles the outcome is stored with
+	// it by the console.
+	if err := s.cfg.Audit.Append(ctx, audit.Event{Type: "approver.decision", Fields: map[string]any{
+		"id": req.ID, "digest": req.Digest, "chain": req.Chain, "operator": "", "decision": string(d),
+		"rule": tx.Need.Rule, "outcome": string(Outcome(d)), "reason": "rule " + tx.Need.Rule,
+	}}); err != nil {
+		return "", "", err
+	}
+	if err := s.cfg.Store.SetStatus(ctx, req.ID, req.Digest, Outcome(d), now); err != nil {
+		return "", "", err
+	}
+	return d, reason, nil
+}
+
+// Decide records an operator's decision on the latest request for id, after
+// the checks (eligible, not decided before, still open) and its audit
+// entry, and returns the outcome it leads to.
+func (s *Service) Decide(ctx context.Context, operator, id string, d approval.Decision, reason string) (Status, error) {
+	if d != approval.Approve && d != approval.Refuse {
+		return "", errors.New("approver: a decision is approve or refuse")
+	}
+	tx, err := s.cfg.Store.Tx(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if tx.Status != StatusPending {
+		return "", ErrClosed
+	}
+	if !tx.Need.Eligible(operator) {
+		return "", ErrNotEligible
+	}
+	for _, prev := range tx.Decisions {
+		if prev.Operator == operator {
+			return "", ErrAlreadyDecided
+		}
+	}
+	dec := Decision{ID: id, Digest: tx.Request.Digest, Operator: operator, Decision: d, Reason: reason, At: s.cfg.Now()}
+	outcome := Outcome(tallyWith(tx, dec))
+	// Fail closed: a decision takes effect only once the log holds it.
+	if err := s.cfg.Audit.Append(ctx, audit.Event{Type: "approver.decision", Fields: map[string]any{
+		"id": id, "digest": dec.Digest, "chain": tx.Request.Chain, "operator": operator, "decision": string(d),
+		"rule": tx.Need.Rule, "outcome": string(outcome), "reason": reason,
+	}}); err != nil {
+		return "", err
+	}
+	if err := s.cfg.Store.Decide(ctx, dec, outcome); err != nil {
+		return "", err
+	}
+	return outcome, nil
+}
+
+func tallyWith(tx Tx, d Decision) approval.Decision {
+	out, _ := Tally(tx.Need, append(tx.Decisions[:len(tx.Decisions):len(tx.Decisions)], d))
+	return out
+}
+
+// Store returns the service's store, for the console.
+func (s *Service) Store() Store { return s.cfg.Store }

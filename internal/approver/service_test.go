@@ -1,0 +1,236 @@
+package approver_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/intent"
+	"github.com/custoskms/custos/internal/approver"
+	"github.com/custoskms/custos/internal/approver/sqlite"
+	"github.com/custoskms/custos/internal/audit"
+	"github.com/custoskms/custos/internal/daemon"
+)
+
+var secret = []byte("shared approval secret")
+
+// memAudit keeps appended events; fail makes Append fail.
+type memAudit struct {
+	mu     sync.Mutex
+	events []audit.Event
+	fail   bool
+}
+
+func (m *memAudit) Append(_ context.Context, events ...audit.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail {
+		return errors.New("disk full")
+	}
+	m.events = append(m.events, events...)
+	return nil
+}
+
+func (m *memAudit) types() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, e := range m.events {
+		out = append(out, e.Type+":"+e.Fields["decision"].(string))
+	}
+	return out
+}
+
+const testRules = `{
+	"groups": {"treasury": ["alice", "bob", "carol"], "ops": ["dave"]},
+	"rules": [
+		{"name": "ops wallet", "wallets": ["wallet-ops"], "group": "ops", "approvals": 1},
+		{"name": "small", "chain": "ETH", "below": "1000", "approvals": 0},
+		{"name": "large", "atLeast": "100000", "group": "treasury", "approvals": 2}
+	],
+	"default": {"approvals": 1}
+}`
+
+type fixture struct {
+	svc   *approver.Service
+	store approver.Store
+	audit *memAudit
+	// ask is the daemon's own v2 client pointed at the service.
+	ask *daemon.Approver
+}
+
+func newFixture(t *testing.T, rules string) *fixture {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "approver.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rs, err := approver.ReadRules(strings.NewReader(rules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	au := &memAudit{}
+	svc, err := approver.New(approver.Config{Store: st, Rules: rs, Secret: secret, Audit: au})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST "+approver.ApprovalPath+"{id}", svc)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	ask, err := daemon.NewApprover(daemon.ApproverConfig{URL: srv.URL + strings.TrimSuffix(approver.ApprovalPath, "/"), Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, store: st, audit: au, ask: ask}
+}
+
+// subject is an ETH transfer of amount wei from wallet.
+func subject(id, wallet, amount string) daemon.Subject {
+	idx := uint32(0)
+	return daemon.Subject{
+		Tx: daemon.PendingTx{ID: id, Chain: "ETH", SerializedTransaction: `{"to":"0xabc","value":"` + amount + `"}`,
+			Hashes: []string{wallet}, Index: &idx},
+		Intent: intent.Intent{Chain: "ETH", Network: "mainnet", Signers: []string{}, Transfers: []intent.Transfer{
+			{To: "0x00000000000000000000000000000000000000aa", Amount: amount}}},
+		Indexes: []uint32{0},
+		Decoded: true,
+	}
+}
+
+func id(n byte) string { return "65f1c0de00000000000000" + string([]byte{'0' + n/10, '0' + n%10}) }
+
+func TestAutoApproveBelowTheAmount(t *testing.T) {
+	f := newFixture(t, testRules)
+	if err := f.ask.Approve(t.Context(), subject(id(1), "wallet-a", "999")); err != nil {
+		t.Fatalf("small transfer: %v, want approved at once", err)
+	}
+	// Asked again (a daemon restarted before signing): the same answer.
+	if err := f.ask.Approve(t.Context(), subject(id(1), "wallet-a", "999")); err != nil {
+		t.Fatalf("asked again: %v", err)
+	}
+	if got := f.audit.types(); len(got) != 1 || got[0] != "approver.decision:approve" {
+		t.Fatalf("audit %v, want one auto-approval", got)
+	}
+	// At the bound it is no longer small: the default's one approval.
+	if err := f.ask.Approve(t.Context(), subject(id(2), "wallet-a", "1000")); !errors.Is(err, daemon.ErrNotApproved) || errors.Is(err, daemon.ErrRefused) {
+		t.Fatalf("transfer at the bound: %v, want not approved yet", err)
+	}
+	tx, err := f.store.Tx(t.Context(), id(2))
+	if err != nil || tx.Status != approver.StatusPending || tx.Need.Rule != "default" {
+		t.Fatalf("stored %+v %v", tx, err)
+	}
+}
+
+func TestTwoOfNAboveTheThreshold(t *testing.T) {
+	f := newFixture(t, testRules)
+	ctx := t.Context()
+	s := subject(id(3), "wallet-a", "250000")
+	err := f.ask.Approve(ctx, s)
+	if !errors.Is(err, daemon.ErrNotApproved) || errors.Is(err, daemon.ErrRefused) || !strings.Contains(err.Error(), "0 of 2 approvals") {
+		t.Fatalf("before any decision: %v, want pending with 0 of 2", err)
+	}
+	if _, err := f.svc.Decide(ctx, "dave", id(3), approval.Approve, ""); !errors.Is(err, approver.ErrNotEligible) {
+		t.Fatalf("operator outside the group: %v", err)
+	}
+	if st, err := f.svc.Decide(ctx, "alice", id(3), approval.Approve, ""); err != nil || st != approver.StatusPending {
+		t.Fatalf("first approval: %s %v", st, err)
+	}
+	if _, err := f.svc.Decide(ctx, "alice", id(3), approval.Approve, ""); !errors.Is(err, approver.ErrAlreadyDecided) {
+		t.Fatalf("second approval by the same operator: %v", err)
+	}
+	if err := f.ask.Approve(ctx, s); !errors.Is(err, daemon.ErrNotApproved) || !strings.Contains(err.Error(), "1 of 2") {
+		t.Fatalf("one approval is not enough: %v", err)
+	}
+	if st, err := f.svc.Decide(ctx, "bob", id(3), approval.Approve, ""); err != nil || st != approver.StatusApproved {
+		t.Fatalf("second operator: %s %v", st, err)
+	}
+	if err := f.ask.Approve(ctx, s); err != nil {
+		t.Fatalf("two approvals: %v, want approved", err)
+	}
+	if _, err := f.svc.Decide(ctx, "carol", id(3), approval.Refuse, "late"); !errors.Is(err, approver.ErrClosed) {
+		t.Fatalf("decision after the outcome: %v", err)
+	}
+	if err := f.ask.Approve(ctx, s); err != nil {
+		t.Fatalf("a late refusal changed an approval: %v", err)
+	}
+}
+
+func TestRefusalIsFinalWithItsReason(t *testing.T) {
+	f := newFixture(t, testRules)
+	ctx := t.Context()
+	s := subject(id(4), "wallet-a", "250000")
+	_ = f.ask.Approve(ctx, s)
+	if _, err := f.svc.Decide(ctx, "alice", id(4), approval.Approve, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.svc.Decide(ctx, "carol", id(4), approval.Refuse, "unknown recipient"); err != nil || st != approver.StatusRefused {
+		t.Fatalf("refusal: %s %v", st, err)
+	}
+	err := f.ask.Approve(ctx, s)
+	var re *daemon.RefusedError
+	if !errors.As(err, &re) || re.Reason != "refused by carol: unknown recipient" {
+		t.Fatalf("daemon got %v, want a final refusal with carol's reason", err)
+	}
+}
+
+func TestNamedGroupForAWallet(t *testing.T) {
+	f := newFixture(t, testRules)
+	ctx := t.Context()
+	// The wallet's rule comes first: even a small amount needs the ops group.
+	s := subject(id(5), "wallet-ops", "1")
+	if err := f.ask.Approve(ctx, s); !errors.Is(err, daemon.ErrNotApproved) {
+		t.Fatalf("ops wallet: %v", err)
+	}
+	if _, err := f.svc.Decide(ctx, "alice", id(5), approval.Approve, ""); !errors.Is(err, approver.ErrNotEligible) {
+		t.Fatalf("treasury operator on the ops wallet: %v", err)
+	}
+	if _, err := f.svc.Decide(ctx, "dave", id(5), approval.Approve, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ask.Approve(ctx, s); err != nil {
+		t.Fatalf("after dave: %v", err)
+	}
+}
+
+// A decision takes effect only once the audit log holds it.
+func TestDecisionFailsClosedWithoutTheAuditLog(t *testing.T) {
+	f := newFixture(t, testRules)
+	ctx := t.Context()
+	_ = f.ask.Approve(ctx, subject(id(6), "wallet-a", "5000"))
+	f.audit.fail = true
+	if _, err := f.svc.Decide(ctx, "alice", id(6), approval.Approve, ""); err == nil {
+		t.Fatal("decided without an audit entry")
+	}
+	if err := f.ask.Approve(ctx, subject(id(7), "wallet-a", "1")); err == nil {
+		t.Fatal("auto-approved without an audit entry")
+	}
+	f.audit.fail = false
+	tx, err := f.store.Tx(ctx, id(6))
+	if err != nil || len(tx.Decisions) != 0 || tx.Status != approver.StatusPending {
+		t.Fatalf("after a failed audit: %+v %v", tx, err)
+	}
+}
+
+// Requests the daemon did not sign are refused and never recorded.
+func TestUnsignedRequestsAreRefused(t *testing.T) {
+	f := newFixture(t, testRules)
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, approver.ApprovalPath+id(8), strings.NewReader(`{"version":2}`))
+	r.Header.Set(approval.HeaderTimestamp, "1")
+	r.Header.Set(approval.HeaderSignature, "sha256=00")
+	f.svc.ServeHTTP(rec, r)
+	if rec.Code != http.StatusUnauthorized || rec.Header().Get(approval.HeaderSignature) != "" {
+		t.Fatalf("unsigned request: %d %q", rec.Code, rec.Header().Get(approval.HeaderSignature))
+	}
+	if _, err := f.store.Tx(t.Context(), id(8)); !errors.Is(err, approver.ErrRequestNotFound) {
+		t.Fatalf("unsigned request recorded: %v", err)
+	}
+}

@@ -1,0 +1,417 @@
+// Package sqlite is the approver's embedded store: one SQLite file (pure Go
+// driver) in WAL mode, its own database apart from the pending store's.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/internal/approver"
+	"github.com/custoskms/custos/internal/sqlitedb"
+)
+
+var _ approver.Store = (*Store)(nil)
+
+// Store is an approver.Store over one SQLite file.
+type Store struct {
+	db *sql.DB
+}
+
+// migrations are applied in order; PRAGMA user_version counts those done.
+var migrations = []string{`
+CREATE TABLE operators (
+	name TEXT PRIMARY KEY,
+	display_name TEXT NOT NULL,
+	handle BLOB NOT NULL UNIQUE,
+	created_at INTEGER NOT NULL
+);
+CREATE TABLE credentials (
+	id BLOB PRIMARY KEY,
+	operator TEXT NOT NULL REFERENCES operators(name) ON DELETE CASCADE,
+	data BLOB NOT NULL
+);
+CREATE INDEX credentials_operator ON credentials(operator);
+CREATE TABLE enrolments (
+	operator TEXT PRIMARY KEY REFERENCES operators(name) ON DELETE CASCADE,
+	token_hash BLOB NOT NULL UNIQUE,
+	expires_at INTEGER NOT NULL
+);
+CREATE TABLE requests (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	id TEXT NOT NULL,
+	digest TEXT NOT NULL,
+	chain TEXT NOT NULL,
+	body TEXT NOT NULL,
+	need TEXT NOT NULL,
+	status TEXT NOT NULL,
+	first_seen INTEGER NOT NULL,
+	last_asked INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	UNIQUE (id, digest)
+);
+CREATE INDEX requests_queue ON requests(status, updated_at DESC);
+CREATE INDEX requests_updated ON requests(updated_at DESC);
+CREATE TABLE decisions (
+	id TEXT NOT NULL,
+	digest TEXT NOT NULL,
+	operator TEXT NOT NULL,
+	decision TEXT NOT NULL,
+	reason TEXT NOT NULL,
+	at INTEGER NOT NULL,
+	PRIMARY KEY (id, digest, operator)
+);
+CREATE TABLE sessions (
+	hash BLOB PRIMARY KEY,
+	operator TEXT NOT NULL REFERENCES operators(name) ON DELETE CASCADE,
+	csrf TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	last_seen INTEGER NOT NULL
+);
+`}
+
+// Open opens (creating when needed) the database file at path and migrates it.
+func Open(ctx context.Context, path string) (*Store, error) {
+	db, err := sqlitedb.Open(ctx, path, "approver store", migrations)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func unique(err error) bool {
+	var e *msqlite.Error
+	return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE)
+}
+
+func ns(t time.Time) int64 { return t.UnixNano() }
+func at(n int64) time.Time { return time.Unix(0, n).UTC() }
+func nf(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return approver.ErrOperatorNotFound
+	}
+	return err
+}
+
+// AddOperator implements approver.Store.
+func (s *Store) AddOperator(ctx context.Context, op approver.Operator) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO operators (name, display_name, handle, created_at) VALUES (?, ?, ?, ?)`,
+		op.Name, op.DisplayName, op.Handle, ns(op.CreatedAt))
+	if unique(err) {
+		return approver.ErrOperatorExists
+	}
+	return err
+}
+
+// RemoveOperator implements approver.Store; passkeys, enrolment and
+// sessions go with the operator (ON DELETE CASCADE).
+func (s *Store) RemoveOperator(ctx context.Context, name string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM operators WHERE name = ?`, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return approver.ErrOperatorNotFound
+	}
+	return nil
+}
+
+const operatorCols = `o.name, o.display_name, o.handle, o.created_at, (SELECT count(*) FROM credentials c WHERE c.operator = o.name)`
+
+func scanOperator(row interface{ Scan(...any) error }) (approver.Operator, error) {
+	var op approver.Operator
+	var created int64
+	err := row.Scan(&op.Name, &op.DisplayName, &op.Handle, &created, &op.Passkeys)
+	op.CreatedAt = at(created)
+	return op, err
+}
+
+// Operators implements approver.Store.
+func (s *Store) Operators(ctx context.Context) ([]approver.Operator, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+operatorCols+` FROM operators o ORDER BY o.name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []approver.Operator{}
+	for rows.Next() {
+		op, err := scanOperator(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, op)
+	}
+	return out, rows.Err()
+}
+
+// Operator implements approver.Store.
+func (s *Store) Operator(ctx context.Context, name string) (approver.Operator, error) {
+	op, err := scanOperator(s.db.QueryRowContext(ctx, `SELECT `+operatorCols+` FROM operators o WHERE o.name = ?`, name))
+	return op, nf(err)
+}
+
+// OperatorByHandle implements approver.Store.
+func (s *Store) OperatorByHandle(ctx context.Context, handle []byte) (approver.Operator, error) {
+	op, err := scanOperator(s.db.QueryRowContext(ctx, `SELECT `+operatorCols+` FROM operators o WHERE o.handle = ?`, handle))
+	return op, nf(err)
+}
+
+// SetEnrolment implements approver.Store.
+func (s *Store) SetEnrolment(ctx context.Context, operator string, tokenHash []byte, expires time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO enrolments (operator, token_hash, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (operator) DO UPDATE SET token_hash = excluded.token_hash, expires_at = excluded.expires_at`,
+		operator, tokenHash, ns(expires))
+	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+		return approver.ErrOperatorNotFound
+	}
+	return err
+}
+
+// Enrolment implements approver.Store.
+func (s *Store) Enrolment(ctx context.Context, tokenHash []byte, now time.Time) (string, error) {
+	var op string
+	err := s.db.QueryRowContext(ctx, `SELECT operator FROM enrolments WHERE token_hash = ? AND expires_at > ?`, tokenHash, ns(now)).Scan(&op)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", approver.ErrNoEnrolment
+	}
+	return op, err
+}
+
+// AddCredential implements approver.Store.
+func (s *Store) AddCredential(ctx context.Context, operator string, id, data []byte) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM enrolments WHERE operator = ?`, operator)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// The enrolment was used or replaced meanwhile.
+		return approver.ErrNoEnrolment
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO credentials (id, operator, data) VALUES (?, ?, ?)`, id, operator, data); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// UpdateCredential implements approver.Store.
+func (s *Store) UpdateCredential(ctx context.Context, id, data []byte) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE credentials SET data = ? WHERE id = ?`, data, id)
+	return err
+}
+
+// Credentials implements approver.Store.
+func (s *Store) Credentials(ctx context.Context, operator string) ([][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT data FROM credentials WHERE operator = ? ORDER BY rowid`, operator)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// Record implements approver.Store.
+func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, now time.Time) (approver.Tx, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return approver.Tx{}, err
+	}
+	nb, err := json.Marshal(need)
+	if err != nil {
+		return approver.Tx{}, err
+	}
+	// The need is fixed when the request is first seen: a rules change
+	// does not move a transaction operators are already deciding on.
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id, digest) DO UPDATE SET last_asked = excluded.last_asked`,
+		req.ID, req.Digest, req.Chain, body, nb, approver.StatusPending, ns(now), ns(now), ns(now)); err != nil {
+		return approver.Tx{}, err
+	}
+	return s.one(ctx, `WHERE id = ? AND digest = ?`, req.ID, req.Digest)
+}
+
+// Tx implements approver.Store.
+func (s *Store) Tx(ctx context.Context, id string) (approver.Tx, error) {
+	return s.one(ctx, `WHERE id = ? ORDER BY seq DESC LIMIT 1`, id)
+}
+
+func (s *Store) one(ctx context.Context, where string, args ...any) (approver.Tx, error) {
+	txs, err := s.list(ctx, where, args...)
+	if err != nil {
+		return approver.Tx{}, err
+	}
+	if len(txs) == 0 {
+		return approver.Tx{}, approver.ErrRequestNotFound
+	}
+	return txs[0], nil
+}
+
+// Queue implements approver.Store.
+func (s *Store) Queue(ctx context.Context, f approver.Filter) ([]approver.Tx, error) {
+	if f.Limit <= 0 {
+		f.Limit = 200
+	}
+	var conds []string
+	var args []any
+	if f.Status != "" {
+		conds, args = append(conds, "status = ?"), append(args, f.Status)
+	}
+	if f.Chain != "" {
+		conds, args = append(conds, "chain = ?"), append(args, f.Chain)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = "WHERE " + strings.Join(conds, " AND ")
+	}
+	return s.list(ctx, where+" ORDER BY updated_at DESC, seq DESC LIMIT ?", append(args, f.Limit)...)
+}
+
+// list reads requests and, in one more query, their decisions.
+func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver.Tx, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, digest, body, need, status, first_seen, last_asked, updated_at FROM requests `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []approver.Tx
+	index := map[[2]string]int{}
+	for rows.Next() {
+		var id, digest string
+		var body, need []byte
+		var t approver.Tx
+		var first, last, upd int64
+		if err := rows.Scan(&id, &digest, &body, &need, &t.Status, &first, &last, &upd); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(body, &t.Request); err != nil {
+			return nil, fmt.Errorf("request %s: %w", id, err)
+		}
+		if err := json.Unmarshal(need, &t.Need); err != nil {
+			return nil, fmt.Errorf("request %s: %w", id, err)
+		}
+		t.FirstSeen, t.LastAsked, t.Updated = at(first), at(last), at(upd)
+		index[[2]string{id, digest}] = len(out)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	ids := make([]any, 0, len(out))
+	for _, t := range out {
+		ids = append(ids, t.Request.ID)
+	}
+	drows, err := s.db.QueryContext(ctx, `SELECT id, digest, operator, decision, reason, at FROM decisions WHERE id IN (?`+
+		strings.Repeat(",?", len(ids)-1)+`) ORDER BY at, operator`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	defer drows.Close()
+	for drows.Next() {
+		var d approver.Decision
+		var t int64
+		if err := drows.Scan(&d.ID, &d.Digest, &d.Operator, &d.Decision, &d.Reason, &t); err != nil {
+			return nil, err
+		}
+		d.At = at(t)
+		if i, ok := index[[2]string{d.ID, d.Digest}]; ok {
+			out[i].Decisions = append(out[i].Decisions, d)
+		}
+	}
+	return out, drows.Err()
+}
+
+// Decide implements approver.Store.
+func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approver.Status) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var status approver.Status
+	err = tx.QueryRowContext(ctx, `SELECT status FROM requests WHERE id = ? AND digest = ?`, d.ID, d.Digest).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return approver.ErrRequestNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if status != approver.StatusPending {
+		return approver.ErrClosed
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO decisions (id, digest, operator, decision, reason, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		d.ID, d.Digest, d.Operator, d.Decision, d.Reason, ns(d.At))
+	if unique(err) {
+		return approver.ErrAlreadyDecided
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE requests SET status = ?, updated_at = ? WHERE id = ? AND digest = ?`,
+		outcome, ns(d.At), d.ID, d.Digest); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// SetStatus implements approver.Store.
+func (s *Store) SetStatus(ctx context.Context, id, digest string, st approver.Status, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE requests SET status = ?, updated_at = ? WHERE id = ? AND digest = ? AND status = ?`,
+		st, ns(now), id, digest, approver.StatusPending)
+	return err
+}
+
+// CreateSession implements approver.Store.
+func (s *Store) CreateSession(ctx context.Context, ss approver.Session) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (hash, operator, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
+		ss.Hash, ss.Operator, ss.CSRF, ns(ss.CreatedAt), ns(ss.LastSeen))
+	return err
+}
+
+// Session implements approver.Store.
+func (s *Store) Session(ctx context.Context, hash []byte) (approver.Session, error) {
+	ss := approver.Session{Hash: hash}
+	var created, seen int64
+	err := s.db.QueryRowContext(ctx, `SELECT operator, csrf, created_at, last_seen FROM sessions WHERE hash = ?`, hash).
+		Scan(&ss.Operator, &ss.CSRF, &created, &seen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return approver.Session{}, approver.ErrNoSession
+	}
+	ss.CreatedAt, ss.LastSeen = at(created), at(seen)
+	return ss, err
+}
+
+// TouchSession implements approver.Store.
+func (s *Store) TouchSession(ctx context.Context, hash []byte, t time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE hash = ?`, ns(t), hash)
+	return err
+}
+
+// DeleteSession implements approver.Store.
+func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
+	return err
+}

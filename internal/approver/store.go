@@ -1,0 +1,160 @@
+package approver
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/custoskms/custos/approval"
+)
+
+// Store is the approver's database: operators and their passkeys, the
+// requests the daemon sent, the operators' decisions and console sessions.
+// The SQLite implementation is in approver/sqlite; the contract suite in
+// approver/storetest is written once for every implementation.
+type Store interface {
+	// AddOperator creates an operator (ErrOperatorExists when the name is
+	// taken). RemoveOperator deletes one with its passkeys, enrolment and
+	// sessions (ErrOperatorNotFound); its past decisions stay.
+	AddOperator(ctx context.Context, op Operator) error
+	RemoveOperator(ctx context.Context, name string) error
+	Operators(ctx context.Context) ([]Operator, error)
+	Operator(ctx context.Context, name string) (Operator, error)
+	// OperatorByHandle finds an operator by its WebAuthn user handle.
+	OperatorByHandle(ctx context.Context, handle []byte) (Operator, error)
+
+	// SetEnrolment replaces an operator's one-time passkey enrolment token
+	// (stored as its hash); Enrolment finds the operator of a live one;
+	// AddCredential stores a passkey and ends the enrolment in one step.
+	SetEnrolment(ctx context.Context, operator string, tokenHash []byte, expires time.Time) error
+	Enrolment(ctx context.Context, tokenHash []byte, now time.Time) (string, error)
+	AddCredential(ctx context.Context, operator string, id, data []byte) error
+	// UpdateCredential rewrites a passkey's stored data (its sign count).
+	UpdateCredential(ctx context.Context, id, data []byte) error
+	Credentials(ctx context.Context, operator string) ([][]byte, error)
+
+	// Record stores a request the daemon sent, or notes that it asked again
+	// about one already stored (same id and digest), and returns the stored
+	// state with its decisions.
+	Record(ctx context.Context, req approval.Request, need Need, now time.Time) (Tx, error)
+	// Tx returns the latest request for id with its decisions.
+	Tx(ctx context.Context, id string) (Tx, error)
+	// Queue lists requests, newest activity first.
+	Queue(ctx context.Context, f Filter) ([]Tx, error)
+	// Decide stores one operator's decision on (id, digest) and the outcome
+	// it leads to, in one transaction: ErrAlreadyDecided when the operator
+	// has decided on it, ErrClosed when its outcome is settled.
+	Decide(ctx context.Context, d Decision, outcome Status) error
+	// SetStatus settles a request's outcome (an auto-approval).
+	SetStatus(ctx context.Context, id, digest string, s Status, now time.Time) error
+
+	// Sessions are stored by the hash of their cookie value.
+	CreateSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, hash []byte) (Session, error)
+	TouchSession(ctx context.Context, hash []byte, at time.Time) error
+	DeleteSession(ctx context.Context, hash []byte) error
+
+	Close() error
+}
+
+// Operator is a person who signs in to the console and decides.
+type Operator struct {
+	Name        string
+	DisplayName string
+	// Handle is the random WebAuthn user handle (never the name, which a
+	// passkey would otherwise reveal).
+	Handle    []byte
+	CreatedAt time.Time
+	// Passkeys counts the operator's registered credentials.
+	Passkeys int
+}
+
+// Status is a request's outcome.
+type Status string
+
+// The outcomes of a request.
+const (
+	StatusPending  Status = "pending"
+	StatusApproved Status = "approved"
+	StatusRefused  Status = "refused"
+)
+
+// Tx is a stored request with its decisions.
+type Tx struct {
+	Request   approval.Request
+	Need      Need
+	Status    Status
+	FirstSeen time.Time
+	LastAsked time.Time
+	// Updated is the last activity: first seen, a decision, an outcome.
+	Updated   time.Time
+	Decisions []Decision
+}
+
+// Decision is one operator's answer on one request.
+type Decision struct {
+	ID, Digest string
+	Operator   string
+	Decision   approval.Decision
+	Reason     string
+	At         time.Time
+}
+
+// Filter narrows Queue. Zero fields match everything; Limit 0 is 200.
+type Filter struct {
+	Status Status
+	Chain  string
+	Limit  int
+}
+
+// Session is a signed-in operator's console session.
+type Session struct {
+	Hash     []byte
+	Operator string
+	// CSRF is the token every form of the session carries.
+	CSRF      string
+	CreatedAt time.Time
+	LastSeen  time.Time
+}
+
+// Tally is the answer to the daemon for a request needing n, given its
+// decisions: a refusal by an eligible operator refuses; n.Approvals
+// approvals by distinct eligible operators approve; otherwise pending, with
+// what is still missing as the reason.
+func Tally(n Need, ds []Decision) (approval.Decision, string) {
+	approvers := map[string]bool{}
+	for _, d := range ds {
+		if !n.Eligible(d.Operator) {
+			continue
+		}
+		switch d.Decision {
+		case approval.Refuse:
+			return approval.Refuse, "refused by " + d.Operator + ": " + d.Reason
+		case approval.Approve:
+			approvers[d.Operator] = true
+		}
+	}
+	if len(approvers) >= n.Approvals {
+		return approval.Approve, ""
+	}
+	return approval.Pending, waiting(n, len(approvers))
+}
+
+func waiting(n Need, have int) string {
+	s := "waiting for operators: " + strconv.Itoa(have) + " of " + strconv.Itoa(n.Approvals) + " approvals (rule " + n.Rule
+	if n.Group != "" {
+		s += ", group " + n.Group
+	}
+	return s + ")"
+}
+
+// Outcome maps a tally to the stored status.
+func Outcome(d approval.Decision) Status {
+	switch d {
+	case approval.Approve:
+		return StatusApproved
+	case approval.Refuse:
+		return StatusRefused
+	}
+	return StatusPending
+}
