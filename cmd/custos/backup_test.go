@@ -115,6 +115,8 @@ func TestBackupWhileWritersAddAndDaemonSigns(t *testing.T) {
 	}
 	path := storeForVector(t, v)
 	dir := filepath.Dir(path)
+	// A store of some size, so that copying it overlaps the writers' commits.
+	fillStore(t, path, 3000)
 	t.Setenv("CUSTOS_PASSWORD", signTestPassword)
 	api := newSigningAPI(t, v)
 	srv := httptest.NewServer(api.handler())
@@ -401,6 +403,22 @@ func TestBackupRestoreRefusals(t *testing.T) {
 	}
 	if msg := cliError(t, "", "backup", "verify", path); !strings.Contains(msg, "not a Custos backup") {
 		t.Fatalf("verify of a store file: %q", msg)
+	}
+}
+
+// fillStore adds n wallets to the store at path.
+func fillStore(t *testing.T, path string, n int) {
+	s, err := walletstore.Open(t.Context(), path, []byte(signTestPassword), walletstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	entries := make([]walletstore.Entry, n)
+	for i := range entries {
+		entries[i] = walletstore.Entry{ID: walletstore.NewID(), Wallet: &walletstore.Wallet{Chain: "ETH", PrivateKey: "0x" + strings.Repeat("ab", 32)}}
+	}
+	if err := s.PutMany(t.Context(), entries); err != nil {
+		t.Fatal(err)
 	}
 }
 
