@@ -53,9 +53,12 @@ version it holds. Check it with 'custos backup verify FILE'; put it back with
 			if out == "" {
 				return errors.New("--out: the backup file to write")
 			}
-			snap, err := a.snapshotter(database)
+			snap, src, err := a.snapshotter(database)
 			if err != nil {
 				return err
+			}
+			if sameFile(out, src) {
+				return fmt.Errorf("--out: %s is the store itself", out)
 			}
 			m, err := backup.Take(cmd.Context(), out, snap)
 			if err != nil {
@@ -77,9 +80,17 @@ version it holds. Check it with 'custos backup verify FILE'; put it back with
 	return cmd
 }
 
-// snapshotter chooses the store a backup copies: the wallet store at --path,
-// or the SQLite pending store a --database URL names.
-func (a *app) snapshotter(database string) (backup.Snapshotter, error) {
+// sameFile reports whether a and b name one existing file: a backup written
+// over its own store would replace the store with the backup.
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// snapshotter chooses the store a backup copies, and returns its path: the
+// wallet store at --path, or the SQLite pending store a --database URL names.
+func (a *app) snapshotter(database string) (backup.Snapshotter, string, error) {
 	if database == "" {
 		path := a.walletPath
 		return func(ctx context.Context, dst string) (backup.Manifest, error) {
@@ -88,19 +99,19 @@ func (a *app) snapshotter(database string) (backup.Snapshotter, error) {
 				return backup.Manifest{}, err
 			}
 			return backup.Manifest{Store: backup.StoreWallet, Format: info.FormatVersion, Wallets: &info.Wallets}, nil
-		}, nil
+		}, path, nil
 	}
 	path, pg, err := parseDatabase(database)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if pg {
-		return nil, errPostgresBackup
+		return nil, "", errPostgresBackup
 	}
 	return func(ctx context.Context, dst string) (backup.Manifest, error) {
 		v, err := sqlite.Snapshot(ctx, path, dst)
 		return backup.Manifest{Store: backup.StorePendingSQLite, Format: v}, err
-	}, nil
+	}, path, nil
 }
 
 // recordBackup records a copy of the wallet store taken or put back (whoever

@@ -401,6 +401,12 @@ func TestBackupRestoreRefusals(t *testing.T) {
 	if len(a) != 1 || len(b) != 1 || string(mustJSON(t, a)) != string(mustJSON(t, b)) {
 		t.Fatalf("restored store exports %v, the original %v", b, a)
 	}
+	if msg := cliError(t, "", "--path", path, "backup", "--out", path); !strings.Contains(msg, "the store itself") {
+		t.Fatalf("backup over its own store: %q", msg)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+		t.Fatal("a refused backup changed the store")
+	}
 	if msg := cliError(t, "", "backup", "verify", path); !strings.Contains(msg, "not a Custos backup") {
 		t.Fatalf("verify of a store file: %q", msg)
 	}
