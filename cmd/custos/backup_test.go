@@ -401,6 +401,13 @@ func TestBackupRestoreRefusals(t *testing.T) {
 	if len(a) != 1 || len(b) != 1 || string(mustJSON(t, a)) != string(mustJSON(t, b)) {
 		t.Fatalf("restored store exports %v, the original %v", b, a)
 	}
+	// Both acts on the wallet store are in the audit log beside it.
+	for file, event := range map[string]string{path: `"type":"store.backed_up"`, target: `"type":"store.restored"`} {
+		log, _ := os.ReadFile(filepath.Join(filepath.Dir(file), "audit.log"))
+		if !strings.Contains(string(log), event) || !strings.Contains(string(log), backupFile) {
+			t.Fatalf("audit log beside %s has no %s naming the backup", file, event)
+		}
+	}
 	if msg := cliError(t, "", "--path", path, "backup", "--out", path); !strings.Contains(msg, "the store itself") {
 		t.Fatalf("backup over its own store: %q", msg)
 	}
