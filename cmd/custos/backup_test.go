@@ -402,7 +402,7 @@ func TestBackupRestoreRefusals(t *testing.T) {
 		t.Fatalf("restored store exports %v, the original %v", b, a)
 	}
 	// Both acts on the wallet store are in the audit log beside it.
-	for file, event := range map[string]string{path: `"type":"store.backed_up"`, target: `"type":"store.restored"`} {
+	for file, event := range map[string]string{path: `"event":"store.backed_up"`, target: `"event":"store.restored"`} {
 		log, _ := os.ReadFile(filepath.Join(filepath.Dir(file), "audit.log"))
 		if !strings.Contains(string(log), event) || !strings.Contains(string(log), backupFile) {
 			t.Fatalf("audit log beside %s has no %s naming the backup", file, event)
