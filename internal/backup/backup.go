@@ -81,11 +81,14 @@ func Take(ctx context.Context, out string, snapshot Snapshotter) (*Manifest, err
 	if err := createEmpty(img); err != nil {
 		return nil, err
 	}
+	// The copy is the store as of the moment it began, which is what
+	// created says (to the second).
+	created := time.Now().UTC().Truncate(time.Second)
 	m, err := snapshot(ctx, img)
 	if err != nil {
 		return nil, err
 	}
-	m.Created = time.Now().UTC().Truncate(time.Second)
+	m.Created = created
 	if m.Size, m.SHA256, err = digest(img); err != nil {
 		return nil, err
 	}
