@@ -105,7 +105,7 @@ func newRoot(a *app) *cobra.Command {
 		newStoreManagedPrivateKeyCmd, newBatchCmd, newGetManagedWalletCmd, newRemoveWalletCmd,
 		newGetPrivateKeyCmd, newGetAddressCmd, newExportCmd, newImportCmd, newChangePasswordCmd,
 		newCheckConfigCmd, newReportCmd, newDaemonCmd, newSignCmd, newServeCmd, newAPIKeyCmd,
-		newDevCmd, newVersionCmd, newAuditCmd, newPolicyCmd, newApproverCmd,
+		newDevCmd, newVersionCmd, newAuditCmd, newPolicyCmd, newApproverCmd, newBackupCmd,
 	} {
 		root.AddCommand(f(a))
 	}

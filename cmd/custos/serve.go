@@ -47,25 +47,36 @@ func defaultDataDir() string {
 
 // open opens the configured pending store, creating the data dir when needed.
 func (f *storeFlags) open(ctx context.Context) (pending.Store, error) {
-	var path string
-	switch database := f.database; {
-	case database == "":
+	if f.database == "" {
 		if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
-		path = filepath.Join(f.dataDir, "custos.db")
-	case strings.HasPrefix(database, "sqlite:"):
-		path = strings.TrimPrefix(strings.TrimPrefix(database, "sqlite:"), "//")
-	case strings.HasPrefix(database, "postgres:"), strings.HasPrefix(database, "postgresql:"):
-		// Several replicas may share one PostgreSQL database.
-		return postgres.Open(ctx, database)
-	default:
-		return nil, errors.New("--database: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
+		return sqlite.Open(ctx, filepath.Join(f.dataDir, "custos.db"))
 	}
-	if path == "" {
-		return nil, errors.New("--database: empty SQLite path")
+	path, pg, err := parseDatabase(f.database)
+	if err != nil {
+		return nil, err
+	}
+	if pg {
+		// Several replicas may share one PostgreSQL database.
+		return postgres.Open(ctx, f.database)
 	}
 	return sqlite.Open(ctx, path)
+}
+
+// parseDatabase reads a --database URL: the SQLite file it names, or pg for PostgreSQL.
+func parseDatabase(database string) (sqlitePath string, pg bool, err error) {
+	switch {
+	case strings.HasPrefix(database, "sqlite:"):
+		sqlitePath = strings.TrimPrefix(strings.TrimPrefix(database, "sqlite:"), "//")
+		if sqlitePath == "" {
+			return "", false, errors.New("--database: empty SQLite path")
+		}
+		return sqlitePath, false, nil
+	case strings.HasPrefix(database, "postgres:"), strings.HasPrefix(database, "postgresql:"):
+		return "", true, nil
+	}
+	return "", false, errors.New("--database: want sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB")
 }
 
 // newLogger logs JSON for machines and text on a terminal.
