@@ -27,6 +27,10 @@ func TestMain(m *testing.M) {
 		crashChild()
 		return
 	}
+	if os.Getenv(rekeyChildEnv) != "" {
+		rekeyChild()
+		return
+	}
 	os.Exit(m.Run())
 }
 
