@@ -204,4 +204,3 @@ func equalRecords(a, b map[string][]byte) bool {
 	}
 	return true
 }
-
