@@ -40,6 +40,42 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
+// BenchmarkRekey measures one re-key (new data key, every record resealed,
+// one transaction) of stores of 10,000 and 100,000 wallets; the default
+// Argon2id parameters wrap the new key, as in the command. Each iteration
+// re-keys the same store again, so every one does the full work.
+func BenchmarkRekey(b *testing.B) {
+	TestKDF = nil
+	defer func() { TestKDF = &cheapKDF }()
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("wallets=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			s, err := Open(ctx, filepath.Join(b.TempDir(), "w.dat"), []byte(testPassword), Options{Create: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			entries := make([]Entry, 0, 10_000)
+			for i := 0; i < n; i++ {
+				entries = append(entries, Entry{ID: NewID(), Wallet: &Wallet{Mnemonic: testMnemonic, XPub: "xpub", Chain: "ETH"}})
+				if len(entries) == cap(entries) || i == n-1 {
+					if err := s.PutMany(ctx, entries); err != nil {
+						b.Fatal(err)
+					}
+					entries = entries[:0]
+				}
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				if err := s.Rekey(ctx, []byte(fmt.Sprint("password ", i))); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/rekey")
+		})
+	}
+}
+
 // BenchmarkOpen is the rest of a CLI lookup: opening and unlocking the store
 // with the default Argon2id parameters (the one KDF run per command).
 func BenchmarkOpen(b *testing.B) {
