@@ -107,17 +107,8 @@ func TestRekeyCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := make(map[string]bool, wallets)
-	batch := make([]Entry, 0, 1000)
-	for i := 0; i < wallets; i++ {
-		id := NewID()
+	for _, id := range fill(t, s, wallets, Wallet{PrivateKey: testKey, Chain: "ETH"}) {
 		want[id] = true
-		batch = append(batch, Entry{ID: id, Wallet: &Wallet{PrivateKey: testKey, Chain: "ETH"}})
-		if len(batch) == cap(batch) {
-			if err := s.PutMany(ctx, batch); err != nil {
-				t.Fatal(err)
-			}
-			batch = batch[:0]
-		}
 	}
 	s.Close()
 

@@ -585,21 +585,32 @@ func (s *Store) ChangePassword(ctx context.Context, newPassword []byte) error {
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return classify(fmt.Errorf("write wallet store: %w", err))
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "UPDATE meta SET header = ? WHERE id = 1", h.encode()); err != nil {
-		return classify(fmt.Errorf("write wallet store: %w", err))
-	}
-	if err := tx.Commit(); err != nil {
-		return classify(err)
+	if err := s.writeHeader(ctx, h, nil); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	s.header = h.encode()
 	s.mu.Unlock()
 	return nil
+}
+
+// writeHeader replaces the header in one write transaction, after first
+// running also (when set) in the same transaction.
+func (s *Store) writeHeader(ctx context.Context, h *header, also func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(fmt.Errorf("write wallet store: %w", err))
+	}
+	defer tx.Rollback()
+	if also != nil {
+		if err := also(tx); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE meta SET header = ? WHERE id = 1", h.encode()); err != nil {
+		return classify(fmt.Errorf("write wallet store: %w", err))
+	}
+	return classify(tx.Commit())
 }
 
 // Rekey replaces the data key: a fresh one wrapped under newPassword, and
@@ -627,11 +638,20 @@ func (s *Store) Rekey(ctx context.Context, newPassword []byte) error {
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	err = s.writeHeader(ctx, h, func(tx *sql.Tx) error {
+		return resealAll(ctx, tx, oldAEAD, newAEAD, s.rnd)
+	})
 	if err != nil {
-		return classify(fmt.Errorf("write wallet store: %w", err))
+		return err
 	}
-	defer tx.Rollback()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseKey()
+	return s.setKeyLocked(dk, h)
+}
+
+// resealAll seals every record of the transaction again, from oldAEAD to newAEAD.
+func resealAll(ctx context.Context, tx *sql.Tx, oldAEAD, newAEAD cipherAEAD, rnd io.Reader) error {
 	recs, err := readRecords(ctx, tx)
 	if err != nil {
 		return err
@@ -642,7 +662,7 @@ func (s *Store) Rekey(ctx context.Context, newPassword []byte) error {
 	}
 	defer st.Close()
 	for _, r := range recs {
-		sealed, err := resealRecord(oldAEAD, newAEAD, r.id, r.record, s.rnd)
+		sealed, err := resealRecord(oldAEAD, newAEAD, r.id, r.record, rnd)
 		if err != nil {
 			return err
 		}
@@ -650,16 +670,7 @@ func (s *Store) Rekey(ctx context.Context, newPassword []byte) error {
 			return classify(fmt.Errorf("write wallet store: %w", err))
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE meta SET header = ? WHERE id = 1", h.encode()); err != nil {
-		return classify(fmt.Errorf("write wallet store: %w", err))
-	}
-	if err := tx.Commit(); err != nil {
-		return classify(fmt.Errorf("write wallet store: %w", err))
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.releaseKey()
-	return s.setKeyLocked(dk, h)
+	return nil
 }
 
 type sealedRecord struct {

@@ -35,15 +35,7 @@ func TestModesUnderUmask000(t *testing.T) {
 	if _, err := tx.ExecContext(ctx, "INSERT INTO wallets VALUES ('x', x'00')"); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{path, path + "-journal"} {
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s mode %o under umask 000, want 600", filepath.Base(p), fi.Mode().Perm())
-		}
-	}
+	wantPrivate(t, path, path+"-journal")
 }
 
 // TestLooseStoreTightened: an existing store others can read is made 0600
