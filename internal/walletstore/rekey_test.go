@@ -167,6 +167,36 @@ func TestRekeyedUnderOpenHandle(t *testing.T) {
 	if _, err := daemon.All(ctx); !errors.Is(err, ErrRekeyed) {
 		t.Fatalf("stale handle, All: %v", err)
 	}
+	// Nor does it store a wallet sealed with the replaced key.
+	if err := daemon.Put(ctx, "b", &Wallet{PrivateKey: testKey, Chain: "ETH"}); !errors.Is(err, ErrRekeyed) {
+		t.Fatalf("stale handle, Put: %v", err)
+	}
+	fresh, err := Open(ctx, path, []byte("second"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if ids, _ := fresh.IDs(ctx); len(ids) != 1 {
+		t.Fatalf("stale handle stored a wallet: %v", ids)
+	}
+	// A plain password change is not a re-key: an older handle keeps writing.
+	if err := fresh.ChangePassword(ctx, []byte("third")); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := Open(ctx, path, []byte("third"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stale.Close()
+	if err := fresh.ChangePassword(ctx, []byte("fourth")); err != nil {
+		t.Fatal(err)
+	}
+	if err := stale.Put(ctx, "c", &Wallet{PrivateKey: testKey, Chain: "ETH"}); err != nil {
+		t.Fatalf("after a password change: %v", err)
+	}
+	if w, err := fresh.Get(ctx, "c"); err != nil || w.PrivateKey != testKey {
+		t.Fatalf("wallet stored after a password change: %v", err)
+	}
 }
 
 func recordsOf(t *testing.T, path string) map[string][]byte {

@@ -445,17 +445,49 @@ func (s *Store) openRecord(ctx context.Context, aead cipherAEAD, id string, rec 
 	if err == nil || !errors.Is(err, ErrCorrupt) {
 		return w, err
 	}
+	if s.checkKey(ctx, s.db, aead) == ErrRekeyed {
+		return nil, ErrRekeyed
+	}
+	return nil, err
+}
+
+// checkKey reports ErrRekeyed when the file's data key is no longer the one
+// this handle holds. The header on file differing from the one the key was
+// unwrapped from means a password change or a re-key; a record that still
+// opens with aead tells the first, after which the new header is noted.
+// Writes check inside their transaction, so a record sealed with a key that
+// a re-key in another process replaced meanwhile is never stored.
+func (s *Store) checkKey(ctx context.Context, q querier, aead cipherAEAD) error {
 	var raw []byte
-	if s.db.QueryRowContext(ctx, "SELECT header FROM meta WHERE id = 1").Scan(&raw) != nil {
-		return nil, err
+	if err := q.QueryRowContext(ctx, "SELECT header FROM meta WHERE id = 1").Scan(&raw); err != nil {
+		return classify(fmt.Errorf("read wallet store: %w", err))
 	}
 	s.mu.RLock()
 	same := bytes.Equal(raw, s.header)
 	s.mu.RUnlock()
-	if !same {
-		return nil, ErrRekeyed
+	if same {
+		return nil
 	}
-	return nil, err
+	var (
+		id  string
+		rec []byte
+	)
+	if err := q.QueryRowContext(ctx, "SELECT id, record FROM wallets LIMIT 1").Scan(&id, &rec); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			// Nothing to tell a password change from a re-key: refuse to write.
+			return ErrRekeyed
+		}
+		return classify(fmt.Errorf("read wallet store: %w", err))
+	}
+	pt, err := openPlain(aead, id, rec)
+	if err != nil {
+		return ErrRekeyed
+	}
+	clear(pt)
+	s.mu.Lock()
+	s.header = raw
+	s.mu.Unlock()
+	return nil
 }
 
 // Put stores a wallet under a new signature ID (ErrExists if it is taken).
@@ -486,6 +518,9 @@ func (s *Store) PutMany(ctx context.Context, entries []Entry) error {
 		return classify(fmt.Errorf("write wallet store: %w", err))
 	}
 	defer tx.Rollback()
+	if err := s.checkKey(ctx, tx, aead); err != nil {
+		return err
+	}
 	st, err := tx.PrepareContext(ctx, "INSERT INTO wallets (id, record) VALUES (?, ?)")
 	if err != nil {
 		return classify(fmt.Errorf("write wallet store: %w", err))
