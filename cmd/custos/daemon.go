@@ -22,6 +22,7 @@ import (
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/daemon"
+	"github.com/custoskms/custos/internal/harden"
 	"github.com/custoskms/custos/internal/secret"
 	"github.com/custoskms/custos/internal/walletstore"
 )
@@ -46,7 +47,7 @@ func (f *passwordFlags) openStore(ctx context.Context, a *app, in io.Reader) (*w
 		return nil, err
 	}
 	defer secret.Zero(pw)
-	return walletstore.Open(ctx, a.walletPath, pw, walletstore.Options{})
+	return walletstore.Open(ctx, a.walletPath, pw, walletstore.Options{Logger: newLogger(a.stderr)})
 }
 
 // chainIDFlags collects --chain-id CODE[:testnet|:mainnet]=ID values.
@@ -400,6 +401,9 @@ func (e exitError) ExitCode() int { return e.code }
 // else the variable's.
 func approvalSecret(file, fromEnv string) ([]byte, error) {
 	if file != "" {
+		if err := harden.CheckSecretFile(file); err != nil {
+			return nil, fmt.Errorf("approval secret file: %w", err)
+		}
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("approval secret file: %w", err)

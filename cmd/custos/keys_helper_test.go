@@ -21,6 +21,10 @@ var cheapKDF = walletstore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
 func TestMain(m *testing.M) {
 	walletstore.TestKDF = &cheapKDF
+	if args := os.Getenv(mainChildEnv); args != "" {
+		mainChild(args)
+		return
+	}
 	if p := os.Getenv(cliCrashChildEnv); p != "" {
 		cliCrashChild(p)
 		return

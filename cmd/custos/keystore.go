@@ -80,7 +80,7 @@ func (s *session) password(ctx context.Context, create bool) ([]byte, error) {
 // open unlocks the store with a password already read.
 func (s *session) open(ctx context.Context, pw []byte, create bool) (*walletstore.Store, error) {
 	defer secret.Zero(pw)
-	return walletstore.Open(ctx, s.a.walletPath, pw, walletstore.Options{Create: create})
+	return walletstore.Open(ctx, s.a.walletPath, pw, walletstore.Options{Create: create, Logger: newLogger(s.a.stderr)})
 }
 
 // openStore reads the password and opens an existing store.

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/custoskms/custos/internal/config"
+	"github.com/custoskms/custos/internal/harden"
 )
 
 // app carries what every subcommand shares: the global settings, where
@@ -33,6 +34,10 @@ type app struct {
 	// layered under it, set before any command runs.
 	lookupEnv func(string) (string, bool)
 	env       config.Source
+	// scrubEnv, set by main only (commands run in-process by tests keep the
+	// test's environment), moves the secret variables out of the process
+	// environment when settings are resolved: see takeSecrets.
+	scrubEnv bool
 	// binders are the settings of each command, resolved together before it runs.
 	binders []boundFlags
 
@@ -62,6 +67,9 @@ func (a *app) bind(cmd *cobra.Command, fs *pflag.FlagSet) *config.Binder {
 // resolve reads the env file, then fills the settings of cmd and of its
 // parents from their flags, the environment, the env file and the defaults.
 func (a *app) resolve(cmd *cobra.Command) error {
+	if a.scrubEnv {
+		a.takeSecrets()
+	}
 	a.env = config.NewSource(a.lookupEnv, nil)
 	if a.envFile != "" {
 		var err error
@@ -120,10 +128,42 @@ func defaultWalletPath() string {
 	return filepath.Join(home, ".custos", "wallet.dat")
 }
 
+// takeSecrets moves every secret variable a command may read (the password,
+// the API key, the approval secret, the secret managers' credentials) from
+// the process environment into the app's lookup, once: nothing that reads the
+// environment later (a library, a child process, a diagnostic dump) finds
+// them. The kernel's copy of the initial environment, /proc/PID/environ,
+// keeps them; the process being not dumpable (harden.Process) makes that file
+// readable by root only.
+func (a *app) takeSecrets() {
+	a.scrubEnv = false
+	taken := map[string]string{}
+	for _, v := range a.knownVariables() {
+		if !v.Secret {
+			continue
+		}
+		if val, ok := os.LookupEnv(v.Name); ok {
+			taken[v.Name] = val
+			_ = os.Unsetenv(v.Name)
+		}
+	}
+	base := a.lookupEnv
+	a.lookupEnv = func(name string) (string, bool) {
+		if v, ok := taken[name]; ok {
+			return v, true
+		}
+		return base(name)
+	}
+}
+
 // run executes the CLI and returns the process exit code. Errors are printed as
 // one JSON line {"error":"…"} on stderr, as Tatum KMS users script against.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{lookupEnv: os.LookupEnv, stdin: stdin, stdout: stdout, stderr: stderr}
+	return runApp(ctx, &app{lookupEnv: os.LookupEnv, stdin: stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+func runApp(ctx context.Context, a *app, args []string) int {
+	stderr := a.stderr
 	root := newRoot(a)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
@@ -150,8 +190,14 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func main() {
+	// Before any secret is read: no core file and no same-user ptrace or
+	// /proc/PID/mem read can reach the keys.
+	if err := harden.Process(); err != nil {
+		newLogger(os.Stderr).Warn("process hardening failed: core dumps may hold keys", "err", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	a := &app{lookupEnv: os.LookupEnv, scrubEnv: true, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	code := runApp(ctx, a, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 
+	"github.com/custoskms/custos/internal/harden"
 	"github.com/custoskms/custos/internal/policy"
 )
 
@@ -129,12 +130,11 @@ func OpenLedger(path string) (*Ledger, error) {
 }
 
 func openLedgerDB(path string) (*Ledger, error) {
-	// Create the file 0600 before SQLite does, with its default umask-based mode.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
+	// Create the file 0600 (or tighten a loose one) before SQLite does, with
+	// its default umask-based mode; -wal and -shm take the file's mode.
+	if _, err := harden.PrivateFile(path); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	f.Close()
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)

@@ -9,8 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/custoskms/custos/internal/harden"
 )
 
 func TestAzureKeyVault(t *testing.T) {
@@ -169,5 +172,13 @@ func TestLocalSources(t *testing.T) {
 	os.WriteFile(f, []byte("\n"), 0o600)
 	if _, err := o.Password(ctx, false); !errors.Is(err, ErrEmpty) {
 		t.Fatalf("empty password file: %v", err)
+	}
+	if runtime.GOOS != "windows" {
+		// Readable by others: refused, as ssh refuses such a key, with the fix in the error.
+		os.WriteFile(f, []byte("file-pw\n"), 0o600)
+		os.Chmod(f, 0o644)
+		if pw, err := o.Password(ctx, false); !errors.Is(err, harden.ErrLooseFile) || !strings.Contains(err.Error(), "chmod 600") {
+			t.Fatalf("0644 password file: %q %v", pw, err)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/custoskms/custos/internal/config"
+	"github.com/custoskms/custos/internal/harden"
 	"github.com/custoskms/custos/internal/httpguard"
 )
 
@@ -156,6 +157,11 @@ func (o Options) Password(ctx context.Context, newStore bool) ([]byte, error) {
 }
 
 func readPasswordFile(path string) ([]byte, error) {
+	// Checked before reading: a file others can read is refused even when
+	// its content is right, so the mistake is fixed before it matters.
+	if err := harden.CheckSecretFile(path); err != nil {
+		return nil, fmt.Errorf("password file: %w", err)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("password file: %w", err)

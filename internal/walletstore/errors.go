@@ -28,6 +28,10 @@ var (
 	ErrEmptyPassword = errors.New("password must not be empty")
 	// ErrInvalidWallet is returned for a wallet record without a chain or without a secret.
 	ErrInvalidWallet = errors.New("invalid wallet record")
+	// ErrRekeyed is returned by a Store opened before another process
+	// re-keyed the file: its data key no longer opens the records, and it
+	// writes none sealed with that key.
+	ErrRekeyed = errors.New("wallet store was re-keyed since it was unlocked: open it again with the new password")
 	// ErrClosed is returned by a Store after Close.
 	ErrClosed = errors.New("wallet store is closed")
 )

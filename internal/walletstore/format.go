@@ -232,6 +232,10 @@ func sealRecord(aead cipherAEAD, id string, w *Wallet, rnd io.Reader) ([]byte, e
 		return nil, err
 	}
 	defer clear(pt)
+	return sealPlain(aead, id, pt, rnd)
+}
+
+func sealPlain(aead cipherAEAD, id string, pt []byte, rnd io.Reader) ([]byte, error) {
 	out := make([]byte, 1+chacha20poly1305.NonceSizeX, 1+chacha20poly1305.NonceSizeX+len(pt)+chacha20poly1305.Overhead)
 	out[0] = recordVersion
 	if _, err := io.ReadFull(rnd, out[1:]); err != nil {
@@ -242,6 +246,17 @@ func sealRecord(aead cipherAEAD, id string, w *Wallet, rnd io.Reader) ([]byte, e
 
 // openRecord decrypts and decodes a sealed record. It never panics on any input.
 func openRecord(aead cipherAEAD, id string, b []byte) (*Wallet, error) {
+	pt, err := openPlain(aead, id, b)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pt)
+	return decodeRecord(id, pt)
+}
+
+// openPlain decrypts a sealed record to its JSON plaintext, which the caller
+// clears. It never panics on any input.
+func openPlain(aead cipherAEAD, id string, b []byte) ([]byte, error) {
 	if len(b) < 1+chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead {
 		return nil, fmt.Errorf("%w: record %s truncated", ErrCorrupt, id)
 	}
@@ -256,8 +271,18 @@ func openRecord(aead cipherAEAD, id string, b []byte) (*Wallet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: record %s fails authentication", ErrCorrupt, id)
 	}
+	return pt, nil
+}
+
+// resealRecord opens a record with one key and seals its plaintext, unparsed,
+// with another under a fresh nonce (Rekey).
+func resealRecord(from, to cipherAEAD, id string, b []byte, rnd io.Reader) ([]byte, error) {
+	pt, err := openPlain(from, id, b)
+	if err != nil {
+		return nil, err
+	}
 	defer clear(pt)
-	return decodeRecord(id, pt)
+	return sealPlain(to, id, pt, rnd)
 }
 
 func decodeRecord(id string, pt []byte) (*Wallet, error) {

@@ -6,7 +6,7 @@
 // password into a key that wraps a random 32-byte data key
 // (XChaCha20-Poly1305); each wallet record is sealed with the data key and its
 // signature ID as additional data. Changing the password rewraps the data key
-// only. SQLite gives crash-atomic transactions (rollback journal, synchronous
+// only; re-keying draws a new data key and reseals every record. SQLite gives crash-atomic transactions (rollback journal, synchronous
 // FULL), an indexed table so adding, removing or finding a wallet costs the same
 // whatever the store's size, and file locking that works on Linux, macOS and
 // Windows, so the CLI can add wallets while a daemon reads them: every read goes
@@ -21,16 +21,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 
 	"golang.org/x/crypto/chacha20poly1305"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/custoskms/custos/internal/harden"
 )
 
 // busyTimeoutMS is how long a command waits for another process's write
@@ -42,6 +44,10 @@ type Options struct {
 	// Create makes a new store (with the given password) when the file does not
 	// exist or is empty. Without it a missing file is ErrNoStore.
 	Create bool
+	// Logger receives the warnings of opening: a store file readable by
+	// others (tightened to 0600), key memory the OS refused to lock. nil
+	// discards them.
+	Logger *slog.Logger
 }
 
 // Store is an open, unlocked wallet store. It is safe for concurrent use.
@@ -49,10 +55,18 @@ type Store struct {
 	path string
 	db   *sql.DB
 
+	log *slog.Logger
+
 	mu      sync.RWMutex
 	dataKey []byte
-	aead    cipherAEAD
-	rnd     io.Reader
+	locked  bool // dataKey's memory is locked against swapping
+	// header is the encoded header the data key was unwrapped from: a read
+	// that fails authentication under a different header on file means
+	// another process re-keyed the store (ErrRekeyed).
+	header   []byte
+	aead     cipherAEAD
+	lockOnce sync.Once
+	rnd      io.Reader
 }
 
 // Entry is one wallet with its signature ID, for batch inserts and listings.
@@ -83,13 +97,19 @@ func Open(ctx context.Context, path string, password []byte, opts Options) (*Sto
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs, db: db, rnd: rand.Reader}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{path: abs, db: db, rnd: rand.Reader, log: log}
 	if err := s.unlock(ctx, password, opts.Create, empty); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if opts.Create {
-		tightenMode(abs)
+	if old, err := harden.PrivateFile(abs); err != nil {
+		log.Warn("wallet store permissions could not be tightened", "path", abs, "err", err)
+	} else if old != 0 {
+		log.Warn("wallet store was readable by others: its mode is now 0600", "path", abs, "was", fmt.Sprintf("%04o", old))
 	}
 	return s, nil
 }
@@ -287,7 +307,7 @@ func (s *Store) unlock(ctx context.Context, password []byte, create, empty bool)
 			return err
 		}
 		if won {
-			return s.setKey(preDK)
+			return s.setKey(preDK, pre)
 		}
 		h = theirs
 	}
@@ -296,7 +316,7 @@ func (s *Store) unlock(ctx context.Context, password []byte, create, empty bool)
 		return err
 	}
 	defer clear(dk)
-	return s.setKey(dk)
+	return s.setKey(dk, h)
 }
 
 func (s *Store) readHeader(ctx context.Context) (*header, bool, error) {
@@ -350,25 +370,42 @@ func (s *Store) newKey(password []byte) (*header, []byte, error) {
 	return h, dk, nil
 }
 
-func (s *Store) setKey(dk []byte) error {
+func (s *Store) setKey(dk []byte, h *header) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.setKeyLocked(dk, h)
+}
+
+// setKeyLocked installs a copy of dk, in memory locked against swapping where
+// the OS allows it, and the header it came from; s.mu is held. The AEAD keeps
+// its own copy of the key on the Go heap (the library copies it), which
+// cannot be locked: locking covers the copy this package owns.
+func (s *Store) setKeyLocked(dk []byte, h *header) error {
 	aead, err := chacha20poly1305.NewX(dk)
 	if err != nil {
 		return err
 	}
 	s.dataKey = append([]byte(nil), dk...)
+	if err := harden.Lock(s.dataKey); err != nil {
+		s.lockOnce.Do(func() {
+			s.log.Warn("the data key's memory could not be locked: it may be swapped to disk", "err", err)
+		})
+	} else {
+		s.locked = true
+	}
 	s.aead = aead
+	s.header = h.encode()
 	return nil
 }
 
-// tightenMode makes a store file created with a looser mode owner-only. On
-// Windows file modes do not carry access control; the directory ACL does.
-func tightenMode(path string) {
-	if runtime.GOOS == "windows" {
-		return
+// releaseKey zeroes and unlocks the data key; s.mu is held.
+func (s *Store) releaseKey() {
+	clear(s.dataKey)
+	if s.locked {
+		_ = harden.Unlock(s.dataKey)
+		s.locked = false
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		_ = os.Chmod(path, 0o600)
-	}
+	s.dataKey, s.aead, s.header = nil, nil, nil
 }
 
 // Path is the absolute path of the store file.
@@ -398,7 +435,59 @@ func (s *Store) Get(ctx context.Context, id string) (*Wallet, error) {
 	if err != nil {
 		return nil, classify(fmt.Errorf("read wallet: %w", err))
 	}
-	return openRecord(aead, id, rec)
+	return s.openRecord(ctx, aead, id, rec)
+}
+
+// openRecord is openRecord that tells a store re-keyed by another process
+// (ErrRekeyed) from a damaged record.
+func (s *Store) openRecord(ctx context.Context, aead cipherAEAD, id string, rec []byte) (*Wallet, error) {
+	w, err := openRecord(aead, id, rec)
+	if err == nil || !errors.Is(err, ErrCorrupt) {
+		return w, err
+	}
+	if s.checkKey(ctx, s.db, aead) == ErrRekeyed {
+		return nil, ErrRekeyed
+	}
+	return nil, err
+}
+
+// checkKey reports ErrRekeyed when the file's data key is no longer the one
+// this handle holds. The header on file differing from the one the key was
+// unwrapped from means a password change or a re-key; a record that still
+// opens with aead tells the first, after which the new header is noted.
+// Writes check inside their transaction, so a record sealed with a key that
+// a re-key in another process replaced meanwhile is never stored.
+func (s *Store) checkKey(ctx context.Context, q querier, aead cipherAEAD) error {
+	var raw []byte
+	if err := q.QueryRowContext(ctx, "SELECT header FROM meta WHERE id = 1").Scan(&raw); err != nil {
+		return classify(fmt.Errorf("read wallet store: %w", err))
+	}
+	s.mu.RLock()
+	same := bytes.Equal(raw, s.header)
+	s.mu.RUnlock()
+	if same {
+		return nil
+	}
+	var (
+		id  string
+		rec []byte
+	)
+	if err := q.QueryRowContext(ctx, "SELECT id, record FROM wallets LIMIT 1").Scan(&id, &rec); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			// Nothing to tell a password change from a re-key: refuse to write.
+			return ErrRekeyed
+		}
+		return classify(fmt.Errorf("read wallet store: %w", err))
+	}
+	pt, err := openPlain(aead, id, rec)
+	if err != nil {
+		return ErrRekeyed
+	}
+	clear(pt)
+	s.mu.Lock()
+	s.header = raw
+	s.mu.Unlock()
+	return nil
 }
 
 // Put stores a wallet under a new signature ID (ErrExists if it is taken).
@@ -429,6 +518,9 @@ func (s *Store) PutMany(ctx context.Context, entries []Entry) error {
 		return classify(fmt.Errorf("write wallet store: %w", err))
 	}
 	defer tx.Rollback()
+	if err := s.checkKey(ctx, tx, aead); err != nil {
+		return err
+	}
 	st, err := tx.PrepareContext(ctx, "INSERT INTO wallets (id, record) VALUES (?, ?)")
 	if err != nil {
 		return classify(fmt.Errorf("write wallet store: %w", err))
@@ -503,7 +595,7 @@ func (s *Store) All(ctx context.Context) ([]Entry, error) {
 		if err := rows.Scan(&id, &rec); err != nil {
 			return nil, classify(err)
 		}
-		w, err := openRecord(aead, id, rec)
+		w, err := s.openRecord(ctx, aead, id, rec)
 		if err != nil {
 			return nil, err
 		}
@@ -514,7 +606,8 @@ func (s *Store) All(ctx context.Context) ([]Entry, error) {
 
 // ChangePassword rewraps the data key under a new password (with the current
 // default KDF parameters and a fresh salt). Records are untouched, so a running
-// daemon keeps working.
+// daemon keeps working; but whoever kept a copy of the old header can still
+// unwrap the data key with the old password: Rekey replaces the key itself.
 func (s *Store) ChangePassword(ctx context.Context, newPassword []byte) error {
 	s.mu.RLock()
 	dk := append([]byte(nil), s.dataKey...)
@@ -527,22 +620,122 @@ func (s *Store) ChangePassword(ctx context.Context, newPassword []byte) error {
 	if err != nil {
 		return err
 	}
+	if err := s.writeHeader(ctx, h, nil); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.header = h.encode()
+	s.mu.Unlock()
+	return nil
+}
+
+// writeHeader replaces the header in one write transaction, after first
+// running also (when set) in the same transaction.
+func (s *Store) writeHeader(ctx context.Context, h *header, also func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(fmt.Errorf("write wallet store: %w", err))
 	}
 	defer tx.Rollback()
+	if also != nil {
+		if err := also(tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, "UPDATE meta SET header = ? WHERE id = 1", h.encode()); err != nil {
 		return classify(fmt.Errorf("write wallet store: %w", err))
 	}
 	return classify(tx.Commit())
 }
 
+// Rekey replaces the data key: a fresh one wrapped under newPassword, and
+// every record opened with the old key and sealed again with the new one, all
+// in one SQLite transaction (rollback journal, synchronous FULL). A crash at
+// any instant leaves either the old store, which the old password opens, or
+// the new one, which only the new password opens: an old copy of the header
+// unwraps the old data key, which no longer opens any record.
+//
+// While it runs, other processes wait on the write lock; a process that had
+// the store open before sees ErrRekeyed on its next read and must be
+// restarted with the new password.
+func (s *Store) Rekey(ctx context.Context, newPassword []byte) error {
+	oldAEAD, err := s.cipher()
+	if err != nil {
+		return err
+	}
+	// The KDF is slow: wrap the new key before taking the write lock.
+	h, dk, err := s.newKey(newPassword)
+	if err != nil {
+		return err
+	}
+	defer clear(dk)
+	newAEAD, err := chacha20poly1305.NewX(dk)
+	if err != nil {
+		return err
+	}
+	err = s.writeHeader(ctx, h, func(tx *sql.Tx) error {
+		return resealAll(ctx, tx, oldAEAD, newAEAD, s.rnd)
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseKey()
+	return s.setKeyLocked(dk, h)
+}
+
+// resealAll seals every record of the transaction again, from oldAEAD to newAEAD.
+func resealAll(ctx context.Context, tx *sql.Tx, oldAEAD, newAEAD cipherAEAD, rnd io.Reader) error {
+	recs, err := readRecords(ctx, tx)
+	if err != nil {
+		return err
+	}
+	st, err := tx.PrepareContext(ctx, "UPDATE wallets SET record = ? WHERE id = ?")
+	if err != nil {
+		return classify(fmt.Errorf("write wallet store: %w", err))
+	}
+	defer st.Close()
+	for _, r := range recs {
+		sealed, err := resealRecord(oldAEAD, newAEAD, r.id, r.record, rnd)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, sealed, r.id); err != nil {
+			return classify(fmt.Errorf("write wallet store: %w", err))
+		}
+	}
+	return nil
+}
+
+type sealedRecord struct {
+	id     string
+	record []byte
+}
+
+// readRecords loads every sealed record of the transaction's snapshot, so
+// the updates that follow do not run under an open cursor on the same table.
+func readRecords(ctx context.Context, tx *sql.Tx) ([]sealedRecord, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT id, record FROM wallets")
+	if err != nil {
+		return nil, classify(fmt.Errorf("read wallet store: %w", err))
+	}
+	defer rows.Close()
+	var out []sealedRecord
+	for rows.Next() {
+		var r sealedRecord
+		if err := rows.Scan(&r.id, &r.record); err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, r)
+	}
+	return out, classify(rows.Err())
+}
+
 // Close zeroes the data key and closes the file.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	clear(s.dataKey)
-	s.dataKey, s.aead = nil, nil
+	s.releaseKey()
 	s.mu.Unlock()
 	return s.db.Close()
 }

@@ -27,6 +27,10 @@ func TestMain(m *testing.M) {
 		crashChild()
 		return
 	}
+	if os.Getenv(rekeyChildEnv) != "" {
+		rekeyChild()
+		return
+	}
 	os.Exit(m.Run())
 }
 
@@ -140,7 +144,17 @@ func TestFileModes(t *testing.T) {
 	if _, err := tx.ExecContext(ctx, "INSERT INTO wallets VALUES ('x', x'00')"); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{path, path + "-journal"} {
+	wantPrivate(t, path, path+"-journal")
+	tx.Rollback()
+	if fi, _ := os.Stat(filepath.Dir(path)); fi.Mode().Perm() != 0o700 {
+		t.Errorf("directory mode %o, want 700", fi.Mode().Perm())
+	}
+}
+
+// wantPrivate fails the test for each path whose mode is not 0600.
+func wantPrivate(t *testing.T, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
@@ -148,10 +162,6 @@ func TestFileModes(t *testing.T) {
 		if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s mode %o, want 600", filepath.Base(p), fi.Mode().Perm())
 		}
-	}
-	tx.Rollback()
-	if fi, _ := os.Stat(filepath.Dir(path)); fi.Mode().Perm() != 0o700 {
-		t.Errorf("directory mode %o, want 700", fi.Mode().Perm())
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/custoskms/custos/internal/harden"
 	"github.com/custoskms/custos/internal/pending"
 )
 
@@ -30,7 +31,15 @@ type Store struct {
 const BusyTimeout = 10 * time.Second
 
 // Open opens (creating when needed) the database file at path and migrates it.
+//
+// The file is created 0600 before SQLite opens it, and an existing one that
+// others can read is tightened to 0600: SQLite creates a database with 0644
+// less the umask, and its -wal and -shm files take the database's mode, so
+// this one step keeps all three private whatever the umask.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if _, err := harden.PrivateFile(path); err != nil {
+		return nil, fmt.Errorf("open pending store: %w", err)
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
