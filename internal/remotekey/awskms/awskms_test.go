@@ -4,51 +4,23 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"os"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/evm/evmtest"
+	"github.com/custoskms/custos/internal/remotekey/awskms/kmstest"
 )
-
-// emulator returns the endpoint of the KMS emulator scripts/setup.d/local-kms.sh
-// starts, with throwaway credentials in the environment. Without it the test
-// skips, and fails under CI.
-func emulator(tb testing.TB) string {
-	tb.Helper()
-	ep := os.Getenv("CUSTOS_TEST_KMS_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal("CUSTOS_TEST_KMS_ENDPOINT is not set (scripts/setup.d/local-kms.sh starts the emulator)")
-		}
-		tb.Skip("CUSTOS_TEST_KMS_ENDPOINT is not set: no KMS emulator")
-	}
-	tb.Setenv("AWS_ACCESS_KEY_ID", "test")
-	tb.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	tb.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	tb.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	tb.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	return ep
-}
 
 // newKey creates a key of spec in the emulator and returns it through New.
 func newKey(tb testing.TB, spec types.KeySpec) *Key {
 	tb.Helper()
-	ep := emulator(tb)
-	ctx := context.Background()
-	k, err := New(ctx, Config{KeyID: "pending", Region: "eu-west-2", Endpoint: ep})
+	ep := kmstest.Endpoint(tb)
+	k, err := New(context.Background(), Config{KeyID: kmstest.CreateKey(tb, ep, spec), Region: kmstest.Region, Endpoint: ep})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	out, err := k.client.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: spec, KeyUsage: types.KeyUsageTypeSignVerify})
-	if err != nil {
-		tb.Fatalf("create key: %v", err)
-	}
-	k.keyID = aws.ToString(out.KeyMetadata.KeyId)
 	return k
 }
 
@@ -85,8 +57,8 @@ func TestRefusesAnotherCurve(t *testing.T) {
 }
 
 func TestUnknownKey(t *testing.T) {
-	ep := emulator(t)
-	k, err := New(context.Background(), Config{KeyID: "00000000-0000-0000-0000-000000000000", Region: "eu-west-2", Endpoint: ep})
+	ep := kmstest.Endpoint(t)
+	k, err := New(context.Background(), Config{KeyID: "00000000-0000-0000-0000-000000000000", Region: kmstest.Region, Endpoint: ep})
 	if err != nil {
 		t.Fatal(err)
 	}
