@@ -30,6 +30,9 @@ type ExternalSigner interface {
 	// two calls give two different valid signatures: the caller keeps the
 	// first one it recorded (the daemon's ledger does), never both.
 	SignExternal(ctx context.Context, req SignRequest, keys []DigestSigner) (Signed, error)
+	// AddressFromPublicKey is the address of a key, as a wallet registering
+	// an external key shows it.
+	AddressFromPublicKey(pub *btcec.PublicKey, testnet bool) string
 }
 
 // ErrBadSignature is a signature from a DigestSigner that does not verify

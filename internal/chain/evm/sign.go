@@ -123,6 +123,11 @@ func (c *Chain) SignExternal(ctx context.Context, req chain.SignRequest, keys []
 	})
 }
 
+// AddressFromPublicKey implements chain.ExternalSigner.
+func (c *Chain) AddressFromPublicKey(pub *btcec.PublicKey, _ bool) string {
+	return c.FormatAddress(chain.KeccakAddress(pub))
+}
+
 // signable parses req's transaction and checks what signing needs: every
 // field present and a chain id of the request's network.
 func (c *Chain) signable(ctx context.Context, req chain.SignRequest) (*Tx, error) {
