@@ -6,10 +6,8 @@ package evmtest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math/big"
-	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum"
@@ -139,22 +137,14 @@ func sender(t *testing.T, txData string) (common.Address, common.Hash) {
 // server does when the transaction is queued.
 func complete(t *testing.T, c *evm.Chain, v vectors.Signing) string {
 	t.Helper()
-	if len(v.NodeAnswers) == 0 || string(v.NodeAnswers) == "null" {
-		return v.PendingTransaction.SerializedTransaction
-	}
-	var answers []struct{ Method, Result string }
-	if err := json.Unmarshal(v.NodeAnswers, &answers); err != nil {
+	answers, err := v.Answers()
+	if err != nil {
 		t.Fatal(err)
 	}
-	node := answerNode{}
-	for _, a := range answers {
-		n, ok := new(big.Int).SetString(strings.TrimPrefix(a.Result, "0x"), 16)
-		if !ok {
-			t.Fatalf("node answer %q", a.Result)
-		}
-		node[a.Method] = n
+	if answers == nil {
+		return v.PendingTransaction.SerializedTransaction
 	}
-	out, err := c.Complete(context.Background(), node, evm.CompleteRequest{Serialized: v.PendingTransaction.SerializedTransaction, Testnet: v.Testnet})
+	out, err := c.Complete(context.Background(), answerNode(answers), evm.CompleteRequest{Serialized: v.PendingTransaction.SerializedTransaction, Testnet: v.Testnet})
 	if err != nil {
 		t.Fatal(err)
 	}
