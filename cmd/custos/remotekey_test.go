@@ -44,6 +44,10 @@ func TestStoreManagedKeyAWSKMS(t *testing.T) {
 		t.Errorf("getmanagedwallet printed %s", stored)
 	}
 	k.fails("no private key", nil, "getprivatekey", out.SignatureID, "0")
+	report, _, _ := k.run(nil, "report", out.SignatureID)
+	if !strings.Contains(report, `"type":"aws-kms"`) || !strings.Contains(report, `"keyId":"`+id+`"`) {
+		t.Errorf("report says %s", report)
+	}
 	k.fails(awskms.ErrKeySpec.Error(), nil, "storemanagedkey", "ETH", "--aws-kms", kmstest.CreateKey(t, ep, types.KeySpecEccNistP256),
 		"--aws-region", kmstest.Region, "--aws-endpoint", ep)
 	k.fails("cannot sign with a key held outside", nil, "storemanagedkey", "TRON", "--aws-kms", id,

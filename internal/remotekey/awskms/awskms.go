@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -31,15 +32,23 @@ type Config struct {
 	Region string
 	// Endpoint, when set, replaces the region's KMS endpoint.
 	Endpoint string
+	// Timeout bounds each call to KMS, retries included, so that a KMS
+	// that stops answering fails the transaction instead of holding the
+	// daemon's run; default DefaultTimeout.
+	Timeout time.Duration
 }
+
+// DefaultTimeout is Config.Timeout's default.
+const DefaultTimeout = 30 * time.Second
 
 // ErrKeySpec is a KMS key that is not an ECC_SECG_P256K1 signing key.
 var ErrKeySpec = errors.New("not an ECC_SECG_P256K1 signing key")
 
 // Key is one KMS key. It is safe for concurrent use.
 type Key struct {
-	client *kms.Client
-	keyID  string
+	client  *kms.Client
+	keyID   string
+	timeout time.Duration
 
 	mu  sync.Mutex
 	pub *btcec.PublicKey // read once: a key's public half never changes
@@ -65,7 +74,10 @@ func New(ctx context.Context, cfg Config) (*Key, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 	})
-	return &Key{client: client, keyID: cfg.KeyID}, nil
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	return &Key{client: client, keyID: cfg.KeyID, timeout: cfg.Timeout}, nil
 }
 
 // PublicKey implements chain.DigestSigner: GetPublicKey, whose answer is
@@ -76,6 +88,8 @@ func (k *Key) PublicKey(ctx context.Context) (*btcec.PublicKey, error) {
 	if k.pub != nil {
 		return k.pub, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
 	out, err := k.client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(k.keyID)})
 	if err != nil {
 		return nil, fmt.Errorf("aws kms: get public key of %s: %w", k.keyID, err)
@@ -94,6 +108,8 @@ func (k *Key) PublicKey(ctx context.Context) (*btcec.PublicKey, error) {
 // SignDigest implements chain.DigestSigner. KMS answers a DER signature
 // with any s; chain.RecoverableSignature makes it low.
 func (k *Key) SignDigest(ctx context.Context, digest []byte) (*big.Int, *big.Int, error) {
+	ctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
 	out, err := k.client.Sign(ctx, &kms.SignInput{
 		KeyId:            aws.String(k.keyID),
 		Message:          digest,

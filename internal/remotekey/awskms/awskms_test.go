@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"net"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
@@ -118,4 +120,35 @@ func BenchmarkSignDigest(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sigs/s")
+}
+
+// A KMS that accepts the connection and never answers fails the call
+// within Timeout instead of holding the daemon's run.
+func TestTimeout(t *testing.T) {
+	kmstest.Endpoint(t) // throwaway credentials
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	k, err := New(context.Background(), Config{KeyID: "k", Region: kmstest.Region, Endpoint: "http://" + ln.Addr().String(), Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, _, err := k.SignDigest(context.Background(), make([]byte, 32)); err == nil {
+		t.Fatal("a silent KMS signed")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("gave up after %v, want about 200ms", d)
+	}
 }
