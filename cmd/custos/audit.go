@@ -90,6 +90,8 @@ func walletFields(w *walletstore.Wallet) map[string]any {
 		kind = "mnemonic"
 	case w.Secret != "":
 		kind = "secret"
+	case w.Remote != nil:
+		kind = w.Remote.Backend
 	}
 	return map[string]any{"chain": w.Chain, "testnet": w.Testnet, "kind": kind}
 }

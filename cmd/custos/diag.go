@@ -124,7 +124,9 @@ type reportedWallet struct {
 	Mnemonic    string `json:"mnemonic,omitempty"`
 	PrivateKey  string `json:"privateKey,omitempty"`
 	Secret      string `json:"secret,omitempty"`
-	Error       string `json:"error,omitempty"`
+	// KeyID names a key held outside Custos (not a secret).
+	KeyID string `json:"keyId,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 const hidden = "***"
@@ -174,6 +176,8 @@ func newReportCmd(a *app) *cobra.Command {
 						r.Type, r.Mnemonic = "mnemonic", hidden
 					case w.PrivateKey != "":
 						r.Type, r.PrivateKey = "privateKey", hidden
+					case w.Remote != nil:
+						r.Type, r.KeyID = w.Remote.Backend, w.Remote.KeyID
 					default:
 						r.Type, r.Secret = "secret", hidden
 					}

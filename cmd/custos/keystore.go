@@ -185,6 +185,9 @@ func walletDeriver(w *walletstore.Wallet) (chain.Deriver, error) {
 // privateKeyOf is getprivatekey: derived at index for a mnemonic wallet, the
 // stored key or secret otherwise (whatever the index).
 func privateKeyOf(w *walletstore.Wallet, index uint32) (string, error) {
+	if w.Remote != nil {
+		return "", fmt.Errorf("the wallet's key is held in %s (key %s): there is no private key to show", w.Remote.Backend, w.Remote.KeyID)
+	}
 	if w.Mnemonic == "" {
 		if w.PrivateKey != "" {
 			return w.PrivateKey, nil

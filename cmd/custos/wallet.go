@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/remotekey"
 	"github.com/custoskms/custos/internal/secret"
 	"github.com/custoskms/custos/internal/walletstore"
 )
@@ -146,12 +147,21 @@ func newStoreManagedWalletCmd(a *app) *cobra.Command {
 }
 
 func newStoreManagedPrivateKeyCmd(a *app) *cobra.Command {
-	var pf passwordFlags
+	var (
+		pf  passwordFlags
+		kms remotekey.Ref
+	)
 	cmd := &cobra.Command{
-		Use:   "storemanagedprivatekey CHAIN",
-		Short: "Store a private key or secret (read from the terminal or stdin); prints its signature ID",
+		Use:     "storemanagedprivatekey CHAIN",
+		Aliases: []string{"storemanagedkey"},
+		Short:   "Store a private key or secret (read from the terminal or stdin); prints its signature ID",
 		Long: "Store a private key (or, for XLM and XRP, a secret) in the chain's usual form. It is\n" +
-			"checked before it is stored. The store password is read first, then the key.",
+			"checked before it is stored. The store password is read first, then the key.\n\n" +
+			"With --aws-kms KEY_ID no key is read: the wallet signs with that AWS KMS key\n" +
+			"(ECC_SECG_P256K1, EVM chains), which never leaves KMS. The store records the key id,\n" +
+			"region, endpoint and public key; AWS credentials come from the AWS SDK's usual\n" +
+			"sources (environment, shared files, instance role) where the daemon runs.\n" +
+			"Prints {\"signatureId\",\"address\"}.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, d, err := deriverFor(args[0])
@@ -159,6 +169,9 @@ func newStoreManagedPrivateKeyCmd(a *app) *cobra.Command {
 				return err
 			}
 			s := newSession(a, &pf)
+			if kms.KeyID != "" {
+				return storeRemoteKey(cmd, s, c, kms)
+			}
 			pw, k, err := s.passwordAnd(cmd.Context(), "private key")
 			if err != nil {
 				return err
@@ -173,5 +186,29 @@ func newStoreManagedPrivateKeyCmd(a *app) *cobra.Command {
 		},
 	}
 	pf.add(a.flags(cmd))
+	cmd.Flags().StringVar(&kms.KeyID, "aws-kms", "", "register the AWS KMS key `KEY_ID` (id, ARN or alias/NAME) instead of reading a private key")
+	cmd.Flags().StringVar(&kms.Region, "aws-region", "", "the KMS key's region (default: the AWS SDK's, e.g. AWS_REGION)")
+	cmd.Flags().StringVar(&kms.Endpoint, "aws-endpoint", "", "a KMS endpoint `URL` in place of the region's (a VPC endpoint)")
 	return cmd
+}
+
+// storeRemoteKey registers a key held outside Custos as a new wallet of c:
+// its public key is read from the backend, before the password, so that a
+// key that is not there or not a secp256k1 signing key stores nothing.
+func storeRemoteKey(cmd *cobra.Command, s *session, c chain.Chain, ref remotekey.Ref) error {
+	ext, ok := c.(chain.ExternalSigner)
+	if !ok {
+		return fmt.Errorf("%s cannot sign with a key held outside Custos", c.Info().Code)
+	}
+	ref.Backend = remotekey.AWSKMS
+	ref, pub, err := remotekey.Register(cmd.Context(), ref)
+	if err != nil {
+		return err
+	}
+	pw, err := s.password(cmd.Context(), true)
+	if err != nil {
+		return err
+	}
+	return storeNew(cmd, s, pw, &walletstore.Wallet{Remote: &ref, Address: ext.AddressFromPublicKey(pub, s.a.testnet),
+		Chain: c.Info().Code, Testnet: s.a.testnet})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/policy"
+	"github.com/custoskms/custos/internal/remotekey"
 )
 
 // Approval decides whether a pending transaction may be signed (Approver is
@@ -85,6 +86,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Lookup finds a chain by code; nil uses the registry (chains.Lookup).
 	Lookup func(code string) (chain.Chain, error)
+	// OpenRemoteKey opens the key of a wallet that holds it outside the
+	// process (a KMS key); nil is remotekey.Open.
+	OpenRemoteKey func(context.Context, remotekey.Ref) (chain.DigestSigner, error)
 }
 
 // Summary counts what one run did.
@@ -386,6 +390,7 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 	txs, places := inSequence(sc.c, d.cfg.Testnet, txs, waiting)
 	res := NewResolver(d.keys, d.cfg.Testnet)
 	res.only = d.walls
+	res.open = d.cfg.OpenRemoteKey
 	defer res.Close()
 
 	// In-flight transactions finish after shutdown begins: a signed and
@@ -549,7 +554,7 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 				return outcome{sum: Summary{Rejected: 1}}
 			}
 		}
-		keys, err := res.Resolve(ctx, sc.c, tx)
+		keys, remote, err := res.ResolveSigning(ctx, sc.c, tx)
 		if err != nil {
 			return d.fail(code, tx.ID, "keys", err)
 		}
@@ -557,8 +562,8 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 			clear(keys)
 			return d.auditFailed(code, tx.ID, err)
 		}
-		signed, err := sc.signer.Sign(ctx, chain.SignRequest{Serialized: tx.SerializedTransaction, Testnet: d.cfg.Testnet,
-			Keys: keys, ExtraChainIDs: d.cfg.ExtraChainIDs[code]})
+		signed, err := sign(ctx, sc, chain.SignRequest{Serialized: tx.SerializedTransaction, Testnet: d.cfg.Testnet,
+			Keys: keys, ExtraChainIDs: d.cfg.ExtraChainIDs[code]}, remote)
 		clear(keys)
 		if err != nil {
 			return d.fail(code, tx.ID, "sign", err)
@@ -606,4 +611,17 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 	d.m.submitted.WithLabelValues(code).Inc()
 	d.log.Info("submitted", "chain", code, "id", tx.ID, "txId", chainTxID)
 	return o
+}
+
+// sign signs req with its private keys, or with remote, the keys held
+// outside the process that ResolveSigning returned in their place.
+func sign(ctx context.Context, sc signingChain, req chain.SignRequest, remote []chain.DigestSigner) (chain.Signed, error) {
+	if len(remote) == 0 {
+		return sc.signer.Sign(ctx, req)
+	}
+	ext, ok := sc.c.(chain.ExternalSigner)
+	if !ok {
+		return chain.Signed{}, fmt.Errorf("%s: %w", sc.c.Info().Code, ErrNoExternalSigner)
+	}
+	return ext.SignExternal(ctx, req, remote)
 }

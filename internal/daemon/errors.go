@@ -35,6 +35,13 @@ var (
 	// ErrWalletNotAllowed is wrapped when a transaction names a wallet
 	// outside --wallets: the daemon signs only with the wallets it is given.
 	ErrWalletNotAllowed = errors.New("wallet not in --wallets")
+	// ErrRemoteKey is wrapped when a transaction's wallets hold their keys
+	// outside the process where private keys are needed (custos sign), or
+	// mix such wallets with wallets holding their keys.
+	ErrRemoteKey = errors.New("wallet's key is held outside the process")
+	// ErrNoExternalSigner is wrapped when a wallet's key is held outside the
+	// process and its chain cannot sign with such a key.
+	ErrNoExternalSigner = errors.New("chain cannot sign with a key held outside the process")
 	// ErrConfig is wrapped by configuration errors; the message names the field at fault.
 	ErrConfig = errors.New("invalid daemon configuration")
 )

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/internal/remotekey"
 	"github.com/custoskms/custos/internal/strictjson"
 )
 
@@ -198,6 +199,8 @@ type Wallet struct {
 	WalletRef
 	Mnemonic   string
 	PrivateKey string
+	// Remote, set instead of a key, is a key held outside the process.
+	Remote *remotekey.Ref
 }
 
 // Keys is the daemon's source of managed wallets. The daemon calls List at the

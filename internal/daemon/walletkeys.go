@@ -102,8 +102,8 @@ func (k *StoreKeys) Wallet(ctx context.Context, id string) (Wallet, error) {
 	if err != nil {
 		return Wallet{}, err
 	}
-	out := Wallet{WalletRef: WalletRef{SignatureID: id, Chain: w.Chain, Testnet: w.Testnet}, Mnemonic: w.Mnemonic, PrivateKey: w.PrivateKey}
-	if out.Mnemonic == "" && out.PrivateKey == "" {
+	out := Wallet{WalletRef: WalletRef{SignatureID: id, Chain: w.Chain, Testnet: w.Testnet}, Mnemonic: w.Mnemonic, PrivateKey: w.PrivateKey, Remote: w.Remote}
+	if out.Mnemonic == "" && out.PrivateKey == "" && out.Remote == nil {
 		out.PrivateKey = w.Secret
 	}
 	return out, nil

@@ -8,6 +8,9 @@ package vectors
 import (
 	_ "embed"
 	"encoding/json"
+	"fmt"
+	"math/big"
+	"strings"
 	"sync"
 )
 
@@ -160,3 +163,26 @@ func CountRows(file, chain string) int {
 
 // Tatum returns the plaintext and password of TatumWalletDat.
 func Tatum() TatumWallet { once.Do(load); return tatumWall }
+
+// Answers returns the row's node_answers as a value by JSON-RPC method
+// (eth_chainId, eth_gasPrice, …): what a node told the reference, which a
+// test hands to the chain's completion as a node would. Nil when the row
+// asked no node.
+func (s Signing) Answers() (map[string]*big.Int, error) {
+	if len(s.NodeAnswers) == 0 || string(s.NodeAnswers) == "null" {
+		return nil, nil
+	}
+	var answers []struct{ Method, Result string }
+	if err := json.Unmarshal(s.NodeAnswers, &answers); err != nil {
+		return nil, err
+	}
+	out := make(map[string]*big.Int, len(answers))
+	for _, a := range answers {
+		n, ok := new(big.Int).SetString(strings.TrimPrefix(a.Result, "0x"), 16)
+		if !ok {
+			return nil, fmt.Errorf("node answer %q to %s is not a hex number", a.Result, a.Method)
+		}
+		out[a.Method] = n
+	}
+	return out, nil
+}

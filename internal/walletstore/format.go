@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/custoskms/custos/internal/remotekey"
 )
 
 // FormatVersion is the version of the store layout this build writes. A file
@@ -201,7 +203,8 @@ func unwrap(password []byte, h *header) ([]byte, error) {
 // Wallet is one stored wallet, in Tatum KMS's record shape so that export and
 // getmanagedwallet print what Tatum users expect. A mnemonic wallet holds
 // Mnemonic (and XPub where the chain has one); a key wallet holds PrivateKey,
-// or Secret and Address for the keypair chains.
+// or Secret and Address for the keypair chains. A remote-key wallet holds
+// Remote, where its key lives (never a secret), and Address.
 type Wallet struct {
 	Mnemonic   string `json:"mnemonic,omitempty"`
 	XPub       string `json:"xpub,omitempty"`
@@ -210,14 +213,17 @@ type Wallet struct {
 	PrivateKey string `json:"privateKey,omitempty"`
 	Chain      string `json:"chain"`
 	Testnet    bool   `json:"testnet"`
+	// Remote is a key held outside Custos (a cloud KMS key), signed with
+	// through its backend; only its name and public key are stored.
+	Remote *remotekey.Ref `json:"remoteKey,omitempty"`
 }
 
 func (w *Wallet) validate() error {
 	if w.Chain == "" {
 		return fmt.Errorf("%w: no chain", ErrInvalidWallet)
 	}
-	if w.Mnemonic == "" && w.PrivateKey == "" && w.Secret == "" {
-		return fmt.Errorf("%w: no mnemonic, private key or secret", ErrInvalidWallet)
+	if w.Mnemonic == "" && w.PrivateKey == "" && w.Secret == "" && w.Remote == nil {
+		return fmt.Errorf("%w: no mnemonic, private key, secret or remote key", ErrInvalidWallet)
 	}
 	return nil
 }

@@ -2,13 +2,13 @@ package evm
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"encoding/hex"
 	"fmt"
 	"math/big"
 	"slices"
 	"strings"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -18,8 +18,9 @@ import (
 )
 
 var (
-	_ chain.TxValidator = (*Chain)(nil)
-	_ chain.Signer      = (*Chain)(nil)
+	_ chain.TxValidator    = (*Chain)(nil)
+	_ chain.Signer         = (*Chain)(nil)
+	_ chain.ExternalSigner = (*Chain)(nil)
 )
 
 // ChainIDs returns every chain id accepted for a network: the public ones and
@@ -70,18 +71,8 @@ func (c *Chain) parseForNetwork(serialized string, testnet bool, extra ...uint64
 // signed as 0 and EIP-1559 fees stay as they are; a missing field is an error
 // wrapping ErrIncompleteTx, never a guess.
 func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, error) {
-	if err := ctx.Err(); err != nil {
-		return chain.Signed{}, err
-	}
-	t, err := c.ParseTx(req.Serialized)
+	t, err := c.signable(ctx, req)
 	if err != nil {
-		return chain.Signed{}, err
-	}
-	if m := t.Missing(); len(m) > 0 {
-		return chain.Signed{}, fmt.Errorf("%w: %w: missing %s (complete it from the node when the transaction is created)",
-			chain.ErrInvalidTx, ErrIncompleteTx, strings.Join(m, ", "))
-	}
-	if err := c.CheckChainID(t.ChainID, req.Testnet, req.ExtraChainIDs...); err != nil {
 		return chain.Signed{}, err
 	}
 	if len(req.Keys) != 1 {
@@ -91,10 +82,9 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if err != nil {
 		return chain.Signed{}, err
 	}
-	if t.From != nil && *t.From != common.Address(chain.KeccakAddress(priv.PubKey())) {
+	if err := c.checkFrom(t, priv.PubKey()); err != nil {
 		priv.Zero()
-		return chain.Signed{}, fmt.Errorf("%w: the transaction's from %s is not the address of the wallet's key",
-			chain.ErrWrongSigner, c.FormatAddress(*t.From))
+		return chain.Signed{}, err
 	}
 	b := priv.Serialize()
 	key, err := crypto.ToECDSA(b)
@@ -104,10 +94,82 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 		return chain.Signed{}, fmt.Errorf("%w: %w", chain.ErrInvalidKey, err)
 	}
 	defer key.D.SetInt64(0)
-	if t.Type == TypeCeloFeeCurrency {
-		return signCIP64(t, key)
+	return signTx(t, func(hash []byte) ([]byte, error) { return crypto.Sign(hash, key) })
+}
+
+// SignExternal implements chain.ExternalSigner: Sign with a key held outside
+// the process, which signs the transaction's hash and nothing else.
+func (c *Chain) SignExternal(ctx context.Context, req chain.SignRequest, keys []chain.DigestSigner) (chain.Signed, error) {
+	t, err := c.signable(ctx, req)
+	if err != nil {
+		return chain.Signed{}, err
 	}
-	signed, err := types.SignTx(types.NewTx(t.txData()), types.LatestSignerForChainID(t.ChainID), key)
+	if len(keys) != 1 {
+		return chain.Signed{}, fmt.Errorf("%w: an EVM transaction has one signer, got %d keys", chain.ErrInvalidKey, len(keys))
+	}
+	pub, err := keys[0].PublicKey(ctx)
+	if err != nil {
+		return chain.Signed{}, err
+	}
+	if err := c.checkFrom(t, pub); err != nil {
+		return chain.Signed{}, err
+	}
+	return signTx(t, func(hash []byte) ([]byte, error) {
+		r, s, err := keys[0].SignDigest(ctx, hash)
+		if err != nil {
+			return nil, err
+		}
+		return chain.RecoverableSignature(pub, hash, r, s)
+	})
+}
+
+// AddressFromPublicKey implements chain.ExternalSigner.
+func (c *Chain) AddressFromPublicKey(pub *btcec.PublicKey, _ bool) string {
+	return c.FormatAddress(chain.KeccakAddress(pub))
+}
+
+// signable parses req's transaction and checks what signing needs: every
+// field present and a chain id of the request's network.
+func (c *Chain) signable(ctx context.Context, req chain.SignRequest) (*Tx, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t, err := c.ParseTx(req.Serialized)
+	if err != nil {
+		return nil, err
+	}
+	if m := t.Missing(); len(m) > 0 {
+		return nil, fmt.Errorf("%w: %w: missing %s (complete it from the node when the transaction is created)",
+			chain.ErrInvalidTx, ErrIncompleteTx, strings.Join(m, ", "))
+	}
+	if err := c.CheckChainID(t.ChainID, req.Testnet, req.ExtraChainIDs...); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// checkFrom refuses a transaction whose from is not the address of pub.
+func (c *Chain) checkFrom(t *Tx, pub *btcec.PublicKey) error {
+	if t.From != nil && *t.From != common.Address(chain.KeccakAddress(pub)) {
+		return fmt.Errorf("%w: the transaction's from %s is not the address of the wallet's key",
+			chain.ErrWrongSigner, c.FormatAddress(*t.From))
+	}
+	return nil
+}
+
+// signTx signs t with sign, which returns the 65-byte [R || S || V] signature
+// of a hash, and encodes the signed transaction.
+func signTx(t *Tx, sign func(hash []byte) ([]byte, error)) (chain.Signed, error) {
+	if t.Type == TypeCeloFeeCurrency {
+		return signCIP64(t, sign)
+	}
+	tx := types.NewTx(t.txData())
+	signer := types.LatestSignerForChainID(t.ChainID)
+	sig, err := sign(signer.Hash(tx).Bytes())
+	if err != nil {
+		return chain.Signed{}, fmt.Errorf("sign: %w", err)
+	}
+	signed, err := tx.WithSignature(signer, sig)
 	if err != nil {
 		return chain.Signed{}, fmt.Errorf("sign: %w", err)
 	}
@@ -162,7 +224,7 @@ func (u *cip64) sigHash() ([]byte, error) {
 	return crypto.Keccak256(append([]byte{TypeCeloFeeCurrency}, body...)), nil
 }
 
-func signCIP64(t *Tx, key *ecdsa.PrivateKey) (chain.Signed, error) {
+func signCIP64(t *Tx, sign func(hash []byte) ([]byte, error)) (chain.Signed, error) {
 	u := cip64{ChainID: t.ChainID, Nonce: *t.Nonce, GasTipCap: t.GasTipCap, GasFeeCap: t.GasFeeCap, Gas: *t.Gas,
 		To: t.To, Value: t.Value, Data: t.Data, AccessList: t.AccessList, FeeCurrency: t.FeeCurrency}
 	if u.AccessList == nil {
@@ -172,7 +234,7 @@ func signCIP64(t *Tx, key *ecdsa.PrivateKey) (chain.Signed, error) {
 	if err != nil {
 		return chain.Signed{}, err
 	}
-	sig, err := crypto.Sign(hash, key)
+	sig, err := sign(hash)
 	if err != nil {
 		return chain.Signed{}, fmt.Errorf("sign: %w", err)
 	}

@@ -23,11 +23,6 @@ type expectedSigned struct {
 	From   string `json:"from"`
 }
 
-type nodeAnswer struct {
-	Method string `json:"method"`
-	Result string `json:"result"`
-}
-
 // vectorKey derives the row's key through our own derivation and checks it
 // against the key string the vector records.
 func vectorKey(t *testing.T, c *Chain, v vectors.Signing) string {
@@ -50,20 +45,16 @@ func vectorKey(t *testing.T, c *Chain, v vectors.Signing) string {
 // whose reference asked a node: fill the fields the node answers.
 func withNodeAnswers(t *testing.T, c *Chain, v vectors.Signing) string {
 	t.Helper()
-	if len(v.NodeAnswers) == 0 || string(v.NodeAnswers) == "null" {
-		return v.PendingTransaction.SerializedTransaction
-	}
-	var answers []nodeAnswer
-	if err := json.Unmarshal(v.NodeAnswers, &answers); err != nil {
+	answers, err := v.Answers()
+	if err != nil {
 		t.Fatal(err)
 	}
+	if answers == nil {
+		return v.PendingTransaction.SerializedTransaction
+	}
 	node := &fakeNode{}
-	for _, a := range answers {
-		n, ok := new(big.Int).SetString(strings.TrimPrefix(a.Result, "0x"), 16)
-		if !ok {
-			t.Fatalf("node answer %q", a.Result)
-		}
-		switch a.Method {
+	for method, n := range answers {
+		switch method {
 		case "eth_estimateGas":
 			node.gas = n.Uint64()
 		case "eth_chainId":
@@ -73,7 +64,7 @@ func withNodeAnswers(t *testing.T, c *Chain, v vectors.Signing) string {
 		case "eth_getTransactionCount":
 			node.nonce = n.Uint64()
 		default:
-			t.Fatalf("unknown node method %s", a.Method)
+			t.Fatalf("unknown node method %s", method)
 		}
 	}
 	out, err := c.Complete(context.Background(), node, CompleteRequest{Serialized: v.PendingTransaction.SerializedTransaction, Testnet: v.Testnet})
