@@ -79,7 +79,9 @@ func rows() []Row {
 		// Counted from the metachain block that notarized it, which is final.
 		{Chain: egld.EGLD, Dial: broadcast.DialerOf(broadcast.DialMultiversX), Confirmations: 1},
 		{Chain: evm.KLAY, Dial: evmNode, Confirmations: 1},
-		{Chain: sol.SOL, Dial: broadcast.DialerOf(broadcast.DialSolana)},
+		// A finalized slot is rooted (over two thirds of the stake voted 32
+		// blocks above it): final, counted as one confirmation.
+		{Chain: sol.SOL, Dial: broadcast.DialerOf(broadcast.DialSolana), Confirmations: 1},
 	}
 }
 
