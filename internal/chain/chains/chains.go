@@ -64,7 +64,8 @@ func rows() []Row {
 		{Chain: utxo.BCH, Dial: utxoNode, Confirmations: 6},
 		{Chain: utxo.LTC, Dial: utxoNode, Confirmations: 6},
 		{Chain: utxo.DOGE, Dial: utxoNode, Confirmations: 6},
-		{Chain: vet.VET, Dial: broadcast.DialerOf(broadcast.DialVeChain)},
+		// Twelve 10 s blocks, as for ETH; `serve --confirmations VET=N` for more.
+		{Chain: vet.VET, Dial: broadcast.DialerOf(broadcast.DialVeChain), Confirmations: 12},
 		{Chain: evm.BSC, Dial: evmNode, Confirmations: 15},
 		{Chain: evm.MATIC, Dial: evmNode, Confirmations: 128},
 		{Chain: evm.CELO, Dial: evmNode, Confirmations: 12},
