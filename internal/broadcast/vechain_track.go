@@ -3,11 +3,9 @@ package broadcast
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -97,16 +95,9 @@ func (c *VeChainClient) receipt(ctx context.Context, txID string) (Outcome, bool
 // transaction with a null meta while it waits in the node's pool, and null
 // when the node does not know it.
 func (c *VeChainClient) pooled(ctx context.Context, txID string) (bool, error) {
-	path := "/transactions/" + txID
-	status, data, err := c.node.doQuery(ctx, http.MethodGet, "GET "+path, path, url.Values{"pending": {"true"}}, "", nil)
-	if err != nil {
-		return false, err
-	}
 	var tx *struct {
 		ID string `json:"id"`
 	}
-	if status != http.StatusOK || json.Unmarshal(data, &tx) != nil {
-		return false, fmt.Errorf("%w: GET %s: HTTP %d: %s", ErrUnavailable, path, status, snippet(data))
-	}
-	return tx != nil, nil
+	err := c.node.getJSONQuery(ctx, "/transactions/"+txID, url.Values{"pending": {"true"}}, &tx)
+	return tx != nil, err
 }

@@ -69,7 +69,8 @@ func rows() []Row {
 		{Chain: evm.BSC, Dial: evmNode, Confirmations: 15},
 		{Chain: evm.MATIC, Dial: evmNode, Confirmations: 128},
 		{Chain: evm.CELO, Dial: evmNode, Confirmations: 12},
-		{Chain: flow.FLOW, Dial: broadcast.DialerOf(broadcast.DialFlow),
+		// A sealed transaction result is final: counted as one confirmation.
+		{Chain: flow.FLOW, Dial: broadcast.DialerOf(broadcast.DialFlow), Confirmations: 1,
 			NoSigningVectors: "Tatum's SDK builds, signs and sends FLOW transactions itself through a node, so there is " +
 				"no offline output to compare with; internal/chain/flow checks its encoding against the Flow SDK's golden messages"},
 		// A block is solidified (irreversible) once 19 of the 27 super
