@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/custoskms/custos/internal/broadcast"
+	"github.com/custoskms/custos/internal/pending"
 )
 
 // A mined transaction short of its depth waits for the blocks it still
@@ -48,5 +49,24 @@ func TestDepthWaitFollowsThePace(t *testing.T) {
 	tr.pace.observe(eth, 181, t0.Add(170*time.Second)) // now 10 s a block
 	if per, _ := tr.pace.interval(eth); per != 10*time.Second {
 		t.Errorf("interval after the window moved: %v, want 10s", per)
+	}
+}
+
+// A transaction still in the pool is not asked about again before the
+// next block can have come.
+func TestPendingWaitsForTheNextBlock(t *testing.T) {
+	node := &fakeNode{outcomes: map[string]broadcast.Outcome{"0xpending0": {Progress: broadcast.Pending}}}
+	nodes := broadcast.NewNodes()
+	nodes.Set("ETH", false, node)
+	tr := New(Config{Nodes: nodes, BaseDelay: time.Second, MaxDelay: time.Minute})
+	tracked := pending.Tracked{ID: "p", Chain: "ETH", TxID: "0xpending0"}
+	if u := tr.check(t.Context(), tracked); u.RetryIn > time.Second {
+		t.Fatalf("before the pace is known: RetryIn %v, want the backoff's at most BaseDelay", u.RetryIn)
+	}
+	t0 := time.Now()
+	tr.pace.observe(netKey{"ETH", false}, 100, t0)
+	tr.pace.observe(netKey{"ETH", false}, 101, t0.Add(12*time.Second))
+	if u := tr.check(t.Context(), tracked); u.RetryIn != 12*time.Second {
+		t.Fatalf("at 12 s a block: RetryIn %v, want 12s", u.RetryIn)
 	}
 }

@@ -215,6 +215,10 @@ func (t *Tracker) check(ctx context.Context, tr pending.Tracked) pending.Outcome
 	case broadcast.Pending, broadcast.Unknown:
 		// A reorganized block may have put a mined one back.
 		u.BlockNumber, u.Confirmations = nil, nil
+		// Nothing changes before the next block.
+		if per, ok := t.pace.interval(netKey{tr.Chain, tr.Testnet}); ok {
+			u.RetryIn = min(max(u.RetryIn, per), t.cfg.MaxDelay)
+		}
 	}
 	return u
 }
