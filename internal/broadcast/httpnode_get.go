@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 )
 
 // getJSON asks a REST node (Horizon, the MultiversX gateway) GET path and
@@ -13,7 +14,12 @@ import (
 // account it does not hold, a malformed address) and wraps ErrRejected: no
 // retry changes it. Everything else wraps ErrUnavailable.
 func (n *httpNode) getJSON(ctx context.Context, path string, out any) error {
-	status, data, err := n.do(ctx, http.MethodGet, "GET "+path, path, "", nil)
+	return n.getJSONQuery(ctx, path, nil, out)
+}
+
+// getJSONQuery is getJSON with query parameters.
+func (n *httpNode) getJSONQuery(ctx context.Context, path string, query url.Values, out any) error {
+	status, data, err := n.doQuery(ctx, http.MethodGet, "GET "+path, path, query, "", nil)
 	if err != nil {
 		return err
 	}

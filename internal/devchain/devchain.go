@@ -198,6 +198,20 @@ func (c *Chain) Commit() common.Hash {
 	return c.sim.Commit()
 }
 
+// Pause stops sealing until resume is called, so that a transaction sent
+// meanwhile waits in the pool. It is a test's hook (with DropPool: a node
+// that lost a transaction); resume must be called before Close.
+func (c *Chain) Pause() (resume func()) {
+	c.commitMu.Lock()
+	var once sync.Once
+	return func() { once.Do(c.commitMu.Unlock) }
+}
+
+// DropPool discards every transaction waiting in the pool, as a node
+// restarted without its pool would: the senders' pending nonces fall back
+// to their mined ones. A test's hook, used while sealing is paused.
+func (c *Chain) DropPool() { c.sim.Rollback() }
+
 // Pending is the number of executable transactions waiting in the pool.
 func (c *Chain) Pending(ctx context.Context) (int, error) {
 	var st map[string]hexutil.Uint

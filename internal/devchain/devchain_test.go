@@ -128,3 +128,58 @@ func TestPeriodicBlocks(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// While sealing is paused a sent transaction waits in the pool; DropPool
+// forgets it, the sender's pending nonce falls back, and the same signed
+// transaction sent again after resuming is mined.
+func TestPauseAndDropPool(t *testing.T) {
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := crypto.PubkeyToAddress(key.PublicKey)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	c, err := Start(ctx, Options{Alloc: map[common.Address]*big.Int{from: Ether}, PollInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := ethclient.DialContext(ctx, c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	to := common.HexToAddress("0x00000000000000000000000000000000000c0575")
+	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(big.NewInt(ChainID)), &types.DynamicFeeTx{
+		ChainID: big.NewInt(ChainID), GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(10e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resume := c.Pause()
+	defer resume()
+	if err := cl.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // ten polls of the sealing loop
+	if n, err := c.Pending(ctx); err != nil || n != 1 {
+		t.Fatalf("pool while paused: %d %v, want 1", n, err)
+	}
+	c.DropPool()
+	if n, err := c.Pending(ctx); err != nil || n != 0 {
+		t.Fatalf("pool after DropPool: %d %v, want 0", n, err)
+	}
+	if nonce, err := cl.PendingNonceAt(ctx, from); err != nil || nonce != 0 {
+		t.Fatalf("pending nonce after DropPool: %d %v, want 0", nonce, err)
+	}
+	resume()
+	if _, _, err := cl.TransactionByHash(ctx, tx.Hash()); err == nil {
+		t.Fatal("the node still knows the dropped transaction")
+	}
+	if err := cl.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitReceipt(t, ctx, cl, tx.Hash()); r.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("status %d", r.Status)
+	}
+}

@@ -180,3 +180,73 @@ func runUntilCancel(t *testing.T, ctx context.Context, f func(context.Context)) 
 }
 
 func (h hook) String() string { return string(h.body) }
+
+// TestOutcomeRebroadcastDevChain: a transfer the node accepted and then
+// lost from its pool (the dev chain's pool dropped while sealing is paused,
+// as a node restarted without its pool) is broadcast again by the tracker
+// from its stored signed bytes, since its nonce is still free, and
+// announced as KMS_TX_CONFIRMED with the same txId once mined.
+func TestOutcomeRebroadcastDevChain(t *testing.T) {
+	funder := newFunder(t)
+	c := startDevChain(t, crypto.PubkeyToAddress(funder.PublicKey))
+	guard := webhook.Guard{AllowLoopback: true}
+	s := newStackWith(t, c.URL(), func(cfg *api.Config) { cfg.Webhooks = guard })
+	w := s.addPrivateKeyWallet()
+	s.sendDirect(funder, &w.addr, ether(1), nil, 21000)
+	got := make(chan hook, 4)
+	recv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var h hook
+		h.body, _ = io.ReadAll(r.Body)
+		if err := json.Unmarshal(h.body, &h.v); err != nil {
+			t.Errorf("body %s: %v", h.body, err)
+		}
+		got <- h
+	}))
+	t.Cleanup(recv.Close)
+	body := map[string]any{"type": "KMS_TX_CONFIRMED", "attr": map[string]string{"url": recv.URL}}
+	if code := s.apiDo(http.MethodPost, "/v3/subscription", body, nil); code != http.StatusOK {
+		t.Fatalf("POST /v3/subscription: %d", code)
+	}
+
+	ctx := t.Context()
+	resume := c.Pause()
+	defer resume()
+	id := s.queue(w, tatumTx(randomAddress(t), big.NewInt(5_000), nil, 0, 21000), false)
+	if sum, err := s.newDaemon(s.client(), nil).RunOnce(ctx); err != nil || sum.Submitted != 1 {
+		t.Fatalf("daemon run: %+v %v", sum, err)
+	}
+	txID := s.get(id).TxID
+	if n, err := c.Pending(ctx); err != nil || n != 1 {
+		t.Fatalf("pool after the broadcast: %d %v, want the transfer", n, err)
+	}
+	c.DropPool()
+	if n, err := c.Pending(ctx); err != nil || n != 0 {
+		t.Fatalf("pool after dropping it: %d %v", n, err)
+	}
+	resume()
+
+	nodes, err := broadcast.Dial([]broadcast.NodeSpec{{Chain: "ETH", Testnet: true, URL: c.URL()}}, chains.Dialer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runUntilCancel(t, ctx, webhook.New(webhook.Config{Store: s.pstore, Guard: guard, Poll: 10 * time.Millisecond, Logger: testLogger(t)}).Run)
+	runUntilCancel(t, ctx, tracker.New(tracker.Config{Store: s.pstore, Nodes: nodes, Depth: map[string]uint64{"ETH": 1},
+		Poll: 10 * time.Millisecond, BaseDelay: 10 * time.Millisecond, Logger: testLogger(t)}).Run)
+	var h hook
+	select {
+	case h = <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no KMS_TX_CONFIRMED within 30 s")
+	}
+	r := s.receipt(ctx, common.HexToHash(txID))
+	if h.v.SignatureID != id || h.v.TxID != txID || h.v.Status != "confirmed" || r.Status != 1 {
+		t.Fatalf("event %s for %s (txId %s), receipt status %d", h.body, id, txID, r.Status)
+	}
+	var detail struct {
+		Status       string `json:"status"`
+		Rebroadcasts int    `json:"rebroadcasts"`
+	}
+	if s.apiDo(http.MethodGet, "/v3/kms/"+id, nil, &detail); detail.Status != "confirmed" || detail.Rebroadcasts != 1 {
+		t.Fatalf("GET /v3/kms/%s: %+v, want confirmed after one rebroadcast", id, detail)
+	}
+}

@@ -73,8 +73,9 @@ type Config struct {
 
 // Tracker follows broadcast transactions. Build it with New, run it with Run.
 type Tracker struct {
-	cfg Config
-	log *slog.Logger
+	cfg  Config
+	log  *slog.Logger
+	pace pace
 }
 
 // New builds a Tracker.
@@ -189,14 +190,18 @@ func (t *Tracker) check(ctx context.Context, tr pending.Tracked) pending.Outcome
 	switch o.Progress {
 	case broadcast.Mined:
 		u.BlockNumber, u.Confirmations, u.Fee, u.Error = &o.BlockNumber, &o.Confirmations, o.Fee, o.Error
-		if o.Confirmations >= t.depth(tr.Chain) {
+		if o.Confirmations > 0 {
+			t.pace.observe(netKey{tr.Chain, tr.Testnet}, o.BlockNumber+o.Confirmations-1, time.Now())
+		}
+		depth := t.depth(tr.Chain)
+		if o.Confirmations >= depth {
 			u.State = pending.StateConfirmed
 			if o.Failed {
 				u.State = pending.StateFailed
 			}
 			return u
 		}
-		u.RetryIn = t.cfg.BaseDelay // waiting for depth: blocks keep coming
+		u.RetryIn = t.depthWait(netKey{tr.Chain, tr.Testnet}, o, depth)
 	case broadcast.Dropped:
 		winner, err := t.winner(ctx, tr, lookup)
 		if err != nil {
@@ -221,6 +226,10 @@ func (t *Tracker) check(ctx context.Context, tr pending.Tracked) pending.Outcome
 	case broadcast.Pending, broadcast.Unknown:
 		// A reorganized block may have put a mined one back.
 		u.BlockNumber, u.Confirmations = nil, nil
+		// Nothing changes before the next block.
+		if per, ok := t.pace.interval(netKey{tr.Chain, tr.Testnet}); ok {
+			u.RetryIn = min(max(u.RetryIn, per), t.cfg.MaxDelay)
+		}
 	}
 	return u
 }
@@ -243,6 +252,20 @@ func (t *Tracker) winner(ctx context.Context, tr pending.Tracked, lookup broadca
 		}
 	}
 	return "", nil
+}
+
+// depthWait is how long a mined transaction short of its depth waits for
+// its next check: the blocks it still needs at the chain's observed pace,
+// at least BaseDelay and at most MaxDelay; BaseDelay before the pace is
+// known. A chain that slows down only costs an early check; one that
+// speeds up delays the final state by less than MaxDelay.
+func (t *Tracker) depthWait(k netKey, o broadcast.Outcome, depth uint64) time.Duration {
+	per, ok := t.pace.interval(k)
+	if !ok {
+		return t.cfg.BaseDelay
+	}
+	wait := time.Duration(depth-o.Confirmations) * per
+	return min(max(wait, t.cfg.BaseDelay), t.cfg.MaxDelay)
 }
 
 func (t *Tracker) depth(code string) uint64 {

@@ -64,11 +64,13 @@ func rows() []Row {
 		{Chain: utxo.BCH, Dial: utxoNode, Confirmations: 6},
 		{Chain: utxo.LTC, Dial: utxoNode, Confirmations: 6},
 		{Chain: utxo.DOGE, Dial: utxoNode, Confirmations: 6},
-		{Chain: vet.VET, Dial: broadcast.DialerOf(broadcast.DialVeChain)},
+		// Twelve 10 s blocks, as for ETH; `serve --confirmations VET=N` for more.
+		{Chain: vet.VET, Dial: broadcast.DialerOf(broadcast.DialVeChain), Confirmations: 12},
 		{Chain: evm.BSC, Dial: evmNode, Confirmations: 15},
 		{Chain: evm.MATIC, Dial: evmNode, Confirmations: 128},
 		{Chain: evm.CELO, Dial: evmNode, Confirmations: 12},
-		{Chain: flow.FLOW, Dial: broadcast.DialerOf(broadcast.DialFlow),
+		// A sealed transaction result is final: counted as one confirmation.
+		{Chain: flow.FLOW, Dial: broadcast.DialerOf(broadcast.DialFlow), Confirmations: 1,
 			NoSigningVectors: "Tatum's SDK builds, signs and sends FLOW transactions itself through a node, so there is " +
 				"no offline output to compare with; internal/chain/flow checks its encoding against the Flow SDK's golden messages"},
 		// A block is solidified (irreversible) once 19 of the 27 super
@@ -79,7 +81,9 @@ func rows() []Row {
 		// Counted from the metachain block that notarized it, which is final.
 		{Chain: egld.EGLD, Dial: broadcast.DialerOf(broadcast.DialMultiversX), Confirmations: 1},
 		{Chain: evm.KLAY, Dial: evmNode, Confirmations: 1},
-		{Chain: sol.SOL, Dial: broadcast.DialerOf(broadcast.DialSolana)},
+		// A finalized slot is rooted (over two thirds of the stake voted 32
+		// blocks above it): final, counted as one confirmation.
+		{Chain: sol.SOL, Dial: broadcast.DialerOf(broadcast.DialSolana), Confirmations: 1},
 	}
 }
 

@@ -219,6 +219,22 @@ func (c *Chain) Expired(ctx context.Context, node any, serialized string) (bool,
 	if err != nil || !ok {
 		return false, err
 	}
+	return expiredAt(ctx, node, ref, exp)
+}
+
+// SignedExpired is Expired for a signed transaction, raw RLP as broadcast
+// (the outcome tracker's question about one the node no longer knows).
+func (c *Chain) SignedExpired(ctx context.Context, node any, raw []byte) (bool, error) {
+	s, _, _, err := decodeSigned(raw)
+	if err != nil {
+		return false, err
+	}
+	return expiredAt(ctx, node, s.BlockRef, s.Expiration)
+}
+
+// expiredAt reports whether the node's best block is past the window of a
+// transaction with blockRef ref and expiration exp.
+func expiredAt(ctx context.Context, node any, ref uint64, exp uint32) (bool, error) {
 	n, err := asNode(node)
 	if err != nil {
 		return false, err

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/hex"
 	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/custoskms/custos/internal/e2e/tatumsdk"
 	"github.com/custoskms/custos/internal/tracker"
 	"github.com/custoskms/custos/internal/walletstore"
+	"github.com/custoskms/custos/internal/webhook"
 )
 
 // script is the output script paying addr.
@@ -69,7 +73,7 @@ func TestBTCRegtestEndToEnd(t *testing.T) {
 	// activate through version bits at height 432 on regtest.
 	found := n.coinbases(t, n.mine(t, 440, ""), map[string]int{
 		hex.EncodeToString(sA0): 4, hex.EncodeToString(sB0): 2, hex.EncodeToString(sA1): 3,
-		hex.EncodeToString(sA2): 2, hex.EncodeToString(sA3): 1})
+		hex.EncodeToString(sA2): 3, hex.EncodeToString(sA3): 1})
 	coins := func(s []byte, i int) coin { return found[hex.EncodeToString(s)][i] }
 	const fee = 10_000
 
@@ -218,6 +222,56 @@ func TestBTCRegtestEndToEnd(t *testing.T) {
 		await("three blocks", func() bool { return got.Status == "confirmed" })
 		if *got.Confirmations != 3 {
 			t.Fatalf("confirmed with %d confirmations, want 3", *got.Confirmations)
+		}
+	})
+
+	// A double spend that wins: a spend signalling replacement (BIP 125) is
+	// broadcast and tracked, then a second one of the same coin paying a
+	// higher fee replaces it in the node's mempool and is mined. The first
+	// is dropped (the node no longer knows it and its input is spent
+	// elsewhere), announced as KMS_TX_DROPPED; the winner is confirmed at
+	// the configured depth of 2 and announced as KMS_TX_CONFIRMED.
+	t.Run("DoubleSpendDropped", func(t *testing.T) {
+		s := s.in(t)
+		hooks := s.receiver("KMS_TX_DROPPED", "KMS_TX_CONFIRMED")
+		ctx, cancel := context.WithCancel(t.Context())
+		hookWorker := webhook.New(webhook.Config{Store: s.pstore, Guard: webhook.Guard{AllowLoopback: true}, Poll: 20 * time.Millisecond})
+		tr := tracker.New(tracker.Config{Store: s.pstore, Nodes: s.nodes, Depth: map[string]uint64{"BTC": 2},
+			Poll: 20 * time.Millisecond, BaseDelay: 20 * time.Millisecond, MaxDelay: 100 * time.Millisecond})
+		var wg sync.WaitGroup
+		wg.Go(func() { hookWorker.Run(ctx) })
+		wg.Go(func() { tr.Run(ctx) })
+		defer func() { cancel(); wg.Wait() }()
+
+		in := []coin{coins(sA2, 2)}
+		loser := newTx(in, wire.NewTxOut(total(in)-fee, sB0))
+		loser.TxIn[0].Sequence = wire.MaxTxInSequenceNum - 2 // signals replaceability
+		loserID := s.queue(map[string]any{"chain": "BTC", "serializedTransaction": psbtBase64(t, loser, in, true), "hashes": []string{walletA}, "index": 2})
+		if _, err := s.daemon.RunOnce(t.Context()); err != nil || s.get(loserID).TxID == "" {
+			t.Fatalf("signer run: %v; txId %q", err, s.get(loserID).TxID)
+		}
+		loserTx := s.get(loserID).TxID
+		winner := newTx(in, wire.NewTxOut(total(in)-3*fee, sA1))
+		winnerID := s.queue(map[string]any{"chain": "BTC", "serializedTransaction": psbtBase64(t, winner, in, true), "hashes": []string{walletA}, "index": 2})
+		if _, err := s.daemon.RunOnce(t.Context()); err != nil || s.get(winnerID).TxID == "" {
+			t.Fatalf("signer run over the replacement: %v; txId %q", err, s.get(winnerID).TxID)
+		}
+		if pool := n.mempool(t); slices.Contains(pool, loserTx) || !slices.Contains(pool, s.get(winnerID).TxID) {
+			t.Fatalf("mempool %v after the replacement: want %s, not %s", pool, s.get(winnerID).TxID, loserTx)
+		}
+		n.mine(t, 2, "")
+
+		dropped := awaitHook(t, hooks, loserID, "KMS_TX_DROPPED")
+		if dropped.TxID != loserTx || dropped.Status != "dropped" || !strings.Contains(dropped.Error, "spent by another transaction") {
+			t.Fatalf("KMS_TX_DROPPED %+v, want txId %s, status dropped and the spent input", dropped, loserTx)
+		}
+		confirmed := awaitHook(t, hooks, winnerID, "KMS_TX_CONFIRMED")
+		if confirmed.TxID != s.get(winnerID).TxID || confirmed.Status != "confirmed" {
+			t.Fatalf("KMS_TX_CONFIRMED %+v", confirmed)
+		}
+		var state struct{ Status, Error string }
+		if s.request(http.MethodGet, "/v3/kms/"+loserID, nil, &state); state.Status != "dropped" || state.Error != dropped.Error {
+			t.Fatalf("GET /v3/kms/%s: %+v, want dropped with %q", loserID, state, dropped.Error)
 		}
 	})
 }

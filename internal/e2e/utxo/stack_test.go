@@ -28,6 +28,7 @@ import (
 	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/pending/sqlite"
 	"github.com/custoskms/custos/internal/walletstore"
+	"github.com/custoskms/custos/internal/webhook"
 )
 
 // Two BIP-39 test mnemonics: throwaway regtest wallets.
@@ -75,7 +76,8 @@ func newStack(t *testing.T, code, nodeURL string, mnemonics ...string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log}))
+	// Loopback receivers, as `custos dev` allows: a test's webhook receiver listens there.
+	srv := httptest.NewServer(api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log, Webhooks: webhook.Guard{AllowLoopback: true}}))
 	t.Cleanup(srv.Close)
 
 	store, err := walletstore.Open(ctx, filepath.Join(dir, "wallet.dat"), []byte("regtest wallet password"), walletstore.Options{Create: true})
