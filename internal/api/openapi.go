@@ -307,7 +307,19 @@ func replaceOp(cancel bool, bad obj) obj {
 		"offer, as geth's pool asks), to the node's current gas price when that is higher, never above --max-gas-price. The optional "+
 		"body {\"gasPrice\"} or {\"maxFeePerGas\",\"maxPriorityFeePerGas\"} (decimal wei strings) asks for more. The replacement is "+
 		"approved, signed and checked at broadcast like any queued transaction; whichever of the two is mined wins, and the other "+
-		"becomes replaced (KMS_TX_REPLACED, with replacedBy). Ask again on the replacement to bump it further.")
+		"becomes replaced (KMS_TX_REPLACED, with replacedBy). Ask again on the replacement to bump it further."+utxoReplaceDoc(cancel))
+}
+
+// utxoReplaceDoc documents BIP 125 replacement, which only speeds up.
+func utxoReplaceDoc(cancel bool) string {
+	if cancel {
+		return " BTC and LTC transactions cannot be cancelled (400): only sped up."
+	}
+	return " BTC and LTC (replace by fee, BIP 125, for transfers whose inputs signal it, as the transfer endpoint builds them): " +
+		"the queued PSBT again, the same inputs and outputs, the change (the last output paying back to a spent script) lowered " +
+		"by the fee raise; the fee is at least the highest paid by it and its earlier replacements plus 1 sat/vB of its size, " +
+		"raised to the node's rate for 2 blocks, or the body's {\"fee\"} in satoshis; a transaction without such change, or " +
+		"whose change would fall below dust, or that does not signal replacement (DOGE, BCH), is a 400."
 }
 
 // merge returns a with b's entries added.
