@@ -1,9 +1,11 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,5 +89,55 @@ func TestBroadcastExpired(t *testing.T) {
 				t.Fatalf("errors kept %q, %v", msgs, err)
 			}
 		})
+	}
+}
+
+// An expiry at broadcast is told to both kinds of subscriber: Tatum's
+// KMS_FAILED_TX, then our KMS_TX_EXPIRED (no txId), in the write that ends
+// the transaction; GET /v3/kms/{id} and the listing's filter say expired.
+func TestBroadcastExpiredNotifies(t *testing.T) {
+	e := newEnv(t)
+	e.nodes.Set("SOL", false, &fakeNode{err: fmt.Errorf("%w: blockhash not found", broadcast.ErrRejected)})
+	var asked []string
+	e.srv.lookupChain = func(code string) (chain.Chain, error) {
+		c, err := chains.Lookup(code)
+		if err != nil {
+			return nil, err
+		}
+		return windowedChain{plainChain{c}, &asked, func(any, string) (bool, error) { return true, nil }}, nil
+	}
+	e.subscribe(e.keyA, pending.EventFailed, "https://8.8.8.8/failed")
+	e.subscribe(e.keyA, pending.EventExpired, "https://8.8.8.8/expired")
+	e.subscribe(e.keyB, pending.EventExpired, "https://1.1.1.1/b")
+	other := e.create(e.keyA, "SOL", sigA)
+	id := e.create(e.keyA, "SOL", sigA)
+	e.do("POST", "/v3/solana/broadcast", e.keyA, `{"txData":"signed","signatureId":"`+id+`"}`).wantError(t, 403, CodeTxFailed)
+
+	reason := "expired: the validity window passed before broadcast (node: node rejected the transaction: blockhash not found)"
+	var got []string
+	ds := e.claim()
+	slices.SortFunc(ds, func(a, b pending.Delivery) int { return cmp.Compare(a.Order, b.Order) })
+	for _, d := range ds {
+		if d.Tenant != e.idA || d.PendingID != id {
+			t.Fatalf("delivery %+v, want only A's about %s", d, id)
+		}
+		got = append(got, d.Type+" "+string(d.Body))
+	}
+	want := []string{
+		`KMS_FAILED_TX {"signatureId":"` + id + `","error":"` + reason + `","subscriptionType":"KMS_FAILED_TX"}`,
+		`KMS_TX_EXPIRED {"signatureId":"` + id + `","status":"expired","error":"` + reason + `","subscriptionType":"KMS_TX_EXPIRED"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("deliveries\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var d map[string]any
+	e.do("GET", "/v3/kms/"+id, e.keyA, nil).want(t, 200, &d)
+	if d["status"] != "expired" || d["error"] != reason {
+		t.Fatalf("GET %v", d)
+	}
+	var list []map[string]any
+	e.do("GET", "/v3/kms/transactions?status=expired", e.keyA, nil).want(t, 200, &list)
+	if len(list) != 1 || list[0]["id"] != id {
+		t.Fatalf("expired listing %v (the other, %s, is queued)", list, other)
 	}
 }

@@ -130,8 +130,9 @@ func (s *Server) replaceRequest(ctx context.Context, tenant string, tx pending.T
 	return req, nil
 }
 
-// replaceFees reads the optional body: an object of fee fields, each a
-// positive decimal number of the chain's smallest unit as a string.
+// replaceFees reads the optional body: an object of fee fields (EVM
+// gasPrice, maxFeePerGas, maxPriorityFeePerGas; UTXO fee), each a positive
+// decimal number of the chain's smallest unit as a string.
 func replaceFees(body []byte) (map[string]*big.Int, error) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil, nil
@@ -145,7 +146,7 @@ func replaceFees(body []byte) (map[string]*big.Int, error) {
 	for k, v := range raw {
 		n, ok := new(big.Int).SetString(v, 10)
 		if !ok || n.Sign() <= 0 || n.BitLen() > 256 || strings.Trim(v, "0123456789") != "" {
-			bad = append(bad, k+": must be a positive decimal integer string (wei)")
+			bad = append(bad, k+": must be a positive decimal integer string (the chain's smallest unit: wei, satoshis)")
 			continue
 		}
 		fees[k] = n

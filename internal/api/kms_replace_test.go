@@ -1,12 +1,17 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"math/big"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/btcutil/psbt"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/custoskms/custos/internal/broadcast"
@@ -117,8 +122,8 @@ func TestReplaceQueuesSpeedUpAndCancel(t *testing.T) {
 	if er := e.do("POST", "/v3/kms/cancel/"+queued.ID, key, nil).wantError(t, 403, CodeTxNotReplaceable); !strings.Contains(er.Message, "queued") {
 		t.Errorf("not broadcast: %s", er.Message)
 	}
-	btc := e.broadcastAs(k.ID, "BTC", `{"fromUTXO":[]}`)
-	e.do("POST", "/v3/kms/speedup/"+btc, key, nil).wantError(t, 403, CodeTxNotReplaceable)
+	xrp := e.broadcastAs(k.ID, "XRP", `{"TransactionType":"AccountSet"}`)
+	e.do("POST", "/v3/kms/speedup/"+xrp, key, nil).wantError(t, 403, CodeTxNotReplaceable)
 
 	// Every replacement joined the original's group of rivals.
 	ctx := t.Context()
@@ -183,3 +188,59 @@ func TestReplaceBoundsAndNode(t *testing.T) {
 type fixedPrice struct{ broadcast.Client }
 
 func (fixedPrice) SuggestGasPrice(context.Context) (*big.Int, error) { return big.NewInt(1), nil }
+
+// A BTC transfer that signals replacement is sped up from its queued PSBT:
+// the replacement pays the fee asked out of the change, for the same
+// wallet, in the original's group; cancel and a fee the change cannot pay
+// are refused.
+func TestReplaceUTXO(t *testing.T) {
+	e := newEnv(t)
+	e.srv.lookupChain = chains.Lookup
+	key, k := e.newKey("rbf", true)
+	e.nodes.Set("BTC", true, &fakeNode{})
+	sender := append([]byte{0x00, 0x14}, bytes.Repeat([]byte{0x11}, 20)...)
+	recipient := append([]byte{0x00, 0x14}, bytes.Repeat([]byte{0x22}, 20)...)
+	tx := wire.NewMsgTx(2)
+	in := wire.NewTxIn(wire.NewOutPoint(&chainhash.Hash{1}, 0), nil, nil)
+	in.Sequence = wire.MaxTxInSequenceNum - 2
+	tx.AddTxIn(in)
+	tx.AddTxOut(wire.NewTxOut(30_000, recipient))
+	tx.AddTxOut(wire.NewTxOut(69_000, sender))
+	p, err := psbt.NewFromUnsignedTx(tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Inputs[0].WitnessUtxo = wire.NewTxOut(100_000, sender)
+	var buf bytes.Buffer
+	if err := p.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	id := e.broadcastAs(k.ID, "BTC", base64.StdEncoding.EncodeToString(buf.Bytes()))
+
+	var out struct{ ID string }
+	e.do("POST", "/v3/kms/speedup/"+id, key, map[string]string{"fee": "5000"}).want(t, 200, &out)
+	var got pending.Tx
+	e.do("GET", "/v3/kms/"+out.ID, key, nil).want(t, 200, &got)
+	raw, err := base64.StdEncoding.DecodeString(got.SerializedTransaction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := psbt.NewFromRawBytes(bytes.NewReader(raw), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := rp.UnsignedTx.TxOut; len(o) != 2 || o[0].Value != 30_000 || o[1].Value != 65_000 || len(got.Hashes) != 1 || got.Hashes[0] != sigA {
+		t.Fatalf("replacement %+v for %v, want the change lowered to 65000 for the original's wallet", rp.UnsignedTx, got.Hashes)
+	}
+	if rivals, err := e.store.Rivals(t.Context(), k.ID, id); err != nil || len(rivals) != 0 {
+		t.Fatalf("rivals before the replacement is broadcast: %v, %v", rivals, err)
+	}
+	if err := e.store.Complete(t.Context(), k.ID, out.ID, strings.Repeat("cd", 32)); err != nil {
+		t.Fatal(err)
+	}
+	if rivals, err := e.store.Rivals(t.Context(), k.ID, id); err != nil || len(rivals) != 1 || rivals[0].ID != out.ID {
+		t.Fatalf("rivals of the original %v, %v; want the replacement", rivals, err)
+	}
+	e.do("POST", "/v3/kms/cancel/"+id, key, nil).wantError(t, 400, CodeValidation)
+	e.do("POST", "/v3/kms/speedup/"+id, key, map[string]string{"fee": "70000"}).wantError(t, 400, CodeValidation)
+}

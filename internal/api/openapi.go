@@ -203,7 +203,8 @@ func openAPIDocument(rts []route) obj {
 						"first field that differs, docs/design.md §4.9), which is neither stored nor sent to the node; no node configured for the chain and the key's network " +
 						"(broadcast.nodeNotConfigured); the node refused the transaction (broadcast.rejected). A refusal that will never heal " +
 						"(nonce too low, already known with another nonce, insufficient funds), and a refusal of a SOL, TRON, VET, XRP or XLM " +
-						"transaction whose validity window has passed (the node is asked; the reason starts with \"expired: \"), answers " +
+						"transaction whose validity window has passed (the node is asked; the reason starts with \"expired: \", the " +
+						"transaction's status becomes expired and KMS_TX_EXPIRED follows KMS_FAILED_TX), answers " +
 						"broadcast.failed and also ends the pending " +
 						"transaction: it is no longer served to signers, the node's reason is kept among its errors, and its nonce is freed; " +
 						"a signer stops submitting it. " + holeDoc),
@@ -271,8 +272,10 @@ const statusDoc = "Not Tatum's. queued: waiting for a signer; signed: a signed t
 	"the node has not accepted it (yet); broadcast: completed with its txId, not yet final on chain; confirmed: mined and " +
 	"buried under the chain's confirmation depth (serve --confirmations); failed: ended for good without a txId, or mined " +
 	"but failed on chain (an EVM receipt with status 0; see error and fee); dropped: the node lost it and its nonce was taken " +
-	"by another transaction; replaced: another transaction took its place; expired: failed because its validity window " +
-	"passed before broadcast. EVM, BTC, LTC, BCH and DOGE transactions are followed on chain; the others stay broadcast."
+	"by another transaction; replaced: another transaction took its place; expired: its validity window (a TRON " +
+	"expiration, an XRP LastLedgerSequence, XLM time bounds, a SOL blockhash, a VET blockRef) passed before broadcast, or " +
+	"before a block included it once broadcast. EVM, BTC, LTC, BCH, DOGE, XRP, XLM, TRON and EGLD transactions are followed " +
+	"on chain; the others stay broadcast."
 
 // outcomeProps are the on-chain outcome fields of a transaction's detail.
 var outcomeProps = obj{
@@ -304,7 +307,19 @@ func replaceOp(cancel bool, bad obj) obj {
 		"offer, as geth's pool asks), to the node's current gas price when that is higher, never above --max-gas-price. The optional "+
 		"body {\"gasPrice\"} or {\"maxFeePerGas\",\"maxPriorityFeePerGas\"} (decimal wei strings) asks for more. The replacement is "+
 		"approved, signed and checked at broadcast like any queued transaction; whichever of the two is mined wins, and the other "+
-		"becomes replaced (KMS_TX_REPLACED, with replacedBy). Ask again on the replacement to bump it further.")
+		"becomes replaced (KMS_TX_REPLACED, with replacedBy). Ask again on the replacement to bump it further."+utxoReplaceDoc(cancel))
+}
+
+// utxoReplaceDoc documents BIP 125 replacement, which only speeds up.
+func utxoReplaceDoc(cancel bool) string {
+	if cancel {
+		return " BTC and LTC transactions cannot be cancelled (400): only sped up."
+	}
+	return " BTC and LTC (replace by fee, BIP 125, for transfers whose inputs signal it, as the transfer endpoint builds them): " +
+		"the queued PSBT again, the same inputs and outputs, the change (the last output paying back to a spent script) lowered " +
+		"by the fee raise; the fee is at least the highest paid by it and its earlier replacements plus 1 sat/vB of its size, " +
+		"raised to the node's rate for 2 blocks, or the body's {\"fee\"} in satoshis; a transaction without such change, or " +
+		"whose change would fall below dust, or that does not signal replacement (DOGE, BCH), is a 400."
 }
 
 // merge returns a with b's entries added.

@@ -73,10 +73,11 @@ var webhooksDoc = fmt.Sprintf("Tatum's KMS notifications, with Tatum's bodies: K
 	"when a signer reports an error (POST /v3/tatum/kms/batch; a report repeating the transaction's latest one sends nothing) "+
 	"and when the transaction fails for good (the node's permanent refusal, the approval service's refusal, expiry). "+
 	"Ours, after a transaction's KMS_COMPLETED_TX, once it is final on chain: KMS_TX_CONFIRMED, KMS_TX_FAILED_ONCHAIN "+
-	"(mined but failed, e.g. an EVM receipt with status 0), KMS_TX_DROPPED and KMS_TX_REPLACED (a speed-up or cancel, or the "+
-	"transaction it replaced, was mined in its place), with the body {\"signatureId\",\"txId\","+
+	"(mined but failed, e.g. an EVM receipt with status 0), KMS_TX_DROPPED, KMS_TX_REPLACED (a speed-up or cancel, or the "+
+	"transaction it replaced, was mined in its place) and KMS_TX_EXPIRED (its validity window passed before a block included "+
+	"it), with the body {\"signatureId\",\"txId\","+
 	"\"status\",\"blockNumber\",\"confirmations\",\"fee\",\"error\",\"replacedBy\",\"subscriptionType\"} (fields the node "+
-	"does not tell left out). "+
+	"does not tell left out). A transaction that expired before broadcast has KMS_FAILED_TX, then KMS_TX_EXPIRED without txId. "+
 	"Each event is written in the same database transaction as the change it reports and POSTed as JSON to every "+
 	"subscription of its type of the API key at that moment, at least once: a receiver answers 2xx within the timeout "+
 	"(10 s by default), anything else is retried with exponential backoff and jitter, and after the last attempt (10 by "+

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stellar/go-stellar-sdk/xdr"
 )
@@ -20,9 +21,11 @@ var _ Tracker = (*StellarClient)(nil)
 // counted from the root's history_latest_ledger. One Horizon does not hold
 // (404) is judged from its envelope: the source account's sequence at or past
 // the envelope's means another transaction consumed it (Dropped, once the
-// hash is asked again); else the same envelope is still valid (Missing),
-// unless its time bounds ran out, which the ledger's refusal of the
-// rebroadcast tells.
+// hash is asked again); else, once a ledger closed after the envelope's
+// maxTime (asked only when this machine's clock says so), no ledger can
+// include it any more (Expired, once the hash is asked again: a ledger
+// closing meanwhile may have); else the same envelope is still valid
+// (Missing).
 func (c *StellarClient) Lookup(ctx context.Context, txID, txData string) (_ Outcome, err error) {
 	defer scrub(&err, c.node.raw)
 	if !isHash(txID) {
@@ -48,7 +51,33 @@ func (c *StellarClient) Lookup(ctx context.Context, txID, txData string) (_ Outc
 		}
 		return Outcome{Progress: Dropped, Error: fmt.Sprintf("sequence %d of %s was consumed by another transaction", env.SeqNum(), account)}, nil
 	}
-	return Outcome{Progress: Missing}, nil
+	tb := env.TimeBounds()
+	if tb == nil || tb.MaxTime == 0 || time.Now().Unix() <= int64(tb.MaxTime) {
+		return Outcome{Progress: Missing}, nil
+	}
+	// The ledgers' close times, not this clock, decide (txTOO_LATE).
+	closed, err := c.latestClosedAt(ctx)
+	if err != nil || closed.Unix() <= int64(tb.MaxTime) {
+		return Outcome{Progress: Missing}, err
+	}
+	if o, found, err := c.closedTx(ctx, txID); err != nil || found {
+		return o, err
+	}
+	return Outcome{Progress: Expired, Error: fmt.Sprintf("time bounds ended at %s before a ledger included it (latest ledger closed at %s)",
+		time.Unix(int64(tb.MaxTime), 0).UTC().Format(time.RFC3339), closed.UTC().Format(time.RFC3339))}, nil
+}
+
+// latestClosedAt is the close time of Horizon's latest ingested ledger
+// (its root's history_latest_ledger_closed_at); zero when Horizon does not
+// tell, which never expires anything.
+func (c *StellarClient) latestClosedAt(ctx context.Context) (time.Time, error) {
+	var root struct {
+		ClosedAt time.Time `json:"history_latest_ledger_closed_at"`
+	}
+	if err := c.node.getJSON(ctx, "", &root); err != nil {
+		return time.Time{}, err
+	}
+	return root.ClosedAt, nil
 }
 
 // closedTx asks GET /transactions/{hash}; found is false on a 404.

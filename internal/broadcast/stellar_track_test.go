@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stellar/go-stellar-sdk/xdr"
 
@@ -34,6 +35,7 @@ func TestStellarLookup(t *testing.T) {
 		tx     string // GET /transactions/{hash}'s body; "" is a 404
 		seq    = "4999"
 		latest = 70
+		closed string // the root's history_latest_ledger_closed_at; "" leaves it out
 		asked  []string
 	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +54,11 @@ func TestStellarLookup(t *testing.T) {
 		case "/accounts/" + acct:
 			fmt.Fprintf(w, `{"id":%q,"account_id":%q,"sequence":%q,"subentry_count":0}`, acct, acct, seq)
 		case "/", "":
-			fmt.Fprintf(w, `{"horizon_version":"2.32.0","history_latest_ledger":%d,"core_latest_ledger":%d,"network_passphrase":"Test SDF Network ; September 2015"}`, latest, latest)
+			at := ""
+			if closed != "" {
+				at = fmt.Sprintf(`"history_latest_ledger_closed_at":%q,`, closed)
+			}
+			fmt.Fprintf(w, `{"horizon_version":"2.32.0","history_latest_ledger":%d,%s"core_latest_ledger":%d,"network_passphrase":"Test SDF Network ; September 2015"}`, latest, at, latest)
 		default:
 			t.Errorf("GET %s", r.URL.Path)
 			w.WriteHeader(404)
@@ -94,5 +100,42 @@ func TestStellarLookup(t *testing.T) {
 	}
 	if got := strings.Join(asked, ","); got != "/transactions/"+hash+",/accounts/"+acct+",/transactions/"+hash {
 		t.Fatalf("asked %s, want the hash asked again before Dropped", got)
+	}
+
+	// Time bounds: the latest ledger's close time, not this clock, decides.
+	seq = "4999"
+	bounded := func(maxTime time.Time) string {
+		e := env
+		e.V1.Tx.Cond = xdr.Preconditions{Type: xdr.PreconditionTypePrecondTime, TimeBounds: &xdr.TimeBounds{MaxTime: xdr.TimePoint(maxTime.Unix())}}
+		d, _ := xdr.MarshalBase64(e)
+		return d
+	}
+	maxTime := time.Now().Add(-time.Minute).Truncate(time.Second)
+	past := bounded(maxTime)
+	closed, asked = maxTime.UTC().Format(time.RFC3339), nil
+	if o := look(past); o != (Outcome{Progress: Missing}) {
+		t.Fatalf("maxTime passed by this clock, not by the latest ledger's: %+v", o)
+	}
+	closed = ""
+	if o := look(past); o != (Outcome{Progress: Missing}) {
+		t.Fatalf("maxTime passed, Horizon tells no close time: %+v", o)
+	}
+	closed, asked = maxTime.Add(5*time.Second).UTC().Format(time.RFC3339), nil
+	if o := look(past); o.Progress != Expired || !strings.Contains(o.Error, maxTime.UTC().Format(time.RFC3339)) {
+		t.Fatalf("a ledger closed after maxTime: %+v", o)
+	}
+	if got := strings.Join(asked, ","); got != "/transactions/"+hash+",/accounts/"+acct+",/,/transactions/"+hash {
+		t.Fatalf("asked %s, want the close time, then the hash again before Expired", got)
+	}
+	asked = nil
+	if o := look(bounded(time.Now().Add(time.Hour))); o != (Outcome{Progress: Missing}) {
+		t.Fatalf("maxTime ahead: %+v", o)
+	}
+	if got := strings.Join(asked, ","); got != "/transactions/"+hash+",/accounts/"+acct {
+		t.Fatalf("asked %s with maxTime ahead, want no close time asked", got)
+	}
+	seq = "5000"
+	if o := look(past); o.Progress != Dropped {
+		t.Fatalf("sequence consumed and maxTime passed: %+v, want Dropped (another transaction took it)", o)
 	}
 }

@@ -20,6 +20,11 @@ const (
 	// Dropped: the node does not know it and its sequence was taken by
 	// another transaction: it can never be mined.
 	Dropped
+	// Expired: the node does not know it, nothing took its sequence, and
+	// its validity window (chain.Windowed: a TRON expiration, an XRP
+	// LastLedgerSequence, XLM time bounds) passed: no block can include it
+	// any more, and the stored bytes are no use to broadcast again.
+	Expired
 )
 
 // Outcome is one look-up's answer.
@@ -35,7 +40,7 @@ type Outcome struct {
 	// Fee is what the sender paid in the chain's smallest unit, decimal;
 	// "" when the node does not tell.
 	Fee string
-	// Error says why it failed or was dropped.
+	// Error says why it failed, was dropped or expired.
 	Error string
 }
 

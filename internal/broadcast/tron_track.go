@@ -18,7 +18,7 @@ var _ Tracker = (*TronClient)(nil)
 // or result FAILED, is Mined and Failed; a plain transfer's receipt has no
 // result and succeeded. fee is what was burnt in sun; the confirmations
 // count from the node's now block. A TRON transaction has no sequence: one
-// not in a block is Dropped once its expiration is at or before the now
+// not in a block is Expired once its expiration is at or before the now
 // block's time (asked again first, as it may have just been included),
 // else Unknown: the node's pool is not asked, so it is left to be included
 // or to expire.
@@ -44,7 +44,7 @@ func (c *TronClient) Lookup(ctx context.Context, txID, txData string) (_ Outcome
 	if o, found, err := c.txInfo(ctx, txID); err != nil || found {
 		return o, err
 	}
-	return Outcome{Progress: Dropped, Error: "expired before it was included in a block"}, nil
+	return Outcome{Progress: Expired, Error: "expired before it was included in a block"}, nil
 }
 
 // txInfo asks gettransactioninfobyid; found is false on {}.

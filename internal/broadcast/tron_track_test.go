@@ -85,10 +85,10 @@ func TestTronLookup(t *testing.T) {
 		t.Fatalf("not in a block, without its bytes: %+v", o)
 	}
 	now, asked = tx.RawData.Expiration, nil
-	if o := look(signed); o.Progress != Dropped || !strings.Contains(o.Error, "expired") {
+	if o := look(signed); o.Progress != Expired || !strings.Contains(o.Error, "expired") {
 		t.Fatalf("not in a block, expired: %+v", o)
 	}
 	if got := strings.Join(asked, ","); got != "/wallet/gettransactioninfobyid,/wallet/getnowblock,/wallet/gettransactioninfobyid" {
-		t.Fatalf("asked %s, want the info asked again before Dropped", got)
+		t.Fatalf("asked %s, want the info asked again before Expired", got)
 	}
 }

@@ -34,9 +34,9 @@ type xrplTx struct {
 // holds unvalidated is Pending. One it does not know is judged from its
 // signed blob against the account in the latest validated ledger: its
 // Sequence used (by another transaction, once tx is asked again) is
-// Dropped, its LastLedgerSequence reached without it is Dropped too (no
-// ledger can include it any more), else Missing (the same blob is still
-// valid).
+// Dropped, its LastLedgerSequence reached without it is Expired (no ledger
+// can include it any more: had one, the Sequence would be used), else
+// Missing (the same blob is still valid).
 func (c *XRPLClient) Lookup(ctx context.Context, txID, txData string) (Outcome, error) {
 	o, found, err := c.validatedTx(ctx, txID)
 	if err != nil || found {
@@ -70,7 +70,7 @@ func (c *XRPLClient) Lookup(ctx context.Context, txID, txData string) (Outcome, 
 		return Outcome{Progress: Dropped, Error: fmt.Sprintf("sequence %d of %s was used by another transaction", seq, account)}, nil
 	}
 	if last != 0 && *info.LedgerIndex >= last {
-		return Outcome{Progress: Dropped, Error: fmt.Sprintf("LastLedgerSequence %d passed (validated ledger %d) without the transaction", last, *info.LedgerIndex)}, nil
+		return Outcome{Progress: Expired, Error: fmt.Sprintf("LastLedgerSequence %d passed (validated ledger %d) without the transaction", last, *info.LedgerIndex)}, nil
 	}
 	return Outcome{Progress: Missing}, nil
 }

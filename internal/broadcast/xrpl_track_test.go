@@ -116,7 +116,7 @@ func TestXRPLLookup(t *testing.T) {
 		t.Fatalf("unknown without its blob: %+v", o)
 	}
 	f.validated = 500
-	if o := look(s.TxData); o.Progress != Dropped || !strings.Contains(o.Error, "LastLedgerSequence 500") {
+	if o := look(s.TxData); o.Progress != Expired || !strings.Contains(o.Error, "LastLedgerSequence 500") {
 		t.Fatalf("unknown, LastLedgerSequence reached: %+v", o)
 	}
 	f.validated, f.seq, f.asked = 490, 8, nil

@@ -121,10 +121,11 @@ type Filler interface {
 	Filler(sender string, seq uint64) (string, error)
 }
 
-// Replacer is a Sequencer whose nodes let a transaction still waiting in
-// their pool be replaced by another of the same sender at the same sequence
-// that pays more (an EVM speed-up or cancel): whichever is mined first takes
-// the sequence and the other can never be mined. The replacement is queued,
+// Replacer is a chain whose nodes let a transaction still waiting in their
+// pool be replaced by another that pays more: of the same sender at the
+// same sequence (an EVM speed-up or cancel), or spending the same inputs (a
+// UTXO speed-up, BIP 125); whichever is mined first takes the sequence or
+// the inputs and the other can never be mined. The replacement is queued,
 // approved and signed like any other transaction.
 type Replacer interface {
 	// Replacement returns the transaction that replaces r's, in the form
@@ -153,7 +154,7 @@ type ReplaceRequest struct {
 	Cancel bool
 	// Fees are what the caller asks the replacement to pay, by the
 	// transaction's field names (EVM gasPrice, maxFeePerGas,
-	// maxPriorityFeePerGas), each at least the replacement minimum; a fee
+	// maxPriorityFeePerGas; UTXO fee, the whole fee), each at least the replacement minimum; a fee
 	// left out is the minimum, or the node's current price when higher.
 	Fees map[string]*big.Int
 	// MaxFee bounds every fee of the replacement (the server's ceiling);

@@ -16,13 +16,14 @@ const (
 	EventCompleted = "KMS_COMPLETED_TX"
 	// EventFailed is sent when a signer reports an error about a transaction
 	// (POST /v3/tatum/kms/batch) and when the transaction fails for good (a
-	// node's permanent refusal, the approval service's refusal, expiry).
+	// node's permanent refusal, the approval service's refusal, expiry:
+	// then EventExpired follows, FailEvents).
 	EventFailed = "KMS_FAILED_TX"
 )
 
 // EventTypes lists the subscription types, in the order documents show them:
 // Tatum's, then our own outcome types (outcome.go).
-var EventTypes = []string{EventCompleted, EventFailed, EventConfirmed, EventFailedOnChain, EventDropped, EventReplaced}
+var EventTypes = []string{EventCompleted, EventFailed, EventConfirmed, EventFailedOnChain, EventDropped, EventReplaced, EventExpired}
 
 // ExpiredReason starts the reason a transaction whose validity window passed
 // is failed with; the store tells such a failure apart as StateExpired.
@@ -129,8 +130,8 @@ type DeliveryClaim struct {
 
 // HookStore holds webhook subscriptions, each tenant's HMAC secret, and the
 // outbox: the events the write paths of TxStore add in the same database
-// transaction as the change they report (Complete: EventCompleted; Fail and
-// RecordErrors: EventFailed), one delivery per subscription of the tenant
+// transaction as the change they report (Complete: EventCompleted; Fail:
+// FailEvents; RecordErrors: EventFailed), one delivery per subscription of the tenant
 // for the event's type at that moment. A change that fails adds nothing.
 type HookStore interface {
 	// CreateSubscription stores a subscription for tenant.

@@ -35,6 +35,11 @@ const (
 	// EventReplaced is sent when a transaction reaches StateReplaced; its
 	// body names the winner's txId (replacedBy).
 	EventReplaced = "KMS_TX_REPLACED"
+	// EventExpired is sent when a transaction reaches StateExpired: its
+	// validity window (chain.Windowed) passed before broadcast (then
+	// besides Tatum's EventFailed, and without a txId), or the tracker found
+	// it broadcast but in no block when the window passed.
+	EventExpired = "KMS_TX_EXPIRED"
 )
 
 // Final reports whether a state is an end: nothing changes it any more.
@@ -58,8 +63,28 @@ func OutcomeEvent(s State) string {
 		return EventDropped
 	case StateReplaced:
 		return EventReplaced
+	case StateExpired:
+		return EventExpired
 	}
 	return ""
+}
+
+// Event is an event to write to the outbox: its subscription type and body.
+type Event struct {
+	Type string
+	Body []byte
+}
+
+// FailEvents are the events Fail writes for a transaction failed with
+// reason: Tatum's EventFailed, which applications already handle, and, for
+// an expiry (FailState), EventExpired after it, so that a receiver of our
+// outcome types hears of every final state.
+func FailEvents(pendingID, reason string) []Event {
+	events := []Event{{EventFailed, EventBody(EventFailed, pendingID, reason)}}
+	if FailState(reason) == StateExpired {
+		events = append(events, Event{EventExpired, OutcomeBody(EventExpired, pendingID, "", StateExpired, Outcome{Error: reason})})
+	}
+	return events
 }
 
 // Outcome is what the tracker learned of a broadcast transaction on its
@@ -194,15 +219,17 @@ const StateSQL = `CASE WHEN track_state IS NOT NULL THEN track_state
 	ELSE 'queued' END`
 
 // OutcomeBody is the JSON body of an outcome event (our own types):
-// signatureId (the pending id), txId, status, then blockNumber,
+// signatureId (the pending id), txId (left out when "": a transaction that
+// expired before broadcast has none), status, then blockNumber,
 // confirmations, fee, error and replacedBy when known, then subscriptionType; compact
 // and escaped as EventBody's, so that receivers verify the digest the same way.
 func OutcomeBody(typ, pendingID, txID string, state State, o Outcome) []byte {
 	b := make([]byte, 0, 192+len(o.Error))
 	b = append(b, `{"signatureId":`...)
 	b = appendJSString(b, pendingID)
-	b = append(b, `,"txId":`...)
-	b = appendJSString(b, txID)
+	if txID != "" {
+		b = appendJSString(append(b, `,"txId":`...), txID)
+	}
 	b = append(b, `,"status":`...)
 	b = appendJSString(b, string(state))
 	if o.BlockNumber != nil {

@@ -5,7 +5,8 @@
 // capability, and records what it learned; a final state writes its event
 // into the webhook outbox in the same database transaction (the store's
 // RecordOutcome). A transaction the node lost while its nonce is still free
-// is broadcast again from its stored signed bytes. One whose sequence a
+// is broadcast again from its stored signed bytes; one whose validity
+// window passed before a block included it is expired. One whose sequence a
 // rival took (a speed-up or cancel of it, or the transaction it replaced)
 // is replaced by the rival the node mined.
 package tracker
@@ -212,6 +213,10 @@ func (t *Tracker) check(ctx context.Context, tr pending.Tracked) pending.Outcome
 		if winner != "" {
 			u.State, u.ReplacedBy = pending.StateReplaced, winner
 		}
+	case broadcast.Expired:
+		// Its window passed unmined: no rival took its sequence (that is
+		// Dropped), and the stored bytes would be refused.
+		u.State, u.Error = pending.StateExpired, o.Error
 	case broadcast.Missing:
 		// The nonce is free: the same signed bytes are still valid.
 		if tr.TxData == "" {

@@ -52,6 +52,7 @@ func TestCheckRecordsEachOutcome(t *testing.T) {
 		"0xdeep0000": {Progress: broadcast.Mined, BlockNumber: 9, Confirmations: 3, Fee: "21000"},
 		"0xreverted": {Progress: broadcast.Mined, BlockNumber: 9, Confirmations: 3, Fee: "50000", Failed: true, Error: "receipt status 0"},
 		"0xdropped0": {Progress: broadcast.Dropped, Error: "nonce 1 was taken"},
+		"0xexpired0": {Progress: broadcast.Expired, Error: "LastLedgerSequence 500 passed"},
 		"0xmissing0": {Progress: broadcast.Missing},
 		"0xpending0": {Progress: broadcast.Pending},
 	}}
@@ -68,6 +69,7 @@ func TestCheckRecordsEachOutcome(t *testing.T) {
 		"0xdeep0000": {"ETH", pending.StateConfirmed, 0, false},
 		"0xreverted": {"ETH", pending.StateFailed, 0, false},
 		"0xdropped0": {"ETH", pending.StateDropped, 0, false},
+		"0xexpired0": {"ETH", pending.StateExpired, 0, false},
 		"0xmissing0": {"ETH", pending.StateBroadcast, 1, true},
 		"0xpending0": {"ETH", pending.StateBroadcast, 0, true},
 		"0xstellar0": {"XLM", pending.StateBroadcast, 0, false},
@@ -105,6 +107,9 @@ func TestCheckRecordsEachOutcome(t *testing.T) {
 	}
 	if got := node.broadcasts; len(got) != 1 || got[0] != "signed-0xmissing0" {
 		t.Errorf("rebroadcasts %q, want the lost transaction's stored bytes", got)
+	}
+	if got, _ := store.Get(ctx, tenant, ids["0xexpired0"]); got.Outcome.Error != "LastLedgerSequence 500 passed" || got.Outcome.FinalAt == nil {
+		t.Errorf("expired outcome %+v", got.Outcome)
 	}
 	if got, _ := store.Get(ctx, tenant, ids["0xreverted"]); got.Outcome.Fee != "50000" || got.Outcome.Error != "receipt status 0" ||
 		got.Outcome.BlockNumber == nil || *got.Outcome.BlockNumber != 9 {

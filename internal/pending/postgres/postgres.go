@@ -652,7 +652,12 @@ func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pend
 			if _, err := tx.Exec(ctx, `INSERT INTO tx_errors (seq, at, message) VALUES ($1, now(), $2)`, st.seq, reason); err != nil {
 				return false, err
 			}
-			return false, emit(ctx, tx, tenant, st.seq, id, pending.EventFailed, pending.EventBody(pending.EventFailed, id, reason))
+			for _, e := range pending.FailEvents(id, reason) {
+				if err := emit(ctx, tx, tenant, st.seq, id, e.Type, e.Body); err != nil {
+					return false, err
+				}
+			}
+			return false, nil
 		})
 		return err
 	})

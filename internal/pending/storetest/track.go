@@ -21,6 +21,7 @@ var trackTests = []struct {
 	{"TrackConcurrentClaims", testTrackConcurrentClaims},
 	{"TrackListing", testTrackListing},
 	{"TrackReplaced", testTrackReplaced},
+	{"TrackExpired", testTrackExpired},
 }
 
 func u64p(v uint64) *uint64 { return &v }
@@ -205,6 +206,63 @@ func testTrackReplaced(t *testing.T, s pending.Store) {
 	tx, err := s.Get(ctx, tenantA, ids[0])
 	if err != nil || tx.State != pending.StateReplaced || tx.Outcome.ReplacedBy != "0xrival"+r2 || tx.Outcome.FinalAt == nil {
 		t.Fatalf("Get of the replaced transaction = %+v, %v", tx, err)
+	}
+}
+
+// Expired is final whether the window passed before broadcast (Fail with
+// pending.ExpiredReason: Tatum's KMS_FAILED_TX, then KMS_TX_EXPIRED without
+// a txId) or after it (RecordOutcome: KMS_TX_EXPIRED with the txId); each
+// event commits with its state, and the listing's filter finds both.
+func testTrackExpired(t *testing.T, s pending.Store) {
+	ctx := context.Background()
+	before := time.Now().Add(-time.Second)
+	subscribe(t, s, tenantA, pending.EventFailed)
+	subscribe(t, s, tenantA, pending.EventExpired)
+	subscribe(t, s, tenantB, pending.EventExpired)
+	queued := create(t, s, tenantA, simple("TRON", sig(60)), simple("TRON", sig(61)))
+	ids := broadcastTxs(t, s, tenantA, 2)
+	if _, err := s.Fail(ctx, tenantA, queued[0], pending.ExpiredReason+"the validity window passed before broadcast (node: TOO_LATE)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Fail(ctx, tenantA, queued[1], "balance too low"); err != nil { // failed, not expired: no KMS_TX_EXPIRED
+		t.Fatal(err)
+	}
+	claimTracking(t, s, "a", time.Minute)
+	if err := s.RecordOutcome(ctx, "a", pending.OutcomeUpdate{Tenant: tenantA, ID: ids[1], State: pending.StateExpired,
+		Error: "LastLedgerSequence 90 passed (validated ledger 91) without the transaction"}); err != nil {
+		t.Fatal(err)
+	}
+	wantBodies(t, deliverAll(t, s),
+		`{"signatureId":"`+queued[0]+`","error":"expired: the validity window passed before broadcast (node: TOO_LATE)","subscriptionType":"KMS_FAILED_TX"}`,
+		`{"signatureId":"`+queued[0]+`","status":"expired","error":"expired: the validity window passed before broadcast (node: TOO_LATE)","subscriptionType":"KMS_TX_EXPIRED"}`,
+		`{"signatureId":"`+queued[1]+`","error":"balance too low","subscriptionType":"KMS_FAILED_TX"}`,
+		`{"signatureId":"`+ids[1]+`","txId":"0xfeed000001","status":"expired","error":"LastLedgerSequence 90 passed (validated ledger 91) without the transaction","subscriptionType":"KMS_TX_EXPIRED"}`)
+	for _, id := range []string{queued[0], ids[1]} {
+		tx, err := s.Get(ctx, tenantA, id)
+		if err != nil || tx.State != pending.StateExpired {
+			t.Fatalf("Get(%s) = %+v, %v; want expired", id, tx, err)
+		}
+	}
+	if tx, err := s.Get(ctx, tenantA, ids[1]); err != nil || tx.Outcome.FinalAt == nil || tx.Outcome.Error == "" {
+		t.Fatalf("the tracked expiry kept no final time or reason: %+v, %v", tx, err)
+	}
+	got, err := s.Transactions(ctx, pending.TxFilter{Tenant: tenantA, Status: pending.StateExpired, Since: before, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, l := range got {
+		listed = append(listed, l.ID)
+	}
+	if want := []string{queued[0], ids[1]}; fmt.Sprint(listed) != fmt.Sprint(want) {
+		t.Fatalf("expired listing %v, want %v", listed, want)
+	}
+	// The other one's check is recorded as due at once: it alone comes back.
+	if err := s.RecordOutcome(ctx, "a", pending.OutcomeUpdate{Tenant: tenantA, ID: ids[0], State: pending.StateBroadcast}); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimTracking(t, s, "b", time.Minute); len(got) != 1 || got[0].ID != ids[0] {
+		t.Fatalf("claimed after the expiry: %+v, want only %s", got, ids[0])
 	}
 }
 
