@@ -159,8 +159,8 @@ func split(t *testing.T, path string, n, k int) []string {
 	if err := s.Put(t.Context(), "a", &walletstore.Wallet{PrivateKey: "k", Chain: "ETH"}); err != nil {
 		t.Fatal(err)
 	}
-	_, shares, err := s.Split(t.Context(), n, k)
-	if err != nil {
+	var shares []string
+	if err := s.Split(t.Context(), n, k, func(_ *walletstore.SplitInfo, sh []string) error { shares = sh; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return shares

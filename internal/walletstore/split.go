@@ -111,53 +111,57 @@ func decodeShare(s string) (*share, error) {
 // key by n shares of a fresh random key-encryption key, any k of which
 // unlock the store. The data key and the records are unchanged, so running
 // daemons keep working; shares of an earlier split stop opening the store.
-// The shares are returned once and exist nowhere else: the caller hands
-// each to its holder.
-func (s *Store) Split(ctx context.Context, n, k int) (*SplitInfo, []string, error) {
+// The shares exist nowhere else: deliver gets them before the new header is
+// written, and an error from it (the shares could not be handed out) leaves
+// the store as it was, rather than locked under shares nobody holds.
+func (s *Store) Split(ctx context.Context, n, k int, deliver func(*SplitInfo, []string) error) error {
 	if k < 2 || k > n || n > 255 {
-		return nil, nil, shamir.ErrParams
+		return shamir.ErrParams
 	}
 	s.mu.RLock()
 	dk := append([]byte(nil), s.dataKey...)
 	s.mu.RUnlock()
 	defer clear(dk)
 	if len(dk) == 0 {
-		return nil, nil, ErrClosed
+		return ErrClosed
 	}
 	h := &header{Version: FormatVersion, Kind: kdfShares, SplitID: make([]byte, splitIDLen),
 		Threshold: uint8(k), Shares: uint8(n), Nonce: make([]byte, chacha20poly1305.NonceSizeX)}
 	if _, err := rand.Read(h.SplitID); err != nil {
-		return nil, nil, err
+		return err
 	}
 	if _, err := rand.Read(h.Nonce); err != nil {
-		return nil, nil, err
+		return err
 	}
 	kek, err := newDataKey()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	defer clear(kek)
 	aead, err := chacha20poly1305.NewX(kek)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	h.Wrapped = aead.Seal(nil, h.Nonce, dk, h.boundPart())
 	points, err := shamir.Split(kek, n, k, s.rnd)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	out := make([]string, n)
 	for i, p := range points {
 		out[i] = encodeShare(h.SplitID, h.Threshold, p)
 		clear(p)
 	}
+	if err := deliver(h.splitInfo(), out); err != nil {
+		return err
+	}
 	if err := s.writeHeader(ctx, h, nil); err != nil {
-		return nil, nil, err
+		return err
 	}
 	s.mu.Lock()
 	s.header = h.encode()
 	s.mu.Unlock()
-	return h.splitInfo(), out, nil
+	return nil
 }
 
 // SplitInfo describes the split protecting the open store; nil for a

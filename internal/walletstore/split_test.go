@@ -16,8 +16,11 @@ func splitStore(t *testing.T, n, k int) (string, []string) {
 	if err := s.Put(ctx, "a", &Wallet{PrivateKey: testKey, Chain: "ETH"}); err != nil {
 		t.Fatal(err)
 	}
-	info, shares, err := s.Split(ctx, n, k)
-	if err != nil {
+	var (
+		info   *SplitInfo
+		shares []string
+	)
+	if err := s.Split(ctx, n, k, func(i *SplitInfo, sh []string) error { info, shares = i, sh; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(shares) != n || info.Threshold != k || info.Shares != n {
@@ -159,8 +162,8 @@ func TestSplitForeignAndResplit(t *testing.T) {
 	if err != nil || s == nil {
 		t.Fatalf("unseal: %v", err)
 	}
-	_, again, err := s.Split(ctx, 2, 2)
-	if err != nil {
+	var again []string
+	if err := s.Split(ctx, 2, 2, func(_ *SplitInfo, sh []string) error { again = sh; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	u2, err := OpenSealed(ctx, path, Options{})
@@ -194,10 +197,24 @@ func TestSplitForeignAndResplit(t *testing.T) {
 func TestSplitRefusesBadParams(t *testing.T) {
 	s, _ := newStore(t)
 	for _, p := range [][2]int{{3, 1}, {2, 3}, {256, 2}} {
-		if _, _, err := s.Split(context.Background(), p[0], p[1]); err == nil {
+		if err := s.Split(context.Background(), p[0], p[1], func(*SplitInfo, []string) error { return nil }); err == nil {
 			t.Errorf("Split(%d, %d) accepted", p[0], p[1])
 		}
 	}
+}
+
+// Shares that could not be handed out leave the store under its password.
+func TestSplitUndeliveredChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	s, path := newStore(t)
+	if err := s.Split(ctx, 3, 2, func(*SplitInfo, []string) error { return errors.New("stdout closed") }); err == nil {
+		t.Fatal("undelivered split succeeded")
+	}
+	st, err := Open(ctx, path, []byte(testPassword), Options{})
+	if err != nil {
+		t.Fatalf("password after an undelivered split: %v", err)
+	}
+	st.Close()
 }
 
 func TestDecodeShareJunk(t *testing.T) {
