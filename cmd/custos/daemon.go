@@ -237,6 +237,9 @@ default, Tatum's v1 with --approval-protocol v1), signs, records the signed
 transaction in a local ledger and submits it. Tatum KMS's spellings
 (--externalUrl, --externalUrlMethod, --runOnce, --transactionIds) work too.
 
+A store split with 'custos seal split' needs no password: the daemon starts sealed,
+signs nothing, and waits for enough holders to run 'custos unseal' on this machine.
+
 Environment: CUSTOS_API_KEY (or TATUM_API_KEY), CUSTOS_PASSWORD (or TATUM_KMS_PASSWORD),
 CUSTOS_APPROVAL_SECRET (the HMAC key of approval requests; required with --external-url),
 and the variables named beside each flag.`,
