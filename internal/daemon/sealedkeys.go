@@ -24,13 +24,6 @@ func (k *SealedKeys) Unseal(keys Keys) {
 	k.keys = keys
 }
 
-// Sealed reports whether Unseal has not been called yet.
-func (k *SealedKeys) Sealed() bool {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.keys == nil
-}
-
 func (k *SealedKeys) source() (Keys, error) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()

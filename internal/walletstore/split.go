@@ -164,18 +164,6 @@ func (s *Store) Split(ctx context.Context, n, k int, deliver func(*SplitInfo, []
 	return nil
 }
 
-// SplitInfo describes the split protecting the open store; nil for a
-// password store.
-func (s *Store) SplitInfo() *SplitInfo {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	h, err := parseHeader(s.header)
-	if err != nil {
-		return nil
-	}
-	return h.splitInfo()
-}
-
 // Sealed is a split-protected store waiting for its shares. Shares are
 // submitted one at a time (by different people, at different moments); the
 // one that reaches the threshold opens the store. Below the threshold
