@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,13 +30,7 @@ func splitCLI(t *testing.T, path, stdin string, args ...string) splitOutput {
 // The daemon then starts sealed, signs nothing while one holder has given a
 // share, and signs once the second has.
 func TestSealSplitAndUnsealDaemon(t *testing.T) {
-	cheapStoreKDF(t)
-	v := ethTestnetNative(t)
-	var want expectedSigned
-	if err := json.Unmarshal(v.Expected, &want); err != nil {
-		t.Fatal(err)
-	}
-	path := storeForVector(t, v)
+	v, want, path := ethVectorStore(t)
 	t.Setenv("CUSTOS_PASSWORD", signTestPassword)
 
 	first := splitCLI(t, path, "", "--shares", "3", "--threshold", "2")
@@ -72,10 +65,7 @@ func TestSealSplitAndUnsealDaemon(t *testing.T) {
 		t.Fatal("shares of the first split still open the store")
 	}
 
-	ptx, _ := json.Marshal(v.PendingTransaction)
-	api := &daemonAPI{pending: []json.RawMessage{ptx}, ids: []string{v.PendingTransaction.ID}, submitted: map[string]string{}}
-	srv := httptest.NewServer(api.handler())
-	defer srv.Close()
+	api, srv := serveVector(t, v)
 	t.Setenv("CUSTOS_PASSWORD", "") // a sealed daemon needs none
 	t.Setenv("CUSTOS_API_KEY", "k")
 	t.Setenv("CUSTOS_API_URL", srv.URL)

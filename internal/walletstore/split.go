@@ -118,50 +118,39 @@ func (s *Store) Split(ctx context.Context, n, k int, deliver func(*SplitInfo, []
 	if k < 2 || k > n || n > 255 {
 		return shamir.ErrParams
 	}
-	s.mu.RLock()
-	dk := append([]byte(nil), s.dataKey...)
-	s.mu.RUnlock()
-	defer clear(dk)
-	if len(dk) == 0 {
-		return ErrClosed
-	}
-	h := &header{Version: FormatVersion, Kind: kdfShares, SplitID: make([]byte, splitIDLen),
-		Threshold: uint8(k), Shares: uint8(n), Nonce: make([]byte, chacha20poly1305.NonceSizeX)}
-	if _, err := rand.Read(h.SplitID); err != nil {
-		return err
-	}
-	if _, err := rand.Read(h.Nonce); err != nil {
-		return err
-	}
-	kek, err := newDataKey()
-	if err != nil {
-		return err
-	}
-	defer clear(kek)
-	aead, err := chacha20poly1305.NewX(kek)
-	if err != nil {
-		return err
-	}
-	h.Wrapped = aead.Seal(nil, h.Nonce, dk, h.boundPart())
-	points, err := shamir.Split(kek, n, k, s.rnd)
-	if err != nil {
-		return err
-	}
-	out := make([]string, n)
-	for i, p := range points {
-		out[i] = encodeShare(h.SplitID, h.Threshold, p)
-		clear(p)
-	}
-	if err := deliver(h.splitInfo(), out); err != nil {
-		return err
-	}
-	if err := s.writeHeader(ctx, h, nil); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.header = h.encode()
-	s.mu.Unlock()
-	return nil
+	return s.rewrap(ctx, func(dk []byte) (*header, error) {
+		h := &header{Version: FormatVersion, Kind: kdfShares, SplitID: make([]byte, splitIDLen),
+			Threshold: uint8(k), Shares: uint8(n), Nonce: make([]byte, chacha20poly1305.NonceSizeX)}
+		if _, err := rand.Read(h.SplitID); err != nil {
+			return nil, err
+		}
+		if _, err := rand.Read(h.Nonce); err != nil {
+			return nil, err
+		}
+		kek, err := newDataKey()
+		if err != nil {
+			return nil, err
+		}
+		defer clear(kek)
+		aead, err := chacha20poly1305.NewX(kek)
+		if err != nil {
+			return nil, err
+		}
+		h.Wrapped = aead.Seal(nil, h.Nonce, dk, h.boundPart())
+		points, err := shamir.Split(kek, n, k, s.rnd)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, n)
+		for i, p := range points {
+			out[i] = encodeShare(h.SplitID, h.Threshold, p)
+			clear(p)
+		}
+		if err := deliver(h.splitInfo(), out); err != nil {
+			return nil, err
+		}
+		return h, nil
+	})
 }
 
 // Sealed is a split-protected store waiting for its shares. Shares are

@@ -618,6 +618,14 @@ func (s *Store) All(ctx context.Context) ([]Entry, error) {
 // daemon keeps working; but whoever kept a copy of the old header can still
 // unwrap the data key with the old password: Rekey replaces the key itself.
 func (s *Store) ChangePassword(ctx context.Context, newPassword []byte) error {
+	return s.rewrap(ctx, func(dk []byte) (*header, error) {
+		return wrap(newPassword, dk, newStoreKDF(), s.rnd)
+	})
+}
+
+// rewrap replaces the header by the one wrapDK builds around (a copy of) the
+// same data key: the records are untouched.
+func (s *Store) rewrap(ctx context.Context, wrapDK func(dk []byte) (*header, error)) error {
 	s.mu.RLock()
 	dk := append([]byte(nil), s.dataKey...)
 	s.mu.RUnlock()
@@ -625,7 +633,7 @@ func (s *Store) ChangePassword(ctx context.Context, newPassword []byte) error {
 	if len(dk) == 0 {
 		return ErrClosed
 	}
-	h, err := wrap(newPassword, dk, newStoreKDF(), s.rnd)
+	h, err := wrapDK(dk)
 	if err != nil {
 		return err
 	}
