@@ -107,13 +107,7 @@ func cliError(t *testing.T, stdin string, args ...string) string {
 // daemon signs from the same store: it verifies, and holds every wallet a
 // writer had been told was stored before the backup began.
 func TestBackupWhileWritersAddAndDaemonSigns(t *testing.T) {
-	cheapStoreKDF(t)
-	v := ethTestnetNative(t)
-	var want expectedSigned
-	if err := json.Unmarshal(v.Expected, &want); err != nil {
-		t.Fatal(err)
-	}
-	path := storeForVector(t, v)
+	v, want, path := ethVectorStore(t)
 	dir := filepath.Dir(path)
 	// A store of some size, so that copying it overlaps the writers' commits.
 	fillStore(t, path, 3000)

@@ -237,6 +237,9 @@ default, Tatum's v1 with --approval-protocol v1), signs, records the signed
 transaction in a local ledger and submits it. Tatum KMS's spellings
 (--externalUrl, --externalUrlMethod, --runOnce, --transactionIds) work too.
 
+A store split with 'custos seal split' needs no password: the daemon starts sealed,
+signs nothing, and waits for enough holders to run 'custos unseal' on this machine.
+
 Environment: CUSTOS_API_KEY (or TATUM_API_KEY), CUSTOS_PASSWORD (or TATUM_KMS_PASSWORD),
 CUSTOS_APPROVAL_SECRET (the HMAC key of approval requests; required with --external-url),
 and the variables named beside each flag.`,
@@ -262,22 +265,45 @@ func runDaemon(ctx context.Context, a *app, c *daemonConfig) error {
 	if err != nil {
 		return err
 	}
-	store, err := c.password.openStore(ctx, a, a.stdin)
-	if err != nil {
-		return err
+	split := a.splitInfo(ctx)
+	var keys daemon.Keys
+	if split == nil {
+		store, err := c.password.openStore(ctx, a, a.stdin)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		keys = daemon.NewStoreKeys(store)
 	}
-	defer store.Close()
-	al, err := c.openAudit(ctx, a, cfg)
+	al, err := c.openAudit(ctx, a, cfg, split != nil)
 	if err != nil {
 		return err
 	}
 	defer al.Close()
 	cfg.Audit = al
-	d, err := daemon.New(cfg, client, daemon.NewStoreKeys(store))
+	var unsealed <-chan struct{}
+	if split != nil {
+		sk, opened, stop, err := sealedKeys(ctx, a, log, al)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		keys, unsealed = sk, opened
+	}
+	d, err := daemon.New(cfg, client, keys)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	if unsealed != nil && c.runOnce {
+		// One run of a sealed daemon waits for its holders, rather than
+		// returning at once with nothing signed.
+		select {
+		case <-unsealed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if c.metricsListen != "" {
 		srv, err := startMetrics(c.metricsListen, d.MetricsHandler(), log)
 		if err != nil {
@@ -456,14 +482,14 @@ func signerSafe(s string, limit int) string {
 // the wallet file, shared with the CLI's acts) and records the start: a
 // daemon that cannot write its log does not start, rather than refuse every
 // transaction.
-func (c *daemonConfig) openAudit(ctx context.Context, a *app, cfg daemon.Config) (*audit.Log, error) {
+func (c *daemonConfig) openAudit(ctx context.Context, a *app, cfg daemon.Config, sealed bool) (*audit.Log, error) {
 	l, err := audit.Open(a.walletAuditLog(), audit.Options{Actor: "daemon"})
 	if err != nil {
 		return nil, err
 	}
 	err = l.Append(ctx, audit.Event{Type: "daemon.started", Fields: map[string]any{
 		"chains": cfg.Chains, "testnet": cfg.Testnet, "approval": cfg.Approval != nil,
-		"wallets": cfg.Wallets, "transactionIds": cfg.TransactionIDs, "ledger": cfg.LedgerPath}})
+		"wallets": cfg.Wallets, "transactionIds": cfg.TransactionIDs, "ledger": cfg.LedgerPath, "sealed": sealed}})
 	if err != nil {
 		l.Close()
 		return nil, fmt.Errorf("audit log: %w", err)

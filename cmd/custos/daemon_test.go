@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/custoskms/custos/internal/daemon"
+	"github.com/custoskms/custos/internal/vectors"
 )
 
 // daemonAPI is a minimal double of the pending-transaction API for the
@@ -65,18 +66,18 @@ func (f *daemonAPI) handler() http.Handler {
 	return mux
 }
 
-func TestDaemonRunOnceSignsFromTheWalletStore(t *testing.T) {
-	cheapStoreKDF(t)
-	v := ethTestnetNative(t)
-	var want expectedSigned
-	if err := json.Unmarshal(v.Expected, &want); err != nil {
-		t.Fatal(err)
-	}
-	path := storeForVector(t, v)
+// serveVector serves v's pending transaction to a daemon until the test ends.
+func serveVector(t *testing.T, v vectors.Signing) (*daemonAPI, *httptest.Server) {
 	ptx, _ := json.Marshal(v.PendingTransaction)
 	api := &daemonAPI{pending: []json.RawMessage{ptx}, ids: []string{v.PendingTransaction.ID}, submitted: map[string]string{}}
 	srv := httptest.NewServer(api.handler())
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return api, srv
+}
+
+func TestDaemonRunOnceSignsFromTheWalletStore(t *testing.T) {
+	v, want, path := ethVectorStore(t)
+	api, srv := serveVector(t, v)
 
 	const apiKey = "daemon-wiring-api-key"
 	t.Setenv("CUSTOS_PASSWORD", signTestPassword)

@@ -156,7 +156,7 @@ func newReportCmd(a *app) *cobra.Command {
 				}
 			}
 			if len(ids) > 0 {
-				st, err := newSession(a, &pf).openStore(cmd.Context())
+				st, err := newSession(a, &pf).openStore(cmd.Context(), cmd)
 				if err != nil {
 					return err
 				}

@@ -13,7 +13,7 @@ func newExportCmd(a *app) *cobra.Command {
 		Short: "Print every stored wallet, with its secrets, as {signatureId: wallet}",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := newSession(a, &pf).openStore(cmd.Context())
+			st, err := newSession(a, &pf).openStore(cmd.Context(), cmd)
 			if err != nil {
 				return err
 			}

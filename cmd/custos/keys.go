@@ -11,7 +11,7 @@ import (
 // withStore opens the existing store for the length of fn, so every command
 // that reads or removes a wallet unlocks and closes it the same way.
 func withStore(cmd *cobra.Command, a *app, pf *passwordFlags, fn func(*walletstore.Store) error) error {
-	st, err := newSession(a, pf).openStore(cmd.Context())
+	st, err := newSession(a, pf).openStore(cmd.Context(), cmd)
 	if err != nil {
 		return err
 	}

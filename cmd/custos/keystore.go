@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/tyler-smith/go-bip39"
 
 	"github.com/custoskms/custos/internal/chain"
@@ -83,8 +84,12 @@ func (s *session) open(ctx context.Context, pw []byte, create bool) (*walletstor
 	return walletstore.Open(ctx, s.a.walletPath, pw, walletstore.Options{Create: create, Logger: newLogger(s.a.stderr)})
 }
 
-// openStore reads the password and opens an existing store.
-func (s *session) openStore(ctx context.Context) (*walletstore.Store, error) {
+// openStore reads the password and opens an existing store; a
+// split-protected store asks for its shares instead.
+func (s *session) openStore(ctx context.Context, cmd *cobra.Command) (*walletstore.Store, error) {
+	if s.a.splitInfo(ctx) != nil {
+		return openWithShares(ctx, cmd, s.a, s.prompt)
+	}
 	pw, err := s.password(ctx, false)
 	if err != nil {
 		return nil, err

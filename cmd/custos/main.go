@@ -114,6 +114,7 @@ func newRoot(a *app) *cobra.Command {
 		newGetPrivateKeyCmd, newGetAddressCmd, newExportCmd, newImportCmd, newChangePasswordCmd,
 		newCheckConfigCmd, newReportCmd, newDaemonCmd, newSignCmd, newServeCmd, newAPIKeyCmd,
 		newDevCmd, newVersionCmd, newAuditCmd, newPolicyCmd, newApproverCmd, newBackupCmd,
+		newSealCmd, newUnsealCmd,
 	} {
 		root.AddCommand(f(a))
 	}

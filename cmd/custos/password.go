@@ -34,7 +34,7 @@ func newChangePasswordCmd(a *app) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s := newSession(a, &pf)
-			st, err := s.openStore(cmd.Context())
+			st, err := s.openStore(cmd.Context(), cmd)
 			if err != nil {
 				return err
 			}

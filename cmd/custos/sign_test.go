@@ -22,6 +22,19 @@ func cheapStoreKDF(t *testing.T) {
 	t.Cleanup(func() { walletstore.TestKDF = nil })
 }
 
+// ethVectorStore is the ETH testnet native signing vector, its expected
+// result and a store holding its wallets.
+func ethVectorStore(t *testing.T) (vectors.Signing, expectedSigned, string) {
+	t.Helper()
+	cheapStoreKDF(t)
+	v := ethTestnetNative(t)
+	var want expectedSigned
+	if err := json.Unmarshal(v.Expected, &want); err != nil {
+		t.Fatal(err)
+	}
+	return v, want, storeForVector(t, v)
+}
+
 // storeForVector writes the wallets a signing vector names into a new store.
 func storeForVector(t *testing.T, v vectors.Signing) string {
 	path := filepath.Join(t.TempDir(), "wallet.dat")

@@ -241,7 +241,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			defer t.Stop()
 			for {
 				sum, full, err := d.runChain(ctx, sc)
-				if err != nil && ctx.Err() == nil {
+				// A sealed store is a wait, not a failure: it was logged at start.
+				if err != nil && ctx.Err() == nil && !errors.Is(err, ErrSealed) {
 					d.log.Error("run failed", "chain", sc.c.Info().Code, "error", err)
 				}
 				if err == nil && full && progressed(sum) && ctx.Err() == nil {

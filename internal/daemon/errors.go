@@ -15,6 +15,9 @@ var (
 	// instead of being asked about again. Its message starts the reason
 	// reported to the API, which names who refused (refused.go).
 	ErrRefused = errors.New("refused by the approval service")
+	// ErrSealed is returned by a split-protected key source before k
+	// holders have unsealed it: the daemon waits, signing nothing.
+	ErrSealed = errors.New("wallet store is sealed: waiting for its shares (custos unseal)")
 	// ErrUnknownWallet is wrapped when a pending transaction names a signature ID the key source does not hold.
 	ErrUnknownWallet = errors.New("unknown wallet")
 	// ErrWalletMismatch is wrapped when a wallet's chain or network differs from the transaction's.

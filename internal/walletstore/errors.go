@@ -32,6 +32,21 @@ var (
 	// re-keyed the file: its data key no longer opens the records, and it
 	// writes none sealed with that key.
 	ErrRekeyed = errors.New("wallet store was re-keyed since it was unlocked: open it again with the new password")
+	// ErrSplitProtected is returned when a password is given for a store whose
+	// key-encryption key is split into shares: it opens with `custos unseal`.
+	ErrSplitProtected = errors.New("wallet store is split-protected: it opens with k of its n shares (custos unseal), not a password")
+	// ErrNotSplit is returned when shares are offered to a password store.
+	ErrNotSplit = errors.New("wallet store is not split-protected: it opens with its password")
+	// ErrMalformedShare is returned for text that is not a share (a typo, a
+	// truncated copy): its checksum fails.
+	ErrMalformedShare = errors.New("not a wallet store share (mistyped or truncated?)")
+	// ErrForeignShare is returned for a share of another split: another
+	// store, or this store before it was split again.
+	ErrForeignShare = errors.New("share belongs to another split of the key")
+	// ErrWrongShare is returned when the threshold of shares is reached but
+	// they do not rebuild the key: one of them is altered. The submitted
+	// shares are dropped and must all be given again.
+	ErrWrongShare = errors.New("the shares do not rebuild the store's key: one of them is wrong")
 	// ErrClosed is returned by a Store after Close.
 	ErrClosed = errors.New("wallet store is closed")
 )

@@ -57,21 +57,33 @@ const (
 	wrappedKeyLen   = dataKeyLen + chacha20poly1305.Overhead
 	headerMagic     = "CSTW"
 	kdfArgon2id     = 1
-	recordVersion   = 1
+	// kdfShares marks a split-protected header: the key-encryption key is
+	// random and exists only as k-of-n Shamir shares held by people.
+	kdfShares     = 2
+	recordVersion = 1
 	// headerLen: magic, version u16, kdf u8, time u32, memory u32, threads u8,
 	// salt, nonce, wrapped data key.
 	headerFixedLen = 4 + 2 + 1 + 4 + 4 + 1
 	headerLen      = headerFixedLen + saltLen + chacha20poly1305.NonceSizeX + wrappedKeyLen
+	// splitHeaderLen: magic, version u16, kind u8, split id, threshold u8,
+	// shares u8, nonce, wrapped data key.
+	splitIDLen     = 16
+	splitHeaderLen = 4 + 2 + 1 + splitIDLen + 1 + 1 + chacha20poly1305.NonceSizeX + wrappedKeyLen
 )
 
 // header is the decoded header row: how to derive the key-encryption key and
-// the data key it wraps.
+// the data key it wraps. Kind says which: a password through Argon2id (KDF,
+// Salt), or k-of-n shares of a random key (SplitID, Threshold, Shares).
 type header struct {
-	Version uint16
-	KDF     KDFParams
-	Salt    []byte
-	Nonce   []byte
-	Wrapped []byte
+	Version   uint16
+	Kind      byte
+	KDF       KDFParams
+	Salt      []byte
+	SplitID   []byte
+	Threshold uint8
+	Shares    uint8
+	Nonce     []byte
+	Wrapped   []byte
 }
 
 func (p KDFParams) validate() error {
@@ -92,6 +104,12 @@ func (h *header) boundPart() []byte {
 	b := make([]byte, 0, headerLen)
 	b = append(b, headerMagic...)
 	b = binary.BigEndian.AppendUint16(b, h.Version)
+	if h.Kind == kdfShares {
+		b = append(b, kdfShares)
+		b = append(b, h.SplitID...)
+		b = append(b, h.Threshold, h.Shares)
+		return append(b, h.Nonce...)
+	}
 	b = append(b, kdfArgon2id)
 	b = binary.BigEndian.AppendUint32(b, h.KDF.Time)
 	b = binary.BigEndian.AppendUint32(b, h.KDF.MemoryKiB)
@@ -115,9 +133,13 @@ func parseHeader(b []byte) (*header, error) {
 	if h.Version == 0 {
 		return nil, fmt.Errorf("%w: header version 0", ErrCorrupt)
 	}
+	if b[6] == kdfShares {
+		return parseSplitHeader(h, b)
+	}
 	if b[6] != kdfArgon2id {
 		return nil, fmt.Errorf("%w: unknown key derivation %d", ErrCorrupt, b[6])
 	}
+	h.Kind = kdfArgon2id
 	if len(b) != headerLen {
 		return nil, fmt.Errorf("%w: header is %d bytes, want %d", ErrCorrupt, len(b), headerLen)
 	}
@@ -164,7 +186,7 @@ func wrap(password, dataKey []byte, p KDFParams, rnd io.Reader) (*header, error)
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	h := &header{Version: FormatVersion, KDF: p, Salt: make([]byte, saltLen), Nonce: make([]byte, chacha20poly1305.NonceSizeX)}
+	h := &header{Version: FormatVersion, Kind: kdfArgon2id, KDF: p, Salt: make([]byte, saltLen), Nonce: make([]byte, chacha20poly1305.NonceSizeX)}
 	if _, err := io.ReadFull(rnd, h.Salt); err != nil {
 		return nil, fmt.Errorf("random salt: %w", err)
 	}
@@ -184,20 +206,29 @@ func wrap(password, dataKey []byte, p KDFParams, rnd io.Reader) (*header, error)
 // unwrap recovers the data key; a wrong password (or a tampered header) fails
 // authentication and gives ErrInvalidPassword.
 func unwrap(password []byte, h *header) ([]byte, error) {
+	if h.Kind == kdfShares {
+		return nil, fmt.Errorf("%w (%d of %d shares)", ErrSplitProtected, h.Threshold, h.Shares)
+	}
 	if len(h.Wrapped) != wrappedKeyLen {
 		return nil, fmt.Errorf("%w: wrapped key length", ErrCorrupt)
 	}
 	kek := deriveKEK(password, h)
 	defer clear(kek)
-	aead, err := chacha20poly1305.NewX(kek)
-	if err != nil {
-		return nil, err
-	}
-	dk, err := aead.Open(nil, h.Nonce, h.Wrapped, h.boundPart())
+	dk, err := unwrapKEK(kek, h)
 	if err != nil {
 		return nil, ErrInvalidPassword
 	}
 	return dk, nil
+}
+
+// unwrapKEK opens the wrapped data key with a key-encryption key; an error
+// means the key (or the header) is not the one it was wrapped under.
+func unwrapKEK(kek []byte, h *header) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(kek)
+	if err != nil {
+		return nil, err
+	}
+	return aead.Open(nil, h.Nonce, h.Wrapped, h.boundPart())
 }
 
 // Wallet is one stored wallet, in Tatum KMS's record shape so that export and

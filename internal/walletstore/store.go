@@ -84,7 +84,16 @@ PRAGMA user_version = 1;
 
 // Open opens (and with opts.Create, creates) the store at path and unlocks it
 // with password. A wrong password gives ErrInvalidPassword and writes nothing.
+// A split-protected store gives ErrSplitProtected: OpenSealed opens it.
 func Open(ctx context.Context, path string, password []byte, opts Options) (*Store, error) {
+	return open(ctx, path, opts, func(s *Store, empty bool) error {
+		return s.unlock(ctx, password, opts.Create, empty)
+	})
+}
+
+// open opens the file and has unlock install the data key; empty reports a
+// file to be initialised.
+func open(ctx context.Context, path string, opts Options, unlock func(s *Store, empty bool) error) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("wallet store path: %w", err)
@@ -102,7 +111,7 @@ func Open(ctx context.Context, path string, password []byte, opts Options) (*Sto
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{path: abs, db: db, rnd: rand.Reader, log: log}
-	if err := s.unlock(ctx, password, opts.Create, empty); err != nil {
+	if err := unlock(s, empty); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -609,6 +618,14 @@ func (s *Store) All(ctx context.Context) ([]Entry, error) {
 // daemon keeps working; but whoever kept a copy of the old header can still
 // unwrap the data key with the old password: Rekey replaces the key itself.
 func (s *Store) ChangePassword(ctx context.Context, newPassword []byte) error {
+	return s.rewrap(ctx, func(dk []byte) (*header, error) {
+		return wrap(newPassword, dk, newStoreKDF(), s.rnd)
+	})
+}
+
+// rewrap replaces the header by the one wrapDK builds around (a copy of) the
+// same data key: the records are untouched.
+func (s *Store) rewrap(ctx context.Context, wrapDK func(dk []byte) (*header, error)) error {
 	s.mu.RLock()
 	dk := append([]byte(nil), s.dataKey...)
 	s.mu.RUnlock()
@@ -616,7 +633,7 @@ func (s *Store) ChangePassword(ctx context.Context, newPassword []byte) error {
 	if len(dk) == 0 {
 		return ErrClosed
 	}
-	h, err := wrap(newPassword, dk, newStoreKDF(), s.rnd)
+	h, err := wrapDK(dk)
 	if err != nil {
 		return err
 	}
@@ -744,42 +761,60 @@ func (s *Store) Close() error {
 type Info struct {
 	FormatVersion int       `json:"formatVersion"`
 	KDF           KDFParams `json:"kdf"`
-	Wallets       int       `json:"wallets"`
+	// Split is set for a split-protected store (KDF is then zero).
+	Split   *SplitInfo `json:"split,omitempty"`
+	Wallets int        `json:"wallets"`
 }
 
 // Inspect reads a store's header and wallet count without the password.
 func Inspect(ctx context.Context, path string) (*Info, error) {
+	var info *Info
+	err := readOnly(ctx, path, func(tx *sql.Tx, h *header) error {
+		info = &Info{FormatVersion: int(h.Version), KDF: h.KDF, Split: h.splitInfo()}
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM wallets").Scan(&n); err != nil {
+			return classify(err)
+		}
+		info.Wallets = int(n)
+		return nil
+	})
+	return info, err
+}
+
+// readFileHeader reads the header of the store at path, without any secret.
+func readFileHeader(ctx context.Context, path string) (*header, error) {
+	var out *header
+	err := readOnly(ctx, path, func(_ *sql.Tx, h *header) error { out = h; return nil })
+	return out, err
+}
+
+// readOnly runs fn in a read transaction on the store at path, with its header.
+func readOnly(ctx context.Context, path string, fn func(*sql.Tx, *header) error) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := preflight(abs, false); err != nil {
-		return nil, err
+		return err
 	}
 	db, err := openDB(abs)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer db.Close()
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, classify(err)
+		return classify(err)
 	}
 	defer tx.Rollback()
 	h, fresh, err := inspect(ctx, tx, abs)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if fresh {
-		return nil, fmt.Errorf("%w at %s", ErrEmptyStore, abs)
+		return fmt.Errorf("%w at %s", ErrEmptyStore, abs)
 	}
-	info := &Info{FormatVersion: int(h.Version), KDF: h.KDF}
-	var n int64
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM wallets").Scan(&n); err != nil {
-		return nil, classify(err)
-	}
-	info.Wallets = int(n)
-	return info, nil
+	return fn(tx, h)
 }
 
 // NewID returns a fresh signature ID: a random (version 4) UUID, as Tatum KMS uses.
