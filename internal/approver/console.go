@@ -88,7 +88,7 @@ func NewConsole(cfg ConsoleConfig) (*Console, error) {
 	}
 	c := &Console{cfg: cfg, svc: cfg.Service, origin: u, wa: wa, pages: map[string]*template.Template{},
 		ceremonies: &ceremonies{m: map[string]ceremony{}}}
-	for _, p := range []string{"signin", "enrol", "queue", "tx", "error"} {
+	for _, p := range []string{"signin", "enrol", "queue", "tx", "history", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(webFS, "web/layout.html", "web/"+p+".html")
 		if err != nil {
 			return nil, err
@@ -129,6 +129,8 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("POST /enrol/finish", c.post(c.enrolFinish))
 	mux.HandleFunc("GET /queue", c.signedIn(c.queuePage))
 	mux.HandleFunc("GET /tx/{id}", c.signedIn(c.txPage))
+	mux.HandleFunc("GET /history", c.signedIn(c.historyPage))
+	mux.HandleFunc("GET /history.csv", c.signedIn(c.historyCSV))
 	mux.HandleFunc("POST /tx/{id}/decide", c.post(c.signedIn(c.form(c.decide))))
 	mux.HandleFunc("POST /signout", c.post(c.signedIn(c.form(c.signout))))
 	return headers(mux)
@@ -238,7 +240,7 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, operator 
 	}
 	v, now := randomToken(), c.svc.cfg.Now()
 	if err := c.svc.cfg.Store.CreateSession(r.Context(), Session{Hash: hashToken(v), Operator: operator,
-		CSRF: randomToken(), CreatedAt: now, LastSeen: now}); err != nil {
+		CSRF: randomToken(), CreatedAt: now, LastSeen: now, Remote: r.RemoteAddr}); err != nil {
 		return err
 	}
 	http.SetCookie(w, c.cookie(SessionCookie, v, c.cfg.Lifetime))

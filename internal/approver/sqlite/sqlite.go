@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -76,6 +77,24 @@ CREATE TABLE sessions (
 	created_at INTEGER NOT NULL,
 	last_seen INTEGER NOT NULL
 );
+`, `
+CREATE TABLE history (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind TEXT NOT NULL,
+	at INTEGER NOT NULL,
+	operator TEXT NOT NULL,
+	id TEXT NOT NULL,
+	chain TEXT NOT NULL,
+	decision TEXT NOT NULL,
+	outcome TEXT NOT NULL,
+	reason TEXT NOT NULL,
+	remote TEXT NOT NULL
+);
+-- Decisions taken before the history existed (their outcome was not kept
+-- per decision; sign-ins before it are in the audit log only).
+INSERT INTO history (kind, at, operator, id, chain, decision, outcome, reason, remote)
+	SELECT 'decision', d.at, d.operator, d.id, r.chain, d.decision, '', d.reason, ''
+	FROM decisions d JOIN requests r ON r.id = d.id AND r.digest = d.digest ORDER BY d.at, d.operator;
 `}
 
 // Open opens (creating when needed) the database file at path and migrates it.
@@ -352,7 +371,8 @@ func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approve
 	}
 	defer tx.Rollback()
 	var status approver.Status
-	err = tx.QueryRowContext(ctx, `SELECT status FROM requests WHERE id = ? AND digest = ?`, d.ID, d.Digest).Scan(&status)
+	var chain string
+	err = tx.QueryRowContext(ctx, `SELECT status, chain FROM requests WHERE id = ? AND digest = ?`, d.ID, d.Digest).Scan(&status, &chain)
 	if errors.Is(err, sql.ErrNoRows) {
 		return approver.ErrRequestNotFound
 	}
@@ -374,21 +394,97 @@ func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approve
 		outcome, ns(d.At), d.ID, d.Digest); err != nil {
 		return err
 	}
+	if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: d.At, Operator: d.Operator,
+		ID: d.ID, Chain: chain, Decision: d.Decision, Outcome: outcome, Reason: d.Reason}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
-// SetStatus implements approver.Store.
-func (s *Store) SetStatus(ctx context.Context, id, digest string, st approver.Status, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE requests SET status = ?, updated_at = ? WHERE id = ? AND digest = ? AND status = ?`,
-		st, ns(now), id, digest, approver.StatusPending)
+func addHistory(ctx context.Context, tx *sql.Tx, e approver.HistoryEntry) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO history (kind, at, operator, id, chain, decision, outcome, reason, remote)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Kind, ns(e.At), e.Operator, e.ID, e.Chain, e.Decision, e.Outcome, e.Reason, e.Remote)
 	return err
+}
+
+// History implements approver.Store.
+func (s *Store) History(ctx context.Context, p approver.HistoryPage) ([]approver.HistoryEntry, error) {
+	if p.Limit <= 0 {
+		p.Limit = 50
+	}
+	before := p.Before
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, at, operator, id, chain, decision, outcome, reason, remote
+		FROM history WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, p.Limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []approver.HistoryEntry{}
+	for rows.Next() {
+		var e approver.HistoryEntry
+		var t int64
+		if err := rows.Scan(&e.Seq, &e.Kind, &t, &e.Operator, &e.ID, &e.Chain, &e.Decision, &e.Outcome, &e.Reason, &e.Remote); err != nil {
+			return nil, err
+		}
+		e.At = at(t)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// SetStatus implements approver.Store.
+// A settled outcome is a rule's decision in the history.
+func (s *Store) SetStatus(ctx context.Context, id, digest string, st approver.Status, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var chain string
+	var nb []byte
+	err = tx.QueryRowContext(ctx, `UPDATE requests SET status = ?, updated_at = ? WHERE id = ? AND digest = ? AND status = ?
+		RETURNING chain, need`, st, ns(now), id, digest, approver.StatusPending).Scan(&chain, &nb)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Settled meanwhile (or never stored): nothing changed.
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var need approver.Need
+	if err := json.Unmarshal(nb, &need); err != nil {
+		return fmt.Errorf("request %s: %w", id, err)
+	}
+	d := approval.Approve
+	if st == approver.StatusRefused {
+		d = approval.Refuse
+	}
+	if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: now, ID: id, Chain: chain,
+		Decision: d, Outcome: st, Reason: "rule " + need.Rule}); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // CreateSession implements approver.Store.
 func (s *Store) CreateSession(ctx context.Context, ss approver.Session) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (hash, operator, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
-		ss.Hash, ss.Operator, ss.CSRF, ns(ss.CreatedAt), ns(ss.LastSeen))
-	return err
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (hash, operator, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
+		ss.Hash, ss.Operator, ss.CSRF, ns(ss.CreatedAt), ns(ss.LastSeen)); err != nil {
+		return err
+	}
+	if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistorySignin, At: ss.CreatedAt,
+		Operator: ss.Operator, Remote: ss.Remote}); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Session implements approver.Store.
