@@ -396,7 +396,7 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := c.svc.Decide(r.Context(), sessionOf(r).Operator, r.PathValue("id"), d, strings.ToValidUTF8(reason, "?"))
 	switch {
-	case errors.Is(err, ErrAlreadyDecided), errors.Is(err, ErrClosed), errors.Is(err, ErrNotEligible):
+	case errors.Is(err, ErrAlreadyDecided), errors.Is(err, ErrClosed), errors.Is(err, ErrNotEligible), errors.Is(err, ErrOwnTransaction):
 		c.showTx(w, r, http.StatusConflict, err.Error()+".")
 		return
 	case errors.Is(err, ErrRequestNotFound):

@@ -28,7 +28,7 @@ func newConsole(t *testing.T) *consoleFixture {
 		t.Fatal(err)
 	}
 	for _, op := range []string{"alice", "bob", "dave"} {
-		if _, err := approver.AddOperator(t.Context(), f.store, op, "", time.Now()); err != nil {
+		if _, err := approver.AddOperator(t.Context(), f.store, op, "", nil, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}

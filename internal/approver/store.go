@@ -13,8 +13,8 @@ import (
 // The SQLite implementation is in approver/sqlite; the contract suite in
 // approver/storetest is written once for every implementation.
 type Store interface {
-	// AddOperator creates an operator (ErrOperatorExists when the name is
-	// taken). RemoveOperator deletes one with its passkeys, enrolment and
+	// AddOperator creates an operator with its API keys (ErrOperatorExists
+	// when the name is taken). RemoveOperator deletes one with its passkeys, enrolment and
 	// sessions (ErrOperatorNotFound); its past decisions stay.
 	AddOperator(ctx context.Context, op Operator) error
 	RemoveOperator(ctx context.Context, name string) error
@@ -75,6 +75,9 @@ type Operator struct {
 	CreatedAt time.Time
 	// Passkeys counts the operator's registered credentials.
 	Passkeys int
+	// APIKeys are the ids of the API keys the operator holds: a
+	// transaction one of them queued is not the operator's to approve.
+	APIKeys []string
 }
 
 // Status is a request's outcome.

@@ -70,7 +70,7 @@ func newApprover(t *testing.T, rules string, operators ...string) *approverStack
 	srv.Start()
 	t.Cleanup(srv.Close)
 	for _, op := range operators {
-		if _, err := approver.AddOperator(ctx, st, op, "", time.Now()); err != nil {
+		if _, err := approver.AddOperator(ctx, st, op, "", nil, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}

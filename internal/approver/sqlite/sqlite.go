@@ -95,6 +95,11 @@ CREATE TABLE history (
 INSERT INTO history (kind, at, operator, id, chain, decision, outcome, reason, remote)
 	SELECT 'decision', d.at, d.operator, d.id, r.chain, d.decision, '', d.reason, ''
 	FROM decisions d JOIN requests r ON r.id = d.id AND r.digest = d.digest ORDER BY d.at, d.operator;
+CREATE TABLE operator_api_keys (
+	operator TEXT NOT NULL REFERENCES operators(name) ON DELETE CASCADE,
+	api_key_id TEXT NOT NULL,
+	PRIMARY KEY (operator, api_key_id)
+);
 `}
 
 // Open opens (creating when needed) the database file at path and migrates it.
@@ -125,12 +130,25 @@ func nf(err error) error {
 
 // AddOperator implements approver.Store.
 func (s *Store) AddOperator(ctx context.Context, op approver.Operator) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO operators (name, display_name, handle, created_at) VALUES (?, ?, ?, ?)`,
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO operators (name, display_name, handle, created_at) VALUES (?, ?, ?, ?)`,
 		op.Name, op.DisplayName, op.Handle, ns(op.CreatedAt))
 	if unique(err) {
 		return approver.ErrOperatorExists
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	for _, k := range op.APIKeys {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO operator_api_keys (operator, api_key_id) VALUES (?, ?)`, op.Name, k); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // RemoveOperator implements approver.Store; passkeys, enrolment and
@@ -146,13 +164,19 @@ func (s *Store) RemoveOperator(ctx context.Context, name string) error {
 	return nil
 }
 
-const operatorCols = `o.name, o.display_name, o.handle, o.created_at, (SELECT count(*) FROM credentials c WHERE c.operator = o.name)`
+const operatorCols = `o.name, o.display_name, o.handle, o.created_at, (SELECT count(*) FROM credentials c WHERE c.operator = o.name),
+	(SELECT group_concat(api_key_id, ',') FROM (SELECT api_key_id FROM operator_api_keys k WHERE k.operator = o.name ORDER BY api_key_id))`
 
 func scanOperator(row interface{ Scan(...any) error }) (approver.Operator, error) {
 	var op approver.Operator
 	var created int64
-	err := row.Scan(&op.Name, &op.DisplayName, &op.Handle, &created, &op.Passkeys)
+	var keys sql.NullString
+	err := row.Scan(&op.Name, &op.DisplayName, &op.Handle, &created, &op.Passkeys, &keys)
 	op.CreatedAt = at(created)
+	if keys.String != "" {
+		// API key ids are [0-9a-zA-Z]: a comma cannot be in one.
+		op.APIKeys = strings.Split(keys.String, ",")
+	}
 	return op, err
 }
 
