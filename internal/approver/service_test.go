@@ -66,7 +66,7 @@ type fixture struct {
 	ask *daemon.Approver
 }
 
-func newFixture(t *testing.T, rules string) *fixture {
+func newFixture(t testing.TB, rules string) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "approver.db"))
 	if err != nil {

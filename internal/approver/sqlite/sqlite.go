@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
@@ -25,6 +26,34 @@ var _ approver.Store = (*Store)(nil)
 // Store is an approver.Store over one SQLite file.
 type Store struct {
 	db *sql.DB
+	// wmu lets one write at a time reach SQLite. SQLite has one writer
+	// anyway, and a writer that finds it busy sleeps in its busy handler
+	// (for up to tens of milliseconds a try) where a mutex hands over at
+	// once: the daemon's parallel requests otherwise spend most of their
+	// time asleep.
+	wmu sync.Mutex
+}
+
+func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.db.ExecContext(ctx, q, args...)
+}
+
+// begin starts a write transaction holding the write lock until end.
+func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
+	s.wmu.Lock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		s.wmu.Unlock()
+	}
+	return tx, err
+}
+
+// end rolls back tx unless it committed, and releases the write lock.
+func (s *Store) end(tx *sql.Tx) {
+	_ = tx.Rollback()
+	s.wmu.Unlock()
 }
 
 // migrations are applied in order; PRAGMA user_version counts those done.
@@ -130,11 +159,11 @@ func nf(err error) error {
 
 // AddOperator implements approver.Store.
 func (s *Store) AddOperator(ctx context.Context, op approver.Operator) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer s.end(tx)
 	_, err = tx.ExecContext(ctx, `INSERT INTO operators (name, display_name, handle, created_at) VALUES (?, ?, ?, ?)`,
 		op.Name, op.DisplayName, op.Handle, ns(op.CreatedAt))
 	if unique(err) {
@@ -154,7 +183,7 @@ func (s *Store) AddOperator(ctx context.Context, op approver.Operator) error {
 // RemoveOperator implements approver.Store; passkeys, enrolment and
 // sessions go with the operator (ON DELETE CASCADE).
 func (s *Store) RemoveOperator(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM operators WHERE name = ?`, name)
+	res, err := s.exec(ctx, `DELETE FROM operators WHERE name = ?`, name)
 	if err != nil {
 		return err
 	}
@@ -212,7 +241,7 @@ func (s *Store) OperatorByHandle(ctx context.Context, handle []byte) (approver.O
 
 // SetEnrolment implements approver.Store.
 func (s *Store) SetEnrolment(ctx context.Context, operator string, tokenHash []byte, expires time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO enrolments (operator, token_hash, expires_at) VALUES (?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO enrolments (operator, token_hash, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (operator) DO UPDATE SET token_hash = excluded.token_hash, expires_at = excluded.expires_at`,
 		operator, tokenHash, ns(expires))
 	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
@@ -233,11 +262,11 @@ func (s *Store) Enrolment(ctx context.Context, tokenHash []byte, now time.Time) 
 
 // AddCredential implements approver.Store.
 func (s *Store) AddCredential(ctx context.Context, operator string, id, data []byte) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer s.end(tx)
 	res, err := tx.ExecContext(ctx, `DELETE FROM enrolments WHERE operator = ?`, operator)
 	if err != nil {
 		return err
@@ -254,7 +283,7 @@ func (s *Store) AddCredential(ctx context.Context, operator string, id, data []b
 
 // UpdateCredential implements approver.Store.
 func (s *Store) UpdateCredential(ctx context.Context, id, data []byte) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE credentials SET data = ? WHERE id = ?`, data, id)
+	_, err := s.exec(ctx, `UPDATE credentials SET data = ? WHERE id = ?`, data, id)
 	return err
 }
 
@@ -288,7 +317,7 @@ func (s *Store) Record(ctx context.Context, req approval.Request, need approver.
 	}
 	// The need is fixed when the request is first seen: a rules change
 	// does not move a transaction operators are already deciding on.
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
+	if _, err := s.exec(ctx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id, digest) DO UPDATE SET last_asked = excluded.last_asked`,
 		req.ID, req.Digest, req.Chain, body, nb, approver.StatusPending, ns(now), ns(now), ns(now)); err != nil {
@@ -389,11 +418,11 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 
 // Decide implements approver.Store.
 func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approver.Status) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer s.end(tx)
 	var status approver.Status
 	var chain string
 	err = tx.QueryRowContext(ctx, `SELECT status, chain FROM requests WHERE id = ? AND digest = ?`, d.ID, d.Digest).Scan(&status, &chain)
@@ -462,11 +491,11 @@ func (s *Store) History(ctx context.Context, p approver.HistoryPage) ([]approver
 // SetStatus implements approver.Store.
 // A settled outcome is a rule's decision in the history.
 func (s *Store) SetStatus(ctx context.Context, id, digest string, st approver.Status, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer s.end(tx)
 	var chain string
 	var nb []byte
 	err = tx.QueryRowContext(ctx, `UPDATE requests SET status = ?, updated_at = ? WHERE id = ? AND digest = ? AND status = ?
@@ -495,11 +524,11 @@ func (s *Store) SetStatus(ctx context.Context, id, digest string, st approver.St
 
 // CreateSession implements approver.Store.
 func (s *Store) CreateSession(ctx context.Context, ss approver.Session) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer s.end(tx)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (hash, operator, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
 		ss.Hash, ss.Operator, ss.CSRF, ns(ss.CreatedAt), ns(ss.LastSeen)); err != nil {
 		return err
@@ -526,12 +555,12 @@ func (s *Store) Session(ctx context.Context, hash []byte) (approver.Session, err
 
 // TouchSession implements approver.Store.
 func (s *Store) TouchSession(ctx context.Context, hash []byte, t time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE hash = ?`, ns(t), hash)
+	_, err := s.exec(ctx, `UPDATE sessions SET last_seen = ? WHERE hash = ?`, ns(t), hash)
 	return err
 }
 
 // DeleteSession implements approver.Store.
 func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
+	_, err := s.exec(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
 	return err
 }
