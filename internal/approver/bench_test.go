@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -15,9 +14,7 @@ import (
 
 	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/internal/approver"
-	"github.com/custoskms/custos/internal/approver/sqlite"
 	"github.com/custoskms/custos/internal/audit"
-	"github.com/custoskms/custos/internal/daemon"
 )
 
 // BenchmarkDecisions is what the approver sustains for the daemon's own v2
@@ -26,33 +23,12 @@ import (
 // transaction (stored, audited, settled, answered). The daemon asks from
 // its workers in parallel, so the benchmark does too.
 func BenchmarkDecisions(b *testing.B) {
-	dir := b.TempDir()
-	st, err := sqlite.Open(b.Context(), filepath.Join(dir, "approver.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	log, err := audit.Open(filepath.Join(dir, "audit.log"), audit.Options{Actor: "approver"})
+	log, err := audit.Open(filepath.Join(b.TempDir(), "audit.log"), audit.Options{Actor: "approver"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer log.Close()
-	rs, err := approver.ReadRules(strings.NewReader(`{"rules": [{"name": "all", "approvals": 0}]}`))
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc, err := approver.New(approver.Config{Store: st, Rules: rs, Secret: secret, Audit: log})
-	if err != nil {
-		b.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("POST "+approver.ApprovalPath+"{id}", svc)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	ask, err := daemon.NewApprover(daemon.ApproverConfig{URL: srv.URL + strings.TrimSuffix(approver.ApprovalPath, "/"), Secret: secret})
-	if err != nil {
-		b.Fatal(err)
-	}
+	ask := newFixtureAudit(b, `{"rules": [{"name": "all", "approvals": 0}]}`, log).ask
 	var n atomic.Int64
 	b.SetParallelism(8) // 16 requests in flight on 2 cores, as a busy daemon's workers
 	cpu0 := cpuTime()

@@ -68,6 +68,16 @@ type fixture struct {
 
 func newFixture(t testing.TB, rules string) *fixture {
 	t.Helper()
+	au := &memAudit{}
+	f := newFixtureAudit(t, rules, au)
+	f.audit = au
+	return f
+}
+
+// newFixtureAudit is newFixture with another audit log (a real one, for
+// benchmarks).
+func newFixtureAudit(t testing.TB, rules string, au approver.Auditor) *fixture {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "approver.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +87,6 @@ func newFixture(t testing.TB, rules string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	au := &memAudit{}
 	svc, err := approver.New(approver.Config{Store: st, Rules: rs, Secret: secret, Audit: au})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +99,7 @@ func newFixture(t testing.TB, rules string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, store: st, audit: au, ask: ask}
+	return &fixture{svc: svc, store: st, ask: ask}
 }
 
 // subject is an ETH transfer of amount wei from wallet.
