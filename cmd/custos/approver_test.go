@@ -18,8 +18,9 @@ import (
 
 func TestApproverOperatorAddListRemove(t *testing.T) {
 	dir := t.TempDir()
+	const key = "65f1c0de0123456789abcdef"
 	out, stderr, code := runCLI(t, "", "approver", "operator", "add", "alice", "--display-name", "Alice A", "--data-dir", dir,
-		"--origin", "https://approver.example")
+		"--origin", "https://approver.example", "--api-key", key)
 	var added struct{ Operator, EnrolURL string }
 	if code != 0 || json.Unmarshal([]byte(out), &added) != nil || added.Operator != "alice" ||
 		!strings.HasPrefix(added.EnrolURL, "https://approver.example/enrol#token=") {
@@ -31,6 +32,9 @@ func TestApproverOperatorAddListRemove(t *testing.T) {
 	if _, stderr, code := runCLI(t, "", "approver", "operator", "add", "Bad Name", "--data-dir", dir); code == 0 || !strings.Contains(stderr, "operator name") {
 		t.Fatalf("bad name: %d %q", code, stderr)
 	}
+	if _, stderr, code := runCLI(t, "", "approver", "operator", "add", "bob", "--api-key", "my key", "--data-dir", dir); code == 0 || !strings.Contains(stderr, "API key id") {
+		t.Fatalf("bad API key id: %d %q", code, stderr)
+	}
 	out, _, code = runCLI(t, "", "approver", "operator", "list", "--data-dir", dir)
 	if code != 0 || strings.Contains(out, "token") {
 		t.Fatalf("list: %d %q", code, out)
@@ -38,8 +42,10 @@ func TestApproverOperatorAddListRemove(t *testing.T) {
 	var rows []struct {
 		Name, DisplayName string
 		Passkeys          int
+		APIKeys           []string
 	}
-	if json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].DisplayName != "Alice A" || rows[0].Passkeys != 0 {
+	if json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].DisplayName != "Alice A" || rows[0].Passkeys != 0 ||
+		len(rows[0].APIKeys) != 1 || rows[0].APIKeys[0] != key {
 		t.Fatalf("list: %q", out)
 	}
 	if out, _, code := runCLI(t, "", "approver", "operator", "remove", "alice", "--data-dir", dir); code != 0 || !strings.Contains(out, `"removed":true`) {
