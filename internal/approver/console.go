@@ -367,8 +367,13 @@ func (c *Console) showTx(w http.ResponseWriter, r *http.Request, status int, not
 	for _, d := range t.Decisions {
 		decided = decided || d.Operator == op
 	}
+	own, err := c.svc.owns(r.Context(), op, t.Request)
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, "The transaction cannot be read.")
+		return
+	}
 	c.render(w, r, status, "tx", "Transaction "+t.Request.ID, map[string]any{
-		"Tx": t, "Approvals": approvals(t), "Notice": notice,
+		"Tx": t, "Approvals": approvals(t), "Notice": notice, "Own": own,
 		"CanDecide": t.Status == StatusPending && !decided && t.Need.Eligible(op),
 		"Decided":   decided, "Eligible": t.Need.Eligible(op),
 	})

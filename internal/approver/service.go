@@ -171,17 +171,23 @@ func (s *Service) Decide(ctx context.Context, operator, id string, d approval.De
 // queued req, when the daemon named it. A refusal stays open to them:
 // stopping one's own transaction needs no second pair of eyes.
 func (s *Service) notOwn(ctx context.Context, operator string, req approval.Request) error {
+	own, err := s.owns(ctx, operator, req)
+	if err == nil && own {
+		err = ErrOwnTransaction
+	}
+	return err
+}
+
+// owns reports whether operator holds the API key that queued req.
+func (s *Service) owns(ctx context.Context, operator string, req approval.Request) (bool, error) {
 	if req.QueuedBy == nil || req.QueuedBy.APIKeyID == "" {
-		return nil
+		return false, nil
 	}
 	op, err := s.cfg.Store.Operator(ctx, operator)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if slices.Contains(op.APIKeys, req.QueuedBy.APIKeyID) {
-		return ErrOwnTransaction
-	}
-	return nil
+	return slices.Contains(op.APIKeys, req.QueuedBy.APIKeyID), nil
 }
 
 func tallyWith(tx Tx, d Decision) approval.Decision {
