@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custoskms/custos/internal/approver"
+	approverpg "github.com/custoskms/custos/internal/approver/postgres"
 	"github.com/custoskms/custos/internal/approver/sqlite"
 	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/config"
@@ -30,7 +31,7 @@ func (f *approverStore) add(b *config.Binder) {
 	config.String(b, &f.dataDir, config.Setting[string]{Flag: "data-dir", Env: []string{"CUSTOS_APPROVER_DATA_DIR"},
 		Default: defaultApproverDir(), Help: "directory of the approver's database and audit log"})
 	config.String(b, &f.database, config.Setting[string]{Flag: "database", Env: []string{"CUSTOS_APPROVER_DATABASE"}, Secret: true,
-		Help: "database URL: sqlite:PATH (unset: SQLite in the data dir)"})
+		Help: "database URL: sqlite:PATH or postgres://… (unset: SQLite in the data dir)"})
 }
 
 func defaultApproverDir() string {
@@ -51,8 +52,10 @@ func (f *approverStore) open(ctx context.Context) (approver.Store, error) {
 		path = filepath.Join(f.dataDir, "approver.db")
 	case strings.HasPrefix(db, "sqlite:"):
 		path = strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//")
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		return approverpg.Open(ctx, db)
 	default:
-		return nil, errors.New("--database: want sqlite:PATH (PostgreSQL is not supported by the approver yet)")
+		return nil, errors.New("--database: want sqlite:PATH or postgres://…")
 	}
 	if path == "" {
 		return nil, errors.New("--database: empty SQLite path")

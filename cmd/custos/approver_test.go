@@ -14,6 +14,7 @@ import (
 	"github.com/custoskms/custos/intent"
 	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/daemon"
+	"github.com/custoskms/custos/internal/pending/postgres/pgtest"
 )
 
 func TestApproverOperatorAddListRemove(t *testing.T) {
@@ -74,7 +75,7 @@ func TestApproverServeConfigErrors(t *testing.T) {
 		"no secret":        {nil, "CUSTOS_APPROVAL_SECRET"},
 		"http origin":      {[]string{"--origin", "http://approver.example"}, "--origin: http only for a loopback host"},
 		"unreadable rules": {[]string{"--approval-secret-file", sec, "--rules", filepath.Join(dir, "none.json")}, "--rules"},
-		"postgres":         {[]string{"--approval-secret-file", sec, "--database", "postgres://x/y"}, "PostgreSQL is not supported"},
+		"other database":   {[]string{"--approval-secret-file", sec, "--database", "mysql://x/y"}, "want sqlite:PATH or postgres://"},
 	} {
 		args := append([]string{"approver", "serve", "--data-dir", dir}, tc.args...)
 		if _, stderr, code := runCLI(t, "", args...); code == 0 || !strings.Contains(stderr, tc.want) {
@@ -125,5 +126,21 @@ func TestApproverServeAnswersTheDaemon(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	}
+}
+
+// --database postgres://… keeps the approver's operators in PostgreSQL.
+func TestApproverOperatorsInPostgres(t *testing.T) {
+	url := pgtest.NewSchema(t)
+	dir := t.TempDir()
+	if _, stderr, code := runCLI(t, "", "approver", "operator", "add", "alice", "--data-dir", dir, "--database", url); code != 0 {
+		t.Fatalf("add: %d %q", code, stderr)
+	}
+	out, stderr, code := runCLI(t, "", "approver", "operator", "list", "--data-dir", dir, "--database", url)
+	if code != 0 || !strings.Contains(out, `"name":"alice"`) {
+		t.Fatalf("list: %d %q %q", code, out, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "approver.db")); !os.IsNotExist(err) {
+		t.Fatalf("a SQLite file was made next to PostgreSQL: %v", err)
 	}
 }
