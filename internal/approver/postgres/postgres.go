@@ -6,10 +6,8 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -310,11 +308,7 @@ func (s *Store) Credentials(ctx context.Context, operator string) ([][]byte, err
 
 // Record implements approver.Store.
 func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, now time.Time) (approver.Tx, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return approver.Tx{}, err
-	}
-	nb, err := json.Marshal(need)
+	body, nb, err := approver.EncodeRequest(req, need)
 	if err != nil {
 		return approver.Tx{}, err
 	}
@@ -334,21 +328,12 @@ func (s *Store) Tx(ctx context.Context, id string) (approver.Tx, error) {
 }
 
 func (s *Store) one(ctx context.Context, where string, args ...any) (approver.Tx, error) {
-	txs, err := s.list(ctx, where, args...)
-	if err != nil {
-		return approver.Tx{}, err
-	}
-	if len(txs) == 0 {
-		return approver.Tx{}, approver.ErrRequestNotFound
-	}
-	return txs[0], nil
+	return approver.First(s.list(ctx, where, args...))
 }
 
 // Queue implements approver.Store.
 func (s *Store) Queue(ctx context.Context, f approver.Filter) ([]approver.Tx, error) {
-	if f.Limit <= 0 {
-		f.Limit = 200
-	}
+	f.Limit = f.QueueLimit()
 	var conds []string
 	var args []any
 	if f.Status != "" {
@@ -385,11 +370,8 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		if err := rows.Scan(&id, &digest, &body, &need, &status, &first, &last, &upd); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(body, &t.Request); err != nil {
-			return nil, fmt.Errorf("request %s: %w", id, err)
-		}
-		if err := json.Unmarshal(need, &t.Need); err != nil {
-			return nil, fmt.Errorf("request %s: %w", id, err)
+		if t.Request, t.Need, err = approver.DecodeRequest(id, body, need); err != nil {
+			return nil, err
 		}
 		t.Status = approver.Status(status)
 		t.FirstSeen, t.LastAsked, t.Updated = at(first), at(last), at(upd)
@@ -476,30 +458,19 @@ func (s *Store) SetStatus(ctx context.Context, id, digest string, st approver.St
 		if err != nil {
 			return err
 		}
-		var need approver.Need
-		if err := json.Unmarshal(nb, &need); err != nil {
-			return fmt.Errorf("request %s: %w", id, err)
+		e, err := approver.RuleDecision(id, chain, nb, st, now)
+		if err != nil {
+			return err
 		}
-		d := approval.Approve
-		if st == approver.StatusRefused {
-			d = approval.Refuse
-		}
-		return addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: now, ID: id, Chain: chain,
-			Decision: d, Outcome: st, Reason: "rule " + need.Rule})
+		return addHistory(ctx, tx, e)
 	})
 }
 
 // History implements approver.Store.
 func (s *Store) History(ctx context.Context, p approver.HistoryPage) ([]approver.HistoryEntry, error) {
-	if p.Limit <= 0 {
-		p.Limit = 50
-	}
-	before := p.Before
-	if before <= 0 {
-		before = math.MaxInt64
-	}
+	before, limit := p.Bounds()
 	rows, err := s.pool.Query(ctx, `SELECT seq, kind, at, operator, id, chain, decision, outcome, reason, remote
-		FROM approver_history WHERE seq < $1 ORDER BY seq DESC LIMIT $2`, before, p.Limit)
+		FROM approver_history WHERE seq < $1 ORDER BY seq DESC LIMIT $2`, before, limit)
 	if err != nil {
 		return nil, err
 	}

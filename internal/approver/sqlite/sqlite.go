@@ -5,10 +5,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"time"
@@ -307,11 +304,7 @@ func (s *Store) Credentials(ctx context.Context, operator string) ([][]byte, err
 
 // Record implements approver.Store.
 func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, now time.Time) (approver.Tx, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return approver.Tx{}, err
-	}
-	nb, err := json.Marshal(need)
+	body, nb, err := approver.EncodeRequest(req, need)
 	if err != nil {
 		return approver.Tx{}, err
 	}
@@ -332,21 +325,12 @@ func (s *Store) Tx(ctx context.Context, id string) (approver.Tx, error) {
 }
 
 func (s *Store) one(ctx context.Context, where string, args ...any) (approver.Tx, error) {
-	txs, err := s.list(ctx, where, args...)
-	if err != nil {
-		return approver.Tx{}, err
-	}
-	if len(txs) == 0 {
-		return approver.Tx{}, approver.ErrRequestNotFound
-	}
-	return txs[0], nil
+	return approver.First(s.list(ctx, where, args...))
 }
 
 // Queue implements approver.Store.
 func (s *Store) Queue(ctx context.Context, f approver.Filter) ([]approver.Tx, error) {
-	if f.Limit <= 0 {
-		f.Limit = 200
-	}
+	f.Limit = f.QueueLimit()
 	var conds []string
 	var args []any
 	if f.Status != "" {
@@ -379,11 +363,8 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		if err := rows.Scan(&id, &digest, &body, &need, &t.Status, &first, &last, &upd); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(body, &t.Request); err != nil {
-			return nil, fmt.Errorf("request %s: %w", id, err)
-		}
-		if err := json.Unmarshal(need, &t.Need); err != nil {
-			return nil, fmt.Errorf("request %s: %w", id, err)
+		if t.Request, t.Need, err = approver.DecodeRequest(id, body, need); err != nil {
+			return nil, err
 		}
 		t.FirstSeen, t.LastAsked, t.Updated = at(first), at(last), at(upd)
 		index[[2]string{id, digest}] = len(out)
@@ -462,15 +443,9 @@ func addHistory(ctx context.Context, tx *sql.Tx, e approver.HistoryEntry) error 
 
 // History implements approver.Store.
 func (s *Store) History(ctx context.Context, p approver.HistoryPage) ([]approver.HistoryEntry, error) {
-	if p.Limit <= 0 {
-		p.Limit = 50
-	}
-	before := p.Before
-	if before <= 0 {
-		before = math.MaxInt64
-	}
+	before, limit := p.Bounds()
 	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, at, operator, id, chain, decision, outcome, reason, remote
-		FROM history WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, p.Limit)
+		FROM history WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -507,16 +482,11 @@ func (s *Store) SetStatus(ctx context.Context, id, digest string, st approver.St
 	if err != nil {
 		return err
 	}
-	var need approver.Need
-	if err := json.Unmarshal(nb, &need); err != nil {
-		return fmt.Errorf("request %s: %w", id, err)
+	e, err := approver.RuleDecision(id, chain, nb, st, now)
+	if err != nil {
+		return err
 	}
-	d := approval.Approve
-	if st == approver.StatusRefused {
-		d = approval.Refuse
-	}
-	if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: now, ID: id, Chain: chain,
-		Decision: d, Outcome: st, Reason: "rule " + need.Rule}); err != nil {
+	if err := addHistory(ctx, tx, e); err != nil {
 		return err
 	}
 	return tx.Commit()
