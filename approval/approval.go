@@ -96,6 +96,24 @@ type Request struct {
 	Intent intent.Intent `json:"intent"`
 	// Timestamp is the X-Custos-Timestamp header's value, as a number.
 	Timestamp int64 `json:"timestamp"`
+	// QueuedBy is who queued the transaction, when the daemon knows it (the
+	// API names the key in its pending answer); nil otherwise. Added to v2
+	// without a version change: a service that predates it ignores it.
+	QueuedBy *QueuedBy `json:"queuedBy,omitempty"`
+}
+
+// HeaderAPIKeyID is the header in which the API's pending answers
+// (GET and POST /v3/kms/pending/{chain}) name the calling API key's id.
+// Every transaction of a key's answer was queued by that key (a key is its
+// own tenant), so the daemon copies it into each request's QueuedBy.
+const HeaderAPIKeyID = "X-Custos-Api-Key-Id"
+
+// QueuedBy names the API key that queued a transaction.
+type QueuedBy struct {
+	// APIKeyID is the key's id as `custos apikey create` and `apikey list`
+	// show it (a key's name is a free label, neither unique nor required,
+	// so the id is what a service can match on).
+	APIKeyID string `json:"apiKeyId"`
 }
 
 // Decision is a service's answer.

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custoskms/custos/internal/approver"
+	approverpg "github.com/custoskms/custos/internal/approver/postgres"
 	"github.com/custoskms/custos/internal/approver/sqlite"
 	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/config"
@@ -30,7 +31,7 @@ func (f *approverStore) add(b *config.Binder) {
 	config.String(b, &f.dataDir, config.Setting[string]{Flag: "data-dir", Env: []string{"CUSTOS_APPROVER_DATA_DIR"},
 		Default: defaultApproverDir(), Help: "directory of the approver's database and audit log"})
 	config.String(b, &f.database, config.Setting[string]{Flag: "database", Env: []string{"CUSTOS_APPROVER_DATABASE"}, Secret: true,
-		Help: "database URL: sqlite:PATH (unset: SQLite in the data dir)"})
+		Help: "database URL: sqlite:PATH or postgres://… (unset: SQLite in the data dir)"})
 }
 
 func defaultApproverDir() string {
@@ -51,8 +52,10 @@ func (f *approverStore) open(ctx context.Context) (approver.Store, error) {
 		path = filepath.Join(f.dataDir, "approver.db")
 	case strings.HasPrefix(db, "sqlite:"):
 		path = strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//")
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		return approverpg.Open(ctx, db)
 	default:
-		return nil, errors.New("--database: want sqlite:PATH (PostgreSQL is not supported by the approver yet)")
+		return nil, errors.New("--database: want sqlite:PATH or postgres://…")
 	}
 	if path == "" {
 		return nil, errors.New("--database: empty SQLite path")
@@ -201,9 +204,14 @@ func runApprover(ctx context.Context, a *app, sf *approverStore, c approverServe
 func newApproverOperatorCmd(a *app, sf *approverStore) *cobra.Command {
 	cmd := &cobra.Command{Use: "operator", Short: "Manage the operators who sign in to the console and decide"}
 	var origin, display string
+	var apiKeys []string
 	// enrolled prints an operator's enrolment link once it is recorded.
 	enrolled := func(cmd *cobra.Command, name, token, event string) error {
-		if err := record(cmd.Context(), cmd, sf.auditLog(a), audit.Event{Type: event, Fields: map[string]any{"operator": name}}); err != nil {
+		fields := map[string]any{"operator": name}
+		if event == "approver.operator_added" {
+			fields["apiKeys"] = apiKeys
+		}
+		if err := record(cmd.Context(), cmd, sf.auditLog(a), audit.Event{Type: event, Fields: fields}); err != nil {
 			return fmt.Errorf("operator %s: enrolment created but not recorded in the audit log, so not shown: %w", name, err)
 		}
 		return printJSON(a.stdout, struct {
@@ -218,7 +226,7 @@ func newApproverOperatorCmd(a *app, sf *approverStore) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return sf.with(cmd, func(store approver.Store) error {
-				token, err := approver.AddOperator(cmd.Context(), store, args[0], display, time.Now())
+				token, err := approver.AddOperator(cmd.Context(), store, args[0], display, apiKeys, time.Now())
 				if err != nil {
 					return err
 				}
@@ -227,6 +235,8 @@ func newApproverOperatorCmd(a *app, sf *approverStore) *cobra.Command {
 		},
 	}
 	config.String(a.flags(add), &display, config.Setting[string]{Flag: "display-name", Help: "the operator's full name, shown with their passkey"})
+	config.StringArray(a.flags(add), &apiKeys, config.Setting[[]string]{Flag: "api-key",
+		Help: "the id of an API key the operator holds (repeatable): they cannot approve what it queued"})
 	enrol := &cobra.Command{
 		Use:   "enrol NAME",
 		Short: "Print a new one-time link for an operator to register another passkey (the previous link stops working)",
@@ -276,14 +286,15 @@ func newApproverOperatorCmd(a *app, sf *approverStore) *cobra.Command {
 				return err
 			}
 			type row struct {
-				Name        string `json:"name"`
-				DisplayName string `json:"displayName"`
-				Passkeys    int    `json:"passkeys"`
-				CreatedAt   string `json:"createdAt"`
+				Name        string   `json:"name"`
+				DisplayName string   `json:"displayName"`
+				Passkeys    int      `json:"passkeys"`
+				APIKeys     []string `json:"apiKeys"`
+				CreatedAt   string   `json:"createdAt"`
 			}
 			out := []row{}
 			for _, op := range ops {
-				out = append(out, row{op.Name, op.DisplayName, op.Passkeys, op.CreatedAt.UTC().Format(time.RFC3339)})
+				out = append(out, row{op.Name, op.DisplayName, op.Passkeys, append([]string{}, op.APIKeys...), op.CreatedAt.UTC().Format(time.RFC3339)})
 			}
 			return printJSON(a.stdout, out)
 		},

@@ -14,12 +14,14 @@ import (
 	"github.com/custoskms/custos/intent"
 	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/daemon"
+	"github.com/custoskms/custos/internal/pending/postgres/pgtest"
 )
 
 func TestApproverOperatorAddListRemove(t *testing.T) {
 	dir := t.TempDir()
+	const key = "65f1c0de0123456789abcdef"
 	out, stderr, code := runCLI(t, "", "approver", "operator", "add", "alice", "--display-name", "Alice A", "--data-dir", dir,
-		"--origin", "https://approver.example")
+		"--origin", "https://approver.example", "--api-key", key)
 	var added struct{ Operator, EnrolURL string }
 	if code != 0 || json.Unmarshal([]byte(out), &added) != nil || added.Operator != "alice" ||
 		!strings.HasPrefix(added.EnrolURL, "https://approver.example/enrol#token=") {
@@ -31,6 +33,9 @@ func TestApproverOperatorAddListRemove(t *testing.T) {
 	if _, stderr, code := runCLI(t, "", "approver", "operator", "add", "Bad Name", "--data-dir", dir); code == 0 || !strings.Contains(stderr, "operator name") {
 		t.Fatalf("bad name: %d %q", code, stderr)
 	}
+	if _, stderr, code := runCLI(t, "", "approver", "operator", "add", "bob", "--api-key", "my key", "--data-dir", dir); code == 0 || !strings.Contains(stderr, "API key id") {
+		t.Fatalf("bad API key id: %d %q", code, stderr)
+	}
 	out, _, code = runCLI(t, "", "approver", "operator", "list", "--data-dir", dir)
 	if code != 0 || strings.Contains(out, "token") {
 		t.Fatalf("list: %d %q", code, out)
@@ -38,8 +43,10 @@ func TestApproverOperatorAddListRemove(t *testing.T) {
 	var rows []struct {
 		Name, DisplayName string
 		Passkeys          int
+		APIKeys           []string
 	}
-	if json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].DisplayName != "Alice A" || rows[0].Passkeys != 0 {
+	if json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].DisplayName != "Alice A" || rows[0].Passkeys != 0 ||
+		len(rows[0].APIKeys) != 1 || rows[0].APIKeys[0] != key {
 		t.Fatalf("list: %q", out)
 	}
 	if out, _, code := runCLI(t, "", "approver", "operator", "remove", "alice", "--data-dir", dir); code != 0 || !strings.Contains(out, `"removed":true`) {
@@ -68,7 +75,7 @@ func TestApproverServeConfigErrors(t *testing.T) {
 		"no secret":        {nil, "CUSTOS_APPROVAL_SECRET"},
 		"http origin":      {[]string{"--origin", "http://approver.example"}, "--origin: http only for a loopback host"},
 		"unreadable rules": {[]string{"--approval-secret-file", sec, "--rules", filepath.Join(dir, "none.json")}, "--rules"},
-		"postgres":         {[]string{"--approval-secret-file", sec, "--database", "postgres://x/y"}, "PostgreSQL is not supported"},
+		"other database":   {[]string{"--approval-secret-file", sec, "--database", "mysql://x/y"}, "want sqlite:PATH or postgres://"},
 	} {
 		args := append([]string{"approver", "serve", "--data-dir", dir}, tc.args...)
 		if _, stderr, code := runCLI(t, "", args...); code == 0 || !strings.Contains(stderr, tc.want) {
@@ -119,5 +126,21 @@ func TestApproverServeAnswersTheDaemon(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	}
+}
+
+// --database postgres://… keeps the approver's operators in PostgreSQL.
+func TestApproverOperatorsInPostgres(t *testing.T) {
+	url := pgtest.NewSchema(t)
+	dir := t.TempDir()
+	if _, stderr, code := runCLI(t, "", "approver", "operator", "add", "alice", "--data-dir", dir, "--database", url); code != 0 {
+		t.Fatalf("add: %d %q", code, stderr)
+	}
+	out, stderr, code := runCLI(t, "", "approver", "operator", "list", "--data-dir", dir, "--database", url)
+	if code != 0 || !strings.Contains(out, `"name":"alice"`) {
+		t.Fatalf("list: %d %q %q", code, out, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "approver.db")); !os.IsNotExist(err) {
+		t.Fatalf("a SQLite file was made next to PostgreSQL: %v", err)
 	}
 }

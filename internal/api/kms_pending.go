@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/internal/pending"
 )
 
@@ -63,6 +64,7 @@ func (s *Server) pendingGet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.charge(r, 1)
+	nameKey(w, r)
 	writeJSON(w, http.StatusOK, txs)
 	return nil
 }
@@ -91,6 +93,15 @@ func (s *Server) pendingPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.charge(r, max(1, int64((len(ids)+idsPerCredit-1)/idsPerCredit)))
+	nameKey(w, r)
 	writeJSON(w, http.StatusOK, txs)
 	return nil
+}
+
+// nameKey tells the signer which key queued the transactions it is served:
+// the caller's own, a key being its own tenant. The daemon passes it to its
+// approval service, which can then keep a key's owner from approving what
+// they queued (docs/design.md §6.3).
+func nameKey(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set(approval.HeaderAPIKeyID, keyFrom(r.Context()).ID)
 }

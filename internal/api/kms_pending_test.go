@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/internal/pending"
 )
 
@@ -122,5 +123,20 @@ func TestPendingMillionIDs(t *testing.T) {
 	}
 	if c := e.credits(e.idA); c != 2001 {
 		t.Fatalf("credits %d, want 2001", c)
+	}
+}
+
+// Pending answers name the calling key, whose transactions they are, so
+// that the signer can tell its approval service who queued them.
+func TestPendingAnswersNameTheKey(t *testing.T) {
+	e := newEnv(t)
+	e.create(e.keyA, "ETH", sigA)
+	for _, r := range []resp{
+		e.do("GET", "/v3/kms/pending/ETH", e.keyA, nil),
+		e.do("POST", "/v3/kms/pending/ETH", e.keyA, `{"signatureIds":["`+sigA+`"]}`),
+	} {
+		if got := r.header.Get(approval.HeaderAPIKeyID); r.status != 200 || got != e.idA {
+			t.Fatalf("HTTP %d, %s %q, want %q", r.status, approval.HeaderAPIKeyID, got, e.idA)
+		}
 	}
 }

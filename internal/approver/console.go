@@ -88,7 +88,7 @@ func NewConsole(cfg ConsoleConfig) (*Console, error) {
 	}
 	c := &Console{cfg: cfg, svc: cfg.Service, origin: u, wa: wa, pages: map[string]*template.Template{},
 		ceremonies: &ceremonies{m: map[string]ceremony{}}}
-	for _, p := range []string{"signin", "enrol", "queue", "tx", "error"} {
+	for _, p := range []string{"signin", "enrol", "queue", "tx", "history", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(webFS, "web/layout.html", "web/"+p+".html")
 		if err != nil {
 			return nil, err
@@ -129,6 +129,8 @@ func (c *Console) Handler() http.Handler {
 	mux.HandleFunc("POST /enrol/finish", c.post(c.enrolFinish))
 	mux.HandleFunc("GET /queue", c.signedIn(c.queuePage))
 	mux.HandleFunc("GET /tx/{id}", c.signedIn(c.txPage))
+	mux.HandleFunc("GET /history", c.signedIn(c.historyPage))
+	mux.HandleFunc("GET /history.csv", c.signedIn(c.historyCSV))
 	mux.HandleFunc("POST /tx/{id}/decide", c.post(c.signedIn(c.form(c.decide))))
 	mux.HandleFunc("POST /signout", c.post(c.signedIn(c.form(c.signout))))
 	return headers(mux)
@@ -238,7 +240,7 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, operator 
 	}
 	v, now := randomToken(), c.svc.cfg.Now()
 	if err := c.svc.cfg.Store.CreateSession(r.Context(), Session{Hash: hashToken(v), Operator: operator,
-		CSRF: randomToken(), CreatedAt: now, LastSeen: now}); err != nil {
+		CSRF: randomToken(), CreatedAt: now, LastSeen: now, Remote: r.RemoteAddr}); err != nil {
 		return err
 	}
 	http.SetCookie(w, c.cookie(SessionCookie, v, c.cfg.Lifetime))
@@ -365,8 +367,13 @@ func (c *Console) showTx(w http.ResponseWriter, r *http.Request, status int, not
 	for _, d := range t.Decisions {
 		decided = decided || d.Operator == op
 	}
+	own, err := c.svc.owns(r.Context(), op, t.Request)
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, "The transaction cannot be read.")
+		return
+	}
 	c.render(w, r, status, "tx", "Transaction "+t.Request.ID, map[string]any{
-		"Tx": t, "Approvals": approvals(t), "Notice": notice,
+		"Tx": t, "Approvals": approvals(t), "Notice": notice, "Own": own,
 		"CanDecide": t.Status == StatusPending && !decided && t.Need.Eligible(op),
 		"Decided":   decided, "Eligible": t.Need.Eligible(op),
 	})
@@ -394,7 +401,7 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := c.svc.Decide(r.Context(), sessionOf(r).Operator, r.PathValue("id"), d, strings.ToValidUTF8(reason, "?"))
 	switch {
-	case errors.Is(err, ErrAlreadyDecided), errors.Is(err, ErrClosed), errors.Is(err, ErrNotEligible):
+	case errors.Is(err, ErrAlreadyDecided), errors.Is(err, ErrClosed), errors.Is(err, ErrNotEligible), errors.Is(err, ErrOwnTransaction):
 		c.showTx(w, r, http.StatusConflict, err.Error()+".")
 		return
 	case errors.Is(err, ErrRequestNotFound):

@@ -28,7 +28,7 @@ func newConsole(t *testing.T) *consoleFixture {
 		t.Fatal(err)
 	}
 	for _, op := range []string{"alice", "bob", "dave"} {
-		if _, err := approver.AddOperator(t.Context(), f.store, op, "", time.Now()); err != nil {
+		if _, err := approver.AddOperator(t.Context(), f.store, op, "", nil, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -179,5 +179,31 @@ func TestConsoleSessionCookieAttributes(t *testing.T) {
 	}
 	if r := c.do("POST", "/signin/begin", "", "https://evil.test", url.Values{}); r.Code != http.StatusForbidden {
 		t.Fatalf("sign-in begun from another origin: %d", r.Code)
+	}
+}
+
+// The holder of the queuing API key sees whose key it is and no Approve
+// button; an approval posted anyway is refused (409); another operator
+// still gets the button.
+func TestConsoleOwnTransaction(t *testing.T) {
+	const key = "65f1c0de0123456789abcdef"
+	c := newConsole(t)
+	if _, err := approver.AddOperator(t.Context(), c.store, "erin", "", []string{key}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s := subject(id(40), "wallet-a", "5000")
+	s.Tx.QueuedBy = key
+	_ = c.ask.Approve(t.Context(), s)
+	cookie, csrf := c.signIn(t, "erin", time.Now())
+	p := c.do("GET", "/tx/"+id(40), cookie, "", nil).Body.String()
+	if !strings.Contains(p, `id="queued-by">`+key) || strings.Contains(p, `id="approve"`) || !strings.Contains(p, `id="reject"`) {
+		t.Fatalf("own transaction page:\n%s", p)
+	}
+	if r := c.do("POST", "/tx/"+id(40)+"/decide", cookie, origin, decideForm(csrf, "approve", "")); r.Code != http.StatusConflict {
+		t.Fatalf("approving one's own: %d", r.Code)
+	}
+	bob, _ := c.signIn(t, "bob", time.Now())
+	if p := c.do("GET", "/tx/"+id(40), bob, "", nil).Body.String(); !strings.Contains(p, `id="approve"`) {
+		t.Fatalf("another operator's page has no Approve button:\n%s", p)
 	}
 }

@@ -22,6 +22,9 @@ var (
 	// ErrNotEligible is returned when an operator outside the group a rule
 	// names tries to decide.
 	ErrNotEligible = errors.New("this operator is not in the group that decides on this transaction")
+	// ErrOwnTransaction is returned when an operator approves a transaction
+	// queued with an API key they hold: four eyes means someone else's.
+	ErrOwnTransaction = errors.New("this transaction was queued with an API key this operator holds: another operator must approve it")
 	// ErrNoSession is returned for an unknown, expired or ended session, and
 	// ErrNoEnrolment for an unknown, used or expired enrolment token.
 	ErrNoSession   = errors.New("no such session")

@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
+
+	"github.com/custoskms/custos/approval"
 )
 
 // EnrolmentTTL is how long an enrolment link works.
@@ -14,10 +17,15 @@ const EnrolmentTTL = 24 * time.Hour
 var operatorName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 // AddOperator creates an operator with a random WebAuthn user handle and
-// returns its first enrolment token.
-func AddOperator(ctx context.Context, st Store, name, displayName string, now time.Time) (string, error) {
+// the ids of the API keys they hold, and returns its first enrolment token.
+func AddOperator(ctx context.Context, st Store, name, displayName string, apiKeys []string, now time.Time) (string, error) {
 	if !operatorName.MatchString(name) {
 		return "", fmt.Errorf("operator name %q: want 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit", name)
+	}
+	for _, k := range apiKeys {
+		if !approval.ValidID(k) {
+			return "", fmt.Errorf("API key id %q: want the 24-character id `custos apikey list` shows", k)
+		}
 	}
 	if displayName == "" {
 		displayName = name
@@ -26,7 +34,8 @@ func AddOperator(ctx context.Context, st Store, name, displayName string, now ti
 	if _, err := rand.Read(handle); err != nil {
 		return "", err
 	}
-	if err := st.AddOperator(ctx, Operator{Name: name, DisplayName: displayName, Handle: handle, CreatedAt: now}); err != nil {
+	op := Operator{Name: name, DisplayName: displayName, Handle: handle, CreatedAt: now, APIKeys: slices.Compact(slices.Sorted(slices.Values(apiKeys)))}
+	if err := st.AddOperator(ctx, op); err != nil {
 		return "", err
 	}
 	return Enrol(ctx, st, name, now)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/custoskms/custos/approval"
@@ -146,6 +147,11 @@ func (s *Service) Decide(ctx context.Context, operator, id string, d approval.De
 			return "", ErrAlreadyDecided
 		}
 	}
+	if d == approval.Approve {
+		if err := s.notOwn(ctx, operator, tx.Request); err != nil {
+			return "", err
+		}
+	}
 	dec := Decision{ID: id, Digest: tx.Request.Digest, Operator: operator, Decision: d, Reason: reason, At: s.cfg.Now()}
 	outcome := Outcome(tallyWith(tx, dec))
 	// Fail closed: a decision takes effect only once the log holds it.
@@ -159,6 +165,29 @@ func (s *Service) Decide(ctx context.Context, operator, id string, d approval.De
 		return "", err
 	}
 	return outcome, nil
+}
+
+// notOwn refuses an approval by an operator holding the API key that
+// queued req, when the daemon named it. A refusal stays open to them:
+// stopping one's own transaction needs no second pair of eyes.
+func (s *Service) notOwn(ctx context.Context, operator string, req approval.Request) error {
+	own, err := s.owns(ctx, operator, req)
+	if err == nil && own {
+		err = ErrOwnTransaction
+	}
+	return err
+}
+
+// owns reports whether operator holds the API key that queued req.
+func (s *Service) owns(ctx context.Context, operator string, req approval.Request) (bool, error) {
+	if req.QueuedBy == nil || req.QueuedBy.APIKeyID == "" {
+		return false, nil
+	}
+	op, err := s.cfg.Store.Operator(ctx, operator)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(op.APIKeys, req.QueuedBy.APIKeyID), nil
 }
 
 func tallyWith(tx Tx, d Decision) approval.Decision {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/intent"
@@ -65,7 +66,17 @@ type fixture struct {
 	ask *daemon.Approver
 }
 
-func newFixture(t *testing.T, rules string) *fixture {
+func newFixture(t testing.TB, rules string) *fixture {
+	t.Helper()
+	au := &memAudit{}
+	f := newFixtureAudit(t, rules, au)
+	f.audit = au
+	return f
+}
+
+// newFixtureAudit is newFixture with another audit log (a real one, for
+// benchmarks).
+func newFixtureAudit(t testing.TB, rules string, au approver.Auditor) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "approver.db"))
 	if err != nil {
@@ -76,7 +87,6 @@ func newFixture(t *testing.T, rules string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	au := &memAudit{}
 	svc, err := approver.New(approver.Config{Store: st, Rules: rs, Secret: secret, Audit: au})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +99,7 @@ func newFixture(t *testing.T, rules string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, store: st, audit: au, ask: ask}
+	return &fixture{svc: svc, store: st, ask: ask}
 }
 
 // subject is an ETH transfer of amount wei from wallet.
@@ -232,5 +242,47 @@ func TestUnsignedRequestsAreRefused(t *testing.T) {
 	}
 	if _, err := f.store.Tx(t.Context(), id(8)); !errors.Is(err, approver.ErrRequestNotFound) {
 		t.Fatalf("unsigned request recorded: %v", err)
+	}
+}
+
+// An operator holding the API key that queued a transaction cannot approve
+// it (they may still refuse it); another operator can. Without the key
+// named in the request, nothing is known and nobody is stopped.
+func TestOperatorCannotApproveWhatTheirKeyQueued(t *testing.T) {
+	const key = "65f1c0de0123456789abcdef"
+	f := newFixture(t, testRules)
+	ctx := t.Context()
+	if _, err := approver.AddOperator(ctx, f.store, "alice", "", []string{key, key}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if op, err := f.store.Operator(ctx, "alice"); err != nil || len(op.APIKeys) != 1 || op.APIKeys[0] != key {
+		t.Fatalf("stored operator %+v %v", op, err)
+	}
+	if _, err := approver.AddOperator(ctx, f.store, "bob", "", []string{"../x"}, time.Now()); err == nil {
+		t.Fatal("an operator with a malformed API key id was added")
+	}
+	if _, err := approver.AddOperator(ctx, f.store, "bob", "", nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s := subject(id(30), "wallet-a", "5000")
+	s.Tx.QueuedBy = key
+	_ = f.ask.Approve(ctx, s)
+	if _, err := f.svc.Decide(ctx, "alice", id(30), approval.Approve, ""); !errors.Is(err, approver.ErrOwnTransaction) {
+		t.Fatalf("approving one's own transaction: %v, want ErrOwnTransaction", err)
+	}
+	if out, err := f.svc.Decide(ctx, "bob", id(30), approval.Approve, ""); err != nil || out != approver.StatusApproved {
+		t.Fatalf("another operator's approval: %v %v", out, err)
+	}
+
+	s = subject(id(31), "wallet-a", "5000")
+	s.Tx.QueuedBy = key
+	_ = f.ask.Approve(ctx, s)
+	if out, err := f.svc.Decide(ctx, "alice", id(31), approval.Refuse, "not mine after all"); err != nil || out != approver.StatusRefused {
+		t.Fatalf("refusing one's own transaction: %v %v", out, err)
+	}
+
+	_ = f.ask.Approve(ctx, subject(id(32), "wallet-a", "5000"))
+	if out, err := f.svc.Decide(ctx, "alice", id(32), approval.Approve, ""); err != nil || out != approver.StatusApproved {
+		t.Fatalf("approval without a known queuing key: %v %v", out, err)
 	}
 }

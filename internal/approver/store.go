@@ -13,8 +13,8 @@ import (
 // The SQLite implementation is in approver/sqlite; the contract suite in
 // approver/storetest is written once for every implementation.
 type Store interface {
-	// AddOperator creates an operator (ErrOperatorExists when the name is
-	// taken). RemoveOperator deletes one with its passkeys, enrolment and
+	// AddOperator creates an operator with its API keys (ErrOperatorExists
+	// when the name is taken). RemoveOperator deletes one with its passkeys, enrolment and
 	// sessions (ErrOperatorNotFound); its past decisions stay.
 	AddOperator(ctx context.Context, op Operator) error
 	RemoveOperator(ctx context.Context, name string) error
@@ -48,7 +48,15 @@ type Store interface {
 	// SetStatus settles a request's outcome (an auto-approval).
 	SetStatus(ctx context.Context, id, digest string, s Status, now time.Time) error
 
-	// Sessions are stored by the hash of their cookie value.
+	// History lists decisions (an operator's, or a rule's when SetStatus
+	// settles an outcome) and sign-ins, newest first. Decide, SetStatus and
+	// CreateSession write its entries in the same transaction as the act
+	// they record, so that the console's history never misses one the
+	// store kept.
+	History(ctx context.Context, p HistoryPage) ([]HistoryEntry, error)
+
+	// Sessions are stored by the hash of their cookie value; creating one
+	// is a sign-in in the history.
 	CreateSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, hash []byte) (Session, error)
 	TouchSession(ctx context.Context, hash []byte, at time.Time) error
@@ -67,6 +75,9 @@ type Operator struct {
 	CreatedAt time.Time
 	// Passkeys counts the operator's registered credentials.
 	Passkeys int
+	// APIKeys are the ids of the API keys the operator holds: a
+	// transaction one of them queued is not the operator's to approve.
+	APIKeys []string
 }
 
 // Status is a request's outcome.
@@ -115,6 +126,37 @@ type Session struct {
 	CSRF      string
 	CreatedAt time.Time
 	LastSeen  time.Time
+	// Remote is the browser's address at sign-in, kept in the history only.
+	Remote string
+}
+
+// The kinds of history entry.
+const (
+	HistoryDecision = "decision"
+	HistorySignin   = "signin"
+)
+
+// HistoryEntry is one line of the history: a decision (Operator empty for a
+// rule's auto-approval) or a sign-in (ID, Chain, Decision, Outcome empty).
+type HistoryEntry struct {
+	// Seq orders entries (newest highest) and pages the history.
+	Seq      int64
+	At       time.Time
+	Kind     string
+	Operator string
+	ID       string
+	Chain    string
+	Decision approval.Decision
+	Outcome  Status
+	Reason   string
+	Remote   string
+}
+
+// HistoryPage selects entries older than Before (0: from the newest), at
+// most Limit of them (0 is 50).
+type HistoryPage struct {
+	Before int64
+	Limit  int
 }
 
 // Tally is the answer to the daemon for a request needing n, given its

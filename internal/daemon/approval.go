@@ -191,6 +191,9 @@ func (a *Approver) approveV2(ctx context.Context, s Subject) error {
 		Intent:                s.Intent,
 		Timestamp:             now.Unix(),
 	}
+	if s.Tx.QueuedBy != "" {
+		req.QueuedBy = &approval.QueuedBy{APIKeyID: s.Tx.QueuedBy}
+	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrNotApproved, err)

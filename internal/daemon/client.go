@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/internal/httpguard"
 )
 
@@ -93,7 +94,7 @@ func (c *Client) Plaintext() bool { return httpguard.Plaintext(c.base) }
 
 // Pending implements API.
 func (c *Client) Pending(ctx context.Context, chain string, ids []string, limit int) ([]PendingTx, error) {
-	var raw []json.RawMessage
+	var raw pendingAnswer
 	body := struct {
 		SignatureIDs []string `json:"signatureIds"`
 		SignerID     string   `json:"signerId,omitempty"`
@@ -107,9 +108,10 @@ func (c *Client) Pending(ctx context.Context, chain string, ids []string, limit 
 	if err := c.do(ctx, http.MethodPost, "/v3/kms/pending/"+url.PathEscape(chain), body, &raw); err != nil {
 		return nil, err
 	}
-	txs := make([]PendingTx, 0, len(raw))
-	for i, r := range raw {
+	txs := make([]PendingTx, 0, len(raw.txs))
+	for i, r := range raw.txs {
 		tx, err := parsePending(r)
+		tx.QueuedBy = raw.keyID
 		if err != nil && tx.bad != nil {
 			// Refused, not signed, and reported as failed under its id.
 			txs = append(txs, tx)
@@ -123,6 +125,21 @@ func (c *Client) Pending(ctx context.Context, chain string, ids []string, limit 
 		txs = append(txs, tx)
 	}
 	return txs, nil
+}
+
+// pendingAnswer is a pending answer's transactions and the API key id its
+// header names (every transaction of the answer was queued by that key).
+type pendingAnswer struct {
+	txs   []json.RawMessage
+	keyID string
+}
+
+func (a *pendingAnswer) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &a.txs) }
+
+func (a *pendingAnswer) header(h http.Header) {
+	if id := h.Get(approval.HeaderAPIKeyID); approval.ValidID(id) {
+		a.keyID = id
+	}
 }
 
 // Broadcast implements API.
@@ -236,6 +253,9 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte, 
 			he.Code, he.Message = body.ErrorCode, truncate(body.Message, 300)
 		}
 		return he
+	}
+	if h, ok := out.(interface{ header(http.Header) }); ok {
+		h.header(resp.Header)
 	}
 	body := httpguard.Limit(resp.Body, c.MaxAnswer)
 	if out == nil {

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/intent"
 	"github.com/custoskms/custos/internal/httpguard"
 )
 
@@ -100,5 +103,53 @@ func TestClientPlaintext(t *testing.T) {
 		if err != nil || c.Plaintext() != want {
 			t.Errorf("%s: Plaintext %v, %v", u, c.Plaintext(), err)
 		}
+	}
+}
+
+// The key the API names in a pending answer becomes each transaction's
+// QueuedBy, and a v2 approval request's queuedBy; a malformed one is
+// ignored.
+func TestClientTakesTheQueuingKey(t *testing.T) {
+	const keyID = "65f1c0de0123456789abcdef"
+	header := keyID
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(approval.HeaderAPIKeyID, header)
+		_, _ = w.Write([]byte(`[{"id":"aaaaaaaaaaaaaaaaaaaaaaaa","chain":"ETH","serializedTransaction":"x","hashes":["h"]}]`))
+	}))
+	defer api.Close()
+	c, err := NewClient(api.URL, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs, err := c.Pending(t.Context(), "ETH", []string{"h"}, 0)
+	if err != nil || len(txs) != 1 || txs[0].QueuedBy != keyID {
+		t.Fatalf("pending %+v %v, want QueuedBy %s", txs, err, keyID)
+	}
+	header = "../not-an-id"
+	if txs, err := c.Pending(t.Context(), "ETH", []string{"h"}, 0); err != nil || len(txs) != 1 || txs[0].QueuedBy != "" {
+		t.Fatalf("pending %+v %v, want no QueuedBy", txs, err)
+	}
+
+	var got approval.Request
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := approval.ParseRequest([]byte("s"), r, time.Now(), time.Minute)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		got = req
+		_ = approval.Respond(w, []byte("s"), req, approval.Approve, "", time.Now())
+	}))
+	defer svc.Close()
+	a, err := NewApprover(ApproverConfig{URL: svc.URL, Secret: []byte("s")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := PendingTx{ID: "aaaaaaaaaaaaaaaaaaaaaaaa", Chain: "ETH", SerializedTransaction: "x", Hashes: []string{"h"}, QueuedBy: keyID}
+	if err := a.Approve(t.Context(), Subject{Tx: tx, Decoded: true, Intent: intent.Intent{Chain: "ETH", Network: "mainnet"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got.QueuedBy == nil || got.QueuedBy.APIKeyID != keyID {
+		t.Fatalf("approval request queuedBy %+v, want %s", got.QueuedBy, keyID)
 	}
 }

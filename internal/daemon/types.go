@@ -42,6 +42,11 @@ type PendingTx struct {
 	TxID                  string          `json:"txId,omitempty"`
 	WithdrawalResponses   json.RawMessage `json:"withdrawalResponses,omitempty"`
 
+	// QueuedBy is the id of the API key that queued the transaction, from
+	// the API's answer header (approval.HeaderAPIKeyID); empty when the API
+	// did not name it. Not part of the transaction's JSON.
+	QueuedBy string `json:"-"`
+
 	// raw is the JSON the API sent, posted unchanged to a v1 approval service.
 	raw json.RawMessage
 	// bad is why the transaction was refused when parsed; set, nothing but

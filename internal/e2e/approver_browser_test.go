@@ -129,7 +129,7 @@ func TestApproverConsoleInChromium(t *testing.T) {
 	ctx := context.Background()
 	tokens := map[string]string{}
 	for _, op := range []string{"alice", "bob"} {
-		tok, err := approver.AddOperator(ctx, a.store, op, "", time.Now())
+		tok, err := approver.AddOperator(ctx, a.store, op, "", nil, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -70,7 +71,7 @@ func newApprover(t *testing.T, rules string, operators ...string) *approverStack
 	srv.Start()
 	t.Cleanup(srv.Close)
 	for _, op := range operators {
-		if _, err := approver.AddOperator(ctx, st, op, "", time.Now()); err != nil {
+		if _, err := approver.AddOperator(ctx, st, op, "", nil, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -114,6 +115,17 @@ func TestApproverTwoApprovalsOnTheDevChain(t *testing.T) {
 	if err != nil || tx.Request.Intent.Transfers[0].Amount != "5000" ||
 		!strings.EqualFold(tx.Request.Intent.Transfers[0].To, payee.Hex()) {
 		t.Fatalf("the approver holds %+v %v, want 5000 wei to %s", tx.Request.Intent, err, payee.Hex())
+	}
+	// The API named the queuing key, the daemon passed it on: an operator
+	// holding that key cannot approve.
+	if q := tx.Request.QueuedBy; q == nil || q.APIKeyID != s.tenant {
+		t.Fatalf("queuedBy %+v, want the API key %s", q, s.tenant)
+	}
+	if _, err := approver.AddOperator(ctx, a.store, "carol", "", []string{s.tenant}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.Decide(ctx, "carol", id, approval.Approve, ""); !errors.Is(err, approver.ErrOwnTransaction) {
+		t.Fatalf("the key's holder approved: %v", err)
 	}
 	if _, err := a.svc.Decide(ctx, "alice", id, approval.Approve, ""); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/custoskms/custos/internal/harden"
 )
 
 // BusyTimeout is how long a write waits for another writer before failing.
@@ -21,6 +23,13 @@ const BusyTimeout = 10 * time.Second
 // the migrations it has not had yet (PRAGMA user_version counts those done).
 // what names the store in errors.
 func Open(ctx context.Context, path, what string, migrations []string) (*sql.DB, error) {
+	// The file is created 0600 before SQLite opens it, and an existing one
+	// that others can read is tightened to 0600: SQLite creates a database
+	// with 0644 less the umask, and its -wal and -shm files take the
+	// database's mode, so this one step keeps all three private.
+	if _, err := harden.PrivateFile(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", what, err)
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")

@@ -5,10 +5,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
@@ -24,6 +23,34 @@ var _ approver.Store = (*Store)(nil)
 // Store is an approver.Store over one SQLite file.
 type Store struct {
 	db *sql.DB
+	// wmu lets one write at a time reach SQLite. SQLite has one writer
+	// anyway, and a writer that finds it busy sleeps in its busy handler
+	// (for up to tens of milliseconds a try) where a mutex hands over at
+	// once: the daemon's parallel requests otherwise spend most of their
+	// time asleep.
+	wmu sync.Mutex
+}
+
+func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.db.ExecContext(ctx, q, args...)
+}
+
+// begin starts a write transaction holding the write lock until end.
+func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
+	s.wmu.Lock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		s.wmu.Unlock()
+	}
+	return tx, err
+}
+
+// end rolls back tx unless it committed, and releases the write lock.
+func (s *Store) end(tx *sql.Tx) {
+	_ = tx.Rollback()
+	s.wmu.Unlock()
 }
 
 // migrations are applied in order; PRAGMA user_version counts those done.
@@ -76,6 +103,29 @@ CREATE TABLE sessions (
 	created_at INTEGER NOT NULL,
 	last_seen INTEGER NOT NULL
 );
+`, `
+CREATE TABLE history (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind TEXT NOT NULL,
+	at INTEGER NOT NULL,
+	operator TEXT NOT NULL,
+	id TEXT NOT NULL,
+	chain TEXT NOT NULL,
+	decision TEXT NOT NULL,
+	outcome TEXT NOT NULL,
+	reason TEXT NOT NULL,
+	remote TEXT NOT NULL
+);
+-- Decisions taken before the history existed (their outcome was not kept
+-- per decision; sign-ins before it are in the audit log only).
+INSERT INTO history (kind, at, operator, id, chain, decision, outcome, reason, remote)
+	SELECT 'decision', d.at, d.operator, d.id, r.chain, d.decision, '', d.reason, ''
+	FROM decisions d JOIN requests r ON r.id = d.id AND r.digest = d.digest ORDER BY d.at, d.operator;
+CREATE TABLE operator_api_keys (
+	operator TEXT NOT NULL REFERENCES operators(name) ON DELETE CASCADE,
+	api_key_id TEXT NOT NULL,
+	PRIMARY KEY (operator, api_key_id)
+);
 `}
 
 // Open opens (creating when needed) the database file at path and migrates it.
@@ -106,18 +156,31 @@ func nf(err error) error {
 
 // AddOperator implements approver.Store.
 func (s *Store) AddOperator(ctx context.Context, op approver.Operator) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO operators (name, display_name, handle, created_at) VALUES (?, ?, ?, ?)`,
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.end(tx)
+	_, err = tx.ExecContext(ctx, `INSERT INTO operators (name, display_name, handle, created_at) VALUES (?, ?, ?, ?)`,
 		op.Name, op.DisplayName, op.Handle, ns(op.CreatedAt))
 	if unique(err) {
 		return approver.ErrOperatorExists
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	for _, k := range op.APIKeys {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO operator_api_keys (operator, api_key_id) VALUES (?, ?)`, op.Name, k); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // RemoveOperator implements approver.Store; passkeys, enrolment and
 // sessions go with the operator (ON DELETE CASCADE).
 func (s *Store) RemoveOperator(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM operators WHERE name = ?`, name)
+	res, err := s.exec(ctx, `DELETE FROM operators WHERE name = ?`, name)
 	if err != nil {
 		return err
 	}
@@ -127,13 +190,19 @@ func (s *Store) RemoveOperator(ctx context.Context, name string) error {
 	return nil
 }
 
-const operatorCols = `o.name, o.display_name, o.handle, o.created_at, (SELECT count(*) FROM credentials c WHERE c.operator = o.name)`
+const operatorCols = `o.name, o.display_name, o.handle, o.created_at, (SELECT count(*) FROM credentials c WHERE c.operator = o.name),
+	(SELECT group_concat(api_key_id, ',') FROM (SELECT api_key_id FROM operator_api_keys k WHERE k.operator = o.name ORDER BY api_key_id))`
 
 func scanOperator(row interface{ Scan(...any) error }) (approver.Operator, error) {
 	var op approver.Operator
 	var created int64
-	err := row.Scan(&op.Name, &op.DisplayName, &op.Handle, &created, &op.Passkeys)
+	var keys sql.NullString
+	err := row.Scan(&op.Name, &op.DisplayName, &op.Handle, &created, &op.Passkeys, &keys)
 	op.CreatedAt = at(created)
+	if keys.String != "" {
+		// API key ids are [0-9a-zA-Z]: a comma cannot be in one.
+		op.APIKeys = strings.Split(keys.String, ",")
+	}
 	return op, err
 }
 
@@ -169,7 +238,7 @@ func (s *Store) OperatorByHandle(ctx context.Context, handle []byte) (approver.O
 
 // SetEnrolment implements approver.Store.
 func (s *Store) SetEnrolment(ctx context.Context, operator string, tokenHash []byte, expires time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO enrolments (operator, token_hash, expires_at) VALUES (?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO enrolments (operator, token_hash, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (operator) DO UPDATE SET token_hash = excluded.token_hash, expires_at = excluded.expires_at`,
 		operator, tokenHash, ns(expires))
 	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
@@ -190,11 +259,11 @@ func (s *Store) Enrolment(ctx context.Context, tokenHash []byte, now time.Time) 
 
 // AddCredential implements approver.Store.
 func (s *Store) AddCredential(ctx context.Context, operator string, id, data []byte) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer s.end(tx)
 	res, err := tx.ExecContext(ctx, `DELETE FROM enrolments WHERE operator = ?`, operator)
 	if err != nil {
 		return err
@@ -211,7 +280,7 @@ func (s *Store) AddCredential(ctx context.Context, operator string, id, data []b
 
 // UpdateCredential implements approver.Store.
 func (s *Store) UpdateCredential(ctx context.Context, id, data []byte) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE credentials SET data = ? WHERE id = ?`, data, id)
+	_, err := s.exec(ctx, `UPDATE credentials SET data = ? WHERE id = ?`, data, id)
 	return err
 }
 
@@ -235,17 +304,13 @@ func (s *Store) Credentials(ctx context.Context, operator string) ([][]byte, err
 
 // Record implements approver.Store.
 func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, now time.Time) (approver.Tx, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return approver.Tx{}, err
-	}
-	nb, err := json.Marshal(need)
+	body, nb, err := approver.EncodeRequest(req, need)
 	if err != nil {
 		return approver.Tx{}, err
 	}
 	// The need is fixed when the request is first seen: a rules change
 	// does not move a transaction operators are already deciding on.
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
+	if _, err := s.exec(ctx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id, digest) DO UPDATE SET last_asked = excluded.last_asked`,
 		req.ID, req.Digest, req.Chain, body, nb, approver.StatusPending, ns(now), ns(now), ns(now)); err != nil {
@@ -260,21 +325,12 @@ func (s *Store) Tx(ctx context.Context, id string) (approver.Tx, error) {
 }
 
 func (s *Store) one(ctx context.Context, where string, args ...any) (approver.Tx, error) {
-	txs, err := s.list(ctx, where, args...)
-	if err != nil {
-		return approver.Tx{}, err
-	}
-	if len(txs) == 0 {
-		return approver.Tx{}, approver.ErrRequestNotFound
-	}
-	return txs[0], nil
+	return approver.First(s.list(ctx, where, args...))
 }
 
 // Queue implements approver.Store.
 func (s *Store) Queue(ctx context.Context, f approver.Filter) ([]approver.Tx, error) {
-	if f.Limit <= 0 {
-		f.Limit = 200
-	}
+	f.Limit = f.QueueLimit()
 	var conds []string
 	var args []any
 	if f.Status != "" {
@@ -307,11 +363,8 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		if err := rows.Scan(&id, &digest, &body, &need, &t.Status, &first, &last, &upd); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(body, &t.Request); err != nil {
-			return nil, fmt.Errorf("request %s: %w", id, err)
-		}
-		if err := json.Unmarshal(need, &t.Need); err != nil {
-			return nil, fmt.Errorf("request %s: %w", id, err)
+		if t.Request, t.Need, err = approver.DecodeRequest(id, body, need); err != nil {
+			return nil, err
 		}
 		t.FirstSeen, t.LastAsked, t.Updated = at(first), at(last), at(upd)
 		index[[2]string{id, digest}] = len(out)
@@ -346,13 +399,14 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 
 // Decide implements approver.Store.
 func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approver.Status) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer s.end(tx)
 	var status approver.Status
-	err = tx.QueryRowContext(ctx, `SELECT status FROM requests WHERE id = ? AND digest = ?`, d.ID, d.Digest).Scan(&status)
+	var chain string
+	err = tx.QueryRowContext(ctx, `SELECT status, chain FROM requests WHERE id = ? AND digest = ?`, d.ID, d.Digest).Scan(&status, &chain)
 	if errors.Is(err, sql.ErrNoRows) {
 		return approver.ErrRequestNotFound
 	}
@@ -374,21 +428,86 @@ func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approve
 		outcome, ns(d.At), d.ID, d.Digest); err != nil {
 		return err
 	}
+	if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: d.At, Operator: d.Operator,
+		ID: d.ID, Chain: chain, Decision: d.Decision, Outcome: outcome, Reason: d.Reason}); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
-// SetStatus implements approver.Store.
-func (s *Store) SetStatus(ctx context.Context, id, digest string, st approver.Status, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE requests SET status = ?, updated_at = ? WHERE id = ? AND digest = ? AND status = ?`,
-		st, ns(now), id, digest, approver.StatusPending)
+func addHistory(ctx context.Context, tx *sql.Tx, e approver.HistoryEntry) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO history (kind, at, operator, id, chain, decision, outcome, reason, remote)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Kind, ns(e.At), e.Operator, e.ID, e.Chain, e.Decision, e.Outcome, e.Reason, e.Remote)
 	return err
+}
+
+// History implements approver.Store.
+func (s *Store) History(ctx context.Context, p approver.HistoryPage) ([]approver.HistoryEntry, error) {
+	before, limit := p.Bounds()
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, at, operator, id, chain, decision, outcome, reason, remote
+		FROM history WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []approver.HistoryEntry{}
+	for rows.Next() {
+		var e approver.HistoryEntry
+		var t int64
+		if err := rows.Scan(&e.Seq, &e.Kind, &t, &e.Operator, &e.ID, &e.Chain, &e.Decision, &e.Outcome, &e.Reason, &e.Remote); err != nil {
+			return nil, err
+		}
+		e.At = at(t)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// SetStatus implements approver.Store.
+// A settled outcome is a rule's decision in the history.
+func (s *Store) SetStatus(ctx context.Context, id, digest string, st approver.Status, now time.Time) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.end(tx)
+	var chain string
+	var nb []byte
+	err = tx.QueryRowContext(ctx, `UPDATE requests SET status = ?, updated_at = ? WHERE id = ? AND digest = ? AND status = ?
+		RETURNING chain, need`, st, ns(now), id, digest, approver.StatusPending).Scan(&chain, &nb)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Settled meanwhile (or never stored): nothing changed.
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	e, err := approver.RuleDecision(id, chain, nb, st, now)
+	if err != nil {
+		return err
+	}
+	if err := addHistory(ctx, tx, e); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // CreateSession implements approver.Store.
 func (s *Store) CreateSession(ctx context.Context, ss approver.Session) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (hash, operator, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
-		ss.Hash, ss.Operator, ss.CSRF, ns(ss.CreatedAt), ns(ss.LastSeen))
-	return err
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.end(tx)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (hash, operator, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
+		ss.Hash, ss.Operator, ss.CSRF, ns(ss.CreatedAt), ns(ss.LastSeen)); err != nil {
+		return err
+	}
+	if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistorySignin, At: ss.CreatedAt,
+		Operator: ss.Operator, Remote: ss.Remote}); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Session implements approver.Store.
@@ -406,12 +525,12 @@ func (s *Store) Session(ctx context.Context, hash []byte) (approver.Session, err
 
 // TouchSession implements approver.Store.
 func (s *Store) TouchSession(ctx context.Context, hash []byte, t time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE hash = ?`, ns(t), hash)
+	_, err := s.exec(ctx, `UPDATE sessions SET last_seen = ? WHERE hash = ?`, ns(t), hash)
 	return err
 }
 
 // DeleteSession implements approver.Store.
 func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
+	_, err := s.exec(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
 	return err
 }

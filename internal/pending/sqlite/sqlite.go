@@ -8,14 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/custoskms/custos/internal/harden"
 	"github.com/custoskms/custos/internal/pending"
+	"github.com/custoskms/custos/internal/sqlitedb"
 )
 
 var _ pending.Store = (*Store)(nil)
@@ -28,7 +27,7 @@ type Store struct {
 }
 
 // BusyTimeout is how long a write waits for another writer before failing.
-const BusyTimeout = 10 * time.Second
+const BusyTimeout = sqlitedb.BusyTimeout
 
 // Open opens (creating when needed) the database file at path and migrates it.
 //
@@ -37,54 +36,12 @@ const BusyTimeout = 10 * time.Second
 // less the umask, and its -wal and -shm files take the database's mode, so
 // this one step keeps all three private whatever the umask.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if _, err := harden.PrivateFile(path); err != nil {
-		return nil, fmt.Errorf("open pending store: %w", err)
-	}
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	// Write transactions take the write lock when they begin, so two writers
-	// wait on busy_timeout instead of failing to upgrade a read lock.
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sqlitedb.Open(ctx, path, "pending store", migrations)
 	if err != nil {
-		return nil, fmt.Errorf("open pending store: %w", err)
-	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	hot := newStmts(db)
-	s := &Store{db: db, hot: hot, Keyring: pending.Keyring{Table: keyTable{db, hot}}}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
 		return nil, err
 	}
-	return s, nil
-}
-
-func (s *Store) migrate(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate pending store: %w", err)
-	}
-	defer tx.Rollback()
-	var version int
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("migrate pending store: %w", err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("pending store schema version %d is newer than this build (%d)", version, len(migrations))
-	}
-	for i := version; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("migrate pending store to version %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
-		return fmt.Errorf("migrate pending store: %w", err)
-	}
-	return tx.Commit()
+	hot := newStmts(db)
+	return &Store{db: db, hot: hot, Keyring: pending.Keyring{Table: keyTable{db, hot}}}, nil
 }
 
 // SchemaVersion reports the migrated schema version.

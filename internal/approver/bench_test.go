@@ -1,0 +1,109 @@
+package approver_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/internal/approver"
+	"github.com/custoskms/custos/internal/audit"
+)
+
+// BenchmarkDecisions is what the approver sustains for the daemon's own v2
+// client with an auto-approve rule, as `custos approver serve` runs it: a
+// SQLite file, the fsynced audit log, HTTP on loopback, each request a new
+// transaction (stored, audited, settled, answered). The daemon asks from
+// its workers in parallel, so the benchmark does too.
+func BenchmarkDecisions(b *testing.B) {
+	log, err := audit.Open(filepath.Join(b.TempDir(), "audit.log"), audit.Options{Actor: "approver"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer log.Close()
+	ask := newFixtureAudit(b, `{"rules": [{"name": "all", "approvals": 0}]}`, log).ask
+	var n atomic.Int64
+	b.SetParallelism(8) // 16 requests in flight on 2 cores, as a busy daemon's workers
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := ask.Approve(b.Context(), subject(fmt.Sprintf("%024d", n.Add(1)), "wallet-a", "5000")); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+	// CPU of both sides (the daemon's client and the approver) per
+	// decision: steadier than the rate on a shared machine.
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/decision")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkQueuePage renders the console's queue page (waiting, the
+// default) with 10,000 transactions waiting, each with one approval of two,
+// and reports the render time's median and 95th percentile.
+func BenchmarkQueuePage(b *testing.B) {
+	f := newFixture(b, `{"rules": [{"name": "two", "approvals": 2}]}`)
+	c, err := approver.NewConsole(approver.ConsoleConfig{Service: f.svc, Origin: origin})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	now := time.Now()
+	for i := range 10_000 {
+		s := subject(fmt.Sprintf("%024d", i), "wallet-a", "5000")
+		req := approval.Request{Version: approval.Version, ID: s.Tx.ID, Chain: s.Intent.Chain, Network: s.Intent.Network,
+			SignatureIDs: []string{"wallet-a"}, Indexes: []uint32{0}, SerializedTransaction: s.Tx.SerializedTransaction,
+			Digest: approval.Digest(s.Tx.SerializedTransaction), Intent: s.Intent, Timestamp: now.Unix()}
+		if _, err := f.store.Record(ctx, req, approver.Need{Rule: "two", Approvals: 2}, now.Add(time.Duration(i)*time.Millisecond)); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.store.Decide(ctx, approver.Decision{ID: req.ID, Digest: req.Digest, Operator: "alice", Decision: approval.Approve,
+			At: now.Add(time.Duration(i) * time.Millisecond)}, approver.StatusPending); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := approver.AddOperator(ctx, f.store, "bob", "", nil, now); err != nil {
+		b.Fatal(err)
+	}
+	cookie := "cookie-of-bob"
+	h := hashOf(cookie)
+	if err := f.store.CreateSession(ctx, approver.Session{Hash: h, Operator: "bob", CSRF: "x", CreatedAt: time.Now(), LastSeen: time.Now()}); err != nil {
+		b.Fatal(err)
+	}
+	handler := c.Handler()
+	times := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		r := httptest.NewRequest("GET", "/queue", nil)
+		r.AddCookie(&http.Cookie{Name: approver.SessionCookie, Value: cookie})
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		handler.ServeHTTP(rec, r)
+		times = append(times, time.Since(start))
+		if rec.Code != 200 {
+			b.Fatalf("queue page %d", rec.Code)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
+}
+
+func hashOf(cookie string) []byte { h := sha256.Sum256([]byte(cookie)); return h[:] }

@@ -1,0 +1,310 @@
+// Package storetest is the contract every approver.Store implementation
+// must keep, written once: a backend's test calls Run with a function that
+// opens a fresh, empty store.
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/internal/approver"
+)
+
+// Opener returns a new empty store; the test closes it.
+type Opener func(t *testing.T) approver.Store
+
+// Run runs the contract suite against the stores open returns.
+func Run(t *testing.T, open Opener) {
+	for _, tc := range []struct {
+		name string
+		f    func(*testing.T, approver.Store)
+	}{
+		{"Operators", testOperators},
+		{"Enrolment", testEnrolment},
+		{"RecordAndQueue", testRecordAndQueue},
+		{"Decide", testDecide},
+		{"History", testHistory},
+		{"Sessions", testSessions},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			tc.f(t, s)
+		})
+	}
+}
+
+// at is a fixed clock, whole microseconds (every backend keeps those).
+var at = time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+
+func addOp(t *testing.T, s approver.Store, name string, keys ...string) approver.Operator {
+	t.Helper()
+	op := approver.Operator{Name: name, DisplayName: "The " + name, Handle: []byte("handle-" + name), CreatedAt: at, APIKeys: keys}
+	if err := s.AddOperator(t.Context(), op); err != nil {
+		t.Fatal(err)
+	}
+	return op
+}
+
+func testOperators(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	addOp(t, s, "bob")
+	addOp(t, s, "alice", "65f1c0de0123456789abcdef", "65f1c0de0000000000000001")
+	if err := s.AddOperator(ctx, approver.Operator{Name: "alice", Handle: []byte("other"), CreatedAt: at}); !errors.Is(err, approver.ErrOperatorExists) {
+		t.Fatalf("adding a name twice: %v", err)
+	}
+	ops, err := s.Operators(ctx)
+	if err != nil || len(ops) != 2 || ops[0].Name != "alice" || ops[1].Name != "bob" {
+		t.Fatalf("operators %+v %v, want alice, bob", ops, err)
+	}
+	a := ops[0]
+	if a.DisplayName != "The alice" || !a.CreatedAt.Equal(at) ||
+		!slices.Equal(a.APIKeys, []string{"65f1c0de0000000000000001", "65f1c0de0123456789abcdef"}) || len(ops[1].APIKeys) != 0 {
+		t.Fatalf("stored %+v / %+v", a, ops[1])
+	}
+	if op, err := s.OperatorByHandle(ctx, []byte("handle-bob")); err != nil || op.Name != "bob" {
+		t.Fatalf("by handle: %+v %v", op, err)
+	}
+	if _, err := s.Operator(ctx, "carol"); !errors.Is(err, approver.ErrOperatorNotFound) {
+		t.Fatalf("unknown operator: %v", err)
+	}
+	if err := s.RemoveOperator(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveOperator(ctx, "alice"); !errors.Is(err, approver.ErrOperatorNotFound) {
+		t.Fatalf("removing twice: %v", err)
+	}
+	// The name can be reused, without the keys of the removed operator.
+	if op := addOp(t, s, "alice"); op.Name != "alice" {
+		t.Fatal(op)
+	}
+	if op, err := s.Operator(ctx, "alice"); err != nil || len(op.APIKeys) != 0 {
+		t.Fatalf("re-added operator %+v %v", op, err)
+	}
+}
+
+func testEnrolment(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	addOp(t, s, "alice")
+	if err := s.SetEnrolment(ctx, "nobody", []byte("h0"), at.Add(time.Hour)); !errors.Is(err, approver.ErrOperatorNotFound) {
+		t.Fatalf("enrolment of an unknown operator: %v", err)
+	}
+	if err := s.SetEnrolment(ctx, "alice", []byte("h1"), at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetEnrolment(ctx, "alice", []byte("h2"), at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Enrolment(ctx, []byte("h1"), at); !errors.Is(err, approver.ErrNoEnrolment) {
+		t.Fatalf("a replaced enrolment: %v", err)
+	}
+	if _, err := s.Enrolment(ctx, []byte("h2"), at.Add(2*time.Hour)); !errors.Is(err, approver.ErrNoEnrolment) {
+		t.Fatalf("an expired enrolment: %v", err)
+	}
+	if op, err := s.Enrolment(ctx, []byte("h2"), at); err != nil || op != "alice" {
+		t.Fatalf("enrolment: %q %v", op, err)
+	}
+	if err := s.AddCredential(ctx, "alice", []byte("cred"), []byte("data1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCredential(ctx, "alice", []byte("cred2"), []byte("x")); !errors.Is(err, approver.ErrNoEnrolment) {
+		t.Fatalf("a second passkey on one enrolment: %v", err)
+	}
+	if err := s.UpdateCredential(ctx, []byte("cred"), []byte("data2")); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.Credentials(ctx, "alice")
+	if err != nil || len(cs) != 1 || !bytes.Equal(cs[0], []byte("data2")) {
+		t.Fatalf("credentials %q %v", cs, err)
+	}
+	if op, err := s.Operator(ctx, "alice"); err != nil || op.Passkeys != 1 {
+		t.Fatalf("passkey count: %+v %v", op, err)
+	}
+}
+
+func request(n int, chain, body string) approval.Request {
+	return approval.Request{Version: approval.Version, ID: fmt.Sprintf("65f1c0de%016d", n), Chain: chain, Network: "mainnet",
+		SignatureIDs: []string{"wallet"}, Indexes: []uint32{}, SerializedTransaction: body, Digest: approval.Digest(body),
+		Timestamp: at.Unix(), QueuedBy: &approval.QueuedBy{APIKeyID: "65f1c0de0123456789abcdef"}}
+}
+
+var two = approver.Need{Rule: "large", Approvals: 2, Group: "treasury"}
+
+func testRecordAndQueue(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	r1, r2, r3 := request(1, "ETH", "a"), request(2, "BTC", "b"), request(3, "ETH", "c")
+	for i, r := range []approval.Request{r1, r2, r3} {
+		tx, err := s.Record(ctx, r, two, at.Add(time.Duration(i)*time.Second))
+		if err != nil || tx.Status != approver.StatusPending || !reflect.DeepEqual(tx.Need, two) || tx.Request.QueuedBy.APIKeyID != r.QueuedBy.APIKeyID {
+			t.Fatalf("record %d: %+v %v", i, tx, err)
+		}
+	}
+	// Asked again: the need stays as first stored, last asked moves.
+	tx, err := s.Record(ctx, r1, approver.Need{Rule: "other", Approvals: 1}, at.Add(time.Minute))
+	if err != nil || !reflect.DeepEqual(tx.Need, two) || !tx.FirstSeen.Equal(at) || !tx.LastAsked.Equal(at.Add(time.Minute)) {
+		t.Fatalf("asked again: %+v %v", tx, err)
+	}
+	q, err := s.Queue(ctx, approver.Filter{})
+	if err != nil || len(q) != 3 || q[0].Request.ID != r3.ID || q[2].Request.ID != r1.ID {
+		t.Fatalf("queue %v %v, want newest activity first", ids(q), err)
+	}
+	if q, _ := s.Queue(ctx, approver.Filter{Chain: "ETH", Limit: 1}); len(q) != 1 || q[0].Request.ID != r3.ID {
+		t.Fatalf("filtered queue %v", ids(q))
+	}
+	if err := s.SetStatus(ctx, r2.ID, r2.Digest, approver.StatusApproved, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := s.Queue(ctx, approver.Filter{Status: approver.StatusPending}); len(q) != 2 {
+		t.Fatalf("pending queue %v", ids(q))
+	}
+	if q, _ := s.Queue(ctx, approver.Filter{}); q[0].Request.ID != r2.ID {
+		t.Fatalf("a settled outcome is activity: %v", ids(q))
+	}
+	// Another digest for an id is a new request, the one Tx returns.
+	r1b := request(1, "ETH", "a2")
+	if _, err := s.Record(ctx, r1b, two, at.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if tx, err := s.Tx(ctx, r1.ID); err != nil || tx.Request.Digest != r1b.Digest {
+		t.Fatalf("latest request: %+v %v", tx.Request, err)
+	}
+	if _, err := s.Tx(ctx, "65f1c0de9999999999999999"); !errors.Is(err, approver.ErrRequestNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+}
+
+func ids(txs []approver.Tx) []string {
+	out := []string{}
+	for _, t := range txs {
+		out = append(out, t.Request.ID)
+	}
+	return out
+}
+
+func testDecide(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	r := request(1, "ETH", "a")
+	if _, err := s.Record(ctx, r, two, at); err != nil {
+		t.Fatal(err)
+	}
+	d := approver.Decision{ID: r.ID, Digest: r.Digest, Operator: "alice", Decision: approval.Approve, At: at.Add(time.Second)}
+	if err := s.Decide(ctx, d, approver.StatusPending); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Decide(ctx, d, approver.StatusPending); !errors.Is(err, approver.ErrAlreadyDecided) {
+		t.Fatalf("deciding twice: %v", err)
+	}
+	d2 := approver.Decision{ID: r.ID, Digest: r.Digest, Operator: "bob", Decision: approval.Refuse, Reason: "no", At: at.Add(2 * time.Second)}
+	if err := s.Decide(ctx, d2, approver.StatusRefused); err != nil {
+		t.Fatal(err)
+	}
+	d3 := approver.Decision{ID: r.ID, Digest: r.Digest, Operator: "carol", Decision: approval.Approve, At: at.Add(3 * time.Second)}
+	if err := s.Decide(ctx, d3, approver.StatusApproved); !errors.Is(err, approver.ErrClosed) {
+		t.Fatalf("deciding after the outcome: %v", err)
+	}
+	if err := s.Decide(ctx, approver.Decision{ID: r.ID, Digest: "sha256:00", Operator: "x", Decision: approval.Approve, At: at},
+		approver.StatusPending); !errors.Is(err, approver.ErrRequestNotFound) {
+		t.Fatalf("deciding on an unknown digest: %v", err)
+	}
+	tx, err := s.Tx(ctx, r.ID)
+	if err != nil || tx.Status != approver.StatusRefused || len(tx.Decisions) != 2 ||
+		tx.Decisions[0].Operator != "alice" || tx.Decisions[1].Reason != "no" || !tx.Updated.Equal(d2.At) {
+		t.Fatalf("stored %+v %v", tx, err)
+	}
+}
+
+func testHistory(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	addOp(t, s, "alice")
+	auto, manual := request(1, "ETH", "a"), request(2, "BTC", "b")
+	if _, err := s.Record(ctx, auto, approver.Need{Rule: "small"}, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetStatus(ctx, auto.ID, auto.Digest, approver.StatusApproved, at.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// Settling an outcome twice records it once.
+	if err := s.SetStatus(ctx, auto.ID, auto.Digest, approver.StatusApproved, at.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSession(ctx, approver.Session{Hash: []byte("s1"), Operator: "alice", CSRF: "c", CreatedAt: at.Add(2 * time.Second),
+		LastSeen: at.Add(2 * time.Second), Remote: "192.0.2.1:5000"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Record(ctx, manual, two, at.Add(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Decide(ctx, approver.Decision{ID: manual.ID, Digest: manual.Digest, Operator: "alice", Decision: approval.Refuse,
+		Reason: "=bad", At: at.Add(4 * time.Second)}, approver.StatusRefused); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.History(ctx, approver.HistoryPage{})
+	if err != nil || len(h) != 3 {
+		t.Fatalf("history %+v %v, want 3 entries", h, err)
+	}
+	want := []approver.HistoryEntry{
+		{Kind: approver.HistoryDecision, At: at.Add(4 * time.Second), Operator: "alice", ID: manual.ID, Chain: "BTC",
+			Decision: approval.Refuse, Outcome: approver.StatusRefused, Reason: "=bad"},
+		{Kind: approver.HistorySignin, At: at.Add(2 * time.Second), Operator: "alice", Remote: "192.0.2.1:5000"},
+		{Kind: approver.HistoryDecision, At: at.Add(time.Second), ID: auto.ID, Chain: "ETH", Decision: approval.Approve,
+			Outcome: approver.StatusApproved, Reason: "rule small"},
+	}
+	for i := range want {
+		got := h[i]
+		if !got.At.Equal(want[i].At) {
+			t.Errorf("entry %d at %v, want %v", i, got.At, want[i].At)
+		}
+		got.Seq, got.At, want[i].At = 0, time.Time{}, time.Time{}
+		if got != want[i] {
+			t.Errorf("entry %d:\n got %+v\nwant %+v", i, got, want[i])
+		}
+	}
+	if !(h[0].Seq > h[1].Seq && h[1].Seq > h[2].Seq) {
+		t.Errorf("seq not newest first: %d %d %d", h[0].Seq, h[1].Seq, h[2].Seq)
+	}
+	page, err := s.History(ctx, approver.HistoryPage{Before: h[0].Seq, Limit: 1})
+	if err != nil || len(page) != 1 || page[0].Seq != h[1].Seq {
+		t.Fatalf("page before %d: %+v %v", h[0].Seq, page, err)
+	}
+	if page, err := s.History(ctx, approver.HistoryPage{Before: h[2].Seq}); err != nil || len(page) != 0 {
+		t.Fatalf("page before the oldest: %+v %v", page, err)
+	}
+}
+
+func testSessions(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	addOp(t, s, "alice")
+	ss := approver.Session{Hash: []byte("h"), Operator: "alice", CSRF: "tok", CreatedAt: at, LastSeen: at}
+	if err := s.CreateSession(ctx, ss); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchSession(ctx, ss.Hash, at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Session(ctx, ss.Hash)
+	if err != nil || got.Operator != "alice" || got.CSRF != "tok" || !got.CreatedAt.Equal(at) || !got.LastSeen.Equal(at.Add(time.Minute)) {
+		t.Fatalf("session %+v %v", got, err)
+	}
+	if err := s.DeleteSession(ctx, ss.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, ss.Hash); !errors.Is(err, approver.ErrNoSession) {
+		t.Fatalf("deleted session: %v", err)
+	}
+	// Removing an operator ends their sessions.
+	if err := s.CreateSession(ctx, approver.Session{Hash: []byte("h2"), Operator: "alice", CSRF: "t", CreatedAt: at, LastSeen: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveOperator(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, []byte("h2")); !errors.Is(err, approver.ErrNoSession) {
+		t.Fatalf("session of a removed operator: %v", err)
+	}
+}
