@@ -51,7 +51,7 @@ func newBatchCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := s.open(cmd.Context(), pw, true)
+			st, err := s.openWith(cmd.Context(), pw, walletstore.Options{Create: true, BulkWrites: true})
 			if err != nil {
 				return err
 			}
