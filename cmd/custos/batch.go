@@ -51,7 +51,7 @@ func newBatchCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := s.open(cmd.Context(), pw, true)
+			st, err := s.openWith(cmd.Context(), pw, walletstore.Options{Create: true, BulkWrites: true})
 			if err != nil {
 				return err
 			}
@@ -132,21 +132,35 @@ func generateKeys(d chain.Deriver, code string, testnet bool, n int) ([]walletst
 		errOnce  sync.Once
 		firstErr error
 	)
+	keys := make([]string, n)
+	batcher, _ := d.(chain.KeyBatchGenerator)
+	// Each worker takes blocks of keyBlock keys; a chain that can make a block
+	// at once (one inversion for all its public keys) does.
+	const keyBlock = 256
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := w; i < n; i += workers {
-				key, err := d.GeneratePrivateKey(rand.Reader, testnet)
-				if err == nil {
-					addrs[i], err = d.AddressFromPrivateKey(key, testnet)
+			for lo := w * keyBlock; lo < n; lo += workers * keyBlock {
+				hi := min(lo+keyBlock, n)
+				var err error
+				if batcher != nil {
+					err = batcher.GenerateKeys(rand.Reader, testnet, keys[lo:hi], addrs[lo:hi])
+				} else {
+					for i := lo; i < hi && err == nil; i++ {
+						if keys[i], err = d.GeneratePrivateKey(rand.Reader, testnet); err == nil {
+							addrs[i], err = d.AddressFromPrivateKey(keys[i], testnet)
+						}
+					}
 				}
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("generate %s key: %w", code, err) })
 					return
 				}
-				entries[i] = walletstore.Entry{ID: walletstore.NewID(),
-					Wallet: &walletstore.Wallet{PrivateKey: key, Chain: code, Testnet: testnet}}
+				for i := lo; i < hi; i++ {
+					entries[i] = walletstore.Entry{ID: walletstore.NewID(),
+						Wallet: &walletstore.Wallet{PrivateKey: keys[i], Chain: code, Testnet: testnet}}
+				}
 			}
 		}(w)
 	}

@@ -82,7 +82,7 @@ func newImportCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := s.open(cmd.Context(), pw, true)
+			st, err := s.openWith(cmd.Context(), pw, walletstore.Options{Create: true, BulkWrites: true})
 			if err != nil {
 				return err
 			}

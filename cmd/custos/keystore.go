@@ -80,8 +80,17 @@ func (s *session) password(ctx context.Context, create bool) ([]byte, error) {
 
 // open unlocks the store with a password already read.
 func (s *session) open(ctx context.Context, pw []byte, create bool) (*walletstore.Store, error) {
+	return s.openWith(ctx, pw, walletstore.Options{Create: create})
+}
+
+// openWith is open with all of the store's options (BulkWrites for the
+// commands that add wallets by the thousand).
+func (s *session) openWith(ctx context.Context, pw []byte, opts walletstore.Options) (*walletstore.Store, error) {
 	defer secret.Zero(pw)
-	return walletstore.Open(ctx, s.a.walletPath, pw, walletstore.Options{Create: create, Logger: newLogger(s.a.stderr)})
+	if opts.Logger == nil {
+		opts.Logger = newLogger(s.a.stderr)
+	}
+	return walletstore.Open(ctx, s.a.walletPath, pw, opts)
 }
 
 // openStore reads the password and opens an existing store; a

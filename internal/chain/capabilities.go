@@ -216,3 +216,12 @@ type Intender interface {
 type SignedIntender interface {
 	SignedIntent(txData string, testnet bool, extraChainIDs ...uint64) (intent.Intent, error)
 }
+
+// KeyBatchGenerator makes many random private keys with their addresses at
+// once, for generatemanagedprivatekeybatch: cheaper per key than
+// GeneratePrivateKey followed by AddressFromPrivateKey where the chain can
+// share work between keys (one field inversion for all the public keys of a
+// batch). Each key and address are those the two calls would give.
+type KeyBatchGenerator interface {
+	GenerateKeys(rand io.Reader, testnet bool, keys, addrs []string) error
+}

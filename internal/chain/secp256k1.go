@@ -196,3 +196,49 @@ func HexKey(k *btcec.PrivateKey) string {
 	defer clear(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// PublicPoints computes the public key of each private key as an affine point
+// (Z = 1), converting all of them with a single field inversion (Montgomery's
+// trick: prefix products, one inversion, then multiplications back), which
+// is the same constant-time inversion ToAffine uses: these points come from
+// secrets. A zero key is refused before any work.
+func PublicPoints(keys []*btcec.PrivateKey, out []btcec.JacobianPoint) error {
+	if len(out) != len(keys) {
+		return fmt.Errorf("public points: %d keys, %d points", len(keys), len(out))
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	for i, k := range keys {
+		if k.Key.IsZero() {
+			return fmt.Errorf("%w: zero key", ErrInvalidKey)
+		}
+		btcec.ScalarBaseMultNonConst(&k.Key, &out[i])
+	}
+	// prefix[i] = Z_0 · … · Z_i
+	prefix := make([]btcec.FieldVal, len(out))
+	prefix[0].Set(&out[0].Z)
+	for i := 1; i < len(out); i++ {
+		prefix[i].Mul2(&prefix[i-1], &out[i].Z)
+	}
+	var inv btcec.FieldVal // (Z_0 · … · Z_i)^-1, walking i down
+	inv.Set(&prefix[len(out)-1]).Inverse()
+	for i := len(out) - 1; i >= 0; i-- {
+		var zInv btcec.FieldVal
+		if i > 0 {
+			zInv.Mul2(&inv, &prefix[i-1])
+			inv.Mul(&out[i].Z)
+		} else {
+			zInv.Set(&inv)
+		}
+		var zInv2 btcec.FieldVal
+		zInv2.SquareVal(&zInv)
+		out[i].X.Mul(&zInv2)
+		out[i].Y.Mul(zInv2.Mul(&zInv))
+		out[i].Z.SetInt(1)
+		out[i].X.Normalize()
+		out[i].Y.Normalize()
+	}
+	clear(prefix)
+	return nil
+}

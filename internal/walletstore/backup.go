@@ -26,7 +26,7 @@ func Snapshot(ctx context.Context, path, dst string) (*Info, error) {
 	if _, err := Inspect(ctx, abs); err != nil {
 		return nil, err
 	}
-	db, err := openDB(abs)
+	db, err := openDB(abs, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 // attacker holding an old copy of the file would.
 func setHeader(t *testing.T, path string, raw []byte) {
 	t.Helper()
-	db, err := openDB(path)
+	db, err := openDB(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func setHeader(t *testing.T, path string, raw []byte) {
 
 func getHeader(t *testing.T, path string) []byte {
 	t.Helper()
-	db, err := openDB(path)
+	db, err := openDB(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestRekeyedUnderOpenHandle(t *testing.T) {
 
 func recordsOf(t *testing.T, path string) map[string][]byte {
 	t.Helper()
-	db, err := openDB(path)
+	db, err := openDB(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -358,5 +359,40 @@ func TestNewID(t *testing.T) {
 			t.Fatalf("bad id %q", id)
 		}
 		seen[id] = true
+	}
+}
+
+// A BulkWrites store gives its connections the large page cache, a default
+// one keeps SQLite's; a batch in random order is stored whole and matches
+// its IDs (PutMany inserts in key order, not the caller's).
+func TestBulkWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wallet.dat")
+	for _, bulk := range []bool{false, true} {
+		s, err := Open(ctx, path, []byte(testPassword), Options{Create: true, BulkWrites: bulk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cache int64
+		if err := s.db.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int64{false: -2000, true: -bulkCacheKiB}[bulk]; cache != want {
+			t.Errorf("BulkWrites %v: cache_size %d, want %d", bulk, cache, want)
+		}
+		entries := make([]Entry, 3000)
+		for i := range entries {
+			entries[i] = Entry{ID: NewID(), Wallet: &Wallet{PrivateKey: fmt.Sprintf("0x%064x", i+1), Chain: "ETH"}}
+		}
+		if err := s.PutMany(ctx, entries); err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{0, 1, 1500, 2999} {
+			w, err := s.Get(ctx, entries[i].ID)
+			if err != nil || w.PrivateKey != entries[i].Wallet.PrivateKey {
+				t.Fatalf("entry %d: %+v, %v", i, w, err)
+			}
+		}
+		s.Close()
 	}
 }

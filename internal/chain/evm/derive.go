@@ -132,6 +132,40 @@ func (c *Chain) AddressFromPrivateKey(key string, _ bool) (string, error) {
 	return c.FormatAddress(chain.KeccakAddress(priv.PubKey())), nil
 }
 
+var _ chain.KeyBatchGenerator = (*Chain)(nil)
+
+// GenerateKeys implements chain.KeyBatchGenerator: len(keys) random keys in
+// GeneratePrivateKey's form and their addresses.
+func (c *Chain) GenerateKeys(rand io.Reader, _ bool, keys, addrs []string) error {
+	if len(addrs) != len(keys) {
+		return fmt.Errorf("generate keys: %d keys, %d addresses", len(keys), len(addrs))
+	}
+	privs := make([]*btcec.PrivateKey, len(keys))
+	defer func() {
+		for _, p := range privs {
+			if p != nil {
+				p.Zero()
+			}
+		}
+	}()
+	for i := range privs {
+		p, err := chain.RandomSecp256k1(rand)
+		if err != nil {
+			return err
+		}
+		privs[i] = p
+	}
+	pts := make([]btcec.JacobianPoint, len(privs))
+	if err := chain.PublicPoints(privs, pts); err != nil {
+		return err
+	}
+	for i, p := range privs {
+		keys[i] = formatKey(p)
+		addrs[i] = c.FormatAddress(pointAddress(&pts[i]))
+	}
+	return nil
+}
+
 // GeneratePrivateKey implements chain.Deriver.
 func (c *Chain) GeneratePrivateKey(rand io.Reader, _ bool) (string, error) {
 	priv, err := chain.RandomSecp256k1(rand)

@@ -170,3 +170,29 @@ func BenchmarkGenerateAndAddress(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "keys/s")
 }
+
+// GenerateKeys (one inversion for a block of keys) gives each key the
+// address AddressFromPrivateKey gives it, for XDC's prefix too, and draws
+// different keys.
+func TestGenerateKeysMatchesOneByOne(t *testing.T) {
+	for _, c := range []*Chain{ETH, XDC} {
+		keys, addrs := make([]string, 300), make([]string, 300)
+		if err := c.GenerateKeys(rand.Reader, false, keys, addrs); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for i, k := range keys {
+			want, err := c.AddressFromPrivateKey(k, false)
+			if err != nil || addrs[i] != want {
+				t.Fatalf("%s key %d: address %s, one by one %s (%v)", c.Info().Code, i, addrs[i], want, err)
+			}
+			if seen[k] {
+				t.Fatalf("key %d drawn twice", i)
+			}
+			seen[k] = true
+		}
+	}
+	if err := ETH.GenerateKeys(rand.Reader, false, make([]string, 2), make([]string, 1)); err == nil {
+		t.Error("mismatched lengths accepted")
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+
 	"github.com/custoskms/custos/internal/chain"
 	"golang.org/x/crypto/sha3"
 )
@@ -43,18 +45,23 @@ func parseXPub(xpub string) (*chain.XPubKey, error) {
 // followed by the keccak address of the child point, hashed from the affine
 // coordinates directly (no public key value in between).
 func childAddress(p *chain.XPubKey, index uint32) ([20]byte, error) {
-	var out [20]byte
 	child, err := p.ChildPoint(index)
 	if err != nil {
-		return out, err
+		return [20]byte{}, err
 	}
+	return pointAddress(&child), nil
+}
+
+// pointAddress is the keccak address of an affine point (Z = 1, normalized).
+func pointAddress(pt *btcec.JacobianPoint) [20]byte {
 	var xy [64]byte
-	child.X.PutBytesUnchecked(xy[:32])
-	child.Y.PutBytesUnchecked(xy[32:])
+	pt.X.PutBytesUnchecked(xy[:32])
+	pt.Y.PutBytesUnchecked(xy[32:])
 	h := sha3.NewLegacyKeccak256()
 	h.Write(xy[:])
 	var sum [32]byte
 	h.Sum(sum[:0])
+	var out [20]byte
 	copy(out[:], sum[12:])
-	return out, nil
+	return out
 }

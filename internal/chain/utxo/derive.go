@@ -8,6 +8,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 
 	"github.com/custoskms/custos/internal/chain"
@@ -201,11 +202,14 @@ func (c *Chain) Address(pub *btcec.PublicKey, n Network) (string, error) {
 	h := btcutil.Hash160(pub.SerializeCompressed())
 	switch c.style {
 	case styleP2WPKH:
-		a, err := btcutil.NewAddressWitnessPubKeyHash(h, c.params[n])
+		// Witness version 0 and the 20-byte program in bech32, encoded here
+		// because btcutil's EncodeAddress decodes every address it has just
+		// encoded to check it, which costs a tenth of an address from an xpub.
+		prog, err := bech32.ConvertBits(h, 8, 5, true)
 		if err != nil {
 			return "", err
 		}
-		return a.EncodeAddress(), nil
+		return bech32.Encode(c.params[n].Bech32HRPSegwit, append([]byte{0}, prog...))
 	case styleCashAddr:
 		return cashEncode(c.cashPrefix[n], cashP2PKH, h), nil
 	default:
