@@ -16,6 +16,8 @@ import (
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/pending/sqlite"
 	"github.com/custoskms/custos/internal/policy"
+	"github.com/custoskms/custos/internal/tracker"
+	"github.com/custoskms/custos/internal/webhook"
 )
 
 // exported returns the names of every metric `custos serve` and
@@ -35,6 +37,9 @@ func exported(t *testing.T) map[string]bool {
 	}
 	t.Cleanup(func() { store.Close() })
 	api.New(api.Config{Store: store, Registry: reg})
+	// serve's webhook worker and outcome tracker, on the server's registry.
+	webhook.New(webhook.Config{Store: store, Registry: reg})
+	tracker.New(tracker.Config{Store: store, Registry: reg})
 
 	// With a policy, so that its refusals counter is registered too.
 	pol, err := policy.Parse(strings.NewReader(`{"version":1,"rules":[{"name":"all","action":"allow"}]}`))
@@ -61,8 +66,9 @@ func exported(t *testing.T) map[string]bool {
 			names[m[1]] = true
 		}
 	}
-	if !names["custos_http_requests_total"] || !names["custos_daemon_signed_total"] {
-		t.Fatalf("the registry misses the API's or the daemon's metrics: %v", names)
+	if !names["custos_http_requests_total"] || !names["custos_daemon_signed_total"] ||
+		!names["custos_webhook_deliveries_total"] || !names["custos_tracker_oldest_broadcast_seconds"] {
+		t.Fatalf("the registry misses the API's, the daemon's, the webhook worker's or the tracker's metrics: %v", names)
 	}
 	return names
 }

@@ -234,12 +234,13 @@ func (r *devRig) api(ctx context.Context, c *devConfig, dir, rpcURL string, log 
 	}
 	// The walk-through's receivers run on this machine.
 	guard := webhook.Guard{AllowLoopback: true}
-	stopWebhooks := startWebhooks(ctx, webhook.Config{Guard: guard}, pstore, log)
+	h := api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log,
+		ExtraChainIDs: map[bool]map[string][]uint64{true: devChainIDs()}, Webhooks: guard})
+	stopWebhooks := startWebhooks(ctx, webhook.Config{Guard: guard, Registry: h.Registry()}, pstore, log)
 	r.onClose(stopWebhooks)
-	stopTracker := startTracker(ctx, tracker.Config{Store: pstore, Nodes: nodes, Depth: allDepths(1)}, log)
+	stopTracker := startTracker(ctx, tracker.Config{Store: pstore, Nodes: nodes, Depth: allDepths(1), Registry: h.Registry()}, log)
 	r.onClose(stopTracker)
-	srv, err := startHTTP(c.listen, api.New(api.Config{Store: pstore, Nodes: nodes, Logger: log,
-		ExtraChainIDs: map[bool]map[string][]uint64{true: devChainIDs()}, Webhooks: guard}), log)
+	srv, err := startHTTP(c.listen, h, log)
 	if err != nil {
 		return "", "", err
 	}

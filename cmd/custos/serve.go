@@ -176,9 +176,11 @@ func runServe(ctx context.Context, a *app, c *serveConfig) error {
 	guard := webhook.Guard{AllowPrivate: c.webhooks.allowPrivate}
 	h := api.New(api.Config{Store: store, Nodes: dialed, Logger: log, ExtraChainIDs: extraIDs,
 		MaxGasPrice: gasCaps, RateLimit: float64(c.rateLimit), RateBurst: c.rateBurst, Webhooks: guard})
-	stopWebhooks := startWebhooks(ctx, c.webhooks.config(guard), store, log)
+	wcfg := c.webhooks.config(guard)
+	wcfg.Registry = h.Registry()
+	stopWebhooks := startWebhooks(ctx, wcfg, store, log)
 	defer stopWebhooks() // before the store closes
-	stopTracker := startTracker(ctx, tracker.Config{Store: store, Nodes: dialed, Depth: depths}, log)
+	stopTracker := startTracker(ctx, tracker.Config{Store: store, Nodes: dialed, Depth: depths, Registry: h.Registry()}, log)
 	defer stopTracker() // before the store closes
 	srv, err := startHTTP(c.listen, h, log)
 	if err != nil {

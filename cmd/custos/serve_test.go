@@ -148,7 +148,9 @@ func TestServeMetricsListenerAndRateLimit(t *testing.T) {
 	if code, body, _ := get(srv.base+"/metrics", ""); code != 401 || strings.Contains(body, "shop-name") {
 		t.Fatalf("/metrics on the API without a key: %d %s", code, body)
 	}
-	if code, body, _ := get("http://"+metricsAddr+"/metrics", ""); code != 200 || !strings.Contains(body, `name="shop-name"`) {
+	// The webhook worker's series are on the same registry.
+	if code, body, _ := get("http://"+metricsAddr+"/metrics", ""); code != 200 || !strings.Contains(body, `name="shop-name"`) ||
+		!strings.Contains(body, `custos_webhook_deliveries_total{result="dead_lettered"} 0`) {
 		t.Fatalf("/metrics on --metrics-listen: %d", code)
 	}
 	if code, body, _ := get(srv.base+"/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", key.APIKey); code != 403 || !strings.Contains(body, "kms.tx.notFound") {

@@ -170,6 +170,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // listener GET /metrics needs a key with the admin scope.
 func (s *Server) MetricsHandler() http.Handler { return s.metricsHandler }
 
+// Registry is the registry MetricsHandler serves, on which the workers that
+// run beside the server (webhook deliveries, outcome tracking) register
+// theirs, so that one scrape shows them all.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
 // routes is the route table, and the one place that says which scope each
 // route needs: the application (queue) queues, reads and deletes its
 // transactions; the signer (sign) fetches pending ones, broadcasts,

@@ -17,6 +17,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/pending"
 	"github.com/custoskms/custos/internal/webhook"
@@ -70,6 +72,8 @@ type Config struct {
 	// Poll is how long the tracker waits when nothing is due.
 	Poll   time.Duration
 	Logger *slog.Logger
+	// Registry receives the tracker's metrics (the server's); nil: none.
+	Registry prometheus.Registerer
 }
 
 // Tracker follows broadcast transactions. Build it with New, run it with Run.
@@ -77,6 +81,7 @@ type Tracker struct {
 	cfg  Config
 	log  *slog.Logger
 	pace pace
+	m    *metrics
 }
 
 // New builds a Tracker.
@@ -106,7 +111,11 @@ func New(cfg Config) *Tracker {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Tracker{cfg: cfg, log: log}
+	t := &Tracker{cfg: cfg, log: log}
+	// A transaction this replica has not checked for several of its longest
+	// waits is another replica's now, or final there.
+	t.m = newMetrics(cfg.Registry, 5*(cfg.MaxDelay+t.lease()))
+	return t
 }
 
 // lease outlasts every check of one claim (Concurrency at a time), so that
@@ -157,6 +166,7 @@ func (t *Tracker) Run(ctx context.Context) {
 func (t *Tracker) Check(ctx context.Context, tr pending.Tracked) {
 	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
 	defer cancel()
+	t.m.inFlight.check(tr)
 	u := t.check(ctx, tr)
 	if err := t.cfg.Store.RecordOutcome(ctx, t.cfg.Owner, u); err != nil {
 		if errors.Is(err, pending.ErrNotLeased) {
@@ -164,6 +174,15 @@ func (t *Tracker) Check(ctx context.Context, tr pending.Tracked) {
 			return
 		}
 		t.log.Error("recording a transaction's outcome failed", "id", tr.ID, "err", err)
+		return
+	}
+	switch {
+	case u.State != pending.StateBroadcast:
+		t.m.outcomes.WithLabelValues(tr.Chain, string(u.State)).Inc()
+		t.m.inFlight.done(tr)
+	case u.Stop:
+		// Never checked again: not stuck, untracked.
+		t.m.inFlight.done(tr)
 	}
 }
 

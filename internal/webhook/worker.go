@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/custoskms/custos/internal/httpguard"
 	"github.com/custoskms/custos/internal/pending"
 )
@@ -71,6 +73,8 @@ type Config struct {
 	// Poll is how long the worker waits when nothing is due.
 	Poll   time.Duration
 	Logger *slog.Logger
+	// Registry receives the worker's metrics (the server's); nil: none.
+	Registry prometheus.Registerer
 }
 
 // Worker delivers the outbox. Build it with New and run it with Run.
@@ -78,6 +82,7 @@ type Worker struct {
 	cfg    Config
 	client *http.Client
 	log    *slog.Logger
+	m      *metrics
 }
 
 // New builds a Worker.
@@ -118,7 +123,7 @@ func New(cfg Config) *Worker {
 		IdleConnTimeout:       90 * time.Second,
 	}
 	client := &http.Client{Transport: transport, Timeout: cfg.Timeout, CheckRedirect: httpguard.NoRedirects}
-	return &Worker{cfg: cfg, client: client, log: log}
+	return &Worker{cfg: cfg, client: client, log: log, m: newMetrics(cfg.Registry)}
 }
 
 // lease is how long a claimed delivery stays reserved: longer than an attempt
@@ -217,13 +222,20 @@ func (w *Worker) recordDelivered(ctx context.Context, ids <-chan string, done ch
 // deliver makes one attempt and records its outcome: an accepted delivery
 // goes to delivered for the recorder, a failed one is recorded here.
 func (w *Worker) deliver(ctx context.Context, d pending.Delivery, delivered chan<- string) {
+	start := time.Now()
 	err := w.post(ctx, d)
 	if err == nil {
+		w.m.attempt(resultDelivered, time.Since(start))
 		delivered <- d.ID
 		return
 	}
 	attempts := d.Attempts + 1
 	dead := attempts >= w.cfg.MaxAttempts
+	result := resultRetried
+	if dead {
+		result = resultDeadLettered
+	}
+	w.m.attempt(result, time.Since(start))
 	retryIn := Backoff(w.cfg.BaseDelay, w.cfg.MaxDelay, attempts)
 	reason := err.Error()
 	if len(reason) > 1024 {
