@@ -30,9 +30,9 @@ const (
 	esploraMaxBody    = 16 << 20
 	esploraMaxUnspent = 50_000
 	esploraMaxOutputs = 100_000
-	// maxSatoshis bounds an amount: no chain of the four has more coins
-	// than 84 million (LTC) times 10^8; DOGE's supply is capped by its
-	// own MaxMoney in the builder.
+	// maxSatoshis bounds an amount so that sums of a few stay in int64;
+	// no real output comes near it, and the builder checks each chain's
+	// own maximum.
 	maxSatoshis = 1 << 62
 )
 
@@ -390,10 +390,7 @@ func parseFeeEstimates(body []byte, blocks int) (int64, error) {
 		return 0, fmt.Errorf("rate %.40q is not a fee rate", best)
 	}
 	r.Mul(r, big.NewRat(1000, 1))
-	q, rem := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
-	if rem.Sign() > 0 {
-		q.Add(q, big.NewInt(1))
-	}
+	q := ceil(r)
 	if !q.IsInt64() || q.Int64() > maxSatoshis {
 		return 0, fmt.Errorf("rate %.40q is out of range", best)
 	}

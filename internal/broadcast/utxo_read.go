@@ -46,11 +46,17 @@ func rateUnits(method string, n json.Number) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return ceil(r).Int64(), nil
+}
+
+// ceil rounds a non-negative rational up to an integer: a fee rate is never
+// rounded below what was estimated.
+func ceil(r *big.Rat) *big.Int {
 	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
 	if m.Sign() > 0 {
 		q.Add(q, big.NewInt(1))
 	}
-	return q.Int64(), nil
+	return q
 }
 
 func satoshis(method string, n json.Number) (*big.Rat, error) {
