@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcutil/psbt"
@@ -25,12 +26,14 @@ func TestTransferFromEsplora(t *testing.T) {
 		to   = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"
 	)
 	txA, txB := strings.Repeat("a", 64), strings.Repeat("b", 64)
-	utxos := `[{"txid":"` + txA + `","vout":2,"value":60000,"status":{"confirmed":true,"block_height":800000}},` +
+	var utxos atomic.Pointer[string] // the double's answer, changed below
+	first := `[{"txid":"` + txA + `","vout":2,"value":60000,"status":{"confirmed":true,"block_height":800000}},` +
 		`{"txid":"` + txB + `","vout":0,"value":70000,"status":{"confirmed":false}}]`
+	utxos.Store(&first)
 	esplora := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/address/" + from + "/utxo":
-			fmt.Fprint(w, utxos)
+			fmt.Fprint(w, *utxos.Load())
 		case "/blocks/tip/height":
 			fmt.Fprint(w, "800500")
 		case "/fee-estimates":
@@ -95,7 +98,8 @@ func TestTransferFromEsplora(t *testing.T) {
 
 	// A malformed answer (a fractional amount) is the node gateway's 502,
 	// and nothing is queued.
-	utxos = `[{"txid":"` + txA + `","vout":2,"value":600.5,"status":{"confirmed":false}}]`
+	malformed := `[{"txid":"` + txA + `","vout":2,"value":600.5,"status":{"confirmed":false}}]`
+	utxos.Store(&malformed)
 	er := e.do("POST", "/v3/bitcoin/transaction", e.keyA, body).wantError(t, 502, CodeNodeUnavailable)
 	if !strings.Contains(er.Message, "not an amount") {
 		t.Fatalf("502 message %q does not say what was wrong", er.Message)

@@ -233,6 +233,7 @@ func (e *Esplora) Unspent(ctx context.Context, address string, script []byte) ([
 		return nil, err
 	}
 	out := make([]utxo.Unspent, 0, len(list))
+	coinbase := map[string]*bool{} // by txid: one read for a transaction's several outputs
 	for _, u := range list {
 		v, _ := satoshiValue(u.Value)
 		n, _ := vout(u.Vout)
@@ -240,14 +241,22 @@ func (e *Esplora) Unspent(ctx context.Context, address string, script []byte) ([
 		// Coinbase maturity is at most 240 blocks (DOGE); an older output
 		// is spendable whatever it is.
 		if u.Status.Confirmed && un.Confirmations < 240 {
-			tx, err := e.tx(ctx, u.TxID)
-			if err != nil {
-				return nil, err
+			cb, seen := coinbase[u.TxID]
+			if !seen {
+				tx, err := e.tx(ctx, u.TxID)
+				if err != nil {
+					return nil, err
+				}
+				if tx != nil {
+					v := len(tx.Vin) > 0 && tx.Vin[0].IsCoinbase
+					cb = &v
+				}
+				coinbase[u.TxID] = cb
 			}
-			if tx == nil {
-				continue
+			if cb == nil {
+				continue // unknown to Esplora a moment after listing it
 			}
-			un.Coinbase = len(tx.Vin) > 0 && tx.Vin[0].IsCoinbase
+			un.Coinbase = *cb
 		}
 		out = append(out, un)
 	}
