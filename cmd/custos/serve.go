@@ -100,6 +100,7 @@ type serveConfig struct {
 	webhooks      webhookFlags
 	confirmations confirmationFlags
 	profile       profileFlags
+	utxoSources   utxoSourceFlags
 }
 
 func (c *serveConfig) add(b *config.Binder) {
@@ -125,6 +126,7 @@ func (c *serveConfig) add(b *config.Binder) {
 	c.webhooks.add(b)
 	c.confirmations.add(b)
 	c.profile.add(b)
+	c.utxoSources.add(b)
 }
 
 // defaultListen is where the API listens; defaultAPIURL is the daemon's
@@ -230,7 +232,18 @@ func (c *serveConfig) dialNodes(env config.Source, log *slog.Logger) (*broadcast
 		}
 		usable = append(usable, s)
 	}
-	return broadcast.Dial(usable, chains.Dialer)
+	sources, err := c.utxoSources.sources(env.Environ(os.Environ()))
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := broadcast.Dial(usable, chains.Dialer)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyUTXOSources(nodes, sources); err != nil {
+		return nil, err
+	}
+	return nodes, nil
 }
 
 // serveChainIDs reads the extra EVM chain ids (a private or dev chain) the

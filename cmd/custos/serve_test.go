@@ -170,6 +170,8 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{"serve", "--data-dir", dir, "--database", "mysql://x"},
 		{"serve", "--data-dir", dir, "--listen", "256.0.0.1:99999"},
 		{"serve", "--data-dir", dir, "--rate-limit", "-1"},
+		{"serve", "--data-dir", dir, "--utxo-source", "NOPE=node"},
+		{"serve", "--data-dir", dir, "--utxo-source", "BTC=esplora:https://esplora.invalid/api"}, // no BTC node
 	} {
 		_, stderr, code := runCLI(t, "", args...)
 		if code == 0 || !strings.Contains(stderr, `"error"`) {

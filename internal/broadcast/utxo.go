@@ -15,7 +15,21 @@ import (
 // UTXOClient submits signed transactions to a Bitcoin-family node (bitcoind,
 // btcd, bchd, litecoind, dogecoind) with the JSON-RPC method
 // sendrawtransaction, which all of them serve with the same shape.
-type UTXOClient struct{ node *httpNode }
+type UTXOClient struct {
+	node *httpNode
+	// esplora, when set, answers the transfer builder's reads (unspent
+	// outputs, outputs, fee rate) instead of the node: serve's
+	// --utxo-source CODE=esplora:URL.
+	esplora *Esplora
+}
+
+// WithEsplora returns a copy of c whose unspent outputs, outputs and fee
+// rate come from e; broadcasting and everything else stay the node's.
+func (c *UTXOClient) WithEsplora(e *Esplora) *UTXOClient {
+	cp := *c
+	cp.esplora = e
+	return &cp
+}
 
 var _ Client = (*UTXOClient)(nil)
 

@@ -46,11 +46,17 @@ func rateUnits(method string, n json.Number) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return ceil(r).Int64(), nil
+}
+
+// ceil rounds a non-negative rational up to an integer: a fee rate is never
+// rounded below what was estimated.
+func ceil(r *big.Rat) *big.Int {
 	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
 	if m.Sign() > 0 {
 		q.Add(q, big.NewInt(1))
 	}
-	return q.Int64(), nil
+	return q
 }
 
 func satoshis(method string, n json.Number) (*big.Rat, error) {
@@ -70,6 +76,9 @@ func satoshis(method string, n json.Number) (*big.Rat, error) {
 // the address index of btcd and bchd (searchrawtransactions, which needs
 // --addrindex).
 func (c *UTXOClient) Unspent(ctx context.Context, address string, script []byte) (_ []utxo.Unspent, err error) {
+	if c.esplora != nil {
+		return c.esplora.Unspent(ctx, address, script)
+	}
 	defer scrub(&err, c.node.raw)
 	var scan struct {
 		Height   int64 `json:"height"`
@@ -190,6 +199,9 @@ func (c *UTXOClient) searchUnspent(ctx context.Context, address string, script [
 // value, script, confirmations and whether it is a block reward; nil when
 // the output is spent or unknown.
 func (c *UTXOClient) Output(ctx context.Context, txid string, vout uint32) (_ *utxo.Unspent, err error) {
+	if c.esplora != nil {
+		return c.esplora.Output(ctx, txid, vout)
+	}
 	defer scrub(&err, c.node.raw)
 	var out *struct {
 		Confirmations int64       `json:"confirmations"`
@@ -226,6 +238,9 @@ func (c *UTXOClient) Output(ctx context.Context, txid string, vout uint32) (_ *u
 // (getnetworkinfo, else btcd's and bchd's getinfo), which answers alone when
 // the node has no estimate yet.
 func (c *UTXOClient) FeeRate(ctx context.Context, blocks int) (_ int64, err error) {
+	if c.esplora != nil {
+		return c.esplora.FeeRate(ctx, blocks)
+	}
 	defer scrub(&err, c.node.raw)
 	relay, err := c.relayFee(ctx)
 	if err != nil {
