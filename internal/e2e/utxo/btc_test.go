@@ -261,11 +261,12 @@ func TestBTCRegtestEndToEnd(t *testing.T) {
 		}
 		n.mine(t, 2, "")
 
-		dropped := awaitHook(t, hooks, loserID, "KMS_TX_DROPPED")
+		// The two transactions' events come in either order.
+		evs := awaitHooks(t, hooks, hookWant{loserID, "KMS_TX_DROPPED"}, hookWant{winnerID, "KMS_TX_CONFIRMED"})
+		dropped, confirmed := evs[0], evs[1]
 		if dropped.TxID != loserTx || dropped.Status != "dropped" || !strings.Contains(dropped.Error, "spent by another transaction") {
 			t.Fatalf("KMS_TX_DROPPED %+v, want txId %s, status dropped and the spent input", dropped, loserTx)
 		}
-		confirmed := awaitHook(t, hooks, winnerID, "KMS_TX_CONFIRMED")
 		if confirmed.TxID != s.get(winnerID).TxID || confirmed.Status != "confirmed" {
 			t.Fatalf("KMS_TX_CONFIRMED %+v", confirmed)
 		}

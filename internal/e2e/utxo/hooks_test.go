@@ -40,18 +40,34 @@ func (s *stack) receiver(types ...string) <-chan outcomeHook {
 	return got
 }
 
-// awaitHook waits for the event of type typ about the pending transaction id.
-func awaitHook(t *testing.T, got <-chan outcomeHook, id, typ string) outcomeHook {
+// hookWant names one awaited event: the pending transaction and the type.
+type hookWant struct{ id, typ string }
+
+// awaitHooks waits for one event of each want, in whatever order they come
+// (events about two transactions are delivered independently), and returns
+// them in the order asked; other events are skipped.
+func awaitHooks(t *testing.T, got <-chan outcomeHook, wants ...hookWant) []outcomeHook {
 	t.Helper()
+	out := make([]outcomeHook, len(wants))
+	found := make([]bool, len(wants))
 	deadline := time.After(30 * time.Second)
-	for {
+	for n := 0; n < len(wants); {
 		select {
 		case h := <-got:
-			if h.SignatureID == id && h.SubscriptionType == typ {
-				return h
+			for i, w := range wants {
+				if !found[i] && h.SignatureID == w.id && h.SubscriptionType == w.typ {
+					out[i], found[i] = h, true
+					n++
+					break
+				}
 			}
 		case <-deadline:
-			t.Fatalf("no %s event for %s within 30 s", typ, id)
+			for i, w := range wants {
+				if !found[i] {
+					t.Fatalf("no %s event for %s within 30 s", w.typ, w.id)
+				}
+			}
 		}
 	}
+	return out
 }
