@@ -67,7 +67,7 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func run(ctx context.Context, o options) error {
+func run(ctx context.Context, o options) (err error) {
 	dir := o.workDir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "custos-bench-")
@@ -75,9 +75,13 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		dir = d
-		if !o.keep {
-			defer os.RemoveAll(dir)
-		}
+		// A failed run keeps its directory: the processes' logs in it are
+		// what says why.
+		defer func() {
+			if err == nil && !o.keep {
+				os.RemoveAll(dir)
+			}
+		}()
 	}
 	bin := filepath.Join(dir, "bin")
 	nodeBin := filepath.Join(bin, "nodedouble")
