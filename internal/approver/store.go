@@ -41,10 +41,16 @@ type Store interface {
 	Tx(ctx context.Context, id string) (Tx, error)
 	// Queue lists requests, newest activity first.
 	Queue(ctx context.Context, f Filter) ([]Tx, error)
-	// Decide stores one operator's decision on (id, digest) and the outcome
-	// it leads to, in one transaction: ErrAlreadyDecided when the operator
-	// has decided on it, ErrClosed when its outcome is settled.
-	Decide(ctx context.Context, d Decision, outcome Status) error
+	// Decide stores one operator's decision on (id, digest) and settles the
+	// outcome that all its stored decisions now lead to (Settle), in one
+	// write transaction, and returns that outcome: ErrAlreadyDecided when
+	// the operator has decided on it, ErrClosed when its outcome is settled.
+	// The tally is read inside the transaction, after the insert, because
+	// two operators deciding at once must each count the other's decision:
+	// a tally read before would leave a 2-of-n request with two approvals
+	// pending for good. Before committing, Decide calls commit with the
+	// outcome (nil: none); an error from it undoes the decision.
+	Decide(ctx context.Context, d Decision, commit func(outcome Status) error) (Status, error)
 	// SetStatus settles a request's outcome (an auto-approval).
 	SetStatus(ctx context.Context, id, digest string, s Status, now time.Time) error
 

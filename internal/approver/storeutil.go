@@ -78,3 +78,14 @@ func RuleDecision(id, chain string, needJSON []byte, st Status, now time.Time) (
 	}
 	return HistoryEntry{Kind: HistoryDecision, At: now, ID: id, Chain: chain, Decision: d, Outcome: st, Reason: "rule " + need.Rule}, nil
 }
+
+// Settle is the outcome a request whose stored need is needJSON reaches
+// with its stored decisions ds: what Decide stores.
+func Settle(id string, needJSON []byte, ds []Decision) (Status, error) {
+	var need Need
+	if err := json.Unmarshal(needJSON, &need); err != nil {
+		return "", fmt.Errorf("request %s: %w", id, err)
+	}
+	d, _ := Tally(need, ds)
+	return Outcome(d), nil
+}

@@ -411,13 +411,16 @@ func addHistory(ctx context.Context, tx pgx.Tx, e approver.HistoryEntry) error {
 	return err
 }
 
-// Decide implements approver.Store.
-func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approver.Status) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+// Decide implements approver.Store. The request's row lock (FOR UPDATE)
+// makes decisions on one request serial: the second waits for the first to
+// commit, and then reads its decision with the others.
+func (s *Store) Decide(ctx context.Context, d approver.Decision, commit func(approver.Status) error) (approver.Status, error) {
+	var outcome approver.Status
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var status, chain string
-		// FOR UPDATE: two decisions on one request settle one after the other.
-		err := tx.QueryRow(ctx, `SELECT status, chain FROM approver_requests WHERE id = $1 AND digest = $2 FOR UPDATE`,
-			d.ID, d.Digest).Scan(&status, &chain)
+		var nb []byte
+		err := tx.QueryRow(ctx, `SELECT status, chain, need FROM approver_requests WHERE id = $1 AND digest = $2 FOR UPDATE`,
+			d.ID, d.Digest).Scan(&status, &chain, &nb)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return approver.ErrRequestNotFound
 		}
@@ -435,13 +438,51 @@ func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approve
 		if err != nil {
 			return err
 		}
+		ds, err := decisions(ctx, tx, d.ID, d.Digest)
+		if err != nil {
+			return err
+		}
+		if outcome, err = approver.Settle(d.ID, nb, ds); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE approver_requests SET status = $1, updated_at = $2 WHERE id = $3 AND digest = $4`,
 			string(outcome), ns(d.At), d.ID, d.Digest); err != nil {
 			return err
 		}
-		return addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: d.At, Operator: d.Operator,
-			ID: d.ID, Chain: chain, Decision: d.Decision, Outcome: outcome, Reason: d.Reason})
+		if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: d.At, Operator: d.Operator,
+			ID: d.ID, Chain: chain, Decision: d.Decision, Outcome: outcome, Reason: d.Reason}); err != nil {
+			return err
+		}
+		if commit != nil {
+			return commit(outcome)
+		}
+		return nil
 	})
+	if err != nil {
+		return "", err
+	}
+	return outcome, nil
+}
+
+// decisions reads the decisions stored on (id, digest) in tx.
+func decisions(ctx context.Context, tx pgx.Tx, id, digest string) ([]approver.Decision, error) {
+	rows, err := tx.Query(ctx, `SELECT operator, decision, reason, at FROM approver_decisions WHERE id = $1 AND digest = $2 ORDER BY at, operator`, id, digest)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []approver.Decision
+	for rows.Next() {
+		d := approver.Decision{ID: id, Digest: digest}
+		var dec string
+		var t int64
+		if err := rows.Scan(&d.Operator, &dec, &d.Reason, &t); err != nil {
+			return nil, err
+		}
+		d.Decision, d.At = approval.Decision(dec), at(t)
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // SetStatus implements approver.Store; a settled outcome is a rule's

@@ -397,42 +397,78 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 	return out, drows.Err()
 }
 
-// Decide implements approver.Store.
-func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approver.Status) error {
+// Decide implements approver.Store. The write lock and SQLite's one writer
+// make the transaction serial: the decisions it reads after its insert are
+// every decision stored.
+func (s *Store) Decide(ctx context.Context, d approver.Decision, commit func(approver.Status) error) (approver.Status, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer s.end(tx)
 	var status approver.Status
 	var chain string
-	err = tx.QueryRowContext(ctx, `SELECT status, chain FROM requests WHERE id = ? AND digest = ?`, d.ID, d.Digest).Scan(&status, &chain)
+	var nb []byte
+	err = tx.QueryRowContext(ctx, `SELECT status, chain, need FROM requests WHERE id = ? AND digest = ?`, d.ID, d.Digest).Scan(&status, &chain, &nb)
 	if errors.Is(err, sql.ErrNoRows) {
-		return approver.ErrRequestNotFound
+		return "", approver.ErrRequestNotFound
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	if status != approver.StatusPending {
-		return approver.ErrClosed
+		return "", approver.ErrClosed
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO decisions (id, digest, operator, decision, reason, at) VALUES (?, ?, ?, ?, ?, ?)`,
 		d.ID, d.Digest, d.Operator, d.Decision, d.Reason, ns(d.At))
 	if unique(err) {
-		return approver.ErrAlreadyDecided
+		return "", approver.ErrAlreadyDecided
 	}
 	if err != nil {
-		return err
+		return "", err
+	}
+	ds, err := decisions(ctx, tx, d.ID, d.Digest)
+	if err != nil {
+		return "", err
+	}
+	outcome, err := approver.Settle(d.ID, nb, ds)
+	if err != nil {
+		return "", err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE requests SET status = ?, updated_at = ? WHERE id = ? AND digest = ?`,
 		outcome, ns(d.At), d.ID, d.Digest); err != nil {
-		return err
+		return "", err
 	}
 	if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: d.At, Operator: d.Operator,
 		ID: d.ID, Chain: chain, Decision: d.Decision, Outcome: outcome, Reason: d.Reason}); err != nil {
-		return err
+		return "", err
 	}
-	return tx.Commit()
+	if commit != nil {
+		if err := commit(outcome); err != nil {
+			return "", err
+		}
+	}
+	return outcome, tx.Commit()
+}
+
+// decisions reads the decisions stored on (id, digest) in tx.
+func decisions(ctx context.Context, tx *sql.Tx, id, digest string) ([]approver.Decision, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT operator, decision, reason, at FROM decisions WHERE id = ? AND digest = ? ORDER BY at, operator`, id, digest)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []approver.Decision
+	for rows.Next() {
+		d := approver.Decision{ID: id, Digest: digest}
+		var t int64
+		if err := rows.Scan(&d.Operator, &d.Decision, &d.Reason, &t); err != nil {
+			return nil, err
+		}
+		d.At = at(t)
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 func addHistory(ctx context.Context, tx *sql.Tx, e approver.HistoryEntry) error {
