@@ -308,6 +308,9 @@ func (c *Console) enrolPage(w http.ResponseWriter, r *http.Request) {
 type queueRow struct {
 	Tx
 	Approvals int
+	// Transfers leave the wallet (change outputs are not shown).
+	Transfers []transferView
+	Fee       *Amount
 }
 
 func (c *Console) queuePage(w http.ResponseWriter, r *http.Request) {
@@ -329,7 +332,7 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := make([]queueRow, len(txs))
 	for i, t := range txs {
-		rows[i] = queueRow{Tx: t, Approvals: approvals(t)}
+		rows[i] = queueRow{Tx: t, Approvals: approvals(t), Transfers: shown(c.svc.cfg.Rules, t, false), Fee: feeShown(c.svc.cfg.Rules, t)}
 	}
 	status := string(f.Status)
 	if status == "" {
@@ -374,6 +377,7 @@ func (c *Console) showTx(w http.ResponseWriter, r *http.Request, status int, not
 	}
 	c.render(w, r, status, "tx", "Transaction "+t.Request.ID, map[string]any{
 		"Tx": t, "Approvals": approvals(t), "Notice": notice, "Own": own,
+		"Transfers": shown(c.svc.cfg.Rules, t, true), "Fee": feeShown(c.svc.cfg.Rules, t),
 		"CanDecide": t.Status == StatusPending && !decided && t.Need.Eligible(op),
 		"Decided":   decided, "Eligible": t.Need.Eligible(op),
 	})
