@@ -3,9 +3,9 @@ package approver
 import (
 	"strings"
 
+	"github.com/custoskms/custos/intent"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
-	"github.com/custoskms/custos/intent"
 )
 
 // Amount is an amount as the console shows it: in the asset's units where
@@ -72,4 +72,3 @@ func feeShown(rs *Rules, t Tx) *Amount {
 	a := amountOf(rs, t.Request.Chain, f.Asset, f.Max)
 	return &a
 }
-
