@@ -39,8 +39,11 @@ type Store interface {
 	Record(ctx context.Context, req approval.Request, need Need, now time.Time) (Tx, error)
 	// Tx returns the latest request for id with its decisions.
 	Tx(ctx context.Context, id string) (Tx, error)
-	// Queue lists requests, newest activity first.
+	// Queue lists requests, newest activity first, a page of them: those
+	// after f.Before, at most f.Limit. Count counts all requests f's status
+	// and chain select, on every page.
 	Queue(ctx context.Context, f Filter) ([]Tx, error)
+	Count(ctx context.Context, f Filter) (int, error)
 	// Decide stores one operator's decision on (id, digest) and settles the
 	// outcome that all its stored decisions now lead to (Settle), in one
 	// write transaction, and returns that outcome: ErrAlreadyDecided when
@@ -98,6 +101,8 @@ const (
 
 // Tx is a stored request with its decisions.
 type Tx struct {
+	// Seq orders requests stored at the same instant and pages the queue.
+	Seq       int64
 	Request   approval.Request
 	Need      Need
 	Status    Status
@@ -121,7 +126,16 @@ type Decision struct {
 type Filter struct {
 	Status Status
 	Chain  string
+	// Before, when set, starts the page after this position: the requests
+	// with less recent activity than it (the last row of the page before).
+	Before *QueueCursor
 	Limit  int
+}
+
+// QueueCursor is a position in the queue's order (activity, then seq).
+type QueueCursor struct {
+	Updated time.Time
+	Seq     int64
 }
 
 // Session is a signed-in operator's console session.

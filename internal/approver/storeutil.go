@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/custoskms/custos/approval"
@@ -51,6 +52,30 @@ func (f Filter) QueueLimit() int {
 		return 200
 	}
 	return f.Limit
+}
+
+// Where is the SQL condition ("WHERE …", or empty) selecting f's requests
+// by status and chain and, when page is set, after f.Before; ph writes the
+// placeholder of the n-th parameter (1-based): "?" for SQLite, "$n" for
+// PostgreSQL. Both stores' requests tables have these columns.
+func (f Filter) Where(page bool, ph func(n int) string) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(v any) string { args = append(args, v); return ph(len(args)) }
+	if f.Status != "" {
+		conds = append(conds, "status = "+add(string(f.Status)))
+	}
+	if f.Chain != "" {
+		conds = append(conds, "chain = "+add(f.Chain))
+	}
+	if page && f.Before != nil {
+		u := f.Before.Updated.UnixNano()
+		conds = append(conds, "(updated_at < "+add(u)+" OR (updated_at = "+add(u)+" AND seq < "+add(f.Before.Seq)+"))")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return "WHERE " + strings.Join(conds, " AND "), args
 }
 
 // Bounds are the page's exclusive upper seq and its size, with defaults.

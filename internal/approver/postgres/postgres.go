@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -333,28 +332,24 @@ func (s *Store) one(ctx context.Context, where string, args ...any) (approver.Tx
 
 // Queue implements approver.Store.
 func (s *Store) Queue(ctx context.Context, f approver.Filter) ([]approver.Tx, error) {
-	f.Limit = f.QueueLimit()
-	var conds []string
-	var args []any
-	if f.Status != "" {
-		args = append(args, string(f.Status))
-		conds = append(conds, fmt.Sprintf("status = $%d", len(args)))
-	}
-	if f.Chain != "" {
-		args = append(args, f.Chain)
-		conds = append(conds, fmt.Sprintf("chain = $%d", len(args)))
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = "WHERE " + strings.Join(conds, " AND ")
-	}
-	args = append(args, f.Limit)
-	return s.list(ctx, where+fmt.Sprintf(" ORDER BY updated_at DESC, seq DESC LIMIT $%d", len(args)), args...)
+	where, args := f.Where(true, placeholder)
+	args = append(args, f.QueueLimit())
+	return s.list(ctx, where+" ORDER BY updated_at DESC, seq DESC LIMIT "+placeholder(len(args)), args...)
 }
+
+// Count implements approver.Store.
+func (s *Store) Count(ctx context.Context, f approver.Filter) (int, error) {
+	where, args := f.Where(false, placeholder)
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM approver_requests `+where, args...).Scan(&n)
+	return n, err
+}
+
+func placeholder(n int) string { return fmt.Sprintf("$%d", n) }
 
 // list reads requests and, in one more query, their decisions.
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver.Tx, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, digest, body, need, status, first_seen, last_asked, updated_at FROM approver_requests `+where, args...)
+	rows, err := s.pool.Query(ctx, `SELECT seq, id, digest, body, need, status, first_seen, last_asked, updated_at FROM approver_requests `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +362,7 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		var body, need []byte
 		var t approver.Tx
 		var first, last, upd int64
-		if err := rows.Scan(&id, &digest, &body, &need, &status, &first, &last, &upd); err != nil {
+		if err := rows.Scan(&t.Seq, &id, &digest, &body, &need, &status, &first, &last, &upd); err != nil {
 			return nil, err
 		}
 		if t.Request, t.Need, err = approver.DecodeRequest(id, body, need); err != nil {

@@ -330,25 +330,23 @@ func (s *Store) one(ctx context.Context, where string, args ...any) (approver.Tx
 
 // Queue implements approver.Store.
 func (s *Store) Queue(ctx context.Context, f approver.Filter) ([]approver.Tx, error) {
-	f.Limit = f.QueueLimit()
-	var conds []string
-	var args []any
-	if f.Status != "" {
-		conds, args = append(conds, "status = ?"), append(args, f.Status)
-	}
-	if f.Chain != "" {
-		conds, args = append(conds, "chain = ?"), append(args, f.Chain)
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = "WHERE " + strings.Join(conds, " AND ")
-	}
-	return s.list(ctx, where+" ORDER BY updated_at DESC, seq DESC LIMIT ?", append(args, f.Limit)...)
+	where, args := f.Where(true, placeholder)
+	return s.list(ctx, where+" ORDER BY updated_at DESC, seq DESC LIMIT ?", append(args, f.QueueLimit())...)
 }
+
+// Count implements approver.Store.
+func (s *Store) Count(ctx context.Context, f approver.Filter) (int, error) {
+	where, args := f.Where(false, placeholder)
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM requests `+where, args...).Scan(&n)
+	return n, err
+}
+
+func placeholder(int) string { return "?" }
 
 // list reads requests and, in one more query, their decisions.
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver.Tx, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, digest, body, need, status, first_seen, last_asked, updated_at FROM requests `+where, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, id, digest, body, need, status, first_seen, last_asked, updated_at FROM requests `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +358,7 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		var body, need []byte
 		var t approver.Tx
 		var first, last, upd int64
-		if err := rows.Scan(&id, &digest, &body, &need, &t.Status, &first, &last, &upd); err != nil {
+		if err := rows.Scan(&t.Seq, &id, &digest, &body, &need, &t.Status, &first, &last, &upd); err != nil {
 			return nil, err
 		}
 		if t.Request, t.Need, err = approver.DecodeRequest(id, body, need); err != nil {

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Opener) {
 		{"Operators", testOperators},
 		{"Enrolment", testEnrolment},
 		{"RecordAndQueue", testRecordAndQueue},
+		{"QueuePages", testQueuePages},
 		{"Decide", testDecide},
 		{"ConcurrentDecisions", testConcurrentDecisions},
 		{"History", testHistory},
@@ -180,6 +181,61 @@ func testRecordAndQueue(t *testing.T, s approver.Store) {
 	}
 	if _, err := s.Tx(ctx, "65f1c0de9999999999999999"); !errors.Is(err, approver.ErrRequestNotFound) {
 		t.Fatalf("unknown id: %v", err)
+	}
+}
+
+// testQueuePages walks the queue a page at a time, from each page's last
+// row: every request once, in the queue's order, also among requests
+// stored at the same instant; Count counts what the filter selects.
+func testQueuePages(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	for i := range 7 {
+		chain := "ETH"
+		if i%3 == 0 {
+			chain = "BTC"
+		}
+		// Pairs share an instant: seq orders them.
+		if _, err := s.Record(ctx, request(i, chain, fmt.Sprint("p", i)), two, at.Add(time.Duration(i/2)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.Queue(ctx, approver.Filter{})
+	if err != nil || len(all) != 7 {
+		t.Fatalf("queue %v %v", ids(all), err)
+	}
+	for _, f := range []approver.Filter{{}, {Chain: "ETH"}, {Chain: "BTC", Status: approver.StatusPending}} {
+		want, err := s.Queue(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []approver.Tx
+		page := f
+		page.Limit = 2
+		for range 10 {
+			p, err := s.Queue(ctx, page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, p...)
+			if len(p) < page.Limit {
+				break
+			}
+			last := p[len(p)-1]
+			page.Before = &approver.QueueCursor{Updated: last.Updated, Seq: last.Seq}
+		}
+		if !slices.Equal(ids(got), ids(want)) {
+			t.Errorf("filter %+v: pages %v, want %v", f, ids(got), ids(want))
+		}
+		if n, err := s.Count(ctx, f); err != nil || n != len(want) {
+			t.Errorf("filter %+v: count %d %v, want %d", f, n, err, len(want))
+		}
+	}
+	// The count ignores the page.
+	if n, err := s.Count(ctx, approver.Filter{Before: &approver.QueueCursor{Updated: at, Seq: 1}, Limit: 1}); err != nil || n != 7 {
+		t.Errorf("count with a page: %d %v", n, err)
+	}
+	if n, err := s.Count(ctx, approver.Filter{Status: approver.StatusRefused}); err != nil || n != 0 {
+		t.Errorf("count of refused: %d %v", n, err)
 	}
 }
 
