@@ -114,3 +114,27 @@ func Settle(id string, needJSON []byte, ds []Decision) (Status, error) {
 	d, _ := Tally(need, ds)
 	return Outcome(d), nil
 }
+
+// Rows is what both stores' query results share (*sql.Rows, pgx.Rows).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ReadDecisions reads the decisions on (id, digest) from rows of operator,
+// decision, reason and time (Unix nanoseconds), as Decide's tally reads them.
+func ReadDecisions(rows Rows, id, digest string) ([]Decision, error) {
+	var out []Decision
+	for rows.Next() {
+		d := Decision{ID: id, Digest: digest}
+		var dec string
+		var t int64
+		if err := rows.Scan(&d.Operator, &dec, &d.Reason, &t); err != nil {
+			return nil, err
+		}
+		d.Decision, d.At = approval.Decision(dec), time.Unix(0, t).UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

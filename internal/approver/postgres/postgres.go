@@ -466,18 +466,7 @@ func decisions(ctx context.Context, tx pgx.Tx, id, digest string) ([]approver.De
 		return nil, err
 	}
 	defer rows.Close()
-	var out []approver.Decision
-	for rows.Next() {
-		d := approver.Decision{ID: id, Digest: digest}
-		var dec string
-		var t int64
-		if err := rows.Scan(&d.Operator, &dec, &d.Reason, &t); err != nil {
-			return nil, err
-		}
-		d.Decision, d.At = approval.Decision(dec), at(t)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return approver.ReadDecisions(rows, id, digest)
 }
 
 // SetStatus implements approver.Store; a settled outcome is a rule's

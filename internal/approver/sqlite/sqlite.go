@@ -456,17 +456,7 @@ func decisions(ctx context.Context, tx *sql.Tx, id, digest string) ([]approver.D
 		return nil, err
 	}
 	defer rows.Close()
-	var out []approver.Decision
-	for rows.Next() {
-		d := approver.Decision{ID: id, Digest: digest}
-		var t int64
-		if err := rows.Scan(&d.Operator, &d.Decision, &d.Reason, &t); err != nil {
-			return nil, err
-		}
-		d.At = at(t)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return approver.ReadDecisions(rows, id, digest)
 }
 
 func addHistory(ctx context.Context, tx *sql.Tx, e approver.HistoryEntry) error {
