@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -90,6 +92,7 @@ type approverServeConfig struct {
 	approvalSecret     string
 	maxAge             time.Duration
 	idleTimeout        time.Duration
+	tlsCert, tlsKey    string
 }
 
 func (c *approverServeConfig) add(b *config.Binder) {
@@ -106,6 +109,46 @@ func (c *approverServeConfig) add(b *config.Binder) {
 		Default: 60 * time.Second, Help: "how far a request's timestamp may be from this clock"})
 	config.Duration(b, &c.idleTimeout, config.Setting[time.Duration]{Flag: "idle-timeout", Env: []string{"CUSTOS_APPROVER_IDLE_TIMEOUT"},
 		Default: approver.DefaultIdleTimeout, Help: "end a console session unused for this long"})
+	config.String(b, &c.tlsCert, config.Setting[string]{Flag: "tls-cert", Env: []string{"CUSTOS_APPROVER_TLS_CERT"},
+		Help: "serve HTTPS with this PEM certificate file (the chain, leaf first); with --tls-key"})
+	config.String(b, &c.tlsKey, config.Setting[string]{Flag: "tls-key", Env: []string{"CUSTOS_APPROVER_TLS_KEY"},
+		Help: "the PEM private key file of --tls-cert"})
+}
+
+// tlsConfig loads --tls-cert and --tls-key (nil, nil without them). They
+// are read once at start: a renewed certificate takes a restart.
+func (c *approverServeConfig) tlsConfig() (*tls.Config, error) {
+	if c.tlsCert == "" && c.tlsKey == "" {
+		return nil, nil
+	}
+	if c.tlsCert == "" || c.tlsKey == "" {
+		return nil, errors.New("--tls-cert and --tls-key go together: the certificate and its private key")
+	}
+	// The browser calls the console by its origin: with TLS it is https.
+	if u, err := url.Parse(c.origin); err == nil && u.Scheme != "https" {
+		return nil, fmt.Errorf("--origin %s: with --tls-cert the console is https://", c.origin)
+	}
+	cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// plainWarning is the start-up warning for a console served in plain HTTP
+// beyond this host ("" when it is TLS or loopback-only): passkeys need an
+// https origin except on localhost, and the session cookie is Secure, so
+// such a console works only behind a TLS-terminating proxy.
+func plainWarning(listen string, tlsOn bool) string {
+	if tlsOn {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err == nil && host != "" && httpguard.Loopback(host) {
+		return ""
+	}
+	return "the console is served in plain HTTP on " + listen + ", beyond this host: browsers allow passkeys and the Secure session cookie " +
+		"only on https (or localhost), so serve it with --tls-cert and --tls-key, or only behind a TLS-terminating proxy"
 }
 
 // checkOrigin refuses an origin whose cookies a browser would send in clear.
@@ -157,6 +200,10 @@ func runApprover(ctx context.Context, a *app, sf *approverStore, c approverServe
 	if err != nil {
 		return err
 	}
+	tc, err := c.tlsConfig()
+	if err != nil {
+		return err
+	}
 	rules := &approver.Rules{}
 	if c.rules != "" {
 		f, err := os.Open(c.rules)
@@ -187,11 +234,14 @@ func runApprover(ctx context.Context, a *app, sf *approverStore, c approverServe
 	if err != nil {
 		return err
 	}
-	srv, err := startHTTP(c.listen, console.Handler(), log)
+	if w := plainWarning(c.listen, tc != nil); w != "" {
+		log.Warn(w)
+	}
+	srv, err := startServer(c.listen, console.Handler(), log, tc)
 	if err != nil {
 		return err
 	}
-	log.Info("custos approver listening", "addr", srv.addr.String(), "origin", c.origin,
+	log.Info("custos approver listening", "addr", srv.addr.String(), "tls", tc != nil, "origin", c.origin,
 		"approval_url", strings.TrimSuffix(c.origin, "/")+strings.TrimSuffix(approver.ApprovalPath, "/"), "rules", len(rules.Rules))
 	select {
 	case err := <-srv.failed():

@@ -3,8 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +151,118 @@ func TestApproverOperatorsInPostgres(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "approver.db")); !os.IsNotExist(err) {
 		t.Fatalf("a SQLite file was made next to PostgreSQL: %v", err)
+	}
+}
+
+// selfSigned writes a certificate for localhost and its key as PEM files
+// in dir, and returns their paths and a pool trusting the certificate.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "approver test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// With --tls-cert and --tls-key the console and the approval route speak
+// HTTPS only; half a pair, an http origin or a bad file stop the start.
+func TestApproverServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	t.Setenv("CUSTOS_APPROVAL_SECRET", "s3cret")
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"cert alone":  {[]string{"--tls-cert", certFile}, "--tls-cert and --tls-key go together"},
+		"key alone":   {[]string{"--tls-key", keyFile}, "--tls-cert and --tls-key go together"},
+		"http origin": {[]string{"--tls-cert", certFile, "--tls-key", keyFile}, "with --tls-cert the console is https://"},
+		"key as cert": {[]string{"--tls-cert", keyFile, "--tls-key", keyFile, "--origin", "https://127.0.0.1:8710"}, "--tls-cert/--tls-key:"},
+	} {
+		args := append([]string{"approver", "serve", "--data-dir", dir, "--listen", "127.0.0.1:0"}, tc.args...)
+		if _, stderr, code := runCLI(t, "", args...); code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, %q", name, code, stderr)
+		}
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	var stderr bytes.Buffer
+	go func() {
+		// A passkey's relying party is a domain, never an IP address: the
+		// origin is localhost, which the client dials as 127.0.0.1.
+		done <- run(ctx, []string{"approver", "serve", "--data-dir", dir, "--listen", addr, "--origin", "https://localhost:" + port,
+			"--tls-cert", certFile, "--tls-key", keyFile},
+			strings.NewReader(""), &bytes.Buffer{}, &stderr)
+	}()
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
+	var res *http.Response
+	deadline := time.Now().Add(10 * time.Second)
+	for res, err = client.Get("https://" + addr + "/signin"); err != nil && time.Now().Before(deadline); res, err = client.Get("https://" + addr + "/signin") {
+		time.Sleep(50 * time.Millisecond) // the server is starting
+	}
+	if err != nil {
+		t.Fatalf("https: %v (%s)", err, stderr.String())
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.TLS == nil {
+		t.Fatalf("https sign-in page: %d, TLS %v", res.StatusCode, res.TLS != nil)
+	}
+	// Plain HTTP on the same port is not served.
+	if res, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/signin"); err == nil {
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			t.Fatal("plain HTTP served the console next to TLS")
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d: %s", code, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "plain HTTP") {
+		t.Fatalf("a warning about plain HTTP with TLS on: %s", stderr.String())
+	}
+}
+
+func TestApproverPlainHTTPWarning(t *testing.T) {
+	for listen, warn := range map[string]bool{
+		"127.0.0.1:8710": false, "localhost:8710": false, "[::1]:8710": false,
+		"0.0.0.0:8710": true, ":8710": true, "192.0.2.7:8710": true, "approver.example:443": true,
+	} {
+		if got := plainWarning(listen, false); (got != "") != warn || (warn && !strings.Contains(got, "--tls-cert")) {
+			t.Errorf("%s: warning %q, want one: %v", listen, got, warn)
+		}
+		if got := plainWarning(listen, true); got != "" {
+			t.Errorf("%s with TLS: warning %q", listen, got)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,9 +31,17 @@ type httpServer struct {
 
 // startHTTP listens on addr and serves h in the background until stop.
 func startHTTP(addr string, h http.Handler, log *slog.Logger) (*httpServer, error) {
+	return startServer(addr, h, log, nil)
+}
+
+// startServer is startHTTP speaking TLS with tc when it is set.
+func startServer(addr string, h http.Handler, log *slog.Logger, tc *tls.Config) (*httpServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
 	}
 	s := &httpServer{
 		srv: &http.Server{

@@ -73,8 +73,8 @@ func BenchmarkQueuePage(b *testing.B) {
 		if _, err := f.store.Record(ctx, req, approver.Need{Rule: "two", Approvals: 2}, now.Add(time.Duration(i)*time.Millisecond)); err != nil {
 			b.Fatal(err)
 		}
-		if err := f.store.Decide(ctx, approver.Decision{ID: req.ID, Digest: req.Digest, Operator: "alice", Decision: approval.Approve,
-			At: now.Add(time.Duration(i) * time.Millisecond)}, approver.StatusPending); err != nil {
+		if _, err := f.store.Decide(ctx, approver.Decision{ID: req.ID, Digest: req.Digest, Operator: "alice", Decision: approval.Approve,
+			At: now.Add(time.Duration(i) * time.Millisecond)}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -308,10 +309,17 @@ func (c *Console) enrolPage(w http.ResponseWriter, r *http.Request) {
 type queueRow struct {
 	Tx
 	Approvals int
+	// Transfers leave the wallet (change outputs are not shown).
+	Transfers []transferView
+	Fee       *Amount
 }
 
+// queuePageSize is how many requests one queue page shows.
+const queuePageSize = 50
+
 func (c *Console) queuePage(w http.ResponseWriter, r *http.Request) {
-	f := Filter{Status: Status(r.URL.Query().Get("status")), Chain: strings.ToUpper(r.URL.Query().Get("chain"))}
+	q := r.URL.Query()
+	f := Filter{Status: Status(q.Get("status")), Chain: strings.ToUpper(q.Get("chain"))}
 	switch f.Status {
 	case "":
 		f.Status = StatusPending
@@ -322,20 +330,60 @@ func (c *Console) queuePage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusBadRequest, "Unknown status filter.")
 		return
 	}
+	before, err := queueCursor(q.Get("before"))
+	if err != nil {
+		c.fail(w, r, http.StatusBadRequest, "Unknown queue page.")
+		return
+	}
+	f.Before, f.Limit = before, queuePageSize+1
 	txs, err := c.svc.cfg.Store.Queue(r.Context(), f)
 	if err != nil {
 		c.fail(w, r, http.StatusInternalServerError, "The queue cannot be read.")
 		return
 	}
-	rows := make([]queueRow, len(txs))
-	for i, t := range txs {
-		rows[i] = queueRow{Tx: t, Approvals: approvals(t)}
+	total, err := c.svc.cfg.Store.Count(r.Context(), f)
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, "The queue cannot be read.")
+		return
 	}
 	status := string(f.Status)
 	if status == "" {
 		status = "all"
 	}
-	c.render(w, r, http.StatusOK, "queue", "Queue", map[string]any{"Rows": rows, "Status": status, "Chain": f.Chain})
+	// One request more than shown tells whether an older page exists.
+	link := url.Values{"status": {status}}
+	if f.Chain != "" {
+		link.Set("chain", f.Chain)
+	}
+	newest, older := "/queue?"+link.Encode(), ""
+	if len(txs) > queuePageSize {
+		txs = txs[:queuePageSize]
+		last := txs[len(txs)-1]
+		link.Set("before", strconv.FormatInt(last.Updated.UnixNano(), 10)+"."+strconv.FormatInt(last.Seq, 10))
+		older = "/queue?" + link.Encode()
+	}
+	rows := make([]queueRow, len(txs))
+	for i, t := range txs {
+		rows[i] = queueRow{Tx: t, Approvals: approvals(t), Transfers: shown(c.svc.cfg.Rules, t, false), Fee: feeShown(c.svc.cfg.Rules, t)}
+	}
+	c.render(w, r, http.StatusOK, "queue", "Queue", map[string]any{"Rows": rows, "Status": status, "Chain": f.Chain,
+		"Total": total, "Newest": newest, "Older": older, "Paged": before != nil})
+}
+
+// queueCursor reads a queue page's ?before=UPDATED.SEQ (the last row of the
+// page before: its activity in Unix nanoseconds and its seq); absent, the
+// newest page.
+func queueCursor(v string) (*QueueCursor, error) {
+	if v == "" {
+		return nil, nil
+	}
+	u, sq, ok := strings.Cut(v, ".")
+	upd, err1 := strconv.ParseInt(u, 10, 64)
+	seq, err2 := strconv.ParseInt(sq, 10, 64)
+	if !ok || err1 != nil || err2 != nil || seq <= 0 {
+		return nil, strconv.ErrSyntax
+	}
+	return &QueueCursor{Updated: time.Unix(0, upd).UTC(), Seq: seq}, nil
 }
 
 func approvals(t Tx) int {
@@ -374,6 +422,7 @@ func (c *Console) showTx(w http.ResponseWriter, r *http.Request, status int, not
 	}
 	c.render(w, r, status, "tx", "Transaction "+t.Request.ID, map[string]any{
 		"Tx": t, "Approvals": approvals(t), "Notice": notice, "Own": own,
+		"Transfers": shown(c.svc.cfg.Rules, t, true), "Fee": feeShown(c.svc.cfg.Rules, t),
 		"CanDecide": t.Status == StatusPending && !decided && t.Need.Eligible(op),
 		"Decided":   decided, "Eligible": t.Need.Eligible(op),
 	})

@@ -23,6 +23,19 @@ type Rules struct {
 	// Default applies when no rule matches; its zero value is one approval
 	// by any operator.
 	Default *Requirement `json:"default,omitempty"`
+	// Tokens name tokens for the console, which shows their amounts in the
+	// token's units. They change no rule: bounds count the smallest unit.
+	Tokens []Token `json:"tokens,omitempty"`
+}
+
+// Token is a token as the daemon's intents name it, with what a person
+// reads: its symbol and decimals (one token is 10^Decimals of the smallest
+// unit the intent counts).
+type Token struct {
+	Chain    string `json:"chain"`
+	Asset    string `json:"asset"`
+	Symbol   string `json:"symbol"`
+	Decimals int    `json:"decimals"`
 }
 
 // Rule is one entry of a rules file.
@@ -131,10 +144,36 @@ func (rs *Rules) Validate() error {
 			return err
 		}
 	}
+	seen := map[[2]string]bool{}
+	for i, tk := range rs.Tokens {
+		where := fmt.Sprintf("token %d", i+1)
+		switch {
+		case tk.Chain == "" || tk.Asset == "" || tk.Symbol == "":
+			return fmt.Errorf("%w: %s: chain, asset and symbol are required", ErrRules, where)
+		case tk.Decimals < 0 || tk.Decimals > 77:
+			// 78 digits hold any 256-bit amount.
+			return fmt.Errorf("%w: %s: decimals must be between 0 and 77", ErrRules, where)
+		}
+		k := [2]string{strings.ToUpper(tk.Chain), tk.Asset}
+		if seen[k] {
+			return fmt.Errorf("%w: %s: %s %s named twice", ErrRules, where, tk.Chain, tk.Asset)
+		}
+		seen[k] = true
+	}
 	if rs.Default != nil {
 		return check("default", *rs.Default)
 	}
 	return nil
+}
+
+// Token finds the token asset of chain names, as the intent spells it.
+func (rs *Rules) Token(chain, asset string) (Token, bool) {
+	for _, tk := range rs.Tokens {
+		if strings.EqualFold(tk.Chain, chain) && tk.Asset == asset {
+			return tk, true
+		}
+	}
+	return Token{}, false
 }
 
 // amount parses a non-negative decimal integer.

@@ -11,17 +11,20 @@ import (
 
 func TestRulesRefuseInvalidFiles(t *testing.T) {
 	for name, file := range map[string]string{
-		"unknown field":      `{"rules":[{"name":"a","bellow":"1"}]}`,
-		"duplicate key":      `{"rules":[{"name":"a","below":"1","Below":"9"}]}`,
-		"no name":            `{"rules":[{"below":"1"}]}`,
-		"decimal amount":     `{"rules":[{"name":"a","below":"1.5"}]}`,
-		"negative amount":    `{"rules":[{"name":"a","atLeast":"-1"}]}`,
-		"negative approvals": `{"rules":[{"name":"a","approvals":-1}]}`,
-		"unknown group":      `{"rules":[{"name":"a","group":"g"}]}`,
-		"unreachable quorum": `{"groups":{"g":["x"]},"rules":[{"name":"a","group":"g","approvals":2}]}`,
-		"empty group":        `{"groups":{"g":[]}}`,
-		"bad network":        `{"rules":[{"name":"a","network":"main"}]}`,
-		"bad default":        `{"default":{"group":"none"}}`,
+		"unknown field":        `{"rules":[{"name":"a","bellow":"1"}]}`,
+		"duplicate key":        `{"rules":[{"name":"a","below":"1","Below":"9"}]}`,
+		"no name":              `{"rules":[{"below":"1"}]}`,
+		"decimal amount":       `{"rules":[{"name":"a","below":"1.5"}]}`,
+		"negative amount":      `{"rules":[{"name":"a","atLeast":"-1"}]}`,
+		"negative approvals":   `{"rules":[{"name":"a","approvals":-1}]}`,
+		"unknown group":        `{"rules":[{"name":"a","group":"g"}]}`,
+		"unreachable quorum":   `{"groups":{"g":["x"]},"rules":[{"name":"a","group":"g","approvals":2}]}`,
+		"empty group":          `{"groups":{"g":[]}}`,
+		"bad network":          `{"rules":[{"name":"a","network":"main"}]}`,
+		"bad default":          `{"default":{"group":"none"}}`,
+		"token without symbol": `{"tokens":[{"chain":"ETH","asset":"0xT","decimals":6}]}`,
+		"negative decimals":    `{"tokens":[{"chain":"ETH","asset":"0xT","symbol":"T","decimals":-1}]}`,
+		"token twice":          `{"tokens":[{"chain":"ETH","asset":"0xT","symbol":"T","decimals":6},{"chain":"eth","asset":"0xT","symbol":"U","decimals":6}]}`,
 	} {
 		if _, err := ReadRules(strings.NewReader(file)); !errors.Is(err, ErrRules) {
 			t.Errorf("%s: %v, want ErrRules", name, err)

@@ -153,18 +153,16 @@ func (s *Service) Decide(ctx context.Context, operator, id string, d approval.De
 		}
 	}
 	dec := Decision{ID: id, Digest: tx.Request.Digest, Operator: operator, Decision: d, Reason: reason, At: s.cfg.Now()}
-	outcome := Outcome(tallyWith(tx, dec))
-	// Fail closed: a decision takes effect only once the log holds it.
-	if err := s.cfg.Audit.Append(ctx, audit.Event{Type: "approver.decision", Fields: map[string]any{
-		"id": id, "digest": dec.Digest, "chain": tx.Request.Chain, "operator": operator, "decision": string(d),
-		"rule": tx.Need.Rule, "outcome": string(outcome), "reason": reason,
-	}}); err != nil {
-		return "", err
-	}
-	if err := s.cfg.Store.Decide(ctx, dec, outcome); err != nil {
-		return "", err
-	}
-	return outcome, nil
+	// The store settles the outcome from every decision stored, this one
+	// included, in the transaction that stores it: another operator may be
+	// deciding at this instant, so tx's decisions are not the tally.
+	return s.cfg.Store.Decide(ctx, dec, func(outcome Status) error {
+		// Fail closed: a decision takes effect only once the log holds it.
+		return s.cfg.Audit.Append(ctx, audit.Event{Type: "approver.decision", Fields: map[string]any{
+			"id": id, "digest": dec.Digest, "chain": tx.Request.Chain, "operator": operator, "decision": string(d),
+			"rule": tx.Need.Rule, "outcome": string(outcome), "reason": reason,
+		}})
+	})
 }
 
 // notOwn refuses an approval by an operator holding the API key that
@@ -188,11 +186,6 @@ func (s *Service) owns(ctx context.Context, operator string, req approval.Reques
 		return false, err
 	}
 	return slices.Contains(op.APIKeys, req.QueuedBy.APIKeyID), nil
-}
-
-func tallyWith(tx Tx, d Decision) approval.Decision {
-	out, _ := Tally(tx.Need, append(tx.Decisions[:len(tx.Decisions):len(tx.Decisions)], d))
-	return out
 }
 
 // Store returns the service's store, for the console.

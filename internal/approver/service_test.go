@@ -55,7 +55,8 @@ const testRules = `{
 		{"name": "small", "chain": "ETH", "below": "1000", "approvals": 0},
 		{"name": "large", "atLeast": "100000", "group": "treasury", "approvals": 2}
 	],
-	"default": {"approvals": 1}
+	"default": {"approvals": 1},
+	"tokens": [{"chain": "ETH", "asset": "0x00000000000000000000000000000000000000dd", "symbol": "USDT", "decimals": 6}]
 }`
 
 type fixture struct {

@@ -39,12 +39,21 @@ type Store interface {
 	Record(ctx context.Context, req approval.Request, need Need, now time.Time) (Tx, error)
 	// Tx returns the latest request for id with its decisions.
 	Tx(ctx context.Context, id string) (Tx, error)
-	// Queue lists requests, newest activity first.
+	// Queue lists requests, newest activity first, a page of them: those
+	// after f.Before, at most f.Limit. Count counts all requests f's status
+	// and chain select, on every page.
 	Queue(ctx context.Context, f Filter) ([]Tx, error)
-	// Decide stores one operator's decision on (id, digest) and the outcome
-	// it leads to, in one transaction: ErrAlreadyDecided when the operator
-	// has decided on it, ErrClosed when its outcome is settled.
-	Decide(ctx context.Context, d Decision, outcome Status) error
+	Count(ctx context.Context, f Filter) (int, error)
+	// Decide stores one operator's decision on (id, digest) and settles the
+	// outcome that all its stored decisions now lead to (Settle), in one
+	// write transaction, and returns that outcome: ErrAlreadyDecided when
+	// the operator has decided on it, ErrClosed when its outcome is settled.
+	// The tally is read inside the transaction, after the insert, because
+	// two operators deciding at once must each count the other's decision:
+	// a tally read before would leave a 2-of-n request with two approvals
+	// pending for good. Before committing, Decide calls commit with the
+	// outcome (nil: none); an error from it undoes the decision.
+	Decide(ctx context.Context, d Decision, commit func(outcome Status) error) (Status, error)
 	// SetStatus settles a request's outcome (an auto-approval).
 	SetStatus(ctx context.Context, id, digest string, s Status, now time.Time) error
 
@@ -92,6 +101,8 @@ const (
 
 // Tx is a stored request with its decisions.
 type Tx struct {
+	// Seq orders requests stored at the same instant and pages the queue.
+	Seq       int64
 	Request   approval.Request
 	Need      Need
 	Status    Status
@@ -115,7 +126,16 @@ type Decision struct {
 type Filter struct {
 	Status Status
 	Chain  string
+	// Before, when set, starts the page after this position: the requests
+	// with less recent activity than it (the last row of the page before).
+	Before *QueueCursor
 	Limit  int
+}
+
+// QueueCursor is a position in the queue's order (activity, then seq).
+type QueueCursor struct {
+	Updated time.Time
+	Seq     int64
 }
 
 // Session is a signed-in operator's console session.

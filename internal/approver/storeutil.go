@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/custoskms/custos/approval"
@@ -53,6 +54,30 @@ func (f Filter) QueueLimit() int {
 	return f.Limit
 }
 
+// Where is the SQL condition ("WHERE …", or empty) selecting f's requests
+// by status and chain and, when page is set, after f.Before; ph writes the
+// placeholder of the n-th parameter (1-based): "?" for SQLite, "$n" for
+// PostgreSQL. Both stores' requests tables have these columns.
+func (f Filter) Where(page bool, ph func(n int) string) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(v any) string { args = append(args, v); return ph(len(args)) }
+	if f.Status != "" {
+		conds = append(conds, "status = "+add(string(f.Status)))
+	}
+	if f.Chain != "" {
+		conds = append(conds, "chain = "+add(f.Chain))
+	}
+	if page && f.Before != nil {
+		u := f.Before.Updated.UnixNano()
+		conds = append(conds, "(updated_at < "+add(u)+" OR (updated_at = "+add(u)+" AND seq < "+add(f.Before.Seq)+"))")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return "WHERE " + strings.Join(conds, " AND "), args
+}
+
 // Bounds are the page's exclusive upper seq and its size, with defaults.
 func (p HistoryPage) Bounds() (before int64, limit int) {
 	before, limit = p.Before, p.Limit
@@ -77,4 +102,39 @@ func RuleDecision(id, chain string, needJSON []byte, st Status, now time.Time) (
 		d = approval.Refuse
 	}
 	return HistoryEntry{Kind: HistoryDecision, At: now, ID: id, Chain: chain, Decision: d, Outcome: st, Reason: "rule " + need.Rule}, nil
+}
+
+// Settle is the outcome a request whose stored need is needJSON reaches
+// with its stored decisions ds: what Decide stores.
+func Settle(id string, needJSON []byte, ds []Decision) (Status, error) {
+	var need Need
+	if err := json.Unmarshal(needJSON, &need); err != nil {
+		return "", fmt.Errorf("request %s: %w", id, err)
+	}
+	d, _ := Tally(need, ds)
+	return Outcome(d), nil
+}
+
+// Rows is what both stores' query results share (*sql.Rows, pgx.Rows).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ReadDecisions reads the decisions on (id, digest) from rows of operator,
+// decision, reason and time (Unix nanoseconds), as Decide's tally reads them.
+func ReadDecisions(rows Rows, id, digest string) ([]Decision, error) {
+	var out []Decision
+	for rows.Next() {
+		d := Decision{ID: id, Digest: digest}
+		var dec string
+		var t int64
+		if err := rows.Scan(&d.Operator, &dec, &d.Reason, &t); err != nil {
+			return nil, err
+		}
+		d.Decision, d.At = approval.Decision(dec), time.Unix(0, t).UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }

@@ -99,6 +99,30 @@ func ParseAmount(field, s string, decimals int) (*big.Int, error) {
 	return v, nil
 }
 
+// FormatAmount is ParseAmount's inverse: base units v of an asset with
+// decimals as a decimal string in the asset's units, exactly (big-number
+// arithmetic, no floating point), without trailing fraction zeros:
+// 500000000000000000 with 18 decimals is "0.5", 1200 with 2 is "12".
+// A negative v keeps its sign.
+func FormatAmount(v *big.Int, decimals int) string {
+	digits := new(big.Int).Abs(v).String()
+	sign := ""
+	if v.Sign() < 0 {
+		sign = "-"
+	}
+	if decimals <= 0 {
+		return sign + digits
+	}
+	if len(digits) <= decimals {
+		digits = strings.Repeat("0", decimals-len(digits)+1) + digits
+	}
+	whole, frac := digits[:len(digits)-decimals], strings.TrimRight(digits[len(digits)-decimals:], "0")
+	if frac == "" {
+		return sign + whole
+	}
+	return sign + whole + "." + frac
+}
+
 // digits reports whether s holds only ASCII digits (the empty string does).
 func digits(s string) bool {
 	for i := 0; i < len(s); i++ {

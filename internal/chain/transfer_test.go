@@ -2,9 +2,47 @@ package chain
 
 import (
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 )
+
+// Written from the units' definitions, as TestParseAmount's table; every
+// case must also read back through ParseAmount.
+func TestFormatAmount(t *testing.T) {
+	for _, c := range []struct {
+		base     string
+		decimals int
+		want     string
+	}{
+		{"500000000000000000", 18, "0.5"},
+		{"1", 18, "0.000000000000000001"},
+		{"5000", 18, "0.000000000000005"},
+		{"1000000000000000000", 18, "1"},
+		{"123456789123456789123456789", 18, "123456789.123456789123456789"},
+		{"12300000", 6, "12.3"},
+		{"30000000", 8, "0.3"},
+		{"2100000000000000", 8, "21000000"},
+		{"0", 8, "0"},
+		{"42", 0, "42"},
+		{"115792089237316195423570985008687907853269984665640564039457584007913129639935", 18,
+			"115792089237316195423570985008687907853269984665640564039457.584007913129639935"},
+		{"-1500", 3, "-1.5"},
+	} {
+		v, _ := new(big.Int).SetString(c.base, 10)
+		got := FormatAmount(v, c.decimals)
+		if got != c.want {
+			t.Errorf("FormatAmount(%s, %d) = %q, want %q", c.base, c.decimals, got, c.want)
+			continue
+		}
+		if v.Sign() < 0 {
+			continue
+		}
+		if back, err := ParseAmount("amount", got, c.decimals); err != nil || back.Cmp(v) != 0 {
+			t.Errorf("ParseAmount(FormatAmount(%s)) = %v, %v", c.base, back, err)
+		}
+	}
+}
 
 // The table is written from the units' definitions (1 ETH = 10^18 wei,
 // 1 BTC = 10^8 sat, 1 USDT = 10^6, an asset without decimals), not from

@@ -117,6 +117,60 @@ func pageText(t *testing.T, ctx context.Context, sel string) string {
 	return ""
 }
 
+// overflowing lists what sticks out past the right edge of the page's
+// viewport: the document itself when it scrolls sideways, and any element
+// whose box ends beyond the viewport's width (text that does not wrap, a
+// table wider than the screen). Boxes parked off screen to the left (the
+// skip link, a table header kept for screen readers) do not count.
+const overflowing = `(() => {
+  const w = document.documentElement.clientWidth, out = [];
+  if (document.documentElement.scrollWidth > w) out.push("document " + document.documentElement.scrollWidth + " > " + w);
+  for (const e of document.querySelectorAll("body *")) {
+    const r = e.getBoundingClientRect();
+    if (r.width > 0 && r.right > w + 0.5) out.push(e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " ends at " + Math.round(r.right));
+  }
+  for (const e of document.querySelectorAll(".scroll")) {
+    if (e.scrollWidth > e.clientWidth) out.push("scroll box " + e.scrollWidth + " > " + e.clientWidth);
+  }
+  return out.slice(0, 10);
+})()`
+
+// phoneWidth makes the tab a 375×812 phone (mobile emulation: the page's
+// viewport meta applies) and checks that the page at target fits its width.
+func phoneWidth(t *testing.T, tab context.Context, target, wait string) {
+	t.Helper()
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile),
+		chromedp.Navigate(target), chromedp.WaitVisible(chromedp.ID(wait))); err != nil {
+		t.Fatal(err)
+	}
+	out, err := chromedp.Run(tab, chromedp.Evaluate[[]string](overflowing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) > 0 {
+		t.Fatalf("%s at 375 px overflows sideways: %s", target, strings.Join(out, "; "))
+	}
+}
+
+// tabTo presses Tab from the top of the page until the keyboard's focus is
+// on the element with id: what a person without a mouse does.
+func tabTo(t *testing.T, tab context.Context, id string) {
+	t.Helper()
+	for range 40 {
+		if err := chromedp.Do(tab, chromedp.KeyEvent("\t")); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(tab, chromedp.Evaluate[string]("document.activeElement ? document.activeElement.id : ''"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == id {
+			return
+		}
+	}
+	t.Fatalf("40 presses of Tab never reached #%s", id)
+}
+
 // Two operators enrol passkeys in a real browser and sign in; a transfer
 // above the threshold is queued on the dev chain and the daemon asks; the
 // console shows its amount and recipient; one approval is not enough, the
@@ -145,8 +199,9 @@ func TestApproverConsoleInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := strings.ToLower(pageText(t, tab, "#queue"))
-		if !strings.Contains(q, strings.ToLower(id)) || !strings.Contains(q, "5000") || !strings.Contains(q, strings.ToLower(payee.Hex())) ||
-			!strings.Contains(q, fmt.Sprintf("%d of 2", i)) {
+		// 5000 wei in ETH, with the exact wei beside it.
+		if !strings.Contains(q, strings.ToLower(id)) || !strings.Contains(q, "0.000000000000005 eth") || !strings.Contains(q, "5000 (smallest unit)") ||
+			!strings.Contains(q, strings.ToLower(payee.Hex())) || !strings.Contains(q, fmt.Sprintf("%d of 2", i)) {
 			t.Fatalf("%s's queue does not show the transfer of 5000 wei to %s with %d of 2 approvals:\n%s", op, payee.Hex(), i, q)
 		}
 		if i == 0 {
@@ -158,10 +213,19 @@ func TestApproverConsoleInChromium(t *testing.T) {
 		if tr := strings.ToLower(pageText(t, tab, "#transfers")); !strings.Contains(tr, "5000") || !strings.Contains(tr, strings.ToLower(payee.Hex())) {
 			t.Fatalf("transaction page transfers: %s", tr)
 		}
+		approve := chromedp.Click(chromedp.ID("approve"))
 		if i == 0 {
 			artifact(t, tab, "approver-transaction.png")
+			// On a phone: the queue and the transaction fit the width, and
+			// alice approves with the keyboard alone (Tab to the button,
+			// Enter).
+			phoneWidth(t, tab, a.origin+"/queue", "queue")
+			artifact(t, tab, "approver-queue-phone.png")
+			phoneWidth(t, tab, a.origin+"/tx/"+id, "digest")
+			tabTo(t, tab, "approve")
+			approve = chromedp.KeyEvent("\r")
 		}
-		if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("approve")), chromedp.WaitNotPresent(chromedp.ID("approve"))); err != nil {
+		if err := chromedp.Do(tab, approve, chromedp.WaitNotPresent(chromedp.ID("approve"))); err != nil {
 			t.Fatal(err)
 		}
 		if got := pageText(t, tab, "#approvals"); !strings.HasPrefix(got, fmt.Sprintf("%d of 2", i+1)) {

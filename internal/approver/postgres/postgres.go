@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -333,28 +332,24 @@ func (s *Store) one(ctx context.Context, where string, args ...any) (approver.Tx
 
 // Queue implements approver.Store.
 func (s *Store) Queue(ctx context.Context, f approver.Filter) ([]approver.Tx, error) {
-	f.Limit = f.QueueLimit()
-	var conds []string
-	var args []any
-	if f.Status != "" {
-		args = append(args, string(f.Status))
-		conds = append(conds, fmt.Sprintf("status = $%d", len(args)))
-	}
-	if f.Chain != "" {
-		args = append(args, f.Chain)
-		conds = append(conds, fmt.Sprintf("chain = $%d", len(args)))
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = "WHERE " + strings.Join(conds, " AND ")
-	}
-	args = append(args, f.Limit)
-	return s.list(ctx, where+fmt.Sprintf(" ORDER BY updated_at DESC, seq DESC LIMIT $%d", len(args)), args...)
+	where, args := f.Where(true, placeholder)
+	args = append(args, f.QueueLimit())
+	return s.list(ctx, where+" ORDER BY updated_at DESC, seq DESC LIMIT "+placeholder(len(args)), args...)
 }
+
+// Count implements approver.Store.
+func (s *Store) Count(ctx context.Context, f approver.Filter) (int, error) {
+	where, args := f.Where(false, placeholder)
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM approver_requests `+where, args...).Scan(&n)
+	return n, err
+}
+
+func placeholder(n int) string { return fmt.Sprintf("$%d", n) }
 
 // list reads requests and, in one more query, their decisions.
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver.Tx, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, digest, body, need, status, first_seen, last_asked, updated_at FROM approver_requests `+where, args...)
+	rows, err := s.pool.Query(ctx, `SELECT seq, id, digest, body, need, status, first_seen, last_asked, updated_at FROM approver_requests `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +362,7 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		var body, need []byte
 		var t approver.Tx
 		var first, last, upd int64
-		if err := rows.Scan(&id, &digest, &body, &need, &status, &first, &last, &upd); err != nil {
+		if err := rows.Scan(&t.Seq, &id, &digest, &body, &need, &status, &first, &last, &upd); err != nil {
 			return nil, err
 		}
 		if t.Request, t.Need, err = approver.DecodeRequest(id, body, need); err != nil {
@@ -411,13 +406,16 @@ func addHistory(ctx context.Context, tx pgx.Tx, e approver.HistoryEntry) error {
 	return err
 }
 
-// Decide implements approver.Store.
-func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approver.Status) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+// Decide implements approver.Store. The request's row lock (FOR UPDATE)
+// makes decisions on one request serial: the second waits for the first to
+// commit, and then reads its decision with the others.
+func (s *Store) Decide(ctx context.Context, d approver.Decision, commit func(approver.Status) error) (approver.Status, error) {
+	var outcome approver.Status
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var status, chain string
-		// FOR UPDATE: two decisions on one request settle one after the other.
-		err := tx.QueryRow(ctx, `SELECT status, chain FROM approver_requests WHERE id = $1 AND digest = $2 FOR UPDATE`,
-			d.ID, d.Digest).Scan(&status, &chain)
+		var nb []byte
+		err := tx.QueryRow(ctx, `SELECT status, chain, need FROM approver_requests WHERE id = $1 AND digest = $2 FOR UPDATE`,
+			d.ID, d.Digest).Scan(&status, &chain, &nb)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return approver.ErrRequestNotFound
 		}
@@ -435,13 +433,40 @@ func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approve
 		if err != nil {
 			return err
 		}
+		ds, err := decisions(ctx, tx, d.ID, d.Digest)
+		if err != nil {
+			return err
+		}
+		if outcome, err = approver.Settle(d.ID, nb, ds); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE approver_requests SET status = $1, updated_at = $2 WHERE id = $3 AND digest = $4`,
 			string(outcome), ns(d.At), d.ID, d.Digest); err != nil {
 			return err
 		}
-		return addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: d.At, Operator: d.Operator,
-			ID: d.ID, Chain: chain, Decision: d.Decision, Outcome: outcome, Reason: d.Reason})
+		if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: d.At, Operator: d.Operator,
+			ID: d.ID, Chain: chain, Decision: d.Decision, Outcome: outcome, Reason: d.Reason}); err != nil {
+			return err
+		}
+		if commit != nil {
+			return commit(outcome)
+		}
+		return nil
 	})
+	if err != nil {
+		return "", err
+	}
+	return outcome, nil
+}
+
+// decisions reads the decisions stored on (id, digest) in tx.
+func decisions(ctx context.Context, tx pgx.Tx, id, digest string) ([]approver.Decision, error) {
+	rows, err := tx.Query(ctx, `SELECT operator, decision, reason, at FROM approver_decisions WHERE id = $1 AND digest = $2 ORDER BY at, operator`, id, digest)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return approver.ReadDecisions(rows, id, digest)
 }
 
 // SetStatus implements approver.Store; a settled outcome is a rule's

@@ -330,25 +330,23 @@ func (s *Store) one(ctx context.Context, where string, args ...any) (approver.Tx
 
 // Queue implements approver.Store.
 func (s *Store) Queue(ctx context.Context, f approver.Filter) ([]approver.Tx, error) {
-	f.Limit = f.QueueLimit()
-	var conds []string
-	var args []any
-	if f.Status != "" {
-		conds, args = append(conds, "status = ?"), append(args, f.Status)
-	}
-	if f.Chain != "" {
-		conds, args = append(conds, "chain = ?"), append(args, f.Chain)
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = "WHERE " + strings.Join(conds, " AND ")
-	}
-	return s.list(ctx, where+" ORDER BY updated_at DESC, seq DESC LIMIT ?", append(args, f.Limit)...)
+	where, args := f.Where(true, placeholder)
+	return s.list(ctx, where+" ORDER BY updated_at DESC, seq DESC LIMIT ?", append(args, f.QueueLimit())...)
 }
+
+// Count implements approver.Store.
+func (s *Store) Count(ctx context.Context, f approver.Filter) (int, error) {
+	where, args := f.Where(false, placeholder)
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM requests `+where, args...).Scan(&n)
+	return n, err
+}
+
+func placeholder(int) string { return "?" }
 
 // list reads requests and, in one more query, their decisions.
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver.Tx, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, digest, body, need, status, first_seen, last_asked, updated_at FROM requests `+where, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, id, digest, body, need, status, first_seen, last_asked, updated_at FROM requests `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +358,7 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		var body, need []byte
 		var t approver.Tx
 		var first, last, upd int64
-		if err := rows.Scan(&id, &digest, &body, &need, &t.Status, &first, &last, &upd); err != nil {
+		if err := rows.Scan(&t.Seq, &id, &digest, &body, &need, &t.Status, &first, &last, &upd); err != nil {
 			return nil, err
 		}
 		if t.Request, t.Need, err = approver.DecodeRequest(id, body, need); err != nil {
@@ -397,42 +395,68 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 	return out, drows.Err()
 }
 
-// Decide implements approver.Store.
-func (s *Store) Decide(ctx context.Context, d approver.Decision, outcome approver.Status) error {
+// Decide implements approver.Store. The write lock and SQLite's one writer
+// make the transaction serial: the decisions it reads after its insert are
+// every decision stored.
+func (s *Store) Decide(ctx context.Context, d approver.Decision, commit func(approver.Status) error) (approver.Status, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer s.end(tx)
 	var status approver.Status
 	var chain string
-	err = tx.QueryRowContext(ctx, `SELECT status, chain FROM requests WHERE id = ? AND digest = ?`, d.ID, d.Digest).Scan(&status, &chain)
+	var nb []byte
+	err = tx.QueryRowContext(ctx, `SELECT status, chain, need FROM requests WHERE id = ? AND digest = ?`, d.ID, d.Digest).Scan(&status, &chain, &nb)
 	if errors.Is(err, sql.ErrNoRows) {
-		return approver.ErrRequestNotFound
+		return "", approver.ErrRequestNotFound
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	if status != approver.StatusPending {
-		return approver.ErrClosed
+		return "", approver.ErrClosed
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO decisions (id, digest, operator, decision, reason, at) VALUES (?, ?, ?, ?, ?, ?)`,
 		d.ID, d.Digest, d.Operator, d.Decision, d.Reason, ns(d.At))
 	if unique(err) {
-		return approver.ErrAlreadyDecided
+		return "", approver.ErrAlreadyDecided
 	}
 	if err != nil {
-		return err
+		return "", err
+	}
+	ds, err := decisions(ctx, tx, d.ID, d.Digest)
+	if err != nil {
+		return "", err
+	}
+	outcome, err := approver.Settle(d.ID, nb, ds)
+	if err != nil {
+		return "", err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE requests SET status = ?, updated_at = ? WHERE id = ? AND digest = ?`,
 		outcome, ns(d.At), d.ID, d.Digest); err != nil {
-		return err
+		return "", err
 	}
 	if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: d.At, Operator: d.Operator,
 		ID: d.ID, Chain: chain, Decision: d.Decision, Outcome: outcome, Reason: d.Reason}); err != nil {
-		return err
+		return "", err
 	}
-	return tx.Commit()
+	if commit != nil {
+		if err := commit(outcome); err != nil {
+			return "", err
+		}
+	}
+	return outcome, tx.Commit()
+}
+
+// decisions reads the decisions stored on (id, digest) in tx.
+func decisions(ctx context.Context, tx *sql.Tx, id, digest string) ([]approver.Decision, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT operator, decision, reason, at FROM decisions WHERE id = ? AND digest = ? ORDER BY at, operator`, id, digest)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return approver.ReadDecisions(rows, id, digest)
 }
 
 func addHistory(ctx context.Context, tx *sql.Tx, e approver.HistoryEntry) error {

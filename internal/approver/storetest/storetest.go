@@ -5,15 +5,18 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/internal/approver"
+	"github.com/custoskms/custos/internal/audit"
 )
 
 // Opener returns a new empty store; the test closes it.
@@ -28,7 +31,9 @@ func Run(t *testing.T, open Opener) {
 		{"Operators", testOperators},
 		{"Enrolment", testEnrolment},
 		{"RecordAndQueue", testRecordAndQueue},
+		{"QueuePages", testQueuePages},
 		{"Decide", testDecide},
+		{"ConcurrentDecisions", testConcurrentDecisions},
 		{"History", testHistory},
 		{"Sessions", testSessions},
 	} {
@@ -134,7 +139,7 @@ func request(n int, chain, body string) approval.Request {
 		Timestamp: at.Unix(), QueuedBy: &approval.QueuedBy{APIKeyID: "65f1c0de0123456789abcdef"}}
 }
 
-var two = approver.Need{Rule: "large", Approvals: 2, Group: "treasury"}
+var two = approver.Need{Rule: "large", Approvals: 2, Group: "treasury", Members: []string{"alice", "bob", "carol"}}
 
 func testRecordAndQueue(t *testing.T, s approver.Store) {
 	ctx := t.Context()
@@ -179,6 +184,61 @@ func testRecordAndQueue(t *testing.T, s approver.Store) {
 	}
 }
 
+// testQueuePages walks the queue a page at a time, from each page's last
+// row: every request once, in the queue's order, also among requests
+// stored at the same instant; Count counts what the filter selects.
+func testQueuePages(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	for i := range 7 {
+		chain := "ETH"
+		if i%3 == 0 {
+			chain = "BTC"
+		}
+		// Pairs share an instant: seq orders them.
+		if _, err := s.Record(ctx, request(i, chain, fmt.Sprint("p", i)), two, at.Add(time.Duration(i/2)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.Queue(ctx, approver.Filter{})
+	if err != nil || len(all) != 7 {
+		t.Fatalf("queue %v %v", ids(all), err)
+	}
+	for _, f := range []approver.Filter{{}, {Chain: "ETH"}, {Chain: "BTC", Status: approver.StatusPending}} {
+		want, err := s.Queue(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []approver.Tx
+		page := f
+		page.Limit = 2
+		for range 10 {
+			p, err := s.Queue(ctx, page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, p...)
+			if len(p) < page.Limit {
+				break
+			}
+			last := p[len(p)-1]
+			page.Before = &approver.QueueCursor{Updated: last.Updated, Seq: last.Seq}
+		}
+		if !slices.Equal(ids(got), ids(want)) {
+			t.Errorf("filter %+v: pages %v, want %v", f, ids(got), ids(want))
+		}
+		if n, err := s.Count(ctx, f); err != nil || n != len(want) {
+			t.Errorf("filter %+v: count %d %v, want %d", f, n, err, len(want))
+		}
+	}
+	// The count ignores the page.
+	if n, err := s.Count(ctx, approver.Filter{Before: &approver.QueueCursor{Updated: at, Seq: 1}, Limit: 1}); err != nil || n != 7 {
+		t.Errorf("count with a page: %d %v", n, err)
+	}
+	if n, err := s.Count(ctx, approver.Filter{Status: approver.StatusRefused}); err != nil || n != 0 {
+		t.Errorf("count of refused: %d %v", n, err)
+	}
+}
+
 func ids(txs []approver.Tx) []string {
 	out := []string{}
 	for _, t := range txs {
@@ -194,28 +254,109 @@ func testDecide(t *testing.T, s approver.Store) {
 		t.Fatal(err)
 	}
 	d := approver.Decision{ID: r.ID, Digest: r.Digest, Operator: "alice", Decision: approval.Approve, At: at.Add(time.Second)}
-	if err := s.Decide(ctx, d, approver.StatusPending); err != nil {
-		t.Fatal(err)
+	// A commit hook that fails undoes the decision.
+	if _, err := s.Decide(ctx, d, func(approver.Status) error { return errors.New("log full") }); err == nil {
+		t.Fatal("a failing commit hook: no error")
 	}
-	if err := s.Decide(ctx, d, approver.StatusPending); !errors.Is(err, approver.ErrAlreadyDecided) {
+	if tx, err := s.Tx(ctx, r.ID); err != nil || len(tx.Decisions) != 0 || tx.Status != approver.StatusPending {
+		t.Fatalf("after a failing commit hook: %+v %v", tx, err)
+	}
+	var hooked approver.Status
+	if out, err := s.Decide(ctx, d, func(o approver.Status) error { hooked = o; return nil }); err != nil || out != approver.StatusPending || hooked != out {
+		t.Fatalf("one approval of two: %q (hook %q) %v", out, hooked, err)
+	}
+	if _, err := s.Decide(ctx, d, nil); !errors.Is(err, approver.ErrAlreadyDecided) {
 		t.Fatalf("deciding twice: %v", err)
 	}
+	// An operator outside the group does not count.
+	dx := approver.Decision{ID: r.ID, Digest: r.Digest, Operator: "mallory", Decision: approval.Refuse, Reason: "x", At: at.Add(time.Second)}
+	if out, err := s.Decide(ctx, dx, nil); err != nil || out != approver.StatusPending {
+		t.Fatalf("an ineligible refusal: %q %v", out, err)
+	}
 	d2 := approver.Decision{ID: r.ID, Digest: r.Digest, Operator: "bob", Decision: approval.Refuse, Reason: "no", At: at.Add(2 * time.Second)}
-	if err := s.Decide(ctx, d2, approver.StatusRefused); err != nil {
-		t.Fatal(err)
+	if out, err := s.Decide(ctx, d2, nil); err != nil || out != approver.StatusRefused {
+		t.Fatalf("a refusal: %q %v", out, err)
 	}
 	d3 := approver.Decision{ID: r.ID, Digest: r.Digest, Operator: "carol", Decision: approval.Approve, At: at.Add(3 * time.Second)}
-	if err := s.Decide(ctx, d3, approver.StatusApproved); !errors.Is(err, approver.ErrClosed) {
+	if _, err := s.Decide(ctx, d3, nil); !errors.Is(err, approver.ErrClosed) {
 		t.Fatalf("deciding after the outcome: %v", err)
 	}
-	if err := s.Decide(ctx, approver.Decision{ID: r.ID, Digest: "sha256:00", Operator: "x", Decision: approval.Approve, At: at},
-		approver.StatusPending); !errors.Is(err, approver.ErrRequestNotFound) {
+	if _, err := s.Decide(ctx, approver.Decision{ID: r.ID, Digest: "sha256:00", Operator: "x", Decision: approval.Approve, At: at},
+		nil); !errors.Is(err, approver.ErrRequestNotFound) {
 		t.Fatalf("deciding on an unknown digest: %v", err)
 	}
 	tx, err := s.Tx(ctx, r.ID)
-	if err != nil || tx.Status != approver.StatusRefused || len(tx.Decisions) != 2 ||
-		tx.Decisions[0].Operator != "alice" || tx.Decisions[1].Reason != "no" || !tx.Updated.Equal(d2.At) {
+	if err != nil || tx.Status != approver.StatusRefused || len(tx.Decisions) != 3 ||
+		tx.Decisions[0].Operator != "alice" || tx.Decisions[2].Reason != "no" || !tx.Updated.Equal(d2.At) {
 		t.Fatalf("stored %+v %v", tx, err)
+	}
+	// Two approvals settle a 2-of-n request.
+	r2 := request(2, "ETH", "b")
+	if _, err := s.Record(ctx, r2, two, at); err != nil {
+		t.Fatal(err)
+	}
+	for i, op := range []string{"alice", "carol"} {
+		want := []approver.Status{approver.StatusPending, approver.StatusApproved}[i]
+		if out, err := s.Decide(ctx, approver.Decision{ID: r2.ID, Digest: r2.Digest, Operator: op, Decision: approval.Approve, At: at}, nil); err != nil || out != want {
+			t.Fatalf("approval %d: %q %v, want %q", i+1, out, err, want)
+		}
+	}
+}
+
+// noAudit is an audit log that keeps nothing.
+type noAudit struct{}
+
+func (noAudit) Append(context.Context, ...audit.Event) error { return nil }
+
+// testConcurrentDecisions has two operators approve a 2-of-n request at the
+// same instant, many times: each must count the other's approval, so that
+// every request ends approved. A store that settles the outcome from a tally
+// read before the other decision was stored leaves some pending for good.
+func testConcurrentDecisions(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	ops := []string{"alice", "bob"}
+	for _, op := range ops {
+		addOp(t, s, op)
+	}
+	svc, err := approver.New(approver.Config{Store: s, Audit: noAudit{}, Secret: []byte("secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 40
+	for i := range rounds {
+		r := request(100+i, "ETH", fmt.Sprint("race", i))
+		if _, err := s.Record(ctx, r, approver.Need{Rule: "two", Approvals: 2}, at); err != nil {
+			t.Fatal(err)
+		}
+		start := make(chan struct{})
+		outs := make([]approver.Status, len(ops))
+		errs := make([]error, len(ops))
+		var wg sync.WaitGroup
+		for j, op := range ops {
+			wg.Go(func() {
+				<-start
+				outs[j], errs[j] = svc.Decide(ctx, op, r.ID, approval.Approve, "")
+			})
+		}
+		close(start)
+		wg.Wait()
+		for j := range ops {
+			if errs[j] != nil {
+				t.Fatalf("round %d: %s: %v", i, ops[j], errs[j])
+			}
+		}
+		tx, err := s.Tx(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx.Status != approver.StatusApproved || len(tx.Decisions) != 2 {
+			t.Fatalf("round %d: two approvals of a 2-of-n request at once left it %s (answers %v, %d decisions stored)",
+				i, tx.Status, outs, len(tx.Decisions))
+		}
+		// Exactly one of the two decisions settled it.
+		if (outs[0] == approver.StatusApproved) == (outs[1] == approver.StatusApproved) {
+			t.Fatalf("round %d: answers %v, want one pending and one approved", i, outs)
+		}
 	}
 }
 
@@ -240,8 +381,8 @@ func testHistory(t *testing.T, s approver.Store) {
 	if _, err := s.Record(ctx, manual, two, at.Add(3*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Decide(ctx, approver.Decision{ID: manual.ID, Digest: manual.Digest, Operator: "alice", Decision: approval.Refuse,
-		Reason: "=bad", At: at.Add(4 * time.Second)}, approver.StatusRefused); err != nil {
+	if _, err := s.Decide(ctx, approver.Decision{ID: manual.ID, Digest: manual.Digest, Operator: "alice", Decision: approval.Refuse,
+		Reason: "=bad", At: at.Add(4 * time.Second)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	h, err := s.History(ctx, approver.HistoryPage{})

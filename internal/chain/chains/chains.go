@@ -45,6 +45,10 @@ type Row struct {
 	// --confirmations CODE=N` overrides it); 0 for chains whose node client
 	// cannot follow a transaction yet.
 	Confirmations uint64
+	// Decimals are the native coin's: one coin is 10^Decimals of the
+	// smallest unit that transactions, intents and the approver's rules
+	// count in (wei, satoshi, drops, …). People read amounts in coins.
+	Decimals int
 }
 
 // rows is the table, in the order of the API's enum.
@@ -54,36 +58,36 @@ func rows() []Row {
 		utxoNode = broadcast.DialerOf(broadcast.DialUTXO)
 	)
 	return []Row{
-		{Chain: bnb.BNB, Dial: broadcast.DialShutDown(bnb.BNB.Info().ShutDown)},
-		{Chain: utxo.BTC, Dial: utxoNode, Confirmations: 6},
-		{Chain: evm.ETH, Dial: evmNode, Confirmations: 12},
+		{Chain: bnb.BNB, Decimals: 8, Dial: broadcast.DialShutDown(bnb.BNB.Info().ShutDown)},
+		{Chain: utxo.BTC, Decimals: 8, Dial: utxoNode, Confirmations: 6},
+		{Chain: evm.ETH, Decimals: 18, Dial: evmNode, Confirmations: 12},
 		// A closed ledger is final (consensus, no reorganization).
-		{Chain: xlm.XLM, Dial: broadcast.DialerOf(broadcast.DialStellar), Confirmations: 1},
+		{Chain: xlm.XLM, Decimals: xlm.Decimals, Dial: broadcast.DialerOf(broadcast.DialStellar), Confirmations: 1},
 		// A validated ledger is final (consensus, no reorganization).
-		{Chain: xrp.XRP, Dial: broadcast.DialerOf(broadcast.DialXRPL), Confirmations: 1},
-		{Chain: utxo.BCH, Dial: utxoNode, Confirmations: 6},
-		{Chain: utxo.LTC, Dial: utxoNode, Confirmations: 6},
-		{Chain: utxo.DOGE, Dial: utxoNode, Confirmations: 6},
+		{Chain: xrp.XRP, Decimals: xrp.Decimals, Dial: broadcast.DialerOf(broadcast.DialXRPL), Confirmations: 1},
+		{Chain: utxo.BCH, Decimals: 8, Dial: utxoNode, Confirmations: 6},
+		{Chain: utxo.LTC, Decimals: 8, Dial: utxoNode, Confirmations: 6},
+		{Chain: utxo.DOGE, Decimals: 8, Dial: utxoNode, Confirmations: 6},
 		// Twelve 10 s blocks, as for ETH; `serve --confirmations VET=N` for more.
-		{Chain: vet.VET, Dial: broadcast.DialerOf(broadcast.DialVeChain), Confirmations: 12},
-		{Chain: evm.BSC, Dial: evmNode, Confirmations: 15},
-		{Chain: evm.MATIC, Dial: evmNode, Confirmations: 128},
-		{Chain: evm.CELO, Dial: evmNode, Confirmations: 12},
+		{Chain: vet.VET, Decimals: 18, Dial: broadcast.DialerOf(broadcast.DialVeChain), Confirmations: 12},
+		{Chain: evm.BSC, Decimals: 18, Dial: evmNode, Confirmations: 15},
+		{Chain: evm.MATIC, Decimals: 18, Dial: evmNode, Confirmations: 128},
+		{Chain: evm.CELO, Decimals: 18, Dial: evmNode, Confirmations: 12},
 		// A sealed transaction result is final: counted as one confirmation.
-		{Chain: flow.FLOW, Dial: broadcast.DialerOf(broadcast.DialFlow), Confirmations: 1,
+		{Chain: flow.FLOW, Decimals: 8, Dial: broadcast.DialerOf(broadcast.DialFlow), Confirmations: 1,
 			NoSigningVectors: "Tatum's SDK builds, signs and sends FLOW transactions itself through a node, so there is " +
 				"no offline output to compare with; internal/chain/flow checks its encoding against the Flow SDK's golden messages"},
 		// A block is solidified (irreversible) once 19 of the 27 super
 		// representatives (over two thirds) built on it.
-		{Chain: tron.TRON, Dial: broadcast.DialerOf(broadcast.DialTron), Confirmations: 19},
-		{Chain: evm.ONE, Dial: evmNode, Confirmations: 2},
-		{Chain: evm.XDC, Dial: evmNode, Confirmations: 3},
+		{Chain: tron.TRON, Decimals: tron.Decimals, Dial: broadcast.DialerOf(broadcast.DialTron), Confirmations: 19},
+		{Chain: evm.ONE, Decimals: 18, Dial: evmNode, Confirmations: 2},
+		{Chain: evm.XDC, Decimals: 18, Dial: evmNode, Confirmations: 3},
 		// Counted from the metachain block that notarized it, which is final.
-		{Chain: egld.EGLD, Dial: broadcast.DialerOf(broadcast.DialMultiversX), Confirmations: 1},
-		{Chain: evm.KLAY, Dial: evmNode, Confirmations: 1},
+		{Chain: egld.EGLD, Decimals: 18, Dial: broadcast.DialerOf(broadcast.DialMultiversX), Confirmations: 1},
+		{Chain: evm.KLAY, Decimals: 18, Dial: evmNode, Confirmations: 1},
 		// A finalized slot is rooted (over two thirds of the stake voted 32
 		// blocks above it): final, counted as one confirmation.
-		{Chain: sol.SOL, Dial: broadcast.DialerOf(broadcast.DialSolana), Confirmations: 1},
+		{Chain: sol.SOL, Decimals: sol.Decimals, Dial: broadcast.DialerOf(broadcast.DialSolana), Confirmations: 1},
 	}
 }
 
@@ -100,6 +104,9 @@ func NewTable(rows []Row) (*Table, error) {
 	for i, r := range t.rows {
 		if r.Chain == nil || r.Dial == nil {
 			return nil, fmt.Errorf("chains: row %d lacks its chain or node dialer", i)
+		}
+		if r.Decimals <= 0 {
+			return nil, fmt.Errorf("chains: row %d lacks its native coin's decimals", i)
 		}
 		info := r.Chain.Info()
 		if info.Code == "" || info.Code != strings.ToUpper(info.Code) || info.Slug == "" {
@@ -167,6 +174,14 @@ func (t *Table) Confirmations() map[string]uint64 {
 	return out
 }
 
+// Decimals gives the native coin's decimals of a chain code (case-insensitive).
+func (t *Table) Decimals(code string) (int, bool) {
+	if i, ok := t.byCode[strings.ToUpper(code)]; ok {
+		return t.rows[i].Decimals, true
+	}
+	return 0, false
+}
+
 // Codes lists the Tatum currency codes, in the order of the API's enum.
 func (t *Table) Codes() []string { return t.column(func(i chain.Info) string { return i.Code }) }
 
@@ -204,6 +219,9 @@ func Dialer(code string) (broadcast.Dialer, bool) { return table.Dialer(code) }
 
 // Confirmations gives the default table's confirmation depths by code.
 func Confirmations() map[string]uint64 { return table.Confirmations() }
+
+// Decimals gives the native coin's decimals of a chain of the default table.
+func Decimals(code string) (int, bool) { return table.Decimals(code) }
 
 // Codes lists the default table's currency codes, in the order of the API's enum.
 func Codes() []string { return table.Codes() }

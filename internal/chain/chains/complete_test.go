@@ -101,23 +101,31 @@ func TestCodesAndSlugsUnique(t *testing.T) {
 
 func TestNewTableRefusesDuplicates(t *testing.T) {
 	dial := func(string) (broadcast.Client, error) { return nil, nil }
-	eth := Row{Chain: evm.ETH, Dial: dial}
+	eth := Row{Chain: evm.ETH, Dial: dial, Decimals: 18}
 	cases := map[string][]Row{
 		"code twice":  {eth, eth},
-		"no dialer":   {{Chain: eth.Chain}},
-		"no chain":    {{Dial: dial}},
-		"lower case":  {{Chain: fake{chain.Info{Code: "eth2", Slug: "eth2"}}, Dial: dial}},
-		"slug twice":  {eth, {Chain: fake{chain.Info{Code: "ETH2", Slug: eth.Chain.Info().Slug}}, Dial: dial}},
-		"blank slug":  {{Chain: fake{chain.Info{Code: "ETH2"}}, Dial: dial}},
-		"blank code ": {{Chain: fake{chain.Info{Slug: "eth2"}}, Dial: dial}},
+		"no dialer":   {{Chain: eth.Chain, Decimals: 18}},
+		"no chain":    {{Dial: dial, Decimals: 18}},
+		"no decimals": {{Chain: eth.Chain, Dial: dial}},
+		"lower case":  {{Chain: fake{chain.Info{Code: "eth2", Slug: "eth2"}}, Dial: dial, Decimals: 18}},
+		"slug twice":  {eth, {Chain: fake{chain.Info{Code: "ETH2", Slug: eth.Chain.Info().Slug}}, Dial: dial, Decimals: 18}},
+		"blank slug":  {{Chain: fake{chain.Info{Code: "ETH2"}}, Dial: dial, Decimals: 18}},
+		"blank code ": {{Chain: fake{chain.Info{Slug: "eth2"}}, Dial: dial, Decimals: 18}},
 	}
 	for name, rows := range cases {
 		if _, err := NewTable(rows); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if _, err := NewTable([]Row{eth, {Chain: fake{chain.Info{Code: "ETH2", Slug: "eth2"}}, Dial: dial}}); err != nil {
-		t.Errorf("distinct rows refused: %v", err)
+	tb, err := NewTable([]Row{eth, {Chain: fake{chain.Info{Code: "ETH2", Slug: "eth2"}}, Dial: dial, Decimals: 6}})
+	if err != nil {
+		t.Fatalf("distinct rows refused: %v", err)
+	}
+	if d, ok := tb.Decimals("eth2"); !ok || d != 6 {
+		t.Errorf("decimals of eth2: %d %v", d, ok)
+	}
+	if _, ok := tb.Decimals("BTC"); ok {
+		t.Error("decimals of a chain not in the table")
 	}
 }
 
