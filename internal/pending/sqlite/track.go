@@ -68,9 +68,13 @@ func (s *Store) ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pend
 	var out []pending.Tracked
 	err := s.write(ctx, "claim tracking", func(tx *sql.Tx) error {
 		at := now()
+		// A never-checked row's track_next_at is its broadcast: it waits
+		// its chain's settle time (c.SettleBy, else c.Settle) past it.
 		rows, err := tx.QueryContext(ctx, `UPDATE txs SET lease_owner = ?1, lease_until = ?2 WHERE seq IN (
 			SELECT seq FROM txs WHERE track_next_at IS NOT NULL AND track_next_at <= ?3 AND (lease_until IS NULL OR lease_until <= ?3)
-			ORDER BY track_next_at LIMIT ?4) RETURNING seq`, c.Owner, at+max(1, c.Lease.Milliseconds()), at, c.Max)
+			  AND (track_checks > 0 OR track_next_at + coalesce(json_extract(?5, '$."' || chain || '"'), ?6) <= ?3)
+			ORDER BY track_next_at LIMIT ?4) RETURNING seq`, c.Owner, at+max(1, c.Lease.Milliseconds()), at, c.Max,
+			c.SettleJSON(), max(0, c.Settle.Milliseconds()))
 		seqs, err := keysOf[int64](rows, err)
 		if err != nil || len(seqs) == 0 {
 			return err
