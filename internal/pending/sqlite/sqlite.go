@@ -72,19 +72,17 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 		return nil, fmt.Errorf("create pending tx: %w", err)
 	}
 	defer dbtx.Rollback()
-	insTx, err := dbtx.PrepareContext(ctx, `INSERT INTO txs
+	insTx, err := s.hot.stmt(ctx, dbtx, `INSERT INTO txs
 		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num, state_at, replaces)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
 			CASE WHEN ?14 IS NOT NULL THEN coalesce((SELECT r.replaces FROM txs r WHERE r.tenant = ?2 AND r.id = ?14), ?14) END)`)
 	if err != nil {
 		return nil, fmt.Errorf("create pending tx: %w", err)
 	}
-	defer insTx.Close()
-	insSig, err := dbtx.PrepareContext(ctx, `INSERT OR IGNORE INTO pending_keys (k, seq) VALUES (?, ?)`)
+	insSig, err := s.hot.stmt(ctx, dbtx, `INSERT OR IGNORE INTO pending_keys (k, seq) VALUES (?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("create pending tx: %w", err)
 	}
-	defer insSig.Close()
 	ids := make([]string, 0, len(txs))
 	at := now()
 	for _, t := range txs {
@@ -111,7 +109,7 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 		}
 		var seqKey, seqNum any
 		if t.Sequence != nil {
-			n, serialized, err := placeInSequence(ctx, dbtx, t)
+			n, serialized, err := s.placeInSequence(ctx, dbtx, t)
 			if err != nil {
 				return nil, fmt.Errorf("create pending tx: %w", err)
 			}
@@ -142,14 +140,14 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 // sequences table, inside the write that inserts t (SQLite runs one writer
 // at a time, so the read and the update are one step), and returns the
 // sequence and the transaction carrying it.
-func placeInSequence(ctx context.Context, tx *sql.Tx, t pending.NewTx) (int64, string, error) {
+func (s *Store) placeInSequence(ctx context.Context, tx *sql.Tx, t pending.NewTx) (int64, string, error) {
 	r := t.Sequence
 	if r.Given != nil {
 		n, err := pending.StoredSeq(*r.Given)
 		if err != nil {
 			return 0, "", err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
+		_, err = s.hot.exec(ctx, tx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
 			ON CONFLICT (seq_key) DO UPDATE SET next = max(next, ?2 + 1)`, r.Key.String(), n)
 		return n, t.SerializedTransaction, err
 	}
@@ -158,7 +156,7 @@ func placeInSequence(ctx context.Context, tx *sql.Tx, t pending.NewTx) (int64, s
 		return 0, "", err
 	}
 	var n int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
+	if err := s.hot.queryRow(ctx, tx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
 		ON CONFLICT (seq_key) DO UPDATE SET next = max(next, ?2) + 1 RETURNING next - 1`, r.Key.String(), floor).Scan(&n); err != nil {
 		return 0, "", err
 	}
@@ -302,9 +300,9 @@ type txState struct {
 	seqNum    sql.NullInt64
 }
 
-func loadState(ctx context.Context, tx *sql.Tx, tenant, id string) (txState, error) {
+func (s *Store) loadState(ctx context.Context, tx *sql.Tx, tenant, id string) (txState, error) {
 	var st txState
-	err := tx.QueryRowContext(ctx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at, failed_at, idx, seq_key, seq_num
+	err := s.hot.queryRow(ctx, tx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at, failed_at, idx, seq_key, seq_num
 		FROM txs WHERE id = ? AND tenant = ?`, id, tenant).
 		Scan(&st.seq, &st.chain, &st.hashes, &st.sigs, &st.txID, &st.deletedAt, &st.failedAt, &st.idx, &st.seqKey, &st.seqNum)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -327,7 +325,7 @@ func (st txState) hole() (*pending.Hole, error) {
 }
 
 // unindex removes a transaction from the pending index.
-func unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
+func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
 	var ids []string
 	if err := json.Unmarshal([]byte(st.hashes), &ids); err != nil {
 		return err
@@ -342,7 +340,7 @@ func unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
 		}
 	}
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, pending.SigKey(tenant, st.chain, id), st.seq); err != nil {
+		if _, err := s.hot.exec(ctx, tx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, pending.SigKey(tenant, st.chain, id), st.seq); err != nil {
 			return err
 		}
 	}
@@ -400,7 +398,7 @@ func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error 
 // TxData implements pending.Store.
 func (s *Store) TxData(ctx context.Context, tenant, id string) (string, error) {
 	var d sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT tx_data FROM txs WHERE id = ? AND tenant = ?`, id, tenant).Scan(&d)
+	err := s.hot.queryRow(ctx, nil, `SELECT tx_data FROM txs WHERE id = ? AND tenant = ?`, id, tenant).Scan(&d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", pending.ErrNotFound
 	}
@@ -423,15 +421,15 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 		at := now()
 		err := tx.StmtContext(ctx, complete).QueryRowContext(ctx, txID, at, at, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
 		if err == nil {
-			if err := unindex(ctx, tx, tenant, st); err != nil {
+			if err := s.unindex(ctx, tx, tenant, st); err != nil {
 				return err
 			}
-			return emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, pending.EventBody(pending.EventCompleted, id, txID))
+			return s.emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, pending.EventBody(pending.EventCompleted, id, txID))
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if st, err = loadState(ctx, tx, tenant, id); err != nil {
+		if st, err = s.loadState(ctx, tx, tenant, id); err != nil {
 			return err
 		}
 		switch {
@@ -447,8 +445,8 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 // retire ends a transaction that is neither deleted nor completed: mark
 // records how (and reports done when there is nothing left to do), then the
 // row leaves the pending index and its sequence is freed.
-func retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txState) (done bool, err error)) (*pending.Hole, error) {
-	st, err := loadState(ctx, tx, tenant, id)
+func (s *Store) retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txState) (done bool, err error)) (*pending.Hole, error) {
+	st, err := s.loadState(ctx, tx, tenant, id)
 	if err != nil {
 		return nil, err
 	}
@@ -461,7 +459,7 @@ func retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txStat
 	if done, err := mark(st); err != nil || done {
 		return nil, err
 	}
-	if err := unindex(ctx, tx, tenant, st); err != nil {
+	if err := s.unindex(ctx, tx, tenant, st); err != nil {
 		return nil, err
 	}
 	return freeSequence(ctx, tx, st)
@@ -470,7 +468,7 @@ func retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txStat
 // Delete implements pending.Store.
 func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hole *pending.Hole, err error) {
 	err = s.write(ctx, "delete pending tx", func(tx *sql.Tx) (err error) {
-		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+		hole, err = s.retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
 			_, err := tx.ExecContext(ctx, `UPDATE txs SET deleted_at = ?, revert = ? WHERE seq = ?`, now(), revert, st.seq)
 			return false, err
 		})
@@ -482,7 +480,7 @@ func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hol
 // Fail implements pending.Store.
 func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pending.Hole, err error) {
 	err = s.write(ctx, "fail pending tx", func(tx *sql.Tx) (err error) {
-		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+		hole, err = s.retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
 			if st.failedAt.Valid {
 				return true, nil
 			}
@@ -495,7 +493,7 @@ func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pend
 				return false, err
 			}
 			for _, e := range pending.FailEvents(id, reason) {
-				if err := emit(ctx, tx, tenant, st.seq, id, e.Type, e.Body); err != nil {
+				if err := s.emit(ctx, tx, tenant, st.seq, id, e.Type, e.Body); err != nil {
 					return false, err
 				}
 			}
@@ -551,7 +549,7 @@ func (s *Store) RecordErrors(ctx context.Context, tenant string, errs []pending.
 			if pending.RepeatedReport(last.Valid, last.String, e.Message) {
 				continue
 			}
-			if err := emit(ctx, tx, tenant, seq, e.ID, pending.EventFailed, pending.EventBody(pending.EventFailed, e.ID, e.Message)); err != nil {
+			if err := s.emit(ctx, tx, tenant, seq, e.ID, pending.EventFailed, pending.EventBody(pending.EventFailed, e.ID, e.Message)); err != nil {
 				return err
 			}
 		}
@@ -585,7 +583,7 @@ func (s *Store) LastError(ctx context.Context, tenant, id string) (string, int, 
 		last  sql.NullString
 		count int
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT count(*), (SELECT e.message FROM tx_errors e WHERE e.seq = t.seq ORDER BY e.rowid DESC LIMIT 1)
+	err := s.hot.queryRow(ctx, nil, `SELECT count(*), (SELECT e.message FROM tx_errors e WHERE e.seq = t.seq ORDER BY e.rowid DESC LIMIT 1)
 		FROM txs t JOIN tx_errors e ON e.seq = t.seq WHERE t.id = ? AND t.tenant = ?`, id, tenant).Scan(&count, &last)
 	if err != nil {
 		return "", 0, fmt.Errorf("get last signer error: %w", err)
@@ -681,6 +679,6 @@ func (t keyTable) RevokeKey(ctx context.Context, id string) (bool, error) {
 
 // AddCredits implements pending.KeyTable.
 func (t keyTable) AddCredits(ctx context.Context, id string, n int64) error {
-	_, err := t.db.ExecContext(ctx, `UPDATE api_keys SET credits = credits + ? WHERE id = ?`, n, id)
+	_, err := t.hot.exec(ctx, nil, `UPDATE api_keys SET credits = credits + ? WHERE id = ?`, n, id)
 	return err
 }
