@@ -96,7 +96,7 @@ func (s *Store) Subscriptions(ctx context.Context, tenant string) ([]pending.Sub
 
 // DeleteSubscription implements pending.HookStore.
 func (s *Store) DeleteSubscription(ctx context.Context, tenant, id string) error {
-	return s.write(ctx, "delete subscription", func(tx *sql.Tx) error {
+	return s.write(ctx, "delete subscription", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE id = ? AND tenant = ?`, id, tenant)
 		if err != nil {
 			return err
@@ -139,7 +139,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([
 		return nil, err
 	}
 	var out []pending.Delivery
-	err := s.write(ctx, "claim deliveries", func(tx *sql.Tx) error {
+	err := s.write(ctx, "claim deliveries", func(ctx context.Context, tx *sql.Tx) error {
 		at := now()
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?1, lease_until = ?2 WHERE id IN (
 			SELECT d.id FROM deliveries d WHERE d.state = 0 AND d.next_at <= ?3 AND (d.lease_until IS NULL OR d.lease_until <= ?3)

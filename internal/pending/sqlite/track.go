@@ -66,7 +66,7 @@ func (s *Store) ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pend
 		return nil, err
 	}
 	var out []pending.Tracked
-	err := s.write(ctx, "claim tracking", func(tx *sql.Tx) error {
+	err := s.write(ctx, "claim tracking", func(ctx context.Context, tx *sql.Tx) error {
 		at := now()
 		// A never-checked row's track_next_at is its broadcast: it waits
 		// its chain's settle time (c.SettleBy, else c.Settle) past it.
@@ -106,7 +106,7 @@ func (s *Store) ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pend
 
 // RecordOutcome implements pending.TrackStore.
 func (s *Store) RecordOutcome(ctx context.Context, owner string, u pending.OutcomeUpdate) error {
-	return s.write(ctx, "record outcome", func(tx *sql.Tx) error {
+	return s.write(ctx, "record outcome", func(ctx context.Context, tx *sql.Tx) error {
 		var (
 			seq          int64
 			txID         string
