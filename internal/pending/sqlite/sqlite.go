@@ -87,26 +87,7 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 		at := now()
 		for _, t := range txs {
 			id := pending.NewID()
-			hashes := t.Hashes
-			if hashes == nil {
-				hashes = []string{}
-			}
-			hj, _ := json.Marshal(hashes)
-			var sigs, wr, wid any
-			if len(t.Signatures) > 0 {
-				b, _ := json.Marshal(t.Signatures)
-				sigs = string(b)
-			}
-			if len(t.WithdrawalResponses) > 0 {
-				wr = string(t.WithdrawalResponses)
-			}
-			if t.WithdrawalID != "" {
-				wid = t.WithdrawalID
-			}
-			var idx any
-			if t.Index != nil {
-				idx = int64(*t.Index)
-			}
+			hj, sigs, wr, wid, idx := t.Stored()
 			var seqKey, seqNum any
 			if t.Sequence != nil {
 				n, serialized, err := s.placeInSequence(ctx, dbtx, t)
@@ -115,7 +96,7 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 				}
 				t.SerializedTransaction, seqKey, seqNum = serialized, t.Sequence.Key.String(), n
 			}
-			res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, at, seqKey, seqNum, at, nullString(t.Replaces))
+			res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, hj, idx, sigs, wid, wr, at, seqKey, seqNum, at, nullString(t.Replaces))
 			if err != nil {
 				return err
 			}
