@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"runtime"
 	"sync"
 )
 
@@ -85,6 +86,9 @@ func (g *group) run() {
 			g.drain()
 			return
 		}
+		// Let the goroutines that are ready to run (requests about to
+		// write) queue their writes before the group is closed.
+		runtime.Gosched()
 	more:
 		for len(batch) < maxGroup {
 			select {
