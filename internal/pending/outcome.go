@@ -2,6 +2,7 @@ package pending
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -124,6 +125,23 @@ type TrackClaim struct {
 	Owner string
 	Lease time.Duration
 	Max   int
+	// Settle is how long after its broadcast a transaction never checked
+	// yet becomes due; SettleBy overrides it per chain code. Nothing can be
+	// mined before the chain's next block, so an earlier look-up only finds
+	// it pending and costs a check and a write. Zero: due at once.
+	Settle   time.Duration
+	SettleBy map[string]time.Duration
+}
+
+// SettleJSON is c.SettleBy as the stores pass it to their claim query: a
+// JSON object of milliseconds by chain code ("{}" when there is none).
+func (c TrackClaim) SettleJSON() string {
+	ms := make(map[string]int64, len(c.SettleBy))
+	for code, d := range c.SettleBy {
+		ms[code] = max(0, d.Milliseconds())
+	}
+	b, _ := json.Marshal(ms) // a map of strings to numbers always encodes
+	return string(b)
 }
 
 // Tracked is a broadcast transaction claimed for a check.

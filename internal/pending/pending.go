@@ -112,6 +112,31 @@ type Hole struct {
 	Signatures []Signature
 }
 
+// Stored is t's wallet fields as both stores keep them: the hashes as a
+// JSON array ("[]" for none), and the signatures (JSON), withdrawal
+// responses, withdrawal ID and index, each nil when absent.
+func (t NewTx) Stored() (hashes string, sigs, withdrawalResponses, withdrawalID, index any) {
+	h := t.Hashes
+	if h == nil {
+		h = []string{}
+	}
+	hj, _ := json.Marshal(h) // strings always encode
+	if len(t.Signatures) > 0 {
+		b, _ := json.Marshal(t.Signatures)
+		sigs = string(b)
+	}
+	if len(t.WithdrawalResponses) > 0 {
+		withdrawalResponses = string(t.WithdrawalResponses)
+	}
+	if t.WithdrawalID != "" {
+		withdrawalID = t.WithdrawalID
+	}
+	if t.Index != nil {
+		index = int64(*t.Index)
+	}
+	return string(hj), sigs, withdrawalResponses, withdrawalID, index
+}
+
 // SignatureIDs returns every signature ID the transaction can be matched by.
 func (t NewTx) SignatureIDs() []string {
 	ids := make([]string, 0, len(t.Hashes)+len(t.Signatures))

@@ -58,8 +58,41 @@ func (p *pace) interval(k netKey) (time.Duration, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.heads[k]
-	if s == nil || s.h1 <= s.h0 {
+	if s == nil {
+		return 0, false
+	}
+	return s.interval()
+}
+
+// interval is the time per block over the span; false before it moved.
+func (s *headSpan) interval() (time.Duration, bool) {
+	if s.h1 <= s.h0 {
 		return 0, false
 	}
 	return s.t1.Sub(s.t0) / time.Duration(s.h1-s.h0), true
+}
+
+// settle is the first-check wait per chain code (pending.TrackClaim's
+// SettleBy): the chain's block interval, the shorter of its two networks'
+// when both are known, so that no network's outcome waits more than one
+// block; at most maxWait. Chains whose head was not seen to move are left
+// to the claim's default.
+func (p *pace) settle(maxWait time.Duration) map[string]time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out map[string]time.Duration
+	for k, s := range p.heads {
+		per, ok := s.interval()
+		if !ok {
+			continue
+		}
+		per = min(per, maxWait)
+		if out == nil {
+			out = map[string]time.Duration{}
+		}
+		if prev, ok := out[k.code]; !ok || per < prev {
+			out[k.code] = per
+		}
+	}
+	return out
 }

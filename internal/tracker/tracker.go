@@ -36,7 +36,9 @@ const (
 	// DefaultBaseDelay and DefaultMaxDelay shape the wait between checks of
 	// a transaction that has not moved: BaseDelay·2ⁿ⁻¹ after its n-th
 	// check, at most MaxDelay. A mined one waiting for depth is checked
-	// every BaseDelay.
+	// every BaseDelay. The first check waits for the chain's block interval
+	// once the tracker has seen it (at most MaxDelay), BaseDelay before:
+	// a look-up the instant after the broadcast only finds it pending.
 	DefaultBaseDelay = 2 * time.Second
 	DefaultMaxDelay  = 2 * time.Minute
 	DefaultPoll      = time.Second
@@ -137,7 +139,8 @@ func (t *Tracker) Run(ctx context.Context) {
 		}
 	}()
 	for {
-		batch, err := t.cfg.Store.ClaimTracking(ctx, pending.TrackClaim{Owner: t.cfg.Owner, Lease: t.lease(), Max: t.cfg.Max})
+		batch, err := t.cfg.Store.ClaimTracking(ctx, pending.TrackClaim{Owner: t.cfg.Owner, Lease: t.lease(), Max: t.cfg.Max,
+			Settle: t.cfg.BaseDelay, SettleBy: t.pace.settle(t.cfg.MaxDelay)})
 		if err != nil && ctx.Err() == nil {
 			t.log.Error("claiming transactions to track failed", "err", err)
 		}

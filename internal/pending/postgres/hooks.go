@@ -129,7 +129,7 @@ const claimDeliveriesSQL = `WITH pick AS (
 
 // ClaimDeliveries implements pending.HookStore.
 func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([]pending.Delivery, error) {
-	return leaseClaim(ctx, s, "claim deliveries", claimDeliveriesSQL, c.Owner, c.Lease, c.Max, func(r pgx.CollectableRow) (pending.Delivery, error) {
+	return leaseClaim(ctx, s, "claim deliveries", claimDeliveriesSQL, c.Owner, c.Lease, c.Max, nil, func(r pgx.CollectableRow) (pending.Delivery, error) {
 		var (
 			d    pending.Delivery
 			body string
@@ -142,13 +142,14 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([
 }
 
 // leaseClaim runs a claim's statement (claimSQL: owner $1, lease in
-// milliseconds $2, max $3) and scans what it leased; what names the claim.
-func leaseClaim[T any](ctx context.Context, s *Store, what, claimSQL, owner string, lease time.Duration, most int,
+// milliseconds $2, max $3, then extra from $4) and scans what it leased;
+// what names the claim.
+func leaseClaim[T any](ctx context.Context, s *Store, what, claimSQL, owner string, lease time.Duration, most int, extra []any,
 	scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
 	if err := pending.CheckLeaseClaim(what, owner, lease, most); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, claimSQL, owner, max(1, lease.Milliseconds()), most)
+	rows, err := s.pool.Query(ctx, claimSQL, append([]any{owner, max(1, lease.Milliseconds()), most}, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

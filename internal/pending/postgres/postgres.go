@@ -137,26 +137,8 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 				t.SerializedTransaction, seqKey, seqNum = serialized, t.Sequence.Key.String(), n
 			}
 			id := pending.NewID()
-			hashes := t.Hashes
-			if hashes == nil {
-				hashes = []string{}
-			}
-			hj, _ := json.Marshal(hashes)
-			var sigs, wr, wid, idx any
-			if len(t.Signatures) > 0 {
-				bs, _ := json.Marshal(t.Signatures)
-				sigs = string(bs)
-			}
-			if len(t.WithdrawalResponses) > 0 {
-				wr = string(t.WithdrawalResponses)
-			}
-			if t.WithdrawalID != "" {
-				wid = t.WithdrawalID
-			}
-			if t.Index != nil {
-				idx = int64(*t.Index)
-			}
-			keys := make([]int64, 0, len(hashes)+len(t.Signatures))
+			hj, sigs, wr, wid, idx := t.Stored()
+			keys := make([]int64, 0, len(t.Hashes)+len(t.Signatures))
 			for _, sig := range t.SignatureIDs() {
 				keys = append(keys, pending.SigKey(tenant, t.Chain, sig))
 			}
@@ -166,7 +148,7 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 					CASE WHEN $13::text IS NOT NULL THEN coalesce((SELECT r.replaces FROM txs r WHERE r.tenant = $2 AND r.id = $13), $13) END) RETURNING seq)
 				INSERT INTO pending_keys (k, seq) SELECT DISTINCT k, t.seq FROM t, unnest($10::bigint[]) AS k
 				ON CONFLICT DO NOTHING`,
-				id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, keys, seqKey, seqNum, nullString(t.Replaces))
+				id, tenant, t.Chain, t.SerializedTransaction, hj, idx, sigs, wid, wr, keys, seqKey, seqNum, nullString(t.Replaces))
 			ids = append(ids, id)
 		}
 		return tx.SendBatch(ctx, b).Close()

@@ -65,11 +65,13 @@ func nullString(s string) *string {
 
 // claimTrackingSQL leases to $1 for $2 milliseconds up to $3 tracked
 // transactions whose check is due, most overdue first, by the database's
-// clock; FOR UPDATE SKIP LOCKED passes over rows another replica is
+// clock (one never checked once its chain's settle time, $4 by chain code
+// as JSON milliseconds, else $5, passed its broadcast); FOR UPDATE SKIP LOCKED passes over rows another replica is
 // claiming at this moment, so no two claims hold one transaction.
 const claimTrackingSQL = `WITH pick AS (
 		SELECT seq FROM txs WHERE track_next_at IS NOT NULL AND track_next_at <= now()
 		  AND (lease_until IS NULL OR lease_until <= now())
+		  AND (track_checks > 0 OR track_next_at + coalesce(($4::jsonb ->> chain)::bigint, $5) * interval '1 millisecond' <= now())
 		ORDER BY track_next_at LIMIT $3
 		FOR UPDATE SKIP LOCKED)
 	UPDATE txs SET lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond'
@@ -80,7 +82,7 @@ const claimTrackingSQL = `WITH pick AS (
 
 // ClaimTracking implements pending.TrackStore.
 func (s *Store) ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pending.Tracked, error) {
-	return leaseClaim(ctx, s, "claim tracking", claimTrackingSQL, c.Owner, c.Lease, c.Max, func(r pgx.CollectableRow) (pending.Tracked, error) {
+	return leaseClaim(ctx, s, "claim tracking", claimTrackingSQL, c.Owner, c.Lease, c.Max, []any{c.SettleJSON(), max(0, c.Settle.Milliseconds())}, func(r pgx.CollectableRow) (pending.Tracked, error) {
 		var (
 			tr           pending.Tracked
 			block, confs *int64

@@ -22,19 +22,19 @@ const (
 // or rolls back with the change it reports. A delivery's id is the event's
 // and the subscription's joined by "-". A tenant without such a
 // subscription costs one indexed read and gets no event.
-func emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID, typ string, body []byte) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, url FROM subscriptions WHERE tenant = ? AND type = ? ORDER BY created_at, id`, tenant, typ)
+func (s *Store) emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID, typ string, body []byte) error {
+	rows, err := s.hot.query(ctx, tx, `SELECT id, url FROM subscriptions WHERE tenant = ? AND type = ? ORDER BY created_at, id`, tenant, typ)
 	if err != nil {
 		return err
 	}
 	var subs [][2]string
 	for rows.Next() {
-		var s [2]string
-		if err := rows.Scan(&s[0], &s[1]); err != nil {
+		var sub [2]string
+		if err := rows.Scan(&sub[0], &sub[1]); err != nil {
 			rows.Close()
 			return err
 		}
-		subs = append(subs, s)
+		subs = append(subs, sub)
 	}
 	if err := rows.Close(); err != nil {
 		return err
@@ -43,7 +43,7 @@ func emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID
 		return nil
 	}
 	at, eventID := now(), pending.NewID()
-	res, err := tx.ExecContext(ctx, `INSERT INTO events (id, tenant, tx_seq, pending_id, type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	res, err := s.hot.exec(ctx, tx, `INSERT INTO events (id, tenant, tx_seq, pending_id, type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		eventID, tenant, txSeq, pendingID, typ, string(body), at)
 	if err != nil {
 		return err
@@ -52,9 +52,9 @@ func emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID
 	if err != nil {
 		return err
 	}
-	for _, s := range subs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, event_n, sub_id, tenant, tx_seq, url, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			eventID+"-"+s[0], n, s[0], tenant, txSeq, s[1], at); err != nil {
+	for _, sub := range subs {
+		if _, err := s.hot.exec(ctx, tx, `INSERT INTO deliveries (id, event_n, sub_id, tenant, tx_seq, url, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			eventID+"-"+sub[0], n, sub[0], tenant, txSeq, sub[1], at); err != nil {
 			return err
 		}
 	}
@@ -96,7 +96,7 @@ func (s *Store) Subscriptions(ctx context.Context, tenant string) ([]pending.Sub
 
 // DeleteSubscription implements pending.HookStore.
 func (s *Store) DeleteSubscription(ctx context.Context, tenant, id string) error {
-	return s.write(ctx, "delete subscription", func(tx *sql.Tx) error {
+	return s.write(ctx, "delete subscription", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE id = ? AND tenant = ?`, id, tenant)
 		if err != nil {
 			return err
@@ -139,7 +139,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c pending.DeliveryClaim) ([
 		return nil, err
 	}
 	var out []pending.Delivery
-	err := s.write(ctx, "claim deliveries", func(tx *sql.Tx) error {
+	err := s.write(ctx, "claim deliveries", func(ctx context.Context, tx *sql.Tx) error {
 		at := now()
 		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_owner = ?1, lease_until = ?2 WHERE id IN (
 			SELECT d.id FROM deliveries d WHERE d.state = 0 AND d.next_at <= ?3 AND (d.lease_until IS NULL OR d.lease_until <= ?3)

@@ -21,8 +21,9 @@ var _ pending.Store = (*Store)(nil)
 
 // Store is a pending.Store over one SQLite file.
 type Store struct {
-	db  *sql.DB
-	hot *stmts
+	db    *sql.DB
+	hot   *stmts
+	group *group
 	pending.Keyring
 }
 
@@ -41,7 +42,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	hot := newStmts(db)
-	return &Store{db: db, hot: hot, Keyring: pending.Keyring{Table: keyTable{db, hot}}}, nil
+	g := newGroup(db, hot)
+	return &Store{db: db, hot: hot, group: g, Keyring: pending.Keyring{Table: keyTable{db, hot, g}}}, nil
 }
 
 // SchemaVersion reports the migrated schema version.
@@ -59,6 +61,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements pending.Store.
 func (s *Store) Close() error {
+	s.group.close()
 	s.hot.close()
 	return s.db.Close()
 }
@@ -67,73 +70,51 @@ func now() int64 { return time.Now().UnixMilli() }
 
 // Create implements pending.Store.
 func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx) ([]string, error) {
-	dbtx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("create pending tx: %w", err)
-	}
-	defer dbtx.Rollback()
-	insTx, err := dbtx.PrepareContext(ctx, `INSERT INTO txs
+	var ids []string
+	err := s.write(ctx, "create pending tx", func(ctx context.Context, dbtx *sql.Tx) error {
+		ids = make([]string, 0, len(txs))
+		insTx, err := s.hot.stmt(ctx, dbtx, `INSERT INTO txs
 		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num, state_at, replaces)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
 			CASE WHEN ?14 IS NOT NULL THEN coalesce((SELECT r.replaces FROM txs r WHERE r.tenant = ?2 AND r.id = ?14), ?14) END)`)
-	if err != nil {
-		return nil, fmt.Errorf("create pending tx: %w", err)
-	}
-	defer insTx.Close()
-	insSig, err := dbtx.PrepareContext(ctx, `INSERT OR IGNORE INTO pending_keys (k, seq) VALUES (?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("create pending tx: %w", err)
-	}
-	defer insSig.Close()
-	ids := make([]string, 0, len(txs))
-	at := now()
-	for _, t := range txs {
-		id := pending.NewID()
-		hashes := t.Hashes
-		if hashes == nil {
-			hashes = []string{}
+		if err != nil {
+			return err
 		}
-		hj, _ := json.Marshal(hashes)
-		var sigs, wr, wid any
-		if len(t.Signatures) > 0 {
-			b, _ := json.Marshal(t.Signatures)
-			sigs = string(b)
+		insSig, err := s.hot.stmt(ctx, dbtx, `INSERT OR IGNORE INTO pending_keys (k, seq) VALUES (?, ?)`)
+		if err != nil {
+			return err
 		}
-		if len(t.WithdrawalResponses) > 0 {
-			wr = string(t.WithdrawalResponses)
-		}
-		if t.WithdrawalID != "" {
-			wid = t.WithdrawalID
-		}
-		var idx any
-		if t.Index != nil {
-			idx = int64(*t.Index)
-		}
-		var seqKey, seqNum any
-		if t.Sequence != nil {
-			n, serialized, err := placeInSequence(ctx, dbtx, t)
+		at := now()
+		for _, t := range txs {
+			id := pending.NewID()
+			hj, sigs, wr, wid, idx := t.Stored()
+			var seqKey, seqNum any
+			if t.Sequence != nil {
+				n, serialized, err := s.placeInSequence(ctx, dbtx, t)
+				if err != nil {
+					return err
+				}
+				t.SerializedTransaction, seqKey, seqNum = serialized, t.Sequence.Key.String(), n
+			}
+			res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, hj, idx, sigs, wid, wr, at, seqKey, seqNum, at, nullString(t.Replaces))
 			if err != nil {
-				return nil, fmt.Errorf("create pending tx: %w", err)
+				return err
 			}
-			t.SerializedTransaction, seqKey, seqNum = serialized, t.Sequence.Key.String(), n
-		}
-		res, err := insTx.ExecContext(ctx, id, tenant, t.Chain, t.SerializedTransaction, string(hj), idx, sigs, wid, wr, at, seqKey, seqNum, at, nullString(t.Replaces))
-		if err != nil {
-			return nil, fmt.Errorf("create pending tx: %w", err)
-		}
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return nil, fmt.Errorf("create pending tx: %w", err)
-		}
-		for _, sig := range t.SignatureIDs() {
-			if _, err := insSig.ExecContext(ctx, pending.SigKey(tenant, t.Chain, sig), seq); err != nil {
-				return nil, fmt.Errorf("create pending tx: %w", err)
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return err
 			}
+			for _, sig := range t.SignatureIDs() {
+				if _, err := insSig.ExecContext(ctx, pending.SigKey(tenant, t.Chain, sig), seq); err != nil {
+					return err
+				}
+			}
+			ids = append(ids, id)
 		}
-		ids = append(ids, id)
-	}
-	if err := dbtx.Commit(); err != nil {
-		return nil, fmt.Errorf("create pending tx: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ids, nil
 }
@@ -142,14 +123,14 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 // sequences table, inside the write that inserts t (SQLite runs one writer
 // at a time, so the read and the update are one step), and returns the
 // sequence and the transaction carrying it.
-func placeInSequence(ctx context.Context, tx *sql.Tx, t pending.NewTx) (int64, string, error) {
+func (s *Store) placeInSequence(ctx context.Context, tx *sql.Tx, t pending.NewTx) (int64, string, error) {
 	r := t.Sequence
 	if r.Given != nil {
 		n, err := pending.StoredSeq(*r.Given)
 		if err != nil {
 			return 0, "", err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
+		_, err = s.hot.exec(ctx, tx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
 			ON CONFLICT (seq_key) DO UPDATE SET next = max(next, ?2 + 1)`, r.Key.String(), n)
 		return n, t.SerializedTransaction, err
 	}
@@ -158,7 +139,7 @@ func placeInSequence(ctx context.Context, tx *sql.Tx, t pending.NewTx) (int64, s
 		return 0, "", err
 	}
 	var n int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
+	if err := s.hot.queryRow(ctx, tx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
 		ON CONFLICT (seq_key) DO UPDATE SET next = max(next, ?2) + 1 RETURNING next - 1`, r.Key.String(), floor).Scan(&n); err != nil {
 		return 0, "", err
 	}
@@ -302,9 +283,9 @@ type txState struct {
 	seqNum    sql.NullInt64
 }
 
-func loadState(ctx context.Context, tx *sql.Tx, tenant, id string) (txState, error) {
+func (s *Store) loadState(ctx context.Context, tx *sql.Tx, tenant, id string) (txState, error) {
 	var st txState
-	err := tx.QueryRowContext(ctx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at, failed_at, idx, seq_key, seq_num
+	err := s.hot.queryRow(ctx, tx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at, failed_at, idx, seq_key, seq_num
 		FROM txs WHERE id = ? AND tenant = ?`, id, tenant).
 		Scan(&st.seq, &st.chain, &st.hashes, &st.sigs, &st.txID, &st.deletedAt, &st.failedAt, &st.idx, &st.seqKey, &st.seqNum)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -327,7 +308,7 @@ func (st txState) hole() (*pending.Hole, error) {
 }
 
 // unindex removes a transaction from the pending index.
-func unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
+func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
 	var ids []string
 	if err := json.Unmarshal([]byte(st.hashes), &ids); err != nil {
 		return err
@@ -342,20 +323,18 @@ func unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
 		}
 	}
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, pending.SigKey(tenant, st.chain, id), st.seq); err != nil {
+		if _, err := s.hot.exec(ctx, tx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, pending.SigKey(tenant, st.chain, id), st.seq); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) write(ctx context.Context, op string, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	defer tx.Rollback()
-	if err := f(tx); err != nil {
+// write runs f in a write transaction, shared with the concurrent writes of
+// others (group): f must use the ctx it is given, and its error rolls back
+// its own writes only.
+func (s *Store) write(ctx context.Context, op string, f func(context.Context, *sql.Tx) error) error {
+	if err := s.group.write(ctx, f); err != nil {
 		if errors.Is(err, pending.ErrNotFound) || errors.Is(err, pending.ErrDeleted) ||
 			errors.Is(err, pending.ErrCompleted) || errors.Is(err, pending.ErrTxIDConflict) ||
 			errors.Is(err, pending.ErrKeyNotFound) {
@@ -363,44 +342,35 @@ func (s *Store) write(ctx context.Context, op string, f func(*sql.Tx) error) err
 		}
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
 	return nil
 }
 
 // SetTxData implements pending.Store. The common case, a pending
-// transaction, is one conditional UPDATE outside any explicit transaction;
-// only when it changes nothing is the row read to tell why. A pending row can
-// only become completed or deleted, never back, so that answer cannot go stale.
+// transaction, is one conditional UPDATE; only when it changes nothing is
+// the row read to tell why.
 func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error {
-	q, err := s.hot.get(ctx, `UPDATE txs SET tx_data = ?, state_at = CASE WHEN tx_data IS NULL THEN ? ELSE state_at END
-		WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL`)
-	if err != nil {
-		return fmt.Errorf("store signed tx: %w", err)
-	}
-	res, err := q.ExecContext(ctx, txData, now(), id, tenant)
-	if err != nil {
-		return fmt.Errorf("store signed tx: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return err
-	}
-	var deleted bool
-	err = s.db.QueryRowContext(ctx, `SELECT deleted_at IS NOT NULL FROM txs WHERE id = ? AND tenant = ?`, id, tenant).Scan(&deleted)
-	switch {
-	case errors.Is(err, sql.ErrNoRows) || deleted:
-		return pending.ErrNotFound
-	case err != nil:
-		return fmt.Errorf("store signed tx: %w", err)
-	}
-	return nil // completed: it keeps its first txData
+	return s.write(ctx, "store signed tx", func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.hot.exec(ctx, tx, `UPDATE txs SET tx_data = ?, state_at = CASE WHEN tx_data IS NULL THEN ? ELSE state_at END
+			WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL`, txData, now(), id, tenant)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		var deleted bool
+		err = tx.QueryRowContext(ctx, `SELECT deleted_at IS NOT NULL FROM txs WHERE id = ? AND tenant = ?`, id, tenant).Scan(&deleted)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && deleted) {
+			return pending.ErrNotFound
+		}
+		return err // nil when completed: it keeps its first txData
+	})
 }
 
 // TxData implements pending.Store.
 func (s *Store) TxData(ctx context.Context, tenant, id string) (string, error) {
 	var d sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT tx_data FROM txs WHERE id = ? AND tenant = ?`, id, tenant).Scan(&d)
+	err := s.hot.queryRow(ctx, nil, `SELECT tx_data FROM txs WHERE id = ? AND tenant = ?`, id, tenant).Scan(&d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", pending.ErrNotFound
 	}
@@ -415,7 +385,7 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 	if err != nil {
 		return fmt.Errorf("complete pending tx: %w", err)
 	}
-	return s.write(ctx, "complete pending tx", func(tx *sql.Tx) error {
+	return s.write(ctx, "complete pending tx", func(ctx context.Context, tx *sql.Tx) error {
 		// A pending row, the common case, is completed by the first statement.
 		var st txState
 		// It becomes due for the outcome tracker at once, and a signer's
@@ -423,15 +393,15 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 		at := now()
 		err := tx.StmtContext(ctx, complete).QueryRowContext(ctx, txID, at, at, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
 		if err == nil {
-			if err := unindex(ctx, tx, tenant, st); err != nil {
+			if err := s.unindex(ctx, tx, tenant, st); err != nil {
 				return err
 			}
-			return emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, pending.EventBody(pending.EventCompleted, id, txID))
+			return s.emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, pending.EventBody(pending.EventCompleted, id, txID))
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if st, err = loadState(ctx, tx, tenant, id); err != nil {
+		if st, err = s.loadState(ctx, tx, tenant, id); err != nil {
 			return err
 		}
 		switch {
@@ -447,8 +417,8 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 // retire ends a transaction that is neither deleted nor completed: mark
 // records how (and reports done when there is nothing left to do), then the
 // row leaves the pending index and its sequence is freed.
-func retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txState) (done bool, err error)) (*pending.Hole, error) {
-	st, err := loadState(ctx, tx, tenant, id)
+func (s *Store) retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txState) (done bool, err error)) (*pending.Hole, error) {
+	st, err := s.loadState(ctx, tx, tenant, id)
 	if err != nil {
 		return nil, err
 	}
@@ -461,7 +431,7 @@ func retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txStat
 	if done, err := mark(st); err != nil || done {
 		return nil, err
 	}
-	if err := unindex(ctx, tx, tenant, st); err != nil {
+	if err := s.unindex(ctx, tx, tenant, st); err != nil {
 		return nil, err
 	}
 	return freeSequence(ctx, tx, st)
@@ -469,8 +439,8 @@ func retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txStat
 
 // Delete implements pending.Store.
 func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hole *pending.Hole, err error) {
-	err = s.write(ctx, "delete pending tx", func(tx *sql.Tx) (err error) {
-		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+	err = s.write(ctx, "delete pending tx", func(ctx context.Context, tx *sql.Tx) (err error) {
+		hole, err = s.retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
 			_, err := tx.ExecContext(ctx, `UPDATE txs SET deleted_at = ?, revert = ? WHERE seq = ?`, now(), revert, st.seq)
 			return false, err
 		})
@@ -481,8 +451,8 @@ func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hol
 
 // Fail implements pending.Store.
 func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pending.Hole, err error) {
-	err = s.write(ctx, "fail pending tx", func(tx *sql.Tx) (err error) {
-		hole, err = retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+	err = s.write(ctx, "fail pending tx", func(ctx context.Context, tx *sql.Tx) (err error) {
+		hole, err = s.retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
 			if st.failedAt.Valid {
 				return true, nil
 			}
@@ -495,7 +465,7 @@ func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pend
 				return false, err
 			}
 			for _, e := range pending.FailEvents(id, reason) {
-				if err := emit(ctx, tx, tenant, st.seq, id, e.Type, e.Body); err != nil {
+				if err := s.emit(ctx, tx, tenant, st.seq, id, e.Type, e.Body); err != nil {
 					return false, err
 				}
 			}
@@ -529,7 +499,7 @@ func (s *Store) Deletion(ctx context.Context, tenant, id string) (pending.Deleti
 // RecordErrors implements pending.Store.
 func (s *Store) RecordErrors(ctx context.Context, tenant string, errs []pending.TxError) (int, error) {
 	known := 0
-	err := s.write(ctx, "record signer errors", func(tx *sql.Tx) error {
+	err := s.write(ctx, "record signer errors", func(ctx context.Context, tx *sql.Tx) error {
 		at := now()
 		for _, e := range errs {
 			var (
@@ -551,7 +521,7 @@ func (s *Store) RecordErrors(ctx context.Context, tenant string, errs []pending.
 			if pending.RepeatedReport(last.Valid, last.String, e.Message) {
 				continue
 			}
-			if err := emit(ctx, tx, tenant, seq, e.ID, pending.EventFailed, pending.EventBody(pending.EventFailed, e.ID, e.Message)); err != nil {
+			if err := s.emit(ctx, tx, tenant, seq, e.ID, pending.EventFailed, pending.EventBody(pending.EventFailed, e.ID, e.Message)); err != nil {
 				return err
 			}
 		}
@@ -585,7 +555,7 @@ func (s *Store) LastError(ctx context.Context, tenant, id string) (string, int, 
 		last  sql.NullString
 		count int
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT count(*), (SELECT e.message FROM tx_errors e WHERE e.seq = t.seq ORDER BY e.rowid DESC LIMIT 1)
+	err := s.hot.queryRow(ctx, nil, `SELECT count(*), (SELECT e.message FROM tx_errors e WHERE e.seq = t.seq ORDER BY e.rowid DESC LIMIT 1)
 		FROM txs t JOIN tx_errors e ON e.seq = t.seq WHERE t.id = ? AND t.tenant = ?`, id, tenant).Scan(&count, &last)
 	if err != nil {
 		return "", 0, fmt.Errorf("get last signer error: %w", err)
@@ -608,8 +578,9 @@ func (s *Store) NextSequence(ctx context.Context, key pending.SeqKey) (uint64, e
 
 // keyTable is the api_keys table for pending.Keyring.
 type keyTable struct {
-	db  *sql.DB
-	hot *stmts
+	db    *sql.DB
+	hot   *stmts
+	group *group
 }
 
 // InsertKey implements pending.KeyTable.
@@ -681,6 +652,8 @@ func (t keyTable) RevokeKey(ctx context.Context, id string) (bool, error) {
 
 // AddCredits implements pending.KeyTable.
 func (t keyTable) AddCredits(ctx context.Context, id string, n int64) error {
-	_, err := t.db.ExecContext(ctx, `UPDATE api_keys SET credits = credits + ? WHERE id = ?`, n, id)
-	return err
+	return t.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := t.hot.exec(ctx, tx, `UPDATE api_keys SET credits = credits + ? WHERE id = ?`, n, id)
+		return err
+	})
 }

@@ -6,8 +6,10 @@ import (
 	"sync"
 )
 
-// stmts keeps the statements of the per-request paths (API-key look-up, get,
-// store signed data, complete) compiled. SQLite compiles a statement's text
+// stmts keeps the statements of the per-request and per-check paths (API-key
+// look-up and credits, create and its sequence, get, store signed data,
+// complete and its index and outbox writes, the tracker's outcome, the last
+// signer error) compiled. SQLite compiles a statement's text
 // anew on every query, which in a run of the process benchmark (bench/process)
 // was a sixth of the server's CPU; a kept statement is compiled once per
 // connection (database/sql prepares it on each connection that runs it, and
@@ -43,4 +45,46 @@ func (c *stmts) close() {
 		st.Close()
 		delete(c.m, q)
 	}
+}
+
+// stmt is query's kept statement, bound to tx when tx is not nil (database/sql
+// reuses the statement the connection of tx already compiled).
+func (c *stmts) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, err := c.get(ctx, query)
+	if err != nil || tx == nil {
+		return st, err
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// exec runs query's kept statement, in tx when tx is not nil.
+func (c *stmts) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st, err := c.stmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// query runs query's kept statement, in tx when tx is not nil.
+func (c *stmts) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow runs query's kept statement, in tx when tx is not nil. A
+// statement that does not compile runs uncompiled instead, so that its
+// error comes out of the row's Scan like any other.
+func (c *stmts) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	st, err := c.stmt(ctx, tx, query)
+	switch {
+	case err == nil:
+		return st.QueryRowContext(ctx, args...)
+	case tx != nil:
+		return tx.QueryRowContext(ctx, query, args...)
+	}
+	return c.db.QueryRowContext(ctx, query, args...)
 }

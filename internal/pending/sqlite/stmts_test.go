@@ -35,3 +35,36 @@ func TestHotStatementsAreKept(t *testing.T) {
 		t.Fatal("a kept statement still runs after Close")
 	}
 }
+
+// TestKeptStatementsInATransaction: a kept statement run in a transaction
+// is the transaction's (rolled back with it), and one that does not compile
+// reports its error where the caller reads the result.
+func TestKeptStatementsInATransaction(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const ins = `INSERT INTO sequences (seq_key, next) VALUES (?, ?)`
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.hot.exec(ctx, tx, ins, "k", 5); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.hot.queryRow(ctx, tx, `SELECT count(*) FROM sequences`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("inside the transaction: %d rows, %v", n, err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.hot.queryRow(ctx, nil, `SELECT count(*) FROM sequences`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("after the rollback: %d rows, %v", n, err)
+	}
+	if err := s.hot.queryRow(ctx, nil, `SELECT nothing FROM nowhere`).Scan(&n); err == nil {
+		t.Fatal("a statement that does not compile scanned without an error")
+	}
+}

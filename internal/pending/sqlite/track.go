@@ -66,11 +66,15 @@ func (s *Store) ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pend
 		return nil, err
 	}
 	var out []pending.Tracked
-	err := s.write(ctx, "claim tracking", func(tx *sql.Tx) error {
+	err := s.write(ctx, "claim tracking", func(ctx context.Context, tx *sql.Tx) error {
 		at := now()
+		// A never-checked row's track_next_at is its broadcast: it waits
+		// its chain's settle time (c.SettleBy, else c.Settle) past it.
 		rows, err := tx.QueryContext(ctx, `UPDATE txs SET lease_owner = ?1, lease_until = ?2 WHERE seq IN (
 			SELECT seq FROM txs WHERE track_next_at IS NOT NULL AND track_next_at <= ?3 AND (lease_until IS NULL OR lease_until <= ?3)
-			ORDER BY track_next_at LIMIT ?4) RETURNING seq`, c.Owner, at+max(1, c.Lease.Milliseconds()), at, c.Max)
+			  AND (track_checks > 0 OR track_next_at + coalesce(json_extract(?5, '$."' || chain || '"'), ?6) <= ?3)
+			ORDER BY track_next_at LIMIT ?4) RETURNING seq`, c.Owner, at+max(1, c.Lease.Milliseconds()), at, c.Max,
+			c.SettleJSON(), max(0, c.Settle.Milliseconds()))
 		seqs, err := keysOf[int64](rows, err)
 		if err != nil || len(seqs) == 0 {
 			return err
@@ -102,13 +106,13 @@ func (s *Store) ClaimTracking(ctx context.Context, c pending.TrackClaim) ([]pend
 
 // RecordOutcome implements pending.TrackStore.
 func (s *Store) RecordOutcome(ctx context.Context, owner string, u pending.OutcomeUpdate) error {
-	return s.write(ctx, "record outcome", func(tx *sql.Tx) error {
+	return s.write(ctx, "record outcome", func(ctx context.Context, tx *sql.Tx) error {
 		var (
 			seq          int64
 			txID         string
 			rebroadcasts int
 		)
-		err := tx.QueryRowContext(ctx, `SELECT seq, tx_id, rebroadcasts FROM txs WHERE id = ? AND tenant = ? AND lease_owner = ?
+		err := s.hot.queryRow(ctx, tx, `SELECT seq, tx_id, rebroadcasts FROM txs WHERE id = ? AND tenant = ? AND lease_owner = ?
 			AND track_next_at IS NOT NULL`, u.ID, u.Tenant, owner).Scan(&seq, &txID, &rebroadcasts)
 		if errors.Is(err, sql.ErrNoRows) {
 			return pending.ErrNotLeased
@@ -127,7 +131,7 @@ func (s *Store) RecordOutcome(ctx context.Context, owner string, u pending.Outco
 		if u.Rebroadcast {
 			rebroadcasts++
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE txs SET track_state = coalesce(?, track_state), final_at = ?, state_at = coalesce(?, state_at),
+		if _, err := s.hot.exec(ctx, tx, `UPDATE txs SET track_state = coalesce(?, track_state), final_at = ?, state_at = coalesce(?, state_at),
 			track_next_at = ?, track_checks = track_checks + 1, block_number = ?, confirmations = ?, fee = ?, track_error = ?,
 			rebroadcasts = ?, replaced_by = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`,
 			trackState, finalAt, stateAt, nextAt, nullU64(u.BlockNumber), nullU64(u.Confirmations), nullString(u.Fee),
@@ -140,7 +144,7 @@ func (s *Store) RecordOutcome(ctx context.Context, owner string, u pending.Outco
 		}
 		o := pending.Outcome{BlockNumber: u.BlockNumber, Confirmations: u.Confirmations, Fee: u.Fee, Error: u.Error,
 			ReplacedBy: u.ReplacedBy, Rebroadcasts: rebroadcasts}
-		return emit(ctx, tx, u.Tenant, seq, u.ID, typ, pending.OutcomeBody(typ, u.ID, txID, u.State, o))
+		return s.emit(ctx, tx, u.Tenant, seq, u.ID, typ, pending.OutcomeBody(typ, u.ID, txID, u.State, o))
 	})
 }
 

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"Keys", testKeys},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"ConcurrentCompleteDelete", testConcurrentCompleteDelete},
+		{"ConcurrentWritesOneFails", testConcurrentWritesOneFails},
 		{"LeaseExclusive", testLeaseExclusive},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"LeaseConcurrentClaims", testLeaseConcurrentClaims},
@@ -457,6 +458,93 @@ func testConcurrentWrites(t *testing.T, s pending.Store) {
 	keys, _ := s.Keys(ctx)
 	if len(keys) != 1 || keys[0].Credits != 64 {
 		t.Fatalf("credits after concurrent metering = %+v, want 64", keys)
+	}
+}
+
+// testConcurrentWritesOneFails: writes of many requests at once, among them
+// ones that fail (one after it wrote a row and a sequence), each get their
+// own result, and the failures neither fail nor undo the others' writes
+// nor leave any of their own.
+func testConcurrentWritesOneFails(t *testing.T, s pending.Store) {
+	ctx := context.Background()
+	const n = 48
+	var txs []pending.NewTx
+	for i := range n + 2 {
+		txs = append(txs, simple("ETH", sig(i+1)))
+	}
+	ids := create(t, s, tenantA, txs...)
+	del, done := ids[n], ids[n+1]
+	if _, err := s.Delete(ctx, tenantA, del, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Complete(ctx, tenantA, done, "0xdone000000"); err != nil {
+		t.Fatal(err)
+	}
+	seqKey := pending.SeqKey{Chain: "ETH", Sender: "0xfa11"}
+	failing := []struct {
+		name string
+		run  func() error
+		want error // nil: any error
+	}{
+		{"Complete with another txId", func() error { return s.Complete(ctx, tenantA, done, "0xother00000") }, pending.ErrTxIDConflict},
+		{"Complete deleted", func() error { return s.Complete(ctx, tenantA, del, "0xdel0000000") }, pending.ErrDeleted},
+		{"SetTxData deleted", func() error { return s.SetTxData(ctx, tenantA, del, "0xsigned") }, pending.ErrNotFound},
+		{"Create failing after its first row", func() error {
+			_, err := s.Create(ctx, tenantA, simple("ETH", sig(900)), pending.NewTx{Chain: "ETH", Hashes: []string{sig(901)},
+				Sequence: &pending.SeqRequest{Key: seqKey, Render: func(uint64) (string, error) { return "", errors.New("no render") }}})
+			return err
+		}, nil},
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	okErrs := make([]error, n)
+	failErrs := make([]error, len(failing))
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			err := s.SetTxData(ctx, tenantA, ids[i], fmt.Sprintf("0xsigned%02d", i))
+			if err == nil {
+				err = s.Complete(ctx, tenantA, ids[i], fmt.Sprintf("0x%010d", i))
+			}
+			okErrs[i] = err
+		}()
+	}
+	for i, f := range failing {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			failErrs[i] = f.run()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, f := range failing {
+		if failErrs[i] == nil || (f.want != nil && !errors.Is(failErrs[i], f.want)) {
+			t.Errorf("%s = %v, want %v", f.name, failErrs[i], f.want)
+		}
+	}
+	for i, id := range ids[:n] {
+		if okErrs[i] != nil {
+			t.Errorf("write %d: %v", i, okErrs[i])
+			continue
+		}
+		tx, err := s.Get(ctx, tenantA, id)
+		data, derr := s.TxData(ctx, tenantA, id)
+		if err != nil || derr != nil || tx.TxID != fmt.Sprintf("0x%010d", i) || data != fmt.Sprintf("0xsigned%02d", i) {
+			t.Errorf("write %d stored %+v %q (%v, %v)", i, tx, data, err, derr)
+		}
+	}
+	if tx, err := s.Get(ctx, tenantA, done); err != nil || tx.TxID != "0xdone000000" {
+		t.Errorf("the completed transaction after a conflicting Complete: %+v, %v", tx, err)
+	}
+	if got := pendingIDs(t, s, pending.PendingQuery{Tenant: tenantA, Chain: "ETH", SignatureIDs: []string{sig(900), sig(901)}}); len(got) != 0 {
+		t.Errorf("the failed Create left %v", got)
+	}
+	if next, err := s.NextSequence(ctx, seqKey); err != nil || next != 0 {
+		t.Errorf("the failed Create left the sequence at %d (%v)", next, err)
 	}
 }
 

@@ -22,6 +22,7 @@ var trackTests = []struct {
 	{"TrackListing", testTrackListing},
 	{"TrackReplaced", testTrackReplaced},
 	{"TrackExpired", testTrackExpired},
+	{"TrackSettle", testTrackSettle},
 }
 
 func u64p(v uint64) *uint64 { return &v }
@@ -100,6 +101,42 @@ func testTrackClaimLease(t *testing.T, s pending.Store) {
 	tx, err := s.Get(ctx, tenantA, ids[1])
 	if err != nil || tx.State != pending.StateBroadcast {
 		t.Fatalf("stopped tracking: %+v, %v", tx, err)
+	}
+}
+
+// testTrackSettle: a transaction never checked waits its chain's settle
+// time (SettleBy, else Settle) after its broadcast; once checked, only its
+// recorded next check counts.
+func testTrackSettle(t *testing.T, s pending.Store) {
+	ctx := context.Background()
+	ids := broadcastTxs(t, s, tenantA, 2)
+	claim := func(owner string, settle time.Duration, by map[string]time.Duration) []pending.Tracked {
+		t.Helper()
+		got, err := s.ClaimTracking(ctx, pending.TrackClaim{Owner: owner, Lease: time.Minute, Max: 10, Settle: settle, SettleBy: by})
+		if err != nil {
+			t.Fatalf("ClaimTracking: %v", err)
+		}
+		return got
+	}
+	if got := claim("a", time.Hour, nil); len(got) != 0 {
+		t.Fatalf("claimed %+v within an hour's settle time", got)
+	}
+	if got := claim("a", 0, map[string]time.Duration{"ETH": time.Hour}); len(got) != 0 {
+		t.Fatalf("claimed %+v within its chain's settle time of an hour", got)
+	}
+	if got := claim("a", time.Hour, map[string]time.Duration{"BTC": 0}); len(got) != 0 {
+		t.Fatalf("claimed %+v: another chain's settle time applied", got)
+	}
+	time.Sleep(30 * time.Millisecond)
+	got := claim("a", time.Hour, map[string]time.Duration{"ETH": 10 * time.Millisecond})
+	if len(got) != 2 {
+		t.Fatalf("claimed %+v, want both once their chain's settle time passed", got)
+	}
+	if err := s.RecordOutcome(ctx, "a", pending.OutcomeUpdate{Tenant: tenantA, ID: ids[0], State: pending.StateBroadcast}); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim("b", time.Hour, nil); len(got) != 1 || got[0].ID != ids[0] || got[0].Checks != 1 {
+		t.Fatalf("claimed %+v, want %s: checked once, it is due at its recorded time whatever the settle time", got, ids[0])
 	}
 }
 
