@@ -80,6 +80,13 @@ type Store struct {
 	aead     cipherAEAD
 	lockOnce sync.Once
 	rnd      io.Reader
+
+	// getMu guards getStmt, Get's statement, prepared at the first Get (a
+	// store being created has no table to prepare it against yet) and kept:
+	// the daemon reads one record per transaction, and compiling the query
+	// each time cost about as much as reading the record.
+	getMu   sync.Mutex
+	getStmt *sql.Stmt
 }
 
 // Entry is one wallet with its signature ID, for batch inserts and listings.
@@ -458,8 +465,12 @@ func (s *Store) Get(ctx context.Context, id string) (*Wallet, error) {
 	if err != nil {
 		return nil, err
 	}
+	st, err := s.getStatement(ctx)
+	if err != nil {
+		return nil, classify(fmt.Errorf("read wallet: %w", err))
+	}
 	var rec []byte
-	err = s.db.QueryRowContext(ctx, "SELECT record FROM wallets WHERE id = ?", id).Scan(&rec)
+	err = st.QueryRowContext(ctx, id).Scan(&rec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w for signature ID %q", ErrNotFound, id)
 	}
@@ -467,6 +478,21 @@ func (s *Store) Get(ctx context.Context, id string) (*Wallet, error) {
 		return nil, classify(fmt.Errorf("read wallet: %w", err))
 	}
 	return s.openRecord(ctx, aead, id, rec)
+}
+
+// getStatement returns Get's kept statement, preparing it the first time.
+// A failed preparation is not kept: the next Get tries again.
+func (s *Store) getStatement(ctx context.Context) (*sql.Stmt, error) {
+	s.getMu.Lock()
+	defer s.getMu.Unlock()
+	if s.getStmt == nil {
+		st, err := s.db.PrepareContext(ctx, "SELECT record FROM wallets WHERE id = ?")
+		if err != nil {
+			return nil, err
+		}
+		s.getStmt = st
+	}
+	return s.getStmt, nil
 }
 
 // openRecord is openRecord that tells a store re-keyed by another process
@@ -785,6 +811,12 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	s.releaseKey()
 	s.mu.Unlock()
+	s.getMu.Lock()
+	if s.getStmt != nil {
+		_ = s.getStmt.Close() // closing the database below reports its errors
+		s.getStmt = nil
+	}
+	s.getMu.Unlock()
 	return s.db.Close()
 }
 
