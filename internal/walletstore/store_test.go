@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -223,6 +224,31 @@ func TestGetReadsTheFileEachTime(t *testing.T) {
 	daemon.Close()
 	if _, err := daemon.Get(ctx, "new"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestConcurrentGetsKeepTheirConnections: signers reading wallets at once
+// reuse the store's connections instead of closing and reopening them.
+func TestConcurrentGetsKeepTheirConnections(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	if err := s.Put(ctx, "a", &Wallet{PrivateKey: testKey, Chain: "ETH"}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 50 {
+				if _, err := s.Get(ctx, "a"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if st := s.db.Stats(); st.MaxIdleClosed > 0 || st.OpenConnections > maxConns {
+		t.Fatalf("connections closed for want of idle room: %d (open %d, max %d)", st.MaxIdleClosed, st.OpenConnections, maxConns)
 	}
 }
 
