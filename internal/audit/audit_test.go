@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestGenesisIsTheDocumentedHash(t *testing.T) {
@@ -347,6 +348,20 @@ func TestParseLineRefusesNonCanonicalForms(t *testing.T) {
 	} {
 		if _, err := ParseLine(bad); err == nil {
 			t.Errorf("%s: accepted %s", name, bad)
+		}
+	}
+}
+
+// A lone append (a CLI command's) is written at once, however long the
+// writer may hold a group open while appends stream in together.
+func TestLoneAppendIsNotHeld(t *testing.T) {
+	l := openLog(t, filepath.Join(t.TempDir(), "audit.log"), Options{GroupWait: time.Hour})
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		err := l.Append(ctx, Event{Type: "x", Fields: map[string]any{"i": i}})
+		cancel()
+		if err != nil {
+			t.Fatalf("append %d: %v", i, err)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 
+	"github.com/custoskms/custos/internal/groupcommit"
 	"github.com/custoskms/custos/internal/harden"
 	"github.com/custoskms/custos/internal/policy"
 )
@@ -356,21 +357,19 @@ func (l *Ledger) update(ctx context.Context, query string, values map[string]str
 	return nil
 }
 
+// groupWait is how long the ledger's writer holds a group open for more
+// entries while signers are recording together (groupcommit): each commit
+// costs a transaction and an fsync whatever it carries, and a signer already
+// waits about that long for its own commit.
+const groupWait = 2 * time.Millisecond
+
 func (l *Ledger) writer() {
 	defer close(l.done)
-	for r := range l.reqs {
-		group := []ledgerReq{r}
-	drain:
-		for len(group) < maxGroup {
-			select {
-			case r, ok := <-l.reqs:
-				if !ok {
-					break drain
-				}
-				group = append(group, r)
-			default:
-				break drain
-			}
+	g := groupcommit.New(l.reqs, maxGroup, groupWait)
+	for {
+		group, ok := g.Next()
+		if !ok {
+			return
 		}
 		l.commit(group)
 	}
