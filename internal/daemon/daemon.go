@@ -389,7 +389,11 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 	txs, unreported := d.unrefused(code, txs, refusals)
 	txs, waiting := d.skip(code, txs, recorded)
 	txs, places := inSequence(sc.c, d.cfg.Testnet, txs, waiting)
-	res := NewResolver(d.keys, d.cfg.Testnet)
+	keys, err := d.runKeys(ctx, txs, recorded)
+	if err != nil {
+		return sum, false, err
+	}
+	res := NewResolver(keys, d.cfg.Testnet)
 	res.only = d.walls
 	res.open = d.cfg.OpenRemoteKey
 	defer res.Close()
@@ -477,6 +481,30 @@ dispatch:
 		"resubmitted", sum.Resubmitted, "failed", sum.Failed, "rejected", sum.Rejected, "waiting", len(waiting),
 		"ms", strconv.FormatInt(time.Since(start).Milliseconds(), 10))
 	return sum, full, nil
+}
+
+// runKeys is the key source of a run over txs: when the daemon's source can
+// preload, the wallets of the transactions to sign (those not recorded) are
+// read at once.
+func (d *Daemon) runKeys(ctx context.Context, txs []PendingTx, recorded map[string]Entry) (Keys, error) {
+	p, ok := d.keys.(Preloader)
+	if !ok {
+		return d.keys, nil
+	}
+	var ids []string
+	for _, tx := range txs {
+		if _, had := recorded[tx.ID]; !had {
+			ids = append(ids, tx.signatureIDs()...)
+		}
+	}
+	if len(ids) == 0 {
+		return d.keys, nil
+	}
+	keys, err := p.Preload(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("key source: %w", err)
+	}
+	return keys, nil
 }
 
 func txIDs(txs []PendingTx) []string {

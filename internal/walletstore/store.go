@@ -18,6 +18,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -927,4 +928,57 @@ func (s *Store) Each(ctx context.Context, fn func(id string, w *Wallet) error) e
 		}
 	}
 	return classify(rows.Err())
+}
+
+// Fetched holds wallet records as one read of the file found them, still
+// sealed: Get opens one at a time, so no more decrypted wallets are held than
+// with Store.Get.
+type Fetched struct {
+	s    *Store
+	recs map[string][]byte
+}
+
+// Fetch reads the records of ids in one read transaction. A caller that
+// opens many wallets within a short time (the daemon's run over its pending
+// transactions) pays one query instead of one per wallet: each query is a
+// read transaction of its own, with SQLite's locking and change check, and
+// costs ten times a record's decryption. What Fetched holds is the file as
+// of this call: a wallet removed later is still in it.
+func (s *Store) Fetch(ctx context.Context, ids []string) (*Fetched, error) {
+	if _, err := s.cipher(); err != nil {
+		return nil, err
+	}
+	arg, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id, record FROM wallets WHERE id IN (SELECT value FROM json_each(?))", string(arg))
+	if err != nil {
+		return nil, classify(fmt.Errorf("read wallet store: %w", err))
+	}
+	defer rows.Close()
+	f := &Fetched{s: s, recs: make(map[string][]byte, len(ids))}
+	for rows.Next() {
+		var id string
+		var rec []byte
+		if err := rows.Scan(&id, &rec); err != nil {
+			return nil, classify(err)
+		}
+		f.recs[id] = rec
+	}
+	return f, classify(rows.Err())
+}
+
+// Get opens the fetched wallet id: ErrNotFound when it was not in the file
+// (or not asked for), ErrClosed once the store is closed.
+func (f *Fetched) Get(ctx context.Context, id string) (*Wallet, error) {
+	aead, err := f.s.cipher()
+	if err != nil {
+		return nil, err
+	}
+	rec, ok := f.recs[id]
+	if !ok {
+		return nil, fmt.Errorf("%w for signature ID %q", ErrNotFound, id)
+	}
+	return f.s.openRecord(ctx, aead, id, rec)
 }
