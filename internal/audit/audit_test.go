@@ -256,6 +256,23 @@ func TestAppendRefusesABrokenLog(t *testing.T) {
 			t.Fatalf("append after an edited last entry: %v", err)
 		}
 	})
+	t.Run("own last entry edited", func(t *testing.T) {
+		// The writer of the last entry finds the edit too: it knows its own
+		// last line only byte for byte.
+		path := filepath.Join(t.TempDir(), "audit.log")
+		l := openLog(t, path, Options{})
+		for _, id := range []string{"tx-0", "tx-1"} {
+			if err := l.Append(t.Context(), Event{Type: "x", Fields: map[string]any{"id": id}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ls := lines(t, path)
+		ls[1] = bytes.Replace(ls[1], []byte("tx-1"), []byte("tx-9"), 1)
+		rewrite(t, path, ls)
+		if err := l.Append(t.Context(), Event{Type: "x"}); !errors.Is(err, ErrBroken) {
+			t.Fatalf("append after its own last entry was edited: %v", err)
+		}
+	})
 	t.Run("last entry removed", func(t *testing.T) {
 		path, ls := writeRun(t, 2)
 		rewrite(t, path, ls[:1])
