@@ -74,10 +74,9 @@ func TestStoreKeysSeesWalletsAddedAndRemoved(t *testing.T) {
 	}
 }
 
-// TestStoreKeysListsManyNewWalletsAtOnce: past manyUnseen new wallets List
-// reads the whole store at once; each ref still carries its own wallet's
-// chain and network, and later additions are still seen one by one.
-func TestStoreKeysListsManyNewWalletsAtOnce(t *testing.T) {
+// newTestStore is a new wallet store with a cheap KDF, closed at the test's end.
+func newTestStore(t *testing.T) *walletstore.Store {
+	t.Helper()
 	cheap := walletstore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 	walletstore.TestKDF = &cheap
 	t.Cleanup(func() { walletstore.TestKDF = nil })
@@ -85,7 +84,15 @@ func TestStoreKeysListsManyNewWalletsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestStoreKeysListsManyNewWalletsAtOnce: past manyUnseen new wallets List
+// reads the whole store at once; each ref still carries its own wallet's
+// chain and network, and later additions are still seen one by one.
+func TestStoreKeysListsManyNewWalletsAtOnce(t *testing.T) {
+	s := newTestStore(t)
 	chains := []string{"ETH", "BSC", "MATIC"}
 	want := map[string]WalletRef{}
 	var entries []walletstore.Entry
@@ -123,14 +130,7 @@ func TestStoreKeysListsManyNewWalletsAtOnce(t *testing.T) {
 // made (a wallet removed after it is still served, as List serves it until
 // the next run); wallets not asked for are read from the store as before.
 func TestStoreKeysPreload(t *testing.T) {
-	cheap := walletstore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
-	walletstore.TestKDF = &cheap
-	t.Cleanup(func() { walletstore.TestKDF = nil })
-	s, err := walletstore.Open(t.Context(), filepath.Join(t.TempDir(), "wallet.dat"), []byte("pw"), walletstore.Options{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestStore(t)
 	if err := s.Put(t.Context(), sigPK, &walletstore.Wallet{PrivateKey: testPK, Chain: "ETH", Testnet: true}); err != nil {
 		t.Fatal(err)
 	}
