@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestGenesisIsTheDocumentedHash(t *testing.T) {
@@ -255,6 +256,23 @@ func TestAppendRefusesABrokenLog(t *testing.T) {
 			t.Fatalf("append after an edited last entry: %v", err)
 		}
 	})
+	t.Run("own last entry edited", func(t *testing.T) {
+		// The writer of the last entry finds the edit too: it knows its own
+		// last line only byte for byte.
+		path := filepath.Join(t.TempDir(), "audit.log")
+		l := openLog(t, path, Options{})
+		for _, id := range []string{"tx-0", "tx-1"} {
+			if err := l.Append(t.Context(), Event{Type: "x", Fields: map[string]any{"id": id}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ls := lines(t, path)
+		ls[1] = bytes.Replace(ls[1], []byte("tx-1"), []byte("tx-9"), 1)
+		rewrite(t, path, ls)
+		if err := l.Append(t.Context(), Event{Type: "x"}); !errors.Is(err, ErrBroken) {
+			t.Fatalf("append after its own last entry was edited: %v", err)
+		}
+	})
 	t.Run("last entry removed", func(t *testing.T) {
 		path, ls := writeRun(t, 2)
 		rewrite(t, path, ls[:1])
@@ -347,6 +365,20 @@ func TestParseLineRefusesNonCanonicalForms(t *testing.T) {
 	} {
 		if _, err := ParseLine(bad); err == nil {
 			t.Errorf("%s: accepted %s", name, bad)
+		}
+	}
+}
+
+// A lone append (a CLI command's) is written at once, however long the
+// writer may hold a group open while appends stream in together.
+func TestLoneAppendIsNotHeld(t *testing.T) {
+	l := openLog(t, filepath.Join(t.TempDir(), "audit.log"), Options{GroupWait: time.Hour})
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		err := l.Append(ctx, Event{Type: "x", Fields: map[string]any{"i": i}})
+		cancel()
+		if err != nil {
+			t.Fatalf("append %d: %v", i, err)
 		}
 	}
 }

@@ -67,12 +67,17 @@ func subjectFields(code string, s Subject) map[string]any {
 // "refused" (for good), with its reason. The caller acts on the decision
 // only when this returns nil.
 func (d *Daemon) auditDecision(ctx context.Context, code, step string, s Subject, decision, reason string) error {
+	return d.audit(ctx, decisionEvent(code, step, s, decision, reason))
+}
+
+// decisionEvent is auditDecision's entry.
+func decisionEvent(code, step string, s Subject, decision, reason string) audit.Event {
 	f := subjectFields(code, s)
 	f["step"], f["decision"] = step, decision
 	if reason != "" {
 		f["reason"] = reason
 	}
-	return d.audit(ctx, audit.Event{Type: "tx.decision", Fields: f})
+	return audit.Event{Type: "tx.decision", Fields: f}
 }
 
 // approvalDecision is the audit log's decision and reason for Approve's
@@ -89,9 +94,10 @@ func approvalDecision(err error) (decision, reason string) {
 	}
 }
 
-// auditKeyUse records that the keys of s are about to sign its bytes.
-func (d *Daemon) auditKeyUse(ctx context.Context, code string, s Subject) error {
-	return d.audit(ctx, audit.Event{Type: "key.use", Fields: subjectFields(code, s)})
+// auditKeyUse records that the keys of s are about to sign its bytes, after
+// the events before (in the same append, so in this order and at once).
+func (d *Daemon) auditKeyUse(ctx context.Context, code string, s Subject, before ...audit.Event) error {
+	return d.audit(ctx, append(before, audit.Event{Type: "key.use", Fields: subjectFields(code, s)})...)
 }
 
 // auditSigned records a signature before the ledger and the API see it.
@@ -126,8 +132,13 @@ func (d *Daemon) auditPolicy(ctx context.Context, code string, s Subject, refuse
 	if d.guard == nil {
 		return nil
 	}
+	return d.audit(ctx, policyEvent(code, s, refused))
+}
+
+// policyEvent is auditPolicy's entry.
+func policyEvent(code string, s Subject, refused *outcome) audit.Event {
 	if refused != nil {
-		return d.auditDecision(ctx, code, "policy", s, "refused", refused.refused)
+		return decisionEvent(code, "policy", s, "refused", refused.refused)
 	}
-	return d.auditDecision(ctx, code, "policy", s, "approved", "")
+	return decisionEvent(code, "policy", s, "approved", "")
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -282,4 +284,53 @@ type enospcFile struct{ *os.File }
 
 func (f enospcFile) WriteAt([]byte, int64) (int, error) {
 	return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+}
+
+// recordingAuditor notes the event types of each append, then passes them on.
+type recordingAuditor struct {
+	log     *audit.Log
+	mu      sync.Mutex
+	appends [][]string
+}
+
+func (a *recordingAuditor) Append(ctx context.Context, events ...audit.Event) error {
+	types := make([]string, len(events))
+	for i, e := range events {
+		types[i] = e.Type
+		if e.Type == "tx.decision" {
+			types[i] += ":" + e.Fields["step"].(string) + ":" + e.Fields["decision"].(string)
+		}
+	}
+	a.mu.Lock()
+	a.appends = append(a.appends, types)
+	a.mu.Unlock()
+	return a.log.Append(ctx, events...)
+}
+
+// Without an approval service, the policy's approval is written in the key
+// use's append, before it; a refusal is written by itself, and so is an
+// approval whose keys cannot be found (the transaction fails unsigned).
+func TestPolicyApprovalWrittenWithTheKeyUse(t *testing.T) {
+	h := newHarness(t)
+	h.pay(1, "1000")
+	h.pay(2, "1001")
+	// A mnemonic wallet without an index: no key to sign with.
+	h.api.add(PendingTx{ID: txID(3), Chain: "ETH", SerializedTransaction: "pay:5", Hashes: []string{sigMn}})
+	_, mod := h.withPolicy(testPolicy(t, `{"maxAmount":{"":"1000"}}`))
+	a := &recordingAuditor{log: openAudit(t, filepath.Join(t.TempDir(), "audit.log"), audit.Options{})}
+	d := h.daemon(func(c *Config) { mod(c); c.Concurrency = 1; c.Audit = a })
+	sum, err := d.RunOnce(t.Context())
+	if err != nil || sum.Signed != 1 || sum.Submitted != 1 || sum.Failed != 1 {
+		t.Fatalf("summary %+v %v", sum, err)
+	}
+	got := fmt.Sprint(a.appends)
+	for _, want := range []string{"[tx.decision:policy:approved key.use]", "[tx.signed]", "[tx.decision:policy:refused]",
+		"[tx.decision:policy:approved]"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("appends %s, want one of %s", got, want)
+		}
+	}
+	if len(a.appends) != 5 { // the signed one's two, the refusal, the failure, the reports
+		t.Fatalf("appends %s", got)
+	}
 }

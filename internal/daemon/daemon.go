@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/policy"
@@ -389,7 +390,11 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 	txs, unreported := d.unrefused(code, txs, refusals)
 	txs, waiting := d.skip(code, txs, recorded)
 	txs, places := inSequence(sc.c, d.cfg.Testnet, txs, waiting)
-	res := NewResolver(d.keys, d.cfg.Testnet)
+	keys, err := d.runKeys(ctx, txs, recorded)
+	if err != nil {
+		return sum, false, err
+	}
+	res := NewResolver(keys, d.cfg.Testnet)
 	res.only = d.walls
 	res.open = d.cfg.OpenRemoteKey
 	defer res.Close()
@@ -479,6 +484,30 @@ dispatch:
 	return sum, full, nil
 }
 
+// runKeys is the key source of a run over txs: when the daemon's source can
+// preload, the wallets of the transactions to sign (those not recorded) are
+// read at once.
+func (d *Daemon) runKeys(ctx context.Context, txs []PendingTx, recorded map[string]Entry) (Keys, error) {
+	p, ok := d.keys.(Preloader)
+	if !ok {
+		return d.keys, nil
+	}
+	var ids []string
+	for _, tx := range txs {
+		if _, had := recorded[tx.ID]; !had {
+			ids = append(ids, tx.signatureIDs()...)
+		}
+	}
+	if len(ids) == 0 {
+		return d.keys, nil
+	}
+	keys, err := p.Preload(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("key source: %w", err)
+	}
+	return keys, nil
+}
+
 func txIDs(txs []PendingTx) []string {
 	ids := make([]string, len(txs))
 	for i, tx := range txs {
@@ -532,7 +561,18 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 			return d.fail(code, tx.ID, "decode", err)
 		}
 		spend, refused := d.checkPolicy(code, s)
-		if err := d.auditPolicy(ctx, code, s, refused); err != nil {
+		// The policy's approval is acted on first by asking the approval
+		// service, else by signing. Without an approval service nothing
+		// leaves the process between the decision and the key use (the keys
+		// are only looked up), so the decision is written with the key use,
+		// in the same append and before it: durable before the signature,
+		// as when written alone, for one wait instead of two. A refusal, or
+		// an approval followed by a request to the approval service, is
+		// written at once, before it takes effect.
+		var withKeyUse []audit.Event
+		if d.guard != nil && refused == nil && d.cfg.Approval == nil {
+			withKeyUse = append(withKeyUse, policyEvent(code, s, nil))
+		} else if err := d.auditPolicy(ctx, code, s, refused); err != nil {
 			spend.Release()
 			return d.auditFailed(code, tx.ID, err)
 		}
@@ -557,9 +597,14 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		}
 		keys, remote, err := res.ResolveSigning(ctx, sc.c, tx)
 		if err != nil {
+			// Not signed: the decision is still written before the
+			// failure is reported.
+			if aerr := d.audit(ctx, withKeyUse...); aerr != nil {
+				return d.auditFailed(code, tx.ID, aerr)
+			}
 			return d.fail(code, tx.ID, "keys", err)
 		}
-		if err := d.auditKeyUse(ctx, code, s); err != nil {
+		if err := d.auditKeyUse(ctx, code, s, withKeyUse...); err != nil {
 			clear(keys)
 			return d.auditFailed(code, tx.ID, err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 
+	"github.com/custoskms/custos/internal/groupcommit"
 	"github.com/custoskms/custos/internal/harden"
 	"github.com/custoskms/custos/internal/policy"
 )
@@ -47,6 +48,10 @@ type Entry struct {
 type Ledger struct {
 	db   *sql.DB
 	lock *flock.Flock
+	// insSigned and insSpent are commitGroup's statements, compiled once on
+	// the ledger's one connection: compiling them per commit cost as much as
+	// the inserts.
+	insSigned, insSpent *sql.Stmt
 
 	reqs      chan ledgerReq
 	done      chan struct{}
@@ -148,7 +153,18 @@ func openLedgerDB(path string) (*Ledger, error) {
 		db.Close()
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
-	return &Ledger{db: db, reqs: make(chan ledgerReq, maxGroup), done: make(chan struct{})}, nil
+	l := &Ledger{db: db, reqs: make(chan ledgerReq, maxGroup), done: make(chan struct{})}
+	if l.insSigned, err = db.Prepare(`INSERT INTO signed (id, chain, tx_data, tx_id, signed_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	if l.insSpent, err = db.Prepare(`INSERT INTO spent (id, rule, asset, amount, at_ms) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	return l, nil
 }
 
 func migrate(db *sql.DB) error {
@@ -185,6 +201,9 @@ func (l *Ledger) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.reqs)
 		<-l.done
+		// Closing the database reports the statements' errors too.
+		_ = l.insSigned.Close()
+		_ = l.insSpent.Close()
 		l.closeErr = l.db.Close()
 		if err := l.lock.Unlock(); l.closeErr == nil {
 			l.closeErr = err
@@ -356,21 +375,19 @@ func (l *Ledger) update(ctx context.Context, query string, values map[string]str
 	return nil
 }
 
+// groupWait is how long the ledger's writer holds a group open for more
+// entries while signers are recording together (groupcommit): each commit
+// costs a transaction and an fsync whatever it carries, and a signer already
+// waits about that long for its own commit.
+const groupWait = 2 * time.Millisecond
+
 func (l *Ledger) writer() {
 	defer close(l.done)
-	for r := range l.reqs {
-		group := []ledgerReq{r}
-	drain:
-		for len(group) < maxGroup {
-			select {
-			case r, ok := <-l.reqs:
-				if !ok {
-					break drain
-				}
-				group = append(group, r)
-			default:
-				break drain
-			}
+	g := groupcommit.New(l.reqs, maxGroup, groupWait)
+	for {
+		group, ok := g.Next()
+		if !ok {
+			return
 		}
 		l.commit(group)
 	}
@@ -393,18 +410,7 @@ func (l *Ledger) commitGroup(group []ledgerReq) ([]Entry, error) {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.Prepare(`INSERT INTO signed (id, chain, tx_data, tx_id, signed_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	defer ins.Close()
-	spend, err := tx.Prepare(`INSERT INTO spent (id, rule, asset, amount, at_ms) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	defer spend.Close()
+	ins, spend := tx.Stmt(l.insSigned), tx.Stmt(l.insSpent)
 	now := time.Now().Unix()
 	stored := make([]Entry, len(group))
 	for i, r := range group {

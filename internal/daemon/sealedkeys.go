@@ -50,3 +50,18 @@ func (k *SealedKeys) Wallet(ctx context.Context, id string) (Wallet, error) {
 	}
 	return src.Wallet(ctx, id)
 }
+
+var _ Preloader = (*SealedKeys)(nil)
+
+// Preload implements Preloader for an unsealed source that preloads, and
+// returns the source itself for one that does not.
+func (k *SealedKeys) Preload(ctx context.Context, ids []string) (Keys, error) {
+	src, err := k.source()
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := src.(Preloader); ok {
+		return p.Preload(ctx, ids)
+	}
+	return src, nil
+}

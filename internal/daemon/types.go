@@ -216,3 +216,13 @@ type Keys interface {
 	// Wallet returns one wallet with its secret; ErrUnknownWallet when absent.
 	Wallet(ctx context.Context, signatureID string) (Wallet, error)
 }
+
+// Preloader is an optional capability of Keys: Preload returns Keys that
+// answer Wallet for ids from one read of the source made now, the others as
+// the source does. A run preloads the wallets of the transactions it is
+// about to sign, so that a wallet costs one query per run rather than one per
+// transaction; wallets the CLI adds or removes are seen at the next run,
+// as with List.
+type Preloader interface {
+	Preload(ctx context.Context, ids []string) (Keys, error)
+}

@@ -96,6 +96,11 @@ func (k *StoreKeys) learnMany(ctx context.Context, ids []string) error {
 // it is what their signer takes.
 func (k *StoreKeys) Wallet(ctx context.Context, id string) (Wallet, error) {
 	w, err := k.store.Get(ctx, id)
+	return storeWallet(id, w, err)
+}
+
+// storeWallet is the daemon's Wallet for the store's answer (w, err) for id.
+func storeWallet(id string, w *walletstore.Wallet, err error) (Wallet, error) {
 	if errors.Is(err, walletstore.ErrNotFound) {
 		return Wallet{}, fmt.Errorf("%w: %s", ErrUnknownWallet, id)
 	}
@@ -107,4 +112,33 @@ func (k *StoreKeys) Wallet(ctx context.Context, id string) (Wallet, error) {
 		out.PrivateKey = w.Secret
 	}
 	return out, nil
+}
+
+var _ Preloader = (*StoreKeys)(nil)
+
+// Preload implements Preloader: the records of ids are read in one query and
+// kept sealed until Wallet opens them, one at a time.
+func (k *StoreKeys) Preload(ctx context.Context, ids []string) (Keys, error) {
+	f, err := k.store.Fetch(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return &fetchedKeys{StoreKeys: k, fetched: f, asked: set(ids)}, nil
+}
+
+// fetchedKeys serves the wallets it was preloaded with from that one read,
+// and any other from the store as StoreKeys does.
+type fetchedKeys struct {
+	*StoreKeys
+	fetched *walletstore.Fetched
+	asked   map[string]bool
+}
+
+// Wallet implements Keys.
+func (k *fetchedKeys) Wallet(ctx context.Context, id string) (Wallet, error) {
+	if !k.asked[id] {
+		return k.StoreKeys.Wallet(ctx, id)
+	}
+	w, err := k.fetched.Get(ctx, id)
+	return storeWallet(id, w, err)
 }

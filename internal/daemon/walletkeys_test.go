@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/custoskms/custos/internal/walletstore"
@@ -72,10 +74,9 @@ func TestStoreKeysSeesWalletsAddedAndRemoved(t *testing.T) {
 	}
 }
 
-// TestStoreKeysListsManyNewWalletsAtOnce: past manyUnseen new wallets List
-// reads the whole store at once; each ref still carries its own wallet's
-// chain and network, and later additions are still seen one by one.
-func TestStoreKeysListsManyNewWalletsAtOnce(t *testing.T) {
+// newTestStore is a new wallet store with a cheap KDF, closed at the test's end.
+func newTestStore(t *testing.T) *walletstore.Store {
+	t.Helper()
 	cheap := walletstore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 	walletstore.TestKDF = &cheap
 	t.Cleanup(func() { walletstore.TestKDF = nil })
@@ -83,7 +84,15 @@ func TestStoreKeysListsManyNewWalletsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestStoreKeysListsManyNewWalletsAtOnce: past manyUnseen new wallets List
+// reads the whole store at once; each ref still carries its own wallet's
+// chain and network, and later additions are still seen one by one.
+func TestStoreKeysListsManyNewWalletsAtOnce(t *testing.T) {
+	s := newTestStore(t)
 	chains := []string{"ETH", "BSC", "MATIC"}
 	want := map[string]WalletRef{}
 	var entries []walletstore.Entry
@@ -115,4 +124,70 @@ func TestStoreKeysListsManyNewWalletsAtOnce(t *testing.T) {
 	}
 	want[one.ID] = WalletRef{SignatureID: one.ID, Chain: "BTC"}
 	check()
+}
+
+// TestStoreKeysPreload: preloaded wallets come from the one read Preload
+// made (a wallet removed after it is still served, as List serves it until
+// the next run); wallets not asked for are read from the store as before.
+func TestStoreKeysPreload(t *testing.T) {
+	s := newTestStore(t)
+	if err := s.Put(t.Context(), sigPK, &walletstore.Wallet{PrivateKey: testPK, Chain: "ETH", Testnet: true}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := NewStoreKeys(s).Preload(t.Context(), []string{sigPK, sigMn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(t.Context(), sigPK); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(t.Context(), sigOth, &walletstore.Wallet{Secret: "SXLMSECRET", Chain: "XLM"}); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := keys.Wallet(t.Context(), sigPK); err != nil || w.PrivateKey != testPK || w.Chain != "ETH" || !w.Testnet {
+		t.Fatalf("preloaded wallet: %+v %v", w, err)
+	}
+	if _, err := keys.Wallet(t.Context(), sigMn); !errors.Is(err, ErrUnknownWallet) {
+		t.Fatalf("wallet absent at preload: %v", err)
+	}
+	if w, err := keys.Wallet(t.Context(), sigOth); err != nil || w.PrivateKey != "SXLMSECRET" {
+		t.Fatalf("wallet not preloaded: %+v %v", w, err)
+	}
+}
+
+// preloadKeys is a key source whose wallets only its preloaded Keys give.
+type preloadKeys struct {
+	*memKeys
+	asked [][]string
+}
+
+func (k *preloadKeys) Wallet(context.Context, string) (Wallet, error) {
+	return Wallet{}, errors.New("read one by one")
+}
+
+func (k *preloadKeys) Preload(_ context.Context, ids []string) (Keys, error) {
+	k.asked = append(k.asked, slices.Sorted(slices.Values(ids)))
+	return k.memKeys, nil
+}
+
+// TestRunPreloadsItsWallets: a run reads the wallets of the transactions it
+// signs at once, through the source's Preload.
+func TestRunPreloadsItsWallets(t *testing.T) {
+	h := newHarness(t)
+	h.queueThree()
+	keys := &preloadKeys{memKeys: h.keys}
+	d, err := New(Config{Chains: []string{"ETH"}, Testnet: true, LedgerPath: h.ledger, Lookup: lookupOf(h.chain), Concurrency: 4},
+		h.api.client(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	sum, err := d.RunOnce(t.Context())
+	if err != nil || sum != (Summary{Pending: 2, Signed: 2, Submitted: 2}) {
+		t.Fatalf("summary %+v %v", sum, err)
+	}
+	want := slices.Sorted(slices.Values([]string{sigPK, sigMn}))
+	if len(keys.asked) != 1 || !slices.Equal(keys.asked[0], want) {
+		t.Fatalf("preloaded %v, want one preload of %v", keys.asked, want)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -186,6 +187,68 @@ func TestSecondHandleSeesNewWallets(t *testing.T) {
 	}
 	if _, err := daemon.Get(ctx, "new"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGetReadsTheFileEachTime: Get's kept statement is compiled once but
+// still reads the file on every call, so a wallet another process removes
+// after the first Get is gone for the daemon's handle at once.
+func TestGetReadsTheFileEachTime(t *testing.T) {
+	ctx := context.Background()
+	daemon, path := newStore(t)
+	if err := daemon.Put(ctx, "old", &Wallet{PrivateKey: testKey, Chain: "ETH"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := daemon.Get(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	cli, err := Open(ctx, path, []byte(testPassword), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	if err := cli.Delete(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Put(ctx, "new", &Wallet{PrivateKey: testKey, Chain: "BSC"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second round runs on the statement as kept
+		if _, err := daemon.Get(ctx, "old"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("removed wallet: %v, want ErrNotFound", err)
+		}
+		if w, err := daemon.Get(ctx, "new"); err != nil || w.Chain != "BSC" {
+			t.Fatalf("added wallet: %+v %v", w, err)
+		}
+	}
+	daemon.Close()
+	if _, err := daemon.Get(ctx, "new"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestConcurrentGetsKeepTheirConnections: signers reading wallets at once
+// reuse the store's connections instead of closing and reopening them.
+func TestConcurrentGetsKeepTheirConnections(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	if err := s.Put(ctx, "a", &Wallet{PrivateKey: testKey, Chain: "ETH"}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 50 {
+				if _, err := s.Get(ctx, "a"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if st := s.db.Stats(); st.MaxIdleClosed > 0 || st.OpenConnections > maxConns {
+		t.Fatalf("connections closed for want of idle room: %d (open %d, max %d)", st.MaxIdleClosed, st.OpenConnections, maxConns)
 	}
 }
 
