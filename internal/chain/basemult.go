@@ -8,12 +8,17 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/secp256k1/fp"
 )
 
-// Base-point multiplication for public scalars (the HMAC tweaks of BIP-32
-// public derivation). btcec's ScalarBaseMultNonConst adds 32 table points in
-// 10×26-bit limb arithmetic and costs about two thirds of an address from an
-// xpub; the same 32 mixed additions in gnark-crypto's 4×64-bit field take
-// about half as long. The table lookups index by the scalar's bytes, so this
-// is not constant-time: never give it a secret.
+// Base-point multiplication: btcec's ScalarBaseMultNonConst adds 32 table
+// points in 10×26-bit limb arithmetic and costs about two thirds of an address
+// from an xpub or of a generated key; the same 32 mixed additions in
+// gnark-crypto's 4×64-bit field take about half as long.
+//
+// Neither is constant-time: both pick a table entry by each byte of the
+// scalar. btcec uses its variable-time multiplication for a private key's
+// public key too (PrivateKey.PubKey), so baseMultNonConst takes exactly the
+// places where ScalarBaseMultNonConst was used, secret scalars included,
+// without exposing anything more; the field inversions of secret points stay
+// constant-time (PublicPoints).
 
 // baseTable holds j·256^w·G as affine points for every window w (the
 // scalar's byte w, most significant first) and byte value j; entry 0 is the
@@ -41,10 +46,10 @@ var baseTable = sync.OnceValue(func() *[32][256]gsecp.G1Affine {
 	return t
 })
 
-// publicBaseMult sets r to k·G + q, for a public big-endian scalar k (any
-// 256-bit value; the caller refuses those ≥ n where that matters) and an
-// affine point q. The result may be the point at infinity (Z = 0).
-func publicBaseMult(k *[32]byte, q *gsecp.G1Affine, r *gsecp.G1Jac) {
+// baseMultNonConst sets r to k·G for a big-endian scalar k (any 256-bit
+// value; the caller refuses those ≥ n where that matters). The result may be
+// the point at infinity (Z = 0).
+func baseMultNonConst(k *[32]byte, r *gsecp.G1Jac) {
 	t := baseTable()
 	r.X.SetOne()
 	r.Y.SetOne()
@@ -52,7 +57,6 @@ func publicBaseMult(k *[32]byte, q *gsecp.G1Affine, r *gsecp.G1Jac) {
 	for w, b := range k {
 		r.AddMixed(&t[w][b])
 	}
-	r.AddMixed(q)
 }
 
 // toGnarkAffine converts an affine btcec point (Z = 1).
@@ -64,6 +68,13 @@ func toGnarkAffine(p *btcec.JacobianPoint) gsecp.G1Affine {
 	p.Y.PutBytes(&b)
 	a.Y.SetBytes(b[:])
 	return a
+}
+
+// toBtcecJacobian converts r, which must not be the point at infinity.
+func toBtcecJacobian(r *gsecp.G1Jac, p *btcec.JacobianPoint) {
+	setField(&p.X, &r.X)
+	setField(&p.Y, &r.Y)
+	setField(&p.Z, &r.Z)
 }
 
 // toBtcecAffine sets p to the affine form of r, which must not be the point

@@ -8,11 +8,12 @@ import (
 	gsecp "github.com/consensys/gnark-crypto/ecc/secp256k1"
 )
 
-// publicBaseMult must give btcec's k·G + q: for every byte value in every
+// baseMultNonConst followed by AddMixed (ChildPoint's use) must give btcec's
+// k·G + q: for every byte value in every
 // window (so every table entry is used at least once), for scalars with zero
 // bytes and the edges 0, 1 and n-1, and it must reach the point at infinity
 // when q = -k·G and double when q = k·G.
-func TestPublicBaseMultMatchesBtcec(t *testing.T) {
+func TestBaseMultMatchesBtcec(t *testing.T) {
 	var q btcec.JacobianPoint
 	qk := sha256.Sum256([]byte("q"))
 	var qs btcec.ModNScalar
@@ -49,7 +50,22 @@ func TestPublicBaseMultMatchesBtcec(t *testing.T) {
 		btcec.AddNonConst(&want, &q, &want)
 		want.ToAffine()
 		var r gsecp.G1Jac
-		publicBaseMult(&k, &qa, &r)
+		baseMultNonConst(&k, &r)
+		if s.IsZero() != r.Z.IsZero() {
+			t.Fatalf("k=%x: k·G at infinity %v", k, r.Z.IsZero())
+		}
+		if !s.IsZero() {
+			// PublicPoints' use: the Jacobian point, converted as it is.
+			var kG, kGWant btcec.JacobianPoint
+			toBtcecJacobian(&r, &kG)
+			kG.ToAffine()
+			btcec.ScalarBaseMultNonConst(&s, &kGWant)
+			kGWant.ToAffine()
+			if !kG.X.Equals(&kGWant.X) || !kG.Y.Equals(&kGWant.Y) {
+				t.Fatalf("k=%x: k·G differs from btcec's", k)
+			}
+		}
+		r.AddMixed(&qa)
 		var got btcec.JacobianPoint
 		toBtcecAffine(&r, &got)
 		if !got.X.Equals(&want.X) || !got.Y.Equals(&want.Y) {
@@ -63,12 +79,14 @@ func TestPublicBaseMultMatchesBtcec(t *testing.T) {
 	neg.Y.Negate(1).Normalize()
 	na := toGnarkAffine(&neg)
 	var r gsecp.G1Jac
-	publicBaseMult(&qk, &na, &r)
+	baseMultNonConst(&qk, &r)
+	r.AddMixed(&na)
 	if !r.Z.IsZero() {
 		t.Error("k·G - k·G is not the point at infinity")
 	}
 	// q = k·G: the sum is 2·k·G.
-	publicBaseMult(&qk, &qa, &r)
+	baseMultNonConst(&qk, &r)
+	r.AddMixed(&qa)
 	var two, want btcec.JacobianPoint
 	btcec.DoubleNonConst(&q, &two)
 	want.Set(&two)

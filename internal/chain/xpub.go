@@ -16,14 +16,14 @@ import (
 
 // XPubKey is an extended public key parsed once for public child derivation:
 // its point is kept decompressed, so each child costs one HMAC, one base-point
-// multiplication (publicBaseMult) and one inversion, not the re-parse and two
+// multiplication (baseMultNonConst) and one inversion, not the re-parse and two
 // square roots of hdkeychain's Derive followed by ECPubKey. Callers that derive many indices
 // of one xpub (address batches, deposit scanning) keep it in their own cache.
 type XPubKey struct {
 	version   []byte
 	chainCode []byte
 	pubBytes  [33]byte       // compressed, as it appears in the HMAC input
-	affine    gsecp.G1Affine // the point, for publicBaseMult
+	affine    gsecp.G1Affine // the point, added to each tweak·G
 	// macs holds HMAC-SHA512 instances keyed with the chain code. After its
 	// first Reset an HMAC restarts from the saved states of its padded key
 	// blocks, so each child costs two SHA-512 compressions instead of four
@@ -80,7 +80,8 @@ func (p *XPubKey) ChildPoint(index uint32) (btcec.JacobianPoint, error) {
 		return child, fmt.Errorf("xpub child %d: %w", index, hdkeychain.ErrInvalidChild)
 	}
 	var r gsecp.G1Jac
-	publicBaseMult((*[32]byte)(sum[:32]), &p.affine, &r)
+	baseMultNonConst((*[32]byte)(sum[:32]), &r)
+	r.AddMixed(&p.affine)
 	if r.Z.IsZero() {
 		return child, fmt.Errorf("xpub child %d: %w", index, hdkeychain.ErrInvalidChild)
 	}
