@@ -23,7 +23,7 @@ import (
 // baseTable holds j·256^w·G as affine points for every window w (the
 // scalar's byte w, most significant first) and byte value j; entry 0 is the
 // point at infinity, which AddMixed skips. 32·256 points of 64 bytes: 512 KiB,
-// built on first use in a few milliseconds and never changed afterwards.
+// built on first use (about 10 ms) and never changed afterwards.
 var baseTable = sync.OnceValue(func() *[32][256]gsecp.G1Affine {
 	t := new([32][256]gsecp.G1Affine)
 	_, g := gsecp.Generators()
