@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,13 +21,14 @@ import (
 )
 
 // The pending-query benchmark: 100,000 pending ETH transactions of one tenant,
-// each with one hash drawn from a pool of 1,000,000 signature IDs; a signer
-// asks with the first N IDs of the pool, so about N/10 transactions match.
+// each with one hash drawn from a pool of 500,000 signature IDs; a signer
+// asks with the first N IDs of the pool, so about N/5 transactions match
+// (5,000 of 25,000, as issue 18 states the goal).
 // The data set is built once per process and store (only when a benchmark
 // runs), outside the timed loop; ns/op and p50-ms are one request each.
 const (
 	benchStored = 100_000
-	benchPool   = 1_000_000
+	benchPool   = 500_000
 )
 
 // benchData is one store's data set behind a server.
@@ -110,6 +112,7 @@ func benchmarkPendingOn(b *testing.B, d *benchData, srv *Server, n int, claim bo
 	times := make([]time.Duration, 0, 64)
 	b.SetBytes(int64(len(payload)))
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		start := time.Now()
 		req := httptest.NewRequest("POST", "/v3/kms/pending/ETH", bytes.NewReader(payload))
@@ -122,9 +125,19 @@ func benchmarkPendingOn(b *testing.B, d *benchData, srv *Server, n int, claim bo
 		}
 	}
 	b.StopTimer()
+	// CPU per request (the handler's and SQLite's, on every goroutine):
+	// steadier than the latency on a shared machine.
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(want), "matches")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchmarkPending(b *testing.B, n int, claim bool) {

@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg"
+	gsecp "github.com/consensys/gnark-crypto/ecc/secp256k1"
 )
 
 // HDSecp256k1 is the mnemonic half of Deriver shared by the BIP-44 secp256k1
@@ -209,11 +210,17 @@ func PublicPoints(keys []*btcec.PrivateKey, out []btcec.JacobianPoint) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	for i, k := range keys {
+	for _, k := range keys {
 		if k.Key.IsZero() {
 			return fmt.Errorf("%w: zero key", ErrInvalidKey)
 		}
-		btcec.ScalarBaseMultNonConst(&k.Key, &out[i])
+	}
+	for i, k := range keys {
+		b := k.Key.Bytes()
+		var r gsecp.G1Jac
+		baseMultNonConst(&b, &r)
+		clear(b[:])
+		toBtcecJacobian(&r, &out[i]) // Z ≠ 0: 0 < k < n
 	}
 	// prefix[i] = Z_0 · … · Z_i
 	prefix := make([]btcec.FieldVal, len(out))

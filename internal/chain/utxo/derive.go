@@ -93,7 +93,15 @@ func (c *Chain) AddressFromXPub(xpub string, index uint32, testnet bool) (string
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidXPub, err)
 	}
-	return c.Address(btcec.NewPublicKey(&pt.X, &pt.Y), netOf(testnet))
+	// The compressed key straight from the affine point: a PublicKey value and
+	// its serialisation would be two allocations per address.
+	var pub [33]byte
+	pub[0] = 2
+	if pt.Y.IsOdd() {
+		pub[0] = 3
+	}
+	pt.X.PutBytesUnchecked(pub[1:])
+	return c.hashAddress(btcutil.Hash160(pub[:]), netOf(testnet))
 }
 
 // AddressFromSeed implements chain.Deriver.
@@ -199,7 +207,11 @@ func (c *Chain) GeneratePrivateKey(rand io.Reader, testnet bool) (string, error)
 // Address is the address Tatum shows for a public key on network n: P2WPKH for
 // BTC, P2PKH for LTC and DOGE, CashAddr P2PKH for BCH.
 func (c *Chain) Address(pub *btcec.PublicKey, n Network) (string, error) {
-	h := btcutil.Hash160(pub.SerializeCompressed())
+	return c.hashAddress(btcutil.Hash160(pub.SerializeCompressed()), n)
+}
+
+// hashAddress is Address from the HASH160 of the compressed public key.
+func (c *Chain) hashAddress(h []byte, n Network) (string, error) {
 	switch c.style {
 	case styleP2WPKH:
 		// Witness version 0 and the 20-byte program in bech32, encoded here
