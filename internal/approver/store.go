@@ -35,8 +35,12 @@ type Store interface {
 
 	// Record stores a request the daemon sent, or notes that it asked again
 	// about one already stored (same id and digest), and returns the stored
-	// state with its decisions.
-	Record(ctx context.Context, req approval.Request, need Need, now time.Time) (Tx, error)
+	// state with its decisions. A new request is stored with the outcome
+	// settle (StatusPending: none yet); one settled so (an auto-approval) has
+	// the rule's decision in the history, written with it: one write, where
+	// Record and SetStatus would be two. Asked again, a request keeps what
+	// is stored whatever settle says.
+	Record(ctx context.Context, req approval.Request, need Need, settle Status, now time.Time) (Tx, error)
 	// Tx returns the latest request for id with its decisions.
 	Tx(ctx context.Context, id string) (Tx, error)
 	// Queue lists requests, newest activity first, a page of them: those

@@ -32,6 +32,8 @@ func Run(t *testing.T, open Opener) {
 		{"Enrolment", testEnrolment},
 		{"RecordAndQueue", testRecordAndQueue},
 		{"QueuePages", testQueuePages},
+		{"RecordSettled", testRecordSettled},
+		{"ConcurrentRecords", testConcurrentRecords},
 		{"Decide", testDecide},
 		{"ConcurrentDecisions", testConcurrentDecisions},
 		{"History", testHistory},
@@ -145,14 +147,16 @@ func testRecordAndQueue(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	r1, r2, r3 := request(1, "ETH", "a"), request(2, "BTC", "b"), request(3, "ETH", "c")
 	for i, r := range []approval.Request{r1, r2, r3} {
-		tx, err := s.Record(ctx, r, two, at.Add(time.Duration(i)*time.Second))
+		tx, err := s.Record(ctx, r, two, approver.StatusPending, at.Add(time.Duration(i)*time.Second))
 		if err != nil || tx.Status != approver.StatusPending || !reflect.DeepEqual(tx.Need, two) || tx.Request.QueuedBy.APIKeyID != r.QueuedBy.APIKeyID {
 			t.Fatalf("record %d: %+v %v", i, tx, err)
 		}
 	}
-	// Asked again: the need stays as first stored, last asked moves.
-	tx, err := s.Record(ctx, r1, approver.Need{Rule: "other", Approvals: 1}, at.Add(time.Minute))
-	if err != nil || !reflect.DeepEqual(tx.Need, two) || !tx.FirstSeen.Equal(at) || !tx.LastAsked.Equal(at.Add(time.Minute)) {
+	// Asked again: the need and status stay as first stored (whatever the
+	// outcome now given), last asked moves.
+	tx, err := s.Record(ctx, r1, approver.Need{Rule: "other", Approvals: 1}, approver.StatusApproved, at.Add(time.Minute))
+	if err != nil || !reflect.DeepEqual(tx.Need, two) || tx.Status != approver.StatusPending || !tx.FirstSeen.Equal(at) ||
+		!tx.LastAsked.Equal(at.Add(time.Minute)) {
 		t.Fatalf("asked again: %+v %v", tx, err)
 	}
 	q, err := s.Queue(ctx, approver.Filter{})
@@ -173,7 +177,7 @@ func testRecordAndQueue(t *testing.T, s approver.Store) {
 	}
 	// Another digest for an id is a new request, the one Tx returns.
 	r1b := request(1, "ETH", "a2")
-	if _, err := s.Record(ctx, r1b, two, at.Add(2*time.Hour)); err != nil {
+	if _, err := s.Record(ctx, r1b, two, approver.StatusPending, at.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if tx, err := s.Tx(ctx, r1.ID); err != nil || tx.Request.Digest != r1b.Digest {
@@ -195,7 +199,7 @@ func testQueuePages(t *testing.T, s approver.Store) {
 			chain = "BTC"
 		}
 		// Pairs share an instant: seq orders them.
-		if _, err := s.Record(ctx, request(i, chain, fmt.Sprint("p", i)), two, at.Add(time.Duration(i/2)*time.Second)); err != nil {
+		if _, err := s.Record(ctx, request(i, chain, fmt.Sprint("p", i)), two, approver.StatusPending, at.Add(time.Duration(i/2)*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -250,7 +254,7 @@ func ids(txs []approver.Tx) []string {
 func testDecide(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	r := request(1, "ETH", "a")
-	if _, err := s.Record(ctx, r, two, at); err != nil {
+	if _, err := s.Record(ctx, r, two, approver.StatusPending, at); err != nil {
 		t.Fatal(err)
 	}
 	d := approver.Decision{ID: r.ID, Digest: r.Digest, Operator: "alice", Decision: approval.Approve, At: at.Add(time.Second)}
@@ -292,7 +296,7 @@ func testDecide(t *testing.T, s approver.Store) {
 	}
 	// Two approvals settle a 2-of-n request.
 	r2 := request(2, "ETH", "b")
-	if _, err := s.Record(ctx, r2, two, at); err != nil {
+	if _, err := s.Record(ctx, r2, two, approver.StatusPending, at); err != nil {
 		t.Fatal(err)
 	}
 	for i, op := range []string{"alice", "carol"} {
@@ -325,7 +329,7 @@ func testConcurrentDecisions(t *testing.T, s approver.Store) {
 	const rounds = 40
 	for i := range rounds {
 		r := request(100+i, "ETH", fmt.Sprint("race", i))
-		if _, err := s.Record(ctx, r, approver.Need{Rule: "two", Approvals: 2}, at); err != nil {
+		if _, err := s.Record(ctx, r, approver.Need{Rule: "two", Approvals: 2}, approver.StatusPending, at); err != nil {
 			t.Fatal(err)
 		}
 		start := make(chan struct{})
@@ -364,7 +368,7 @@ func testHistory(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	addOp(t, s, "alice")
 	auto, manual := request(1, "ETH", "a"), request(2, "BTC", "b")
-	if _, err := s.Record(ctx, auto, approver.Need{Rule: "small"}, at); err != nil {
+	if _, err := s.Record(ctx, auto, approver.Need{Rule: "small"}, approver.StatusPending, at); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetStatus(ctx, auto.ID, auto.Digest, approver.StatusApproved, at.Add(time.Second)); err != nil {
@@ -378,7 +382,7 @@ func testHistory(t *testing.T, s approver.Store) {
 		LastSeen: at.Add(2 * time.Second), Remote: "192.0.2.1:5000"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Record(ctx, manual, two, at.Add(3*time.Second)); err != nil {
+	if _, err := s.Record(ctx, manual, two, approver.StatusPending, at.Add(3*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Decide(ctx, approver.Decision{ID: manual.ID, Digest: manual.Digest, Operator: "alice", Decision: approval.Refuse,
@@ -447,5 +451,87 @@ func testSessions(t *testing.T, s approver.Store) {
 	}
 	if _, err := s.Session(ctx, []byte("h2")); !errors.Is(err, approver.ErrNoSession) {
 		t.Fatalf("session of a removed operator: %v", err)
+	}
+}
+
+// A request settled on arrival (an auto-approval) is stored with its
+// outcome and its rule's history entry in one Record.
+func testRecordSettled(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	r := request(1, "ETH", "a")
+	small := approver.Need{Rule: "small"}
+	tx, err := s.Record(ctx, r, small, approver.StatusApproved, at)
+	if err != nil || tx.Status != approver.StatusApproved || len(tx.Decisions) != 0 || !tx.Updated.Equal(at) {
+		t.Fatalf("record settled: %+v %v", tx, err)
+	}
+	if got, err := s.Tx(ctx, r.ID); err != nil || got.Status != approver.StatusApproved || !got.Updated.Equal(at) || !reflect.DeepEqual(got.Need, small) {
+		t.Fatalf("stored %+v %v", got, err)
+	}
+	// Asked again, it is read back and not settled or recorded twice.
+	tx, err = s.Record(ctx, r, small, approver.StatusApproved, at.Add(time.Second))
+	if err != nil || tx.Status != approver.StatusApproved || !tx.LastAsked.Equal(at.Add(time.Second)) || !tx.Updated.Equal(at) {
+		t.Fatalf("asked again: %+v %v", tx, err)
+	}
+	h, err := s.History(ctx, approver.HistoryPage{})
+	want := approver.HistoryEntry{Kind: approver.HistoryDecision, ID: r.ID, Chain: "ETH", Decision: approval.Approve,
+		Outcome: approver.StatusApproved, Reason: "rule small"}
+	if err != nil || len(h) != 1 || !h[0].At.Equal(at) {
+		t.Fatalf("history %+v %v, want one entry at %v", h, err, at)
+	}
+	if h[0].Seq, h[0].At = 0, (time.Time{}); h[0] != want {
+		t.Fatalf("history entry\n got %+v\nwant %+v", h[0], want)
+	}
+	if q, err := s.Queue(ctx, approver.Filter{Status: approver.StatusPending}); err != nil || len(q) != 0 {
+		t.Fatalf("waiting queue %v %v, want empty", ids(q), err)
+	}
+}
+
+// Records from many goroutines at once (the daemon's workers), which a
+// store may write together, each get their own request's state, and each
+// request is stored, settled and in the history once.
+func testConcurrentRecords(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	const n = 40
+	small := approver.Need{Rule: "small"}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range 2 * n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each request is asked twice at once; even ones are settled.
+			k := i % n
+			r := request(k, "ETH", fmt.Sprint("body", k))
+			need, settle := two, approver.StatusPending
+			if k%2 == 0 {
+				need, settle = small, approver.StatusApproved
+			}
+			tx, err := s.Record(ctx, r, need, settle, at.Add(time.Duration(i)*time.Millisecond))
+			if err == nil && (tx.Request.ID != r.ID || tx.Request.Digest != r.Digest || tx.Status != settle || !reflect.DeepEqual(tx.Need, need)) {
+				err = fmt.Errorf("request %d: got %s %s %s %+v", k, tx.Request.ID, tx.Request.Digest, tx.Status, tx.Need)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	q, err := s.Queue(ctx, approver.Filter{Limit: 4 * n})
+	if err != nil || len(q) != n {
+		t.Fatalf("queue holds %d requests (%v), want %d", len(q), err, n)
+	}
+	settled := 0
+	for _, tx := range q {
+		if tx.Status == approver.StatusApproved {
+			settled++
+		}
+	}
+	h, err := s.History(ctx, approver.HistoryPage{Limit: 4 * n})
+	if err != nil || settled != n/2 || len(h) != n/2 {
+		t.Fatalf("%d settled, %d history entries (%v), want %d of each", settled, len(h), err, n/2)
 	}
 }
