@@ -102,16 +102,17 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // answer records req and returns the decision its stored state leads to.
 //
 // A new request that the rules approve without a person (an
-// auto-approval) is audited first and then stored already settled, in one
-// write. That order keeps every decision in the audit log: a crash between
-// the two leaves an audit entry the store lacks, the daemon asks again and
-// the request is audited again — an extra entry, never a missing one.
+// auto-approval) is audited and stored already settled, in one write that
+// commits after the audit entry is on disk. That order keeps every
+// decision in the audit log: a crash between the two leaves an audit entry
+// the store lacks, the daemon asks again and the request is audited again
+// — an extra entry, never a missing one.
 func (s *Service) answer(ctx context.Context, req approval.Request) (approval.Decision, string, error) {
 	now := s.cfg.Now()
 	need := s.cfg.Rules.Need(req)
-	settle, err := s.settles(ctx, req, need)
-	if err != nil {
-		return "", "", err
+	var settle *Settlement
+	if d, _ := Tally(need, nil); d != approval.Pending {
+		settle = &Settlement{Outcome: Outcome(d), Audit: func(ctx context.Context) error { return s.auditRule(ctx, req, need, d) }}
 	}
 	tx, err := s.cfg.Store.Record(ctx, req, need, settle, now)
 	if err != nil {
@@ -131,29 +132,6 @@ func (s *Service) answer(ctx context.Context, req approval.Request) (approval.De
 		return "", "", err
 	}
 	return d, reason, nil
-}
-
-// settles is the outcome a new request is stored with: the one need leads
-// to without decisions (an auto-approval), audited here, or
-// StatusPending. A request already stored (asked again) keeps what it has:
-// it is neither audited again nor settled by the rules of today.
-func (s *Service) settles(ctx context.Context, req approval.Request, need Need) (Status, error) {
-	d, _ := Tally(need, nil)
-	if d == approval.Pending {
-		return StatusPending, nil
-	}
-	// A read, cheaper than the write it spares: for a new id it finds no row.
-	prev, err := s.cfg.Store.Tx(ctx, req.ID)
-	switch {
-	case err == nil && prev.Request.Digest == req.Digest:
-		return StatusPending, nil
-	case err != nil && !errors.Is(err, ErrRequestNotFound):
-		return "", err
-	}
-	if err := s.auditRule(ctx, req, need, d); err != nil {
-		return "", err
-	}
-	return Outcome(d), nil
 }
 
 // auditRule appends the decision d that rule need.Rule took on req.

@@ -110,12 +110,20 @@ func RuleEntry(id, chain, rule string, st Status, now time.Time) HistoryEntry {
 	return HistoryEntry{Kind: HistoryDecision, At: now, ID: id, Chain: chain, Decision: d, Outcome: st, Reason: "rule " + rule}
 }
 
+// Status is the status a new request is stored with.
+func (s *Settlement) Status() Status {
+	if s == nil {
+		return StatusPending
+	}
+	return s.Outcome
+}
+
 // Recorded is what Record returns for a request it has just stored: the
-// request as given, no decisions yet, the outcome settle.
-func Recorded(req approval.Request, need Need, settle Status, now time.Time) Tx {
+// request as given, no decisions yet, settled or not.
+func Recorded(req approval.Request, need Need, settle *Settlement, now time.Time) Tx {
 	// As the stores read times back: nanoseconds, UTC.
 	now = time.Unix(0, now.UnixNano()).UTC()
-	return Tx{Request: req, Need: need, Status: settle, FirstSeen: now, LastAsked: now, Updated: now}
+	return Tx{Request: req, Need: need, Status: settle.Status(), FirstSeen: now, LastAsked: now, Updated: now}
 }
 
 // Settle is the outcome a request whose stored need is needJSON reaches

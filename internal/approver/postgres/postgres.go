@@ -306,9 +306,9 @@ func (s *Store) Credentials(ctx context.Context, operator string) ([][]byte, err
 }
 
 // Record implements approver.Store. A request settled on arrival is
-// stored with its history entry in one transaction; concurrent Records
-// share PostgreSQL's own commit grouping.
-func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, settle approver.Status, now time.Time) (approver.Tx, error) {
+// audited and stored with its history entry in one transaction;
+// concurrent Records share PostgreSQL's own commit grouping.
+func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, settle *approver.Settlement, now time.Time) (approver.Tx, error) {
 	body, nb, err := approver.EncodeRequest(req, need)
 	if err != nil {
 		return approver.Tx{}, err
@@ -318,7 +318,7 @@ func (s *Store) Record(ctx context.Context, req approval.Request, need approver.
 		// The need is fixed when the request is first seen.
 		tag, err := tx.Exec(ctx, `INSERT INTO approver_requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) ON CONFLICT (id, digest) DO NOTHING`,
-			req.ID, req.Digest, req.Chain, string(body), string(nb), string(settle), ns(now))
+			req.ID, req.Digest, req.Chain, string(body), string(nb), string(settle.Status()), ns(now))
 		if err != nil {
 			return err
 		}
@@ -327,10 +327,14 @@ func (s *Store) Record(ctx context.Context, req approval.Request, need approver.
 			_, err := tx.Exec(ctx, `UPDATE approver_requests SET last_asked = $1 WHERE id = $2 AND digest = $3`, ns(now), req.ID, req.Digest)
 			return err
 		}
-		if settle == approver.StatusPending {
+		if settle == nil {
 			return nil
 		}
-		return addHistory(ctx, tx, approver.RuleEntry(req.ID, req.Chain, need.Rule, settle, now))
+		// Audited before the outcome commits (approver.Settlement).
+		if err := settle.Audit(ctx); err != nil {
+			return err
+		}
+		return addHistory(ctx, tx, approver.RuleEntry(req.ID, req.Chain, need.Rule, settle.Outcome, now))
 	})
 	if err != nil {
 		return approver.Tx{}, err

@@ -374,11 +374,12 @@ func (s *Store) Credentials(ctx context.Context, operator string) ([][]byte, err
 type asked struct {
 	req      approval.Request
 	need     approver.Need
-	settle   approver.Status
+	settle   *approver.Settlement
 	now      time.Time
 	body, nb []byte
 	// Set by the write, before done is closed.
 	existed bool
+	audited bool // settle.Audit succeeded: not called again
 	err     error
 	done    chan struct{}
 }
@@ -390,7 +391,7 @@ type asked struct {
 // So Records are grouped: each joins the queue, then either takes the
 // write lock and writes everything queued in one transaction (its own
 // request among them), or finds that a writer before it did.
-func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, settle approver.Status, now time.Time) (approver.Tx, error) {
+func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, settle *approver.Settlement, now time.Time) (approver.Tx, error) {
 	body, nb, err := approver.EncodeRequest(req, need)
 	if err != nil {
 		return approver.Tx{}, err
@@ -458,12 +459,46 @@ func (s *Store) recordTx(ctx context.Context, group []*asked) (err error) {
 		return err
 	}
 	defer tx.Rollback()
+	var settled []*asked
 	for _, a := range group {
 		if a.existed, err = s.record(ctx, tx, a); err != nil {
 			return err
 		}
+		if !a.existed && a.settle != nil {
+			settled = append(settled, a)
+		}
+	}
+	// Audited before the outcomes commit (approver.Settlement).
+	if err := auditAll(ctx, settled); err != nil {
+		return err
+	}
+	for _, a := range settled {
+		if err := s.addHistory(ctx, tx, approver.RuleEntry(a.req.ID, a.req.Chain, a.need.Rule, a.settle.Outcome, a.now)); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
+}
+
+// auditAll runs the Audits of settled at once, so that the audit log writes
+// them together (it groups concurrent appends into one write and fsync),
+// each once even when its group is written again one by one.
+func auditAll(ctx context.Context, settled []*asked) error {
+	errs := make([]error, len(settled))
+	var wg sync.WaitGroup
+	for i, a := range settled {
+		if a.audited {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = a.settle.Audit(ctx)
+			a.audited = errs[i] == nil
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // record stores one request in tx and reports whether it was stored before.
@@ -473,7 +508,7 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, a *asked) (existed bool,
 	req, now := a.req, ns(a.now)
 	res, err := s.txExec(ctx, tx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, digest) DO NOTHING`,
-		req.ID, req.Digest, req.Chain, a.body, a.nb, a.settle, now, now, now)
+		req.ID, req.Digest, req.Chain, a.body, a.nb, a.settle.Status(), now, now, now)
 	if err != nil {
 		return false, err
 	}
@@ -481,10 +516,7 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, a *asked) (existed bool,
 		_, err := s.txExec(ctx, tx, `UPDATE requests SET last_asked = ? WHERE id = ? AND digest = ?`, now, req.ID, req.Digest)
 		return true, err
 	}
-	if a.settle == approver.StatusPending {
-		return false, nil
-	}
-	return false, s.addHistory(ctx, tx, approver.RuleEntry(req.ID, req.Chain, a.need.Rule, a.settle, a.now))
+	return false, nil
 }
 
 // Tx implements approver.Store.

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,14 +148,14 @@ func testRecordAndQueue(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	r1, r2, r3 := request(1, "ETH", "a"), request(2, "BTC", "b"), request(3, "ETH", "c")
 	for i, r := range []approval.Request{r1, r2, r3} {
-		tx, err := s.Record(ctx, r, two, approver.StatusPending, at.Add(time.Duration(i)*time.Second))
+		tx, err := s.Record(ctx, r, two, nil, at.Add(time.Duration(i)*time.Second))
 		if err != nil || tx.Status != approver.StatusPending || !reflect.DeepEqual(tx.Need, two) || tx.Request.QueuedBy.APIKeyID != r.QueuedBy.APIKeyID {
 			t.Fatalf("record %d: %+v %v", i, tx, err)
 		}
 	}
 	// Asked again: the need and status stay as first stored (whatever the
 	// outcome now given), last asked moves.
-	tx, err := s.Record(ctx, r1, approver.Need{Rule: "other", Approvals: 1}, approver.StatusApproved, at.Add(time.Minute))
+	tx, err := s.Record(ctx, r1, approver.Need{Rule: "other", Approvals: 1}, approve(t, nil), at.Add(time.Minute))
 	if err != nil || !reflect.DeepEqual(tx.Need, two) || tx.Status != approver.StatusPending || !tx.FirstSeen.Equal(at) ||
 		!tx.LastAsked.Equal(at.Add(time.Minute)) {
 		t.Fatalf("asked again: %+v %v", tx, err)
@@ -177,7 +178,7 @@ func testRecordAndQueue(t *testing.T, s approver.Store) {
 	}
 	// Another digest for an id is a new request, the one Tx returns.
 	r1b := request(1, "ETH", "a2")
-	if _, err := s.Record(ctx, r1b, two, approver.StatusPending, at.Add(2*time.Hour)); err != nil {
+	if _, err := s.Record(ctx, r1b, two, nil, at.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if tx, err := s.Tx(ctx, r1.ID); err != nil || tx.Request.Digest != r1b.Digest {
@@ -199,7 +200,7 @@ func testQueuePages(t *testing.T, s approver.Store) {
 			chain = "BTC"
 		}
 		// Pairs share an instant: seq orders them.
-		if _, err := s.Record(ctx, request(i, chain, fmt.Sprint("p", i)), two, approver.StatusPending, at.Add(time.Duration(i/2)*time.Second)); err != nil {
+		if _, err := s.Record(ctx, request(i, chain, fmt.Sprint("p", i)), two, nil, at.Add(time.Duration(i/2)*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -254,7 +255,7 @@ func ids(txs []approver.Tx) []string {
 func testDecide(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	r := request(1, "ETH", "a")
-	if _, err := s.Record(ctx, r, two, approver.StatusPending, at); err != nil {
+	if _, err := s.Record(ctx, r, two, nil, at); err != nil {
 		t.Fatal(err)
 	}
 	d := approver.Decision{ID: r.ID, Digest: r.Digest, Operator: "alice", Decision: approval.Approve, At: at.Add(time.Second)}
@@ -296,7 +297,7 @@ func testDecide(t *testing.T, s approver.Store) {
 	}
 	// Two approvals settle a 2-of-n request.
 	r2 := request(2, "ETH", "b")
-	if _, err := s.Record(ctx, r2, two, approver.StatusPending, at); err != nil {
+	if _, err := s.Record(ctx, r2, two, nil, at); err != nil {
 		t.Fatal(err)
 	}
 	for i, op := range []string{"alice", "carol"} {
@@ -329,7 +330,7 @@ func testConcurrentDecisions(t *testing.T, s approver.Store) {
 	const rounds = 40
 	for i := range rounds {
 		r := request(100+i, "ETH", fmt.Sprint("race", i))
-		if _, err := s.Record(ctx, r, approver.Need{Rule: "two", Approvals: 2}, approver.StatusPending, at); err != nil {
+		if _, err := s.Record(ctx, r, approver.Need{Rule: "two", Approvals: 2}, nil, at); err != nil {
 			t.Fatal(err)
 		}
 		start := make(chan struct{})
@@ -368,7 +369,7 @@ func testHistory(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	addOp(t, s, "alice")
 	auto, manual := request(1, "ETH", "a"), request(2, "BTC", "b")
-	if _, err := s.Record(ctx, auto, approver.Need{Rule: "small"}, approver.StatusPending, at); err != nil {
+	if _, err := s.Record(ctx, auto, approver.Need{Rule: "small"}, nil, at); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetStatus(ctx, auto.ID, auto.Digest, approver.StatusApproved, at.Add(time.Second)); err != nil {
@@ -382,7 +383,7 @@ func testHistory(t *testing.T, s approver.Store) {
 		LastSeen: at.Add(2 * time.Second), Remote: "192.0.2.1:5000"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Record(ctx, manual, two, approver.StatusPending, at.Add(3*time.Second)); err != nil {
+	if _, err := s.Record(ctx, manual, two, nil, at.Add(3*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Decide(ctx, approver.Decision{ID: manual.ID, Digest: manual.Digest, Operator: "alice", Decision: approval.Refuse,
@@ -454,21 +455,45 @@ func testSessions(t *testing.T, s approver.Store) {
 	}
 }
 
-// A request settled on arrival (an auto-approval) is stored with its
-// outcome and its rule's history entry in one Record.
+// approve is a Settlement approving a request, its Audit counted in audits
+// (nil: an Audit must not be called).
+func approve(t *testing.T, audits *atomic.Int32) *approver.Settlement {
+	return &approver.Settlement{Outcome: approver.StatusApproved, Audit: func(context.Context) error {
+		if audits == nil {
+			t.Error("Audit called for a request stored before")
+			return nil
+		}
+		audits.Add(1)
+		return nil
+	}}
+}
+
+var errAudit = errors.New("the audit log cannot be written")
+
+// A request settled on arrival (an auto-approval) is audited, then stored
+// with its outcome and its rule's history entry, in one Record.
 func testRecordSettled(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	r := request(1, "ETH", "a")
 	small := approver.Need{Rule: "small"}
-	tx, err := s.Record(ctx, r, small, approver.StatusApproved, at)
-	if err != nil || tx.Status != approver.StatusApproved || len(tx.Decisions) != 0 || !tx.Updated.Equal(at) {
-		t.Fatalf("record settled: %+v %v", tx, err)
+	// An audit that fails stores nothing.
+	failing := &approver.Settlement{Outcome: approver.StatusApproved, Audit: func(context.Context) error { return errAudit }}
+	if _, err := s.Record(ctx, r, small, failing, at); !errors.Is(err, errAudit) {
+		t.Fatalf("record with a failing audit: %v", err)
+	}
+	if _, err := s.Tx(ctx, r.ID); !errors.Is(err, approver.ErrRequestNotFound) {
+		t.Fatalf("stored although not audited: %v", err)
+	}
+	var audits atomic.Int32
+	tx, err := s.Record(ctx, r, small, approve(t, &audits), at)
+	if err != nil || tx.Status != approver.StatusApproved || len(tx.Decisions) != 0 || !tx.Updated.Equal(at) || audits.Load() != 1 {
+		t.Fatalf("record settled: %+v %v, %d audits", tx, err, audits.Load())
 	}
 	if got, err := s.Tx(ctx, r.ID); err != nil || got.Status != approver.StatusApproved || !got.Updated.Equal(at) || !reflect.DeepEqual(got.Need, small) {
 		t.Fatalf("stored %+v %v", got, err)
 	}
-	// Asked again, it is read back and not settled or recorded twice.
-	tx, err = s.Record(ctx, r, small, approver.StatusApproved, at.Add(time.Second))
+	// Asked again, it is read back, not audited, settled or recorded twice.
+	tx, err = s.Record(ctx, r, small, approve(t, nil), at.Add(time.Second))
 	if err != nil || tx.Status != approver.StatusApproved || !tx.LastAsked.Equal(at.Add(time.Second)) || !tx.Updated.Equal(at) {
 		t.Fatalf("asked again: %+v %v", tx, err)
 	}
@@ -487,42 +512,64 @@ func testRecordSettled(t *testing.T, s approver.Store) {
 }
 
 // Records from many goroutines at once (the daemon's workers), which a
-// store may write together, each get their own request's state, and each
-// request is stored, settled and in the history once.
+// store may write together, each get their own request's state; each
+// request is stored, audited, settled and in the history once; and one
+// whose audit fails fails alone.
 func testConcurrentRecords(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	const n = 40
 	small := approver.Need{Rule: "small"}
+	var mu sync.Mutex
+	audits := map[int]int{}
 	var wg sync.WaitGroup
-	errs := make(chan error, 2*n)
+	errs := make([]error, 2*n)
 	for i := range 2 * n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Each request is asked twice at once; even ones are settled.
+			// Each request is asked twice at once; even ones are settled;
+			// request 0's audit fails.
 			k := i % n
 			r := request(k, "ETH", fmt.Sprint("body", k))
-			need, settle := two, approver.StatusPending
+			need, status := two, approver.StatusPending
+			var settle *approver.Settlement
 			if k%2 == 0 {
-				need, settle = small, approver.StatusApproved
+				need, status = small, approver.StatusApproved
+				settle = &approver.Settlement{Outcome: status, Audit: func(context.Context) error {
+					if k == 0 {
+						return errAudit
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					audits[k]++
+					return nil
+				}}
 			}
 			tx, err := s.Record(ctx, r, need, settle, at.Add(time.Duration(i)*time.Millisecond))
-			if err == nil && (tx.Request.ID != r.ID || tx.Request.Digest != r.Digest || tx.Status != settle || !reflect.DeepEqual(tx.Need, need)) {
+			if err == nil && (tx.Request.ID != r.ID || tx.Request.Digest != r.Digest || tx.Status != status || !reflect.DeepEqual(tx.Need, need)) {
 				err = fmt.Errorf("request %d: got %s %s %s %+v", k, tx.Request.ID, tx.Request.Digest, tx.Status, tx.Need)
 			}
-			errs <- err
+			errs[i] = err
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
+	for i, err := range errs {
+		if k := i % n; k == 0 {
+			if !errors.Is(err, errAudit) {
+				t.Errorf("request 0, whose audit fails: %v", err)
+			}
+		} else if err != nil {
 			t.Error(err)
 		}
 	}
+	for k := 2; k < n; k += 2 {
+		if audits[k] != 1 {
+			t.Errorf("request %d audited %d times, want once", k, audits[k])
+		}
+	}
 	q, err := s.Queue(ctx, approver.Filter{Limit: 4 * n})
-	if err != nil || len(q) != n {
-		t.Fatalf("queue holds %d requests (%v), want %d", len(q), err, n)
+	if err != nil || len(q) != n-1 {
+		t.Fatalf("queue holds %d requests (%v), want %d", len(q), err, n-1)
 	}
 	settled := 0
 	for _, tx := range q {
@@ -531,7 +578,7 @@ func testConcurrentRecords(t *testing.T, s approver.Store) {
 		}
 	}
 	h, err := s.History(ctx, approver.HistoryPage{Limit: 4 * n})
-	if err != nil || settled != n/2 || len(h) != n/2 {
-		t.Fatalf("%d settled, %d history entries (%v), want %d of each", settled, len(h), err, n/2)
+	if err != nil || settled != n/2-1 || len(h) != n/2-1 {
+		t.Fatalf("%d settled, %d history entries (%v), want %d of each", settled, len(h), err, n/2-1)
 	}
 }
