@@ -36,44 +36,10 @@ type Store struct {
 	// queue holds the Records waiting for the next group write.
 	queue []*asked
 
-	smu sync.Mutex // guards stmts
-	// stmts are the statements of the daemon's every request, prepared
-	// once: the pure Go SQLite parses a statement at about the cost of
-	// running it.
-	stmts map[string]*sql.Stmt
-}
-
-// prepared is q prepared once for the store's life.
-func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
-	s.smu.Lock()
-	defer s.smu.Unlock()
-	if st, ok := s.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := s.db.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	s.stmts[q] = st
-	return st, nil
-}
-
-// txExec runs the prepared q in tx.
-func (s *Store) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
-	st, err := s.prepared(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-}
-
-// query runs the prepared q.
-func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	st, err := s.prepared(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(ctx, args...)
+	// hot are the statements of the daemon's every request, compiled once:
+	// the pure Go SQLite compiles a statement at about the cost of running
+	// it.
+	hot *sqlitedb.Stmts
 }
 
 // lock takes the write lock, or gives up with ctx.
@@ -195,16 +161,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, wlock: make(chan struct{}, 1), stmts: map[string]*sql.Stmt{}}, nil
+	return &Store{db: db, wlock: make(chan struct{}, 1), hot: sqlitedb.NewStmts(db)}, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	s.smu.Lock()
-	for _, st := range s.stmts {
-		st.Close()
-	}
-	s.smu.Unlock()
+	s.hot.Close()
 	return s.db.Close()
 }
 
@@ -506,14 +468,14 @@ func auditAll(ctx context.Context, settled []*asked) error {
 // move a transaction operators are already deciding on.
 func (s *Store) record(ctx context.Context, tx *sql.Tx, a *asked) (existed bool, err error) {
 	req, now := a.req, ns(a.now)
-	res, err := s.txExec(ctx, tx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
+	res, err := s.hot.Exec(ctx, tx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, digest) DO NOTHING`,
 		req.ID, req.Digest, req.Chain, a.body, a.nb, a.settle.Status(), now, now, now)
 	if err != nil {
 		return false, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		_, err := s.txExec(ctx, tx, `UPDATE requests SET last_asked = ? WHERE id = ? AND digest = ?`, now, req.ID, req.Digest)
+		_, err := s.hot.Exec(ctx, tx, `UPDATE requests SET last_asked = ? WHERE id = ? AND digest = ?`, now, req.ID, req.Digest)
 		return true, err
 	}
 	return false, nil
@@ -547,7 +509,7 @@ func placeholder(int) string { return "?" }
 // list reads requests and, in one more query, their decisions.
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver.Tx, error) {
 	// where is one of the few this file writes: each is prepared once.
-	rows, err := s.query(ctx, `SELECT seq, id, digest, body, need, status, first_seen, last_asked, updated_at FROM requests `+where, args...)
+	rows, err := s.hot.Query(ctx, nil, `SELECT seq, id, digest, body, need, status, first_seen, last_asked, updated_at FROM requests `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -578,7 +540,10 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 	}
 	q := s.db.QueryContext
 	if len(ids) == 1 {
-		q = s.query // one request's, asked for at every daemon request
+		// One request's, asked for at every daemon request.
+		q = func(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+			return s.hot.Query(ctx, nil, query, args...)
+		}
 	}
 	drows, err := q(ctx, `SELECT id, digest, operator, decision, reason, at FROM decisions WHERE id IN (?`+
 		strings.Repeat(",?", len(ids)-1)+`) ORDER BY at, operator`, ids...)
@@ -665,7 +630,7 @@ func decisions(ctx context.Context, tx *sql.Tx, id, digest string) ([]approver.D
 }
 
 func (s *Store) addHistory(ctx context.Context, tx *sql.Tx, e approver.HistoryEntry) error {
-	_, err := s.txExec(ctx, tx, `INSERT INTO history (kind, at, operator, id, chain, decision, outcome, reason, remote)
+	_, err := s.hot.Exec(ctx, tx, `INSERT INTO history (kind, at, operator, id, chain, decision, outcome, reason, remote)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Kind, ns(e.At), e.Operator, e.ID, e.Chain, e.Decision, e.Outcome, e.Reason, e.Remote)
 	return err
 }
