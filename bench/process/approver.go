@@ -29,12 +29,17 @@ type approverRun struct {
 	secret  string // CUSTOS_APPROVAL_SECRET, the daemon's and the approver's
 	dataDir string
 	cpu0    time.Duration
+	// anon is the largest RssAnon sampled in the window (the approver's own
+	// memory: its peak RSS also counts the binary's pages it touched, more
+	// of them when the binary is fresh in the page cache).
+	anon     int64
+	stopAnon func()
 }
 
 // approverFigures are the approver's share of a run.
 type approverFigures struct {
 	cpu       time.Duration
-	rss       int64
+	rss, anon int64
 	decisions int // approver.decision entries in its audit log
 }
 
@@ -92,7 +97,15 @@ func waitListening(ctx context.Context, addr string, p *proc, limit time.Duratio
 
 func (a *approverRun) stop() {
 	if a != nil {
+		a.endSampling()
 		a.proc.stop()
+	}
+}
+
+func (a *approverRun) endSampling() {
+	if a.stopAnon != nil {
+		a.stopAnon()
+		a.stopAnon = nil
 	}
 }
 
@@ -115,6 +128,7 @@ func (a *approverRun) daemonEnv() []string {
 func (a *approverRun) mark() {
 	if a != nil {
 		a.cpu0 = procCPU(a.proc.cmd.Process.Pid)
+		a.stopAnon = sampleAnon(a.proc.cmd.Process.Pid, &a.anon)
 	}
 }
 
@@ -125,7 +139,8 @@ func (a *approverRun) figures(pending int) (*approverFigures, error) {
 	if a == nil {
 		return nil, nil
 	}
-	f := &approverFigures{cpu: procCPU(a.proc.cmd.Process.Pid) - a.cpu0, rss: peakRSS(a.proc.cmd.Process.Pid)}
+	a.endSampling()
+	f := &approverFigures{cpu: procCPU(a.proc.cmd.Process.Pid) - a.cpu0, rss: peakRSS(a.proc.cmd.Process.Pid), anon: a.anon}
 	log, err := os.ReadFile(filepath.Join(a.dataDir, "audit.log"))
 	if err != nil {
 		return nil, fmt.Errorf("approver audit log: %w", err)
@@ -142,6 +157,6 @@ func (f *approverFigures) print() {
 	if f == nil {
 		return
 	}
-	fmt.Printf("  approver: %d decisions; CPU ms/decision %.3f (%.2f s); peak RSS %.1f MB\n",
-		f.decisions, f.cpu.Seconds()*1e3/float64(f.decisions), f.cpu.Seconds(), mb(f.rss))
+	fmt.Printf("  approver: %d decisions; CPU ms/decision %.3f (%.2f s); peak RSS %.1f MB (anonymous ≈ %.1f MB)\n",
+		f.decisions, f.cpu.Seconds()*1e3/float64(f.decisions), f.cpu.Seconds(), mb(f.rss), mb(f.anon))
 }
