@@ -4,7 +4,8 @@
 // processes, creates the managed ETH keys with generatemanagedprivatekeybatch,
 // queues the pending transfers over HTTP, then times one
 // `custos daemon --run-once` from exec until every transaction is completed
-// (has its txId). It prints the throughput, the CPU each process spent per
+// (has its txId); with -approver the daemon asks `custos approver serve`
+// first (approver.go). It prints the throughput, the CPU each process spent per
 // transaction during that window, and each process's peak RSS.
 //
 //	go run ./bench/process -runs 3
@@ -41,6 +42,7 @@ type options struct {
 	keys, pending, runs, clients int
 	custos, workDir, profileDir  string
 	keep                         bool
+	approver                     bool // see approver.go
 }
 
 func main() {
@@ -53,6 +55,7 @@ func main() {
 	flag.StringVar(&o.workDir, "dir", "", "working directory (unset: a temporary one, removed unless -keep)")
 	flag.StringVar(&o.profileDir, "profile", "", "write serve.cpu.pprof and daemon.cpu.pprof (--cpuprofile) of the last run here")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
+	flag.BoolVar(&o.approver, "approver", false, "the daemon asks `custos approver serve` (auto-approve rule) before signing each transaction")
 	flag.Parse()
 	if o.pending > o.keys || o.pending < 1 {
 		fail(errors.New("-pending must be 1 to -keys"))
@@ -139,6 +142,7 @@ type result struct {
 	nodeRSS               int64
 	daemonAnon            int64 // the daemon's largest sampled RssAnon: its own memory, not the binary's pages
 	loadBefore, loadAfter string
+	approver              *approverFigures // with -approver
 }
 
 func (r result) rate(n int) float64 { return float64(n) / r.wall.Seconds() }
@@ -149,6 +153,7 @@ func (r result) print(i, n int) {
 		i, r.rate(n), n, r.wall.Seconds(), r.daemonExit.Seconds(),
 		per(r.daemonCPU), per(r.serveCPU), per(r.nodeCPU), r.daemonCPU.Seconds(), r.serveCPU.Seconds(), r.nodeCPU.Seconds(),
 		mb(r.daemonRSS), mb(r.daemonAnon), mb(r.serveRSS), mb(r.nodeRSS), r.loadBefore, r.loadAfter)
+	r.approver.print()
 }
 
 func mb(b int64) float64 { return float64(b) / 1e6 }
@@ -207,6 +212,13 @@ func oneRun(ctx context.Context, o options, custos, nodeBin, dir, profileDir str
 		daemonArgs = append(daemonArgs, "--cpuprofile", filepath.Join(profileDir, "daemon.cpu.pprof"))
 	}
 	denv := append(env, "CUSTOS_API_KEY="+apiKey)
+	ap, err := startApprover(ctx, o, custos, dir, profileDir)
+	if err != nil {
+		return r, err
+	}
+	defer ap.stop()
+	daemonArgs, denv = append(daemonArgs, ap.daemonArgs()...), append(denv, ap.daemonEnv()...)
+	ap.mark()
 	serveCPU0, nodeCPU0 := procCPU(serve.cmd.Process.Pid), procCPU(node.cmd.Process.Pid)
 	r.loadBefore = loadavg()
 	var out, errOut bytes.Buffer
@@ -252,7 +264,8 @@ func oneRun(ctx context.Context, o options, custos, nodeBin, dir, profileDir str
 		r.daemonRSS = ru.Maxrss * 1024 // Linux reports kilobytes
 	}
 	r.serveRSS, r.nodeRSS = peakRSS(serve.cmd.Process.Pid), peakRSS(node.cmd.Process.Pid)
-	return r, nil
+	r.approver, err = ap.figures(o.pending)
+	return r, err
 }
 
 // managedKey is one line of generatemanagedprivatekeybatch.

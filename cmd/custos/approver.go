@@ -93,6 +93,7 @@ type approverServeConfig struct {
 	maxAge             time.Duration
 	idleTimeout        time.Duration
 	tlsCert, tlsKey    string
+	profile            profileFlags
 }
 
 func (c *approverServeConfig) add(b *config.Binder) {
@@ -113,6 +114,7 @@ func (c *approverServeConfig) add(b *config.Binder) {
 		Help: "serve HTTPS with this PEM certificate file (the chain, leaf first); with --tls-key"})
 	config.String(b, &c.tlsKey, config.Setting[string]{Flag: "tls-key", Env: []string{"CUSTOS_APPROVER_TLS_KEY"},
 		Help: "the PEM private key file of --tls-cert"})
+	c.profile.add(b)
 }
 
 // tlsConfig loads --tls-cert and --tls-key (nil, nil without them). They
@@ -190,6 +192,11 @@ func newApproverServeCmd(a *app, sf *approverStore) *cobra.Command {
 
 func runApprover(ctx context.Context, a *app, sf *approverStore, c approverServeConfig) error {
 	log := newLogger(a.stderr)
+	stopProfile, err := c.profile.start()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	if err := checkOrigin(c.origin); err != nil {
 		return err
 	}

@@ -8,9 +8,9 @@ import (
 	"github.com/custoskms/custos/internal/config"
 )
 
-// profileFlags is --cpuprofile, which serve and daemon share: a whole
-// process's CPU profile, start-up included, for finding where an operator's
-// run spends its time (bench/process passes it).
+// profileFlags is --cpuprofile, which serve, daemon and approver serve
+// share: a whole process's CPU profile, start-up included, for finding where
+// an operator's run spends its time (bench/process passes it).
 type profileFlags struct {
 	cpu string
 }

@@ -28,7 +28,7 @@ func TestConsoleShowsAmountsInUnits(t *testing.T) {
 			{To: "0x00000000000000000000000000000000000000bb", Amount: "12300000", Asset: usdt},
 			{To: "0x00000000000000000000000000000000000000cc", Amount: "777", Asset: other},
 		}, Fee: &intent.Fee{Max: "21000000000000"}}}
-	if _, err := c.store.Record(t.Context(), req, approver.Need{Rule: "r", Approvals: 1}, time.Now()); err != nil {
+	if _, err := c.store.Record(t.Context(), req, approver.Need{Rule: "r", Approvals: 1}, nil, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	cookie, _ := c.signIn(t, "alice", time.Now())

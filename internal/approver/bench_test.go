@@ -70,7 +70,7 @@ func BenchmarkQueuePage(b *testing.B) {
 		req := approval.Request{Version: approval.Version, ID: s.Tx.ID, Chain: s.Intent.Chain, Network: s.Intent.Network,
 			SignatureIDs: []string{"wallet-a"}, Indexes: []uint32{0}, SerializedTransaction: s.Tx.SerializedTransaction,
 			Digest: approval.Digest(s.Tx.SerializedTransaction), Intent: s.Intent, Timestamp: now.Unix()}
-		if _, err := f.store.Record(ctx, req, approver.Need{Rule: "two", Approvals: 2}, now.Add(time.Duration(i)*time.Millisecond)); err != nil {
+		if _, err := f.store.Record(ctx, req, approver.Need{Rule: "two", Approvals: 2}, nil, now.Add(time.Duration(i)*time.Millisecond)); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := f.store.Decide(ctx, approver.Decision{ID: req.ID, Digest: req.Digest, Operator: "alice", Decision: approval.Approve,

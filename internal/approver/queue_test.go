@@ -33,7 +33,7 @@ func TestConsoleQueuePages(t *testing.T) {
 		req := approval.Request{Version: approval.Version, ID: fmt.Sprintf("65f1c0de%016d", i), Chain: chain, Network: "mainnet",
 			SignatureIDs: []string{"w"}, Indexes: []uint32{}, SerializedTransaction: body, Digest: approval.Digest(body), Timestamp: now.Unix()}
 		// Ten requests share each instant: the pages must not lose or repeat one.
-		if _, err := c.store.Record(t.Context(), req, approver.Need{Rule: "r", Approvals: 1}, now.Add(time.Duration(i/10)*time.Second)); err != nil {
+		if _, err := c.store.Record(t.Context(), req, approver.Need{Rule: "r", Approvals: 1}, nil, now.Add(time.Duration(i/10)*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}

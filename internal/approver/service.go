@@ -100,9 +100,21 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // answer records req and returns the decision its stored state leads to.
+//
+// A new request that the rules approve without a person (an
+// auto-approval) is audited and stored already settled, in one write that
+// commits after the audit entry is on disk. That order keeps every
+// decision in the audit log: a crash between the two leaves an audit entry
+// the store lacks, the daemon asks again and the request is audited again
+// — an extra entry, never a missing one.
 func (s *Service) answer(ctx context.Context, req approval.Request) (approval.Decision, string, error) {
 	now := s.cfg.Now()
-	tx, err := s.cfg.Store.Record(ctx, req, s.cfg.Rules.Need(req), now)
+	need := s.cfg.Rules.Need(req)
+	var settle *Settlement
+	if d, _ := Tally(need, nil); d != approval.Pending {
+		settle = &Settlement{Outcome: Outcome(d), Audit: func(ctx context.Context) error { return s.auditRule(ctx, req, need, d) }}
+	}
+	tx, err := s.cfg.Store.Record(ctx, req, need, settle, now)
 	if err != nil {
 		return "", "", err
 	}
@@ -110,19 +122,24 @@ func (s *Service) answer(ctx context.Context, req approval.Request) (approval.De
 	if tx.Status != StatusPending || d == approval.Pending {
 		return d, reason, nil
 	}
-	// Reached without a person's decision now: an auto-approval (a rule
-	// asking for none). A decision that settles the outcome is stored with
-	// it by the console.
-	if err := s.cfg.Audit.Append(ctx, audit.Event{Type: "approver.decision", Fields: map[string]any{
-		"id": req.ID, "digest": req.Digest, "chain": req.Chain, "operator": "", "decision": string(d),
-		"rule": tx.Need.Rule, "outcome": string(Outcome(d)), "reason": "rule " + tx.Need.Rule,
-	}}); err != nil {
+	// Stored pending, yet its stored need settles it without a person: one
+	// stored by a build that settled in a second write, which did not
+	// happen. It is settled now, audit first as above.
+	if err := s.auditRule(ctx, req, tx.Need, d); err != nil {
 		return "", "", err
 	}
 	if err := s.cfg.Store.SetStatus(ctx, req.ID, req.Digest, Outcome(d), now); err != nil {
 		return "", "", err
 	}
 	return d, reason, nil
+}
+
+// auditRule appends the decision d that rule need.Rule took on req.
+func (s *Service) auditRule(ctx context.Context, req approval.Request, need Need, d approval.Decision) error {
+	return s.cfg.Audit.Append(ctx, audit.Event{Type: "approver.decision", Fields: map[string]any{
+		"id": req.ID, "digest": req.Digest, "chain": req.Chain, "operator": "", "decision": string(d),
+		"rule": need.Rule, "outcome": string(Outcome(d)), "reason": "rule " + need.Rule,
+	}})
 }
 
 // Decide records an operator's decision on the latest request for id, after

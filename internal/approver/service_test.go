@@ -228,6 +228,42 @@ func TestDecisionFailsClosedWithoutTheAuditLog(t *testing.T) {
 	if err != nil || len(tx.Decisions) != 0 || tx.Status != approver.StatusPending {
 		t.Fatalf("after a failed audit: %+v %v", tx, err)
 	}
+	// The auto-approval left nothing stored; asked again, it is audited and
+	// approved.
+	if tx, err := f.store.Tx(ctx, id(7)); !errors.Is(err, approver.ErrRequestNotFound) {
+		t.Fatalf("stored without an audit entry: %+v %v", tx, err)
+	}
+	if err := f.ask.Approve(ctx, subject(id(7), "wallet-a", "1")); err != nil {
+		t.Fatalf("asked again: %v", err)
+	}
+	if got := f.audit.types(); len(got) != 1 || got[0] != "approver.decision:approve" {
+		t.Fatalf("audit %v, want the one auto-approval", got)
+	}
+}
+
+// A request stored pending although its rule needs nobody (a build that
+// settled in a second write stopped between the two) is settled and
+// audited when the daemon asks again.
+func TestAutoApprovalLeftPendingIsSettled(t *testing.T) {
+	f := newFixture(t, testRules)
+	ctx := t.Context()
+	s := subject(id(8), "wallet-a", "999")
+	now := time.Now()
+	req := approval.Request{Version: approval.Version, ID: s.Tx.ID, Chain: s.Intent.Chain, Network: s.Intent.Network,
+		SignatureIDs: []string{"wallet-a"}, Indexes: []uint32{0}, SerializedTransaction: s.Tx.SerializedTransaction,
+		Digest: approval.Digest(s.Tx.SerializedTransaction), Intent: s.Intent, Timestamp: now.Unix()}
+	if _, err := f.store.Record(ctx, req, approver.Need{Rule: "small"}, nil, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ask.Approve(ctx, s); err != nil {
+		t.Fatalf("asked again: %v, want approved", err)
+	}
+	if got := f.audit.types(); len(got) != 1 || got[0] != "approver.decision:approve" {
+		t.Fatalf("audit %v, want one auto-approval", got)
+	}
+	if tx, err := f.store.Tx(ctx, id(8)); err != nil || tx.Status != approver.StatusApproved {
+		t.Fatalf("stored %+v %v", tx, err)
+	}
 }
 
 // Requests the daemon did not sign are refused and never recorded.

@@ -35,8 +35,10 @@ type Store interface {
 
 	// Record stores a request the daemon sent, or notes that it asked again
 	// about one already stored (same id and digest), and returns the stored
-	// state with its decisions.
-	Record(ctx context.Context, req approval.Request, need Need, now time.Time) (Tx, error)
+	// state with its decisions. With settle, a new request is stored
+	// settled, with the rule's decision in the history (see Settlement). Asked
+	// again, a request keeps what is stored, settle or not.
+	Record(ctx context.Context, req approval.Request, need Need, settle *Settlement, now time.Time) (Tx, error)
 	// Tx returns the latest request for id with its decisions.
 	Tx(ctx context.Context, id string) (Tx, error)
 	// Queue lists requests, newest activity first, a page of them: those
@@ -72,6 +74,19 @@ type Store interface {
 	DeleteSession(ctx context.Context, hash []byte) error
 
 	Close() error
+}
+
+// Settlement settles a new request on arrival (an auto-approval) in the write
+// that stores it: one write, where Record and SetStatus would be two.
+type Settlement struct {
+	// Outcome is the request's status from the start.
+	Outcome Status
+	// Audit appends the decision to the audit log. Record calls it only for
+	// a request it is storing for the first time, inside that write and
+	// before it commits: when Audit fails, nothing is stored. A store may
+	// call the Audits of Records written together concurrently, so that
+	// the log writes them together too.
+	Audit func(context.Context) error
 }
 
 // Operator is a person who signs in to the console and decides.

@@ -97,11 +97,33 @@ func RuleDecision(id, chain string, needJSON []byte, st Status, now time.Time) (
 	if err := json.Unmarshal(needJSON, &need); err != nil {
 		return HistoryEntry{}, fmt.Errorf("request %s: %w", id, err)
 	}
+	return RuleEntry(id, chain, need.Rule, st, now), nil
+}
+
+// RuleEntry is the history entry of outcome st that rule settled on
+// request id of chain.
+func RuleEntry(id, chain, rule string, st Status, now time.Time) HistoryEntry {
 	d := approval.Approve
 	if st == StatusRefused {
 		d = approval.Refuse
 	}
-	return HistoryEntry{Kind: HistoryDecision, At: now, ID: id, Chain: chain, Decision: d, Outcome: st, Reason: "rule " + need.Rule}, nil
+	return HistoryEntry{Kind: HistoryDecision, At: now, ID: id, Chain: chain, Decision: d, Outcome: st, Reason: "rule " + rule}
+}
+
+// Status is the status a new request is stored with.
+func (s *Settlement) Status() Status {
+	if s == nil {
+		return StatusPending
+	}
+	return s.Outcome
+}
+
+// Recorded is what Record returns for a request it has just stored: the
+// request as given, no decisions yet, settled or not.
+func Recorded(req approval.Request, need Need, settle *Settlement, now time.Time) Tx {
+	// As the stores read times back: nanoseconds, UTC.
+	now = time.Unix(0, now.UnixNano()).UTC()
+	return Tx{Request: req, Need: need, Status: settle.Status(), FirstSeen: now, LastAsked: now, Updated: now}
 }
 
 // Settle is the outcome a request whose stored need is needJSON reaches

@@ -130,7 +130,7 @@ func NewApprover(cfg ApproverConfig) (*Approver, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	a.HTTP = &http.Client{Timeout: timeout, CheckRedirect: httpguard.NoRedirects}
+	a.HTTP = &http.Client{Timeout: timeout, Transport: keepAlive(), CheckRedirect: httpguard.NoRedirects}
 	return a, nil
 }
 

@@ -5,15 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/intent"
 )
 
 // v2Service is an approval service double speaking v2: it checks each
@@ -461,4 +465,40 @@ func walletsRun(t *testing.T, h *harness) Summary {
 		t.Fatal(err)
 	}
 	return sum
+}
+
+// The daemon's workers ask in parallel, round after round: they reuse
+// their connections to the approval service instead of opening one per
+// request past the default two idle per host.
+func TestApprovalV2KeepsConnectionsAcrossRequests(t *testing.T) {
+	secret := []byte("approval-secret")
+	svc := newV2Service(t, secret)
+	var opened atomic.Int32
+	svc.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	a := v2Approver(t, svc.srv.URL, secret)
+	const workers, rounds = 8, 4
+	idx := uint32(0)
+	for r := range rounds {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s := Subject{Tx: PendingTx{ID: fmt.Sprintf("65f1c0de%016d", r*workers+w), Chain: "ETH",
+					SerializedTransaction: "0xf86c", Hashes: []string{"wallet"}, Index: &idx},
+					Intent: intent.Intent{Chain: "ETH", Network: "mainnet", Signers: []string{}}, Indexes: []uint32{0}, Decoded: true}
+				if err := a.Approve(t.Context(), s); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if n := opened.Load(); n > workers {
+		t.Fatalf("%d connections opened for %d rounds of %d parallel requests, want at most %d", n, rounds, workers, workers)
+	}
 }

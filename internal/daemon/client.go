@@ -63,6 +63,17 @@ type Client struct {
 
 var _ API = (*Client)(nil)
 
+// keepAlive is the transport of the daemon's clients (the API, the
+// approval service). The daemon keeps many requests in flight from its
+// workers: their connections are kept for the next request instead of the
+// default two per host, past which each request would open (and the
+// server accept) a connection of its own.
+func keepAlive() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 128
+	return tr
+}
+
 // NewClient returns a client of the API at baseURL (e.g. http://127.0.0.1:8700)
 // authenticating with apiKey. The key is sent as X-API-Key and never logged.
 func NewClient(baseURL, apiKey string) (*Client, error) {
@@ -73,14 +84,10 @@ func NewClient(baseURL, apiKey string) (*Client, error) {
 	if apiKey == "" {
 		return nil, fmt.Errorf("%w: api key is empty (set CUSTOS_API_KEY)", ErrConfig)
 	}
-	// The daemon keeps many requests in flight: keep their connections for the
-	// next period instead of the default two per host.
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 128
 	return &Client{
 		base:       u,
 		apiKey:     apiKey,
-		HTTP:       &http.Client{Timeout: 60 * time.Second, Transport: tr, CheckRedirect: httpguard.NoRedirects},
+		HTTP:       &http.Client{Timeout: 60 * time.Second, Transport: keepAlive(), CheckRedirect: httpguard.NoRedirects},
 		Retries:    4,
 		Backoff:    250 * time.Millisecond,
 		MaxBackoff: 10 * time.Second,

@@ -305,20 +305,44 @@ func (s *Store) Credentials(ctx context.Context, operator string) ([][]byte, err
 	return pgx.CollectRows(rows, pgx.RowTo[[]byte])
 }
 
-// Record implements approver.Store.
-func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, now time.Time) (approver.Tx, error) {
+// Record implements approver.Store. A request settled on arrival is
+// audited and stored with its history entry in one transaction;
+// concurrent Records share PostgreSQL's own commit grouping.
+func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, settle *approver.Settlement, now time.Time) (approver.Tx, error) {
 	body, nb, err := approver.EncodeRequest(req, need)
 	if err != nil {
 		return approver.Tx{}, err
 	}
-	// The need is fixed when the request is first seen.
-	if _, err := s.pool.Exec(ctx, `INSERT INTO approver_requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)
-		ON CONFLICT (id, digest) DO UPDATE SET last_asked = excluded.last_asked`,
-		req.ID, req.Digest, req.Chain, string(body), string(nb), string(approver.StatusPending), ns(now)); err != nil {
+	existed := false
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The need is fixed when the request is first seen.
+		tag, err := tx.Exec(ctx, `INSERT INTO approver_requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) ON CONFLICT (id, digest) DO NOTHING`,
+			req.ID, req.Digest, req.Chain, string(body), string(nb), string(settle.Status()), ns(now))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			existed = true
+			_, err := tx.Exec(ctx, `UPDATE approver_requests SET last_asked = $1 WHERE id = $2 AND digest = $3`, ns(now), req.ID, req.Digest)
+			return err
+		}
+		if settle == nil {
+			return nil
+		}
+		// Audited before the outcome commits (approver.Settlement).
+		if err := settle.Audit(ctx); err != nil {
+			return err
+		}
+		return addHistory(ctx, tx, approver.RuleEntry(req.ID, req.Chain, need.Rule, settle.Outcome, now))
+	})
+	if err != nil {
 		return approver.Tx{}, err
 	}
-	return s.one(ctx, `WHERE id = $1 AND digest = $2`, req.ID, req.Digest)
+	if existed {
+		return s.one(ctx, `WHERE id = $1 AND digest = $2`, req.ID, req.Digest)
+	}
+	return approver.Recorded(req, need, settle, now), nil
 }
 
 // Tx implements approver.Store.

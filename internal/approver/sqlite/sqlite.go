@@ -23,26 +23,53 @@ var _ approver.Store = (*Store)(nil)
 // Store is an approver.Store over one SQLite file.
 type Store struct {
 	db *sql.DB
-	// wmu lets one write at a time reach SQLite. SQLite has one writer
-	// anyway, and a writer that finds it busy sleeps in its busy handler
-	// (for up to tens of milliseconds a try) where a mutex hands over at
-	// once: the daemon's parallel requests otherwise spend most of their
-	// time asleep.
-	wmu sync.Mutex
+	// wlock (capacity 1) lets one write at a time reach SQLite. SQLite has
+	// one writer anyway, and a writer that finds it busy sleeps in its busy
+	// handler (for up to tens of milliseconds a try) where a channel hands
+	// over at once: the daemon's parallel requests otherwise spend most of
+	// their time asleep. A channel rather than a mutex, so that a Record
+	// waits for the lock or for another writer to have written it, whichever
+	// comes first (see Record).
+	wlock chan struct{}
+
+	qmu sync.Mutex // guards queue
+	// queue holds the Records waiting for the next group write.
+	queue []*asked
+
+	// hot are the statements of the daemon's every request, compiled once:
+	// the pure Go SQLite compiles a statement at about the cost of running
+	// it.
+	hot *sqlitedb.Stmts
 }
 
+// lock takes the write lock, or gives up with ctx.
+func (s *Store) lock(ctx context.Context) error {
+	select {
+	case s.wlock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) unlock() { <-s.wlock }
+
 func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.unlock()
 	return s.db.ExecContext(ctx, q, args...)
 }
 
 // begin starts a write transaction holding the write lock until end.
 func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
-	s.wmu.Lock()
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		s.wmu.Unlock()
+		s.unlock()
 	}
 	return tx, err
 }
@@ -50,7 +77,7 @@ func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
 // end rolls back tx unless it committed, and releases the write lock.
 func (s *Store) end(tx *sql.Tx) {
 	_ = tx.Rollback()
-	s.wmu.Unlock()
+	s.unlock()
 }
 
 // migrations are applied in order; PRAGMA user_version counts those done.
@@ -134,11 +161,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, wlock: make(chan struct{}, 1), hot: sqlitedb.NewStmts(db)}, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.hot.Close()
+	return s.db.Close()
+}
 
 func unique(err error) bool {
 	var e *msqlite.Error
@@ -302,21 +332,153 @@ func (s *Store) Credentials(ctx context.Context, operator string) ([][]byte, err
 	return out, rows.Err()
 }
 
+// asked is one Record waiting for a group write.
+type asked struct {
+	req      approval.Request
+	need     approver.Need
+	settle   *approver.Settlement
+	now      time.Time
+	body, nb []byte
+	// Set by the write, before done is closed.
+	existed bool
+	audited bool // settle.Audit succeeded: not called again
+	err     error
+	done    chan struct{}
+}
+
 // Record implements approver.Store.
-func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, now time.Time) (approver.Tx, error) {
+//
+// The daemon asks from many workers at once, and a write transaction's
+// cost (its lock, its WAL frames) is mostly per transaction, not per row.
+// So Records are grouped: each joins the queue, then either takes the
+// write lock and writes everything queued in one transaction (its own
+// request among them), or finds that a writer before it did.
+func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, settle *approver.Settlement, now time.Time) (approver.Tx, error) {
 	body, nb, err := approver.EncodeRequest(req, need)
 	if err != nil {
 		return approver.Tx{}, err
 	}
-	// The need is fixed when the request is first seen: a rules change
-	// does not move a transaction operators are already deciding on.
-	if _, err := s.exec(ctx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id, digest) DO UPDATE SET last_asked = excluded.last_asked`,
-		req.ID, req.Digest, req.Chain, body, nb, approver.StatusPending, ns(now), ns(now), ns(now)); err != nil {
-		return approver.Tx{}, err
+	a := &asked{req: req, need: need, settle: settle, now: now, body: body, nb: nb, done: make(chan struct{})}
+	s.qmu.Lock()
+	s.queue = append(s.queue, a)
+	s.qmu.Unlock()
+	select {
+	case <-a.done:
+	case s.wlock <- struct{}{}:
+		s.qmu.Lock()
+		group := s.queue
+		s.queue = nil
+		s.qmu.Unlock()
+		// The group's writes are other callers' too: one caller's
+		// cancellation does not abandon them.
+		s.recordGroup(context.WithoutCancel(ctx), group)
+		s.unlock()
+		<-a.done // written by this group or by one before it
+	case <-ctx.Done():
+		// Still queued: the next group writes it, as if asked and not
+		// answered.
+		return approver.Tx{}, ctx.Err()
 	}
-	return s.one(ctx, `WHERE id = ? AND digest = ?`, req.ID, req.Digest)
+	if a.err != nil {
+		return approver.Tx{}, a.err
+	}
+	if a.existed {
+		return s.one(ctx, `WHERE id = ? AND digest = ?`, req.ID, req.Digest)
+	}
+	return approver.Recorded(req, need, settle, now), nil
+}
+
+// recordGroup writes group in one transaction, holding the write lock, and
+// closes each one's done. Should the transaction fail, each is written in
+// a transaction of its own, so that one request's error is its own.
+func (s *Store) recordGroup(ctx context.Context, group []*asked) {
+	if len(group) == 0 {
+		return
+	}
+	defer func() {
+		for _, a := range group {
+			close(a.done)
+		}
+	}()
+	if s.recordTx(ctx, group) == nil || len(group) == 1 {
+		return
+	}
+	for _, a := range group {
+		_ = s.recordTx(ctx, []*asked{a})
+	}
+}
+
+// recordTx writes group in one transaction; on failure every one of them
+// carries the error.
+func (s *Store) recordTx(ctx context.Context, group []*asked) (err error) {
+	defer func() {
+		for _, a := range group {
+			a.err = err
+		}
+	}()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var settled []*asked
+	for _, a := range group {
+		if a.existed, err = s.record(ctx, tx, a); err != nil {
+			return err
+		}
+		if !a.existed && a.settle != nil {
+			settled = append(settled, a)
+		}
+	}
+	// Audited before the outcomes commit (approver.Settlement).
+	if err := auditAll(ctx, settled); err != nil {
+		return err
+	}
+	for _, a := range settled {
+		if err := s.addHistory(ctx, tx, approver.RuleEntry(a.req.ID, a.req.Chain, a.need.Rule, a.settle.Outcome, a.now)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// auditAll runs the Audits of settled at once, so that the audit log writes
+// them together (it groups concurrent appends into one write and fsync),
+// each once even when its group is written again one by one.
+func auditAll(ctx context.Context, settled []*asked) error {
+	errs := make([]error, len(settled))
+	var wg sync.WaitGroup
+	for i, a := range settled {
+		if a.audited {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = a.settle.Audit(ctx)
+			a.audited = errs[i] == nil
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// record stores one request in tx and reports whether it was stored before.
+// The need is fixed when the request is first seen: a rules change does not
+// move a transaction operators are already deciding on.
+func (s *Store) record(ctx context.Context, tx *sql.Tx, a *asked) (existed bool, err error) {
+	req, now := a.req, ns(a.now)
+	res, err := s.hot.Exec(ctx, tx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, digest) DO NOTHING`,
+		req.ID, req.Digest, req.Chain, a.body, a.nb, a.settle.Status(), now, now, now)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		_, err := s.hot.Exec(ctx, tx, `UPDATE requests SET last_asked = ? WHERE id = ? AND digest = ?`, now, req.ID, req.Digest)
+		return true, err
+	}
+	return false, nil
 }
 
 // Tx implements approver.Store.
@@ -346,7 +508,8 @@ func placeholder(int) string { return "?" }
 
 // list reads requests and, in one more query, their decisions.
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver.Tx, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, id, digest, body, need, status, first_seen, last_asked, updated_at FROM requests `+where, args...)
+	// where is one of the few this file writes: each is prepared once.
+	rows, err := s.hot.Query(ctx, nil, `SELECT seq, id, digest, body, need, status, first_seen, last_asked, updated_at FROM requests `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -375,7 +538,14 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 	for _, t := range out {
 		ids = append(ids, t.Request.ID)
 	}
-	drows, err := s.db.QueryContext(ctx, `SELECT id, digest, operator, decision, reason, at FROM decisions WHERE id IN (?`+
+	q := s.db.QueryContext
+	if len(ids) == 1 {
+		// One request's, asked for at every daemon request.
+		q = func(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+			return s.hot.Query(ctx, nil, query, args...)
+		}
+	}
+	drows, err := q(ctx, `SELECT id, digest, operator, decision, reason, at FROM decisions WHERE id IN (?`+
 		strings.Repeat(",?", len(ids)-1)+`) ORDER BY at, operator`, ids...)
 	if err != nil {
 		return nil, err
@@ -437,7 +607,7 @@ func (s *Store) Decide(ctx context.Context, d approver.Decision, commit func(app
 		outcome, ns(d.At), d.ID, d.Digest); err != nil {
 		return "", err
 	}
-	if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: d.At, Operator: d.Operator,
+	if err := s.addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistoryDecision, At: d.At, Operator: d.Operator,
 		ID: d.ID, Chain: chain, Decision: d.Decision, Outcome: outcome, Reason: d.Reason}); err != nil {
 		return "", err
 	}
@@ -459,8 +629,8 @@ func decisions(ctx context.Context, tx *sql.Tx, id, digest string) ([]approver.D
 	return approver.ReadDecisions(rows, id, digest)
 }
 
-func addHistory(ctx context.Context, tx *sql.Tx, e approver.HistoryEntry) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO history (kind, at, operator, id, chain, decision, outcome, reason, remote)
+func (s *Store) addHistory(ctx context.Context, tx *sql.Tx, e approver.HistoryEntry) error {
+	_, err := s.hot.Exec(ctx, tx, `INSERT INTO history (kind, at, operator, id, chain, decision, outcome, reason, remote)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Kind, ns(e.At), e.Operator, e.ID, e.Chain, e.Decision, e.Outcome, e.Reason, e.Remote)
 	return err
 }
@@ -510,7 +680,7 @@ func (s *Store) SetStatus(ctx context.Context, id, digest string, st approver.St
 	if err != nil {
 		return err
 	}
-	if err := addHistory(ctx, tx, e); err != nil {
+	if err := s.addHistory(ctx, tx, e); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -527,7 +697,7 @@ func (s *Store) CreateSession(ctx context.Context, ss approver.Session) error {
 		ss.Hash, ss.Operator, ss.CSRF, ns(ss.CreatedAt), ns(ss.LastSeen)); err != nil {
 		return err
 	}
-	if err := addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistorySignin, At: ss.CreatedAt,
+	if err := s.addHistory(ctx, tx, approver.HistoryEntry{Kind: approver.HistorySignin, At: ss.CreatedAt,
 		Operator: ss.Operator, Remote: ss.Remote}); err != nil {
 		return err
 	}

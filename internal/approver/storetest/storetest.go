@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ func Run(t *testing.T, open Opener) {
 		{"Enrolment", testEnrolment},
 		{"RecordAndQueue", testRecordAndQueue},
 		{"QueuePages", testQueuePages},
+		{"RecordSettled", testRecordSettled},
+		{"ConcurrentRecords", testConcurrentRecords},
 		{"Decide", testDecide},
 		{"ConcurrentDecisions", testConcurrentDecisions},
 		{"History", testHistory},
@@ -145,14 +148,16 @@ func testRecordAndQueue(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	r1, r2, r3 := request(1, "ETH", "a"), request(2, "BTC", "b"), request(3, "ETH", "c")
 	for i, r := range []approval.Request{r1, r2, r3} {
-		tx, err := s.Record(ctx, r, two, at.Add(time.Duration(i)*time.Second))
+		tx, err := s.Record(ctx, r, two, nil, at.Add(time.Duration(i)*time.Second))
 		if err != nil || tx.Status != approver.StatusPending || !reflect.DeepEqual(tx.Need, two) || tx.Request.QueuedBy.APIKeyID != r.QueuedBy.APIKeyID {
 			t.Fatalf("record %d: %+v %v", i, tx, err)
 		}
 	}
-	// Asked again: the need stays as first stored, last asked moves.
-	tx, err := s.Record(ctx, r1, approver.Need{Rule: "other", Approvals: 1}, at.Add(time.Minute))
-	if err != nil || !reflect.DeepEqual(tx.Need, two) || !tx.FirstSeen.Equal(at) || !tx.LastAsked.Equal(at.Add(time.Minute)) {
+	// Asked again: the need and status stay as first stored (whatever the
+	// outcome now given), last asked moves.
+	tx, err := s.Record(ctx, r1, approver.Need{Rule: "other", Approvals: 1}, approve(t, nil), at.Add(time.Minute))
+	if err != nil || !reflect.DeepEqual(tx.Need, two) || tx.Status != approver.StatusPending || !tx.FirstSeen.Equal(at) ||
+		!tx.LastAsked.Equal(at.Add(time.Minute)) {
 		t.Fatalf("asked again: %+v %v", tx, err)
 	}
 	q, err := s.Queue(ctx, approver.Filter{})
@@ -173,7 +178,7 @@ func testRecordAndQueue(t *testing.T, s approver.Store) {
 	}
 	// Another digest for an id is a new request, the one Tx returns.
 	r1b := request(1, "ETH", "a2")
-	if _, err := s.Record(ctx, r1b, two, at.Add(2*time.Hour)); err != nil {
+	if _, err := s.Record(ctx, r1b, two, nil, at.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if tx, err := s.Tx(ctx, r1.ID); err != nil || tx.Request.Digest != r1b.Digest {
@@ -195,7 +200,7 @@ func testQueuePages(t *testing.T, s approver.Store) {
 			chain = "BTC"
 		}
 		// Pairs share an instant: seq orders them.
-		if _, err := s.Record(ctx, request(i, chain, fmt.Sprint("p", i)), two, at.Add(time.Duration(i/2)*time.Second)); err != nil {
+		if _, err := s.Record(ctx, request(i, chain, fmt.Sprint("p", i)), two, nil, at.Add(time.Duration(i/2)*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -250,7 +255,7 @@ func ids(txs []approver.Tx) []string {
 func testDecide(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	r := request(1, "ETH", "a")
-	if _, err := s.Record(ctx, r, two, at); err != nil {
+	if _, err := s.Record(ctx, r, two, nil, at); err != nil {
 		t.Fatal(err)
 	}
 	d := approver.Decision{ID: r.ID, Digest: r.Digest, Operator: "alice", Decision: approval.Approve, At: at.Add(time.Second)}
@@ -292,7 +297,7 @@ func testDecide(t *testing.T, s approver.Store) {
 	}
 	// Two approvals settle a 2-of-n request.
 	r2 := request(2, "ETH", "b")
-	if _, err := s.Record(ctx, r2, two, at); err != nil {
+	if _, err := s.Record(ctx, r2, two, nil, at); err != nil {
 		t.Fatal(err)
 	}
 	for i, op := range []string{"alice", "carol"} {
@@ -325,7 +330,7 @@ func testConcurrentDecisions(t *testing.T, s approver.Store) {
 	const rounds = 40
 	for i := range rounds {
 		r := request(100+i, "ETH", fmt.Sprint("race", i))
-		if _, err := s.Record(ctx, r, approver.Need{Rule: "two", Approvals: 2}, at); err != nil {
+		if _, err := s.Record(ctx, r, approver.Need{Rule: "two", Approvals: 2}, nil, at); err != nil {
 			t.Fatal(err)
 		}
 		start := make(chan struct{})
@@ -364,7 +369,7 @@ func testHistory(t *testing.T, s approver.Store) {
 	ctx := t.Context()
 	addOp(t, s, "alice")
 	auto, manual := request(1, "ETH", "a"), request(2, "BTC", "b")
-	if _, err := s.Record(ctx, auto, approver.Need{Rule: "small"}, at); err != nil {
+	if _, err := s.Record(ctx, auto, approver.Need{Rule: "small"}, nil, at); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetStatus(ctx, auto.ID, auto.Digest, approver.StatusApproved, at.Add(time.Second)); err != nil {
@@ -378,7 +383,7 @@ func testHistory(t *testing.T, s approver.Store) {
 		LastSeen: at.Add(2 * time.Second), Remote: "192.0.2.1:5000"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Record(ctx, manual, two, at.Add(3*time.Second)); err != nil {
+	if _, err := s.Record(ctx, manual, two, nil, at.Add(3*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Decide(ctx, approver.Decision{ID: manual.ID, Digest: manual.Digest, Operator: "alice", Decision: approval.Refuse,
@@ -447,5 +452,133 @@ func testSessions(t *testing.T, s approver.Store) {
 	}
 	if _, err := s.Session(ctx, []byte("h2")); !errors.Is(err, approver.ErrNoSession) {
 		t.Fatalf("session of a removed operator: %v", err)
+	}
+}
+
+// approve is a Settlement approving a request, its Audit counted in audits
+// (nil: an Audit must not be called).
+func approve(t *testing.T, audits *atomic.Int32) *approver.Settlement {
+	return &approver.Settlement{Outcome: approver.StatusApproved, Audit: func(context.Context) error {
+		if audits == nil {
+			t.Error("Audit called for a request stored before")
+			return nil
+		}
+		audits.Add(1)
+		return nil
+	}}
+}
+
+var errAudit = errors.New("the audit log cannot be written")
+
+// A request settled on arrival (an auto-approval) is audited, then stored
+// with its outcome and its rule's history entry, in one Record.
+func testRecordSettled(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	r := request(1, "ETH", "a")
+	small := approver.Need{Rule: "small"}
+	// An audit that fails stores nothing.
+	failing := &approver.Settlement{Outcome: approver.StatusApproved, Audit: func(context.Context) error { return errAudit }}
+	if _, err := s.Record(ctx, r, small, failing, at); !errors.Is(err, errAudit) {
+		t.Fatalf("record with a failing audit: %v", err)
+	}
+	if _, err := s.Tx(ctx, r.ID); !errors.Is(err, approver.ErrRequestNotFound) {
+		t.Fatalf("stored although not audited: %v", err)
+	}
+	var audits atomic.Int32
+	tx, err := s.Record(ctx, r, small, approve(t, &audits), at)
+	if err != nil || tx.Status != approver.StatusApproved || len(tx.Decisions) != 0 || !tx.Updated.Equal(at) || audits.Load() != 1 {
+		t.Fatalf("record settled: %+v %v, %d audits", tx, err, audits.Load())
+	}
+	if got, err := s.Tx(ctx, r.ID); err != nil || got.Status != approver.StatusApproved || !got.Updated.Equal(at) || !reflect.DeepEqual(got.Need, small) {
+		t.Fatalf("stored %+v %v", got, err)
+	}
+	// Asked again, it is read back, not audited, settled or recorded twice.
+	tx, err = s.Record(ctx, r, small, approve(t, nil), at.Add(time.Second))
+	if err != nil || tx.Status != approver.StatusApproved || !tx.LastAsked.Equal(at.Add(time.Second)) || !tx.Updated.Equal(at) {
+		t.Fatalf("asked again: %+v %v", tx, err)
+	}
+	h, err := s.History(ctx, approver.HistoryPage{})
+	want := approver.HistoryEntry{Kind: approver.HistoryDecision, ID: r.ID, Chain: "ETH", Decision: approval.Approve,
+		Outcome: approver.StatusApproved, Reason: "rule small"}
+	if err != nil || len(h) != 1 || !h[0].At.Equal(at) {
+		t.Fatalf("history %+v %v, want one entry at %v", h, err, at)
+	}
+	if h[0].Seq, h[0].At = 0, (time.Time{}); h[0] != want {
+		t.Fatalf("history entry\n got %+v\nwant %+v", h[0], want)
+	}
+	if q, err := s.Queue(ctx, approver.Filter{Status: approver.StatusPending}); err != nil || len(q) != 0 {
+		t.Fatalf("waiting queue %v %v, want empty", ids(q), err)
+	}
+}
+
+// Records from many goroutines at once (the daemon's workers), which a
+// store may write together, each get their own request's state; each
+// request is stored, audited, settled and in the history once; and one
+// whose audit fails fails alone.
+func testConcurrentRecords(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	const n = 40
+	small := approver.Need{Rule: "small"}
+	var mu sync.Mutex
+	audits := map[int]int{}
+	var wg sync.WaitGroup
+	errs := make([]error, 2*n)
+	for i := range 2 * n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each request is asked twice at once; even ones are settled;
+			// request 0's audit fails.
+			k := i % n
+			r := request(k, "ETH", fmt.Sprint("body", k))
+			need, status := two, approver.StatusPending
+			var settle *approver.Settlement
+			if k%2 == 0 {
+				need, status = small, approver.StatusApproved
+				settle = &approver.Settlement{Outcome: status, Audit: func(context.Context) error {
+					if k == 0 {
+						return errAudit
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					audits[k]++
+					return nil
+				}}
+			}
+			tx, err := s.Record(ctx, r, need, settle, at.Add(time.Duration(i)*time.Millisecond))
+			if err == nil && (tx.Request.ID != r.ID || tx.Request.Digest != r.Digest || tx.Status != status || !reflect.DeepEqual(tx.Need, need)) {
+				err = fmt.Errorf("request %d: got %s %s %s %+v", k, tx.Request.ID, tx.Request.Digest, tx.Status, tx.Need)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if k := i % n; k == 0 {
+			if !errors.Is(err, errAudit) {
+				t.Errorf("request 0, whose audit fails: %v", err)
+			}
+		} else if err != nil {
+			t.Error(err)
+		}
+	}
+	for k := 2; k < n; k += 2 {
+		if audits[k] != 1 {
+			t.Errorf("request %d audited %d times, want once", k, audits[k])
+		}
+	}
+	q, err := s.Queue(ctx, approver.Filter{Limit: 4 * n})
+	if err != nil || len(q) != n-1 {
+		t.Fatalf("queue holds %d requests (%v), want %d", len(q), err, n-1)
+	}
+	settled := 0
+	for _, tx := range q {
+		if tx.Status == approver.StatusApproved {
+			settled++
+		}
+	}
+	h, err := s.History(ctx, approver.HistoryPage{Limit: 4 * n})
+	if err != nil || settled != n/2-1 || len(h) != n/2-1 {
+		t.Fatalf("%d settled, %d history entries (%v), want %d of each", settled, len(h), err, n/2-1)
 	}
 }

@@ -28,9 +28,6 @@ func TestHotStatementsAreKept(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.hot.m) != 0 {
-		t.Fatalf("%d statements left open after Close", len(s.hot.m))
-	}
 	if err := a.QueryRowContext(t.Context(), "t").Scan(&n); err == nil {
 		t.Fatal("a kept statement still runs after Close")
 	}
