@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -82,19 +83,27 @@ func (c *Chain) Sign(ctx context.Context, req chain.SignRequest) (chain.Signed, 
 	if err != nil {
 		return chain.Signed{}, err
 	}
-	if err := c.checkFrom(t, priv.PubKey()); err != nil {
-		priv.Zero()
-		return chain.Signed{}, err
+	defer priv.Zero()
+	// The public key costs a base-point multiplication: computed only when
+	// there is a from to compare it with.
+	if t.From != nil {
+		if err := c.checkFrom(t, priv.PubKey()); err != nil {
+			return chain.Signed{}, err
+		}
 	}
-	b := priv.Serialize()
-	key, err := crypto.ToECDSA(b)
-	clear(b)
-	priv.Zero()
-	if err != nil {
-		return chain.Signed{}, fmt.Errorf("%w: %w", chain.ErrInvalidKey, err)
-	}
-	defer key.D.SetInt64(0)
-	return signTx(t, func(hash []byte) ([]byte, error) { return crypto.Sign(hash, key) })
+	return signTx(t, func(hash []byte) ([]byte, error) { return signHash(priv, hash), nil })
+}
+
+// signHash is go-ethereum's crypto.Sign without its detour through an
+// ecdsa.PrivateKey (whose conversion computes the public key again): the
+// same deterministic RFC 6979 signature from the same library, moved from
+// [V+27 || R || S] to Ethereum's [R || S || V].
+func signHash(priv *btcec.PrivateKey, hash []byte) []byte {
+	sig := ecdsa.SignCompact(priv, hash, false)
+	v := sig[0] - 27
+	copy(sig, sig[1:])
+	sig[crypto.RecoveryIDOffset] = v
+	return sig
 }
 
 // SignExternal implements chain.ExternalSigner: Sign with a key held outside
