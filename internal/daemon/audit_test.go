@@ -334,3 +334,41 @@ func TestPolicyApprovalWrittenWithTheKeyUse(t *testing.T) {
 		t.Fatalf("appends %s", got)
 	}
 }
+
+// The approval service's approval is written the same way: in the key use's
+// append, before it; a "not approved" answer on its own, before it is
+// reported; an approval whose keys cannot be found still on its own.
+func TestServiceApprovalWrittenWithTheKeyUse(t *testing.T) {
+	h := newHarness(t)
+	secret := []byte("shared approval secret")
+	as := newApprovalServer(t, secret, 200)
+	h.pay(1, "1000")
+	// A mnemonic wallet without an index: no key to sign with.
+	h.api.add(PendingTx{ID: txID(2), Chain: "ETH", SerializedTransaction: "pay:5", Hashes: []string{sigMn}})
+	a := &recordingAuditor{log: openAudit(t, filepath.Join(t.TempDir(), "audit.log"), audit.Options{})}
+	d := h.daemon(func(c *Config) { c.Approval = approver(t, as.srv.URL, "POST", secret); c.Concurrency = 1; c.Audit = a })
+	sum, err := d.RunOnce(t.Context())
+	if err != nil || sum.Signed != 1 || sum.Failed != 1 {
+		t.Fatalf("summary %+v %v", sum, err)
+	}
+	got := fmt.Sprint(a.appends)
+	for _, want := range []string{"[tx.decision:approval:approved key.use]", "[tx.signed]", "[tx.decision:approval:approved]"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("appends %s, want one of %s", got, want)
+		}
+	}
+
+	as.mu.Lock()
+	as.status = 500
+	as.mu.Unlock()
+	h.pay(3, "1002")
+	a.mu.Lock()
+	a.appends = nil
+	a.mu.Unlock()
+	if sum, err := d.RunOnce(t.Context()); err != nil || sum.Signed != 0 {
+		t.Fatalf("summary %+v %v", sum, err)
+	}
+	if got := fmt.Sprint(a.appends); !strings.Contains(got, "[tx.decision:approval:not_approved]") || strings.Contains(got, "key.use") {
+		t.Fatalf("appends %s: want the decision alone, no key use", got)
+	}
+}

@@ -583,7 +583,14 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		if d.cfg.Approval != nil {
 			err := d.cfg.Approval.Approve(ctx, s)
 			decision, reason := approvalDecision(err)
-			if aerr := d.auditDecision(ctx, code, "approval", s, decision, reason); aerr != nil {
+			// The same holds for the approval service's approval: what
+			// follows it is the key look-up, then the key use, so it is
+			// written with the key use (before it, in the same append). A
+			// refusal or a "not yet" is written at once, before it is
+			// reported.
+			if err == nil {
+				withKeyUse = append(withKeyUse, decisionEvent(code, "approval", s, decision, reason))
+			} else if aerr := d.auditDecision(ctx, code, "approval", s, decision, reason); aerr != nil {
 				return d.auditFailed(code, tx.ID, aerr)
 			}
 			if err != nil {
@@ -599,8 +606,10 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		if err != nil {
 			// Not signed: the decision is still written before the
 			// failure is reported.
-			if aerr := d.audit(ctx, withKeyUse...); aerr != nil {
-				return d.auditFailed(code, tx.ID, aerr)
+			if len(withKeyUse) > 0 {
+				if aerr := d.audit(ctx, withKeyUse...); aerr != nil {
+					return d.auditFailed(code, tx.ID, aerr)
+				}
 			}
 			return d.fail(code, tx.ID, "keys", err)
 		}
