@@ -225,3 +225,13 @@ type SignedIntender interface {
 type KeyBatchGenerator interface {
 	GenerateKeys(rand io.Reader, testnet bool, keys, addrs []string) error
 }
+
+// XPubAddresser derives the addresses of many indexes of one xpub, parsed
+// once: a parse (base58, checksum, the parent point's square root, the
+// chain code's HMAC state) costs several child derivations, and nothing is
+// cached between AddressFromXPub calls. The returned function gives what
+// AddressFromXPub(xpub, index, testnet) would, and may be called from
+// several goroutines.
+type XPubAddresser interface {
+	XPubAddresses(xpub string, testnet bool) (func(index uint32) (string, error), error)
+}

@@ -71,19 +71,33 @@ func (c *Chain) XPub(seed []byte, testnet bool) (string, error) {
 
 // AddressFromXPub implements chain.Deriver. The testnet flag does not change
 // anything here: the path is already fixed by the xpub.
-func (c *Chain) AddressFromXPub(xpub string, index uint32, _ bool) (string, error) {
+func (c *Chain) AddressFromXPub(xpub string, index uint32, testnet bool) (string, error) {
 	if _, err := chain.CheckIndex(uint64(index)); err != nil {
 		return "", err
 	}
+	addr, err := c.XPubAddresses(xpub, testnet)
+	if err != nil {
+		return "", err
+	}
+	return addr(index)
+}
+
+// XPubAddresses implements chain.XPubAddresser.
+func (c *Chain) XPubAddresses(xpub string, _ bool) (func(uint32) (string, error), error) {
 	p, err := parseXPub(xpub)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	a, err := childAddress(p, index)
-	if err != nil {
-		return "", err
-	}
-	return c.FormatAddress(a), nil
+	return func(index uint32) (string, error) {
+		if _, err := chain.CheckIndex(uint64(index)); err != nil {
+			return "", err
+		}
+		a, err := childAddress(p, index)
+		if err != nil {
+			return "", err
+		}
+		return c.FormatAddress(a), nil
+	}, nil
 }
 
 // AddressFromSeed implements chain.Deriver.

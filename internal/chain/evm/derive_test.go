@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -144,7 +145,29 @@ func TestGeneratePrivateKey(t *testing.T) {
 
 var sink string
 
+// BenchmarkAddressFromXPub is the rate of addresses from one parsed xpub
+// (chain.XPubAddresser), what a range of deposit addresses costs per address.
 func BenchmarkAddressFromXPub(b *testing.B) {
+	xpub := "xpub6EF8jXqFeFEW5bwMU7RpQtHkzE4KJxcqJtvkCjJumzW8CPpacXkb92ek4WzLQXjL93HycJwTPUAcuNxCqFPKKU5m5Z2Vq4nCyh5CyPeBFFr"
+	addr, err := ETH.XPubAddresses(xpub, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var i uint32
+	for b.Loop() {
+		a, err := addr(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink = a
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "addr/s")
+}
+
+// BenchmarkAddressFromXPubOnce is one address with its parse, as
+// AddressFromXPub (getaddress) does.
+func BenchmarkAddressFromXPubOnce(b *testing.B) {
 	xpub := "xpub6EF8jXqFeFEW5bwMU7RpQtHkzE4KJxcqJtvkCjJumzW8CPpacXkb92ek4WzLQXjL93HycJwTPUAcuNxCqFPKKU5m5Z2Vq4nCyh5CyPeBFFr"
 	var i uint32
 	for b.Loop() {
@@ -155,7 +178,29 @@ func BenchmarkAddressFromXPub(b *testing.B) {
 		sink = a
 		i++
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "addr/s")
+}
+
+// The addresses of one parsed xpub are those of the child private keys
+// derived from the seed (an independent path), from goroutines at once too.
+func TestXPubAddressesMatchTheSeed(t *testing.T) {
+	seed, err := chain.Seed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Chain{ETH, XDC, ONE} {
+		xpub, err := c.XPub(seed, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, err := c.XPubAddresses(xpub, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chaintest.XPubAddresses(t, c.Info().Code, 40, addr, func(i uint32) (string, error) { return c.AddressFromSeed(seed, i, false) })
+	}
+	if _, err := ETH.XPubAddresses("xpub-not", false); err == nil {
+		t.Error("a malformed xpub was accepted")
+	}
 }
 
 func BenchmarkGenerateAndAddress(b *testing.B) {

@@ -2,42 +2,23 @@ package evm
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 
-	"github.com/custoskms/custos/internal/chain"
 	"golang.org/x/crypto/sha3"
+
+	"github.com/custoskms/custos/internal/chain"
 )
 
-// xpubCache keeps recently parsed xpubs: a server derives thousands of deposit
-// addresses from one xpub, and parsing costs as much as a child derivation. It
-// is emptied when full rather than kept in LRU order: the working set of a KMS
-// is a handful of xpubs.
-var xpubCache = struct {
-	sync.RWMutex
-	m map[string]*chain.XPubKey
-}{m: map[string]*chain.XPubKey{}}
-
-const xpubCacheMax = 1024
-
+// parseXPub parses an xpub for derivation. Nothing is cached between calls:
+// a parse (base58, checksum, the parent point's square root) costs a few
+// microseconds next to a child's multiplication, and a cache would be state
+// shared by every caller in the process.
 func parseXPub(xpub string) (*chain.XPubKey, error) {
-	xpubCache.RLock()
-	p := xpubCache.m[xpub]
-	xpubCache.RUnlock()
-	if p != nil {
-		return p, nil
-	}
 	p, err := chain.ParseXPub(xpub)
 	if err != nil {
 		return nil, fmt.Errorf("xpub: %w", err)
 	}
-	xpubCache.Lock()
-	if len(xpubCache.m) >= xpubCacheMax {
-		clear(xpubCache.m)
-	}
-	xpubCache.m[xpub] = p
-	xpubCache.Unlock()
 	return p, nil
 }
 

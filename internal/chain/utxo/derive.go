@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
@@ -47,31 +46,12 @@ func (c *Chain) XPub(seed []byte, testnet bool) (string, error) {
 	return x.String(), nil
 }
 
-// xpubCache keeps parsed xpubs: address derivation from one xpub is called in
-// long runs (address batches, deposit scanning), and parsing costs a base58
-// decode, a checksum and a square root per call.
-var xpubCache struct {
-	sync.Mutex
-	m map[string]*chain.XPubKey
-}
-
-const xpubCacheMax = 1024
-
+// parseXPub parses an xpub of c's network. Nothing is cached between calls
+// (see the EVM chains' parseXPub).
 func (c *Chain) parseXPub(xpub string, testnet bool) (*chain.XPubKey, error) {
-	xpubCache.Lock()
-	p := xpubCache.m[xpub]
-	xpubCache.Unlock()
-	if p == nil {
-		var err error
-		if p, err = chain.ParseXPub(xpub); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidXPub, err)
-		}
-		xpubCache.Lock()
-		if xpubCache.m == nil || len(xpubCache.m) >= xpubCacheMax {
-			xpubCache.m = make(map[string]*chain.XPubKey)
-		}
-		xpubCache.m[xpub] = p
-		xpubCache.Unlock()
+	p, err := chain.ParseXPub(xpub)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidXPub, err)
 	}
 	if !bytes.Equal(p.Version(), c.params[netOf(testnet)].HDPublicKeyID[:]) {
 		want := chain.NetworkName(testnet)
@@ -85,23 +65,38 @@ func (c *Chain) AddressFromXPub(xpub string, index uint32, testnet bool) (string
 	if _, err := chain.CheckIndex(uint64(index)); err != nil {
 		return "", err
 	}
-	p, err := c.parseXPub(xpub, testnet)
+	addr, err := c.XPubAddresses(xpub, testnet)
 	if err != nil {
 		return "", err
 	}
-	pt, err := p.ChildPoint(index)
+	return addr(index)
+}
+
+// XPubAddresses implements chain.XPubAddresser.
+func (c *Chain) XPubAddresses(xpub string, testnet bool) (func(uint32) (string, error), error) {
+	p, err := c.parseXPub(xpub, testnet)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidXPub, err)
+		return nil, err
 	}
-	// The compressed key straight from the affine point: a PublicKey value and
-	// its serialisation would be two allocations per address.
-	var pub [33]byte
-	pub[0] = 2
-	if pt.Y.IsOdd() {
-		pub[0] = 3
-	}
-	pt.X.PutBytesUnchecked(pub[1:])
-	return c.hashAddress(btcutil.Hash160(pub[:]), netOf(testnet))
+	net := netOf(testnet)
+	return func(index uint32) (string, error) {
+		if _, err := chain.CheckIndex(uint64(index)); err != nil {
+			return "", err
+		}
+		pt, err := p.ChildPoint(index)
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", ErrInvalidXPub, err)
+		}
+		// The compressed key straight from the affine point: a PublicKey
+		// value and its serialisation would be two allocations per address.
+		var pub [33]byte
+		pub[0] = 2
+		if pt.Y.IsOdd() {
+			pub[0] = 3
+		}
+		pt.X.PutBytesUnchecked(pub[1:])
+		return c.hashAddress(btcutil.Hash160(pub[:]), net)
+	}, nil
 }
 
 // AddressFromSeed implements chain.Deriver.

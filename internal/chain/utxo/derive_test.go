@@ -3,6 +3,7 @@ package utxo
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 
 	"github.com/custoskms/custos/internal/chain"
+	"github.com/custoskms/custos/internal/chain/chaintest"
 	"github.com/custoskms/custos/internal/vectors"
 )
 
@@ -194,19 +196,66 @@ func TestCashAddrRoundTrip(t *testing.T) {
 
 // BenchmarkAddressFromXPub measures address derivation from one xpub (goal:
 // ≥ 20,000 addresses/s per core).
+// BenchmarkAddressFromXPub is the rate of addresses from one parsed xpub
+// (chain.XPubAddresser), what a range of deposit addresses costs per address.
 func BenchmarkAddressFromXPub(b *testing.B) {
 	seed, _ := chain.Seed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about")
 	for _, c := range all {
 		xpub, _ := c.XPub(seed, false)
 		b.Run(c.Info().Code, func(b *testing.B) {
+			addr, err := c.XPubAddresses(xpub, false)
+			if err != nil {
+				b.Fatal(err)
+			}
 			i := uint32(0)
 			for b.Loop() {
-				if _, err := c.AddressFromXPub(xpub, i, false); err != nil {
+				if _, err := addr(i); err != nil {
 					b.Fatal(err)
 				}
 				i++
 			}
 		})
+	}
+}
+
+// BenchmarkAddressFromXPubOnce is one address with its parse, as
+// AddressFromXPub (getaddress) does.
+func BenchmarkAddressFromXPubOnce(b *testing.B) {
+	seed, _ := chain.Seed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about")
+	xpub, _ := BTC.XPub(seed, false)
+	i := uint32(0)
+	for b.Loop() {
+		if _, err := BTC.AddressFromXPub(xpub, i, false); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// The addresses of one parsed xpub are AddressFromXPub's, from goroutines
+// at once too, and an index out of range or an xpub of the other network is
+// refused as AddressFromXPub refuses it.
+func TestXPubAddressesMatchAddressFromXPub(t *testing.T) {
+	seed, _ := chain.Seed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about")
+	for _, c := range all {
+		for _, testnet := range []bool{false, true} {
+			xpub, err := c.XPub(seed, testnet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr, err := c.XPubAddresses(xpub, testnet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := fmt.Sprintf("%s testnet=%v", c.Info().Code, testnet)
+			// The independent path: the child private keys from the seed;
+			// and AddressFromXPub, which parses each time.
+			chaintest.XPubAddresses(t, name, 40, addr, func(i uint32) (string, error) { return c.AddressFromSeed(seed, i, testnet) })
+			chaintest.XPubAddresses(t, name, 8, addr, func(i uint32) (string, error) { return c.AddressFromXPub(xpub, i, testnet) })
+			if _, err := c.XPubAddresses(xpub, !testnet); err == nil {
+				t.Errorf("%s: an xpub of the other network was accepted", c.Info().Code)
+			}
+		}
 	}
 }
 
