@@ -47,3 +47,31 @@ func TestConsoleShowsAmountsInUnits(t *testing.T) {
 		}
 	}
 }
+
+// The fee line names what the intent gives of its gas, each part once and
+// the parenthesis closed, whichever parts there are.
+func TestConsoleFeeLine(t *testing.T) {
+	c := newConsole(t)
+	cookie, _ := c.signIn(t, "alice", time.Now())
+	for i, tc := range []struct {
+		fee  intent.Fee
+		want string
+	}{
+		{intent.Fee{Max: "21000000000000", GasLimit: "21000"}, "(smallest unit)</small> (gas limit 21000)</dd>"},
+		{intent.Fee{Max: "21000000000000", GasPrice: "1000000000"}, "(smallest unit)</small> (max 1000000000 per gas)</dd>"},
+		{intent.Fee{Max: "21000000000000", GasLimit: "21000", GasPrice: "1000000000"}, "(smallest unit)</small> (gas limit 21000, max 1000000000 per gas)</dd>"},
+		{intent.Fee{Max: "21000000000000"}, "(smallest unit)</small></dd>"},
+	} {
+		body := `{"to":"0xabc"}`
+		fee := tc.fee
+		req := approval.Request{Version: approval.Version, ID: id(byte(70 + i)), Chain: "ETH", Network: "mainnet", SignatureIDs: []string{"wallet-a"},
+			Indexes: []uint32{0}, SerializedTransaction: body, Digest: approval.Digest(body), Timestamp: time.Now().Unix(),
+			Intent: intent.Intent{Chain: "ETH", Network: "mainnet", Signers: []string{}, Fee: &fee}}
+		if _, err := c.store.Record(t.Context(), req, approver.Need{Rule: "r", Approvals: 1}, nil, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if b := c.do("GET", "/tx/"+id(byte(70+i)), cookie, "", nil).Body.String(); !strings.Contains(b, tc.want) {
+			t.Errorf("fee %+v: page lacks %s:\n%s", tc.fee, tc.want, b)
+		}
+	}
+}

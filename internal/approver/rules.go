@@ -154,7 +154,7 @@ func (rs *Rules) Validate() error {
 			// 78 digits hold any 256-bit amount.
 			return fmt.Errorf("%w: %s: decimals must be between 0 and 77", ErrRules, where)
 		}
-		k := [2]string{strings.ToUpper(tk.Chain), tk.Asset}
+		k := [2]string{strings.ToUpper(tk.Chain), assetKey(tk.Asset)}
 		if seen[k] {
 			return fmt.Errorf("%w: %s: %s %s named twice", ErrRules, where, tk.Chain, tk.Asset)
 		}
@@ -169,7 +169,7 @@ func (rs *Rules) Validate() error {
 // Token finds the token asset of chain names, as the intent spells it.
 func (rs *Rules) Token(chain, asset string) (Token, bool) {
 	for _, tk := range rs.Tokens {
-		if strings.EqualFold(tk.Chain, chain) && tk.Asset == asset {
+		if strings.EqualFold(tk.Chain, chain) && sameAsset(tk.Asset, asset) {
 			return tk, true
 		}
 	}
@@ -230,7 +230,7 @@ func (r Rule) matches(req approval.Request) bool {
 		if t.Change {
 			continue
 		}
-		if t.Asset != r.Asset {
+		if !sameAsset(t.Asset, r.Asset) {
 			return false
 		}
 		v, ok := amount(t.Amount)
@@ -247,6 +247,37 @@ func (r Rule) matches(req approval.Request) bool {
 	}
 	if r.AtLeast != "" {
 		if a, _ := amount(r.AtLeast); sum.Cmp(a) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sameAsset compares an asset named in the rules file with one as an
+// intent spells it. A 0x-prefixed 20-byte hex address (an EVM token's
+// contract) is the same address whatever the case of its letters, which
+// EIP-55 uses for a checksum, so a rule copied from an explorer matches the
+// lowercase form the intent carries; every other name (base58 addresses,
+// codes with issuers) is compared exactly, as its case is significant.
+func sameAsset(a, b string) bool {
+	return a == b || isHexAddress(a) && isHexAddress(b) && strings.EqualFold(a, b)
+}
+
+// assetKey is the form of an asset under which sameAsset's equal names are
+// one.
+func assetKey(a string) string {
+	if isHexAddress(a) {
+		return strings.ToLower(a)
+	}
+	return a
+}
+
+func isHexAddress(a string) bool {
+	if len(a) != 42 || a[0] != '0' || (a[1] != 'x' && a[1] != 'X') {
+		return false
+	}
+	for _, c := range a[2:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
 			return false
 		}
 	}

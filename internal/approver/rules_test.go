@@ -88,3 +88,40 @@ func TestTally(t *testing.T) {
 		}
 	}
 }
+
+// A token's contract copied with its EIP-55 checksum (mixed case) matches
+// the lowercase address an intent carries, in a rule and in the token list;
+// names whose case is significant (base58) match only exactly.
+func TestAssetNamesCompared(t *testing.T) {
+	const checksummed = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+	rs, err := ReadRules(strings.NewReader(`{"rules":[
+		{"name":"usdc","asset":"` + checksummed + `","below":"100","allowCalls":true,"approvals":0},
+		{"name":"trc20","asset":"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t","below":"100","allowCalls":true,"approvals":0}
+	],"tokens":[{"chain":"ETH","asset":"` + checksummed + `","symbol":"USDC","decimals":6}],
+	"default":{"approvals":2}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lower := strings.ToLower(checksummed)
+	for name, tc := range map[string]struct {
+		asset, rule string
+	}{
+		"lowercase contract":   {lower, "usdc"},
+		"checksummed contract": {checksummed, "usdc"},
+		"another contract":     {"0xdac17f958d2ee523a2206206994597c13d831ec7", "default"},
+		"base58 exact":         {"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "trc20"},
+		"base58 other case":    {"tr7nhqjekqxgtci8q8zy4pl8otszgjlj6t", "default"},
+	} {
+		r := req([]intent.Transfer{{To: "a", Amount: "1", Asset: tc.asset}}, intent.Call{Contract: tc.asset})
+		if n := rs.Need(r); n.Rule != tc.rule {
+			t.Errorf("%s: rule %s, want %s", name, n.Rule, tc.rule)
+		}
+	}
+	if tk, ok := rs.Token("ETH", lower); !ok || tk.Symbol != "USDC" {
+		t.Errorf("token by its lowercase contract: %+v %v", tk, ok)
+	}
+	if _, err := ReadRules(strings.NewReader(`{"tokens":[{"chain":"ETH","asset":"` + checksummed + `","symbol":"A","decimals":6},
+		{"chain":"ETH","asset":"` + lower + `","symbol":"B","decimals":6}]}`)); !errors.Is(err, ErrRules) {
+		t.Errorf("one contract named twice in two cases: %v, want ErrRules", err)
+	}
+}
