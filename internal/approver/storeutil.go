@@ -155,8 +155,74 @@ func ReadDecisions(rows Rows, id, digest string) ([]Decision, error) {
 		if err := rows.Scan(&d.Operator, &dec, &d.Reason, &t); err != nil {
 			return nil, err
 		}
-		d.Decision, d.At = approval.Decision(dec), time.Unix(0, t).UTC()
+		d.Decision, d.At = approval.Decision(dec), unixNano(t)
 		out = append(out, d)
 	}
 	return out, rows.Err()
 }
+
+// ReadTxs reads requests from rows of seq, id, digest, body, need, status,
+// first seen, last asked and updated (Unix nanoseconds), as both stores'
+// lists select them; their decisions are added by AddDecisions.
+func ReadTxs(rows Rows) ([]Tx, error) {
+	var out []Tx
+	for rows.Next() {
+		var id, digest, status string
+		var body, need []byte
+		var t Tx
+		var first, last, upd int64
+		if err := rows.Scan(&t.Seq, &id, &digest, &body, &need, &status, &first, &last, &upd); err != nil {
+			return nil, err
+		}
+		var err error
+		if t.Request, t.Need, err = DecodeRequest(id, body, need); err != nil {
+			return nil, err
+		}
+		t.Status = Status(status)
+		t.FirstSeen, t.LastAsked, t.Updated = unixNano(first), unixNano(last), unixNano(upd)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// AddDecisions reads decisions from rows of id, digest, operator, decision,
+// reason and time (Unix nanoseconds) and adds each to its request in txs.
+func AddDecisions(txs []Tx, rows Rows) error {
+	index := make(map[[2]string]int, len(txs))
+	for i, t := range txs {
+		index[[2]string{t.Request.ID, t.Request.Digest}] = i
+	}
+	for rows.Next() {
+		var d Decision
+		var dec string
+		var t int64
+		if err := rows.Scan(&d.ID, &d.Digest, &d.Operator, &dec, &d.Reason, &t); err != nil {
+			return err
+		}
+		d.Decision, d.At = approval.Decision(dec), unixNano(t)
+		if i, ok := index[[2]string{d.ID, d.Digest}]; ok {
+			txs[i].Decisions = append(txs[i].Decisions, d)
+		}
+	}
+	return rows.Err()
+}
+
+// ReadHistory reads history entries from rows of seq, kind, time (Unix
+// nanoseconds), operator, id, chain, decision, outcome, reason and remote.
+func ReadHistory(rows Rows) ([]HistoryEntry, error) {
+	out := []HistoryEntry{}
+	for rows.Next() {
+		var e HistoryEntry
+		var t int64
+		var dec, outcome string
+		if err := rows.Scan(&e.Seq, &e.Kind, &t, &e.Operator, &e.ID, &e.Chain, &dec, &outcome, &e.Reason, &e.Remote); err != nil {
+			return nil, err
+		}
+		e.At, e.Decision, e.Outcome = unixNano(t), approval.Decision(dec), Status(outcome)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// unixNano is a stored time (Unix nanoseconds) in UTC.
+func unixNano(n int64) time.Time { return time.Unix(0, n).UTC() }

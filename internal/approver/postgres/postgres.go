@@ -378,28 +378,13 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		return nil, err
 	}
 	defer rows.Close()
-	var out []approver.Tx
-	index := map[[2]string]int{}
-	var ids []string
-	for rows.Next() {
-		var id, digest, status string
-		var body, need []byte
-		var t approver.Tx
-		var first, last, upd int64
-		if err := rows.Scan(&t.Seq, &id, &digest, &body, &need, &status, &first, &last, &upd); err != nil {
-			return nil, err
-		}
-		if t.Request, t.Need, err = approver.DecodeRequest(id, body, need); err != nil {
-			return nil, err
-		}
-		t.Status = approver.Status(status)
-		t.FirstSeen, t.LastAsked, t.Updated = at(first), at(last), at(upd)
-		index[[2]string{id, digest}] = len(out)
-		out = append(out, t)
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil || len(out) == 0 {
+	out, err := approver.ReadTxs(rows)
+	if err != nil || len(out) == 0 {
 		return out, err
+	}
+	ids := make([]string, len(out))
+	for i, t := range out {
+		ids[i] = t.Request.ID
 	}
 	rows.Close()
 	drows, err := s.pool.Query(ctx, `SELECT id, digest, operator, decision, reason, at FROM approver_decisions
@@ -408,19 +393,7 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		return nil, err
 	}
 	defer drows.Close()
-	for drows.Next() {
-		var d approver.Decision
-		var dec string
-		var t int64
-		if err := drows.Scan(&d.ID, &d.Digest, &d.Operator, &dec, &d.Reason, &t); err != nil {
-			return nil, err
-		}
-		d.Decision, d.At = approval.Decision(dec), at(t)
-		if i, ok := index[[2]string{d.ID, d.Digest}]; ok {
-			out[i].Decisions = append(out[i].Decisions, d)
-		}
-	}
-	return out, drows.Err()
+	return out, approver.AddDecisions(out, drows)
 }
 
 func addHistory(ctx context.Context, tx pgx.Tx, e approver.HistoryEntry) error {
@@ -524,18 +497,7 @@ func (s *Store) History(ctx context.Context, p approver.HistoryPage) ([]approver
 		return nil, err
 	}
 	defer rows.Close()
-	out := []approver.HistoryEntry{}
-	for rows.Next() {
-		var e approver.HistoryEntry
-		var t int64
-		var dec, outcome string
-		if err := rows.Scan(&e.Seq, &e.Kind, &t, &e.Operator, &e.ID, &e.Chain, &dec, &outcome, &e.Reason, &e.Remote); err != nil {
-			return nil, err
-		}
-		e.At, e.Decision, e.Outcome = at(t), approval.Decision(dec), approver.Status(outcome)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return approver.ReadHistory(rows)
 }
 
 // CreateSession implements approver.Store.

@@ -514,24 +514,8 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		return nil, err
 	}
 	defer rows.Close()
-	var out []approver.Tx
-	index := map[[2]string]int{}
-	for rows.Next() {
-		var id, digest string
-		var body, need []byte
-		var t approver.Tx
-		var first, last, upd int64
-		if err := rows.Scan(&t.Seq, &id, &digest, &body, &need, &t.Status, &first, &last, &upd); err != nil {
-			return nil, err
-		}
-		if t.Request, t.Need, err = approver.DecodeRequest(id, body, need); err != nil {
-			return nil, err
-		}
-		t.FirstSeen, t.LastAsked, t.Updated = at(first), at(last), at(upd)
-		index[[2]string{id, digest}] = len(out)
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil || len(out) == 0 {
+	out, err := approver.ReadTxs(rows)
+	if err != nil || len(out) == 0 {
 		return out, err
 	}
 	ids := make([]any, 0, len(out))
@@ -551,18 +535,7 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]approver
 		return nil, err
 	}
 	defer drows.Close()
-	for drows.Next() {
-		var d approver.Decision
-		var t int64
-		if err := drows.Scan(&d.ID, &d.Digest, &d.Operator, &d.Decision, &d.Reason, &t); err != nil {
-			return nil, err
-		}
-		d.At = at(t)
-		if i, ok := index[[2]string{d.ID, d.Digest}]; ok {
-			out[i].Decisions = append(out[i].Decisions, d)
-		}
-	}
-	return out, drows.Err()
+	return out, approver.AddDecisions(out, drows)
 }
 
 // Decide implements approver.Store. The write lock and SQLite's one writer
@@ -644,17 +617,7 @@ func (s *Store) History(ctx context.Context, p approver.HistoryPage) ([]approver
 		return nil, err
 	}
 	defer rows.Close()
-	out := []approver.HistoryEntry{}
-	for rows.Next() {
-		var e approver.HistoryEntry
-		var t int64
-		if err := rows.Scan(&e.Seq, &e.Kind, &t, &e.Operator, &e.ID, &e.Chain, &e.Decision, &e.Outcome, &e.Reason, &e.Remote); err != nil {
-			return nil, err
-		}
-		e.At = at(t)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return approver.ReadHistory(rows)
 }
 
 // SetStatus implements approver.Store.
