@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"runtime"
 	"sync"
+
+	"github.com/custoskms/custos/internal/sqlitedb"
 )
 
 // maxGroup bounds the writes one group commit takes, so that a writer
@@ -25,7 +27,7 @@ const maxGroup = 64
 // the store promised to be durable before the answer still is.
 type group struct {
 	db     *sql.DB
-	hot    *stmts
+	hot    *sqlitedb.Stmts
 	in     chan *groupWrite
 	stop   chan struct{}
 	exited chan struct{}
@@ -38,7 +40,7 @@ type groupWrite struct {
 	result chan error
 }
 
-func newGroup(db *sql.DB, hot *stmts) *group {
+func newGroup(db *sql.DB, hot *sqlitedb.Stmts) *group {
 	g := &group{db: db, hot: hot, in: make(chan *groupWrite, maxGroup), stop: make(chan struct{}), exited: make(chan struct{})}
 	go g.run()
 	return g
@@ -145,19 +147,19 @@ func (g *group) commit(batch []*groupWrite) {
 			ran = errs[i] == nil
 			continue
 		}
-		if _, err := g.hot.exec(ctx, tx, `SAVEPOINT w`); err != nil {
+		if _, err := g.hot.Exec(ctx, tx, `SAVEPOINT w`); err != nil {
 			answer(err)
 			return
 		}
 		if errs[i] = w.f(wctx, tx); errs[i] != nil {
-			if _, err := g.hot.exec(ctx, tx, `ROLLBACK TO w`); err != nil {
+			if _, err := g.hot.Exec(ctx, tx, `ROLLBACK TO w`); err != nil {
 				answer(err)
 				return
 			}
 		} else {
 			ran = true
 		}
-		if _, err := g.hot.exec(ctx, tx, `RELEASE w`); err != nil {
+		if _, err := g.hot.Exec(ctx, tx, `RELEASE w`); err != nil {
 			answer(err)
 			return
 		}

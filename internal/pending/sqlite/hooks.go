@@ -23,7 +23,7 @@ const (
 // and the subscription's joined by "-". A tenant without such a
 // subscription costs one indexed read and gets no event.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64, pendingID, typ string, body []byte) error {
-	rows, err := s.hot.query(ctx, tx, `SELECT id, url FROM subscriptions WHERE tenant = ? AND type = ? ORDER BY created_at, id`, tenant, typ)
+	rows, err := s.hot.Query(ctx, tx, `SELECT id, url FROM subscriptions WHERE tenant = ? AND type = ? ORDER BY created_at, id`, tenant, typ)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64
 		return nil
 	}
 	at, eventID := now(), pending.NewID()
-	res, err := s.hot.exec(ctx, tx, `INSERT INTO events (id, tenant, tx_seq, pending_id, type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	res, err := s.hot.Exec(ctx, tx, `INSERT INTO events (id, tenant, tx_seq, pending_id, type, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		eventID, tenant, txSeq, pendingID, typ, string(body), at)
 	if err != nil {
 		return err
@@ -53,7 +53,7 @@ func (s *Store) emit(ctx context.Context, tx *sql.Tx, tenant string, txSeq int64
 		return err
 	}
 	for _, sub := range subs {
-		if _, err := s.hot.exec(ctx, tx, `INSERT INTO deliveries (id, event_n, sub_id, tenant, tx_seq, url, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := s.hot.Exec(ctx, tx, `INSERT INTO deliveries (id, event_n, sub_id, tenant, tx_seq, url, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			eventID+"-"+sub[0], n, sub[0], tenant, txSeq, sub[1], at); err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ var _ pending.Store = (*Store)(nil)
 // Store is a pending.Store over one SQLite file.
 type Store struct {
 	db    *sql.DB
-	hot   *stmts
+	hot   *sqlitedb.Stmts
 	group *group
 	pending.Keyring
 }
@@ -41,7 +41,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	hot := newStmts(db)
+	hot := sqlitedb.NewStmts(db)
 	g := newGroup(db, hot)
 	return &Store{db: db, hot: hot, group: g, Keyring: pending.Keyring{Table: keyTable{db, hot, g}}}, nil
 }
@@ -62,7 +62,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close implements pending.Store.
 func (s *Store) Close() error {
 	s.group.close()
-	s.hot.close()
+	s.hot.Close()
 	return s.db.Close()
 }
 
@@ -73,14 +73,14 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 	var ids []string
 	err := s.write(ctx, "create pending tx", func(ctx context.Context, dbtx *sql.Tx) error {
 		ids = make([]string, 0, len(txs))
-		insTx, err := s.hot.stmt(ctx, dbtx, `INSERT INTO txs
+		insTx, err := s.hot.Stmt(ctx, dbtx, `INSERT INTO txs
 		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num, state_at, replaces)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
 			CASE WHEN ?14 IS NOT NULL THEN coalesce((SELECT r.replaces FROM txs r WHERE r.tenant = ?2 AND r.id = ?14), ?14) END)`)
 		if err != nil {
 			return err
 		}
-		insSig, err := s.hot.stmt(ctx, dbtx, `INSERT OR IGNORE INTO pending_keys (k, seq) VALUES (?, ?)`)
+		insSig, err := s.hot.Stmt(ctx, dbtx, `INSERT OR IGNORE INTO pending_keys (k, seq) VALUES (?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -130,7 +130,7 @@ func (s *Store) placeInSequence(ctx context.Context, tx *sql.Tx, t pending.NewTx
 		if err != nil {
 			return 0, "", err
 		}
-		_, err = s.hot.exec(ctx, tx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
+		_, err = s.hot.Exec(ctx, tx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
 			ON CONFLICT (seq_key) DO UPDATE SET next = max(next, ?2 + 1)`, r.Key.String(), n)
 		return n, t.SerializedTransaction, err
 	}
@@ -139,7 +139,7 @@ func (s *Store) placeInSequence(ctx context.Context, tx *sql.Tx, t pending.NewTx
 		return 0, "", err
 	}
 	var n int64
-	if err := s.hot.queryRow(ctx, tx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
+	if err := s.hot.QueryRow(ctx, tx, `INSERT INTO sequences (seq_key, next) VALUES (?1, ?2 + 1)
 		ON CONFLICT (seq_key) DO UPDATE SET next = max(next, ?2) + 1 RETURNING next - 1`, r.Key.String(), floor).Scan(&n); err != nil {
 		return 0, "", err
 	}
@@ -217,7 +217,7 @@ func scanTx(r scanner, tail ...any) (pending.Tx, error) {
 
 // Get implements pending.Store.
 func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) {
-	q, err := s.hot.get(ctx, `SELECT `+txColumns+`, `+stateColumns+`
+	q, err := s.hot.Get(ctx, `SELECT `+txColumns+`, `+stateColumns+`
 		FROM txs WHERE id = ? AND tenant = ? AND deleted_at IS NULL`)
 	if err != nil {
 		return pending.Tx{}, fmt.Errorf("get pending tx: %w", err)
@@ -285,7 +285,7 @@ type txState struct {
 
 func (s *Store) loadState(ctx context.Context, tx *sql.Tx, tenant, id string) (txState, error) {
 	var st txState
-	err := s.hot.queryRow(ctx, tx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at, failed_at, idx, seq_key, seq_num
+	err := s.hot.QueryRow(ctx, tx, `SELECT seq, chain, hashes, signatures, tx_id, deleted_at, failed_at, idx, seq_key, seq_num
 		FROM txs WHERE id = ? AND tenant = ?`, id, tenant).
 		Scan(&st.seq, &st.chain, &st.hashes, &st.sigs, &st.txID, &st.deletedAt, &st.failedAt, &st.idx, &st.seqKey, &st.seqNum)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -323,7 +323,7 @@ func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txSta
 		}
 	}
 	for _, id := range ids {
-		if _, err := s.hot.exec(ctx, tx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, pending.SigKey(tenant, st.chain, id), st.seq); err != nil {
+		if _, err := s.hot.Exec(ctx, tx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, pending.SigKey(tenant, st.chain, id), st.seq); err != nil {
 			return err
 		}
 	}
@@ -350,7 +350,7 @@ func (s *Store) write(ctx context.Context, op string, f func(context.Context, *s
 // the row read to tell why.
 func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error {
 	return s.write(ctx, "store signed tx", func(ctx context.Context, tx *sql.Tx) error {
-		res, err := s.hot.exec(ctx, tx, `UPDATE txs SET tx_data = ?, state_at = CASE WHEN tx_data IS NULL THEN ? ELSE state_at END
+		res, err := s.hot.Exec(ctx, tx, `UPDATE txs SET tx_data = ?, state_at = CASE WHEN tx_data IS NULL THEN ? ELSE state_at END
 			WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL`, txData, now(), id, tenant)
 		if err != nil {
 			return err
@@ -370,7 +370,7 @@ func (s *Store) SetTxData(ctx context.Context, tenant, id, txData string) error 
 // TxData implements pending.Store.
 func (s *Store) TxData(ctx context.Context, tenant, id string) (string, error) {
 	var d sql.NullString
-	err := s.hot.queryRow(ctx, nil, `SELECT tx_data FROM txs WHERE id = ? AND tenant = ?`, id, tenant).Scan(&d)
+	err := s.hot.QueryRow(ctx, nil, `SELECT tx_data FROM txs WHERE id = ? AND tenant = ?`, id, tenant).Scan(&d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", pending.ErrNotFound
 	}
@@ -379,7 +379,7 @@ func (s *Store) TxData(ctx context.Context, tenant, id string) (string, error) {
 
 // Complete implements pending.Store.
 func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
-	complete, err := s.hot.get(ctx, `UPDATE txs SET tx_id = ?, state_at = ?, track_next_at = ?, lease_owner = NULL, lease_until = NULL
+	complete, err := s.hot.Get(ctx, `UPDATE txs SET tx_id = ?, state_at = ?, track_next_at = ?, lease_owner = NULL, lease_until = NULL
 			WHERE id = ? AND tenant = ? AND tx_id IS NULL AND deleted_at IS NULL
 			RETURNING seq, chain, hashes, signatures`)
 	if err != nil {
@@ -555,7 +555,7 @@ func (s *Store) LastError(ctx context.Context, tenant, id string) (string, int, 
 		last  sql.NullString
 		count int
 	)
-	err := s.hot.queryRow(ctx, nil, `SELECT count(*), (SELECT e.message FROM tx_errors e WHERE e.seq = t.seq ORDER BY e.rowid DESC LIMIT 1)
+	err := s.hot.QueryRow(ctx, nil, `SELECT count(*), (SELECT e.message FROM tx_errors e WHERE e.seq = t.seq ORDER BY e.rowid DESC LIMIT 1)
 		FROM txs t JOIN tx_errors e ON e.seq = t.seq WHERE t.id = ? AND t.tenant = ?`, id, tenant).Scan(&count, &last)
 	if err != nil {
 		return "", 0, fmt.Errorf("get last signer error: %w", err)
@@ -579,7 +579,7 @@ func (s *Store) NextSequence(ctx context.Context, key pending.SeqKey) (uint64, e
 // keyTable is the api_keys table for pending.Keyring.
 type keyTable struct {
 	db    *sql.DB
-	hot   *stmts
+	hot   *sqlitedb.Stmts
 	group *group
 }
 
@@ -604,7 +604,7 @@ func (t keyTable) SelectKeys(ctx context.Context, byHash *[32]byte) ([]pending.A
 	if byHash != nil {
 		// Every request's look-up: a kept statement.
 		var q *sql.Stmt
-		if q, err = t.hot.get(ctx, cols+` WHERE secret_hash = ? AND revoked_at IS NULL`); err == nil {
+		if q, err = t.hot.Get(ctx, cols+` WHERE secret_hash = ? AND revoked_at IS NULL`); err == nil {
 			rows, err = q.QueryContext(ctx, byHash[:])
 		}
 	} else {
@@ -653,7 +653,7 @@ func (t keyTable) RevokeKey(ctx context.Context, id string) (bool, error) {
 // AddCredits implements pending.KeyTable.
 func (t keyTable) AddCredits(ctx context.Context, id string, n int64) error {
 	return t.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := t.hot.exec(ctx, tx, `UPDATE api_keys SET credits = credits + ? WHERE id = ?`, n, id)
+		_, err := t.hot.Exec(ctx, tx, `UPDATE api_keys SET credits = credits + ? WHERE id = ?`, n, id)
 		return err
 	})
 }

@@ -13,11 +13,11 @@ func TestHotStatementsAreKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	const q = `SELECT count(*) FROM txs WHERE tenant = ?`
-	a, err := s.hot.get(t.Context(), q)
+	a, err := s.hot.Get(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.hot.get(t.Context(), q)
+	b, err := s.hot.Get(t.Context(), q)
 	if err != nil || a != b {
 		t.Fatalf("second get: %p %v, want the kept %p", b, err, a)
 	}
@@ -48,20 +48,20 @@ func TestKeptStatementsInATransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.hot.exec(ctx, tx, ins, "k", 5); err != nil {
+	if _, err := s.hot.Exec(ctx, tx, ins, "k", 5); err != nil {
 		t.Fatal(err)
 	}
 	var n int
-	if err := s.hot.queryRow(ctx, tx, `SELECT count(*) FROM sequences`).Scan(&n); err != nil || n != 1 {
+	if err := s.hot.QueryRow(ctx, tx, `SELECT count(*) FROM sequences`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("inside the transaction: %d rows, %v", n, err)
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.hot.queryRow(ctx, nil, `SELECT count(*) FROM sequences`).Scan(&n); err != nil || n != 0 {
+	if err := s.hot.QueryRow(ctx, nil, `SELECT count(*) FROM sequences`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("after the rollback: %d rows, %v", n, err)
 	}
-	if err := s.hot.queryRow(ctx, nil, `SELECT nothing FROM nowhere`).Scan(&n); err == nil {
+	if err := s.hot.QueryRow(ctx, nil, `SELECT nothing FROM nowhere`).Scan(&n); err == nil {
 		t.Fatal("a statement that does not compile scanned without an error")
 	}
 }

@@ -112,7 +112,7 @@ func (s *Store) RecordOutcome(ctx context.Context, owner string, u pending.Outco
 			txID         string
 			rebroadcasts int
 		)
-		err := s.hot.queryRow(ctx, tx, `SELECT seq, tx_id, rebroadcasts FROM txs WHERE id = ? AND tenant = ? AND lease_owner = ?
+		err := s.hot.QueryRow(ctx, tx, `SELECT seq, tx_id, rebroadcasts FROM txs WHERE id = ? AND tenant = ? AND lease_owner = ?
 			AND track_next_at IS NOT NULL`, u.ID, u.Tenant, owner).Scan(&seq, &txID, &rebroadcasts)
 		if errors.Is(err, sql.ErrNoRows) {
 			return pending.ErrNotLeased
@@ -131,7 +131,7 @@ func (s *Store) RecordOutcome(ctx context.Context, owner string, u pending.Outco
 		if u.Rebroadcast {
 			rebroadcasts++
 		}
-		if _, err := s.hot.exec(ctx, tx, `UPDATE txs SET track_state = coalesce(?, track_state), final_at = ?, state_at = coalesce(?, state_at),
+		if _, err := s.hot.Exec(ctx, tx, `UPDATE txs SET track_state = coalesce(?, track_state), final_at = ?, state_at = coalesce(?, state_at),
 			track_next_at = ?, track_checks = track_checks + 1, block_number = ?, confirmations = ?, fee = ?, track_error = ?,
 			rebroadcasts = ?, replaced_by = ?, lease_owner = NULL, lease_until = NULL WHERE seq = ?`,
 			trackState, finalAt, stateAt, nextAt, nullU64(u.BlockNumber), nullU64(u.Confirmations), nullString(u.Fee),
