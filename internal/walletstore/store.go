@@ -35,6 +35,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/custoskms/custos/internal/harden"
+	"github.com/custoskms/custos/internal/sqlitedb"
 )
 
 // busyTimeoutMS is how long a command waits for another process's write
@@ -82,12 +83,11 @@ type Store struct {
 	lockOnce sync.Once
 	rnd      io.Reader
 
-	// getMu guards getStmt, Get's statement, prepared at the first Get (a
-	// store being created has no table to prepare it against yet) and kept:
-	// the daemon reads one record per transaction, and compiling the query
-	// each time cost about as much as reading the record.
-	getMu   sync.Mutex
-	getStmt *sql.Stmt
+	// hot keeps Get's statement, prepared at the first Get (a store being
+	// created has no table to prepare it against yet): the daemon reads one
+	// record per transaction, and compiling the query each time cost about
+	// as much as reading the record.
+	hot *sqlitedb.Stmts
 }
 
 // Entry is one wallet with its signature ID, for batch inserts and listings.
@@ -135,7 +135,7 @@ func open(ctx context.Context, path string, opts Options, unlock func(s *Store, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{path: abs, db: db, rnd: rand.Reader, log: log}
+	s := &Store{path: abs, db: db, hot: sqlitedb.NewStmts(db), rnd: rand.Reader, log: log}
 	if err := unlock(s, empty); err != nil {
 		db.Close()
 		return nil, err
@@ -474,7 +474,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Wallet, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.getStatement(ctx)
+	st, err := s.hot.Get(ctx, "SELECT record FROM wallets WHERE id = ?")
 	if err != nil {
 		return nil, classify(fmt.Errorf("read wallet: %w", err))
 	}
@@ -487,21 +487,6 @@ func (s *Store) Get(ctx context.Context, id string) (*Wallet, error) {
 		return nil, classify(fmt.Errorf("read wallet: %w", err))
 	}
 	return s.openRecord(ctx, aead, id, rec)
-}
-
-// getStatement returns Get's kept statement, preparing it the first time.
-// A failed preparation is not kept: the next Get tries again.
-func (s *Store) getStatement(ctx context.Context) (*sql.Stmt, error) {
-	s.getMu.Lock()
-	defer s.getMu.Unlock()
-	if s.getStmt == nil {
-		st, err := s.db.PrepareContext(ctx, "SELECT record FROM wallets WHERE id = ?")
-		if err != nil {
-			return nil, err
-		}
-		s.getStmt = st
-	}
-	return s.getStmt, nil
 }
 
 // openRecord is openRecord that tells a store re-keyed by another process
@@ -820,12 +805,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	s.releaseKey()
 	s.mu.Unlock()
-	s.getMu.Lock()
-	if s.getStmt != nil {
-		_ = s.getStmt.Close() // closing the database below reports its errors
-		s.getStmt = nil
-	}
-	s.getMu.Unlock()
+	s.hot.Close() // closing the database below reports its errors
 	return s.db.Close()
 }
 
