@@ -16,9 +16,9 @@ import (
 
 // XPubKey is an extended public key parsed once for public child derivation:
 // its point is kept decompressed, so each child costs one HMAC, one base-point
-// multiplication (baseMultNonConst) and one inversion, not the re-parse and two
-// square roots of hdkeychain's Derive followed by ECPubKey. Callers that derive many indices
-// of one xpub (address batches, deposit scanning) keep it in their own cache.
+// multiplication (baseMultNonConst) and one inversion, not the re-parse and
+// two square roots of hdkeychain's Derive followed by ECPubKey. A caller that
+// derives many indexes of one xpub parses it once (XPubAddresser).
 type XPubKey struct {
 	version   []byte
 	chainCode []byte
