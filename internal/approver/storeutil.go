@@ -210,16 +210,26 @@ func AddDecisions(txs []Tx, rows Rows) error {
 // ReadHistory reads history entries from rows of seq, kind, time (Unix
 // nanoseconds), operator, id, chain, decision, outcome, reason and remote.
 func ReadHistory(rows Rows) ([]HistoryEntry, error) {
-	out := []HistoryEntry{}
-	for rows.Next() {
+	return ReadAll(rows, func() (HistoryEntry, error) {
 		var e HistoryEntry
 		var t int64
 		var dec, outcome string
-		if err := rows.Scan(&e.Seq, &e.Kind, &t, &e.Operator, &e.ID, &e.Chain, &dec, &outcome, &e.Reason, &e.Remote); err != nil {
+		err := rows.Scan(&e.Seq, &e.Kind, &t, &e.Operator, &e.ID, &e.Chain, &dec, &outcome, &e.Reason, &e.Remote)
+		e.At, e.Decision, e.Outcome = unixNano(t), approval.Decision(dec), Status(outcome)
+		return e, err
+	})
+}
+
+// ReadAll reads every row of rows with scan, which reads the current one;
+// no rows give an empty list, not nil.
+func ReadAll[T any](rows Rows, scan func() (T, error)) ([]T, error) {
+	out := []T{}
+	for rows.Next() {
+		v, err := scan()
+		if err != nil {
 			return nil, err
 		}
-		e.At, e.Decision, e.Outcome = unixNano(t), approval.Decision(dec), Status(outcome)
-		out = append(out, e)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }

@@ -243,15 +243,7 @@ func (s *Store) Operators(ctx context.Context) ([]approver.Operator, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []approver.Operator{}
-	for rows.Next() {
-		op, err := scanOperator(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, op)
-	}
-	return out, rows.Err()
+	return approver.ReadAll(rows, func() (approver.Operator, error) { return scanOperator(rows) })
 }
 
 // Operator implements approver.Store.
