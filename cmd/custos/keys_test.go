@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -77,6 +78,47 @@ func TestBatch(t *testing.T) {
 	k.ok(&exp, nil, "export")
 	if len(exp) != 25 {
 		t.Fatalf("export has %d wallets", len(exp))
+	}
+}
+
+// TestBatchSeveralChunks crosses chunk boundaries (firstChunk, then a larger
+// one, then the rest): every wallet is printed once and stored once.
+func TestBatchSeveralChunks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates 30,001 keys")
+	}
+	k := newKeyCLI(t)
+	const n = firstChunk*3 + 1
+	out, errs, code := k.run(nil, "generatemanagedprivatekeybatch", "ETH", strconv.Itoa(n))
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	seen := map[string]bool{}
+	var last sigOut
+	for _, l := range lines {
+		if err := json.Unmarshal([]byte(l), &last); err != nil || last.SignatureID == "" || seen[last.SignatureID] {
+			t.Fatalf("line %q: %v (or a repeated signature ID)", l, err)
+		}
+		seen[last.SignatureID] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct lines, want %d", len(seen), n)
+	}
+	var a map[string]string
+	k.ok(&a, nil, "getaddress", last.SignatureID, "0")
+	if a["address"] != last.Address {
+		t.Fatalf("last line's address %s, stored key gives %s", last.Address, a["address"])
+	}
+	var exp map[string]map[string]any
+	k.ok(&exp, nil, "export")
+	if len(exp) != n {
+		t.Fatalf("export has %d wallets, want %d", len(exp), n)
+	}
+	for id := range seen {
+		if exp[id] == nil {
+			t.Fatalf("printed wallet %s is not stored", id)
+		}
 	}
 }
 
