@@ -149,7 +149,9 @@ func fixedNode(status int, body string) http.Handler {
 // HTTP error is every item's, without a second request per item.
 func TestEVMBatchHostileAnswers(t *testing.T) {
 	txs, h := signedRun(t, 0, 3)
-	ok := func(id any, hash string) string { return fmt.Sprintf(`{"jsonrpc":"2.0","id":%v,"result":"%s"}`, id, hash) }
+	ok := func(id any, hash string) string {
+		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%v,"result":"%s"}`, id, hash)
+	}
 	arr := func(entries ...string) string { return "[" + strings.Join(entries, ",") + "]" }
 	const U, S = "unavailable", "success"
 	for _, c := range []struct {
