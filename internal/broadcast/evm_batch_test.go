@@ -231,12 +231,14 @@ func TestEVMBatchRefusedWithStatus(t *testing.T) {
 }
 
 // Whatever the node answers, parseBatchAnswer returns one answer per call,
-// and a call is answered only from a JSON array holding its id.
+// and a call is answered only from a JSON array of at most one entry per
+// call that holds exactly one entry with its id.
 func FuzzParseBatchAnswer(f *testing.F) {
 	h := common.Hash{1}.Hex()
 	for _, s := range []string{
 		`[{"id":0,"result":"` + h + `"},{"id":1,"error":{"code":-32000,"message":"nonce too low"}}]`,
 		`[{"id":0,"result":"` + h + `"},{"id":0,"result":"` + h + `"}]`,
+		`[{"id":0,"result":"` + h + `"},{"id":1,"result":"` + h + `"},{"id":0,"result":"` + h + `"}]`,
 		`{"id":null,"error":{"code":-32600,"message":"batch"}}`,
 		`[{"id":1e0}]`, `[null]`, `[[]]`, `[`, `[] x`, ``, `[{"id":0,"result":null,"error":null}]`,
 	} {
@@ -251,8 +253,22 @@ func FuzzParseBatchAnswer(f *testing.F) {
 			if !a.ok {
 				continue
 			}
-			if !json.Valid(body) || !isJSONArray(body) || !strings.Contains(string(body), fmt.Sprint(k)) {
+			var entries []map[string]json.RawMessage
+			if !isJSONArray(body) || json.Unmarshal(body, &entries) != nil || len(entries) > int(n) {
 				t.Fatalf("call %d answered from %q", k, body)
+			}
+			with := 0
+			for _, e := range entries {
+				for key, v := range e {
+					// encoding/json matches field names case-insensitively.
+					if strings.EqualFold(key, "id") && string(v) == fmt.Sprint(k) {
+						with++
+						break
+					}
+				}
+			}
+			if with != 1 {
+				t.Fatalf("call %d answered from %d entries of its id in %q", k, with, body)
 			}
 		}
 	})
