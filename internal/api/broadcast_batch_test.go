@@ -241,6 +241,10 @@ func TestBroadcastBatchWholeRequest(t *testing.T) {
 		}
 	}
 	e.do("POST", "/v3/ethereum/broadcast/batch", e.keyA, strings.Repeat(" ", MaxBroadcastBatchBody+1)).wantError(t, 413, CodeBodyTooLarge)
+	good := map[string]any{"transactions": []any{item(id, "0x01")}}
+	e.do("POST", "/v3/ethereum/broadcast/batch", "", good).wantError(t, 401, CodeUnauthorized)
+	queueOnly, _ := e.scopedKey("q", false, pending.ScopeQueue)
+	e.do("POST", "/v3/ethereum/broadcast/batch", queueOnly, good).wantError(t, 403, CodeScopeMissing)
 	if len(node.exchanges) != 0 {
 		t.Errorf("the node got %d exchanges", len(node.exchanges))
 	}
