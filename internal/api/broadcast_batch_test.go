@@ -61,8 +61,9 @@ type batchItemReq struct {
 // single route, and returns the batch's items in order: an honest one, one
 // signed with another amount, one completed earlier with the same bytes
 // (answered again), one completed earlier with other bytes, an unknown id,
-// one the node refuses for good, one it refuses for now, one of another
-// chain, txData that is no ETH transaction, and a second honest one.
+// one the node refuses for good, one it refuses for now, one it gives no
+// usable answer for, one of another chain, txData that is no ETH
+// transaction, and a second honest one.
 func mixedBatch(t *testing.T, node broadcast.Client) (*env, *scriptedNode, []batchItemReq) {
 	e, _, _ := checkEnv(t)
 	e.nodes.Set("ETH", false, node)
@@ -99,6 +100,9 @@ func mixedBatch(t *testing.T, node broadcast.Client) (*env, *scriptedNode, []bat
 	add(id, signed)
 	id, signed = queue("ETH", 6)
 	sn.script[signed] = fmt.Errorf("%w: replacement transaction underpriced", broadcast.ErrRejected)
+	add(id, signed)
+	id, signed = queue("ETH", 10)
+	sn.script[signed] = fmt.Errorf("%w: eth_sendRawTransaction batch: no usable answer", broadcast.ErrUnavailable)
 	add(id, signed)
 	id, _ = queue("BSC", 7)
 	add(id, "0xbsc-signed")
@@ -181,11 +185,11 @@ func TestBroadcastBatchEqualsSingle(t *testing.T) {
 				}
 			}
 			wantCodes := []string{"ok", CodeTxMismatch, "ok", CodeTxCompleted, CodeTxNotFound, CodeTxFailed, CodeRejected,
-				CodeChainMismatch, CodeValidation, "ok"}
+				CodeNodeUnavailable, CodeChainMismatch, CodeValidation, "ok"}
 			if !reflect.DeepEqual(codes, wantCodes) {
 				t.Errorf("outcomes %v, want %v", codes, wantCodes)
 			}
-			sent := []string{items[0].TxData, items[5].TxData, items[6].TxData, items[9].TxData}
+			sent := []string{items[0].TxData, items[5].TxData, items[6].TxData, items[7].TxData, items[10].TxData}
 			var wantExchanges [][]string
 			if batching {
 				wantExchanges = [][]string{sent}
