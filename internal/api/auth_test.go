@@ -42,6 +42,7 @@ var routeMap = []routeContract{
 	{"POST /v3/kms/pending/{chain}", "/v3/kms/pending/ETH", v3Sample("POST", "/v3/kms/pending/ETH"), pending.ScopeSign, DefaultMaxBody},
 	{"PUT /v3/kms/{id}/{txId}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa/0xaaaaaaaaaaaa", "", pending.ScopeSign, MaxNoBody},
 	{"POST /v3/{slug}/broadcast", "/v3/ethereum/broadcast", v3Sample("POST", "/v3/ethereum/broadcast"), pending.ScopeSign, MaxTxBody},
+	{"POST /v3/{slug}/broadcast/batch", "/v3/ethereum/broadcast/batch", `{"transactions":[{"txData":"0x01","signatureId":"ffffffffffffffffffffffff"}]}`, pending.ScopeSign, MaxBroadcastBatchBody},
 	{"POST /v3/{slug}/transaction", "/v3/ethereum/transaction", v3Sample("POST", "/v3/ethereum/transaction"), pending.ScopeQueue, MaxTxBody},
 	{"POST /v3/blockchain/estimate", "/v3/blockchain/estimate", v3Sample("POST", "/v3/blockchain/estimate"), pending.ScopeQueue, MaxTxBody},
 	{"POST /v3/tatum/kms/batch", "/v3/tatum/kms/batch", v3Sample("POST", "/v3/tatum/kms/batch"), pending.ScopeSign, MaxReportBody},

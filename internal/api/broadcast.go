@@ -65,53 +65,86 @@ func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 
-	id := *req.SignatureID
-	tx, err := s.store.Get(r.Context(), key.ID, id)
-	if err != nil {
-		return err
-	}
-	if tx.Chain != code {
-		return forbidden(CodeChainMismatch, fmt.Sprintf("Transaction is for %s, not %s.", tx.Chain, code))
-	}
-	if tx.TxID != "" {
-		// A retried broadcast of what was already sent answers as the first one did.
-		if prev, err := s.store.TxData(r.Context(), key.ID, id); err == nil && prev == txData {
-			writeJSON(w, http.StatusOK, broadcastResponse{TxID: tx.TxID, Completed: true})
-			return nil
+	it := &broadcastItem{id: *req.SignatureID, txData: txData}
+	s.checkItem(r.Context(), key.ID, code, key.Testnet, it)
+	if it.err == nil && it.txID == "" {
+		it.err = s.store.SetTxData(r.Context(), key.ID, it.id, txData)
+		if it.err == nil {
+			txID, err := s.submit(r.Context(), code, key.Testnet, txData)
+			s.settle(r.Context(), key.ID, code, key.Testnet, it, txID, err)
 		}
-		return forbidden(CodeTxCompleted, "Transaction is already completed.")
 	}
-	if err := s.checkSigned(r.Context(), code, key.Testnet, tx.SerializedTransaction, txData); err != nil {
-		return err
+	if it.err != nil {
+		return it.err
 	}
-	if err := s.store.SetTxData(r.Context(), key.ID, id, txData); err != nil {
-		return err
+	writeJSON(w, http.StatusOK, broadcastResponse{TxID: it.txID, Completed: true})
+	return nil
+}
+
+// broadcastItem is one pending transaction on its way through a broadcast:
+// the steps below are the single route's and the batch route's alike.
+// Once txID or err is set, the item is answered.
+type broadcastItem struct {
+	id, txData string
+	// tx is the stored transaction, read by checkItem.
+	tx   pending.Tx
+	txID string
+	err  error
+}
+
+// checkItem reads the item's transaction and decides whether its txData may
+// be stored and sent: the transaction is the chain's, not completed (a
+// retried broadcast of what was already sent answers as the first one did,
+// setting txID), and the signed transaction is the queued one (checkSigned).
+func (s *Server) checkItem(ctx context.Context, tenant, code string, testnet bool, it *broadcastItem) {
+	tx, err := s.store.Get(ctx, tenant, it.id)
+	switch {
+	case err != nil:
+		it.err = err
+	case tx.Chain != code:
+		it.err = forbidden(CodeChainMismatch, fmt.Sprintf("Transaction is for %s, not %s.", tx.Chain, code))
+	case tx.TxID != "":
+		if prev, err := s.store.TxData(ctx, tenant, it.id); err == nil && prev == it.txData {
+			it.txID = tx.TxID
+			return
+		}
+		it.err = forbidden(CodeTxCompleted, "Transaction is already completed.")
+	default:
+		it.tx = tx
+		it.err = s.checkSigned(ctx, code, testnet, tx.SerializedTransaction, it.txData)
 	}
-	txID, err := s.submit(r.Context(), code, key.Testnet, txData)
+}
+
+// settle acts on the node's answer to the item's stored txData: a refusal
+// that never heals (or one of a transaction whose window passed) fails the
+// transaction, another refusal is noted among its errors, and an accepted
+// transaction is completed with the node's txId.
+func (s *Server) settle(ctx context.Context, tenant, code string, testnet bool, it *broadcastItem, txID string, err error) {
 	if errors.Is(err, broadcast.ErrPermanent) {
-		s.fail(r.Context(), key.ID, id, err)
+		s.fail(ctx, tenant, it.id, err)
 		// The node's refusal never heals: the transaction is ended above, and
 		// a signer stops its attempts on this code instead of retrying it.
-		return forbidden(CodeTxFailed, err.Error())
+		it.err = forbidden(CodeTxFailed, err.Error())
+		return
 	}
 	if errors.Is(err, broadcast.ErrRejected) {
-		if reason := s.expired(r.Context(), code, key.Testnet, tx.SerializedTransaction, err); reason != nil {
-			s.fail(r.Context(), key.ID, id, reason)
+		if reason := s.expired(ctx, code, testnet, it.tx.SerializedTransaction, err); reason != nil {
+			s.fail(ctx, tenant, it.id, reason)
 			// Like a permanent refusal: no submission can include it any more.
-			return forbidden(CodeTxFailed, reason.Error())
+			it.err = forbidden(CodeTxFailed, reason.Error())
+			return
 		}
-	}
-	if errors.Is(err, broadcast.ErrRejected) {
-		s.noteRefusal(r.Context(), key.ID, id, err)
+		s.noteRefusal(ctx, tenant, it.id, err)
 	}
 	if err != nil {
-		return err
+		it.err = err
+		return
 	}
-	if err := s.store.Complete(r.Context(), key.ID, id, txID); err != nil {
-		return err
+	if err := s.store.Complete(ctx, tenant, it.id, txID); err != nil {
+		it.err = err
+		return
 	}
-	writeJSON(w, http.StatusOK, broadcastResponse{TxID: txID, Completed: true})
-	return nil
+	it.txID = txID
 }
 
 // fail ends a transaction the node refused for good: it leaves the pending
@@ -179,6 +212,13 @@ func (s *Server) submit(ctx context.Context, code string, testnet bool, txData s
 	ctx, cancel := context.WithTimeout(ctx, s.broadcastTimeout)
 	defer cancel()
 	txID, err := client.Broadcast(ctx, txData)
+	return s.judge(ctx, code, testnet, txID, err)
+}
+
+// judge classifies a node client's answer to one transaction, counts it
+// and logs a failure: an answer without a txId, or an error the client did
+// not classify, is the node being unavailable.
+func (s *Server) judge(ctx context.Context, code string, testnet bool, txID string, err error) (string, error) {
 	switch {
 	case err == nil && txID == "":
 		err = fmt.Errorf("%w: the node answered no transaction id", broadcast.ErrUnavailable)

@@ -151,11 +151,18 @@ func cut(s string) string {
 	return s[:n] + "…"
 }
 
-func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
+// errorBody is toError, logging an error that is no one's fault but the
+// server's (an outage of a node or the store is logged where it is met).
+func errorBody(log *slog.Logger, r *http.Request, err error) *Error {
 	e := toError(err)
 	if e.StatusCode >= 500 && e.ErrorCode != CodeNodeUnavailable && e.ErrorCode != CodeStoreUnavailable {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", loggedPath(r), "err", err)
 	}
+	return e
+}
+
+func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
+	e := errorBody(log, r, err)
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(e.retryAfter/time.Second), 10))
 	}

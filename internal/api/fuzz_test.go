@@ -91,6 +91,46 @@ func FuzzBroadcastRequest(f *testing.F) {
 		`{"txData":"0x01","signatureId":"ffffffffffffffffffffffff"}`, `{"txData":"0x01"}`, `{"signatureId":7}`)
 }
 
+func FuzzBroadcastBatchRequest(f *testing.F) {
+	fuzzRoute(f, "POST", "/v3/ethereum/broadcast/batch",
+		`{"transactions":[{"txData":"0x01","signatureId":"ffffffffffffffffffffffff"}]}`,
+		`{"transactions":[{"txData":"0x01","signatureId":"ffffffffffffffffffffffff"},{"txData":"0x01","signatureId":"ffffffffffffffffffffffff"}]}`,
+		`{"transactions":[null]}`, `{"transactions":[{}]}`, `{"transactions":{}}`)
+}
+
+// The batch body parser never panics, answers only the API's errors, and
+// accepts only 1 to MaxBroadcastBatch items, each with a non-empty txData
+// and a well-formed signatureId of its own.
+func FuzzParseBroadcastBatch(f *testing.F) {
+	for _, s := range []string{
+		`{"transactions":[{"txData":"0x01","signatureId":"ffffffffffffffffffffffff"}]}`,
+		`{"transactions":[{"txData":"0x01","signatureId":"ffffffffffffffffffffffff"},{"txData":"0x02","signatureId":"ffffffffffffffffffffffff"}]}`,
+		`{"transactions":[{"txData":"\u0030","signatureId":"fffffffffffffffffffffff\u0066"}],"x":1}`,
+		`{"transactions":[null]}`, `{"transactions":[]}`, `[]`, `{`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		items, err := parseBroadcastBatch(body, true)
+		if err != nil {
+			if _, isAPI := err.(*Error); !isAPI {
+				t.Fatalf("non-API error %T %v", err, err)
+			}
+			return
+		}
+		if len(items) == 0 || len(items) > MaxBroadcastBatch {
+			t.Fatalf("accepted %d items from %q", len(items), body)
+		}
+		seen := map[string]bool{}
+		for _, it := range items {
+			if !isTxID(it.id) || seen[it.id] || strings.TrimSpace(it.txData) == "" || len(it.txData) > MaxTxBody {
+				t.Fatalf("accepted item %+v from %q", it, body)
+			}
+			seen[it.id] = true
+		}
+	})
+}
+
 func FuzzBatchRequest(f *testing.F) {
 	fuzzRoute(f, "POST", "/v3/tatum/kms/batch",
 		`{"errors":[{"signatureId":"ffffffffffffffffffffffff","error":"x"}]}`, `{"errors":[null]}`, `{"errors":[{}]}`)

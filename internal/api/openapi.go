@@ -210,6 +210,21 @@ func openAPIDocument(rts []route) obj {
 						"a signer stops submitting it. " + holeDoc),
 					"502": errResp("The chain's node could not be reached, timed out or answered garbage (broadcast.nodeUnavailable); safe to retry."),
 				}))},
+			"/v3/{slug}/broadcast/batch": obj{"post": withDescription(op("Broadcast several signed transactions and complete their pending transactions",
+				[]obj{{"name": "slug", "in": "path", "required": true, "schema": obj{"type": "string", "enum": chainSlugs}}},
+				obj{"type": "object", "required": []string{"transactions"}, "properties": obj{"transactions": obj{"type": "array",
+					"minItems": 1, "maxItems": MaxBroadcastBatch, "items": obj{"type": "object", "required": []string{"txData", "signatureId"},
+						"properties": obj{"txData": obj{"type": "string", "minLength": 1, "maxLength": MaxTxBody}, "signatureId": idSchema}}}}}, obj{
+					"200": obj{"description": "One result per transaction, in the request's order: the single route's answer for it alone, " +
+						"{signatureId, txId, completed: true}, or {signatureId, error} where error is the error body the single route " +
+						"would have answered with (its statusCode, errorCode, message and data).",
+						"content": jsonContent(obj{"type": "object", "properties": obj{"results": obj{"type": "array", "items": obj{
+							"type": "object", "required": []string{"signatureId"}, "properties": obj{"signatureId": idSchema,
+								"txId": obj{"type": "string"}, "completed": obj{"type": "boolean"}, "error": ref("Error")}}}}})},
+					"400": errResp("Invalid request (validation.failed): an unknown slug, no transactions or more than the most, a " +
+						"transaction without txData or signatureId, or a signatureId given twice; data lists each problem, and no " +
+						"transaction is read or sent."),
+				}), broadcastBatchDoc)},
 			"/v3/{slug}/transaction/count/{address}": obj{"get": (withDescription(op("The sender's next nonce (Tatum's transaction count)",
 				[]obj{web3SlugParam, {"name": "address", "in": "path", "required": true, "schema": obj{"type": "string"},
 					"description": "The sender: 0x and 40 hex digits in any letter case (XDC: xdc instead of 0x too)."}}, nil, obj{
@@ -380,6 +395,13 @@ const web3Doc = "Tatum's SDK estimates gas (and reads nonces and fees) through t
 	"network (the JsonRpcCall method enum); eth_sendRawTransaction and every other method are refused with a JSON-RPC error " +
 	"and never reach the node: signed transactions go through POST /v3/{slug}/broadcast. A batch holds at most 20 calls, " +
 	"all sent to the node in one request; a call needs an id (notifications are not relayed). 1 credit per call relayed."
+
+// broadcastBatchDoc describes POST /v3/{slug}/broadcast/batch.
+const broadcastBatchDoc = "Not Tatum's. POST /v3/{slug}/broadcast for up to 256 pending transactions of the chain at once, " +
+	"each with its signatureId (no relay-only form). Each transaction is checked, stored, sent and completed exactly as the " +
+	"single route does, and answers what that route would have for it alone; the signed transactions that pass their checks " +
+	"are all stored before any is sent, and reach the node in the request's order (an EVM node gets them in one JSON-RPC " +
+	"batch, or one call each when it takes no batches)."
 
 // holeDoc is what happens to a sequence whose transaction will never be broadcast.
 // refusedDoc is the batch report's refused field.

@@ -193,6 +193,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/v3/kms/speedup/{id}", pending.ScopeQueue, MaxReplaceBody, s.speedUpTx},
 		{http.MethodPost, "/v3/kms/cancel/{id}", pending.ScopeQueue, MaxReplaceBody, s.cancelTx},
 		{http.MethodPost, "/v3/{slug}/broadcast", pending.ScopeSign, MaxTxBody, s.broadcastTx},
+		{http.MethodPost, "/v3/{slug}/broadcast/batch", pending.ScopeSign, MaxBroadcastBatchBody, s.broadcastBatch},
 		{http.MethodPost, "/v3/{slug}/transaction", pending.ScopeQueue, MaxTxBody, s.transfer},
 		{http.MethodPost, "/v3/blockchain/estimate", pending.ScopeQueue, MaxTxBody, s.estimate},
 		{http.MethodPost, "/v3/tatum/kms/batch", pending.ScopeSign, MaxReportBody, s.reportErrors},

@@ -23,6 +23,23 @@ type Client interface {
 	Broadcast(ctx context.Context, txData string) (txID string, err error)
 }
 
+// Result is one transaction's outcome in a BatchBroadcaster's answer: what
+// Broadcast would have returned for that transaction alone.
+type Result struct {
+	TxID string
+	Err  error
+}
+
+// BatchBroadcaster is a Client's optional capability to submit several
+// signed transactions in one exchange with the node (the EVM client's
+// JSON-RPC batch). BroadcastBatch answers one Result per transaction, in
+// order, and submits them in that order: one sender's sequences go to the
+// node lowest first, as single calls would.
+type BatchBroadcaster interface {
+	Client
+	BroadcastBatch(ctx context.Context, txData []string) []Result
+}
+
 // Dialer builds a Client for one node URL. It must not contact the node: it
 // runs at start-up, and a node that is down at that moment is not a
 // configuration error.

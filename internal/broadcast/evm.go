@@ -79,12 +79,10 @@ func DialEVM(nodeURL string) (*EVMClient, error) {
 // answer never reports a failure for a transaction that went through.
 func (c *EVMClient) Broadcast(ctx context.Context, txData string) (_ string, err error) {
 	defer scrub(&err, c.url)
-	body, ok := strings.CutPrefix(strings.TrimSpace(txData), "0x")
-	raw, err := hex.DecodeString(body)
-	if !ok || err != nil || len(raw) == 0 {
-		return "", fmt.Errorf("%w: txData must be 0x-hex of a signed transaction", ErrRejected)
+	body, want, err := signedHash(txData)
+	if err != nil {
+		return "", err
 	}
-	want := common.BytesToHash(crypto.Keccak256(raw))
 	var got common.Hash
 	err = c.rpc.CallContext(ctx, &got, "eth_sendRawTransaction", "0x"+body)
 	if err == nil {
@@ -100,7 +98,24 @@ func (c *EVMClient) Broadcast(ctx context.Context, txData string) (_ string, err
 		}
 		return "", fmt.Errorf("%w: eth_sendRawTransaction: %s", ErrUnavailable, c.transportText(err))
 	}
-	if alreadyKnown(rpcErr.Error()) {
+	return c.refused(ctx, want, rpcErr.Error())
+}
+
+// signedHash decodes the 0x-hex txData and returns the raw form's hex
+// (without 0x) and the hash the node must answer for it.
+func signedHash(txData string) (string, common.Hash, error) {
+	body, ok := strings.CutPrefix(strings.TrimSpace(txData), "0x")
+	raw, err := hex.DecodeString(body)
+	if !ok || err != nil || len(raw) == 0 {
+		return "", common.Hash{}, fmt.Errorf("%w: txData must be 0x-hex of a signed transaction", ErrRejected)
+	}
+	return body, common.BytesToHash(crypto.Keccak256(raw)), nil
+}
+
+// refused sorts the node's JSON-RPC error msg for the transaction of hash
+// want: an answer meaning the node already holds it is a success.
+func (c *EVMClient) refused(ctx context.Context, want common.Hash, msg string) (string, error) {
+	if alreadyKnown(msg) {
 		return want.Hex(), nil
 	}
 	// Some refusals ("nonce too low", "replacement transaction underpriced")
@@ -111,8 +126,8 @@ func (c *EVMClient) Broadcast(ctx context.Context, txData string) (_ string, err
 	}
 	// A refusal is only final once the node has said it does not hold this
 	// transaction: a failed look-up leaves "nonce too low" open.
-	permanent := errors.Is(lookupErr, ethereum.NotFound) && containsAny(rpcErr.Error(), evmPermanent)
-	return "", rejected(permanent, rpcErr.Error())
+	permanent := errors.Is(lookupErr, ethereum.NotFound) && containsAny(msg, evmPermanent)
+	return "", rejected(permanent, msg)
 }
 
 // alreadyKnown matches the "I have this transaction" answers of the common

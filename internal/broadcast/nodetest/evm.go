@@ -1,8 +1,10 @@
 package nodetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"sync"
@@ -20,10 +22,12 @@ import (
 // null). It answers the sender's pending count (what it took), the chain id,
 // the gas price and a 21,000 gas estimate, which complete a Tatum-form
 // transfer. Delay, set before use, waits before each answer (a remote node's
-// round trip).
+// round trip; once for a whole batch).
 type EVM struct {
 	ChainID, GasPrice uint64
 	Delay             time.Duration
+	// NoBatch, set before use, refuses JSON-RPC batches.
+	NoBatch bool
 
 	signer types.Signer
 	mu     sync.Mutex
@@ -51,93 +55,126 @@ func (n *EVM) Admitted() int {
 	return len(n.pool)
 }
 
+// rpcCall is one JSON-RPC call.
+type rpcCall struct {
+	ID     json.RawMessage   `json:"id"`
+	Method string            `json:"method"`
+	Params []json.RawMessage `json:"params"`
+}
+
+// ServeHTTP answers one JSON-RPC call, or a batch (a JSON array of calls) as
+// geth does: one answer per call, in order, in one array. With NoBatch set
+// it answers a batch with one error object, as nodes and gateways that take
+// no batches do.
 func (n *EVM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		ID     json.RawMessage   `json:"id"`
-		Method string            `json:"method"`
-		Params []json.RawMessage `json:"params"`
-	}
-	answer := func(result any, code int, msg string) {
-		out := map[string]any{"jsonrpc": "2.0", "id": req.ID}
-		if msg != "" {
-			out["error"] = map[string]any{"code": code, "message": msg}
-		} else {
-			out["result"] = result
-		}
+	reply := func(v any) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(out)
+		_ = json.NewEncoder(w).Encode(v)
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		answer(nil, -32700, "parse error")
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		reply(rpcError(nil, -32700, "parse error"))
 		return
 	}
 	if n.Delay > 0 {
 		time.Sleep(n.Delay)
 	}
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		var calls []rpcCall
+		switch {
+		case n.NoBatch:
+			reply(rpcError(nil, -32600, "batch requests are not supported"))
+		case json.Unmarshal(body, &calls) != nil:
+			reply(rpcError(nil, -32700, "parse error"))
+		case len(calls) == 0:
+			reply(rpcError(nil, -32600, "empty batch"))
+		default:
+			out := make([]map[string]any, len(calls))
+			for i, c := range calls {
+				out[i] = n.call(c)
+			}
+			reply(out)
+		}
+		return
+	}
+	var c rpcCall
+	if err := json.Unmarshal(body, &c); err != nil {
+		reply(rpcError(nil, -32700, "parse error"))
+		return
+	}
+	reply(n.call(c))
+}
+
+// rpcError is a JSON-RPC error answer.
+func rpcError(id json.RawMessage, code int, msg string) map[string]any {
+	return map[string]any{"jsonrpc": "2.0", "id": id, "error": map[string]any{"code": code, "message": msg}}
+}
+
+// call answers one call.
+func (n *EVM) call(req rpcCall) map[string]any {
+	answer := func(result any, code int, msg string) map[string]any {
+		if msg != "" {
+			return rpcError(req.ID, code, msg)
+		}
+		return map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": result}
+	}
 	// param decodes the first parameter into v.
 	param := func(want int, v any) bool {
-		if len(req.Params) != want || json.Unmarshal(req.Params[0], v) != nil {
-			answer(nil, -32602, "invalid params")
-			return false
-		}
-		return true
+		return len(req.Params) == want && json.Unmarshal(req.Params[0], v) == nil
 	}
+	invalid := answer(nil, -32602, "invalid params")
 	switch req.Method {
 	case "eth_chainId":
-		answer(fmt.Sprintf("0x%x", n.ChainID), 0, "")
+		return answer(fmt.Sprintf("0x%x", n.ChainID), 0, "")
 	case "eth_getTransactionCount": // [address, "pending"]
 		var from common.Address
-		if param(2, &from) {
-			answer(fmt.Sprintf("0x%x", n.Nonce(from)), 0, "")
+		if !param(2, &from) {
+			return invalid
 		}
+		return answer(fmt.Sprintf("0x%x", n.Nonce(from)), 0, "")
 	case "eth_gasPrice":
-		answer(fmt.Sprintf("0x%x", n.GasPrice), 0, "")
+		return answer(fmt.Sprintf("0x%x", n.GasPrice), 0, "")
 	case "eth_estimateGas":
-		answer("0x5208", 0, "")
+		return answer("0x5208", 0, "")
 	case "eth_sendRawTransaction":
 		var raw string
 		if !param(1, &raw) {
-			return
+			return invalid
 		}
 		var tx types.Transaction
 		if err := tx.UnmarshalBinary(common.FromHex(raw)); err != nil {
-			answer(nil, -32000, "rlp: "+err.Error())
-			return
+			return answer(nil, -32000, "rlp: "+err.Error())
 		}
 		from, err := types.Sender(n.signer, &tx)
 		if err != nil {
-			answer(nil, -32000, "invalid sender: "+err.Error())
-			return
+			return answer(nil, -32000, "invalid sender: "+err.Error())
 		}
 		n.mu.Lock()
+		defer n.mu.Unlock()
 		if want := n.sent[from]; tx.Nonce() != want {
-			n.mu.Unlock()
-			answer(nil, -32000, fmt.Sprintf("nonce %d, want %d", tx.Nonce(), want))
-			return
+			return answer(nil, -32000, fmt.Sprintf("nonce %d, want %d", tx.Nonce(), want))
 		}
 		n.sent[from]++
 		n.pool[tx.Hash()] = &tx
-		n.mu.Unlock()
-		answer(tx.Hash().Hex(), 0, "")
+		return answer(tx.Hash().Hex(), 0, "")
 	case "eth_getTransactionReceipt": // nothing is mined
 		var h common.Hash
-		if param(1, &h) {
-			answer(nil, 0, "")
+		if !param(1, &h) {
+			return invalid
 		}
+		return answer(nil, 0, "")
 	case "eth_getTransactionByHash":
 		var h common.Hash
 		if !param(1, &h) {
-			return
+			return invalid
 		}
 		n.mu.Lock()
 		tx := n.pool[h]
 		n.mu.Unlock()
 		if tx == nil {
-			answer(nil, 0, "")
-			return
+			return answer(nil, 0, "")
 		}
-		answer(tx, 0, "")
-	default:
-		answer(nil, -32601, "method not found: "+req.Method)
+		return answer(tx, 0, "")
 	}
+	return answer(nil, -32601, "method not found: "+req.Method)
 }
