@@ -47,16 +47,27 @@ func TestBroadcastsGoInBatches(t *testing.T) {
 	f := newFakeAPI(t)
 	queueN(f, n)
 	c := f.client()
-	release := make(chan struct{})
+	inFlight, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	f.gate = func() { once.Do(func() { <-release }) } // holds the first batch in flight
-	go func() {
-		for queued(c, "ethereum") < n-1 {
-			time.Sleep(time.Millisecond)
-		}
-		close(release)
-	}()
-	txIDs, errs := broadcastAll(t, c, n)
+	// The first batch is held in flight until the others are queued.
+	f.gate = func() { once.Do(func() { close(inFlight); <-release }) }
+	txIDs, errs := make([]string, n), make([]error, n)
+	var wg sync.WaitGroup
+	broadcast := func(i int) {
+		wg.Go(func() {
+			txIDs[i], errs[i] = c.Broadcast(t.Context(), "ethereum", fmt.Sprintf("0xsigned%010d", i+1), txID(i+1))
+		})
+	}
+	broadcast(0)
+	<-inFlight
+	for i := 1; i < n; i++ {
+		broadcast(i)
+	}
+	for queued(c, "ethereum") < n-1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
 	for i := range n {
 		if want := fmt.Sprintf("tx-%010d", i+1); errs[i] != nil || txIDs[i] != want {
 			t.Fatalf("broadcast %d: %q, %v; want %q", i+1, txIDs[i], errs[i], want)
