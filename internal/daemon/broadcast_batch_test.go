@@ -63,11 +63,15 @@ func TestBroadcastsGoInBatches(t *testing.T) {
 	for i := 1; i < n; i++ {
 		broadcast(i)
 	}
-	for queued(c, "ethereum") < n-1 {
+	for deadline := time.Now().Add(10 * time.Second); queued(c, "ethereum") < n-1 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
+	left := queued(c, "ethereum")
 	close(release)
 	wg.Wait()
+	if left != n-1 {
+		t.Fatalf("%d broadcasts waited behind the batch in flight, want %d", left, n-1)
+	}
 	for i := range n {
 		if want := fmt.Sprintf("tx-%010d", i+1); errs[i] != nil || txIDs[i] != want {
 			t.Fatalf("broadcast %d: %q, %v; want %q", i+1, txIDs[i], errs[i], want)
