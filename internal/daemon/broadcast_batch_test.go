@@ -364,3 +364,22 @@ func cpuTime() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// A batch the API refuses as too large (413) goes one transaction per
+// request, and the next broadcasts are gathered again: the route exists.
+func TestBatchTooLargeGoesSingly(t *testing.T) {
+	f := newFakeAPI(t)
+	queueN(f, 2)
+	f.noBatchRoute = http.StatusRequestEntityTooLarge
+	c := f.client()
+	for i := range 2 {
+		if txID, err := c.Broadcast(t.Context(), "ethereum", "0xsigned", txID(i+1)); err != nil || txID == "" {
+			t.Fatalf("broadcast %d: %q, %v", i+1, txID, err)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.batchAsks != 2 || f.singles != 2 {
+		t.Fatalf("%d batch requests, %d single ones; want 2 and 2", f.batchAsks, f.singles)
+	}
+}
