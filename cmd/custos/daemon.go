@@ -129,6 +129,7 @@ type daemonConfig struct {
 	lease              time.Duration
 	claimLimit         int
 	policyFile         string
+	broadcastBatch     bool
 	password           passwordFlags
 	profile            profileFlags
 }
@@ -205,6 +206,8 @@ func (c *daemonConfig) add(b *config.Binder) {
 		}})
 	config.String(b, &c.policyFile, config.Setting[string]{Flag: "policy", Env: []string{"CUSTOS_POLICY"},
 		Help: "signing policy file (docs/policy.md): a transaction no rule allows is refused before approval"})
+	config.Bool(b, &c.broadcastBatch, config.Setting[bool]{Flag: "broadcast-batch", Env: []string{"CUSTOS_BROADCAST_BATCH"}, Default: true,
+		Help: "send concurrent broadcasts together (POST /v3/{slug}/broadcast/batch; an API without that route gets one request per transaction, as with false)"})
 	c.password.add(b)
 	c.profile.add(b)
 }
@@ -324,6 +327,7 @@ func (c *daemonConfig) client(log *slog.Logger) (*daemon.Client, error) {
 		return nil, err
 	}
 	client.Logger = log
+	client.SingleBroadcasts = !c.broadcastBatch
 	if client.Plaintext() {
 		log.Warn("the API is reached over http:// on another host: the API key and the transactions cross the network in clear; use https")
 	}

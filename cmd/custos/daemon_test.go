@@ -24,6 +24,7 @@ type daemonAPI struct {
 	submitted map[string]string
 	apiKeys   []string
 	leases    []int // leaseSeconds of each pending request
+	batchAsks int   // batch broadcast requests, answered as an API without the route
 }
 
 func (f *daemonAPI) handler() http.Handler {
@@ -61,6 +62,12 @@ func (f *daemonAPI) handler() http.Handler {
 		f.submitted[body.SignatureID] = body.TxData
 		f.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(map[string]any{"txId": "0x" + strings.Repeat("1", 64), "completed": true})
+	})
+	mux.HandleFunc("POST /v3/{slug}/broadcast/batch", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.batchAsks++
+		f.mu.Unlock()
+		http.NotFound(w, r)
 	})
 	mux.HandleFunc("POST /v3/tatum/kms/batch", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 	return mux
@@ -107,6 +114,29 @@ func TestDaemonRunOnceSignsFromTheWalletStore(t *testing.T) {
 	for _, s := range []string{apiKey, signTestPassword, v.Keys[0].Secret, v.Keys[0].DerivedPrivateKey} {
 		if s != "" && strings.Contains(stdout+stderr, s) {
 			t.Fatal("a secret reached the output")
+		}
+	}
+}
+
+// The daemon asks for the batch broadcast route unless --broadcast-batch is
+// false, and submits on the single route when the API has no batch route.
+func TestDaemonBroadcastBatchFlag(t *testing.T) {
+	v, want, path := ethVectorStore(t)
+	t.Setenv("CUSTOS_PASSWORD", signTestPassword)
+	t.Setenv("CUSTOS_API_KEY", "daemon-wiring-api-key")
+	for _, c := range []struct {
+		args []string
+		asks int
+	}{{nil, 1}, {[]string{"--broadcast-batch=false"}, 0}} {
+		api, srv := serveVector(t, v)
+		t.Setenv("CUSTOS_API_URL", srv.URL)
+		args := append([]string{"daemon", "--runOnce", "--testnet", "--chain", "ETH", "--path", path,
+			"--ledger", filepath.Join(t.TempDir(), "ledger.db")}, c.args...)
+		if _, stderr, code := runCLI(t, "", args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, stderr)
+		}
+		if api.batchAsks != c.asks || api.submitted[v.PendingTransaction.ID] != want.Signed {
+			t.Fatalf("%v: %d batch requests (want %d), submitted %q", c.args, api.batchAsks, c.asks, api.submitted[v.PendingTransaction.ID])
 		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custoskms/custos/approval"
@@ -59,6 +61,16 @@ type Client struct {
 	LeaseSeconds int
 	// MaxAnswer caps the bytes read of one answer; it defaults to DefaultMaxAnswer.
 	MaxAnswer int64
+	// SingleBroadcasts sends each broadcast on a request of its own, as
+	// Tatum's API takes them, instead of gathering concurrent ones into
+	// batch requests (broadcast_batch.go).
+	SingleBroadcasts bool
+
+	batchMu  sync.Mutex
+	batchers map[string]*batcher // by slug
+	// noBatchRoute is set once the API answered the batch route with 404
+	// or 405: it has no such route, and every broadcast goes on its own.
+	noBatchRoute atomic.Bool
 }
 
 var _ API = (*Client)(nil)
@@ -149,8 +161,8 @@ func (a *pendingAnswer) header(h http.Header) {
 	}
 }
 
-// Broadcast implements API.
-func (c *Client) Broadcast(ctx context.Context, slug, txData, id string) (string, error) {
+// broadcastOne submits one signed transaction through POST /v3/{slug}/broadcast.
+func (c *Client) broadcastOne(ctx context.Context, slug, txData, id string) (string, error) {
 	body := struct {
 		TxData      string `json:"txData"`
 		SignatureID string `json:"signatureId"`
@@ -158,7 +170,7 @@ func (c *Client) Broadcast(ctx context.Context, slug, txData, id string) (string
 	var out struct {
 		TxID string `json:"txId"`
 	}
-	if err := c.do(ctx, http.MethodPost, "/v3/"+url.PathEscape(slug)+"/broadcast", body, &out); err != nil {
+	if err := c.do(ctx, http.MethodPost, broadcastPath(slug), body, &out); err != nil {
 		return "", err
 	}
 	return out.TxID, nil
@@ -197,15 +209,22 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
+	return c.retrying(ctx, method, path, retryable, func() error { return c.once(ctx, method, path, payload, out) })
+}
+
+// retrying calls attempt until it succeeds, fails in a way again says is
+// final, ctx ends or Retries more attempts failed, with jittered exponential
+// backoff between attempts.
+func (c *Client) retrying(ctx context.Context, method, path string, again func(error) bool, attempt func() error) error {
 	delay := c.Backoff
-	for attempt := 0; ; attempt++ {
-		err := c.once(ctx, method, path, payload, out)
-		if err == nil || attempt >= c.Retries || !retryable(err) || ctx.Err() != nil {
+	for n := 0; ; n++ {
+		err := attempt()
+		if err == nil || n >= c.Retries || !again(err) || ctx.Err() != nil {
 			return err
 		}
 		// Full jitter keeps many daemons from retrying in lockstep.
 		wait := delay/2 + rand.N(delay/2+1)
-		c.logger().Warn("api request failed, retrying", "method", method, "path", path, "attempt", attempt+1, "in", wait.String(), "error", err)
+		c.logger().Warn("api request failed, retrying", "method", method, "path", path, "attempt", n+1, "in", wait.String(), "error", err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -250,21 +269,21 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte, 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		he := &HTTPError{Method: method, Path: path, Status: resp.StatusCode}
-		var body struct {
-			ErrorCode string `json:"errorCode"`
-			Message   string `json:"message"`
+		var body errorBody
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		if json.Unmarshal(b, &body) != nil {
+			body = errorBody{}
 		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		if json.Unmarshal(b, &body) == nil {
-			he.Code, he.Message = body.ErrorCode, truncate(body.Message, 300)
-		}
-		return he
+		return body.httpError(method, path, resp.StatusCode)
 	}
 	if h, ok := out.(interface{ header(http.Header) }); ok {
 		h.header(resp.Header)
 	}
-	body := httpguard.Limit(resp.Body, c.MaxAnswer)
+	limit := c.MaxAnswer
+	if l, ok := out.(interface{ maxAnswer() int64 }); ok {
+		limit = min(limit, l.maxAnswer())
+	}
+	body := httpguard.Limit(resp.Body, limit)
 	if out == nil {
 		_, err := io.Copy(io.Discard, body)
 		if errors.Is(err, httpguard.ErrTooLarge) {
@@ -279,6 +298,23 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte, 
 		return fmt.Errorf("%s %s: %w: %v", method, path, errBadAnswer, err)
 	}
 	return nil
+}
+
+// maxErrorBody caps what is read of an error answer's body.
+const maxErrorBody = 64 << 10
+
+// errorBody is the API's error body, of an error answer or of one item of a
+// batch answer.
+type errorBody struct {
+	StatusCode int    `json:"statusCode"`
+	ErrorCode  string `json:"errorCode"`
+	Message    string `json:"message"`
+}
+
+// httpError is the error of the request method path answered with status
+// and this body.
+func (b errorBody) httpError(method, path string, status int) *HTTPError {
+	return &HTTPError{Method: method, Path: path, Status: status, Code: b.ErrorCode, Message: truncate(b.Message, 300)}
 }
 
 func truncate(s string, n int) string {

@@ -46,6 +46,22 @@ type fakeAPI struct {
 	// rewrite, when set, edits each pending answer's JSON before it is sent
 	// (to serve what json.Encoder cannot write, such as duplicate keys).
 	rewrite func([]byte) []byte
+	// noBatchRoute, when set, answers the batch broadcast route with this
+	// status, as an API without it does: 404 or 405 (Tatum's API, an
+	// older Custos).
+	noBatchRoute int
+	// gate, when set, is called as each batch request arrives, before it
+	// is taken: a test holds a batch in flight with it.
+	gate func()
+	// batchAsks counts batch requests, those refused included.
+	batchAsks int
+	// rewriteBatch, when set, edits each batch broadcast answer's JSON
+	// before it is sent (a hostile or broken API).
+	rewriteBatch func([]byte) []byte
+	// singles and batches count the broadcast requests of each route;
+	// batchSizes holds the items of each batch request.
+	singles, batches int
+	batchSizes       []int
 }
 
 type fakeTx struct {
@@ -58,6 +74,7 @@ func newFakeAPI(t testing.TB) *fakeAPI {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v3/kms/pending/{chain}", f.pending)
 	mux.HandleFunc("POST /v3/{slug}/broadcast", f.broadcast)
+	mux.HandleFunc("POST /v3/{slug}/broadcast/batch", f.broadcastBatch)
 	mux.HandleFunc("POST /v3/tatum/kms/batch", f.batch)
 	mux.HandleFunc("GET /v3/kms/{id}", f.get)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -156,17 +173,28 @@ func (f *fakeAPI) broadcast(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	tx := f.find(body.SignatureID)
-	if tx == nil {
-		writeErr(w, 403, "kms.not.found")
-		return
+	f.singles++
+	status, answer := f.submit(body.TxData, body.SignatureID)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(answer)
+}
+
+// submit is one broadcast, answered as the single route answers it: its
+// status and body. f.mu is held.
+func (f *fakeAPI) submit(txData, id string) (int, map[string]any) {
+	fail := func(status int, code string) (int, map[string]any) {
+		return status, map[string]any{"errorCode": code, "message": "fake " + code, "statusCode": status}
 	}
-	f.broadcasts[tx.ID] = append(f.broadcasts[tx.ID], body.TxData)
-	f.order = append(f.order, body.TxData)
+	tx := f.find(id)
+	if tx == nil {
+		return fail(403, "kms.not.found")
+	}
+	f.broadcasts[tx.ID] = append(f.broadcasts[tx.ID], txData)
+	f.order = append(f.order, txData)
 	if f.endBroadcast != nil && f.endBroadcast(tx.ID) {
-		writeErr(w, http.StatusForbidden, codeTxFailed)
-		return
+		return fail(http.StatusForbidden, codeTxFailed)
 	}
 	if f.failBroadcast != nil {
 		if st := f.failBroadcast(tx.ID); st != 0 {
@@ -174,17 +202,78 @@ func (f *fakeAPI) broadcast(w http.ResponseWriter, r *http.Request) {
 			if code == "" {
 				code = "fake.failure"
 			}
-			writeErr(w, st, code)
-			return
+			return fail(st, code)
 		}
 	}
 	txID := "0x" + strings.Repeat("ab", 32)
-	if len(body.TxData) >= 10 {
-		txID = "tx-" + body.TxData[len(body.TxData)-10:]
+	if len(txData) >= 10 {
+		txID = "tx-" + txData[len(txData)-10:]
 	}
 	tx.completed = txID
+	return 200, map[string]any{"txId": txID, "completed": true}
+}
+
+// broadcastBatch is POST /v3/{slug}/broadcast/batch: each item as the
+// single route would take it, in order, and its answer (an error under
+// "error") in the results.
+func (f *fakeAPI) broadcastBatch(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.batchAsks++
+	gate, noRoute := f.gate, f.noBatchRoute
+	f.mu.Unlock()
+	if gate != nil {
+		gate()
+	}
+	if noRoute != 0 {
+		writeErr(w, noRoute, "route.notFound")
+		return
+	}
+	var body struct {
+		Transactions []struct {
+			TxData      string `json:"txData"`
+			SignatureID string `json:"signatureId"`
+		} `json:"transactions"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Transactions) == 0 || len(body.Transactions) > 256 {
+		writeErr(w, 400, "validation.failed")
+		return
+	}
+	seen := map[string]bool{}
+	for _, t := range body.Transactions {
+		if t.TxData == "" || t.SignatureID == "" || seen[t.SignatureID] {
+			writeErr(w, 400, "validation.failed")
+			return
+		}
+		seen[t.SignatureID] = true
+	}
+	f.mu.Lock()
+	f.batches++
+	f.batchSizes = append(f.batchSizes, len(body.Transactions))
+	results := make([]map[string]any, len(body.Transactions))
+	for i, t := range body.Transactions {
+		status, answer := f.submit(t.TxData, t.SignatureID)
+		if status != 200 {
+			answer = map[string]any{"error": answer}
+		}
+		answer["signatureId"] = t.SignatureID
+		results[i] = answer
+	}
+	rewrite := f.rewriteBatch
+	f.mu.Unlock()
+	b, _ := json.Marshal(map[string]any{"results": results})
+	if rewrite != nil {
+		b = rewrite(b)
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"txId": txID, "completed": true})
+	_, _ = w.Write(b)
+}
+
+// requests returns how many broadcast requests each route took, and the
+// items of each batch request.
+func (f *fakeAPI) requests() (singles, batches int, sizes []int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.singles, f.batches, slices.Clone(f.batchSizes)
 }
 
 func (f *fakeAPI) batch(w http.ResponseWriter, r *http.Request) {
