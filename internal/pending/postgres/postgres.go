@@ -296,6 +296,9 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 		if len(q.SignatureIDs) == 0 {
 			return []pending.Tx{}, nil
 		}
+		if q.Claim == nil {
+			return s.pendingByIDs(ctx, q) // match.go
+		}
 		ps = pending.NewProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
 		err := s.pool.QueryRow(ctx, matchSQL, pgx.QueryExecModeCacheDescribe, ps.DistinctKeys()).Scan(&seqs)
 		if err != nil {
