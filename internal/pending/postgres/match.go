@@ -163,6 +163,8 @@ func (s *Store) inParts(ctx context.Context, ps *pending.ProbeSet, q pending.Pen
 	if query == bySeqsSQL {
 		seqs, txs = make([]int64, len(list)), make([]pending.Tx, len(list))
 	}
+	ctx, cancel := context.WithCancel(ctx) // a failed part stops the others
+	defer cancel()
 	results := make([]rowSet, parts)
 	errs := make([]error, parts)
 	var wg sync.WaitGroup
@@ -175,7 +177,11 @@ func (s *Store) inParts(ctx context.Context, ps *pending.ProbeSet, q pending.Pen
 			errs[p] = s.readRows(ctx, ps, q, query, list[lo:hi], &results[p])
 			break
 		}
-		wg.Go(func() { errs[p] = s.readRows(ctx, ps, q, query, list[lo:hi], &results[p]) })
+		wg.Go(func() {
+			if errs[p] = s.readRows(ctx, ps, q, query, list[lo:hi], &results[p]); errs[p] != nil {
+				cancel()
+			}
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
