@@ -93,18 +93,27 @@ var rowOIDs = [...]uint32{oidInt8, oidText, oidText, oidText, oidInt8, oidText, 
 
 // pendingByIDs is Pending with a non-empty signature list and no claim.
 func (s *Store) pendingByIDs(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
+	// A long list's index read, when it is the cheaper way, runs while the
+	// list is hashed and sorted: neither needs the other until the match.
+	var index chan indexEntries
+	if len(q.SignatureIDs) >= scanMinKeys {
+		index = make(chan indexEntries, 1)
+		go func() { index <- s.readIndexIfCheaper(ctx, len(q.SignatureIDs)) }()
+	}
 	ps := pending.NewProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
 	keys := ps.DistinctKeys()
-	scan, err := s.scanCheaper(ctx, len(keys))
-	if err != nil {
-		return nil, err
+	var e indexEntries
+	if index != nil {
+		if e = <-index; e.err != nil {
+			return nil, e.err
+		}
 	}
-	if !scan {
+	if !e.read {
 		return s.inParts(ctx, ps, q, probeSQL, keys, partsFor(len(keys)))
 	}
-	seqs, err := s.scanIndex(ctx, keys)
-	if err != nil || len(seqs) == 0 {
-		return []pending.Tx{}, err
+	seqs := e.match(keys)
+	if len(seqs) == 0 {
+		return []pending.Tx{}, nil
 	}
 	return s.inParts(ctx, ps, q, bySeqsSQL, seqs, partsFor(len(seqs)))
 }
@@ -112,44 +121,57 @@ func (s *Store) pendingByIDs(ctx context.Context, q pending.PendingQuery) ([]pen
 // partsFor is how many connections read a list of n keys or seqs at once.
 func partsFor(n int) int { return max(1, min(runtime.GOMAXPROCS(0), 4, n/partMin)) }
 
-// scanCheaper reports whether reading the whole pending index costs less
-// than probing it with n keys.
-func (s *Store) scanCheaper(ctx context.Context, n int) (bool, error) {
-	if n < scanMinKeys {
-		return false, nil
-	}
-	var size int64
-	if err := s.pool.QueryRow(ctx, `SELECT pg_relation_size('pending_keys')`).Scan(&size); err != nil {
-		return false, fmt.Errorf("query pending txs: %w", err)
-	}
-	return size/entryBytes <= scanPerKey*int64(n), nil
+// indexEntries is the pending index as read (ks[i] is the key of seq ss[i]),
+// when read.
+type indexEntries struct {
+	read   bool
+	ks, ss []int64
+	err    error
 }
 
-// scanIndex reads the pending index and returns, sorted and distinct, the
-// seqs of the entries whose key is in keys (sorted).
-func (s *Store) scanIndex(ctx context.Context, keys []int64) ([]int64, error) {
-	var ks, ss []int64
-	err := s.raw(ctx, scanSQL, nil, nil, func(vals [][]byte) error {
+// readIndexIfCheaper reads the whole pending index when that costs less
+// than probing it with n keys.
+func (s *Store) readIndexIfCheaper(ctx context.Context, n int) indexEntries {
+	var size int64
+	if err := s.pool.QueryRow(ctx, `SELECT pg_relation_size('pending_keys')`).Scan(&size); err != nil {
+		return indexEntries{err: fmt.Errorf("query pending txs: %w", err)}
+	}
+	if size/entryBytes > scanPerKey*int64(n) {
+		return indexEntries{}
+	}
+	return s.readIndex(ctx)
+}
+
+// readIndex reads the whole pending index.
+func (s *Store) readIndex(ctx context.Context) indexEntries {
+	e := indexEntries{read: true}
+	e.err = s.raw(ctx, scanSQL, nil, nil, func(vals [][]byte) error {
 		var err1, err2 error
-		ks, err1 = decodeInt8Array(vals[0])
-		ss, err2 = decodeInt8Array(vals[1])
+		e.ks, err1 = decodeInt8Array(vals[0])
+		e.ss, err2 = decodeInt8Array(vals[1])
 		return errors.Join(err1, err2)
 	}, oidInt8Array, oidInt8Array)
-	if err != nil {
-		return nil, fmt.Errorf("query pending txs: reading the pending index: %w", err)
+	if e.err == nil && len(e.ks) != len(e.ss) {
+		e.err = errors.New("keys and seqs differ in number")
 	}
-	if len(ks) != len(ss) {
-		return nil, errors.New("query pending txs: reading the pending index: keys and seqs differ in number")
+	if e.err != nil {
+		e.err = fmt.Errorf("query pending txs: reading the pending index: %w", e.err)
 	}
+	return e
+}
+
+// match returns, sorted and distinct, the seqs of the entries whose key is
+// in keys (sorted).
+func (e indexEntries) match(keys []int64) []int64 {
 	set := newKeySet(keys)
 	var seqs []int64
-	for i, k := range ks {
+	for i, k := range e.ks {
 		if set.has(k) {
-			seqs = append(seqs, ss[i])
+			seqs = append(seqs, e.ss[i])
 		}
 	}
 	slices.Sort(seqs)
-	return slices.Compact(seqs), nil
+	return slices.Compact(seqs)
 }
 
 // inParts runs query (probeSQL or bySeqsSQL) over list, split into parts

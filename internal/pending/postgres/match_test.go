@@ -187,21 +187,29 @@ func TestPendingWaysAgree(t *testing.T) {
 		got, err := s.inParts(ctx, ps, q, probeSQL, keys, parts)
 		check(fmt.Sprintf("probe in %d parts", parts), got, err)
 	}
-	seqs, err := s.scanIndex(ctx, keys)
-	if err != nil {
-		t.Fatal(err)
+	index := s.readIndex(ctx)
+	if index.err != nil {
+		t.Fatal(index.err)
 	}
+	seqs := index.match(keys)
 	for _, parts := range []int{1, 2, 5} {
 		got, err := s.inParts(ctx, ps, q, bySeqsSQL, seqs, parts)
 		check(fmt.Sprintf("scan, read in %d parts", parts), got, err)
 	}
+	// A list long enough to be matched against the whole (small) index.
+	long := slices.Clone(list)
+	for i := range scanMinKeys {
+		long = append(long, fmt.Sprintf("unknown-%d", i))
+	}
+	got, err = s.Pending(ctx, pending.PendingQuery{Tenant: tenant, Chain: "ETH", SignatureIDs: long})
+	check("Pending of a long list", got, err)
 	// A list that matches nothing, both ways.
 	none := pending.NewProbeSet(tenant, "ETH", []string{"nothing"})
 	got, err = s.inParts(ctx, none, q, probeSQL, none.DistinctKeys(), 1)
 	if err != nil || got == nil || len(got) != 0 {
 		t.Errorf("probe of nothing: %v, %v", got, err)
 	}
-	if seqs, err := s.scanIndex(ctx, none.DistinctKeys()); err != nil || len(seqs) != 0 {
-		t.Errorf("scan for nothing: %v, %v", seqs, err)
+	if seqs := index.match(none.DistinctKeys()); len(seqs) != 0 {
+		t.Errorf("scan for nothing: %v", seqs)
 	}
 }
