@@ -281,8 +281,9 @@ func (s *Store) Get(ctx context.Context, tenant, id string) (pending.Tx, error) 
 // array of hashed keys (pending.SigKey; a few bytes per ID in pgx's binary
 // format) and is matched against the pending_keys primary key, so the cost
 // follows the list and the matches, not the number of stored transactions,
-// and no statement grows with the list. A claim is the same selection locked,
-// filtered by lease, cut at its Max and leased in one statement.
+// and no statement grows with the list. Without a claim, match.go answers.
+// A claim is the same selection locked, filtered by lease, cut at its Max
+// and leased in one statement.
 //
 // The statements run unnamed (QueryExecModeCacheDescribe), so the server
 // plans each one for its actual list: a plan cached for a list of a few
@@ -295,6 +296,9 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 	if q.SignatureIDs != nil {
 		if len(q.SignatureIDs) == 0 {
 			return []pending.Tx{}, nil
+		}
+		if q.Claim == nil {
+			return s.pendingByIDs(ctx, q) // match.go
 		}
 		ps = pending.NewProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
 		err := s.pool.QueryRow(ctx, matchSQL, pgx.QueryExecModeCacheDescribe, ps.DistinctKeys()).Scan(&seqs)
@@ -356,8 +360,9 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 // matchSQL finds the rows whose index keys are in $1. It reads one table
 // and its only condition is the list, so any plan is linear in the list and
 // the index (and a join with txs cannot be planned as a loop over both, which
-// stale statistics after a bulk insert made it do).
-const matchSQL = `SELECT coalesce(array_agg(DISTINCT p.seq), '{}') FROM pending_keys p WHERE p.k = ANY($1::bigint[])`
+// stale statistics after a bulk insert made it do). The list is behind a
+// sub-select, so the planner does not estimate it key by key (match.go).
+const matchSQL = `SELECT coalesce(array_agg(DISTINCT p.seq), '{}') FROM pending_keys p WHERE p.k = ANY((SELECT $1::bigint[])::bigint[])`
 
 // pendingWhere selects the pending transactions of tenant $1 and chain $2,
 // bySeqs: only the rows $3 (from matchSQL). Without them $3 is NULL; an OR of
