@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,12 +41,6 @@ const pendingBySeqsSQL = `SELECT seq, ` + txColumns + ` FROM txs NOT INDEXED
 	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL
 	ORDER BY seq`
 
-// scanPerProbe is about how many pending-index entries one scan reads in the
-// time one probe takes: a list longer than the index over scanPerProbe is
-// matched by reading the whole index once (pendingByScan) instead of probing it.
-// (A variable so that tests can force either way.)
-var scanPerProbe int64 = 3
-
 // parallelMinKeys is the list length from which probing is split across
 // connections; below it one query is cheaper than the coordination.
 const parallelMinKeys = 16 << 10
@@ -79,28 +71,43 @@ const (
 	jsonbArray = 11
 )
 
-// pendingByIDs is Pending with a non-empty signature list.
+// pendingByIDs is Pending with a non-empty signature list: the candidates
+// come from the index in memory (index.go) when there is one or the list is
+// long enough to build it, else from SQLite's.
 func (s *Store) pendingByIDs(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
 	ps := pending.NewProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
 	keys := ps.DistinctKeys()
-	query := pendingByKeysSQL
-	if len(keys) >= parallelMinKeys {
-		var entries int64
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pending_keys`).Scan(&entries); err != nil {
-			return nil, fmt.Errorf("query pending txs: %w", err)
-		}
-		if entries < scanPerProbe*int64(len(keys)) {
-			seqs, err := s.scanPendingIndex(ctx, ps)
-			if err != nil {
-				return nil, err
-			}
-			if len(seqs) == 0 {
-				return []pending.Tx{}, nil
-			}
-			query, keys = pendingBySeqsSQL, seqs
-		}
+	seqs, ok, err := s.indexCandidates(ctx, ps, keys, len(keys) >= s.indexFrom)
+	if err != nil {
+		return nil, fmt.Errorf("query pending txs: %w", err)
 	}
-	return s.inParts(ctx, ps, q, query, keys)
+	if !ok {
+		return s.inParts(ctx, ps, q, pendingByKeysSQL, keys)
+	}
+	if len(seqs) == 0 {
+		return []pending.Tx{}, nil
+	}
+	return s.inParts(ctx, ps, q, pendingBySeqsSQL, seqs)
+}
+
+// indexCandidates asks the index in memory for the seqs of the
+// transactions with one of keys, building it first when it is missing or
+// behind the table and build allows; ok is false when it could not answer.
+func (s *Store) indexCandidates(ctx context.Context, ps *pending.ProbeSet, keys []int64, build bool) (seqs []int64, ok bool, err error) {
+	// The highest seq committed before the index is read: one the index has
+	// not seen was written by another process.
+	var seen int64
+	if err := s.hot.QueryRow(ctx, nil, `SELECT coalesce(max(seq), 0) FROM txs`).Scan(&seen); err != nil {
+		return nil, false, err
+	}
+	if seqs, ok = s.index.candidates(keys, ps.HasKey, seen); ok || !build {
+		return seqs, ok, nil
+	}
+	if err := s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.index.build(ctx, tx, seen) }); err != nil {
+		return nil, false, err
+	}
+	seqs, ok = s.index.candidates(keys, ps.HasKey, seen)
+	return seqs, ok, nil
 }
 
 // inParts runs query over list, split into contiguous ranges read on separate
@@ -128,33 +135,6 @@ func (s *Store) inParts(ctx context.Context, ps *pending.ProbeSet, q pending.Pen
 		}
 	}
 	return mergeBySeq(results), nil
-}
-
-// scanPendingIndex reads every entry of the pending index in one statement
-// (two aggregated columns, so the entries do not cross the driver one by
-// one) and returns, sorted and distinct, the seqs of those whose key is one
-// of the query's.
-func (s *Store) scanPendingIndex(ctx context.Context, ps *pending.ProbeSet) ([]int64, error) {
-	var ks, ss string
-	err := s.db.QueryRowContext(ctx, `SELECT coalesce(group_concat(k), ''), coalesce(group_concat(seq), '') FROM pending_keys`).Scan(&ks, &ss)
-	if err != nil {
-		return nil, fmt.Errorf("query pending txs: %w", err)
-	}
-	var seqs []int64
-	for ks != "" {
-		var k, seq int64
-		var err1, err2 error
-		k, ks, err1 = nextInt(ks)
-		seq, ss, err2 = nextInt(ss)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("query pending txs: reading the pending index: %w", errors.Join(err1, err2))
-		}
-		if ps.HasKey(k) {
-			seqs = append(seqs, seq)
-		}
-	}
-	slices.Sort(seqs)
-	return slices.Compact(seqs), nil
 }
 
 // nextInt parses the leading integer of a comma-separated list.

@@ -42,19 +42,18 @@ func TestJSONBIntArrayReadBySQLite(t *testing.T) {
 // A list long enough to be split across connections answers exactly as the
 // definition says — every pending transaction with an ID in the list, once,
 // oldest first, whichever range its IDs fell in — whether the index is
-// probed per key or read whole.
+// probed in SQLite or matched in memory.
 func TestPendingLongListAcrossRanges(t *testing.T) {
-	defer func(v int64) { scanPerProbe = v }(scanPerProbe)
-	for _, ratio := range []int64{0, 3} {
-		scanPerProbe = ratio
-		t.Run(fmt.Sprintf("scanPerProbe=%d", ratio), testPendingLongList)
+	for _, from := range []int{indexMinKeys, math.MaxInt} {
+		t.Run(fmt.Sprintf("indexFrom=%d", from), func(t *testing.T) { testPendingLongList(t, from) })
 	}
 }
 
-func testPendingLongList(t *testing.T) {
+func testPendingLongList(t *testing.T, indexFrom int) {
 	ctx := context.Background()
 	s := open(t).(*Store)
 	defer s.Close()
+	s.indexFrom = indexFrom
 	const tenant = "65f1c0de0000000000000001"
 	id := func(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i) }
 	var txs []pending.NewTx
@@ -101,6 +100,9 @@ func testPendingLongList(t *testing.T) {
 	got, err := s.Pending(ctx, pending.PendingQuery{Tenant: tenant, Chain: "ETH", SignatureIDs: list})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.index.built != (indexFrom <= len(list)) {
+		t.Fatalf("index built: %v, with indexFrom %d", s.index.built, indexFrom)
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d transactions, want %d", len(got), len(want))

@@ -129,3 +129,13 @@ func TestOutboxAtomicity(t *testing.T) {
 		exec(`CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'outbox refuses'); END`),
 		exec(`DROP TRIGGER refuse_events`))
 }
+
+// The contract holds with every signature query matched through the index
+// in memory, built by the first one and kept by the writes after it.
+func TestContractIndexed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) pending.Store {
+		s := open(t).(*Store)
+		s.indexFrom = 1
+		return s
+	})
+}
