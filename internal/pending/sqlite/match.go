@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -29,14 +30,18 @@ import (
 // outer loop by CROSS JOIN, so the cost follows the list, not the table.
 // The matched rows are then read by rowid (NOT INDEXED keeps the planner from
 // seeking txs_pending first and the table second for each of them).
-const pendingByKeysSQL = `SELECT seq, ` + txColumns + ` FROM txs NOT INDEXED
+const pendingByKeysSQL = `SELECT ` + pendingColumns + ` FROM txs NOT INDEXED
 	WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_keys p ON p.k = j.value)
 	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL
 	ORDER BY seq`
 
+// pendingColumns are what a pending transaction's answer needs, after its
+// seq: its chain is the query's and its tx_id NULL, so neither is read.
+const pendingColumns = `seq, id, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses`
+
 // pendingBySeqsSQL reads the pending transactions of a tenant and chain among
 // the rows whose seq is in ?1, by rowid.
-const pendingBySeqsSQL = `SELECT seq, ` + txColumns + ` FROM txs NOT INDEXED
+const pendingBySeqsSQL = `SELECT ` + pendingColumns + ` FROM txs NOT INDEXED
 	WHERE seq IN (SELECT value FROM json_each(?1))
 	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL
 	ORDER BY seq`
@@ -202,9 +207,21 @@ func (s *Store) pendingByKeys(ctx context.Context, ps *pending.ProbeSet, q pendi
 	}
 	defer rows.Close()
 	out := []seqTx{}
+	// One set of destinations for every row, of the types database/sql
+	// assigns without reflection; the strings are the driver's own copies.
+	var (
+		r                  seqTx
+		hashes             string
+		idx, sigs, wid, wr any
+	)
+	dest := []any{&r.seq, &r.tx.ID, &r.tx.SerializedTransaction, &hashes, &idx, &sigs, &wid, &wr}
 	for rows.Next() {
-		var r seqTx
-		if err := scanSeqTx(rows, &r); err != nil {
+		r = seqTx{}
+		idx, sigs, wid, wr = nil, nil, nil, nil
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("query pending txs: %w", err)
+		}
+		if err := pendingTx(&r.tx, q.Chain, hashes, idx, sigs, wid, wr); err != nil {
 			return nil, fmt.Errorf("query pending txs: %w", err)
 		}
 		if ps.Matches(r.tx) {
@@ -217,18 +234,70 @@ func (s *Store) pendingByKeys(ctx context.Context, ps *pending.ProbeSet, q pendi
 	return out, nil
 }
 
-func scanSeqTx(rows *sql.Rows, r *seqTx) error {
-	var err error
-	r.tx, err = scanTx(seqScanner{rows, &r.seq})
-	return err
+// pendingTx fills the rest of a pending row's transaction from its columns
+// (pendingColumns), as scanTx does from txColumns.
+func pendingTx(t *pending.Tx, chain, hashes string, idx, sigs, wid, wr any) error {
+	t.Chain = chain
+	var ok bool
+	if t.Hashes, ok = stringArray(hashes); !ok {
+		if err := json.Unmarshal([]byte(hashes), &t.Hashes); err != nil {
+			return fmt.Errorf("stored hashes of %s: %w", t.ID, err)
+		}
+	}
+	if t.Hashes == nil {
+		t.Hashes = []string{}
+	}
+	if v, ok := idx.(int64); ok {
+		i := uint32(v)
+		t.Index = &i
+	}
+	if v, ok := sigs.(string); ok {
+		if err := json.Unmarshal([]byte(v), &t.Signatures); err != nil {
+			return fmt.Errorf("stored signatures of %s: %w", t.ID, err)
+		}
+	}
+	t.WithdrawalID, _ = wid.(string)
+	if v, ok := wr.(string); ok {
+		t.WithdrawalResponses = json.RawMessage(v)
+	}
+	return nil
 }
 
-// seqScanner reads the leading seq column before the transaction's columns.
-type seqScanner struct {
-	rows *sql.Rows
-	seq  *int64
-}
-
-func (s seqScanner) Scan(dest ...any) error {
-	return s.rows.Scan(append([]any{s.seq}, dest...)...)
+// stringArray reads the stored form of a list of IDs (json.Marshal's
+// compact array) when every string in it is plain printable ASCII, which
+// then reads as itself, without a copy; ok is false for anything else,
+// which json.Unmarshal reads instead.
+func stringArray(s string) (out []string, ok bool) {
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return nil, false
+	}
+	s = s[1 : len(s)-1]
+	if s == "" {
+		return []string{}, true
+	}
+	out = make([]string, 0, strings.Count(s, `","`)+1)
+	for {
+		if len(s) < 2 || s[0] != '"' {
+			return nil, false
+		}
+		i := 1
+		for i < len(s) && s[i] != '"' {
+			if c := s[i]; c < 0x20 || c > 0x7e || c == '\\' {
+				return nil, false
+			}
+			i++
+		}
+		if i == len(s) {
+			return nil, false
+		}
+		out = append(out, s[1:i])
+		s = s[i+1:]
+		if s == "" {
+			return out, true
+		}
+		if s[0] != ',' {
+			return nil, false
+		}
+		s = s[1:]
+	}
 }
