@@ -115,19 +115,27 @@ func appendPendingTx(b []byte, t *pending.Tx) []byte {
 }
 
 // appendJSONString appends s quoted as encoding/json quotes it without HTML
-// escaping. Plain printable ASCII, all an ID or a hex transaction holds, is
-// copied as it is; anything else is left to encoding/json.
+// escaping. Printable ASCII, all an ID, a hex or a JSON-serialized
+// transaction holds, is written here, '"' and '\\' escaped with a
+// backslash; a string with any other byte is left to encoding/json.
 func appendJSONString(b []byte, s string) []byte {
+	n := len(b)
+	b = append(b, '"')
+	last := 0
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, s[last:i]...)
+			b = append(b, '\\', c)
+			last = i + 1
+		case c < 0x20 || c > 0x7e:
 			var buf bytes.Buffer
 			enc := json.NewEncoder(&buf)
 			enc.SetEscapeHTML(false)
 			_ = enc.Encode(s) // a string always encodes
-			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})...)
+			return append(b[:n], bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})...)
 		}
 	}
-	b = append(b, '"')
-	b = append(b, s...)
+	b = append(b, s[last:]...)
 	return append(b, '"')
 }
