@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 )
@@ -40,6 +42,8 @@ type keyIndex struct {
 	added  []keyEntry            // since the last merge, in no order
 	gone   map[keyEntry]struct{} // removed from the store since the last merge
 	maxSeq int64                 // the highest transaction seq seen
+	chunk  int                   // entries build reads at once (0: buildChunk)
+	builds int                   // how many times it was built
 }
 
 // keyEntry is one pending_keys row.
@@ -194,23 +198,47 @@ func (x *keyIndex) build(ctx context.Context, tx *sql.Tx, seen int64) error {
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pending_keys), coalesce((SELECT max(seq) FROM txs), 0)`).Scan(&n, &maxSeq); err != nil {
 		return err
 	}
-	// Two aggregated columns, so the entries do not cross the driver one by
-	// one; the primary key (k, seq) gives them in the base's order.
-	var ks, ss string
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(group_concat(k), ''), coalesce(group_concat(seq), '') FROM (SELECT k, seq FROM pending_keys ORDER BY k, seq)`).Scan(&ks, &ss); err != nil {
-		return err
-	}
 	base := make([]keyEntry, 0, n)
-	for ks != "" {
-		var e keyEntry
-		var err1, err2 error
-		e.k, ks, err1 = nextInt(ks)
-		e.seq, ss, err2 = nextInt(ss)
-		if err1 != nil || err2 != nil {
-			return fmt.Errorf("reading the pending index: %v %v", err1, err2)
+	// In chunks, each of two aggregated columns, so that the entries do not
+	// cross the driver one by one, nor a million of them at once as text.
+	// A chunk starts after the greatest entry of the one before (seqs are
+	// positive, so the first starts before every entry).
+	from := keyEntry{math.MinInt64, math.MinInt64}
+	chunk := cmp.Or(x.chunk, buildChunk)
+	for {
+		var (
+			got    int
+			ks, ss string
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(group_concat(k), ''), coalesce(group_concat(seq), '')
+			FROM (SELECT k, seq FROM pending_keys WHERE (k, seq) > (?1, ?2) ORDER BY k, seq LIMIT ?3)`,
+			from.k, from.seq, chunk).Scan(&got, &ks, &ss); err != nil {
+			return err
 		}
-		base = append(base, e)
+		for ks != "" {
+			var e keyEntry
+			var err1, err2 error
+			e.k, ks, err1 = nextInt(ks)
+			e.seq, ss, err2 = nextInt(ss)
+			if err1 != nil || err2 != nil {
+				return fmt.Errorf("reading the pending index: %w", errors.Join(err1, err2))
+			}
+			base = append(base, e)
+			if compareEntries(e, from) > 0 {
+				from = e
+			}
+		}
+		if got < chunk {
+			break
+		}
+	}
+	if !slices.IsSortedFunc(base, compareEntries) {
+		slices.SortFunc(base, compareEntries)
 	}
 	x.built, x.base, x.added, x.gone, x.maxSeq = true, base, nil, map[keyEntry]struct{}{}, maxSeq
+	x.builds++
 	return nil
 }
+
+// buildChunk is how many entries build reads in one statement.
+const buildChunk = 1 << 15
