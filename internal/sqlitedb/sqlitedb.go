@@ -21,9 +21,8 @@ const BusyTimeout = 10 * time.Second
 
 // Open opens (creating when needed) the database file at path and applies
 // the migrations it has not had yet (PRAGMA user_version counts those done).
-// what names the store in errors; pragmas (as "name(value)") are set on
-// every connection after the common ones.
-func Open(ctx context.Context, path, what string, migrations []string, pragmas ...string) (*sql.DB, error) {
+// what names the store in errors.
+func Open(ctx context.Context, path, what string, migrations []string) (*sql.DB, error) {
 	// The file is created 0600 before SQLite opens it, and an existing one
 	// that others can read is tightened to 0600: SQLite creates a database
 	// with 0644 less the umask, and its -wal and -shm files take the
@@ -36,9 +35,6 @@ func Open(ctx context.Context, path, what string, migrations []string, pragmas .
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
-	for _, p := range pragmas {
-		q.Add("_pragma", p)
-	}
 	// Write transactions take the write lock when they begin, so two writers
 	// wait on busy_timeout instead of failing to upgrade a read lock.
 	q.Set("_txlock", "immediate")

@@ -34,15 +34,6 @@ type Store struct {
 // BusyTimeout is how long a write waits for another writer before failing.
 const BusyTimeout = sqlitedb.BusyTimeout
 
-// mmapSize is how much of the file SQLite reads through a memory map
-// instead of read calls. Every write commits a change that makes each
-// connection drop its page cache at its next read (WAL), so a long pending
-// query read each row's page with a system call of its own, a quarter of
-// its time; mapped, the pages come from the kernel's cache directly. The
-// pages a process touched count in its resident size, as file pages the
-// kernel can drop; a query touches the pages of the rows it answers.
-const mmapSize = 256 << 20
-
 // Open opens (creating when needed) the database file at path and migrates it.
 //
 // The file is created 0600 before SQLite opens it, and an existing one that
@@ -50,7 +41,7 @@ const mmapSize = 256 << 20
 // less the umask, and its -wal and -shm files take the database's mode, so
 // this one step keeps all three private whatever the umask.
 func Open(ctx context.Context, path string) (*Store, error) {
-	db, err := sqlitedb.Open(ctx, path, "pending store", migrations, fmt.Sprintf("mmap_size(%d)", mmapSize))
+	db, err := sqlitedb.Open(ctx, path, "pending store", migrations)
 	if err != nil {
 		return nil, err
 	}

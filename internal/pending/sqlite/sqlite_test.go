@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -139,27 +138,4 @@ func TestContractIndexed(t *testing.T) {
 		s.indexFrom = 1
 		return s
 	})
-}
-
-// Every connection of the store reads through the memory map, the pooled
-// ones opened later included.
-func TestConnectionsMapTheFile(t *testing.T) {
-	s := open(t).(*Store)
-	defer s.Close()
-	ctx := context.Background()
-	var conns []*sql.Conn
-	for range 3 {
-		c, err := s.db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-		var n int64
-		if err := c.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&n); err != nil || n != mmapSize {
-			t.Fatalf("connection %d: mmap_size %d (%v), want %d", len(conns), n, err, mmapSize)
-		}
-	}
-	for _, c := range conns {
-		c.Close()
-	}
 }
