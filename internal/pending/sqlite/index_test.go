@@ -61,11 +61,7 @@ func agree(t *testing.T, s *Store, q pending.PendingQuery, want, builds int, ste
 func TestIndexAgreesWithSQL(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pending.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openPath(t, path)
 	s.indexFrom = 1
 	s.index.chunk = 7 // the build reads several chunks
 	const tenant, other = "65f1c0de0000000000000001", "65f1c0de0000000000000002"
@@ -165,11 +161,7 @@ func TestIndexAgreesWithSQL(t *testing.T) {
 
 	// Another process writes to the same file: once after this one's last
 	// create (a seq above the index's), once before this one's next (a gap).
-	s2, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := openPath(t, path)
 	create(s2, tenant, "ETH", 160)
 	agree(t, s, q, 62, 3, "another process's create")
 	create(s2, tenant, "ETH", 161)

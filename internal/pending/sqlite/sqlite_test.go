@@ -20,6 +20,17 @@ func open(t *testing.T) pending.Store {
 	return s
 }
 
+// openPath opens the store at path, closed when the test ends.
+func openPath(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func TestContract(t *testing.T) { storetest.Run(t, open) }
 
 func TestSequences(t *testing.T) {
