@@ -98,6 +98,13 @@ func (x *keyIndex) ended(seq int64, keys []int64) {
 	x.mergeIfDue()
 }
 
+// ready reports whether the index is there to ask.
+func (x *keyIndex) ready() bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.built
+}
+
 // doubt drops the index: the next long query builds it again.
 func (x *keyIndex) doubt() {
 	x.mu.Lock()

@@ -99,6 +99,9 @@ func (s *Store) pendingByIDs(ctx context.Context, q pending.PendingQuery) ([]pen
 // transactions with one of keys, building it first when it is missing or
 // behind the table and build allows; ok is false when it could not answer.
 func (s *Store) indexCandidates(ctx context.Context, ps *pending.ProbeSet, keys []int64, build bool) (seqs []int64, ok bool, err error) {
+	if !build && !s.index.ready() {
+		return nil, false, nil // a short list, and no index to ask
+	}
 	// The highest seq committed before the index is read: one the index has
 	// not seen was written by another process.
 	var seen int64
