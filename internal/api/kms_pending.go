@@ -65,7 +65,7 @@ func (s *Server) pendingGet(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.charge(r, 1)
 	nameKey(w, r)
-	writeJSON(w, http.StatusOK, txs)
+	writePendingTxs(w, txs) // kms_pending_json.go
 	return nil
 }
 
@@ -94,7 +94,7 @@ func (s *Server) pendingPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.charge(r, max(1, int64((len(ids)+idsPerCredit-1)/idsPerCredit)))
 	nameKey(w, r)
-	writeJSON(w, http.StatusOK, txs)
+	writePendingTxs(w, txs) // kms_pending_json.go
 	return nil
 }
 

@@ -67,6 +67,7 @@ func TestMatchesFiltersKeyCollisions(t *testing.T) {
 	ps := NewProbeSet("t", "ETH", []string{"wanted"})
 	// Pretend "other" hashed to the same key as "wanted".
 	ps.probes[0].k = SigKey("t", "ETH", "other")
+	ps.indexKeys()
 	if ps.Matches(Tx{Hashes: []string{"other"}}) {
 		t.Fatal("collision was taken for a match")
 	}
@@ -76,5 +77,33 @@ func TestMatchesFiltersKeyCollisions(t *testing.T) {
 	}
 	if SigKey("t", "ETH", "a") == SigKey("t", "BTC", "a") || SigKey("t1", "ETH", "a") == SigKey("t", "ETH", "a") {
 		t.Fatal("keys do not separate tenants and chains")
+	}
+}
+
+// Has and HasKey answer for every ID and key of the list, duplicates and
+// shared keys included, and for nothing else.
+func TestProbeSetHasEveryID(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 100, 5000} {
+		ids := make([]string, 0, n)
+		for i := range n {
+			ids = append(ids, fmt.Sprintf("id-%d", i%(n/2+1))) // every ID twice
+		}
+		ps := NewProbeSet("t", "ETH", ids)
+		// Two IDs under one key, as a collision would put them.
+		if n > 2 {
+			ps.probes[1].k = ps.probes[0].k
+			slices.SortStableFunc(ps.probes, func(a, b probe) int { return cmpInt64(a.k, b.k) })
+			ps.indexKeys()
+		}
+		for _, p := range ps.probes {
+			if !ps.Has(ids[p.i]) || !ps.HasKey(p.k) {
+				t.Fatalf("n=%d: %s (key %d) not found", n, ids[p.i], p.k)
+			}
+		}
+		for i := range 2 * n {
+			if id := fmt.Sprintf("other-%d", i); ps.Has(id) || ps.HasKey(SigKey("t", "ETH", id)) {
+				t.Fatalf("n=%d: %s found", n, id)
+			}
+		}
 	}
 }

@@ -32,6 +32,9 @@ type group struct {
 	stop   chan struct{}
 	exited chan struct{}
 	closer sync.Once
+	// aborted runs when a group ran writes and did not commit them, before
+	// their callers are answered.
+	aborted func()
 }
 
 type groupWrite struct {
@@ -40,8 +43,8 @@ type groupWrite struct {
 	result chan error
 }
 
-func newGroup(db *sql.DB, hot *sqlitedb.Stmts) *group {
-	g := &group{db: db, hot: hot, in: make(chan *groupWrite, maxGroup), stop: make(chan struct{}), exited: make(chan struct{})}
+func newGroup(db *sql.DB, hot *sqlitedb.Stmts, aborted func()) *group {
+	g := &group{db: db, hot: hot, in: make(chan *groupWrite, maxGroup), stop: make(chan struct{}), exited: make(chan struct{}), aborted: aborted}
 	go g.run()
 	return g
 }
@@ -121,7 +124,11 @@ func (g *group) drain() {
 func (g *group) commit(batch []*groupWrite) {
 	ctx := context.Background() // the group's: no one caller's end ends it
 	errs := make([]error, len(batch))
+	began := false // a write ran in the transaction
 	answer := func(commitErr error) {
+		if commitErr != nil && began && g.aborted != nil {
+			g.aborted()
+		}
 		for i, w := range batch {
 			if errs[i] == nil {
 				errs[i] = commitErr
@@ -142,6 +149,7 @@ func (g *group) commit(batch []*groupWrite) {
 			continue
 		}
 		wctx := context.WithoutCancel(w.ctx)
+		began = true
 		if len(batch) == 1 {
 			errs[i] = w.f(wctx, tx)
 			ran = errs[i] == nil

@@ -4,10 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,23 +30,21 @@ import (
 // outer loop by CROSS JOIN, so the cost follows the list, not the table.
 // The matched rows are then read by rowid (NOT INDEXED keeps the planner from
 // seeking txs_pending first and the table second for each of them).
-const pendingByKeysSQL = `SELECT seq, ` + txColumns + ` FROM txs NOT INDEXED
+const pendingByKeysSQL = `SELECT ` + pendingColumns + ` FROM txs NOT INDEXED
 	WHERE seq IN (SELECT p.seq FROM json_each(?1) j CROSS JOIN pending_keys p ON p.k = j.value)
 	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL
 	ORDER BY seq`
 
+// pendingColumns are what a pending transaction's answer needs, after its
+// seq: its chain is the query's and its tx_id NULL, so neither is read.
+const pendingColumns = `seq, id, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses`
+
 // pendingBySeqsSQL reads the pending transactions of a tenant and chain among
 // the rows whose seq is in ?1, by rowid.
-const pendingBySeqsSQL = `SELECT seq, ` + txColumns + ` FROM txs NOT INDEXED
+const pendingBySeqsSQL = `SELECT ` + pendingColumns + ` FROM txs NOT INDEXED
 	WHERE seq IN (SELECT value FROM json_each(?1))
 	  AND tenant = ?2 AND chain = ?3 AND tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL
 	ORDER BY seq`
-
-// scanPerProbe is about how many pending-index entries one scan reads in the
-// time one probe takes: a list longer than the index over scanPerProbe is
-// matched by reading the whole index once (pendingByScan) instead of probing it.
-// (A variable so that tests can force either way.)
-var scanPerProbe int64 = 3
 
 // parallelMinKeys is the list length from which probing is split across
 // connections; below it one query is cheaper than the coordination.
@@ -79,28 +76,46 @@ const (
 	jsonbArray = 11
 )
 
-// pendingByIDs is Pending with a non-empty signature list.
+// pendingByIDs is Pending with a non-empty signature list: the candidates
+// come from the index in memory (index.go) when there is one or the list is
+// long enough to build it, else from SQLite's.
 func (s *Store) pendingByIDs(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
 	ps := pending.NewProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
 	keys := ps.DistinctKeys()
-	query := pendingByKeysSQL
-	if len(keys) >= parallelMinKeys {
-		var entries int64
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pending_keys`).Scan(&entries); err != nil {
-			return nil, fmt.Errorf("query pending txs: %w", err)
-		}
-		if entries < scanPerProbe*int64(len(keys)) {
-			seqs, err := s.scanPendingIndex(ctx, ps)
-			if err != nil {
-				return nil, err
-			}
-			if len(seqs) == 0 {
-				return []pending.Tx{}, nil
-			}
-			query, keys = pendingBySeqsSQL, seqs
-		}
+	seqs, ok, err := s.indexCandidates(ctx, ps, keys, len(keys) >= s.indexFrom)
+	if err != nil {
+		return nil, fmt.Errorf("query pending txs: %w", err)
 	}
-	return s.inParts(ctx, ps, q, query, keys)
+	if !ok {
+		return s.inParts(ctx, ps, q, pendingByKeysSQL, keys)
+	}
+	if len(seqs) == 0 {
+		return []pending.Tx{}, nil
+	}
+	return s.inParts(ctx, ps, q, pendingBySeqsSQL, seqs)
+}
+
+// indexCandidates asks the index in memory for the seqs of the
+// transactions with one of keys, building it first when it is missing or
+// behind the table and build allows; ok is false when it could not answer.
+func (s *Store) indexCandidates(ctx context.Context, ps *pending.ProbeSet, keys []int64, build bool) (seqs []int64, ok bool, err error) {
+	if !build && !s.index.ready() {
+		return nil, false, nil // a short list, and no index to ask
+	}
+	// The highest seq committed before the index is read: one the index has
+	// not seen was written by another process.
+	var seen int64
+	if err := s.hot.QueryRow(ctx, nil, `SELECT coalesce(max(seq), 0) FROM txs`).Scan(&seen); err != nil {
+		return nil, false, err
+	}
+	if seqs, ok = s.index.candidates(keys, ps.HasKey, seen); ok || !build {
+		return seqs, ok, nil
+	}
+	if err := s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.index.build(ctx, tx, seen) }); err != nil {
+		return nil, false, err
+	}
+	seqs, ok = s.index.candidates(keys, ps.HasKey, seen)
+	return seqs, ok, nil
 }
 
 // inParts runs query over list, split into contiguous ranges read on separate
@@ -128,33 +143,6 @@ func (s *Store) inParts(ctx context.Context, ps *pending.ProbeSet, q pending.Pen
 		}
 	}
 	return mergeBySeq(results), nil
-}
-
-// scanPendingIndex reads every entry of the pending index in one statement
-// (two aggregated columns, so the entries do not cross the driver one by
-// one) and returns, sorted and distinct, the seqs of those whose key is one
-// of the query's.
-func (s *Store) scanPendingIndex(ctx context.Context, ps *pending.ProbeSet) ([]int64, error) {
-	var ks, ss string
-	err := s.db.QueryRowContext(ctx, `SELECT coalesce(group_concat(k), ''), coalesce(group_concat(seq), '') FROM pending_keys`).Scan(&ks, &ss)
-	if err != nil {
-		return nil, fmt.Errorf("query pending txs: %w", err)
-	}
-	var seqs []int64
-	for ks != "" {
-		var k, seq int64
-		var err1, err2 error
-		k, ks, err1 = nextInt(ks)
-		seq, ss, err2 = nextInt(ss)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("query pending txs: reading the pending index: %w", errors.Join(err1, err2))
-		}
-		if ps.HasKey(k) {
-			seqs = append(seqs, seq)
-		}
-	}
-	slices.Sort(seqs)
-	return slices.Compact(seqs), nil
 }
 
 // nextInt parses the leading integer of a comma-separated list.
@@ -222,9 +210,21 @@ func (s *Store) pendingByKeys(ctx context.Context, ps *pending.ProbeSet, q pendi
 	}
 	defer rows.Close()
 	out := []seqTx{}
+	// One set of destinations for every row, of the types database/sql
+	// assigns without reflection; the strings are the driver's own copies.
+	var (
+		r                  seqTx
+		hashes             string
+		idx, sigs, wid, wr any
+	)
+	dest := []any{&r.seq, &r.tx.ID, &r.tx.SerializedTransaction, &hashes, &idx, &sigs, &wid, &wr}
 	for rows.Next() {
-		var r seqTx
-		if err := scanSeqTx(rows, &r); err != nil {
+		r = seqTx{}
+		idx, sigs, wid, wr = nil, nil, nil, nil
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("query pending txs: %w", err)
+		}
+		if err := pendingTx(&r.tx, q.Chain, hashes, idx, sigs, wid, wr); err != nil {
 			return nil, fmt.Errorf("query pending txs: %w", err)
 		}
 		if ps.Matches(r.tx) {
@@ -237,18 +237,70 @@ func (s *Store) pendingByKeys(ctx context.Context, ps *pending.ProbeSet, q pendi
 	return out, nil
 }
 
-func scanSeqTx(rows *sql.Rows, r *seqTx) error {
-	var err error
-	r.tx, err = scanTx(seqScanner{rows, &r.seq})
-	return err
+// pendingTx fills the rest of a pending row's transaction from its columns
+// (pendingColumns), as scanTx does from txColumns.
+func pendingTx(t *pending.Tx, chain, hashes string, idx, sigs, wid, wr any) error {
+	t.Chain = chain
+	var ok bool
+	if t.Hashes, ok = stringArray(hashes); !ok {
+		if err := json.Unmarshal([]byte(hashes), &t.Hashes); err != nil {
+			return fmt.Errorf("stored hashes of %s: %w", t.ID, err)
+		}
+	}
+	if t.Hashes == nil {
+		t.Hashes = []string{}
+	}
+	if v, ok := idx.(int64); ok {
+		i := uint32(v)
+		t.Index = &i
+	}
+	if v, ok := sigs.(string); ok {
+		if err := json.Unmarshal([]byte(v), &t.Signatures); err != nil {
+			return fmt.Errorf("stored signatures of %s: %w", t.ID, err)
+		}
+	}
+	t.WithdrawalID, _ = wid.(string)
+	if v, ok := wr.(string); ok {
+		t.WithdrawalResponses = json.RawMessage(v)
+	}
+	return nil
 }
 
-// seqScanner reads the leading seq column before the transaction's columns.
-type seqScanner struct {
-	rows *sql.Rows
-	seq  *int64
-}
-
-func (s seqScanner) Scan(dest ...any) error {
-	return s.rows.Scan(append([]any{s.seq}, dest...)...)
+// stringArray reads the stored form of a list of IDs (json.Marshal's
+// compact array) when every string in it is plain printable ASCII, which
+// then reads as itself, without a copy; ok is false for anything else,
+// which json.Unmarshal reads instead.
+func stringArray(s string) (out []string, ok bool) {
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return nil, false
+	}
+	s = s[1 : len(s)-1]
+	if s == "" {
+		return []string{}, true
+	}
+	out = make([]string, 0, strings.Count(s, `","`)+1)
+	for {
+		if len(s) < 2 || s[0] != '"' {
+			return nil, false
+		}
+		i := 1
+		for i < len(s) && s[i] != '"' {
+			if c := s[i]; c < 0x20 || c > 0x7e || c == '\\' {
+				return nil, false
+			}
+			i++
+		}
+		if i == len(s) {
+			return nil, false
+		}
+		out = append(out, s[1:i])
+		s = s[i+1:]
+		if s == "" {
+			return out, true
+		}
+		if s[0] != ',' {
+			return nil, false
+		}
+		s = s[1:]
+	}
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -42,19 +43,18 @@ func TestJSONBIntArrayReadBySQLite(t *testing.T) {
 // A list long enough to be split across connections answers exactly as the
 // definition says — every pending transaction with an ID in the list, once,
 // oldest first, whichever range its IDs fell in — whether the index is
-// probed per key or read whole.
+// probed in SQLite or matched in memory.
 func TestPendingLongListAcrossRanges(t *testing.T) {
-	defer func(v int64) { scanPerProbe = v }(scanPerProbe)
-	for _, ratio := range []int64{0, 3} {
-		scanPerProbe = ratio
-		t.Run(fmt.Sprintf("scanPerProbe=%d", ratio), testPendingLongList)
+	for _, from := range []int{indexMinKeys, math.MaxInt} {
+		t.Run(fmt.Sprintf("indexFrom=%d", from), func(t *testing.T) { testPendingLongList(t, from) })
 	}
 }
 
-func testPendingLongList(t *testing.T) {
+func testPendingLongList(t *testing.T, indexFrom int) {
 	ctx := context.Background()
 	s := open(t).(*Store)
 	defer s.Close()
+	s.indexFrom = indexFrom
 	const tenant = "65f1c0de0000000000000001"
 	id := func(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i) }
 	var txs []pending.NewTx
@@ -102,12 +102,48 @@ func testPendingLongList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.index.built != (indexFrom <= len(list)) {
+		t.Fatalf("index built: %v, with indexFrom %d", s.index.built, indexFrom)
+	}
 	if len(got) != len(want) {
 		t.Fatalf("%d transactions, want %d", len(got), len(want))
 	}
 	for i, tx := range got {
 		if !want[tx.ID] || (i > 0 && tx.ID <= got[i-1].ID) || tx.Chain != "ETH" {
 			t.Fatalf("answer %d: %s (want each once, oldest first)", i, tx.ID)
+		}
+	}
+}
+
+// stringArray reads what it accepts exactly as json.Unmarshal does, and
+// leaves everything else (escapes, other bytes, other shapes) to it.
+func TestStringArrayAsJSON(t *testing.T) {
+	plain := []string{`[]`, `[""]`, `["a"]`, `["a","b c"]`, `[","]`, `["]"]`, `["x","",","]`,
+		`["0b3f5e9a-0000-4000-8000-000000000001","0b3f5e9a-0000-4000-8000-000000000002"]`}
+	other := []string{``, `[`, `]`, `[ "a"]`, `["a" ]`, `["a",]`, `["a""b"]`, `["a\"b"]`, `["\u00e9"]`,
+		`["é"]`, "[\"a\tb\"]", `["a\u003cb"]`, `[1]`, `["a"]]`, `"a"`, `[null]`, "[\"\xff\"]"}
+	for _, s := range plain {
+		got, ok := stringArray(s)
+		var want []string
+		if err := json.Unmarshal([]byte(s), &want); err != nil || !ok || !slices.Equal(got, want) || got == nil {
+			t.Errorf("%s: read %q (%v), json.Unmarshal %q (%v)", s, got, ok, want, err)
+		}
+	}
+	for _, s := range other {
+		if got, ok := stringArray(s); ok {
+			t.Errorf("%s: read %q, want it left to json.Unmarshal", s, got)
+		}
+	}
+	for range 2000 {
+		b := []byte{'[', '"'}
+		for range rand.IntN(12) {
+			b = append(b, `ab",\]`[rand.IntN(6)])
+		}
+		b = append(b, '"', ']')
+		var want []string
+		err := json.Unmarshal(b, &want)
+		if got, ok := stringArray(string(b)); ok && (err != nil || !slices.Equal(got, want)) {
+			t.Fatalf("%s: read %q, json.Unmarshal %q (%v)", b, got, want, err)
 		}
 	}
 }

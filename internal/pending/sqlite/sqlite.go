@@ -24,6 +24,10 @@ type Store struct {
 	db    *sql.DB
 	hot   *sqlitedb.Stmts
 	group *group
+	index keyIndex // pending_keys in memory (index.go)
+	// indexFrom is the list length from which a query builds the index
+	// (indexMinKeys; tests lower it to run every query through the index).
+	indexFrom int
 	pending.Keyring
 }
 
@@ -42,8 +46,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	hot := sqlitedb.NewStmts(db)
-	g := newGroup(db, hot)
-	return &Store{db: db, hot: hot, group: g, Keyring: pending.Keyring{Table: keyTable{db, hot, g}}}, nil
+	s := &Store{db: db, hot: hot, indexFrom: indexMinKeys}
+	// A group that ran writes and did not commit may have taken seqs that
+	// SQLite gives out again, which the index would then not tell from its own.
+	s.group = newGroup(db, hot, s.index.doubt)
+	s.Keyring = pending.Keyring{Table: keyTable{db, hot, s.group}}
+	return s, nil
 }
 
 // SchemaVersion reports the migrated schema version.
@@ -71,7 +79,13 @@ func now() int64 { return time.Now().UnixMilli() }
 // Create implements pending.Store.
 func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx) ([]string, error) {
 	var ids []string
-	err := s.write(ctx, "create pending tx", func(ctx context.Context, dbtx *sql.Tx) error {
+	err := s.write(ctx, "create pending tx", func(ctx context.Context, dbtx *sql.Tx) (err error) {
+		defer func() {
+			// Rolled back, it gives its seqs back: see keyIndex.
+			if err != nil {
+				s.index.doubt()
+			}
+		}()
 		ids = make([]string, 0, len(txs))
 		insTx, err := s.hot.Stmt(ctx, dbtx, `INSERT INTO txs
 		(id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses, created_at, seq_key, seq_num, state_at, replaces)
@@ -104,11 +118,15 @@ func (s *Store) Create(ctx context.Context, tenant string, txs ...pending.NewTx)
 			if err != nil {
 				return err
 			}
-			for _, sig := range t.SignatureIDs() {
-				if _, err := insSig.ExecContext(ctx, pending.SigKey(tenant, t.Chain, sig), seq); err != nil {
+			sigIDs := t.SignatureIDs()
+			keys := make([]int64, len(sigIDs))
+			for i, sig := range sigIDs {
+				keys[i] = pending.SigKey(tenant, t.Chain, sig)
+				if _, err := insSig.ExecContext(ctx, keys[i], seq); err != nil {
 					return err
 				}
 			}
+			s.index.created(seq, keys)
 			ids = append(ids, id)
 		}
 		return nil
@@ -307,27 +325,44 @@ func (st txState) hole() (*pending.Hole, error) {
 	return pending.NewHole(st.seqKey.String, st.seqNum.Int64, st.hashes, idx, sigs)
 }
 
-// unindex removes a transaction from the pending index.
-func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) error {
+// unindex removes a transaction from the pending index and returns its
+// keys, for the index in memory once the write commits (ended).
+func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) ([]int64, error) {
 	var ids []string
 	if err := json.Unmarshal([]byte(st.hashes), &ids); err != nil {
-		return err
+		return nil, err
 	}
 	if st.sigs.Valid {
 		var sigs []pending.Signature
 		if err := json.Unmarshal([]byte(st.sigs.String), &sigs); err != nil {
-			return err
+			return nil, err
 		}
 		for _, sg := range sigs {
 			ids = append(ids, sg.ID)
 		}
 	}
-	for _, id := range ids {
-		if _, err := s.hot.Exec(ctx, tx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, pending.SigKey(tenant, st.chain, id), st.seq); err != nil {
-			return err
+	keys := make([]int64, len(ids))
+	for i, id := range ids {
+		keys[i] = pending.SigKey(tenant, st.chain, id)
+		if _, err := s.hot.Exec(ctx, tx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, keys[i], st.seq); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return keys, nil
+}
+
+// ended is a write that may end a pending transaction: once write returns
+// without an error (its commit is done), the index in memory forgets the
+// keys it unindexed.
+type ended struct {
+	seq  int64
+	keys []int64
+}
+
+func (s *Store) forget(e *ended, err error) {
+	if err == nil && e.keys != nil {
+		s.index.ended(e.seq, e.keys)
+	}
 }
 
 // write runs f in a write transaction, shared with the concurrent writes of
@@ -385,7 +420,8 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 	if err != nil {
 		return fmt.Errorf("complete pending tx: %w", err)
 	}
-	return s.write(ctx, "complete pending tx", func(ctx context.Context, tx *sql.Tx) error {
+	var end ended
+	err = s.write(ctx, "complete pending tx", func(ctx context.Context, tx *sql.Tx) error {
 		// A pending row, the common case, is completed by the first statement.
 		var st txState
 		// It becomes due for the outcome tracker at once, and a signer's
@@ -393,9 +429,10 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 		at := now()
 		err := tx.StmtContext(ctx, complete).QueryRowContext(ctx, txID, at, at, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
 		if err == nil {
-			if err := s.unindex(ctx, tx, tenant, st); err != nil {
+			if end.keys, err = s.unindex(ctx, tx, tenant, st); err != nil {
 				return err
 			}
+			end.seq = st.seq
 			return s.emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, pending.EventBody(pending.EventCompleted, id, txID))
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -412,12 +449,14 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 		}
 		return pending.ErrTxIDConflict
 	})
+	s.forget(&end, err)
+	return err
 }
 
 // retire ends a transaction that is neither deleted nor completed: mark
 // records how (and reports done when there is nothing left to do), then the
 // row leaves the pending index and its sequence is freed.
-func (s *Store) retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark func(txState) (done bool, err error)) (*pending.Hole, error) {
+func (s *Store) retire(ctx context.Context, tx *sql.Tx, tenant, id string, end *ended, mark func(txState) (done bool, err error)) (*pending.Hole, error) {
 	st, err := s.loadState(ctx, tx, tenant, id)
 	if err != nil {
 		return nil, err
@@ -431,16 +470,19 @@ func (s *Store) retire(ctx context.Context, tx *sql.Tx, tenant, id string, mark 
 	if done, err := mark(st); err != nil || done {
 		return nil, err
 	}
-	if err := s.unindex(ctx, tx, tenant, st); err != nil {
+	if end.keys, err = s.unindex(ctx, tx, tenant, st); err != nil {
 		return nil, err
 	}
+	end.seq = st.seq
 	return freeSequence(ctx, tx, st)
 }
 
 // Delete implements pending.Store.
 func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hole *pending.Hole, err error) {
+	var end ended
+	defer func() { s.forget(&end, err) }()
 	err = s.write(ctx, "delete pending tx", func(ctx context.Context, tx *sql.Tx) (err error) {
-		hole, err = s.retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+		hole, err = s.retire(ctx, tx, tenant, id, &end, func(st txState) (bool, error) {
 			_, err := tx.ExecContext(ctx, `UPDATE txs SET deleted_at = ?, revert = ? WHERE seq = ?`, now(), revert, st.seq)
 			return false, err
 		})
@@ -451,8 +493,10 @@ func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hol
 
 // Fail implements pending.Store.
 func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pending.Hole, err error) {
+	var end ended
+	defer func() { s.forget(&end, err) }()
 	err = s.write(ctx, "fail pending tx", func(ctx context.Context, tx *sql.Tx) (err error) {
-		hole, err = s.retire(ctx, tx, tenant, id, func(st txState) (bool, error) {
+		hole, err = s.retire(ctx, tx, tenant, id, &end, func(st txState) (bool, error) {
 			if st.failedAt.Valid {
 				return true, nil
 			}

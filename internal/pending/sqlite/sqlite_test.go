@@ -20,6 +20,17 @@ func open(t *testing.T) pending.Store {
 	return s
 }
 
+// openPath opens the store at path, closed when the test ends.
+func openPath(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func TestContract(t *testing.T) { storetest.Run(t, open) }
 
 func TestSequences(t *testing.T) {
@@ -128,4 +139,14 @@ func TestOutboxAtomicity(t *testing.T) {
 	storetest.RunOutboxAtomicity(t, s,
 		exec(`CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'outbox refuses'); END`),
 		exec(`DROP TRIGGER refuse_events`))
+}
+
+// The contract holds with every signature query matched through the index
+// in memory, built by the first one and kept by the writes after it.
+func TestContractIndexed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) pending.Store {
+		s := open(t).(*Store)
+		s.indexFrom = 1
+		return s
+	})
 }

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/custoskms/custos/internal/pending"
+)
+
+// pendingChunk is about how much of a pending answer is written at once: a
+// signer's answer can hold tens of thousands of transactions, which the
+// server then never holds whole, nor encodes by reflection.
+const pendingChunk = 64 << 10
+
+// writePendingTxs writes txs as writeJSON does, byte for byte, appending
+// each transaction's fields by hand and writing the answer in chunks. An
+// answer that writeJSON would refuse (stored withdrawal responses that are
+// not JSON) goes to writeJSON, which it decides.
+func writePendingTxs(w http.ResponseWriter, txs []pending.Tx) {
+	if txs == nil || !validResponses(txs) {
+		writeJSON(w, http.StatusOK, txs)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	b := make([]byte, 0, min(pendingChunk+pendingChunk/4, 256*(len(txs)+1)))
+	b = append(b, '[')
+	for i := range txs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendPendingTx(b, &txs[i])
+		if len(b) >= pendingChunk {
+			if _, err := w.Write(b); err != nil {
+				return // the client went away
+			}
+			b = b[:0]
+		}
+	}
+	b = append(b, "]\n"...)
+	_, _ = w.Write(b)
+}
+
+// validResponses reports whether every transaction's withdrawal responses
+// are valid JSON (encoding/json checks a json.RawMessage before it writes).
+func validResponses(txs []pending.Tx) bool {
+	for i := range txs {
+		if r := txs[i].WithdrawalResponses; len(r) > 0 && !json.Valid(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// appendPendingTx appends t as encoding/json encodes a pending.Tx, with
+// the fields in their order and omitempty's omissions.
+func appendPendingTx(b []byte, t *pending.Tx) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, t.ID)
+	b = append(b, `,"chain":`...)
+	b = appendJSONString(b, t.Chain)
+	b = append(b, `,"serializedTransaction":`...)
+	b = appendJSONString(b, t.SerializedTransaction)
+	b = append(b, `,"hashes":`...)
+	if t.Hashes == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, h := range t.Hashes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, h)
+		}
+		b = append(b, ']')
+	}
+	if t.Index != nil {
+		b = append(b, `,"index":`...)
+		b = strconv.AppendUint(b, uint64(*t.Index), 10)
+	}
+	if len(t.Signatures) > 0 {
+		b = append(b, `,"signatures":[`...)
+		for i, sg := range t.Signatures {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"id":`...)
+			b = appendJSONString(b, sg.ID)
+			if sg.Index != nil {
+				b = append(b, `,"index":`...)
+				b = strconv.AppendUint(b, uint64(*sg.Index), 10)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if t.WithdrawalID != "" {
+		b = append(b, `,"withdrawalId":`...)
+		b = appendJSONString(b, t.WithdrawalID)
+	}
+	if t.TxID != "" {
+		b = append(b, `,"txId":`...)
+		b = appendJSONString(b, t.TxID)
+	}
+	if len(t.WithdrawalResponses) > 0 {
+		b = append(b, `,"withdrawalResponses":`...)
+		// Valid (validResponses): encoding/json writes it compacted.
+		buf := bytes.NewBuffer(b)
+		_ = json.Compact(buf, t.WithdrawalResponses)
+		b = buf.Bytes()
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s quoted as encoding/json quotes it without HTML
+// escaping. Printable ASCII, all an ID, a hex or a JSON-serialized
+// transaction holds, is written here, '"' and '\\' escaped with a
+// backslash; a string with any other byte is left to encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	n := len(b)
+	b = append(b, '"')
+	last := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, s[last:i]...)
+			b = append(b, '\\', c)
+			last = i + 1
+		case c < 0x20 || c > 0x7e:
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(s) // a string always encodes
+			return append(b[:n], bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})...)
+		}
+	}
+	b = append(b, s[last:]...)
+	return append(b, '"')
+}
