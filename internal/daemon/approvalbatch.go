@@ -58,16 +58,18 @@ func newBatcher(a *Approver, inFlight int) *batcher {
 // ask returns the service's signed answer to req, or an error wrapping
 // ErrNotApproved; errAskAlone when req must be asked alone (single).
 func (b *batcher) ask(ctx context.Context, req approval.Request) (approval.Response, error) {
+	b.mu.Lock()
+	alone := b.alone
+	b.mu.Unlock()
+	if alone {
+		return approval.Response{}, errAskAlone
+	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return approval.Response{}, fmt.Errorf("%w: %v", ErrNotApproved, err)
 	}
 	c := &asking{ctx: ctx, req: req, body: body, done: make(chan struct{})}
 	b.mu.Lock()
-	if b.alone {
-		b.mu.Unlock()
-		return approval.Response{}, errAskAlone
-	}
 	b.queue = append(b.queue, c)
 	var group []*asking
 	if b.busy < b.inFlight {

@@ -86,11 +86,10 @@ func gather(t *testing.T, s *v2Service, a *Approver, n int) []error {
 	return errs
 }
 
+// inFlight is v2Approver with n requests in flight before others wait.
 func inFlight(t *testing.T, url string, secret []byte, n int) *Approver {
-	a, err := NewApprover(ApproverConfig{URL: url + "/approve", Secret: secret, Timeout: 2 * time.Second, InFlight: n})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := v2Approver(t, url, secret)
+	a.batch = newBatcher(a, n)
 	return a
 }
 
