@@ -39,37 +39,61 @@ func VerifyRequest(secret []byte, r *http.Request, body []byte, now time.Time, m
 // whose timestamp is the header's, with no duplicate or case-variant JSON
 // key. It consumes r.Body. Errors wrap ErrBadSignature or ErrBadRequest.
 func ParseRequest(secret []byte, r *http.Request, now time.Time, maxSkew time.Duration) (Request, error) {
-	if r.Method != http.MethodPost {
-		return Request{}, fmt.Errorf("%w: method %s, want POST", ErrBadRequest, r.Method)
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+	body, err := readSigned(secret, r, MaxRequestBytes, now, maxSkew)
 	if err != nil {
-		return Request{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
-	}
-	if len(body) > MaxRequestBytes {
-		return Request{}, fmt.Errorf("%w: body larger than %d bytes", ErrBadRequest, MaxRequestBytes)
-	}
-	if err := VerifyRequest(secret, r, body, now, maxSkew); err != nil {
 		return Request{}, err
-	}
-	if err := strictjson.Check(body); err != nil {
-		return Request{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
 	var req Request
 	if err := json.Unmarshal(body, &req); err != nil {
 		return Request{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
-	switch {
-	case req.Version != Version:
-		return Request{}, fmt.Errorf("%w: version %d, want %d", ErrBadRequest, req.Version, Version)
-	case !ValidID(req.ID) || path.Base(r.URL.Path) != req.ID:
+	if err := checkRequest(req, r.Header.Get(HeaderTimestamp)); err != nil {
+		return Request{}, err
+	}
+	if path.Base(r.URL.Path) != req.ID {
 		return Request{}, fmt.Errorf("%w: id %q does not match the path %q", ErrBadRequest, req.ID, r.URL.Path)
-	case req.Digest != Digest(req.SerializedTransaction):
-		return Request{}, fmt.Errorf("%w: digest is not the serialized transaction's", ErrBadRequest)
-	case strconv.FormatInt(req.Timestamp, 10) != r.Header.Get(HeaderTimestamp):
-		return Request{}, fmt.Errorf("%w: timestamp differs from the header's", ErrBadRequest)
 	}
 	return req, nil
+}
+
+// readSigned reads the body of a signed POST of at most limit bytes with
+// no duplicate or case-variant JSON key. Errors wrap ErrBadSignature or
+// ErrBadRequest.
+func readSigned(secret []byte, r *http.Request, limit int, now time.Time, maxSkew time.Duration) ([]byte, error) {
+	if r.Method != http.MethodPost {
+		return nil, fmt.Errorf("%w: method %s, want POST", ErrBadRequest, r.Method)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	if len(body) > limit {
+		return nil, fmt.Errorf("%w: body larger than %d bytes", ErrBadRequest, limit)
+	}
+	if err := VerifyRequest(secret, r, body, now, maxSkew); err != nil {
+		return nil, err
+	}
+	if err := strictjson.Check(body); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	return body, nil
+}
+
+// checkRequest checks a decoded request against the request's timestamp
+// header: version 2, an id of the valid form, the digest of its
+// serialized transaction, the header's timestamp.
+func checkRequest(req Request, timestamp string) error {
+	switch {
+	case req.Version != Version:
+		return fmt.Errorf("%w: version %d, want %d", ErrBadRequest, req.Version, Version)
+	case !ValidID(req.ID):
+		return fmt.Errorf("%w: id %q is not a pending transaction id", ErrBadRequest, req.ID)
+	case req.Digest != Digest(req.SerializedTransaction):
+		return fmt.Errorf("%w: digest is not the serialized transaction's", ErrBadRequest)
+	case strconv.FormatInt(req.Timestamp, 10) != timestamp:
+		return fmt.Errorf("%w: timestamp differs from the header's", ErrBadRequest)
+	}
+	return nil
 }
 
 // Respond writes the signed answer to req: HTTP 200, the Response JSON and

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -15,20 +16,48 @@ import (
 	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/internal/approver"
 	"github.com/custoskms/custos/internal/audit"
+	"github.com/custoskms/custos/internal/daemon"
 )
 
 // BenchmarkDecisions is what the approver sustains for the daemon's own v2
 // client with an auto-approve rule, as `custos approver serve` runs it: a
 // SQLite file, the fsynced audit log, HTTP on loopback, each request a new
 // transaction (stored, audited, settled, answered). The daemon asks from
-// its workers in parallel, so the benchmark does too.
+// its workers in parallel, so the benchmark does too: "batch" as the
+// daemon does by default (the requests asked meanwhile go together to
+// {url}/batch), "single" against a service without the batch form, each
+// request alone.
 func BenchmarkDecisions(b *testing.B) {
+	for _, batch := range []bool{false, true} {
+		name := "single"
+		if batch {
+			name = "batch"
+		}
+		b.Run(name, func(b *testing.B) { benchDecisions(b, batch) })
+	}
+}
+
+func benchDecisions(b *testing.B, batch bool) {
 	log, err := audit.Open(filepath.Join(b.TempDir(), "audit.log"), audit.Options{Actor: "approver"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer log.Close()
-	ask := newFixtureAudit(b, `{"rules": [{"name": "all", "approvals": 0}]}`, log).ask
+	f := newFixtureAudit(b, `{"rules": [{"name": "all", "approvals": 0}]}`, log)
+	ask := f.ask
+	if !batch {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/"+approval.BatchSegment) {
+				http.NotFound(w, r)
+				return
+			}
+			f.svc.ServeHTTP(w, r)
+		}))
+		defer srv.Close()
+		if ask, err = daemon.NewApprover(daemon.ApproverConfig{URL: srv.URL + "/approval", Secret: secret}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	var n atomic.Int64
 	b.SetParallelism(8) // 16 requests in flight on 2 cores, as a busy daemon's workers
 	cpu0 := cpuTime()

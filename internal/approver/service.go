@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
 	"time"
 
@@ -75,17 +76,16 @@ func New(cfg Config) (*Service, error) {
 	return &Service{cfg: cfg}, nil
 }
 
-// ServeHTTP answers POST ApprovalPath{id}.
+// ServeHTTP answers POST ApprovalPath{id}, and POST ApprovalPath"batch"
+// (the batch form, docs/design.md §6.3).
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if path.Base(r.URL.Path) == approval.BatchSegment {
+		s.serveBatch(w, r)
+		return
+	}
 	req, err := approval.ParseRequest(s.cfg.Secret, r, s.cfg.Now(), s.cfg.MaxSkew)
 	if err != nil {
-		// Never a signed answer to a request that is not the daemon's.
-		s.cfg.Log.Warn("approval request refused", "error", err)
-		status := http.StatusBadRequest
-		if errors.Is(err, approval.ErrBadSignature) {
-			status = http.StatusUnauthorized
-		}
-		http.Error(w, http.StatusText(status), status)
+		s.refuse(w, err)
 		return
 	}
 	d, reason, err := s.answer(r.Context(), req)
@@ -99,6 +99,79 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// refuse answers a request that does not parse: never a signed answer to a
+// request that is not the daemon's.
+func (s *Service) refuse(w http.ResponseWriter, err error) {
+	s.cfg.Log.Warn("approval request refused", "error", err)
+	status := http.StatusBadRequest
+	if errors.Is(err, approval.ErrBadSignature) {
+		status = http.StatusUnauthorized
+	}
+	http.Error(w, http.StatusText(status), status)
+}
+
+// serveBatch answers a batch: each request decided as a single one is, all
+// of them recorded in one store write (answerAll).
+func (s *Service) serveBatch(w http.ResponseWriter, r *http.Request) {
+	reqs, err := approval.ParseBatchRequest(s.cfg.Secret, r, s.cfg.Now(), s.cfg.MaxSkew)
+	if err != nil {
+		s.refuse(w, err)
+		return
+	}
+	answers, err := s.answerAll(r.Context(), reqs)
+	if err != nil {
+		// The daemon then asks about each alone.
+		s.cfg.Log.Error("approval batch", "requests", len(reqs), "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if err := approval.RespondBatch(w, s.cfg.Secret, reqs, answers, s.cfg.Now()); err != nil {
+		s.cfg.Log.Warn("approval batch answer", "requests", len(reqs), "error", err)
+	}
+}
+
+// recording is how req is recorded: its need, and the rule's decision when
+// the rule settles it without a person (an auto-approval).
+func (s *Service) recording(req approval.Request, now time.Time) (Recording, approval.Decision) {
+	r := Recording{Req: req, Need: s.cfg.Rules.Need(req), Now: now}
+	d, _ := Tally(r.Need, nil)
+	if d != approval.Pending {
+		r.Settle = &Settlement{Outcome: Outcome(d)}
+	}
+	return r, d
+}
+
+// answerAll is answer for the requests of a batch: they are recorded in
+// one write, and the batch's auto-approvals audited in one append before
+// it commits.
+func (s *Service) answerAll(ctx context.Context, reqs []approval.Request) ([]approval.Answer, error) {
+	now := s.cfg.Now()
+	rs := make([]Recording, len(reqs))
+	ds := make([]approval.Decision, len(reqs))
+	for i, req := range reqs {
+		rs[i], ds[i] = s.recording(req, now)
+	}
+	txs, err := s.cfg.Store.RecordAll(ctx, rs, func(ctx context.Context, settled []int) error {
+		events := make([]audit.Event, len(settled))
+		for j, i := range settled {
+			events[j] = ruleEvent(reqs[i], rs[i].Need, ds[i])
+		}
+		return s.cfg.Audit.Append(ctx, events...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	answers := make([]approval.Answer, len(reqs))
+	for i, tx := range txs {
+		d, reason, err := s.settled(ctx, reqs[i], tx, now)
+		if err != nil {
+			return nil, err
+		}
+		answers[i] = approval.Answer{Decision: d, Reason: reason}
+	}
+	return answers, nil
+}
+
 // answer records req and returns the decision its stored state leads to.
 //
 // A new request that the rules approve without a person (an
@@ -109,15 +182,19 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // — an extra entry, never a missing one.
 func (s *Service) answer(ctx context.Context, req approval.Request) (approval.Decision, string, error) {
 	now := s.cfg.Now()
-	need := s.cfg.Rules.Need(req)
-	var settle *Settlement
-	if d, _ := Tally(need, nil); d != approval.Pending {
-		settle = &Settlement{Outcome: Outcome(d), Audit: func(ctx context.Context) error { return s.auditRule(ctx, req, need, d) }}
+	r, d := s.recording(req, now)
+	if r.Settle != nil {
+		r.Settle.Audit = func(ctx context.Context) error { return s.auditRule(ctx, req, r.Need, d) }
 	}
-	tx, err := s.cfg.Store.Record(ctx, req, need, settle, now)
+	tx, err := s.cfg.Store.Record(ctx, req, r.Need, r.Settle, now)
 	if err != nil {
 		return "", "", err
 	}
+	return s.settled(ctx, req, tx, now)
+}
+
+// settled returns the decision the stored state tx of req leads to.
+func (s *Service) settled(ctx context.Context, req approval.Request, tx Tx, now time.Time) (approval.Decision, string, error) {
 	d, reason := Tally(tx.Need, tx.Decisions)
 	if tx.Status != StatusPending || d == approval.Pending {
 		return d, reason, nil
@@ -136,10 +213,16 @@ func (s *Service) answer(ctx context.Context, req approval.Request) (approval.De
 
 // auditRule appends the decision d that rule need.Rule took on req.
 func (s *Service) auditRule(ctx context.Context, req approval.Request, need Need, d approval.Decision) error {
-	return s.cfg.Audit.Append(ctx, audit.Event{Type: "approver.decision", Fields: map[string]any{
+	return s.cfg.Audit.Append(ctx, ruleEvent(req, need, d))
+}
+
+// ruleEvent is the audit event of the decision d that rule need.Rule took
+// on req.
+func ruleEvent(req approval.Request, need Need, d approval.Decision) audit.Event {
+	return audit.Event{Type: "approver.decision", Fields: map[string]any{
 		"id": req.ID, "digest": req.Digest, "chain": req.Chain, "operator": "", "decision": string(d),
 		"rule": need.Rule, "outcome": string(Outcome(d)), "reason": "rule " + need.Rule,
-	}})
+	}}
 }
 
 // Decide records an operator's decision on the latest request for id, after

@@ -23,14 +23,16 @@ var secret = []byte("shared approval secret")
 
 // memAudit keeps appended events; fail makes Append fail.
 type memAudit struct {
-	mu     sync.Mutex
-	events []audit.Event
-	fail   bool
+	mu      sync.Mutex
+	events  []audit.Event
+	fail    bool
+	appends int // calls to Append
 }
 
 func (m *memAudit) Append(_ context.Context, events ...audit.Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.appends++
 	if m.fail {
 		return errors.New("disk full")
 	}
@@ -65,6 +67,8 @@ type fixture struct {
 	audit *memAudit
 	// ask is the daemon's own v2 client pointed at the service.
 	ask *daemon.Approver
+	// url is the service's approval URL (the daemon's --externalUrl).
+	url string
 }
 
 func newFixture(t testing.TB, rules string) *fixture {
@@ -96,11 +100,12 @@ func newFixtureAudit(t testing.TB, rules string, au approver.Auditor) *fixture {
 	mux.Handle("POST "+approver.ApprovalPath+"{id}", svc)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	ask, err := daemon.NewApprover(daemon.ApproverConfig{URL: srv.URL + strings.TrimSuffix(approver.ApprovalPath, "/"), Secret: secret})
+	url := srv.URL + strings.TrimSuffix(approver.ApprovalPath, "/")
+	ask, err := daemon.NewApprover(daemon.ApproverConfig{URL: url, Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, store: st, ask: ask}
+	return &fixture{svc: svc, store: st, ask: ask, url: url}
 }
 
 // subject is an ETH transfer of amount wei from wallet.

@@ -39,6 +39,14 @@ type Store interface {
 	// settled, with the rule's decision in the history (see Settlement). Asked
 	// again, a request keeps what is stored, settle or not.
 	Record(ctx context.Context, req approval.Request, need Need, settle *Settlement, now time.Time) (Tx, error)
+	// RecordAll is Record for the requests of a batch, in one write
+	// transaction, returning their states in order. The Settlements'
+	// Audits are not called: audit is, once, with the indexes of the
+	// requests it is storing settled for the first time (none: not
+	// called), inside the write and before it commits, so that a batch's
+	// auto-approvals take one audit append. When audit or the write fails,
+	// nothing is stored.
+	RecordAll(ctx context.Context, rs []Recording, audit func(ctx context.Context, settled []int) error) ([]Tx, error)
 	// Tx returns the latest request for id with its decisions.
 	Tx(ctx context.Context, id string) (Tx, error)
 	// Queue lists requests, newest activity first, a page of them: those
@@ -87,6 +95,14 @@ type Settlement struct {
 	// call the Audits of Records written together concurrently, so that
 	// the log writes them together too.
 	Audit func(context.Context) error
+}
+
+// Recording is one request of RecordAll, with Record's arguments.
+type Recording struct {
+	Req    approval.Request
+	Need   Need
+	Settle *Settlement
+	Now    time.Time
 }
 
 // Operator is a person who signs in to the console and decides.

@@ -67,7 +67,14 @@ type ApproverConfig struct {
 	// MaxAge is how far a v2 response's timestamp may be from the daemon's
 	// clock (default approval.DefaultMaxAge).
 	MaxAge time.Duration
+	// InFlight is how many v2 requests (single or batch) may be in flight
+	// at once before further ones wait to go together in a batch (default
+	// DefaultApprovalsInFlight).
+	InFlight int
 }
+
+// DefaultApprovalsInFlight is ApproverConfig.InFlight's default.
+const DefaultApprovalsInFlight = 1
 
 // Approver asks the operator's approval service (Tatum's --externalUrl)
 // whether a pending transaction may be signed (docs/design.md §6.3).
@@ -75,6 +82,8 @@ type ApproverConfig struct {
 // v2: POST {url}/{id} with an approval.Request; only a 200 answer holding an
 // approval.Response for that id and digest, signed with the secret and
 // fresh, decides; a signed "refuse" is final (the error wraps ErrRefused).
+// Requests asked while others are in flight go together in one POST
+// {url}/batch, each item decided as a single answer is (approvalbatch.go).
 //
 // v1: GET {url}/{id}, or POST with the transaction JSON. Any 2xx approves; a
 // refusal status (403, 409 or 410) is final.
@@ -91,6 +100,8 @@ type Approver struct {
 	HTTP *http.Client
 	// Now is the clock of the timestamps sent and checked.
 	Now func() time.Time
+	// batch gathers v2 requests asked at once into batch requests.
+	batch *approvalBatcher
 }
 
 // NewApprover checks cfg. The secret is required: an unsigned approval
@@ -131,6 +142,7 @@ func NewApprover(cfg ApproverConfig) (*Approver, error) {
 		timeout = 10 * time.Second
 	}
 	a.HTTP = &http.Client{Timeout: timeout, Transport: keepAlive(), CheckRedirect: httpguard.NoRedirects}
+	a.batch = newApprovalBatcher(a, cfg.InFlight)
 	return a, nil
 }
 
@@ -194,17 +206,12 @@ func (a *Approver) approveV2(ctx context.Context, s Subject) error {
 	if s.Tx.QueuedBy != "" {
 		req.QueuedBy = &approval.QueuedBy{APIKeyID: s.Tx.QueuedBy}
 	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotApproved, err)
+	ans, err := a.batch.ask(ctx, req)
+	if errors.Is(err, errAskAlone) {
+		ans, err = a.single(ctx, req, nil)
 	}
-	resp, err := a.send(ctx, req.ID, http.MethodPost, req.Timestamp, body)
 	if err != nil {
 		return err
-	}
-	ans, err := approval.ReadResponse(a.secret, resp, req, a.Now(), a.maxAge)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrNotApproved, err)
 	}
 	switch ans.Decision {
 	case approval.Refuse:
@@ -220,6 +227,26 @@ func (a *Approver) approveV2(ctx context.Context, s Subject) error {
 		return nil
 	}
 	return fmt.Errorf("%w: decision %q", ErrNotApproved, ans.Decision)
+}
+
+// single asks about req alone: POST {url}/{id} with body, req's JSON
+// (nil: marshalled here).
+func (a *Approver) single(ctx context.Context, req approval.Request, body []byte) (approval.Response, error) {
+	if body == nil {
+		var err error
+		if body, err = json.Marshal(req); err != nil {
+			return approval.Response{}, fmt.Errorf("%w: %v", ErrNotApproved, err)
+		}
+	}
+	resp, err := a.send(ctx, req.ID, http.MethodPost, req.Timestamp, body)
+	if err != nil {
+		return approval.Response{}, err
+	}
+	ans, err := approval.ReadResponse(a.secret, resp, req, a.Now(), a.maxAge)
+	if err != nil {
+		return approval.Response{}, fmt.Errorf("%w: %w", ErrNotApproved, err)
+	}
+	return ans, nil
 }
 
 func (a *Approver) approveV1(ctx context.Context, tx PendingTx) error {

@@ -30,6 +30,14 @@ type v2Service struct {
 	bad    int
 	// answer writes the reply to a valid request; nil approves, signed.
 	answer func(w http.ResponseWriter, r *http.Request, req approval.Request)
+	// batch writes the reply to a valid batch request; nil answers 404, as
+	// a service without the batch form does.
+	batch func(w http.ResponseWriter, r *http.Request, reqs []approval.Request)
+	// singles counts single requests, batches the size of each batch,
+	// noBatch the batches answered 404.
+	singles int
+	batches []int
+	noBatch int
 }
 
 func newV2Service(t *testing.T, secret []byte) *v2Service {
@@ -39,12 +47,17 @@ func newV2Service(t *testing.T, secret []byte) *v2Service {
 			_, _ = io.WriteString(w, "<html>sign in</html>")
 			return
 		}
+		if strings.HasSuffix(r.URL.Path, "/"+approval.BatchSegment) {
+			s.serveBatch(w, r)
+			return
+		}
 		req, err := approval.ParseRequest(secret, r, time.Now(), time.Minute)
 		s.mu.Lock()
 		if err != nil {
 			s.bad++
 		} else {
 			s.reqs = append(s.reqs, req)
+			s.singles++
 		}
 		answer := s.answer
 		s.mu.Unlock()
@@ -60,6 +73,33 @@ func newV2Service(t *testing.T, secret []byte) *v2Service {
 	}))
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+func (s *v2Service) serveBatch(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	answer := s.batch
+	if answer == nil {
+		s.noBatch++
+	}
+	s.mu.Unlock()
+	if answer == nil {
+		http.NotFound(w, r)
+		return
+	}
+	reqs, err := approval.ParseBatchRequest(s.secret, r, time.Now(), time.Minute)
+	s.mu.Lock()
+	if err != nil {
+		s.bad++
+	} else {
+		s.reqs = append(s.reqs, reqs...)
+		s.batches = append(s.batches, len(reqs))
+	}
+	s.mu.Unlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	answer(w, r, reqs)
 }
 
 func (s *v2Service) asked() int {

@@ -301,40 +301,67 @@ func (s *Store) Credentials(ctx context.Context, operator string) ([][]byte, err
 // audited and stored with its history entry in one transaction;
 // concurrent Records share PostgreSQL's own commit grouping.
 func (s *Store) Record(ctx context.Context, req approval.Request, need approver.Need, settle *approver.Settlement, now time.Time) (approver.Tx, error) {
-	body, nb, err := approver.EncodeRequest(req, need)
+	txs, err := s.RecordAll(ctx, []approver.Recording{{Req: req, Need: need, Settle: settle, Now: now}},
+		func(ctx context.Context, _ []int) error { return settle.Audit(ctx) })
 	if err != nil {
 		return approver.Tx{}, err
 	}
-	existed := false
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// The need is fixed when the request is first seen.
-		tag, err := tx.Exec(ctx, `INSERT INTO approver_requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) ON CONFLICT (id, digest) DO NOTHING`,
-			req.ID, req.Digest, req.Chain, string(body), string(nb), string(settle.Status()), ns(now))
-		if err != nil {
-			return err
+	return txs[0], nil
+}
+
+// RecordAll implements approver.Store.
+func (s *Store) RecordAll(ctx context.Context, rs []approver.Recording, audit func(context.Context, []int) error) ([]approver.Tx, error) {
+	existed := make([]bool, len(rs))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var settled []int
+		for i, r := range rs {
+			body, nb, err := approver.EncodeRequest(r.Req, r.Need)
+			if err != nil {
+				return err
+			}
+			// The need is fixed when the request is first seen.
+			tag, err := tx.Exec(ctx, `INSERT INTO approver_requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) ON CONFLICT (id, digest) DO NOTHING`,
+				r.Req.ID, r.Req.Digest, r.Req.Chain, string(body), string(nb), string(r.Settle.Status()), ns(r.Now))
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				existed[i] = true
+				if _, err := tx.Exec(ctx, `UPDATE approver_requests SET last_asked = $1 WHERE id = $2 AND digest = $3`, ns(r.Now), r.Req.ID, r.Req.Digest); err != nil {
+					return err
+				}
+			} else if r.Settle != nil {
+				settled = append(settled, i)
+			}
 		}
-		if tag.RowsAffected() == 0 {
-			existed = true
-			_, err := tx.Exec(ctx, `UPDATE approver_requests SET last_asked = $1 WHERE id = $2 AND digest = $3`, ns(now), req.ID, req.Digest)
-			return err
-		}
-		if settle == nil {
+		if len(settled) == 0 {
 			return nil
 		}
-		// Audited before the outcome commits (approver.Settlement).
-		if err := settle.Audit(ctx); err != nil {
+		// Audited before the outcomes commit (approver.Settlement).
+		if err := audit(ctx, settled); err != nil {
 			return err
 		}
-		return addHistory(ctx, tx, approver.RuleEntry(req.ID, req.Chain, need.Rule, settle.Outcome, now))
+		for _, i := range settled {
+			r := rs[i]
+			if err := addHistory(ctx, tx, approver.RuleEntry(r.Req.ID, r.Req.Chain, r.Need.Rule, r.Settle.Outcome, r.Now)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return approver.Tx{}, err
+		return nil, err
 	}
-	if existed {
-		return s.one(ctx, `WHERE id = $1 AND digest = $2`, req.ID, req.Digest)
+	out := make([]approver.Tx, len(rs))
+	for i, r := range rs {
+		if !existed[i] {
+			out[i] = approver.Recorded(r.Req, r.Need, r.Settle, r.Now)
+		} else if out[i], err = s.one(ctx, `WHERE id = $1 AND digest = $2`, r.Req.ID, r.Req.Digest); err != nil {
+			return nil, err
+		}
 	}
-	return approver.Recorded(req, need, settle, now), nil
+	return out, nil
 }
 
 // Tx implements approver.Store.

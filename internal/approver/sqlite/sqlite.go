@@ -374,10 +374,51 @@ func (s *Store) Record(ctx context.Context, req approval.Request, need approver.
 	if a.err != nil {
 		return approver.Tx{}, a.err
 	}
+	return s.recorded(ctx, a)
+}
+
+// recorded is the state a written Record leads to.
+func (s *Store) recorded(ctx context.Context, a *asked) (approver.Tx, error) {
 	if a.existed {
-		return s.one(ctx, `WHERE id = ? AND digest = ?`, req.ID, req.Digest)
+		return s.one(ctx, `WHERE id = ? AND digest = ?`, a.req.ID, a.req.Digest)
 	}
-	return approver.Recorded(req, need, settle, now), nil
+	return approver.Recorded(a.req, a.need, a.settle, a.now), nil
+}
+
+// RecordAll implements approver.Store: the batch is a group already, written
+// in one transaction of its own.
+func (s *Store) RecordAll(ctx context.Context, rs []approver.Recording, audit func(context.Context, []int) error) ([]approver.Tx, error) {
+	group := make([]*asked, len(rs))
+	at := make(map[*asked]int, len(rs))
+	for i, r := range rs {
+		body, nb, err := approver.EncodeRequest(r.Req, r.Need)
+		if err != nil {
+			return nil, err
+		}
+		group[i] = &asked{req: r.Req, need: r.Need, settle: r.Settle, now: r.Now, body: body, nb: nb}
+		at[group[i]] = i
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	err := s.recordTx(ctx, group, func(ctx context.Context, settled []*asked) error {
+		idx := make([]int, len(settled))
+		for j, a := range settled {
+			idx[j] = at[a]
+		}
+		return audit(ctx, idx)
+	})
+	s.unlock()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]approver.Tx, len(group))
+	for i, a := range group {
+		if out[i], err = s.recorded(ctx, a); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // recordGroup writes group in one transaction, holding the write lock, and
@@ -392,17 +433,18 @@ func (s *Store) recordGroup(ctx context.Context, group []*asked) {
 			close(a.done)
 		}
 	}()
-	if s.recordTx(ctx, group) == nil || len(group) == 1 {
+	if s.recordTx(ctx, group, auditAll) == nil || len(group) == 1 {
 		return
 	}
 	for _, a := range group {
-		_ = s.recordTx(ctx, []*asked{a})
+		_ = s.recordTx(ctx, []*asked{a}, auditAll)
 	}
 }
 
-// recordTx writes group in one transaction; on failure every one of them
-// carries the error.
-func (s *Store) recordTx(ctx context.Context, group []*asked) (err error) {
+// recordTx writes group in one transaction, calling audit with those it
+// stores settled before it commits; on failure every one of them carries
+// the error.
+func (s *Store) recordTx(ctx context.Context, group []*asked, audit func(context.Context, []*asked) error) (err error) {
 	defer func() {
 		for _, a := range group {
 			a.err = err
@@ -423,8 +465,10 @@ func (s *Store) recordTx(ctx context.Context, group []*asked) (err error) {
 		}
 	}
 	// Audited before the outcomes commit (approver.Settlement).
-	if err := auditAll(ctx, settled); err != nil {
-		return err
+	if len(settled) > 0 {
+		if err := audit(ctx, settled); err != nil {
+			return err
+		}
 	}
 	for _, a := range settled {
 		if err := s.addHistory(ctx, tx, approver.RuleEntry(a.req.ID, a.req.Chain, a.need.Rule, a.settle.Outcome, a.now)); err != nil {

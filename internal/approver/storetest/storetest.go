@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"QueuePages", testQueuePages},
 		{"RecordSettled", testRecordSettled},
 		{"ConcurrentRecords", testConcurrentRecords},
+		{"RecordAll", testRecordAll},
 		{"Decide", testDecide},
 		{"ConcurrentDecisions", testConcurrentDecisions},
 		{"History", testHistory},
@@ -580,5 +581,67 @@ func testConcurrentRecords(t *testing.T, s approver.Store) {
 	h, err := s.History(ctx, approver.HistoryPage{Limit: 4 * n})
 	if err != nil || settled != n/2-1 || len(h) != n/2-1 {
 		t.Fatalf("%d settled, %d history entries (%v), want %d of each", settled, len(h), err, n/2-1)
+	}
+}
+
+// A batch is recorded in one write: each request as Record would, the
+// settled ones new to the store audited in one call before they commit,
+// nothing stored when that call fails.
+func testRecordAll(t *testing.T, s approver.Store) {
+	ctx := t.Context()
+	small := approver.Need{Rule: "small"}
+	settled := func() *approver.Settlement { return &approver.Settlement{Outcome: approver.StatusApproved} }
+	old := request(1, "ETH", "old")
+	if _, err := s.Record(ctx, old, two, nil, at); err != nil {
+		t.Fatal(err)
+	}
+	later := at.Add(time.Second)
+	batch := []approver.Recording{
+		{Req: old, Need: small, Settle: settled(), Now: later}, // asked again: keeps what is stored
+		{Req: request(2, "ETH", "b"), Need: small, Settle: settled(), Now: later},
+		{Req: request(3, "BTC", "c"), Need: two, Now: later},
+		{Req: request(4, "ETH", "d"), Need: small, Settle: settled(), Now: later},
+	}
+	// A failing audit stores none of them.
+	if _, err := s.RecordAll(ctx, batch[1:], func(context.Context, []int) error { return errAudit }); !errors.Is(err, errAudit) {
+		t.Fatalf("a batch with a failing audit: %v", err)
+	}
+	for _, r := range batch[1:] {
+		if _, err := s.Tx(ctx, r.Req.ID); !errors.Is(err, approver.ErrRequestNotFound) {
+			t.Fatalf("%s stored although not audited: %v", r.Req.ID, err)
+		}
+	}
+	var calls [][]int
+	txs, err := s.RecordAll(ctx, batch, func(_ context.Context, settled []int) error {
+		calls = append(calls, slices.Clone(settled))
+		return nil
+	})
+	if err != nil || len(txs) != len(batch) {
+		t.Fatalf("%d states, %v", len(txs), err)
+	}
+	if !reflect.DeepEqual(calls, [][]int{{1, 3}}) {
+		t.Fatalf("audit called with %v, want once with [1 3]", calls)
+	}
+	for i, want := range []approver.Status{approver.StatusPending, approver.StatusApproved, approver.StatusPending, approver.StatusApproved} {
+		tx := txs[i]
+		if tx.Request.ID != batch[i].Req.ID || tx.Status != want {
+			t.Errorf("state %d: %s %s, want %s %s", i, tx.Request.ID, tx.Status, batch[i].Req.ID, want)
+		}
+		stored, err := s.Tx(ctx, batch[i].Req.ID)
+		if err != nil || stored.Status != want || !stored.LastAsked.Equal(later) {
+			t.Errorf("stored %d: %+v %v", i, stored, err)
+		}
+	}
+	if !reflect.DeepEqual(txs[0].Need, two) || !txs[0].FirstSeen.Equal(at) {
+		t.Errorf("asked again, it changed: %+v", txs[0])
+	}
+	h, err := s.History(ctx, approver.HistoryPage{})
+	if err != nil || len(h) != 2 || h[0].ID == h[1].ID || h[0].Outcome != approver.StatusApproved {
+		t.Fatalf("history %+v %v, want the two auto-approvals", h, err)
+	}
+	// Asked again as a batch: nothing new to audit.
+	calls = nil
+	if _, err := s.RecordAll(ctx, batch, func(context.Context, []int) error { calls = append(calls, nil); return nil }); err != nil || len(calls) != 0 {
+		t.Fatalf("asked again: %v, audit called %d times", err, len(calls))
 	}
 }
