@@ -209,7 +209,15 @@ func (s *Store) pendingByKeys(ctx context.Context, ps *pending.ProbeSet, q pendi
 		return nil, fmt.Errorf("query pending txs: %w", err)
 	}
 	defer rows.Close()
-	out := []seqTx{}
+	// A list of seqs (from the index in memory) is at most one row each and
+	// mostly matches: sized for it, so that appending tens of thousands of
+	// rows does not copy them again at each doubling. A list of keys matches
+	// a fraction of its length.
+	size := len(list)
+	if query != pendingBySeqsSQL {
+		size = min(size, 1024)
+	}
+	out := make([]seqTx, 0, size)
 	// One set of destinations for every row, of the types database/sql
 	// assigns without reflection; the strings are the driver's own copies.
 	var (
