@@ -25,8 +25,12 @@ func (s *Server) readBody(_ http.ResponseWriter, r *http.Request) ([]byte, error
 func (s *Server) readMaybeEmpty(r *http.Request) ([]byte, error) {
 	var buf bytes.Buffer
 	// wrap refused a Content-Length over the route's cap.
+	// Room for one more read past the body: ReadFrom reads until EOF and
+	// grows a full buffer before that last read, which for a buffer of
+	// exactly the body's size meant allocating and copying it all again
+	// (10 MB for a pending POST of 250,000 IDs).
 	if n := r.ContentLength; n > 0 && n <= s.maxBody {
-		buf.Grow(int(n))
+		buf.Grow(int(n) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(r.Body)
 	var tooBig *http.MaxBytesError
