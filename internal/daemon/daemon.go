@@ -57,10 +57,12 @@ type Config struct {
 	Policy *policy.Policy
 	// LedgerPath is the SQLite ledger of signed ids (required).
 	LedgerPath string
-	// Concurrency bounds transactions in flight per chain (default 64). Signing
-	// is CPU-bound and quick; most of a transaction's time is spent waiting for
-	// the ledger's sync and the API, and more transactions in flight share one
-	// ledger commit.
+	// Concurrency bounds transactions in flight per chain (default 1024).
+	// Signing is CPU-bound and quick; most of a transaction's time is spent
+	// waiting for the ledger's sync, the approval service and the API, and
+	// more transactions in flight share one ledger commit, one audit append,
+	// one approval batch and one broadcast batch. Keys held outside the
+	// process are asked at most remoteInFlight at a time whatever this is.
 	Concurrency int
 	// ChunkSize is the number of signature IDs per pending request (default 10,000).
 	ChunkSize int
@@ -131,7 +133,22 @@ type Daemon struct {
 	walls   map[string]bool
 	retries *retries
 	guard   *guard
+	// remote holds a slot per signature being asked of a key held outside
+	// the process (remoteInFlight).
+	remote chan struct{}
 }
+
+// DefaultConcurrency is Config.Concurrency's default. With 64 in flight, the
+// process benchmark's batches of approvals and broadcasts held a few dozen
+// transactions each, and the three processes spent about half again as much
+// CPU per transaction as with 512 or more (BENCHMARKS.md).
+const DefaultConcurrency = 1024
+
+// remoteInFlight bounds the signatures asked of keys held outside the process
+// at once, whatever the concurrency: such a signature is a round trip to a
+// key service (a cloud KMS throttles a client that sends hundreds at once),
+// not work the daemon's CPU could do sooner.
+const remoteInFlight = 64
 
 type signingChain struct {
 	c      chain.Chain
@@ -150,7 +167,7 @@ func New(cfg Config, api API, keys Keys) (*Daemon, error) {
 		cfg.Period = 5 * time.Second
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 64
+		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = 10000
@@ -179,7 +196,7 @@ func New(cfg Config, api API, keys Keys) (*Daemon, error) {
 	if cfg.LedgerPath == "" {
 		return nil, fmt.Errorf("%w: ledger path is required", ErrConfig)
 	}
-	d := &Daemon{cfg: cfg, api: api, keys: keys, log: cfg.Logger, m: newMetrics(cfg.Registry),
+	d := &Daemon{cfg: cfg, api: api, keys: keys, log: cfg.Logger, m: newMetrics(cfg.Registry), remote: make(chan struct{}, remoteInFlight),
 		txAllow: set(cfg.TransactionIDs), walls: set(cfg.Wallets), retries: newRetries(cfg.Period, cfg.MaxRetryDelay)}
 	seen := map[string]bool{}
 	for _, code := range cfg.Chains {
@@ -617,7 +634,7 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 			clear(keys)
 			return d.auditFailed(code, tx.ID, err)
 		}
-		signed, err := sign(ctx, sc, chain.SignRequest{Serialized: tx.SerializedTransaction, Testnet: d.cfg.Testnet,
+		signed, err := d.sign(ctx, sc, chain.SignRequest{Serialized: tx.SerializedTransaction, Testnet: d.cfg.Testnet,
 			Keys: keys, ExtraChainIDs: d.cfg.ExtraChainIDs[code]}, remote)
 		clear(keys)
 		if err != nil {
@@ -669,10 +686,17 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 }
 
 // sign signs req with its private keys, or with remote, the keys held
-// outside the process that ResolveSigning returned in their place.
-func sign(ctx context.Context, sc signingChain, req chain.SignRequest, remote []chain.DigestSigner) (chain.Signed, error) {
+// outside the process that ResolveSigning returned in their place, with at
+// most remoteInFlight of the latter asked at once.
+func (d *Daemon) sign(ctx context.Context, sc signingChain, req chain.SignRequest, remote []chain.DigestSigner) (chain.Signed, error) {
 	if len(remote) == 0 {
 		return sc.signer.Sign(ctx, req)
+	}
+	select {
+	case d.remote <- struct{}{}:
+		defer func() { <-d.remote }()
+	case <-ctx.Done():
+		return chain.Signed{}, ctx.Err()
 	}
 	ext, ok := sc.c.(chain.ExternalSigner)
 	if !ok {

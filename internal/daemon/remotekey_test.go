@@ -3,8 +3,13 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/big"
 	"path/filepath"
+	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -69,5 +74,53 @@ func TestResolveRefusesARemoteKey(t *testing.T) {
 	tx := PendingTx{ID: txID(1), Chain: "ETH", SerializedTransaction: unsignedEIP1559(11155111, 0, [20]byte{1}), Hashes: []string{sigPK}}
 	if _, err := NewResolver(keys, true).Resolve(t.Context(), c, tx); !errors.Is(err, ErrRemoteKey) {
 		t.Fatalf("err %v, want ErrRemoteKey", err)
+	}
+}
+
+// countingKey is a remote key that notes how many of its kind sign at once.
+type countingKey struct {
+	chain.DigestSigner
+	now, most *atomic.Int64
+}
+
+func (k countingKey) SignDigest(ctx context.Context, digest []byte) (*big.Int, *big.Int, error) {
+	n := k.now.Add(1)
+	defer k.now.Add(-1)
+	for m := k.most.Load(); n > m && !k.most.CompareAndSwap(m, n); m = k.most.Load() {
+	}
+	time.Sleep(2 * time.Millisecond) // a round trip to the key service
+	return k.DigestSigner.SignDigest(ctx, digest)
+}
+
+// Keys held outside the process are asked at most remoteInFlight at a time,
+// though the default concurrency lets far more transactions be in flight.
+func TestRemoteSignaturesBounded(t *testing.T) {
+	const n = 3 * remoteInFlight
+	var now, most atomic.Int64
+	api := newFakeAPI(t)
+	keys := newMemKeys()
+	remote := map[string]chain.DigestSigner{}
+	for i := range n {
+		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
+		ref := remotekey.Ref{Backend: remotekey.AWSKMS, KeyID: "alias/k" + strconv.Itoa(i)}
+		remote[ref.KeyID] = countingKey{evmtest.NewMemKey(t), &now, &most}
+		keys.wallets[id] = Wallet{WalletRef: WalletRef{SignatureID: id, Chain: "ETH", Testnet: true}, Remote: &ref}
+		api.add(PendingTx{ID: txID(i + 1), Chain: "ETH", SerializedTransaction: unsignedEIP1559(11155111, 0, [20]byte{1}), Hashes: []string{id}})
+	}
+	open := func(_ context.Context, ref remotekey.Ref) (chain.DigestSigner, error) { return remote[ref.KeyID], nil }
+	d, err := New(Config{Chains: []string{"ETH"}, Testnet: true, LedgerPath: filepath.Join(t.TempDir(), "l.db"), OpenRemoteKey: open}, api.client(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.cfg.Concurrency <= remoteInFlight {
+		t.Fatalf("default concurrency %d: the bound would not be the one tested", d.cfg.Concurrency)
+	}
+	sum, err := d.RunOnce(t.Context())
+	if err != nil || sum.Submitted != n {
+		t.Fatalf("%+v %v; reported %+v", sum, err, api.errorsReported())
+	}
+	if m := most.Load(); m > remoteInFlight || m < 2 {
+		t.Fatalf("%d remote signatures at once, want 2..%d", m, remoteInFlight)
 	}
 }
