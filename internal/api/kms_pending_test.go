@@ -140,3 +140,24 @@ func TestPendingAnswersNameTheKey(t *testing.T) {
 		}
 	}
 }
+
+// A list long enough to be checked on several goroutines still has each bad
+// entry found and named by its index, wherever it is.
+func TestCheckIDsLongList(t *testing.T) {
+	ids := make([]string, 1<<16+1)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
+	}
+	if err := checkIDs("signatureIds", ids); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []int{0, len(ids) / 2, len(ids) - 1} {
+		good := ids[at]
+		ids[at] = "not-a-uuid"
+		err := checkIDs("signatureIds", ids)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("signatureIds[%d]", at)) {
+			t.Fatalf("bad entry at %d: %v", at, err)
+		}
+		ids[at] = good
+	}
+}

@@ -1,5 +1,10 @@
 package pending
 
+import (
+	"runtime"
+	"sync"
+)
+
 // The pending index of both stores keys each signature ID of a pending
 // transaction by SigKey: a 64-bit hash of tenant, chain and ID, so that a
 // signer's list (up to a million IDs) travels to the database as integers and
@@ -58,12 +63,29 @@ type ProbeSet struct {
 	bits  uint
 }
 
+// parallelHashFrom is the list length from which NewProbeSet hashes on
+// every core; below it one goroutine is cheaper than starting others.
+const parallelHashFrom = 1 << 15
+
 // NewProbeSet hashes and sorts a query's IDs; ids is kept, not copied.
 func NewProbeSet(tenant, chain string, ids []string) *ProbeSet {
 	ps := &ProbeSet{hasher: NewKeyHasher(tenant, chain), ids: ids, probes: make([]probe, len(ids))}
-	for i, id := range ids {
-		ps.probes[i] = probe{k: ps.hasher.Key(id), i: int32(i)}
+	// A long list (a signer's whole wallet) is hashed on every core: this
+	// runs before the query's rows are read, with nothing else to do.
+	parts := 1
+	if len(ids) >= parallelHashFrom {
+		parts = runtime.GOMAXPROCS(0)
 	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(ids)/parts, (p+1)*len(ids)/parts
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				ps.probes[i] = probe{k: ps.hasher.Key(ids[i]), i: int32(i)}
+			}
+		})
+	}
+	wg.Wait()
 	radixSort(ps.probes)
 	ps.indexKeys()
 	return ps

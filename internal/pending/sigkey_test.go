@@ -107,3 +107,29 @@ func TestProbeSetHasEveryID(t *testing.T) {
 		}
 	}
 }
+
+// A list long enough to be hashed on several goroutines gets every ID's key,
+// each once, in index order.
+func TestProbeSetLongListKeys(t *testing.T) {
+	n := 2*parallelHashFrom + 3
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id-%d", i)
+	}
+	ps := NewProbeSet("t", "ETH", ids)
+	seen := make([]bool, n)
+	for j, p := range ps.probes {
+		if p.k != SigKey("t", "ETH", ids[p.i]) || seen[p.i] {
+			t.Fatalf("probe %d: key %d for %s (seen before: %v)", j, p.k, ids[p.i], seen[p.i])
+		}
+		seen[p.i] = true
+		if j > 0 && ps.probes[j-1].k > p.k {
+			t.Fatalf("probe %d out of order", j)
+		}
+	}
+	for i, ok := range seen {
+		if !ok {
+			t.Fatalf("%s has no probe", ids[i])
+		}
+	}
+}
