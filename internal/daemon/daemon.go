@@ -140,8 +140,8 @@ type Daemon struct {
 
 // DefaultConcurrency is Config.Concurrency's default. With 64 in flight, the
 // process benchmark's batches of approvals and broadcasts held a few dozen
-// transactions each, and the three processes spent about half again as much
-// CPU per transaction as with 512 or more (BENCHMARKS.md).
+// transactions each, and the three processes spent about 60% more CPU per
+// transaction than with 512 or more (BENCHMARKS.md).
 const DefaultConcurrency = 1024
 
 // remoteInFlight bounds the signatures asked of keys held outside the process
