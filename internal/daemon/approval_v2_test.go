@@ -538,7 +538,11 @@ func TestApprovalV2KeepsConnectionsAcrossRequests(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	if n := opened.Load(); n > workers {
-		t.Fatalf("%d connections opened for %d rounds of %d parallel requests, want at most %d", n, rounds, workers, workers)
+	// One per worker, and two more: the batch requests (one in flight)
+	// overlap the single requests of the workers whose batch the service,
+	// which has no batch form, refused, and a connection being released as
+	// another request starts makes the transport dial one more.
+	if n := opened.Load(); n > workers+2 {
+		t.Fatalf("%d connections opened for %d rounds of %d parallel requests, want at most %d", n, rounds, workers, workers+2)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/internal/groupcommit"
 )
 
 // errAskAlone tells a waiting request to ask the service alone: its batch
@@ -17,21 +18,17 @@ import (
 var errAskAlone = errors.New("approval: ask alone")
 
 // approvalBatcher gathers the v2 requests of the daemon's workers into batch
-// requests (POST {url}/batch), the way groupcommit gathers writes: while
-// fewer than inFlight requests are in flight a request goes at once (alone,
-// as a single request), and the requests asked meanwhile wait to go
-// together in the next one. A lone request is never held, and a busy daemon
-// pays the service's per-request cost (its HTTP exchange, its MAC, its
-// store write and audit append) once per batch.
+// requests (POST {url}/batch) through a groupcommit.Sender: while fewer than
+// inFlight requests are in flight a request goes at once (alone, as a single
+// request), and the requests asked meanwhile wait to go together in the next
+// one. A lone request is never held, and a busy daemon pays the service's
+// per-request cost (its HTTP exchange, its MAC, its store write and audit
+// append) once per batch.
 type approvalBatcher struct {
-	a        *Approver
-	inFlight int
+	a      *Approver
+	sender *groupcommit.Sender[*asking]
 
-	mu sync.Mutex // guards the fields below
-	// queue holds the requests waiting for a batch. It is empty unless
-	// inFlight requests are in flight: the one to end hands it on.
-	queue []*asking
-	busy  int // requests in flight
+	mu sync.Mutex // guards alone
 	// alone is set once the service answered a batch 404 or 405: it has no
 	// batch form, and every request goes alone for the life of the process.
 	alone bool
@@ -52,7 +49,9 @@ func newApprovalBatcher(a *Approver, inFlight int) *approvalBatcher {
 	if inFlight <= 0 {
 		inFlight = DefaultApprovalsInFlight
 	}
-	return &approvalBatcher{a: a, inFlight: inFlight}
+	b := &approvalBatcher{a: a}
+	b.sender = groupcommit.NewSender(inFlight, takeApprovals, b.send)
+	return b
 }
 
 // ask returns the service's signed answer to req, or an error wrapping
@@ -69,18 +68,7 @@ func (b *approvalBatcher) ask(ctx context.Context, req approval.Request) (approv
 		return approval.Response{}, fmt.Errorf("%w: %v", ErrNotApproved, err)
 	}
 	c := &asking{ctx: ctx, req: req, body: body, done: make(chan struct{})}
-	b.mu.Lock()
-	b.queue = append(b.queue, c)
-	var group []*asking
-	if b.busy < b.inFlight {
-		// The queue was empty: the group is c alone.
-		b.busy++
-		group = b.take()
-	}
-	b.mu.Unlock()
-	if group != nil {
-		b.run(group)
-	}
+	b.sender.Queue(c)
 	select {
 	case <-c.done:
 		return c.resp, c.err
@@ -90,42 +78,19 @@ func (b *approvalBatcher) ask(ctx context.Context, req approval.Request) (approv
 	}
 }
 
-// take removes the next batch from the queue: at most approval.MaxBatch
-// requests whose bodies fit approval.MaxBatchRequestBytes (a first
-// request too large to share it goes alone). b.mu is held.
-func (b *approvalBatcher) take() []*asking {
+// takeApprovals is the next batch at the head of queue: at most
+// approval.MaxBatch requests whose bodies fit approval.MaxBatchRequestBytes
+// (a first request too large to share it goes alone).
+func takeApprovals(queue []*asking) ([]*asking, int) {
 	n, size := 0, len(`{"version":2,"requests":[]}`)
-	for n < len(b.queue) && n < approval.MaxBatch {
-		size += len(b.queue[n].body) + 1
+	for n < len(queue) && n < approval.MaxBatch {
+		size += len(queue[n].body) + 1
 		if n > 0 && size > approval.MaxBatchRequestBytes {
 			break
 		}
 		n++
 	}
-	group := make([]*asking, n)
-	copy(group, b.queue)
-	old := len(b.queue)
-	b.queue = append(b.queue[:0], b.queue[n:]...)
-	clear(b.queue[len(b.queue):old]) // no answered request kept reachable
-	return group
-}
-
-// run sends group, then hands the requests queued meanwhile to a new
-// goroutine, or ends its turn in flight: the caller that ran it has its
-// answer and goes on with its transaction.
-func (b *approvalBatcher) run(group []*asking) {
-	b.send(group)
-	b.mu.Lock()
-	var next []*asking
-	if len(b.queue) > 0 {
-		next = b.take()
-	} else {
-		b.busy--
-	}
-	b.mu.Unlock()
-	if next != nil {
-		go b.run(next)
-	}
+	return append([]*asking(nil), queue[:n]...), n
 }
 
 // send asks about group, alone or as a batch, and closes each one's done.

@@ -70,9 +70,7 @@ func gather(t *testing.T, s *v2Service, a *Approver, n int) []error {
 		go ask(i)
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		a.batch.mu.Lock()
-		queued := len(a.batch.queue)
-		a.batch.mu.Unlock()
+		queued := a.batch.sender.Queued()
 		if queued == n {
 			break
 		}

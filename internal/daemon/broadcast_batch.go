@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
 	"sync/atomic"
+
+	"github.com/custoskms/custos/internal/groupcommit"
 )
 
 // The daemon submits many transactions at once, each from its own
@@ -90,20 +91,19 @@ func (c *Client) batcher(slug string) *batcher {
 		if c.batchers == nil {
 			c.batchers = map[string]*batcher{}
 		}
-		b = &batcher{c: c, slug: slug}
+		b = &batcher{slug: slug}
+		b.sender = groupcommit.NewSender(batchSenders, takeBroadcasts,
+			func(group []*broadcastCall) { c.broadcastBatch(slug, group) })
 		c.batchers[slug] = b
 	}
 	return b
 }
 
-// batcher gathers the broadcasts of one slug.
+// batcher gathers the broadcasts of one slug into batch requests, sent by at
+// most batchSenders goroutines at once.
 type batcher struct {
-	c    *Client
-	slug string
-
-	mu      sync.Mutex
-	queue   []*broadcastCall
-	senders int // goroutines sending batches
+	slug   string
+	sender *groupcommit.Sender[*broadcastCall]
 }
 
 // broadcastCall is one Broadcast waiting for its item's answer.
@@ -115,20 +115,10 @@ type broadcastCall struct {
 	err        error
 }
 
-// submit queues one transaction, starts a sender when fewer than
-// batchSenders are sending, and waits for the transaction's answer.
+// submit queues one transaction and waits for its answer.
 func (b *batcher) submit(ctx context.Context, txData, id string) (string, error) {
 	call := &broadcastCall{ctx: ctx, txData: txData, id: id, done: make(chan struct{})}
-	b.mu.Lock()
-	b.queue = append(b.queue, call)
-	start := b.senders < batchSenders
-	if start {
-		b.senders++
-	}
-	b.mu.Unlock()
-	if start {
-		go b.send()
-	}
+	b.sender.Queue(call)
 	select {
 	case <-call.done:
 		return call.txID, call.err
@@ -142,32 +132,21 @@ func (b *batcher) submit(ctx context.Context, txData, id string) (string, error)
 	}
 }
 
-// send sends batches until the queue is empty.
-func (b *batcher) send() {
-	for {
-		group := b.next()
-		if len(group) == 0 {
-			return
-		}
-		b.c.broadcastBatch(b.slug, group)
-	}
-}
-
-// next takes the next batch off the queue; when there is none, the sender
-// stops (under the lock, so that a call queued meanwhile starts another).
-func (b *batcher) next() []*broadcastCall {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// takeBroadcasts is the next batch at the head of queue: at most maxBatch
+// calls, maxBatchTxData bytes of signed data, and no id twice. A call whose
+// caller is gone is consumed without being sent, as a single call would not
+// be.
+func takeBroadcasts(queue []*broadcastCall) ([]*broadcastCall, int) {
 	var (
 		group []*broadcastCall
 		ids   = map[string]bool{}
 		size  int
 		n     int
 	)
-	for ; n < len(b.queue) && len(group) < maxBatch; n++ {
-		call := b.queue[n]
+	for ; n < len(queue) && len(group) < maxBatch; n++ {
+		call := queue[n]
 		if call.ctx.Err() != nil {
-			continue // its caller is gone: not sent, as a single call would not be
+			continue
 		}
 		// The API refuses a batch naming an id twice: the second waits.
 		if len(group) > 0 && (size+len(call.txData) > maxBatchTxData || ids[call.id]) {
@@ -177,14 +156,7 @@ func (b *batcher) next() []*broadcastCall {
 		ids[call.id] = true
 		size += len(call.txData)
 	}
-	b.queue = b.queue[n:]
-	if len(b.queue) == 0 {
-		b.queue = nil // let the taken calls go
-	}
-	if len(group) == 0 {
-		b.senders--
-	}
-	return group
+	return group, n
 }
 
 // batchItem is one transaction of a batch request.

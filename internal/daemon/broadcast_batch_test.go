@@ -39,10 +39,7 @@ func queueN(f *fakeAPI, n int) {
 
 // queued is how many broadcasts of slug wait for a batch.
 func queued(c *Client, slug string) int {
-	b := c.batcher(slug)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.queue)
+	return c.batcher(slug).sender.Queued()
 }
 
 // Broadcasts arriving while batchSenders batches are in flight go together

@@ -1,6 +1,7 @@
-// Package groupcommit gathers the requests of many goroutines into groups
-// for one writer goroutine, which then pays one commit (one fsync) per group
-// instead of one per request.
+// Package groupcommit gathers the requests of many goroutines into groups:
+// for one writer goroutine (Gatherer), which then pays one commit (one fsync)
+// per group instead of one per request, or into batches that a Sender sends
+// from a few goroutines (one HTTP exchange per batch).
 package groupcommit
 
 import "time"
