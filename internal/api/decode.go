@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unsafe"
 
 	"github.com/custoskms/custos/internal/strictjson"
 )
@@ -83,9 +84,14 @@ func decodeSignatureIDs(body []byte) ([]string, error) {
 
 // scanSignatureIDs is the fast path of decodeSignatureIDs. It reports false
 // for anything but {"signatureIds":["…",…]} with plain strings and JSON
-// whitespace. The strings share one copy of the body.
+// whitespace. The strings share the body's memory instead of a copy of it
+// (10 MB at 250,000 IDs): a request's body is read into a buffer of its own
+// (readMaybeEmpty) that nothing writes to after, so it may back strings.
 func scanSignatureIDs(body []byte) ([]string, bool) {
-	src := string(body)
+	if len(body) == 0 {
+		return nil, false
+	}
+	src := unsafe.String(&body[0], len(body))
 	i := 0
 	ws := func() {
 		for i < len(src) && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r') {
