@@ -175,24 +175,26 @@ func migrate(db *sql.DB) error {
 	if v > len(ledgerMigrations) {
 		return fmt.Errorf("ledger schema version %d is newer than this build (%d)", v, len(ledgerMigrations))
 	}
+	if v == len(ledgerMigrations) {
+		return nil
+	}
+	// The missing migrations in one transaction: all or none of them, and one
+	// sync (synchronous=FULL) instead of one per migration, which a new
+	// ledger paid at each daemon's first start.
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	for ; v < len(ledgerMigrations); v++ {
-		tx, err := db.Begin()
-		if err != nil {
-			return err
-		}
 		if _, err := tx.Exec(ledgerMigrations[v]); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v+1)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
 			return err
 		}
 	}
-	return nil
+	if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Close stops the writer, closes the database and releases the lock. Calling
