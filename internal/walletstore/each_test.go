@@ -3,6 +3,8 @@ package walletstore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"testing"
 )
 
@@ -41,5 +43,33 @@ func TestEachVisitsEveryWalletInOrderAndStopsAtAnError(t *testing.T) {
 	s.Close()
 	if err := s.Each(ctx, func(string, *Wallet) error { return nil }); !errors.Is(err, ErrClosed) {
 		t.Fatalf("closed store: %v", err)
+	}
+}
+
+// Several blocks of records, opened on every core, still reach fn once each,
+// in ID order, each the wallet stored under its ID.
+func TestEachAcrossBlocks(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	n := 2*eachBlock + 7
+	entries := make([]Entry, n)
+	for i := range entries {
+		entries[i] = Entry{ID: fmt.Sprintf("id-%05d", i), Wallet: &Wallet{PrivateKey: testKey, Chain: "ETH", Address: strconv.Itoa(i)}}
+	}
+	if err := s.PutMany(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	if err := s.Each(ctx, func(id string, w *Wallet) error {
+		if id != entries[i].ID || w.Address != strconv.Itoa(i) {
+			return fmt.Errorf("visit %d: %s with address %s, want %s with %d", i, id, w.Address, entries[i].ID, i)
+		}
+		i++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if i != n {
+		t.Fatalf("visited %d wallets, want %d", i, n)
 	}
 }

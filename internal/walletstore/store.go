@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -882,7 +883,8 @@ func NewID() string {
 
 // Each decrypts every wallet in one read of the file, in signature-ID order,
 // and hands each to fn, which must not keep it: unlike All, no more than one
-// decrypted wallet is held at a time. It stops at fn's first error.
+// block (eachBlock) of decrypted wallets is held at a time, whatever the
+// number of wallets. It stops at fn's first error.
 func (s *Store) Each(ctx context.Context, fn func(id string, w *Wallet) error) error {
 	aead, err := s.cipher()
 	if err != nil {
@@ -893,22 +895,58 @@ func (s *Store) Each(ctx context.Context, fn func(id string, w *Wallet) error) e
 		return classify(fmt.Errorf("read wallet store: %w", err))
 	}
 	defer rows.Close()
+	// Records are opened a block at a time on every core (the daemon reads
+	// every wallet's chain at start, 10,000 decryptions while the rest of
+	// the system waits for it), and handed to fn one by one, in ID order.
+	type opened struct {
+		id  string
+		rec []byte
+		w   *Wallet
+		err error
+	}
+	block := make([]opened, 0, eachBlock)
+	flush := func() error {
+		parts := min(runtime.GOMAXPROCS(0), max(1, len(block)/64))
+		var wg sync.WaitGroup
+		for p := range parts {
+			wg.Go(func() {
+				for i := p; i < len(block); i += parts {
+					block[i].w, block[i].err = openRecord(aead, block[i].id, block[i].rec)
+				}
+			})
+		}
+		wg.Wait()
+		for i := range block {
+			if block[i].err != nil {
+				return block[i].err
+			}
+			if err := fn(block[i].id, block[i].w); err != nil {
+				return err
+			}
+			block[i] = opened{}
+		}
+		block = block[:0]
+		return nil
+	}
 	for rows.Next() {
-		var id string
-		var rec []byte
-		if err := rows.Scan(&id, &rec); err != nil {
+		var o opened
+		if err := rows.Scan(&o.id, &o.rec); err != nil {
 			return classify(err)
 		}
-		w, err := openRecord(aead, id, rec)
-		if err != nil {
-			return err
-		}
-		if err := fn(id, w); err != nil {
-			return err
+		if block = append(block, o); len(block) == eachBlock {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return classify(rows.Err())
+	if err := rows.Err(); err != nil {
+		return classify(err)
+	}
+	return flush()
 }
+
+// eachBlock is how many records Each opens together.
+const eachBlock = 256
 
 // Fetched holds wallet records as one read of the file found them, still
 // sealed: Get opens one at a time, so no more decrypted wallets are held than
