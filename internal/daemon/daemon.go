@@ -70,8 +70,9 @@ type Config struct {
 	SubmitTimeout time.Duration
 	// Lease is how long the API leases the transactions a run fetches to this
 	// daemon (the API client's claim); zero when the daemon does not claim.
-	// A run stops starting transactions once three quarters of it have
-	// passed, so it never signs one whose lease may have gone to another daemon.
+	// A run stops starting transactions, and signing those it started, once
+	// three quarters of it have passed, so it never signs one whose lease may
+	// have gone to another daemon.
 	Lease time.Duration
 	// ClaimLimit bounds how many transactions one claim (per chunk) leases
 	// when the daemon claims (Lease > 0); default max(256, 16 × Concurrency).
@@ -434,7 +435,14 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 		refused   = map[string]string{}
 		wg        sync.WaitGroup
 		sem       = make(chan struct{}, d.cfg.Concurrency)
+		// With a lease, nothing is started or signed once three quarters of
+		// it have passed since the fetch: the rest of the lease is for the
+		// submissions of what was signed.
+		signBy time.Time
 	)
+	if d.cfg.Lease > 0 {
+		signBy = fetched.Add(d.cfg.Lease * 3 / 4)
+	}
 dispatch:
 	for i, tx := range txs {
 		if ctx.Err() != nil {
@@ -445,7 +453,7 @@ dispatch:
 			break dispatch
 		case sem <- struct{}{}:
 		}
-		if d.cfg.Lease > 0 && time.Since(fetched) > d.cfg.Lease*3/4 {
+		if !signBy.IsZero() && time.Now().After(signBy) {
 			<-sem
 			d.log.Info("lease running out; the rest waits for the next run", "chain", code, "left", len(txs)-i)
 			break
@@ -454,7 +462,7 @@ dispatch:
 			defer func() { <-sem }()
 			e, had := recorded[tx.ID]
 			p := places[tx.ID]
-			o := d.process(work, sc, res, tx, e, had, p)
+			o := d.process(work, sc, res, tx, e, had, p, signBy)
 			p.finish(o.chainTxID != "")
 			mu.Lock()
 			defer mu.Unlock()
@@ -560,7 +568,7 @@ func (d *Daemon) fail(code, id, stage string, err error) outcome {
 // (p) was, so that the node receives the sender's sequences in order; when
 // that one was not submitted, this one stays signed in the ledger and is
 // submitted by a later run instead of arriving at the node after a gap.
-func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx PendingTx, e Entry, recorded bool, p place) outcome {
+func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx PendingTx, e Entry, recorded bool, p place, signBy time.Time) outcome {
 	code := sc.c.Info().Code
 	var o outcome
 	if err := tx.check(); err != nil {
@@ -618,6 +626,18 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 				d.log.Warn("transaction not approved, left pending", "chain", code, "id", tx.ID, "error", err)
 				return outcome{sum: Summary{Rejected: 1}}
 			}
+		}
+		// A transaction started in time may have waited behind many others
+		// (approval, audit): past signBy its lease may soon go to another
+		// signer, so it is not signed now but left for the next run.
+		if !signBy.IsZero() && time.Now().After(signBy) {
+			if len(withKeyUse) > 0 {
+				if aerr := d.audit(ctx, withKeyUse...); aerr != nil {
+					return d.auditFailed(code, tx.ID, aerr)
+				}
+			}
+			d.log.Info("lease running out: left unsigned for the next run", "chain", code, "id", tx.ID)
+			return o
 		}
 		keys, remote, err := res.ResolveSigning(ctx, sc.c, tx)
 		if err != nil {

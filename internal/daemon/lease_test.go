@@ -84,3 +84,33 @@ func TestRunOnceClaimsInShares(t *testing.T) {
 		t.Fatalf("limits asked %v in %d requests; want limit 1 and a request per share plus an empty one", h.api.limits, h.api.pendingCalls)
 	}
 }
+
+// A transaction started within the lease but still unsigned once three
+// quarters of it have passed (here: its approval took that long) is not
+// signed: its lease may go to another daemon before its submission. The next
+// run, with a lease of its own, signs it.
+func TestUnsignedPastTheLeaseIsLeftForTheNextRun(t *testing.T) {
+	h := newHarness(t)
+	h.queueThree()
+	const lease = 400 * time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(lease) // past three quarters of the lease
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	d := h.daemon(func(c *Config) {
+		c.Lease = lease
+		c.Approval = approver(t, srv.URL, "POST", []byte("secret"))
+	})
+	sum, err := d.RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Signed != 0 || sum.Submitted != 0 || sum.Failed != 0 || h.chain.calls.Load() != 0 {
+		t.Fatalf("summary %+v, %d signatures; want nothing signed, nothing failed", sum, h.chain.calls.Load())
+	}
+	d.cfg.Lease = time.Minute
+	if sum, err := d.RunOnce(t.Context()); err != nil || sum.Submitted != 2 {
+		t.Fatalf("run with a live lease: %+v, %v", sum, err)
+	}
+}
