@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -111,7 +110,7 @@ func (s *Store) pendingByIDs(ctx context.Context, q pending.PendingQuery) ([]pen
 	if !e.read {
 		return s.inParts(ctx, ps, q, probeSQL, keys, partsFor(len(keys)))
 	}
-	seqs := e.match(keys)
+	seqs := e.match(ps.HasKey)
 	if len(seqs) == 0 {
 		return []pending.Tx{}, nil
 	}
@@ -160,13 +159,13 @@ func (s *Store) readIndex(ctx context.Context) indexEntries {
 	return e
 }
 
-// match returns, sorted and distinct, the seqs of the entries whose key is
-// in keys (sorted).
-func (e indexEntries) match(keys []int64) []int64 {
-	set := newKeySet(keys)
+// match returns, sorted and distinct, the seqs of the entries whose key has
+// reports as one of the query's (ProbeSet.HasKey, as the SQLite store's index
+// in memory asks).
+func (e indexEntries) match(has func(int64) bool) []int64 {
 	var seqs []int64
 	for i, k := range e.ks {
-		if set.has(k) {
+		if has(k) {
 			seqs = append(seqs, e.ss[i])
 		}
 	}
@@ -496,40 +495,4 @@ func decodeInt8Array(b []byte) ([]int64, error) {
 		out[i] = int64(binary.BigEndian.Uint64(b[p+4:]))
 	}
 	return out, nil
-}
-
-// keySet answers whether a key is in a sorted list of index keys. The keys
-// are hashes, about evenly spread over the int64 range, so a table of the
-// first position of each top-bits prefix narrows a lookup to about one key:
-// two memory reads instead of a binary search's twenty.
-type keySet struct {
-	keys  []int64
-	start []int32 // start[p]: first position whose prefix is ≥ p
-	shift uint
-}
-
-func newKeySet(keys []int64) keySet {
-	b := uint(bits.Len(uint(len(keys)))) // about one key a prefix
-	s := keySet{keys: keys, start: make([]int32, 1<<b+1), shift: 64 - b}
-	p := 0
-	for i, k := range keys {
-		for q := s.prefix(k); p <= q; p++ {
-			s.start[p] = int32(i)
-		}
-	}
-	for ; p < len(s.start); p++ {
-		s.start[p] = int32(len(keys))
-	}
-	return s
-}
-
-// prefix is k's top bits in the order of signed keys.
-func (s keySet) prefix(k int64) int {
-	return int((uint64(k) ^ 1<<63) >> s.shift)
-}
-
-func (s keySet) has(k int64) bool {
-	p := s.prefix(k)
-	_, found := slices.BinarySearch(s.keys[s.start[p]:s.start[p+1]], k)
-	return found
 }

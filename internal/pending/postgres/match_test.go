@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -31,33 +30,6 @@ func TestDecodeHashes(t *testing.T) {
 			t.Errorf("decodeHashes(%q): error %v, json.Unmarshal's %v", in, err, wantErr)
 		case err == nil && !reflect.DeepEqual(got, want):
 			t.Errorf("decodeHashes(%q) = %q, json.Unmarshal gives %q", in, got, want)
-		}
-	}
-}
-
-func TestKeySet(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{0, 1, 2, 3, 100, 5000} {
-		keys := []int64{math.MinInt64, math.MaxInt64, -1, 0}
-		for range n {
-			keys = append(keys, int64(rng.Uint64()))
-		}
-		in := keys[:len(keys)/2] // the extremes are in, -1 and 0 out
-		slices.Sort(in)
-		in = slices.Compact(in)
-		set := newKeySet(in)
-		for _, k := range keys {
-			_, want := slices.BinarySearch(in, k)
-			if set.has(k) != want {
-				t.Fatalf("n=%d: has(%d) = %v, want %v", n, k, !want, want)
-			}
-		}
-		for range 1000 {
-			k := int64(rng.Uint64())
-			_, want := slices.BinarySearch(in, k)
-			if set.has(k) != want {
-				t.Fatalf("n=%d: has(%d) = %v, want %v", n, k, !want, want)
-			}
 		}
 	}
 }
@@ -191,7 +163,7 @@ func TestPendingWaysAgree(t *testing.T) {
 	if index.err != nil {
 		t.Fatal(index.err)
 	}
-	seqs := index.match(keys)
+	seqs := index.match(ps.HasKey)
 	for _, parts := range []int{1, 2, 5} {
 		got, err := s.inParts(ctx, ps, q, bySeqsSQL, seqs, parts)
 		check(fmt.Sprintf("scan, read in %d parts", parts), got, err)
@@ -209,7 +181,7 @@ func TestPendingWaysAgree(t *testing.T) {
 	if err != nil || got == nil || len(got) != 0 {
 		t.Errorf("probe of nothing: %v, %v", got, err)
 	}
-	if seqs := index.match(none.DistinctKeys()); len(seqs) != 0 {
+	if seqs := index.match(none.HasKey); len(seqs) != 0 {
 		t.Errorf("scan for nothing: %v", seqs)
 	}
 }
