@@ -141,11 +141,7 @@ func parseBroadcastBatch(body []byte, slugOK bool) ([]*broadcastItem, error) {
 func all(items []*broadcastItem, f func(i int, it *broadcastItem)) {
 	var wg sync.WaitGroup
 	for i, it := range items {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(i, it)
-		}()
+		wg.Go(func() { f(i, it) })
 	}
 	wg.Wait()
 }
