@@ -627,28 +627,28 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 				return outcome{sum: Summary{Rejected: 1}}
 			}
 		}
+		// Not signed after all: the decisions are still written before the
+		// outcome is reported.
+		unsigned := func(then func() outcome) outcome {
+			if len(withKeyUse) > 0 {
+				if aerr := d.audit(ctx, withKeyUse...); aerr != nil {
+					return d.auditFailed(code, tx.ID, aerr)
+				}
+			}
+			return then()
+		}
 		// A transaction started in time may have waited behind many others
 		// (approval, audit): past signBy its lease may soon go to another
 		// signer, so it is not signed now but left for the next run.
 		if !signBy.IsZero() && time.Now().After(signBy) {
-			if len(withKeyUse) > 0 {
-				if aerr := d.audit(ctx, withKeyUse...); aerr != nil {
-					return d.auditFailed(code, tx.ID, aerr)
-				}
-			}
-			d.log.Info("lease running out: left unsigned for the next run", "chain", code, "id", tx.ID)
-			return o
+			return unsigned(func() outcome {
+				d.log.Info("lease running out: left unsigned for the next run", "chain", code, "id", tx.ID)
+				return o
+			})
 		}
 		keys, remote, err := res.ResolveSigning(ctx, sc.c, tx)
 		if err != nil {
-			// Not signed: the decision is still written before the
-			// failure is reported.
-			if len(withKeyUse) > 0 {
-				if aerr := d.audit(ctx, withKeyUse...); aerr != nil {
-					return d.auditFailed(code, tx.ID, aerr)
-				}
-			}
-			return d.fail(code, tx.ID, "keys", err)
+			return unsigned(func() outcome { return d.fail(code, tx.ID, "keys", err) })
 		}
 		if err := d.auditKeyUse(ctx, code, s, withKeyUse...); err != nil {
 			clear(keys)
