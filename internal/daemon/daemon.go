@@ -57,7 +57,7 @@ type Config struct {
 	Policy *policy.Policy
 	// LedgerPath is the SQLite ledger of signed ids (required).
 	LedgerPath string
-	// Concurrency bounds transactions in flight per chain (default 1024).
+	// Concurrency bounds transactions in flight per chain (default 64).
 	// Signing is CPU-bound and quick; most of a transaction's time is spent
 	// waiting for the ledger's sync, the approval service and the API, and
 	// more transactions in flight share one ledger commit, one audit append,
@@ -139,11 +139,15 @@ type Daemon struct {
 	remote chan struct{}
 }
 
-// DefaultConcurrency is Config.Concurrency's default. With 64 in flight, the
-// process benchmark's batches of approvals and broadcasts held a few dozen
-// transactions each, and the three processes spent about 60% more CPU per
-// transaction than with 512 or more (BENCHMARKS.md).
-const DefaultConcurrency = 1024
+// DefaultConcurrency is Config.Concurrency's default. More in flight is
+// faster: with 512 or more, the process benchmark's batches and group
+// commits are fuller and the three processes spend about 40% less CPU per
+// transaction (BENCHMARKS.md). But whatever a run signs must also be
+// submitted within its lease, and with 1024 in flight under load the
+// replicas test saw a signed transaction's submission outlast a 5 s lease,
+// and a second daemon sign it too. Until a run renews the leases of the
+// work it holds, the default stays where that test has always held.
+const DefaultConcurrency = 64
 
 // remoteInFlight bounds the signatures asked of keys held outside the process
 // at once, whatever the concurrency: such a signature is a round trip to a

@@ -93,7 +93,7 @@ func (k countingKey) SignDigest(ctx context.Context, digest []byte) (*big.Int, *
 }
 
 // Keys held outside the process are asked at most remoteInFlight at a time,
-// though the default concurrency lets far more transactions be in flight.
+// though the concurrency lets far more transactions be in flight.
 func TestRemoteSignaturesBounded(t *testing.T) {
 	const n = 3 * remoteInFlight
 	var now, most atomic.Int64
@@ -108,14 +108,12 @@ func TestRemoteSignaturesBounded(t *testing.T) {
 		api.add(PendingTx{ID: txID(i + 1), Chain: "ETH", SerializedTransaction: unsignedEIP1559(11155111, 0, [20]byte{1}), Hashes: []string{id}})
 	}
 	open := func(_ context.Context, ref remotekey.Ref) (chain.DigestSigner, error) { return remote[ref.KeyID], nil }
-	d, err := New(Config{Chains: []string{"ETH"}, Testnet: true, LedgerPath: filepath.Join(t.TempDir(), "l.db"), OpenRemoteKey: open}, api.client(), keys)
+	d, err := New(Config{Chains: []string{"ETH"}, Testnet: true, LedgerPath: filepath.Join(t.TempDir(), "l.db"), OpenRemoteKey: open,
+		Concurrency: 4 * remoteInFlight}, api.client(), keys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if d.cfg.Concurrency <= remoteInFlight {
-		t.Fatalf("default concurrency %d: the bound would not be the one tested", d.cfg.Concurrency)
-	}
 	sum, err := d.RunOnce(t.Context())
 	if err != nil || sum.Submitted != n {
 		t.Fatalf("%+v %v; reported %+v", sum, err, api.errorsReported())
