@@ -71,6 +71,9 @@ type Client struct {
 	// noBatchRoute is set once the API answered the batch route with 404
 	// or 405: it has no such route, and every broadcast goes on its own.
 	noBatchRoute atomic.Bool
+	// noRenewRoute is set once the API answered the lease route with 404
+	// or 405: it cannot renew leases (RenewLeases).
+	noRenewRoute atomic.Bool
 }
 
 var _ API = (*Client)(nil)

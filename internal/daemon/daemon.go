@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"context"
@@ -137,6 +139,9 @@ type Daemon struct {
 	// remote holds a slot per signature being asked of a key held outside
 	// the process (remoteInFlight).
 	remote chan struct{}
+	// renews is set once the API renewed a lease: runs then keep
+	// Concurrency transactions in flight (inFlight).
+	renews atomic.Bool
 }
 
 // DefaultConcurrency is Config.Concurrency's default. More in flight is
@@ -148,6 +153,44 @@ type Daemon struct {
 // and a second daemon sign it too. Until a run renews the leases of the
 // work it holds, the default stays where that test has always held.
 const DefaultConcurrency = 64
+
+// unrenewedInFlight bounds a run's transactions in flight when it claims
+// with a lease that the API cannot renew (an older server): without
+// renewals every transaction must be signed and submitted within the
+// claim's lease, and the replicas test has always held at this setting.
+const unrenewedInFlight = 64
+
+// inFlight is how many transactions a run keeps in flight. With a lease it
+// also starts renewing the leases held until ctx ends; the first run of the
+// process learns, with one renewal, whether the API renews leases at all.
+func (d *Daemon) inFlight(ctx context.Context, code string, held *leases) int {
+	n := d.cfg.Concurrency
+	if held == nil {
+		return n
+	}
+	r, ok := d.api.(LeaseRenewer)
+	if !ok {
+		return min(n, unrenewedInFlight)
+	}
+	if !d.renews.Load() {
+		ids := held.held()
+		if len(ids) == 0 {
+			return min(n, unrenewedInFlight)
+		}
+		from := time.Now()
+		got, err := r.RenewLeases(ctx, ids[:1])
+		if err != nil {
+			if !errors.Is(err, ErrNoRenewal) {
+				d.log.Warn("lease renewal failed; this run keeps fewer transactions in flight", "chain", code, "in_flight", min(n, unrenewedInFlight), "error", err)
+			}
+			return min(n, unrenewedInFlight)
+		}
+		held.renewed(ids[:1], got, from)
+		d.renews.Store(true)
+	}
+	go held.keep(ctx, r, d.log, code)
+	return n
+}
 
 // remoteInFlight bounds the signatures asked of keys held outside the process
 // at once, whatever the concurrency: such a signature is a round trip to a
@@ -438,17 +481,21 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 		ended     = map[string]string{}
 		refused   = map[string]string{}
 		wg        sync.WaitGroup
-		sem       = make(chan struct{}, d.cfg.Concurrency)
-		// With a lease, nothing is started or signed once three quarters of
-		// it have passed since the fetch: the rest of the lease is for the
-		// submissions of what was signed.
-		signBy time.Time
+		// With a lease, a transaction is started and signed only while
+		// its lease runs for at least another quarter of it: the rest is
+		// for its submission (leases.signable).
+		held *leases
+		left int
 	)
 	if d.cfg.Lease > 0 {
-		signBy = fetched.Add(d.cfg.Lease * 3 / 4)
+		held = newLeases(d.cfg.Lease, fetched, txIDs(txs), time.Now)
+		defer held.release(txIDs(txs)...)
 	}
+	keeping, stopKeeping := context.WithCancel(work)
+	defer stopKeeping()
+	sem := make(chan struct{}, d.inFlight(keeping, code, held))
 dispatch:
-	for i, tx := range txs {
+	for _, tx := range txs {
 		if ctx.Err() != nil {
 			break
 		}
@@ -457,17 +504,22 @@ dispatch:
 			break dispatch
 		case sem <- struct{}{}:
 		}
-		if !signBy.IsZero() && time.Now().After(signBy) {
+		if !held.signable(tx.ID) {
 			<-sem
-			d.log.Info("lease running out; the rest waits for the next run", "chain", code, "left", len(txs)-i)
-			break
+			left++
+			held.release(tx.ID)
+			// Later transactions of its sender wait for it: none of
+			// them is submitted ahead of it.
+			places[tx.ID].finish(false)
+			continue
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			e, had := recorded[tx.ID]
 			p := places[tx.ID]
-			o := d.process(work, sc, res, tx, e, had, p, signBy)
+			o := d.process(work, sc, res, tx, e, had, p, held)
 			p.finish(o.chainTxID != "")
+			held.release(tx.ID)
 			mu.Lock()
 			defer mu.Unlock()
 			sum.add(o.sum)
@@ -488,6 +540,9 @@ dispatch:
 		})
 	}
 	wg.Wait()
+	if left > 0 {
+		d.log.Info("leases running out or lost: left for the next run", "chain", code, "left", left)
+	}
 	if err := d.ledger.MarkSubmitted(work, submitted); err != nil {
 		d.log.Warn("ledger: noting submissions", "chain", code, "error", err)
 	}
@@ -572,7 +627,7 @@ func (d *Daemon) fail(code, id, stage string, err error) outcome {
 // (p) was, so that the node receives the sender's sequences in order; when
 // that one was not submitted, this one stays signed in the ledger and is
 // submitted by a later run instead of arriving at the node after a gap.
-func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx PendingTx, e Entry, recorded bool, p place, signBy time.Time) outcome {
+func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx PendingTx, e Entry, recorded bool, p place, held *leases) outcome {
 	code := sc.c.Info().Code
 	var o outcome
 	if err := tx.check(); err != nil {
@@ -642,11 +697,12 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 			return then()
 		}
 		// A transaction started in time may have waited behind many others
-		// (approval, audit): past signBy its lease may soon go to another
-		// signer, so it is not signed now but left for the next run.
-		if !signBy.IsZero() && time.Now().After(signBy) {
+		// (approval, audit): if its lease could not be renewed meanwhile it
+		// may soon go to another signer, so it is not signed now but left
+		// for the next run.
+		if !held.signable(tx.ID) {
 			return unsigned(func() outcome {
-				d.log.Info("lease running out: left unsigned for the next run", "chain", code, "id", tx.ID)
+				d.log.Info("lease running out or lost: left unsigned for the next run", "chain", code, "id", tx.ID)
 				return o
 			})
 		}

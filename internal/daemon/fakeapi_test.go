@@ -62,6 +62,12 @@ type fakeAPI struct {
 	// batchSizes holds the items of each batch request.
 	singles, batches int
 	batchSizes       []int
+	// renews serves POST /v3/kms/lease (an API without it answers 404):
+	// every asked id that is pending is renewed, but those in lostLease.
+	renews    bool
+	lostLease map[string]bool
+	// renewals holds the ids of each renewal request.
+	renewals [][]string
 }
 
 type fakeTx struct {
@@ -77,6 +83,7 @@ func newFakeAPI(t testing.TB) *fakeAPI {
 	mux.HandleFunc("POST /v3/{slug}/broadcast/batch", f.broadcastBatch)
 	mux.HandleFunc("POST /v3/tatum/kms/batch", f.batch)
 	mux.HandleFunc("GET /v3/kms/{id}", f.get)
+	mux.HandleFunc("POST /v3/kms/lease", f.renew)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-API-Key") != testAPIKey {
 			writeErr(w, 401, "auth.missing")
@@ -371,4 +378,37 @@ func (k *memKeys) Wallet(_ context.Context, id string) (Wallet, error) {
 		return Wallet{}, ErrUnknownWallet
 	}
 	return w, nil
+}
+
+func (f *fakeAPI) renew(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.renews {
+		writeErr(w, http.StatusNotFound, "route.notFound")
+		return
+	}
+	var body struct {
+		SignerID string   `json:"signerId"`
+		IDs      []string `json:"ids"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.SignerID == "" || len(body.IDs) == 0 {
+		writeErr(w, 400, "validation.failed")
+		return
+	}
+	f.renewals = append(f.renewals, body.IDs)
+	renewed := []string{}
+	for _, id := range body.IDs {
+		if tx := f.find(id); tx != nil && tx.completed == "" && !f.lostLease[id] {
+			renewed = append(renewed, id)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"renewed": renewed})
+}
+
+// renewed returns the ids of each renewal request so far.
+func (f *fakeAPI) renewedIDs() [][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.renewals)
 }

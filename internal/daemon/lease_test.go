@@ -1,9 +1,12 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 )
@@ -112,5 +115,168 @@ func TestUnsignedPastTheLeaseIsLeftForTheNextRun(t *testing.T) {
 	d.cfg.Lease = time.Minute
 	if sum, err := d.RunOnce(t.Context()); err != nil || sum.Submitted != 2 {
 		t.Fatalf("run with a live lease: %+v, %v", sum, err)
+	}
+}
+
+// claimingDaemon is a daemon of h whose client claims as signer-1 with lease.
+func claimingDaemon(h *harness, lease time.Duration, mod func(*Config)) *Daemon {
+	c := h.api.client()
+	c.SignerID, c.LeaseSeconds = "signer-1", int(max(time.Second, lease)/time.Second)
+	cfg := Config{Chains: []string{"ETH"}, Testnet: true, LedgerPath: h.ledger, Lookup: lookupOf(h.chain), Concurrency: 4, Lease: lease}
+	if mod != nil {
+		mod(&cfg)
+	}
+	d, err := New(cfg, c, h.keys)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// A transaction that waits past three quarters of the claim's lease (here
+// for its approval) is still signed in the same run when the API renews the
+// leases the run holds: they were renewed while it waited.
+func TestHeldLeasesAreRenewed(t *testing.T) {
+	h := newHarness(t)
+	h.queueThree()
+	h.api.renews = true
+	const lease = 400 * time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(lease) // past three quarters of the lease
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	d := claimingDaemon(h, lease, func(c *Config) { c.Approval = approver(t, srv.URL, "POST", []byte("secret")) })
+	sum, err := d.RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Signed != 2 || sum.Submitted != 2 {
+		t.Fatalf("summary %+v; want both signed and submitted in the first run", sum)
+	}
+	renewals := h.api.renewedIDs()
+	// The first renewal is the process's probe of one lease; the next ones
+	// are the run's renewals of everything it held.
+	if len(renewals) < 2 || len(renewals[1]) != 2 {
+		t.Fatalf("renewals %v; want a probe, then both held transactions renewed", renewals)
+	}
+}
+
+// A lease the API does not renew (another signer claimed the transaction
+// after the lease ran out) is lost: that transaction is not signed in the
+// run, the others are.
+func TestLostLeaseIsNotSigned(t *testing.T) {
+	h := newHarness(t)
+	h.queueThree()
+	h.api.renews = true
+	h.api.lostLease = map[string]bool{txID(2): true}
+	const lease = 400 * time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(lease / 2) // a renewal happens meanwhile
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	d := claimingDaemon(h, lease, func(c *Config) { c.Approval = approver(t, srv.URL, "POST", []byte("secret")) })
+	sum, err := d.RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Signed != 1 || sum.Submitted != 1 || len(h.api.submitted(txID(2))) != 0 || len(h.api.submitted(txID(1))) != 1 {
+		t.Fatalf("summary %+v, submitted %v / %v; want only the first transaction signed", sum,
+			h.api.submitted(txID(1)), h.api.submitted(txID(2)))
+	}
+}
+
+// Without renewals (an API without the lease route) a claiming run keeps
+// at most unrenewedInFlight transactions in flight whatever the
+// concurrency; with them, the concurrency.
+func TestInFlightWithoutRenewals(t *testing.T) {
+	for _, renews := range []bool{false, true} {
+		h := newHarness(t)
+		h.queueThree()
+		h.api.renews = renews
+		d := claimingDaemon(h, time.Minute, func(c *Config) { c.Concurrency = 1024 })
+		held := newLeases(time.Minute, time.Now(), []string{txID(1)}, time.Now)
+		ctx, cancel := context.WithCancel(t.Context())
+		n := d.inFlight(ctx, "ETH", held)
+		cancel()
+		want := unrenewedInFlight
+		if renews {
+			want = 1024
+		}
+		if n != want {
+			t.Fatalf("renewals %v: %d in flight, want %d", renews, n, want)
+		}
+	}
+}
+
+func TestClientRenewsLeases(t *testing.T) {
+	var bodies []map[string]any
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v3/kms/lease" || r.Method != http.MethodPost {
+			t.Errorf("request %s %s", r.Method, r.URL.Path)
+		}
+		var b map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		bodies = append(bodies, b)
+		w.WriteHeader(status)
+		// An id that was not asked about is no lease of the caller's.
+		_, _ = w.Write([]byte(`{"renewed":["` + txID(2) + `","` + txID(9) + `"]}`))
+	}))
+	defer srv.Close()
+	c, err := NewClient(srv.URL, testAPIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RenewLeases(t.Context(), []string{txID(1)}); !errors.Is(err, ErrNoRenewal) || len(bodies) != 0 {
+		t.Fatalf("without a signer id: %v after %d requests; want ErrNoRenewal and none", err, len(bodies))
+	}
+	c.SignerID, c.LeaseSeconds = "signer-1", 30
+	got, err := c.RenewLeases(t.Context(), []string{txID(1), txID(2)})
+	if err != nil || !slices.Equal(got, []string{txID(2)}) {
+		t.Fatalf("renewed %v, %v; want only %s", got, err, txID(2))
+	}
+	if b := bodies[0]; b["signerId"] != "signer-1" || b["leaseSeconds"] != float64(30) || len(b["ids"].([]any)) != 2 {
+		t.Fatalf("body %v", b)
+	}
+	status = http.StatusNotFound
+	for range 2 {
+		if _, err := c.RenewLeases(t.Context(), []string{txID(1)}); !errors.Is(err, ErrNoRenewal) {
+			t.Fatalf("404: %v, want ErrNoRenewal", err)
+		}
+	}
+	if len(bodies) != 2 {
+		t.Fatalf("%d requests; want no request once the API answered 404", len(bodies))
+	}
+}
+
+func TestLeasesSignable(t *testing.T) {
+	at := time.Unix(1000, 0)
+	now := at
+	l := newLeases(4*time.Second, at, []string{"a", "b", "c"}, func() time.Time { return now })
+	now = at.Add(2999 * time.Millisecond)
+	if !l.signable("a") || l.signable("x") {
+		t.Fatal("a held lease with more than a quarter left must be signable, an unknown id not")
+	}
+	now = at.Add(3 * time.Second)
+	if l.signable("a") {
+		t.Fatal("a quarter of the lease left: not signable")
+	}
+	if lost := l.renewed([]string{"a", "b"}, []string{"a"}, at.Add(2*time.Second)); lost != 1 {
+		t.Fatalf("lost %d, want 1", lost)
+	}
+	if !l.signable("a") || l.signable("b") {
+		t.Fatal("a renewed lease is signable again, a lost one never")
+	}
+	// An older renewal never shortens a lease.
+	l.renewed([]string{"a"}, []string{"a"}, at)
+	if !l.signable("a") {
+		t.Fatal("an older renewal shortened the lease")
+	}
+	l.release("a")
+	if held := l.held(); !slices.Equal(held, []string{"c"}) {
+		t.Fatalf("held %v, want [c]: a released, b lost", held)
 	}
 }
