@@ -92,6 +92,8 @@ type approverServeConfig struct {
 	approvalSecret     string
 	maxAge             time.Duration
 	idleTimeout        time.Duration
+	signinLimit        int
+	signinBurst        int
 	tlsCert, tlsKey    string
 	profile            profileFlags
 }
@@ -110,11 +112,25 @@ func (c *approverServeConfig) add(b *config.Binder) {
 		Default: 60 * time.Second, Help: "how far a request's timestamp may be from this clock"})
 	config.Duration(b, &c.idleTimeout, config.Setting[time.Duration]{Flag: "idle-timeout", Env: []string{"CUSTOS_APPROVER_IDLE_TIMEOUT"},
 		Default: approver.DefaultIdleTimeout, Help: "end a console session unused for this long"})
+	config.Int(b, &c.signinLimit, config.Setting[int]{Flag: "signin-limit", Env: []string{"CUSTOS_APPROVER_SIGNIN_LIMIT"},
+		Default: approver.DefaultSignInRate, Check: atLeast(0),
+		Help: "passkey sign-ins and enrolments a minute per client address, failed ones counting twice (0: no limit)"})
+	config.Int(b, &c.signinBurst, config.Setting[int]{Flag: "signin-burst", Env: []string{"CUSTOS_APPROVER_SIGNIN_BURST"},
+		Default: approver.DefaultSignInBurst, Check: atLeast(1), Help: "sign-ins a client address may begin at once above --signin-limit"})
 	config.String(b, &c.tlsCert, config.Setting[string]{Flag: "tls-cert", Env: []string{"CUSTOS_APPROVER_TLS_CERT"},
 		Help: "serve HTTPS with this PEM certificate file (the chain, leaf first); with --tls-key"})
 	config.String(b, &c.tlsKey, config.Setting[string]{Flag: "tls-key", Env: []string{"CUSTOS_APPROVER_TLS_KEY"},
 		Help: "the PEM private key file of --tls-cert"})
 	c.profile.add(b)
+}
+
+// signInRate is --signin-limit as the console takes it, where 0 is the
+// default and a negative rate no limit.
+func (c *approverServeConfig) signInRate() int {
+	if c.signinLimit == 0 {
+		return -1
+	}
+	return c.signinLimit
 }
 
 // tlsConfig loads --tls-cert and --tls-key (nil, nil without them). They
@@ -237,7 +253,8 @@ func runApprover(ctx context.Context, a *app, sf *approverStore, c approverServe
 	if err != nil {
 		return err
 	}
-	console, err := approver.NewConsole(approver.ConsoleConfig{Service: svc, Origin: c.origin, IdleTimeout: c.idleTimeout})
+	console, err := approver.NewConsole(approver.ConsoleConfig{Service: svc, Origin: c.origin, IdleTimeout: c.idleTimeout,
+		SignInRate: c.signInRate(), SignInBurst: c.signinBurst})
 	if err != nil {
 		return err
 	}

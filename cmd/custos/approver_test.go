@@ -85,6 +85,8 @@ func TestApproverServeConfigErrors(t *testing.T) {
 		"http origin":      {[]string{"--origin", "http://approver.example"}, "--origin: http only for a loopback host"},
 		"unreadable rules": {[]string{"--approval-secret-file", sec, "--rules", filepath.Join(dir, "none.json")}, "--rules"},
 		"other database":   {[]string{"--approval-secret-file", sec, "--database", "mysql://x/y"}, "want sqlite:PATH or postgres://"},
+		"negative limit":   {[]string{"--approval-secret-file", sec, "--signin-limit", "-1"}, "--signin-limit"},
+		"no burst":         {[]string{"--approval-secret-file", sec, "--signin-burst", "0"}, "--signin-burst"},
 	} {
 		args := append([]string{"approver", "serve", "--data-dir", dir}, tc.args...)
 		if _, stderr, code := runCLI(t, "", args...); code == 0 || !strings.Contains(stderr, tc.want) {
@@ -94,7 +96,9 @@ func TestApproverServeConfigErrors(t *testing.T) {
 }
 
 // `custos approver serve` answers the daemon's own client: an auto-approve
-// rule approves at once, anything else waits for operators.
+// rule approves at once, anything else waits for operators. The sign-in
+// limit's flag and variable reach the console, and the daemon's requests
+// are not counted by it.
 func TestApproverServeAnswersTheDaemon(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.json")
@@ -108,11 +112,13 @@ func TestApproverServeAnswersTheDaemon(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	t.Setenv("CUSTOS_APPROVAL_SECRET", "s3cret")
+	t.Setenv("CUSTOS_APPROVER_SIGNIN_BURST", "1")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int)
 	var stderr bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"approver", "serve", "--data-dir", dir, "--listen", addr, "--rules", rules}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
+		done <- run(ctx, []string{"approver", "serve", "--data-dir", dir, "--listen", addr, "--rules", rules, "--signin-limit", "1"},
+			strings.NewReader(""), &bytes.Buffer{}, &stderr)
 	}()
 	ask, err := daemon.NewApprover(daemon.ApproverConfig{URL: "http://" + addr + "/approval", Secret: []byte("s3cret")})
 	if err != nil {
@@ -128,6 +134,21 @@ func TestApproverServeAnswersTheDaemon(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("small transfer: %v (%s)", err, stderr.String())
+	}
+	for i, want := range []int{http.StatusOK, http.StatusTooManyRequests} {
+		req, err := http.NewRequestWithContext(ctx, "POST", "http://"+addr+"/signin/begin", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "http://localhost:8710")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want || (want == http.StatusTooManyRequests && res.Header.Get("Retry-After") != "60") {
+			t.Fatalf("sign-in %d with a burst of 1 a minute: %d, Retry-After %q", i, res.StatusCode, res.Header.Get("Retry-After"))
+		}
 	}
 	if err := ask.Approve(ctx, subject("65f1c0de0000000000000002", "1000")); err == nil || !strings.Contains(err.Error(), "not decided yet") {
 		t.Fatalf("transfer at the bound: %v, want pending", err)
@@ -250,6 +271,15 @@ func TestApproverServeTLS(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "plain HTTP") {
 		t.Fatalf("a warning about plain HTTP with TLS on: %s", stderr.String())
+	}
+}
+
+// --signin-limit 0 is no limit; the console's 0 would be its default.
+func TestApproverSignInLimitOff(t *testing.T) {
+	for limit, want := range map[int]int{0: -1, 1: 1, 10: 10} {
+		if got := (&approverServeConfig{signinLimit: limit}).signInRate(); got != want {
+			t.Errorf("--signin-limit %d: console rate %d, want %d", limit, got, want)
+		}
 	}
 }
 
