@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/httpguard"
+	"github.com/custoskms/custos/internal/tlsreload"
 )
 
 // approverStore are the settings every `approver` command shares: its own
@@ -118,7 +120,7 @@ func (c *approverServeConfig) add(b *config.Binder) {
 	config.Int(b, &c.signinBurst, config.Setting[int]{Flag: "signin-burst", Env: []string{"CUSTOS_APPROVER_SIGNIN_BURST"},
 		Default: approver.DefaultSignInBurst, Check: atLeast(1), Help: "sign-ins a client address may begin at once above --signin-limit"})
 	config.String(b, &c.tlsCert, config.Setting[string]{Flag: "tls-cert", Env: []string{"CUSTOS_APPROVER_TLS_CERT"},
-		Help: "serve HTTPS with this PEM certificate file (the chain, leaf first); with --tls-key"})
+		Help: "serve HTTPS with this PEM certificate file (the chain, leaf first; a renewal written over it is served without a restart); with --tls-key"})
 	config.String(b, &c.tlsKey, config.Setting[string]{Flag: "tls-key", Env: []string{"CUSTOS_APPROVER_TLS_KEY"},
 		Help: "the PEM private key file of --tls-cert"})
 	c.profile.add(b)
@@ -133,9 +135,12 @@ func (c *approverServeConfig) signInRate() int {
 	return c.signinLimit
 }
 
-// tlsConfig loads --tls-cert and --tls-key (nil, nil without them). They
-// are read once at start: a renewed certificate takes a restart.
-func (c *approverServeConfig) tlsConfig() (*tls.Config, error) {
+// tlsConfig loads --tls-cert and --tls-key (nil, nil without them). A
+// renewed pair written over the files is served without a restart: the
+// handshakes look at the files at most every tlsreload.DefaultInterval and
+// reread them once changed, keeping the pair in service if the new one does
+// not load.
+func (c *approverServeConfig) tlsConfig(log *slog.Logger) (*tls.Config, error) {
 	if c.tlsCert == "" && c.tlsKey == "" {
 		return nil, nil
 	}
@@ -146,11 +151,11 @@ func (c *approverServeConfig) tlsConfig() (*tls.Config, error) {
 	if u, err := url.Parse(c.origin); err == nil && u.Scheme != "https" {
 		return nil, fmt.Errorf("--origin %s: with --tls-cert the console is https://", c.origin)
 	}
-	cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+	rl, err := tlsreload.New(c.tlsCert, c.tlsKey, tlsreload.Options{Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	return &tls.Config{GetCertificate: rl.GetCertificate, MinVersion: tls.VersionTLS12}, nil
 }
 
 // plainWarning is the start-up warning for a console served in plain HTTP
@@ -223,7 +228,7 @@ func runApprover(ctx context.Context, a *app, sf *approverStore, c approverServe
 	if err != nil {
 		return err
 	}
-	tc, err := c.tlsConfig()
+	tc, err := c.tlsConfig(log)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/pending/postgres/pgtest"
+	"github.com/custoskms/custos/internal/tlsreload"
 )
 
 func TestApproverOperatorAddListRemove(t *testing.T) {
@@ -175,15 +176,16 @@ func TestApproverOperatorsInPostgres(t *testing.T) {
 	}
 }
 
-// selfSigned writes a certificate for localhost and its key as PEM files
-// in dir, and returns their paths and a pool trusting the certificate.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+// selfSigned writes a certificate for localhost of serial and its key as
+// PEM files in dir (over any there), and returns their paths and a pool
+// trusting the certificate.
+func selfSigned(t *testing.T, dir string, serial int64) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "approver test"},
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "approver test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"},
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -208,10 +210,11 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 }
 
 // With --tls-cert and --tls-key the console and the approval route speak
-// HTTPS only; half a pair, an http origin or a bad file stop the start.
+// HTTPS only; half a pair, an http origin or a bad file stop the start. A
+// pair renewed over the files is served without a restart.
 func TestApproverServeTLS(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
+	certFile, keyFile, pool := selfSigned(t, dir, 1)
 	t.Setenv("CUSTOS_APPROVAL_SECRET", "s3cret")
 	for name, tc := range map[string]struct {
 		args []string
@@ -257,6 +260,25 @@ func TestApproverServeTLS(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK || res.TLS == nil {
 		t.Fatalf("https sign-in page: %d, TLS %v", res.StatusCode, res.TLS != nil)
+	}
+	// A renewal: the next look at the files (every few seconds) serves it.
+	_, _, renewed := selfSigned(t, dir, 2)
+	serial := func() (int64, error) {
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+			TLSClientConfig: &tls.Config{RootCAs: renewed, ServerName: "localhost"}}}
+		res, err := c.Get("https://" + addr + "/signin")
+		if err != nil {
+			return 0, err
+		}
+		res.Body.Close()
+		return res.TLS.PeerCertificates[0].SerialNumber.Int64(), nil
+	}
+	n, err := serial()
+	for deadline := time.Now().Add(3 * tlsreload.DefaultInterval); err != nil && time.Now().Before(deadline); n, err = serial() {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil || n != 2 {
+		t.Fatalf("after the renewal: serial %d, %v (%s)", n, err, stderr.String())
 	}
 	// Plain HTTP on the same port is not served.
 	if res, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/signin"); err == nil {
