@@ -80,7 +80,7 @@ func TestMaxKeys(t *testing.T) {
 			}
 		}
 		if n := l.Len(); n > 100 {
-			t.Fatalf("%d buckets after %d keys, max 100", n, i+1)
+			t.Fatalf("%d buckets after the client and %d other keys, max 100", n, i+1)
 		}
 	}
 	if _, ok := l.keys["flood-0"]; ok {

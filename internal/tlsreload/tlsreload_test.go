@@ -1,16 +1,8 @@
 package tlsreload
 
 import (
-	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,31 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/custoskms/custos/internal/tlsreload/tlstest"
 )
-
-// pair is a self-signed certificate for 127.0.0.1 and its key, in PEM.
-type pair struct{ cert, key []byte }
-
-func newPair(t testing.TB, serial int64) pair {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "approver.test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair{pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})}
-}
 
 // clock is a test clock safe for concurrent handshakes.
 type clock struct{ ns atomic.Int64 }
@@ -57,27 +27,35 @@ type server struct {
 	r     *Reloader
 	clock *clock
 	dir   string
-	log   *syncBuffer
+	log   *logLines
 	addr  string
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// logLines keeps the lines the reloader logs from the handshakes'
+// goroutines, for the test to read.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.lines = append(l.lines, string(p))
+	l.mu.Unlock()
+	return len(p), nil
 }
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newServer(t *testing.T, first pair) *server {
+func (l *logLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "")
+}
+
+func newServer(t *testing.T, first tlstest.Pair) *server {
 	t.Helper()
-	s := &server{t: t, clock: &clock{}, dir: t.TempDir(), log: &syncBuffer{}}
+	s := &server{t: t, clock: &clock{}, dir: t.TempDir(), log: &logLines{}}
 	s.clock.ns.Store(time.Unix(1_700_000_000, 0).UnixNano())
-	s.write(first.cert, first.key)
+	s.write(first.Cert, first.Key)
 	r, err := New(s.certFile(), s.keyFile(), Options{Log: slog.New(slog.NewTextHandler(s.log, nil)), Now: s.clock.now})
 	if err != nil {
 		t.Fatal(err)
@@ -151,10 +129,10 @@ func (s *server) wantSerial(want int64, when string) {
 // A renewed pair is served from the first handshake after the interval,
 // without a restart.
 func TestServesTheRenewedPair(t *testing.T) {
-	s := newServer(t, newPair(t, 1))
+	s := newServer(t, tlstest.NewPair(t, 1))
 	s.wantSerial(1, "at start")
-	renewed := newPair(t, 2)
-	s.write(renewed.cert, renewed.key)
+	renewed := tlstest.NewPair(t, 2)
+	s.write(renewed.Cert, renewed.Key)
 	s.wantSerial(1, "within the interval")
 	s.clock.advance(DefaultInterval)
 	s.wantSerial(2, "after the interval")
@@ -175,7 +153,7 @@ func TestServesTheRenewedPair(t *testing.T) {
 // that shows no key material, once per change; a good pair after it is
 // served.
 func TestKeepsThePairWhenTheRenewalIsBroken(t *testing.T) {
-	first, other := newPair(t, 1), newPair(t, 2)
+	first, other := tlstest.NewPair(t, 1), tlstest.NewPair(t, 2)
 	s := newServer(t, first)
 	for _, step := range []struct {
 		name      string
@@ -183,8 +161,8 @@ func TestKeepsThePairWhenTheRenewalIsBroken(t *testing.T) {
 		remove    bool
 	}{
 		{name: "garbage certificate", cert: []byte("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n")},
-		{name: "certificate of another key", cert: other.cert, key: first.key},
-		{name: "key of another certificate", cert: first.cert, key: other.key[:len(other.key)/2]},
+		{name: "certificate of another key", cert: other.Cert, key: first.Key},
+		{name: "key of another certificate", cert: first.Cert, key: other.Key[:len(other.Key)/2]},
 		{name: "key file removed", remove: true},
 	} {
 		warnings := strings.Count(s.log.String(), "level=WARN")
@@ -206,14 +184,14 @@ func TestKeepsThePairWhenTheRenewalIsBroken(t *testing.T) {
 			t.Fatalf("%s: warned again without a change:\n%s", step.name, s.log)
 		}
 	}
-	for _, k := range [][]byte{first.key, other.key} {
+	for _, k := range [][]byte{first.Key, other.Key} {
 		body := strings.Join(strings.Split(string(k), "\n")[1:3], "")
 		if strings.Contains(s.log.String(), "PRIVATE KEY") || strings.Contains(strings.ReplaceAll(s.log.String(), "\n", ""), body[:16]) {
 			t.Fatalf("the log shows key material:\n%s", s.log)
 		}
 	}
-	good := newPair(t, 3)
-	s.write(good.cert, good.key)
+	good := tlstest.NewPair(t, 3)
+	s.write(good.Cert, good.Key)
 	s.clock.advance(DefaultInterval)
 	s.wantSerial(3, "a good pair after the broken ones")
 }
@@ -221,8 +199,8 @@ func TestKeepsThePairWhenTheRenewalIsBroken(t *testing.T) {
 // Handshakes running while the pair is renewed all succeed, each with one
 // of the pairs written.
 func TestConcurrentHandshakesDuringRenewals(t *testing.T) {
-	s := newServer(t, newPair(t, 1))
-	pairs := []pair{newPair(t, 2), newPair(t, 3), newPair(t, 4)}
+	s := newServer(t, tlstest.NewPair(t, 1))
+	pairs := []tlstest.Pair{tlstest.NewPair(t, 2), tlstest.NewPair(t, 3), tlstest.NewPair(t, 4)}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
@@ -246,7 +224,7 @@ func TestConcurrentHandshakesDuringRenewals(t *testing.T) {
 		})
 	}
 	for _, p := range pairs {
-		s.write(p.cert, p.key)
+		s.write(p.Cert, p.Key)
 		s.clock.advance(DefaultInterval)
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -264,12 +242,12 @@ func TestConcurrentHandshakesDuringRenewals(t *testing.T) {
 // certificate.
 func TestNewRefusesABadPair(t *testing.T) {
 	dir := t.TempDir()
-	a, b := newPair(t, 1), newPair(t, 2)
+	a, b := tlstest.NewPair(t, 1), tlstest.NewPair(t, 2)
 	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(cert, a.cert, 0o600); err != nil {
+	if err := os.WriteFile(cert, a.Cert, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(key, b.key, 0o600); err != nil {
+	if err := os.WriteFile(key, b.Key, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := New(cert, key, Options{}); err == nil {
