@@ -2,6 +2,7 @@ package tlsreload
 
 import (
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -214,7 +215,7 @@ func TestConcurrentHandshakesDuringRenewals(t *testing.T) {
 				}
 				n, err := s.serial()
 				if err == nil && (n < 1 || n > 4) {
-					err = os.ErrInvalid
+					err = fmt.Errorf("serial %d was never written", n)
 				}
 				if err != nil {
 					errs <- err
