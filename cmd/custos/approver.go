@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/config"
 	"github.com/custoskms/custos/internal/httpguard"
+	"github.com/custoskms/custos/internal/tlsreload"
 )
 
 // approverStore are the settings every `approver` command shares: its own
@@ -92,6 +94,8 @@ type approverServeConfig struct {
 	approvalSecret     string
 	maxAge             time.Duration
 	idleTimeout        time.Duration
+	signinLimit        int
+	signinBurst        int
 	tlsCert, tlsKey    string
 	profile            profileFlags
 }
@@ -110,16 +114,33 @@ func (c *approverServeConfig) add(b *config.Binder) {
 		Default: 60 * time.Second, Help: "how far a request's timestamp may be from this clock"})
 	config.Duration(b, &c.idleTimeout, config.Setting[time.Duration]{Flag: "idle-timeout", Env: []string{"CUSTOS_APPROVER_IDLE_TIMEOUT"},
 		Default: approver.DefaultIdleTimeout, Help: "end a console session unused for this long"})
+	config.Int(b, &c.signinLimit, config.Setting[int]{Flag: "signin-limit", Env: []string{"CUSTOS_APPROVER_SIGNIN_LIMIT"},
+		Default: approver.DefaultSignInRate, Check: atLeast(0),
+		Help: "passkey sign-ins and enrolments a minute per client address, failed ones counting twice (0: no limit)"})
+	config.Int(b, &c.signinBurst, config.Setting[int]{Flag: "signin-burst", Env: []string{"CUSTOS_APPROVER_SIGNIN_BURST"},
+		Default: approver.DefaultSignInBurst, Check: atLeast(1), Help: "sign-ins a client address may begin at once above --signin-limit"})
 	config.String(b, &c.tlsCert, config.Setting[string]{Flag: "tls-cert", Env: []string{"CUSTOS_APPROVER_TLS_CERT"},
-		Help: "serve HTTPS with this PEM certificate file (the chain, leaf first); with --tls-key"})
+		Help: "serve HTTPS with this PEM certificate file (the chain, leaf first; a renewal written over it is served without a restart); with --tls-key"})
 	config.String(b, &c.tlsKey, config.Setting[string]{Flag: "tls-key", Env: []string{"CUSTOS_APPROVER_TLS_KEY"},
 		Help: "the PEM private key file of --tls-cert"})
 	c.profile.add(b)
 }
 
-// tlsConfig loads --tls-cert and --tls-key (nil, nil without them). They
-// are read once at start: a renewed certificate takes a restart.
-func (c *approverServeConfig) tlsConfig() (*tls.Config, error) {
+// signInRate is --signin-limit as the console takes it, where 0 is the
+// default and a negative rate no limit.
+func (c *approverServeConfig) signInRate() int {
+	if c.signinLimit == 0 {
+		return -1
+	}
+	return c.signinLimit
+}
+
+// tlsConfig loads --tls-cert and --tls-key (nil, nil without them). A
+// renewed pair written over the files is served without a restart: the
+// handshakes look at the files at most every tlsreload.DefaultInterval and
+// reread them once changed, keeping the pair in service if the new one does
+// not load.
+func (c *approverServeConfig) tlsConfig(log *slog.Logger) (*tls.Config, error) {
 	if c.tlsCert == "" && c.tlsKey == "" {
 		return nil, nil
 	}
@@ -130,11 +151,11 @@ func (c *approverServeConfig) tlsConfig() (*tls.Config, error) {
 	if u, err := url.Parse(c.origin); err == nil && u.Scheme != "https" {
 		return nil, fmt.Errorf("--origin %s: with --tls-cert the console is https://", c.origin)
 	}
-	cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+	rl, err := tlsreload.New(c.tlsCert, c.tlsKey, tlsreload.Options{Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	return &tls.Config{GetCertificate: rl.GetCertificate, MinVersion: tls.VersionTLS12}, nil
 }
 
 // plainWarning is the start-up warning for a console served in plain HTTP
@@ -207,7 +228,7 @@ func runApprover(ctx context.Context, a *app, sf *approverStore, c approverServe
 	if err != nil {
 		return err
 	}
-	tc, err := c.tlsConfig()
+	tc, err := c.tlsConfig(log)
 	if err != nil {
 		return err
 	}
@@ -237,7 +258,8 @@ func runApprover(ctx context.Context, a *app, sf *approverStore, c approverServe
 	if err != nil {
 		return err
 	}
-	console, err := approver.NewConsole(approver.ConsoleConfig{Service: svc, Origin: c.origin, IdleTimeout: c.idleTimeout})
+	console, err := approver.NewConsole(approver.ConsoleConfig{Service: svc, Origin: c.origin, IdleTimeout: c.idleTimeout,
+		SignInRate: c.signInRate(), SignInBurst: c.signinBurst})
 	if err != nil {
 		return err
 	}

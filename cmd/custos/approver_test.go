@@ -3,15 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +18,8 @@ import (
 	"github.com/custoskms/custos/internal/audit"
 	"github.com/custoskms/custos/internal/daemon"
 	"github.com/custoskms/custos/internal/pending/postgres/pgtest"
+	"github.com/custoskms/custos/internal/tlsreload"
+	"github.com/custoskms/custos/internal/tlsreload/tlstest"
 )
 
 func TestApproverOperatorAddListRemove(t *testing.T) {
@@ -85,6 +81,8 @@ func TestApproverServeConfigErrors(t *testing.T) {
 		"http origin":      {[]string{"--origin", "http://approver.example"}, "--origin: http only for a loopback host"},
 		"unreadable rules": {[]string{"--approval-secret-file", sec, "--rules", filepath.Join(dir, "none.json")}, "--rules"},
 		"other database":   {[]string{"--approval-secret-file", sec, "--database", "mysql://x/y"}, "want sqlite:PATH or postgres://"},
+		"negative limit":   {[]string{"--approval-secret-file", sec, "--signin-limit", "-1"}, "--signin-limit"},
+		"no burst":         {[]string{"--approval-secret-file", sec, "--signin-burst", "0"}, "--signin-burst"},
 	} {
 		args := append([]string{"approver", "serve", "--data-dir", dir}, tc.args...)
 		if _, stderr, code := runCLI(t, "", args...); code == 0 || !strings.Contains(stderr, tc.want) {
@@ -94,7 +92,9 @@ func TestApproverServeConfigErrors(t *testing.T) {
 }
 
 // `custos approver serve` answers the daemon's own client: an auto-approve
-// rule approves at once, anything else waits for operators.
+// rule approves at once, anything else waits for operators. The sign-in
+// limit's flag and variable reach the console, and the daemon's requests
+// are not counted by it.
 func TestApproverServeAnswersTheDaemon(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.json")
@@ -108,11 +108,13 @@ func TestApproverServeAnswersTheDaemon(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	t.Setenv("CUSTOS_APPROVAL_SECRET", "s3cret")
+	t.Setenv("CUSTOS_APPROVER_SIGNIN_BURST", "1")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int)
 	var stderr bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"approver", "serve", "--data-dir", dir, "--listen", addr, "--rules", rules}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
+		done <- run(ctx, []string{"approver", "serve", "--data-dir", dir, "--listen", addr, "--rules", rules, "--signin-limit", "1"},
+			strings.NewReader(""), &bytes.Buffer{}, &stderr)
 	}()
 	ask, err := daemon.NewApprover(daemon.ApproverConfig{URL: "http://" + addr + "/approval", Secret: []byte("s3cret")})
 	if err != nil {
@@ -128,6 +130,21 @@ func TestApproverServeAnswersTheDaemon(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("small transfer: %v (%s)", err, stderr.String())
+	}
+	for i, want := range []int{http.StatusOK, http.StatusTooManyRequests} {
+		req, err := http.NewRequestWithContext(ctx, "POST", "http://"+addr+"/signin/begin", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "http://localhost:8710")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want || (want == http.StatusTooManyRequests && res.Header.Get("Retry-After") != "60") {
+			t.Fatalf("sign-in %d with a burst of 1 a minute: %d, Retry-After %q", i, res.StatusCode, res.Header.Get("Retry-After"))
+		}
 	}
 	if err := ask.Approve(ctx, subject("65f1c0de0000000000000002", "1000")); err == nil || !strings.Contains(err.Error(), "not decided yet") {
 		t.Fatalf("transfer at the bound: %v, want pending", err)
@@ -154,43 +171,22 @@ func TestApproverOperatorsInPostgres(t *testing.T) {
 	}
 }
 
-// selfSigned writes a certificate for localhost and its key as PEM files
-// in dir, and returns their paths and a pool trusting the certificate.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+// selfSigned writes a certificate for localhost of serial and its key as
+// PEM files in dir (over any there), and returns their paths and a pool
+// trusting the certificate.
+func selfSigned(t *testing.T, dir string, serial int64) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "approver test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
+	p := tlstest.NewPair(t, serial)
+	certFile, keyFile = p.Write(t, dir)
+	return certFile, keyFile, p.Pool()
 }
 
 // With --tls-cert and --tls-key the console and the approval route speak
-// HTTPS only; half a pair, an http origin or a bad file stop the start.
+// HTTPS only; half a pair, an http origin or a bad file stop the start. A
+// pair renewed over the files is served without a restart.
 func TestApproverServeTLS(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
+	certFile, keyFile, pool := selfSigned(t, dir, 1)
 	t.Setenv("CUSTOS_APPROVAL_SECRET", "s3cret")
 	for name, tc := range map[string]struct {
 		args []string
@@ -237,6 +233,25 @@ func TestApproverServeTLS(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.TLS == nil {
 		t.Fatalf("https sign-in page: %d, TLS %v", res.StatusCode, res.TLS != nil)
 	}
+	// A renewal: the next look at the files (every few seconds) serves it.
+	_, _, renewed := selfSigned(t, dir, 2)
+	serial := func() (int64, error) {
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+			TLSClientConfig: &tls.Config{RootCAs: renewed, ServerName: "localhost"}}}
+		res, err := c.Get("https://" + addr + "/signin")
+		if err != nil {
+			return 0, err
+		}
+		res.Body.Close()
+		return res.TLS.PeerCertificates[0].SerialNumber.Int64(), nil
+	}
+	n, err := serial()
+	for deadline := time.Now().Add(3 * tlsreload.DefaultInterval); err != nil && time.Now().Before(deadline); n, err = serial() {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil || n != 2 {
+		t.Fatalf("after the renewal: serial %d, %v (%s)", n, err, stderr.String())
+	}
 	// Plain HTTP on the same port is not served.
 	if res, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/signin"); err == nil {
 		res.Body.Close()
@@ -250,6 +265,15 @@ func TestApproverServeTLS(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "plain HTTP") {
 		t.Fatalf("a warning about plain HTTP with TLS on: %s", stderr.String())
+	}
+}
+
+// --signin-limit 0 is no limit; the console's 0 would be its default.
+func TestApproverSignInLimitOff(t *testing.T) {
+	for limit, want := range map[int]int{0: -1, 1: 1, 10: 10} {
+		if got := (&approverServeConfig{signinLimit: limit}).signInRate(); got != want {
+			t.Errorf("--signin-limit %d: console rate %d, want %d", limit, got, want)
+		}
 	}
 }
 

@@ -49,7 +49,7 @@ func (s *Server) admit(r *http.Request, scope pending.Scopes, secret string) (pe
 		return k, missingScope(scope &^ k.Scopes)
 	}
 	if s.limiter != nil {
-		if wait := s.limiter.take(k.ID); wait > 0 {
+		if wait := s.limiter.Take(k.ID); wait > 0 {
 			return k, rateLimited(wait)
 		}
 	}

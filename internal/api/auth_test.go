@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/custoskms/custos/internal/pending"
+	"github.com/custoskms/custos/internal/ratelimit"
 )
 
 // routeContract, one per row of routeMap, is the contract of each route: the scope its key needs and its
@@ -221,11 +222,11 @@ func TestMetricsNeedAnAdminKey(t *testing.T) {
 // is not slowed, and the key recovers once its bucket refills.
 func TestRateLimitPerKey(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.RateLimit, c.RateBurst = 0.5, 3 })
-	if e.srv.limiter == nil || e.srv.limiter.rate != 0.5 || e.srv.limiter.burst != 3 {
+	if e.srv.limiter == nil || e.srv.limiter.Rate() != 0.5 || e.srv.limiter.Burst() != 3 {
 		t.Fatalf("Config.RateLimit is not applied: %+v", e.srv.limiter)
 	}
 	now := time.Unix(1_700_000_000, 0)
-	e.srv.limiter = newLimiter(0.5, 3, func() time.Time { return now })
+	e.srv.limiter = ratelimit.New(0.5, 3, 0, func() time.Time { return now })
 	for range 3 {
 		e.do("GET", "/v3/kms/pending/ETH", e.keyA, nil).want(t, 200, nil)
 	}
@@ -299,28 +300,6 @@ func TestRateLimitedKeyDoesNotSlowAnother(t *testing.T) {
 	// Generous: the point is that the others are not made to wait for tokens.
 	if took > 5*time.Second {
 		t.Fatalf("20 requests of other keys took %v", took)
-	}
-}
-
-// Idle keys' buckets are dropped, so memory follows the active keys.
-func TestLimiterDropsIdleBuckets(t *testing.T) {
-	now := time.Unix(1_700_000_000, 0)
-	l := newLimiter(10, 10, func() time.Time { return now })
-	for i := range 1000 {
-		l.take(strconv.Itoa(i))
-	}
-	for range 10 {
-		l.take("busy")
-	}
-	if len(l.buckets) != 1001 {
-		t.Fatalf("%d buckets", len(l.buckets))
-	}
-	now = now.Add(sweepEvery)
-	if wait := l.take("busy"); wait != 0 {
-		t.Fatalf("busy waits %v after a minute", wait)
-	}
-	if len(l.buckets) != 1 {
-		t.Fatalf("%d buckets after a sweep, want only the key that took a request", len(l.buckets))
 	}
 }
 

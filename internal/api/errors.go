@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/custoskms/custos/intent"
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/pending"
+	"github.com/custoskms/custos/internal/ratelimit"
 )
 
 // Stable error codes of the error body; the OpenAPI document lists them all.
@@ -92,7 +92,7 @@ func missingScope(lacking pending.Scopes) *Error {
 
 // rateLimited is a 429 telling the client when its key has a request again.
 func rateLimited(wait time.Duration) *Error {
-	secs := max(1, int64(math.Ceil(wait.Seconds())))
+	secs := ratelimit.RetryAfter(wait)
 	return &Error{ErrorCode: CodeRateLimited, StatusCode: http.StatusTooManyRequests,
 		Message:    fmt.Sprintf("This API key made too many requests; retry in %d s.", secs),
 		retryAfter: time.Duration(secs) * time.Second}

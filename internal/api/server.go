@@ -20,6 +20,7 @@ import (
 	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/chain/chains"
 	"github.com/custoskms/custos/internal/pending"
+	"github.com/custoskms/custos/internal/ratelimit"
 	"github.com/custoskms/custos/internal/webhook"
 )
 
@@ -108,7 +109,7 @@ type Server struct {
 	// maxGasPrice is Config.MaxGasPrice, never written to.
 	maxGasPrice map[string]*big.Int
 	// limiter is nil when the rate limit is disabled.
-	limiter *limiter
+	limiter *ratelimit.Limiter
 	// webhooks is Config.Webhooks.
 	webhooks webhook.Guard
 }
@@ -148,7 +149,7 @@ func New(cfg Config) *Server {
 		s.reg = newRegistry()
 	}
 	if cfg.RateLimit > 0 {
-		s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now)
+		s.limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst, 0, time.Now)
 	}
 	s.metrics = newMetrics(s.reg, s.store)
 	s.metricsHandler = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})

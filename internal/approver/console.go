@@ -22,6 +22,7 @@ import (
 
 	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/internal/audit"
+	"github.com/custoskms/custos/internal/ratelimit"
 )
 
 //go:embed web
@@ -52,6 +53,12 @@ type ConsoleConfig struct {
 	// IdleTimeout and Lifetime bound sessions (defaults above).
 	IdleTimeout time.Duration
 	Lifetime    time.Duration
+	// SignInRate is how many passkey ceremonies (sign-in or enrolment,
+	// each begun or failed) one client address may make a minute, with
+	// bursts of SignInBurst (0: DefaultSignInRate, DefaultSignInBurst); a
+	// negative rate sets no limit.
+	SignInRate  int
+	SignInBurst int
 }
 
 // Console is the operators' web console: passkey sign-in, the queue, one
@@ -65,6 +72,8 @@ type Console struct {
 	pages  map[string]*template.Template
 	// ceremonies hold the WebAuthn challenges between their two requests.
 	ceremonies *ceremonies
+	// signins limits the ceremonies per client address (nil: no limit).
+	signins *ratelimit.Limiter
 }
 
 // NewConsole checks cfg and prepares the pages.
@@ -83,12 +92,18 @@ func NewConsole(cfg ConsoleConfig) (*Console, error) {
 	if cfg.Lifetime <= 0 {
 		cfg.Lifetime = DefaultSessionLifetime
 	}
+	if cfg.SignInRate == 0 {
+		cfg.SignInRate = DefaultSignInRate
+	}
+	if cfg.SignInBurst <= 0 {
+		cfg.SignInBurst = DefaultSignInBurst
+	}
 	wa, err := webauthn.New(&webauthn.Config{RPID: u.Hostname(), RPDisplayName: "Custos approver", RPOrigins: []string{u.String()}})
 	if err != nil {
 		return nil, fmt.Errorf("approver console: %w", err)
 	}
 	c := &Console{cfg: cfg, svc: cfg.Service, origin: u, wa: wa, pages: map[string]*template.Template{},
-		ceremonies: &ceremonies{m: map[string]ceremony{}}}
+		ceremonies: &ceremonies{m: map[string]ceremony{}}, signins: newSignInLimiter(cfg, cfg.Service.cfg.Now)}
 	for _, p := range []string{"signin", "enrol", "queue", "tx", "history", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(webFS, "web/layout.html", "web/"+p+".html")
 		if err != nil {
@@ -123,10 +138,10 @@ func (c *Console) Handler() http.Handler {
 		http.Redirect(w, r, "/queue", http.StatusSeeOther)
 	})
 	mux.HandleFunc("GET /signin", c.signinPage)
-	mux.HandleFunc("POST /signin/begin", c.post(c.signinBegin))
+	mux.HandleFunc("POST /signin/begin", c.post(c.limited(c.signinBegin)))
 	mux.HandleFunc("POST /signin/finish", c.post(c.signinFinish))
 	mux.HandleFunc("GET /enrol", c.enrolPage)
-	mux.HandleFunc("POST /enrol/begin", c.post(c.enrolBegin))
+	mux.HandleFunc("POST /enrol/begin", c.post(c.limited(c.enrolBegin)))
 	mux.HandleFunc("POST /enrol/finish", c.post(c.enrolFinish))
 	mux.HandleFunc("GET /queue", c.signedIn(c.queuePage))
 	mux.HandleFunc("GET /tx/{id}", c.signedIn(c.txPage))

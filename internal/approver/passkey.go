@@ -100,6 +100,9 @@ func (c *Console) signinFinish(w http.ResponseWriter, r *http.Request) {
 		return c.loadUser(r.Context(), op)
 	}, cer.data, r)
 	if err != nil {
+		// A wrong assertion costs the address a ceremony more: guessing
+		// pays twice what signing in does.
+		c.takeSignIn(r)
 		c.svc.cfg.Log.Info("passkey sign-in refused", "error", err)
 		jsonError(w, http.StatusUnauthorized, "this passkey is not an operator's")
 		return
@@ -180,6 +183,7 @@ func (c *Console) enrolFinish(w http.ResponseWriter, r *http.Request) {
 	}
 	cred, err := c.wa.FinishRegistration(u, cer.data, r)
 	if err != nil {
+		c.takeSignIn(r)
 		c.svc.cfg.Log.Info("passkey enrolment refused", "operator", op.Name, "error", err)
 		jsonError(w, http.StatusBadRequest, "the passkey was not accepted")
 		return
