@@ -44,6 +44,8 @@ func Run(t *testing.T, open Opener) {
 		{"LeaseMax", testLeaseMax},
 		{"LeaseMaxConcurrent", testLeaseMaxConcurrent},
 		{"LeaseMaxNoStarvation", testLeaseMaxNoStarvation},
+		{"LeaseRenew", testLeaseRenew},
+		{"LeaseRenewOnlyLeasedPending", testLeaseRenewOnlyLeasedPending},
 	}
 	tests = append(tests, hookTests...)
 	tests = append(tests, trackTests...)
