@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,6 +122,56 @@ func testLeaseRenewOnlyLeasedPending(t *testing.T, s pending.Store) {
 	}{{"", time.Minute}, {"a", 0}} {
 		if _, err := s.Renew(ctx, tenantA, bad.signer, ids, bad.lease); err == nil {
 			t.Errorf("Renew(%q, %v) succeeded", bad.signer, bad.lease)
+		}
+	}
+}
+
+// A renewal racing another signer's claim of the same expired leases splits
+// them: each transaction is either renewed by its owner or claimed by the
+// other signer, never both and never neither.
+func testLeaseRenewRace(t *testing.T, s pending.Store) {
+	const n, short = 60, 100 * time.Millisecond
+	for round := range 3 {
+		sg := sig(100 + round)
+		txs := make([]pending.NewTx, n)
+		for i := range txs {
+			txs[i] = simple("ETH", sg)
+		}
+		ids := create(t, s, tenantA, txs...)
+		if got := claimIDs(t, s, "a", short, []string{sg}); len(got) != n {
+			t.Fatalf("a's claim got %d of %d", len(got), n)
+		}
+		time.Sleep(short + 100*time.Millisecond)
+		var (
+			wg                 sync.WaitGroup
+			renewed, claimed   []string
+			renewErr, claimErr error
+		)
+		wg.Go(func() { renewed, renewErr = s.Renew(context.Background(), tenantA, "a", ids, time.Minute) })
+		wg.Go(func() {
+			var txs []pending.Tx
+			txs, claimErr = s.Pending(context.Background(), pending.PendingQuery{Tenant: tenantA, Chain: "ETH", SignatureIDs: []string{sg},
+				Claim: &pending.Claim{Signer: "b", Lease: time.Minute}})
+			for _, tx := range txs {
+				claimed = append(claimed, tx.ID)
+			}
+		})
+		wg.Wait()
+		if err := errors.Join(renewErr, claimErr); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, id := range renewed {
+			got[id] = "a"
+		}
+		for _, id := range claimed {
+			if got[id] != "" {
+				t.Fatalf("round %d: %s renewed by a and claimed by b", round, id)
+			}
+			got[id] = "b"
+		}
+		if len(got) != n {
+			t.Fatalf("round %d: %d renewed and %d claimed of %d", round, len(renewed), len(claimed), n)
 		}
 	}
 }

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"LeaseMaxNoStarvation", testLeaseMaxNoStarvation},
 		{"LeaseRenew", testLeaseRenew},
 		{"LeaseRenewOnlyLeasedPending", testLeaseRenewOnlyLeasedPending},
+		{"LeaseRenewRace", testLeaseRenewRace},
 	}
 	tests = append(tests, hookTests...)
 	tests = append(tests, trackTests...)
