@@ -34,9 +34,6 @@ type renewal struct {
 	ids    []string
 }
 
-// renewMembers are the members of a renewal body.
-var renewMembers = []string{"signerId", "leaseSeconds", "ids"}
-
 // parseRenewal reads {"signerId","leaseSeconds"?,"ids":[…]} and lists every
 // problem. An id given twice is allowed (Renew renews it once).
 func parseRenewal(body []byte) (renewal, error) {
@@ -94,7 +91,8 @@ func decodeRenewal(body []byte) (f claimFields, ids []string, leaseErr error, ba
 		return f, nil, nil, nil, invalid("body: " + err.Error())
 	}
 	for _, k := range slices.Sorted(maps.Keys(members)) {
-		if slices.Contains(renewMembers, k) {
+		switch k {
+		case "signerId", "leaseSeconds", "ids":
 			continue
 		}
 		if len(bad) == 10 { // a body of a million members answers in a few lines
