@@ -41,6 +41,7 @@ var routeMap = []routeContract{
 	{"POST /v3/kms/cancel/{id}", "/v3/kms/cancel/aaaaaaaaaaaaaaaaaaaaaaaa", "", pending.ScopeQueue, MaxReplaceBody},
 	{"GET /v3/kms/pending/{chain}", "/v3/kms/pending/ETH", "", pending.ScopeSign, MaxNoBody},
 	{"POST /v3/kms/pending/{chain}", "/v3/kms/pending/ETH", v3Sample("POST", "/v3/kms/pending/ETH"), pending.ScopeSign, DefaultMaxBody},
+	{"POST /v3/kms/lease", "/v3/kms/lease", v3Sample("POST", "/v3/kms/lease"), pending.ScopeSign, MaxLeaseBody},
 	{"PUT /v3/kms/{id}/{txId}", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa/0xaaaaaaaaaaaa", "", pending.ScopeSign, MaxNoBody},
 	{"POST /v3/{slug}/broadcast", "/v3/ethereum/broadcast", v3Sample("POST", "/v3/ethereum/broadcast"), pending.ScopeSign, MaxTxBody},
 	{"POST /v3/{slug}/broadcast/batch", "/v3/ethereum/broadcast/batch", `{"transactions":[{"txData":"0x01","signatureId":"ffffffffffffffffffffffff"}]}`, pending.ScopeSign, MaxBroadcastBatchBody},

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The fast signatureIds scanner must agree with encoding/json whenever it
@@ -84,6 +87,60 @@ func FuzzCreateRequest(f *testing.F) {
 func FuzzPendingRequest(f *testing.F) {
 	fuzzRoute(f, "POST", "/v3/kms/pending/ETH",
 		`{"signatureIds":["`+sigA+`"]}`, `{"signatureIds":["\u0030"]}`, `{"signatureIds":[null]}`, `{"signatureIds":[]}`, `0`)
+}
+
+func FuzzLeaseRequest(f *testing.F) {
+	fuzzRoute(f, "POST", "/v3/kms/lease",
+		`{"signerId":"d1","ids":["ffffffffffffffffffffffff"]}`, `{"signerId":"d1","leaseSeconds":3600,"ids":["ffffffffffffffffffffffff"]}`,
+		`{"signerId":null,"ids":[null]}`, `{"ids":{}}`, `{"signerId":"d1","signerId":"d2"}`, `0`)
+}
+
+// The renewal body parser never panics, answers only the API's errors, and
+// accepts only what encoding/json, refusing unknown members, reads the same:
+// a valid signer, a lease of whole seconds in range, 1 to MaxRenewIDs ids of
+// the pending id's shape.
+func FuzzParseRenewal(f *testing.F) {
+	for _, s := range []string{
+		`{"signerId":"d1","ids":["ffffffffffffffffffffffff"]}`,
+		`{"signerId":"a.b:c-d_e","leaseSeconds":1,"ids":["ffffffffffffffffffffffff","ffffffffffffffffffffffff"]}`,
+		`{"ids":["fffffffffffffffffffffff\u0066"],"leaseSeconds":null,"signerId":"\u0064"}`,
+		`{"signerId":"d1","leaseSeconds":1e3,"ids":["ffffffffffffffffffffffff"]}`,
+		`{"signerId":"d1","SignerId":"d2","ids":[]}`,
+		`{"signerId":"d1","ids":["ffffffffffffffffffffffff"],"x":1}`,
+		`{"ids":null}`, `[]`, `{`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := parseRenewal(body)
+		if err != nil {
+			if _, isAPI := err.(*Error); !isAPI {
+				t.Fatalf("non-API error %T %v", err, err)
+			}
+			return
+		}
+		if !validSignerID(req.signer) || req.lease < time.Second || req.lease > MaxLeaseSeconds*time.Second ||
+			req.lease%time.Second != 0 || len(req.ids) == 0 || len(req.ids) > MaxRenewIDs || slices.ContainsFunc(req.ids, func(id string) bool { return !isTxID(id) }) {
+			t.Fatalf("accepted %+v from %q", req, body)
+		}
+		var ref struct {
+			SignerID     string   `json:"signerId"`
+			LeaseSeconds *int64   `json:"leaseSeconds"`
+			IDs          []string `json:"ids"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ref); err != nil {
+			t.Fatalf("accepted %q, which encoding/json refuses: %v", body, err)
+		}
+		secs := int64(DefaultLeaseSeconds)
+		if ref.LeaseSeconds != nil {
+			secs = *ref.LeaseSeconds
+		}
+		if ref.SignerID != req.signer || time.Duration(secs)*time.Second != req.lease || !slices.Equal(ref.IDs, req.ids) {
+			t.Fatalf("parsed %+v, encoding/json %+v from %q", req, ref, body)
+		}
+	})
 }
 
 func FuzzBroadcastRequest(f *testing.F) {

@@ -154,7 +154,7 @@ func decodePendingBody(body []byte) ([]string, *pending.Claim, error) {
 		ids []string
 		f   claimFields
 	)
-	if r, ok := scanPendingBody(body); ok {
+	if r, ok := scanPendingBody(body, "signatureIds"); ok {
 		ids, f = r.ids, r.claimFields
 		if ids == nil {
 			return nil, nil, invalid("signatureIds: is required")
@@ -208,12 +208,12 @@ type scannedBody struct {
 	claimFields
 }
 
-// scanPendingBody reads an object whose members are signatureIds (an array
-// of plain strings), signerId (a plain string), leaseSeconds and limit (JSON
-// integers without sign, fraction or exponent), each at most once. It reports
-// false for anything else, including escapes and non-ASCII, which
-// encoding/json then handles.
-func scanPendingBody(body []byte) (scannedBody, bool) {
+// scanPendingBody reads an object whose members are list (an array of plain
+// strings: signatureIds of a pending POST, ids of a lease renewal), signerId
+// (a plain string), leaseSeconds and limit (JSON integers without sign,
+// fraction or exponent), each at most once. It reports false for anything
+// else, including escapes and non-ASCII, which encoding/json then handles.
+func scanPendingBody(body []byte, list string) (scannedBody, bool) {
 	var out scannedBody
 	src := string(body)
 	i := 0
@@ -285,7 +285,7 @@ func scanPendingBody(body []byte) (scannedBody, bool) {
 			return out, false
 		}
 		switch key {
-		case "signatureIds":
+		case list:
 			if out.ids != nil || !punct('[') {
 				return out, false
 			}

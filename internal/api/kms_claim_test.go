@@ -133,7 +133,7 @@ func FuzzPendingBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r, ok := scanPendingBody(body)
+		r, ok := scanPendingBody(body, "signatureIds")
 		if !ok {
 			_, _, _ = decodePendingBody(body) // must not panic
 			return

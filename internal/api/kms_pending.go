@@ -23,26 +23,36 @@ func pathChain(r *http.Request) (string, error) {
 	return c, nil
 }
 
-// checkIDs validates signature IDs, reporting at most a few bad ones so that
-// a million-ID request cannot produce a million-line answer.
+// idCredits is what a request naming n ids costs: 1 per idsPerCredit, at least 1.
+func idCredits(n int) int64 { return max(1, int64((n+idsPerCredit-1)/idsPerCredit)) }
+
+// checkIDs validates signature IDs.
 func checkIDs(field string, ids []string) error {
 	if allUUIDs(ids) {
 		return nil
 	}
-	var bad []string
-	for i, id := range ids {
-		if !isUUID(id) {
-			bad = append(bad, fmt.Sprintf("%s[%d]: must be a UUID, got %s", field, i, quote(id)))
-			if len(bad) == 10 {
-				bad = append(bad, field+": further invalid entries not listed")
-				break
-			}
-		}
-	}
-	if len(bad) > 0 {
+	if bad := badEntries(field, ids, isUUID, "must be a UUID", nil); len(bad) > 0 {
 		return invalid(bad...)
 	}
 	return nil
+}
+
+// badEntries adds to bad the entries of list that valid refuses, as
+// "field[i]: want, got …", the first ten and then a line saying the list
+// stops there, so that a request of a million entries cannot produce a
+// million-line answer.
+func badEntries(field string, list []string, valid func(string) bool, want string, bad []string) []string {
+	n := 0
+	for i, v := range list {
+		if valid(v) {
+			continue
+		}
+		bad = append(bad, fmt.Sprintf("%s[%d]: %s, got %s", field, i, want, quote(v)))
+		if n++; n == 10 {
+			return append(bad, field+": further invalid entries not listed")
+		}
+	}
+	return bad
 }
 
 // allUUIDs reports whether every id is a UUID, a long list (a signer's
@@ -122,7 +132,7 @@ func (s *Server) pendingPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.charge(r, max(1, int64((len(ids)+idsPerCredit-1)/idsPerCredit)))
+	s.charge(r, idCredits(len(ids)))
 	nameKey(w, r)
 	writePendingTxs(w, txs) // kms_pending_json.go
 	return nil

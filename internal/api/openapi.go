@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -78,7 +79,7 @@ func openAPIDocument(rts []route) obj {
 		"openapi": "3.1.0",
 		"info": obj{"title": "Custos pending-transaction API", "version": "3",
 			"description": "Queue transactions for offline signing, fetch them by signature IDs, broadcast and complete them. " +
-				"Credits per API key: 1 per pending GET, 1 per 500 signature IDs on pending POST, 2 per complete or delete, 1 per detail GET, " +
+				"Credits per API key: 1 per pending GET, 1 per 500 signature IDs on pending POST, 1 per 500 ids on lease renewal, 2 per complete or delete, 1 per detail GET, " +
 				"1 per transaction count, 1 per JSON-RPC call the web3 gateway relays; " +
 				"charged on success. " + scopesDoc},
 		"components": obj{
@@ -147,6 +148,12 @@ func openAPIDocument(rts []route) obj {
 						"200": pendingList, "400": bad,
 					})),
 			},
+			"/v3/kms/lease": obj{"post": withDescription(op("Renew a signer's leases (not Tatum's)", nil, renewBodySchema(), obj{
+				"200": obj{"description": "The ids renewed, in the request's order, each once; never null.",
+					"content": jsonContent(obj{"type": "object", "required": []string{"renewed"}, "properties": obj{
+						"renewed": obj{"type": "array", "items": idSchema}}})},
+				"400": bad,
+			}), renewDoc)},
 			"/v3/kms/{id}/{txId}": obj{"put": (op("Complete with the blockchain txId", []obj{idParam,
 				{"name": "txId", "in": "path", "required": true, "schema": obj{"type": "string", "minLength": 10, "maxLength": 80}}}, nil, obj{
 				"204": noContent, "400": bad,
@@ -278,6 +285,23 @@ func openAPIDocument(rts []route) obj {
 	}
 	secure(doc["paths"].(obj), rts)
 	return doc
+}
+
+const renewDoc = "A signer renews the leases it holds on transactions it claimed (docs/design.md §4.7), so that one it " +
+	"is still working on past its lease is not claimed and signed by another signer; unlike a claim it leases nothing " +
+	"new. The lease of each given id of the tenant that is still pending and leased to signerId, running or expired " +
+	"(while signerId is its owner no other signer has claimed it since), ends leaseSeconds from now; all in one atomic " +
+	"write. The other ids (completed, deleted, failed, unknown, another tenant's, never leased, leased to another " +
+	"signer) are left out of renewed, which is no error: the signer should stop working on them. A member other than " +
+	"signerId, leaseSeconds and ids, or one given twice or in another letter case, is refused. Credits: 1 per 500 ids, at least 1."
+
+// renewBodySchema is POST /v3/kms/lease's body.
+func renewBodySchema() obj {
+	return obj{"type": "object", "required": []string{"signerId", "ids"}, "additionalProperties": false, "properties": obj{
+		"signerId":     withDescription(maps.Clone(signerIDSchema), "The signer holding the leases, as it claimed them."),
+		"leaseSeconds": withDescription(maps.Clone(leaseSchema), "How long from now the renewed leases run (default 60)."),
+		"ids": obj{"type": "array", "items": idSchema, "minItems": 1, "maxItems": MaxRenewIDs,
+			"description": "Pending ids; one given twice is renewed and listed once."}}}
 }
 
 // txStates are the states GET /v3/kms/{id} reports.

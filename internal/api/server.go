@@ -187,6 +187,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/v3/kms", pending.ScopeQueue, MaxTxBody, s.createTx},
 		{http.MethodGet, "/v3/kms/pending/{chain}", pending.ScopeSign, MaxNoBody, s.pendingGet},
 		{http.MethodPost, "/v3/kms/pending/{chain}", pending.ScopeSign, s.maxBody, s.pendingPost},
+		{http.MethodPost, "/v3/kms/lease", pending.ScopeSign, MaxLeaseBody, s.renewLeases},
 		{http.MethodPut, "/v3/kms/{id}/{txId}", pending.ScopeSign, MaxNoBody, s.completeTx},
 		{http.MethodGet, "/v3/kms/{id}", pending.ScopeQueue, MaxNoBody, s.getTx},
 		{http.MethodGet, "/v3/kms/transactions", pending.ScopeQueue, MaxNoBody, s.listTxs},

@@ -264,6 +264,7 @@ var v3Routes = []struct{ method, path, body string }{
 	{"POST", "/v3/kms", `{"chain":"ETH","serializedTransaction":"x","hashes":["` + sigA + `"]}`},
 	{"GET", "/v3/kms/pending/ETH", ""},
 	{"POST", "/v3/kms/pending/ETH", `{"signatureIds":["` + sigA + `"]}`},
+	{"POST", "/v3/kms/lease", `{"signerId":"d1","ids":["aaaaaaaaaaaaaaaaaaaaaaaa"]}`},
 	{"PUT", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa/0xaaaaaaaaaaaa", ""},
 	{"GET", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", ""},
 	{"DELETE", "/v3/kms/aaaaaaaaaaaaaaaaaaaaaaaa", ""},

@@ -7,6 +7,7 @@ package pending
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -181,6 +182,29 @@ type Claim struct {
 	Max int
 }
 
+// CheckRenewal reports a Renew without a signer or a positive lease: a
+// caller's bug, refused before anything is written.
+func CheckRenewal(signer string, lease time.Duration) error {
+	if signer == "" || lease <= 0 {
+		return errors.New("renew leases: a renewal needs a signer and a positive lease")
+	}
+	return nil
+}
+
+// InOrder returns the ids that are in renewed, in the order of ids and each
+// once: a store's RETURNING has no order, and Renew answers in the caller's.
+// It empties renewed as it goes.
+func InOrder(ids []string, renewed map[string]bool) []string {
+	out := make([]string, 0, len(renewed))
+	for _, id := range ids {
+		if renewed[id] {
+			out = append(out, id)
+			delete(renewed, id)
+		}
+	}
+	return out
+}
+
 // Deletion is what the store keeps about a deleted transaction with a
 // withdrawal, so the application's ledger can return the amount (and the fee
 // when Revert is set).
@@ -257,6 +281,16 @@ type TxStore interface {
 	// signer that reports on every poll piles up thousands. "" and 0 when
 	// none, or when the id is unknown or foreign.
 	LastError(ctx context.Context, tenant, id string) (last string, count int, err error)
+	// Renew moves the leases signer holds on the tenant's transactions ids
+	// to end lease from now, in one atomic write, and returns the ids it
+	// renewed in the order of ids, each once. A transaction is renewed only
+	// while it is pending (no txId, not deleted or failed) and still leased to
+	// signer, its lease running or expired: as long as signer is its owner no
+	// other signer has claimed it since. The others (unknown, foreign, never
+	// leased, another signer's) are left out and keep their lease; that is
+	// never an error. Unlike a claim it never leases anything new, so a signer
+	// renews exactly the work it holds.
+	Renew(ctx context.Context, tenant, signer string, ids []string, lease time.Duration) ([]string, error)
 	// NextSequence is the sequence the store would allocate for key with the
 	// node's floor at 0: one past the highest it handed out or recorded for
 	// a live transaction (lowered again when a failure freed the highest), 0

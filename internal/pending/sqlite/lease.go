@@ -2,8 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/custoskms/custos/internal/pending"
 )
@@ -75,4 +78,39 @@ func (s *Store) claim(ctx context.Context, q pending.PendingQuery) ([]pending.Tx
 		}
 	}
 	return out, nil
+}
+
+// Renew implements pending.Store: one conditional UPDATE by the unique id
+// index, in the group write like the store's other writes. SQLite runs one
+// writer at a time, so a renewal and another signer's claim of the same row
+// are ordered: a claim that took an expired lease first has made itself the
+// owner and the renewal skips the row; a renewal first leaves a running lease
+// that the claim passes over.
+func (s *Store) Renew(ctx context.Context, tenant, signer string, ids []string, lease time.Duration) ([]string, error) {
+	if err := pending.CheckRenewal(signer, lease); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return []string{}, nil
+	}
+	list, err := json.Marshal(ids) // any string: the store trusts no caller's validation
+	if err != nil {
+		return nil, fmt.Errorf("renew leases: %w", err)
+	}
+	renewed := make(map[string]bool)
+	err = s.write(ctx, "renew leases", func(ctx context.Context, tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE txs SET lease_until = ?1
+			WHERE id IN (SELECT value FROM json_each(?2)) AND tenant = ?3 AND lease_owner = ?4
+			  AND tx_id IS NULL AND deleted_at IS NULL AND failed_at IS NULL
+			RETURNING id`, now()+max(1, lease.Milliseconds()), string(list), tenant, signer)
+		got, err := keysOf[string](rows, err)
+		for _, id := range got {
+			renewed[id.(string)] = true
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pending.InOrder(ids, renewed), nil
 }

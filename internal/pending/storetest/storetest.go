@@ -44,6 +44,9 @@ func Run(t *testing.T, open Opener) {
 		{"LeaseMax", testLeaseMax},
 		{"LeaseMaxConcurrent", testLeaseMaxConcurrent},
 		{"LeaseMaxNoStarvation", testLeaseMaxNoStarvation},
+		{"LeaseRenew", testLeaseRenew},
+		{"LeaseRenewOnlyLeasedPending", testLeaseRenewOnlyLeasedPending},
+		{"LeaseRenewRace", testLeaseRenewRace},
 	}
 	tests = append(tests, hookTests...)
 	tests = append(tests, trackTests...)
