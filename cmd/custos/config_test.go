@@ -20,7 +20,7 @@ func TestDaemonHelpShowsDefaults(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, want := range []string{
-		"--concurrency int", "(env CUSTOS_CONCURRENCY) (default 64)",
+		"--concurrency int", "(env CUSTOS_CONCURRENCY) (default 1024)",
 		"--period duration", "(default 5s)", "--lease duration", "(default 1m0s)",
 		"--external-url string", "--run-once", "--transaction-ids string",
 		"--api-url string", "(env CUSTOS_API_URL, TATUM_API_URL) (default \"" + defaultAPIURL + "\")",

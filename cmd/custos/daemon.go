@@ -181,7 +181,7 @@ func (c *daemonConfig) add(b *config.Binder) {
 	config.String(b, &c.metricsListen, config.Setting[string]{Flag: "metrics-listen", Env: []string{"CUSTOS_METRICS_LISTEN"},
 		Help: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9700)"})
 	config.Int(b, &c.concurrency, config.Setting[int]{Flag: "concurrency", Env: []string{"CUSTOS_CONCURRENCY"},
-		Default: daemon.DefaultConcurrency, Help: "transactions in flight per chain (signatures by keys held outside the process: at most 64 at once)", Check: atLeast(1)})
+		Default: daemon.DefaultConcurrency, Help: "transactions in flight per chain (at most 64 when the API cannot renew leases; signatures by keys held outside the process: at most 64 at once)", Check: atLeast(1)})
 	config.Int(b, &c.chunkSize, config.Setting[int]{Flag: "chunk-size", Env: []string{"CUSTOS_CHUNK_SIZE"},
 		Default: 10000, Help: "signature IDs per pending request", Check: atLeast(1)})
 	c.chainIDs.add(b)

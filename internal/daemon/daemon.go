@@ -147,12 +147,11 @@ type Daemon struct {
 // DefaultConcurrency is Config.Concurrency's default. More in flight is
 // faster: with 512 or more, the process benchmark's batches and group
 // commits are fuller and the three processes spend about 40% less CPU per
-// transaction (BENCHMARKS.md). But whatever a run signs must also be
-// submitted within its lease, and with 1024 in flight under load the
-// replicas test saw a signed transaction's submission outlast a 5 s lease,
-// and a second daemon sign it too. Until a run renews the leases of the
-// work it holds, the default stays where that test has always held.
-const DefaultConcurrency = 64
+// transaction than with 64 (BENCHMARKS.md). Work held that long must keep
+// its lease until it is submitted: a run renews the leases it holds
+// (leases.keep), and keeps at most unrenewedInFlight in flight when the
+// API cannot renew them.
+const DefaultConcurrency = 1024
 
 // unrenewedInFlight bounds a run's transactions in flight when it claims
 // with a lease that the API cannot renew (an older server): without
