@@ -157,14 +157,13 @@ func TestBroadcastBatchThroughTheEVMClient(t *testing.T) {
 	}
 }
 
-// The server's CPU per broadcast transaction, 64 at a time: one batch
-// request, or 64 concurrent single requests, through the handler (auth,
+// The server's CPU per broadcast transaction, n at a time: one batch
+// request, or n concurrent single requests, through the handler (auth,
 // checks, store, node client) to the node double over HTTP. The process's
 // CPU includes the double's (it decodes each transaction and recovers its
 // sender, about what a node's admission costs); queueing and signing are
 // outside the measure.
-func benchmarkBroadcast64(b *testing.B, batch bool) {
-	const n = 64
+func benchmarkBroadcast(b *testing.B, n int, batch bool) {
 	se := newSenderEnv(b, n)
 	var cpu time.Duration
 	round := 0
@@ -187,5 +186,8 @@ func benchmarkBroadcast64(b *testing.B, batch bool) {
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N*n), "cpu-ms/tx")
 }
 
-func BenchmarkBroadcast64Batch(b *testing.B)   { benchmarkBroadcast64(b, true) }
-func BenchmarkBroadcast64Singles(b *testing.B) { benchmarkBroadcast64(b, false) }
+func BenchmarkBroadcast64Batch(b *testing.B)   { benchmarkBroadcast(b, 64, true) }
+func BenchmarkBroadcast64Singles(b *testing.B) { benchmarkBroadcast(b, 64, false) }
+
+// A full batch (MaxBroadcastBatch), as a busy signer sends it.
+func BenchmarkBroadcast256Batch(b *testing.B) { benchmarkBroadcast(b, MaxBroadcastBatch, true) }

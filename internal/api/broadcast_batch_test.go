@@ -7,7 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/pending"
@@ -287,5 +289,39 @@ func TestBroadcastBatchAnswerShape(t *testing.T) {
 	if string(res[1]["signatureId"]) != `"ffffffffffffffffffffffff"` || len(res[1]) != 2 ||
 		string(res[1]["error"]) != `{"errorCode":"kms.tx.notFound","message":"Transaction not found.","statusCode":403}` {
 		t.Errorf("error %s", r.body)
+	}
+}
+
+// The batch's checks run on a bounded set of workers: every item goes to f
+// exactly once with its own index, and never more than the bound at once,
+// though the workers do overlap.
+func TestSomeBoundsItsWorkers(t *testing.T) {
+	items := make([]*broadcastItem, 100)
+	for i := range items {
+		items[i] = &broadcastItem{id: fmt.Sprint(i)}
+	}
+	const workers = 4
+	var (
+		running, most atomic.Int32
+		seen          [100]atomic.Int32
+	)
+	some(items, workers, func(i int, it *broadcastItem) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		if it != items[i] {
+			t.Errorf("item %s came with index %d", it.id, i)
+		}
+		seen[i].Add(1)
+		time.Sleep(time.Millisecond) // long enough for the workers to overlap
+	})
+	for i := range seen {
+		if n := seen[i].Load(); n != 1 {
+			t.Errorf("item %d was given %d times", i, n)
+		}
+	}
+	if m := most.Load(); m > workers || m < 2 {
+		t.Errorf("%d ran at once, want 2 to %d", m, workers)
 	}
 }
