@@ -54,8 +54,9 @@ type SignRequest struct {
 	ExtraChainIDs []uint64
 	// Decoded, when set, is what the chain's Decoder returned for
 	// Serialized: the chain signs that value instead of reading Serialized
-	// again, so that what was decided on is what is signed. A chain refuses
-	// a Decoded that is not its own decoding of Serialized.
+	// again, so that what was decided on is what is signed. A Decoder
+	// refuses a Decoded that is not its own decoding of Serialized; other
+	// chains are never given one.
 	Decoded Decoded
 }
 
