@@ -52,6 +52,12 @@ type SignRequest struct {
 	// ExtraChainIDs are network ids accepted beyond the chain's public ones for
 	// this network (an EVM dev chain's id, from configuration).
 	ExtraChainIDs []uint64
+	// Decoded, when set, is what the chain's Decoder returned for
+	// Serialized: the chain signs that value instead of reading Serialized
+	// again, so that what was decided on is what is signed. A Decoder
+	// refuses a Decoded that is not its own decoding of Serialized; other
+	// chains are never given one.
+	Decoded Decoded
 }
 
 // Signed is a signed transaction as the chain's node accepts it, and its id as the chain defines it.

@@ -456,7 +456,7 @@ func TestParsePendingTxRefusesAmbiguousKeys(t *testing.T) {
 		}
 	}
 	// An ambiguous id cannot be reported under either id.
-	if tx, err := parsePending([]byte(`{"id":"` + txID(1) + `","Id":"` + txID(2) + `","chain":"ETH","serializedTransaction":"A","hashes":["a"]}`)); err == nil || tx.ID != "" {
+	if tx, err := parsePending([]byte(`{"id":"`+txID(1)+`","Id":"`+txID(2)+`","chain":"ETH","serializedTransaction":"A","hashes":["a"]}`), false); err == nil || tx.ID != "" {
 		t.Errorf("ambiguous id: %q %v", tx.ID, err)
 	}
 	if _, err := ParsePendingTx([]byte(`{"id":"` + txID(1) + `","chain":"ETH","serializedTransaction":"{\"value\":\"1\",\"to\":\"0x\"}","hashes":["a"]}`)); err != nil {

@@ -132,7 +132,7 @@ func (c *Client) Pending(ctx context.Context, chain string, ids []string, limit 
 	}
 	txs := make([]PendingTx, 0, len(raw.txs))
 	for i, r := range raw.txs {
-		tx, err := parsePending(r)
+		tx, err := parsePending(r, false)
 		tx.QueuedBy = raw.keyID
 		if err != nil && tx.bad != nil {
 			// Refused, not signed, and reported as failed under its id.

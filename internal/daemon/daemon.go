@@ -629,7 +629,8 @@ func (d *Daemon) fail(code, id, stage string, err error) outcome {
 func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx PendingTx, e Entry, recorded bool, p place, held *leases) outcome {
 	code := sc.c.Info().Code
 	var o outcome
-	if err := tx.check(); err != nil {
+	dec, err := tx.decode(sc.c)
+	if err != nil {
 		if recorded || !errors.Is(err, ErrAmbiguousJSON) {
 			// Signed before from unambiguous bytes, it may be on its way
 			// to the chain: not submitted now, but not ended either, which
@@ -639,7 +640,7 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 		return d.refuseAmbiguous(ctx, code, tx, err)
 	}
 	if !recorded {
-		s, err := d.subject(sc, tx)
+		s, err := d.subject(sc, tx, dec)
 		if err != nil {
 			return d.fail(code, tx.ID, "decode", err)
 		}
@@ -714,7 +715,7 @@ func (d *Daemon) process(ctx context.Context, sc signingChain, res *Resolver, tx
 			return d.auditFailed(code, tx.ID, err)
 		}
 		signed, err := d.sign(ctx, sc, chain.SignRequest{Serialized: tx.SerializedTransaction, Testnet: d.cfg.Testnet,
-			Keys: keys, ExtraChainIDs: d.cfg.ExtraChainIDs[code]}, remote)
+			Keys: keys, ExtraChainIDs: d.cfg.ExtraChainIDs[code], Decoded: s.decodedTx}, remote)
 		clear(keys)
 		if err != nil {
 			return d.fail(code, tx.ID, "sign", err)

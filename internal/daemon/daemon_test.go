@@ -28,6 +28,9 @@ import (
 type countingChain struct {
 	*evm.Chain
 	calls atomic.Int64
+	// Decode hides the EVM chain's chain.Decoder, which would read the
+	// double's stand-in transactions itself instead of its Intent and Sign.
+	Decode struct{}
 }
 
 func (c *countingChain) Sign(_ context.Context, req chain.SignRequest) (chain.Signed, error) {

@@ -21,10 +21,16 @@ type Subject struct {
 	// transaction before deciding on it; a Subject built elsewhere without
 	// an intent is refused by the policy and by approval v2.
 	Decoded bool
+
+	// decodedTx is what Intent was read from on a chain.Decoder, and what the
+	// daemon signs (chain.SignRequest.Decoded): the decision is on the
+	// transaction signed, not on another reading of the same bytes.
+	decodedTx chain.Decoded
 }
 
-// subject decodes tx on chain sc into what the guard decides on.
-func (d *Daemon) subject(sc signingChain, tx PendingTx) (Subject, error) {
+// subject decodes tx on chain sc into what the guard decides on; dec is
+// tx's decoding (PendingTx.decode).
+func (d *Daemon) subject(sc signingChain, tx PendingTx, dec *decoding) (Subject, error) {
 	s := Subject{Tx: tx}
 	if tx.Index != nil {
 		s.Indexes = append(s.Indexes, *tx.Index)
@@ -37,8 +43,17 @@ func (d *Daemon) subject(sc signingChain, tx PendingTx) (Subject, error) {
 	// New refuses a chain that is not an Intender: the daemon signs only
 	// what it can decode.
 	s.Decoded = true
+	extra := d.cfg.ExtraChainIDs[sc.c.Info().Code]
 	var err error
-	s.Intent, err = sc.c.(chain.Intender).Intent(tx.SerializedTransaction, d.cfg.Testnet, d.cfg.ExtraChainIDs[sc.c.Info().Code]...)
+	switch {
+	case dec.err != nil:
+		err = dec.err
+	case dec.tx != nil:
+		s.Intent, err = dec.tx.Intent(d.cfg.Testnet, extra...)
+		s.decodedTx = dec.tx
+	default:
+		s.Intent, err = sc.c.(chain.Intender).Intent(tx.SerializedTransaction, d.cfg.Testnet, extra...)
+	}
 	if err != nil {
 		return Subject{}, err
 	}

@@ -58,12 +58,31 @@ func (p place) finish(submitted bool) {
 // nothing would submit a dropped one again. Signing still runs concurrently;
 // only submissions of one sender are serialized, those of different senders
 // stay concurrent. Transactions whose chain has no sequence, or that carry
-// none, have no predecessor.
+// none, have no predecessor; nor have those the signer refuses (ambiguous
+// JSON, a transaction that does not decode).
+//
+// The sequences are read from each transaction's decoding (PendingTx.decode),
+// which the returned transactions keep: on a chain.Decoder, the one reading
+// of its bytes that the guard decides on and the signer signs.
 func inSequence(c chain.Chain, testnet bool, txs, waiting []PendingTx) ([]PendingTx, map[string]place) {
 	places := make(map[string]place, len(txs))
 	sq, ok := c.(chain.Sequencer)
 	if !ok {
 		return txs, places
+	}
+	sequence := func(tx *PendingTx) (string, *uint64, error) {
+		dec, err := tx.decode(c)
+		if err != nil {
+			return "", nil, err
+		}
+		tx.dec = dec
+		switch {
+		case dec.err != nil:
+			return "", nil, dec.err
+		case dec.tx != nil:
+			return dec.tx.Sequence()
+		}
+		return sq.Sequence(tx.SerializedTransaction, testnet)
 	}
 	type line struct {
 		pos []int // the line's places in txs
@@ -71,8 +90,10 @@ func inSequence(c chain.Chain, testnet bool, txs, waiting []PendingTx) ([]Pendin
 		seq map[string]uint64
 	}
 	lines := map[string]*line{}
-	add := func(tx PendingTx, pos int) {
-		sender, seq, err := sq.Sequence(tx.SerializedTransaction, testnet)
+	// add puts tx, at pos in out (-1: waiting), in its sender's line,
+	// decoded.
+	add := func(tx *PendingTx, pos int) {
+		sender, seq, err := sequence(tx)
 		if err != nil || seq == nil || sender == "" {
 			return // the signer reports what is wrong with it
 		}
@@ -84,18 +105,18 @@ func inSequence(c chain.Chain, testnet bool, txs, waiting []PendingTx) ([]Pendin
 		if pos >= 0 {
 			l.pos = append(l.pos, pos)
 		}
-		l.txs = append(l.txs, tx)
+		l.txs = append(l.txs, *tx)
 		l.seq[tx.ID] = *seq
 	}
-	for i, tx := range txs {
-		add(tx, i)
+	out := slices.Clone(txs)
+	for i := range out {
+		add(&out[i], i)
 	}
 	held := make(map[string]bool, len(waiting))
 	for _, tx := range waiting {
-		add(tx, -1)
+		add(&tx, -1)
 		held[tx.ID] = true
 	}
-	out := slices.Clone(txs)
 	for _, l := range lines {
 		slices.SortStableFunc(l.txs, func(a, b PendingTx) int { return cmp.Compare(l.seq[a.ID], l.seq[b.ID]) })
 		var prev *turn

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/internal/chain"
 	"github.com/custoskms/custos/internal/remotekey"
 	"github.com/custoskms/custos/internal/strictjson"
 )
@@ -52,6 +53,9 @@ type PendingTx struct {
 	// bad is why the transaction was refused when parsed; set, nothing but
 	// ID is.
 	bad error
+	// dec is the transaction's decoding for a run, once it was decoded
+	// (decode).
+	dec *decoding
 }
 
 // ParsePendingTx decodes one PendingTx and checks what the daemon relies on.
@@ -60,7 +64,7 @@ type PendingTx struct {
 // a duplicate or case-variant key in the transaction or in a JSON
 // serializedTransaction.
 func ParsePendingTx(b []byte) (PendingTx, error) {
-	tx, err := parsePending(b)
+	tx, err := parsePending(b, true)
 	if err != nil {
 		return PendingTx{}, err
 	}
@@ -71,7 +75,13 @@ func ParsePendingTx(b []byte) (PendingTx, error) {
 // for ambiguous JSON whose id is not itself ambiguous comes back with the
 // error as well: only its id and that error (bad), so that the daemon
 // ends it as refused instead of skipping it in silence.
-func parsePending(b []byte) (PendingTx, error) {
+//
+// Without serialized, a JSON serializedTransaction of a transaction that is
+// otherwise whole is left to decode to check, in the reading that decodes
+// it: a chain.Decoder reads it once for the check and everything after. An
+// incomplete one, which the daemon skips, is still checked here, so that an
+// ambiguous one is refused rather than skipped.
+func parsePending(b []byte, serialized bool) (PendingTx, error) {
 	var tx PendingTx
 	if err := json.Unmarshal(b, &tx); err != nil {
 		return PendingTx{}, err
@@ -92,20 +102,30 @@ func parsePending(b []byte) (PendingTx, error) {
 		}
 		return PendingTx{ID: tx.ID, bad: err}, err
 	}
-	if err := checkSerialized(tx.SerializedTransaction); err != nil {
-		return PendingTx{ID: tx.ID, bad: err}, err
+	missing := tx.missing()
+	if serialized || missing != nil {
+		if err := checkSerialized(tx.SerializedTransaction); err != nil {
+			return PendingTx{ID: tx.ID, bad: err}, err
+		}
 	}
-	if tx.Chain == "" {
-		return PendingTx{}, errMissing("chain")
-	}
-	if tx.SerializedTransaction == "" {
-		return PendingTx{}, errMissing("serializedTransaction")
-	}
-	if len(tx.Hashes) == 0 && len(tx.Signatures) == 0 {
-		return PendingTx{}, errMissing("hashes")
+	if missing != nil {
+		return PendingTx{}, missing
 	}
 	tx.raw = append(json.RawMessage(nil), b...)
 	return tx, nil
+}
+
+// missing names the first field the daemon needs that tx lacks.
+func (tx PendingTx) missing() error {
+	switch {
+	case tx.Chain == "":
+		return errMissing("chain")
+	case tx.SerializedTransaction == "":
+		return errMissing("serializedTransaction")
+	case len(tx.Hashes) == 0 && len(tx.Signatures) == 0:
+		return errMissing("hashes")
+	}
+	return nil
 }
 
 // checkSerialized refuses a JSON serializedTransaction (one that starts
@@ -117,21 +137,54 @@ func checkSerialized(s string) error {
 	if t == "" || t[0] != '{' && t[0] != '[' {
 		return nil
 	}
-	if err := strictjson.Check([]byte(s)); err != nil {
-		return fmt.Errorf("serializedTransaction: %w: %w", ErrAmbiguousJSON, err)
-	}
-	return nil
+	return ambiguousSerialized(strictjson.Check([]byte(s)))
 }
 
-// check is the last look at a transaction before the daemon decodes,
-// approves and signs it: one refused when it was parsed (bad), or built by
-// an API implementation that did not parse it with ParsePendingTx, is not
-// signed.
-func (tx PendingTx) check() error {
-	if tx.bad != nil {
-		return tx.bad
+// ambiguousSerialized is the refusal of a serializedTransaction whose JSON
+// check found err; nil when err is.
+func ambiguousSerialized(err error) error {
+	if err == nil {
+		return nil
 	}
-	return checkSerialized(tx.SerializedTransaction)
+	return fmt.Errorf("serializedTransaction: %w: %w", ErrAmbiguousJSON, err)
+}
+
+// decoding is a transaction as the daemon read it for a run.
+type decoding struct {
+	// tx is the chain.Decoder's decoding: the transaction the guard decides
+	// on and the signer signs. nil on other chains (their Intender and
+	// Signer read SerializedTransaction each) and when err is set.
+	tx chain.Decoded
+	// err is why the chain.Decoder could not decode it, reported when the
+	// transaction is decided on.
+	err error
+}
+
+// decode is the last look at a transaction before the daemon decides on and
+// signs it, and on a chain.Decoder its one decoding: the error refuses a
+// transaction refused when it was parsed (bad), or whose JSON
+// serializedTransaction is ambiguous, found in the reading that decodes it
+// (strictjson.Check on other chains). The decoding made by inSequence for
+// the run is reused.
+func (tx PendingTx) decode(c chain.Chain) (*decoding, error) {
+	if tx.bad != nil {
+		return nil, tx.bad
+	}
+	if tx.dec != nil {
+		return tx.dec, nil
+	}
+	dc, ok := c.(chain.Decoder)
+	if !ok {
+		if err := checkSerialized(tx.SerializedTransaction); err != nil {
+			return nil, err
+		}
+		return &decoding{}, nil
+	}
+	d, err := dc.Decode(tx.SerializedTransaction)
+	if ae := (*chain.AmbiguousJSONError)(nil); errors.As(err, &ae) {
+		return nil, ambiguousSerialized(ae.Err)
+	}
+	return &decoding{tx: d, err: err}, nil
 }
 
 // signatureIDs lists the wallets tx names: hashes[], then signatures[] ids

@@ -27,6 +27,11 @@ func (c *Chain) Sequence(serialized string, _ bool) (string, *uint64, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	return t.sequence()
+}
+
+// sequence is Sequence of t.
+func (t *Tx) sequence() (string, *uint64, error) {
 	sender := ""
 	if t.From != nil {
 		sender = strings.ToLower(t.From.Hex())

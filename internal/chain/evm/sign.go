@@ -60,12 +60,18 @@ func (c *Chain) parseForNetwork(serialized string, testnet bool, extra ...uint64
 	if err != nil {
 		return nil, err
 	}
-	if t.ChainID != nil {
-		if err := c.CheckChainID(t.ChainID, testnet, extra...); err != nil {
-			return nil, err
-		}
+	if err := c.checkNetwork(t, testnet, extra...); err != nil {
+		return nil, err
 	}
 	return t, nil
+}
+
+// checkNetwork is CheckChainID of t's chain id when it carries one.
+func (c *Chain) checkNetwork(t *Tx, testnet bool, extra ...uint64) error {
+	if t.ChainID == nil {
+		return nil
+	}
+	return c.CheckChainID(t.ChainID, testnet, extra...)
 }
 
 // Sign implements chain.Signer. It signs exactly the fields given: nonce 0 is
@@ -143,7 +149,7 @@ func (c *Chain) signable(ctx context.Context, req chain.SignRequest) (*Tx, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t, err := c.ParseTx(req.Serialized)
+	t, err := c.requestTx(req)
 	if err != nil {
 		return nil, err
 	}

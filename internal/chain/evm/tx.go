@@ -120,6 +120,12 @@ func (c *Chain) parseTatum(b []byte) (*Tx, error) {
 	if dec.More() {
 		return nil, invalid("Tatum transaction JSON: trailing data after the object")
 	}
+	return c.tatumTx(raw)
+}
+
+// tatumTx reads a Tatum TransactionConfig from its members, raw (null
+// members are removed from raw).
+func (c *Chain) tatumTx(raw map[string]json.RawMessage) (*Tx, error) {
 	for k, v := range raw {
 		if !slices.Contains(tatumFields, k) {
 			return nil, invalid("Tatum transaction JSON: unknown field %q", k)
