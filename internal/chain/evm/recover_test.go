@@ -72,7 +72,8 @@ var chainIDs = []uint64{1, 56, 137, 42220, 44787, 11155111, 1<<31 - 1, 1<<63 + 5
 // Thousands of random keys sign legacy EIP-155, 0x01 and 0x02 transactions
 // for chain ids up to 2^64-1: decodeSigned recovers the signing key's
 // address, as go-ethereum does. Each signature is then altered (the other
-// recovery id, high s, V of ids 2 and 3, V without or beyond the chain id,
+// recovery id, high s, V of ids 2 and 3, V without or beyond the chain id
+// or 256 past it,
 // r or s at the edges of their range, random r and s) and decodeSigned
 // must still agree with go-ethereum on the sender or on the refusal.
 func TestDecodeSignedSenderMatchesGoEthereum(t *testing.T) {
@@ -116,6 +117,7 @@ func TestDecodeSignedSenderMatchesGoEthereum(t *testing.T) {
 			{new(big.Int).Add(base, big.NewInt(2)), r, s},       // id 2
 			{new(big.Int).Add(base, big.NewInt(3)), r, s},       // id 3
 			{new(big.Int).Sub(base, big.NewInt(1)), r, s},       // below the ids
+			{new(big.Int).Add(v, big.NewInt(256)), r, s},        // 27 + 256 + id: a byte too many
 			{new(big.Int).Add(v, new(big.Int).Lsh(big.NewInt(1), 64)), r, s},
 			{big.NewInt(27), r, s}, {big.NewInt(28), r, s}, {big.NewInt(0), r, s}, {big.NewInt(1), r, s},
 			{v, new(big.Int), s}, {v, r, new(big.Int)}, {v, secpN, s}, {v, r, secpN},
