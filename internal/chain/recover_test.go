@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	gsecp "github.com/consensys/gnark-crypto/ecc/secp256k1"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -230,4 +231,70 @@ func BenchmarkRecover(b *testing.B) {
 			}
 		}
 	})
+}
+
+// mulGLVNonConst must give gnark's k·a (its GLV multiplication, a
+// different walk over the same split) for random points and scalars and
+// for the edges: 0, 1, 15 and 16 (the table's last entry and the first
+// carry), λ (k2 = 1 alone), n−1 and scalars of 128 and 129 bits.
+func TestMulGLVNonConstMatchesGnark(t *testing.T) {
+	rng := rand.New(rand.NewChaCha8([32]byte{'g', 'l', 'v'}))
+	lambda, _ := new(big.Int).SetString("37718080363155996902926221483475020450927657555482586988616620542887997980018", 10)
+	one := big.NewInt(1)
+	edges := []*big.Int{new(big.Int), one, big.NewInt(15), big.NewInt(16), lambda, new(big.Int).Sub(testN, one),
+		new(big.Int).Lsh(one, 128), new(big.Int).Sub(new(big.Int).Lsh(one, 129), one)}
+	_, g := gsecp.Generators()
+	for i := range 500 {
+		var kb [32]byte
+		fill(rng, kb[:])
+		var a gsecp.G1Affine
+		a.ScalarMultiplication(&g, new(big.Int).SetBytes(kb[:])) // a random point
+		fill(rng, kb[:])
+		k := new(big.Int).Mod(new(big.Int).SetBytes(kb[:]), testN)
+		if i < len(edges) {
+			k = edges[i]
+		}
+		var want, got gsecp.G1Jac
+		want.FromAffine(&a)
+		want.ScalarMultiplication(&want, k)
+		mulGLVNonConst(&a, k, &got)
+		if !got.Equal(&want) {
+			t.Fatalf("a %s, k %x: got %s, want %s", a.String(), k, got.String(), want.String())
+		}
+	}
+}
+
+// wnaf's digits are 0 or odd in −15..15, no two non-zero ones closer than
+// 5 places, and they sum back to k; also for runs of ones, whose negative
+// digits carry across 64-bit words up to 2^256.
+func TestWNAF(t *testing.T) {
+	rng := rand.New(rand.NewChaCha8([32]byte{'n', 'a', 'f'}))
+	one := big.NewInt(1)
+	for i := range 2000 + 257 {
+		var kb [32]byte
+		fill(rng, kb[:])
+		k := new(big.Int).SetBytes(kb[:])
+		k.Rsh(k, uint(i%257)) // every length from 256 bits down to 0
+		if i >= 2000 {
+			k.Lsh(one, uint(i-2000)).Sub(k, one) // 2^j − 1 for j = 0..256
+		}
+		var d [258]int8
+		n := wnaf(k, &d)
+		sum, last := new(big.Int), -wnafWidth
+		for j := n - 1; j >= 0; j-- {
+			sum.Lsh(sum, 1).Add(sum, big.NewInt(int64(d[j])))
+		}
+		for j := range n {
+			if d[j] == 0 {
+				continue
+			}
+			if d[j]%2 == 0 || d[j] > 15 || d[j] < -15 || j-last < wnafWidth {
+				t.Fatalf("k %x: digit %d at %d (previous at %d)", k, d[j], j, last)
+			}
+			last = j
+		}
+		if sum.Cmp(k) != 0 || (n > 0 && d[n-1] == 0) {
+			t.Fatalf("k %x: digits %v sum to %x", k, d[:n], sum)
+		}
+	}
 }
