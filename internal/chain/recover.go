@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc"
-
 	gsecp "github.com/consensys/gnark-crypto/ecc/secp256k1"
 	"github.com/consensys/gnark-crypto/ecc/secp256k1/fp"
 	"github.com/consensys/gnark-crypto/ecc/secp256k1/fr"
@@ -47,8 +46,8 @@ func RecoverSecp256k1(hash, r, s *[32]byte, recID byte) ([64]byte, error) {
 	}
 	e.SetBytes(hash[:]) // reduced mod n, as the hash is taken as a scalar
 
-	// R = (r, y) with y² = r³ + 7 and y's parity the recovery id's low bit;
-	// r < n < p, so r is its own field element.
+	// R = (r, y) with y² = r³ + 7 and y's parity the recovery id; r < n < p,
+	// so r is its own field element.
 	var R gsecp.G1Affine
 	R.X.SetBytes(r[:])
 	var y2 fp.Element
@@ -121,8 +120,9 @@ const wnafWidth = 5
 // (k1·a + k2·φ(a), two halves of about 128 bits), but walks the halves in
 // width-5 non-adjacent form over affine tables: 128 doublings and about 43
 // mixed additions, where gnark's 2-bit window over Jacobian points does up
-// to 192 doublings and 96 full additions, about twice the time. Variable
-// time: for public scalars and points only.
+// to 192 doublings and 96 full additions (the whole recovery: 69–70 µs with
+// gnark's, 59–61 µs with this). Variable time: for public scalars and
+// points only.
 func mulGLVNonConst(a *gsecp.G1Affine, k *big.Int, r *gsecp.G1Jac) {
 	c := glv()
 	ks := ecc.SplitScalar(k, &c.lattice)

@@ -20,12 +20,12 @@ var _ chain.SignedIntender = (*Chain)(nil)
 // the chain's nodes take: "0x" hex of a signed EIP-155 legacy, EIP-2930 or
 // EIP-1559 transaction, or on CELO a CIP-64 (0x7b) one. The intent is the
 // one Intent gives for the same fields (intentOf), with Signers the sender
-// recovered from the signature with go-ethereum's signer for the
-// transaction's chain id, which must be one of the chain's for the network
-// (chain.ErrWrongNetwork otherwise). A legacy transaction without a chain id
-// (replayable on every chain), another transaction type, a signature that
-// recovers no key and anything else that is not one transaction wrap
-// chain.ErrInvalidTx.
+// recovered from the signature under go-ethereum's signer rules for the
+// transaction's chain id (recoverSender), which must be one of the chain's
+// for the network (chain.ErrWrongNetwork otherwise). A legacy transaction
+// without a chain id (replayable on every chain), another transaction type,
+// a signature that recovers no key and anything else that is not one
+// transaction wrap chain.ErrInvalidTx.
 func (c *Chain) SignedIntent(txData string, testnet bool, extra ...uint64) (intent.Intent, error) {
 	t, sender, err := c.decodeSignedHex(txData, testnet, extra...)
 	if err != nil {
@@ -133,7 +133,7 @@ func decodeSignedCIP64(body []byte) (*Tx, common.Address, error) {
 // decodeSigned lets through (a legacy transaction with an EIP-155 chain id,
 // a 0x01 or a 0x02 one; id is tx.ChainId(), not zero): the same V
 // arithmetic, the same checks of the signature values, and the recovery
-// done by chain.RecoverSecp256k1, about three times as fast as go-ethereum's
+// done by chain.RecoverSecp256k1, about twice as fast as go-ethereum's
 // without cgo. The server recovers the sender of every signed transaction it
 // takes, so this is a large share of its CPU per transaction.
 func recoverSender(tx *types.Transaction, id *big.Int) (common.Address, error) {
