@@ -9,7 +9,6 @@ import (
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/tyler-smith/go-bip39"
-	"golang.org/x/crypto/sha3"
 )
 
 // Hardened is the BIP-32 offset of hardened child indices.
@@ -109,9 +108,7 @@ func CheckIndex(index uint64) (uint32, error) {
 // (last 20 bytes of keccak256 of the uncompressed point without its 0x04 prefix),
 // shared by the EVM chains, VET and TRON.
 func KeccakAddress(pub *btcec.PublicKey) [20]byte {
-	h := sha3.NewLegacyKeccak256()
-	h.Write(pub.SerializeUncompressed()[1:])
-	var a [20]byte
-	copy(a[:], h.Sum(nil)[12:])
-	return a
+	var xy [64]byte
+	copy(xy[:], pub.SerializeUncompressed()[1:])
+	return KeccakAddressXY(&xy)
 }

@@ -5,8 +5,6 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 
-	"golang.org/x/crypto/sha3"
-
 	"github.com/custoskms/custos/internal/chain"
 )
 
@@ -38,11 +36,5 @@ func pointAddress(pt *btcec.JacobianPoint) [20]byte {
 	var xy [64]byte
 	pt.X.PutBytesUnchecked(xy[:32])
 	pt.Y.PutBytesUnchecked(xy[32:])
-	h := sha3.NewLegacyKeccak256()
-	h.Write(xy[:])
-	var sum [32]byte
-	h.Sum(sum[:0])
-	var out [20]byte
-	copy(out[:], sum[12:])
-	return out
+	return chain.KeccakAddressXY(&xy)
 }

@@ -173,10 +173,10 @@ func agree(o chain.JSONObject, rd *rawData) error {
 }
 
 // AddressBytes is the 21-byte address (0x41 ‖ keccak address) of a public key.
-func AddressBytes(pub *btcec.PublicKey) []byte {
-	a := chain.KeccakAddress(pub)
-	return append([]byte{addressPrefix}, a[:]...)
-}
+func AddressBytes(pub *btcec.PublicKey) []byte { return prefixed(chain.KeccakAddress(pub)) }
+
+// prefixed is the 21-byte address of a key's Keccak address.
+func prefixed(a [20]byte) []byte { return append([]byte{addressPrefix}, a[:]...) }
 
 // decodeAddress reads either address form TronWeb writes into 21 bytes.
 func decodeAddress(s string) []byte {

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"slices"
 
-	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
-
 	"github.com/custoskms/custos/intent"
 	"github.com/custoskms/custos/internal/chain"
 )
@@ -58,11 +56,11 @@ func (c *Chain) SignedIntent(txData string, testnet bool, _ ...uint64) (intent.I
 		if v > 1 {
 			return intent.Intent{}, chain.InvalidTx("signature %d has no recovery id", n)
 		}
-		pub, _, err := ecdsa.RecoverCompact(append([]byte{27 + v}, b[:64]...), id[:])
+		pub, err := chain.RecoverSecp256k1(&id, (*[32]byte)(b[:32]), (*[32]byte)(b[32:64]), v)
 		if err != nil {
 			return intent.Intent{}, chain.InvalidTx("signature %d recovers no key", n)
 		}
-		if a := showAddress(AddressBytes(pub)); !slices.Contains(in.Signers, a) {
+		if a := showAddress(prefixed(chain.KeccakAddressXY(&pub))); !slices.Contains(in.Signers, a) {
 			in.Signers = append(in.Signers, a)
 		}
 	}

@@ -283,12 +283,11 @@ func decodeSigned(raw []byte) (s *signedBody, h [32]byte, origin [20]byte, err e
 	if h, err = SigningHash(s.body()); err != nil {
 		return nil, h, origin, err
 	}
-	compact := append([]byte{s.Signature[64] + 27}, s.Signature[:64]...)
-	pub, _, err := ecdsa.RecoverCompact(compact, h[:])
+	pub, err := chain.RecoverSecp256k1(&h, (*[32]byte)(s.Signature[:32]), (*[32]byte)(s.Signature[32:64]), s.Signature[64])
 	if err != nil {
 		return nil, h, origin, chain.InvalidTx("signed VET transaction: signature does not recover: %v", err)
 	}
-	return s, h, chain.KeccakAddress(pub), nil
+	return s, h, chain.KeccakAddressXY(&pub), nil
 }
 
 // body is the signed transaction without its signature.
