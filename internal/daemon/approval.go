@@ -190,22 +190,7 @@ func (a *Approver) approveV2(ctx context.Context, s Subject) error {
 		// The service would decide on bytes nobody decoded for it.
 		return fmt.Errorf("%w: approval protocol v2 sends the transaction's intent, and %s transactions cannot be decoded into one (use --approval-protocol v1 for this chain)", ErrNotApproved, s.Tx.Chain)
 	}
-	now := a.Now()
-	req := approval.Request{
-		Version:               approval.Version,
-		ID:                    s.Tx.ID,
-		Chain:                 s.Intent.Chain,
-		Network:               s.Intent.Network,
-		SignatureIDs:          s.Tx.signatureIDs(),
-		Indexes:               append([]uint32{}, s.Indexes...),
-		SerializedTransaction: s.Tx.SerializedTransaction,
-		Digest:                approval.Digest(s.Tx.SerializedTransaction),
-		Intent:                s.Intent,
-		Timestamp:             now.Unix(),
-	}
-	if s.Tx.QueuedBy != "" {
-		req.QueuedBy = &approval.QueuedBy{APIKeyID: s.Tx.QueuedBy}
-	}
+	req := v2Request(s, a.Now())
 	ans, err := a.batch.ask(ctx, req)
 	if errors.Is(err, errAskAlone) {
 		ans, err = a.single(ctx, req, nil)
@@ -227,6 +212,26 @@ func (a *Approver) approveV2(ctx context.Context, s Subject) error {
 		return nil
 	}
 	return fmt.Errorf("%w: decision %q", ErrNotApproved, ans.Decision)
+}
+
+// v2Request is the request about s stamped at now.
+func v2Request(s Subject, now time.Time) approval.Request {
+	req := approval.Request{
+		Version:               approval.Version,
+		ID:                    s.Tx.ID,
+		Chain:                 s.Intent.Chain,
+		Network:               s.Intent.Network,
+		SignatureIDs:          s.Tx.signatureIDs(),
+		Indexes:               append([]uint32{}, s.Indexes...),
+		SerializedTransaction: s.Tx.SerializedTransaction,
+		Digest:                approval.Digest(s.Tx.SerializedTransaction),
+		Intent:                s.Intent,
+		Timestamp:             now.Unix(),
+	}
+	if s.Tx.QueuedBy != "" {
+		req.QueuedBy = &approval.QueuedBy{APIKeyID: s.Tx.QueuedBy}
+	}
+	return req
 }
 
 // single asks about req alone: POST {url}/{id} with body, req's JSON

@@ -63,11 +63,10 @@ func (b *approvalBatcher) ask(ctx context.Context, req approval.Request) (approv
 	if alone {
 		return approval.Response{}, errAskAlone
 	}
-	body, err := json.Marshal(req)
+	c, err := newAsking(ctx, req)
 	if err != nil {
-		return approval.Response{}, fmt.Errorf("%w: %v", ErrNotApproved, err)
+		return approval.Response{}, err
 	}
-	c := &asking{ctx: ctx, req: req, body: body, done: make(chan struct{})}
 	b.sender.Queue(c)
 	select {
 	case <-c.done:
@@ -76,6 +75,15 @@ func (b *approvalBatcher) ask(ctx context.Context, req approval.Request) (approv
 		// Its batch may still be answered: the answer is dropped.
 		return approval.Response{}, fmt.Errorf("%w: %v", ErrNotApproved, ctx.Err())
 	}
+}
+
+// newAsking is req waiting to be asked, with its body as sent alone.
+func newAsking(ctx context.Context, req approval.Request) (*asking, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotApproved, err)
+	}
+	return &asking{ctx: ctx, req: req, body: body, done: make(chan struct{})}, nil
 }
 
 // takeApprovals is the next batch at the head of queue: at most

@@ -1,0 +1,91 @@
+package daemon
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/custoskms/custos/approval"
+	"github.com/custoskms/custos/intent"
+)
+
+// roundTrip is an http.RoundTripper from a function.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// ethSubject is subject n shaped as the process benchmark's ETH transfers:
+// a JSON transaction, one signer, one transfer, a fee and a nonce.
+func ethSubject(n int) Subject {
+	idx := uint32(n)
+	nonce := uint64(n)
+	to := fmt.Sprintf("0x%040x", 0xabc000+n)
+	return Subject{
+		Tx: PendingTx{ID: fmt.Sprintf("65f1c0de%016d", n), Chain: "ETH", Hashes: []string{"5e7a2f4c-6a1b-4d2e-9c3f-8b1a2d3e4f50"}, Index: &idx,
+			SerializedTransaction: fmt.Sprintf(`{"to":"%s","value":"1000000000000000","gasPrice":"20000000000","gas":"21000","nonce":%d,"chainId":1337}`, to, n),
+			QueuedBy:              "key-7"},
+		Intent: intent.Intent{Chain: "ETH", Network: "testnet", ChainID: "1337", Signers: []string{"0x52908400098527886e0f7030069857d2e4169ee7"},
+			Transfers: []intent.Transfer{{To: to, Amount: "1000000000000000", Asset: "ETH"}},
+			Fee:       &intent.Fee{Max: "420000000000000", GasPrice: "20000000000", GasLimit: "21000", Asset: "ETH"},
+			Sequence:  &nonce},
+		Indexes: []uint32{idx}, Decoded: true,
+	}
+}
+
+// BenchmarkApprovalBatch measures the daemon's side of one batch of 128
+// approvals: each request's encoding, the batch's body and MAC, and the
+// signed answer's reading and checks, as the approval batcher does them,
+// against a transport that returns a service's answer written beforehand,
+// so that no server's work is counted. Reported per approval.
+func BenchmarkApprovalBatch(b *testing.B) {
+	const n = approval.MaxBatch
+	secret := []byte("benchmark secret")
+	a, err := NewApprover(ApproverConfig{URL: "http://127.0.0.1:1/approve", Secret: secret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	subjects := make([]Subject, n)
+	reqs := make([]approval.Request, n)
+	answers := make([]approval.Answer, n)
+	now := time.Now()
+	a.Now = func() time.Time { return now }
+	for i := range subjects {
+		subjects[i] = ethSubject(i)
+		reqs[i] = v2Request(subjects[i], now)
+		answers[i] = approval.Answer{Decision: approval.Approve}
+	}
+	rec := httptest.NewRecorder()
+	if err := approval.RespondBatch(rec, secret, reqs, answers, now); err != nil {
+		b.Fatal(err)
+	}
+	answer := rec.Body.Bytes()
+	a.HTTP.Transport = roundTrip(func(r *http.Request) (*http.Response, error) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(bytes.NewReader(answer)), Request: r}, nil
+	})
+	ctx := b.Context()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		group := make([]*asking, n)
+		for i := range subjects {
+			c, err := newAsking(ctx, v2Request(subjects[i], now))
+			if err != nil {
+				b.Fatal(err)
+			}
+			group[i] = c
+		}
+		a.batch.send(group)
+		for _, c := range group {
+			if c.err != nil || c.resp.Decision != approval.Approve {
+				b.Fatalf("%v %q", c.err, c.resp.Decision)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/approval")
+}
