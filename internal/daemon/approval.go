@@ -3,7 +3,6 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -235,13 +234,10 @@ func v2Request(s Subject, now time.Time) approval.Request {
 }
 
 // single asks about req alone: POST {url}/{id} with body, req's JSON
-// (nil: marshalled here).
+// (nil: encoded here).
 func (a *Approver) single(ctx context.Context, req approval.Request, body []byte) (approval.Response, error) {
 	if body == nil {
-		var err error
-		if body, err = json.Marshal(req); err != nil {
-			return approval.Response{}, fmt.Errorf("%w: %v", ErrNotApproved, err)
-		}
+		body = approval.AppendRequest(nil, &req)
 	}
 	resp, err := a.send(ctx, req.ID, http.MethodPost, req.Timestamp, body)
 	if err != nil {

@@ -1,9 +1,7 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -63,10 +61,7 @@ func (b *approvalBatcher) ask(ctx context.Context, req approval.Request) (approv
 	if alone {
 		return approval.Response{}, errAskAlone
 	}
-	c, err := newAsking(ctx, req)
-	if err != nil {
-		return approval.Response{}, err
-	}
+	c := newAsking(ctx, req)
 	b.sender.Queue(c)
 	select {
 	case <-c.done:
@@ -78,12 +73,11 @@ func (b *approvalBatcher) ask(ctx context.Context, req approval.Request) (approv
 }
 
 // newAsking is req waiting to be asked, with its body as sent alone.
-func newAsking(ctx context.Context, req approval.Request) (*asking, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotApproved, err)
-	}
-	return &asking{ctx: ctx, req: req, body: body, done: make(chan struct{})}, nil
+func newAsking(ctx context.Context, req approval.Request) *asking {
+	// Room for the transaction (a few escapes) and the rest of the request
+	// (its intent: a few hundred bytes), so that the body grows once.
+	body := make([]byte, 0, len(req.SerializedTransaction)*9/8+768)
+	return &asking{ctx: ctx, req: req, body: approval.AppendRequest(body, &req), done: make(chan struct{})}
 }
 
 // takeApprovals is the next batch at the head of queue: at most
@@ -138,26 +132,29 @@ func (b *approvalBatcher) send(group []*asking) {
 	// second is stamped again.
 	ts := b.a.Now().Unix()
 	reqs := make([]approval.Request, len(live))
-	body := bytes.NewBufferString(`{"version":2,"requests":[`)
+	size := len(`{"version":2,"requests":[]}`)
+	for _, c := range live {
+		size += len(c.body) + 1
+	}
+	body := make([]byte, 0, size)
+	body = append(body, `{"version":2,"requests":[`...)
 	for i, c := range live {
+		if i > 0 {
+			body = append(body, ',')
+		}
 		if c.req.Timestamp != ts {
 			c.req.Timestamp = ts
-			var err error
-			if c.body, err = json.Marshal(c.req); err != nil {
-				for _, c := range live {
-					c.err = fmt.Errorf("%w: %v", ErrNotApproved, err)
-				}
-				return
-			}
+			// Encoded into the batch's body directly, and kept as sent.
+			start := len(body)
+			body = approval.AppendRequest(body, &c.req)
+			c.body = body[start:len(body):len(body)]
+		} else {
+			body = append(body, c.body...)
 		}
-		if i > 0 {
-			body.WriteByte(',')
-		}
-		body.Write(c.body)
 		reqs[i] = c.req
 	}
-	body.WriteString("]}")
-	resp, err := b.a.send(live[0].ctx, approval.BatchSegment, http.MethodPost, ts, body.Bytes())
+	body = append(body, "]}"...)
+	resp, err := b.a.send(live[0].ctx, approval.BatchSegment, http.MethodPost, ts, body)
 	if err != nil {
 		for _, c := range live {
 			c.err = err

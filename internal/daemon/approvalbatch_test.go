@@ -1,9 +1,11 @@
 package daemon
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -308,5 +310,58 @@ func TestApprovalBatchHostileAnswersNeverApprove(t *testing.T) {
 				t.Fatalf("%d singles, batches %v: want the batch's requests left for the next run", svc.singles, svc.batches)
 			}
 		})
+	}
+}
+
+// TestBatchBodyIsJSONMarshal checks the batch body the daemon writes by
+// hand against encoding/json's, byte for byte, for requests holding strings
+// that need escapes and requests stamped in an earlier second, and the
+// request MAC against those exact bytes.
+func TestBatchBodyIsJSONMarshal(t *testing.T) {
+	secret := []byte("secret")
+	a, err := NewApprover(ApproverConfig{URL: "http://127.0.0.1:1/approve", Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	a.Now = func() time.Time { return now }
+	var sent []byte
+	var header http.Header
+	a.HTTP.Transport = roundTrip(func(r *http.Request) (*http.Response, error) {
+		sent, _ = io.ReadAll(r.Body)
+		header = r.Header.Clone()
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+	})
+	odd := []string{`"quoted" \ back`, "<b>&</b>", "é\u2028\x00\xff", "tab\there"}
+	var group []*asking
+	for i := range 8 {
+		s := ethSubject(i)
+		s.Tx.SerializedTransaction += odd[i%len(odd)]
+		s.Intent.Transfers[0].Asset = odd[(i+1)%len(odd)]
+		s.Intent.Memo = odd[(i+2)%len(odd)]
+		if i%2 == 1 {
+			s.Tx.QueuedBy = ""
+		}
+		// Every third was asked a second earlier and is stamped again.
+		group = append(group, newAsking(t.Context(), v2Request(s, now.Add(-time.Duration(i%3/2)*time.Second))))
+	}
+	a.batch.send(group)
+	reqs := make([]approval.Request, len(group))
+	for i, c := range group {
+		reqs[i] = c.req
+		if c.req.Timestamp != now.Unix() {
+			t.Fatalf("request %d stamped %d, want %d", i, c.req.Timestamp, now.Unix())
+		}
+	}
+	want, err := json.Marshal(approval.BatchRequest{Version: approval.Version, Requests: reqs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(sent, want) {
+		t.Fatalf("batch body\n got %s\nwant %s", sent, want)
+	}
+	ts := header.Get(approval.HeaderTimestamp)
+	if mac := approval.RequestMAC(secret, http.MethodPost, "/approve/batch", ts, want); header.Get(approval.HeaderSignature) != mac {
+		t.Fatalf("signature %q, want %q", header.Get(approval.HeaderSignature), mac)
 	}
 }
