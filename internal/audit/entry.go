@@ -15,6 +15,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/custoskms/custos/internal/jsonenc"
 )
 
 // Genesis is the prev of the first entry: hex SHA-256 of "custos audit log v1".
@@ -48,23 +52,71 @@ type Entry struct {
 	Hash   string         `json:"hash,omitempty"`
 }
 
-// seal sets e.Hash and returns the entry's line, without its newline.
+// seal sets e.Hash and returns the entry's line, without its newline. The
+// canonical bytes are appendCanonical's, json.Marshal's encoding without
+// "hash"; the line is those bytes with "hash" added last, which is what
+// json.Marshal writes for the entry once its hash is set (the field is last
+// and its value, hex digits, needs no escape): one encoding per entry.
 func (e *Entry) seal() ([]byte, error) {
 	e.Hash = ""
-	body, err := json.Marshal(e)
+	body, err := e.appendCanonical(make([]byte, 0, 512))
 	if err != nil {
 		return nil, fmt.Errorf("audit entry %q: %w", e.Event, err)
 	}
 	sum := sha256.Sum256(body)
 	e.Hash = hex.EncodeToString(sum[:])
-	line, err := json.Marshal(e)
-	if err != nil {
-		return nil, err
-	}
+	line := append(body[:len(body)-1], `,"hash":"`...)
+	line = append(line, e.Hash...)
+	line = append(line, `"}`...)
 	if len(line) > MaxLine {
 		return nil, fmt.Errorf("%w: %s entry of %d bytes", ErrTooLarge, e.Event, len(line))
 	}
 	return line, nil
+}
+
+// appendCanonical appends e without its hash as json.Marshal encodes an
+// Entry whose Hash is empty, byte for byte: the fields in their order,
+// "user" and "fields" left out when empty, the fields' keys sorted as
+// json.Marshal sorts a map's (bytewise) and their values as it writes them
+// (jsonenc.Value).
+func (e *Entry) appendCanonical(b []byte) ([]byte, error) {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, e.Seq, 10)
+	b = append(b, `,"time":`...)
+	b = jsonenc.String(b, e.Time)
+	b = append(b, `,"actor":`...)
+	b = jsonenc.String(b, e.Actor)
+	if e.User != "" {
+		b = append(b, `,"user":`...)
+		b = jsonenc.String(b, e.User)
+	}
+	b = append(b, `,"pid":`...)
+	b = strconv.AppendInt(b, int64(e.PID), 10)
+	b = append(b, `,"event":`...)
+	b = jsonenc.String(b, e.Event)
+	if len(e.Fields) > 0 {
+		b = append(b, `,"fields":{`...)
+		keys := make([]string, 0, len(e.Fields))
+		for k := range e.Fields {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonenc.String(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = jsonenc.Value(b, e.Fields[k]); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"prev":`...)
+	b = jsonenc.String(b, e.Prev)
+	return append(b, '}'), nil
 }
 
 // ParseLine reads one line (without its newline) strictly: the line must be
