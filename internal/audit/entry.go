@@ -58,20 +58,28 @@ type Entry struct {
 // json.Marshal writes for the entry once its hash is set (the field is last
 // and its value, hex digits, needs no escape): one encoding per entry.
 func (e *Entry) seal() ([]byte, error) {
+	return e.appendSealed(make([]byte, 0, 512))
+}
+
+// appendSealed is seal appending the line to b: a commit writes its
+// entries' lines into one buffer. The line is the result's bytes from b's
+// length on.
+func (e *Entry) appendSealed(b []byte) ([]byte, error) {
 	e.Hash = ""
-	body, err := e.appendCanonical(make([]byte, 0, 512))
+	start := len(b)
+	b, err := e.appendCanonical(b)
 	if err != nil {
 		return nil, fmt.Errorf("audit entry %q: %w", e.Event, err)
 	}
-	sum := sha256.Sum256(body)
+	sum := sha256.Sum256(b[start:])
 	e.Hash = hex.EncodeToString(sum[:])
-	line := append(body[:len(body)-1], `,"hash":"`...)
-	line = append(line, e.Hash...)
-	line = append(line, `"}`...)
-	if len(line) > MaxLine {
-		return nil, fmt.Errorf("%w: %s entry of %d bytes", ErrTooLarge, e.Event, len(line))
+	b = append(b[:len(b)-1], `,"hash":"`...)
+	b = append(b, e.Hash...)
+	b = append(b, `"}`...)
+	if n := len(b) - start; n > MaxLine {
+		return nil, fmt.Errorf("%w: %s entry of %d bytes", ErrTooLarge, e.Event, n)
 	}
-	return line, nil
+	return b, nil
 }
 
 // appendCanonical appends e without its hash as json.Marshal encodes an

@@ -240,8 +240,10 @@ func (l *Log) commit(events []Event) (err error) {
 		}
 		events = append([]Event{{Type: "audit.torn_tail", Fields: map[string]any{"bytes": torn}}}, events...)
 	}
-	var buf bytes.Buffer
+	// About what a daemon's entry takes, so that the buffer seldom grows.
+	buf := make([]byte, 0, 512*len(events))
 	now := l.opts.Now().UTC().Format(time.RFC3339Nano)
+	pid := os.Getpid()
 	prev, seq := last.Hash, last.Seq
 	var (
 		lastLine  []byte
@@ -249,18 +251,17 @@ func (l *Log) commit(events []Event) (err error) {
 	)
 	for _, ev := range events {
 		seq++
-		e := Entry{Seq: seq, Time: now, Actor: l.opts.Actor, User: l.opts.User, PID: os.Getpid(),
+		e := Entry{Seq: seq, Time: now, Actor: l.opts.Actor, User: l.opts.User, PID: pid,
 			Event: ev.Type, Fields: ev.Fields, Prev: prev}
-		line, err := e.seal()
-		if err != nil {
+		start := len(buf)
+		if buf, err = e.appendSealed(buf); err != nil {
 			return err
 		}
-		buf.Write(line)
-		buf.WriteByte('\n')
+		buf = append(buf, '\n')
 		prev = e.Hash
-		lastLine, lastEntry = line, Entry{Seq: e.Seq, Hash: e.Hash}
+		lastLine, lastEntry = buf[start:len(buf)-1], Entry{Seq: e.Seq, Hash: e.Hash}
 	}
-	if _, err := f.WriteAt(buf.Bytes(), end); err != nil {
+	if _, err := f.WriteAt(buf, end); err != nil {
 		// Leave no partial line behind for the next append to find.
 		_ = f.Truncate(end)
 		return fmt.Errorf("audit log %s: %w", l.path, err)
@@ -269,7 +270,8 @@ func (l *Log) commit(events []Event) (err error) {
 		_ = f.Truncate(end)
 		return fmt.Errorf("audit log %s: %w", l.path, err)
 	}
-	l.wrote.line, l.wrote.entry = lastLine, lastEntry
+	// A copy: the group's buffer is not kept for one line.
+	l.wrote.line, l.wrote.entry = bytes.Clone(lastLine), lastEntry
 	return l.writeHead(Head{Seq: seq, Hash: prev})
 }
 

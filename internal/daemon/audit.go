@@ -46,11 +46,15 @@ func digest(s string) string {
 // digest of the bytes to sign, the signature IDs and derivation indexes of
 // its keys.
 func subjectFields(code string, s Subject) map[string]any {
-	ids := append([]string{}, s.Tx.Hashes...)
+	ids := make([]string, 0, len(s.Tx.Hashes)+len(s.Tx.Signatures))
+	ids = append(ids, s.Tx.Hashes...)
 	for _, sig := range s.Tx.Signatures {
 		ids = append(ids, sig.ID)
 	}
-	f := map[string]any{"id": s.Tx.ID, "chain": code, "signatureIds": ids}
+	// Room for a decision's members too (decisionEvent), so that the map
+	// is built once.
+	f := make(map[string]any, 8)
+	f["id"], f["chain"], f["signatureIds"] = s.Tx.ID, code, ids
 	if s.Tx.SerializedTransaction != "" {
 		// A transaction refused as ambiguous JSON when parsed keeps only its id.
 		f["digest"] = digest(s.Tx.SerializedTransaction)
