@@ -1,12 +1,15 @@
 package approver_test
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -136,3 +139,51 @@ func BenchmarkQueuePage(b *testing.B) {
 }
 
 func hashOf(cookie string) []byte { h := sha256.Sum256([]byte(cookie)); return h[:] }
+
+// BenchmarkBatchHandler is the approver's own work per decision, without
+// HTTP or the daemon's client: batches of approval.MaxBatch v2 requests,
+// signed as the daemon signs them, through the real Service with a SQLite
+// store, the fsynced audit log and an auto-approve rule. Each batch holds
+// new transactions (parsed, stored, audited, answered).
+func BenchmarkBatchHandler(b *testing.B) {
+	log, err := audit.Open(filepath.Join(b.TempDir(), "audit.log"), audit.Options{Actor: "approver"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer log.Close()
+	f := newFixtureAudit(b, `{"rules": [{"name": "all", "approvals": 0}]}`, log)
+	target := approver.ApprovalPath + approval.BatchSegment
+	n := 0
+	var used time.Duration // the handler's CPU alone
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		reqs := make([]approval.Request, approval.MaxBatch)
+		for i := range reqs {
+			n++
+			reqs[i] = requestOf(subject(fmt.Sprintf("%024d", n), "wallet-a", "5000"))
+		}
+		body, err := json.Marshal(approval.BatchRequest{Version: approval.Version, Requests: reqs})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+		ts := strconv.FormatInt(reqs[0].Timestamp, 10)
+		r.Header.Set(approval.HeaderTimestamp, ts)
+		r.Header.Set(approval.HeaderSignature, approval.RequestMAC(secret, http.MethodPost, r.URL.RequestURI(), ts, body))
+		w := httptest.NewRecorder()
+		cpu := cpuTime()
+		b.StartTimer()
+		f.svc.ServeHTTP(w, r)
+		b.StopTimer()
+		used += cpuTime() - cpu
+		if w.Code != http.StatusOK {
+			b.Fatalf("batch answered %d: %s", w.Code, w.Body)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	decisions := float64(b.N * approval.MaxBatch)
+	b.ReportMetric(float64(used.Microseconds())/decisions, "cpu-µs/decision")
+	b.ReportMetric(decisions/b.Elapsed().Seconds(), "decisions/s")
+}
