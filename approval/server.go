@@ -3,6 +3,7 @@ package approval
 import (
 	"crypto/hmac"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -73,10 +74,22 @@ func readSigned(secret []byte, r *http.Request, limit int, now time.Time, maxSke
 	if err := VerifyRequest(secret, r, body, now, maxSkew); err != nil {
 		return nil, err
 	}
-	if err := strictjson.Check(body); err != nil {
+	if err := strict(body); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
 	return body, nil
+}
+
+// strict refuses what strictjson.Check refuses, with its error. A request
+// is a plain object, which strictjson.Object reads in one quick pass; Check's
+// token reader allocates for every token and cost a batch more than its
+// decode. A document that is valid but not an object passes, as it passes
+// Check: the decode after it judges it, as before.
+func strict(body []byte) error {
+	if _, err := strictjson.Object(body); err != nil && !errors.Is(err, strictjson.ErrNotObject) {
+		return err
+	}
+	return nil
 }
 
 // checkRequest checks a decoded request against the request's timestamp
