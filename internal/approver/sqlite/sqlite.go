@@ -455,11 +455,11 @@ func (s *Store) recordTx(ctx context.Context, group []*asked, audit func(context
 		return err
 	}
 	defer tx.Rollback()
+	if err := s.recordAll(ctx, tx, group); err != nil {
+		return err
+	}
 	var settled []*asked
 	for _, a := range group {
-		if a.existed, err = s.record(ctx, tx, a); err != nil {
-			return err
-		}
 		if !a.existed && a.settle != nil {
 			settled = append(settled, a)
 		}
@@ -470,10 +470,12 @@ func (s *Store) recordTx(ctx context.Context, group []*asked, audit func(context
 			return err
 		}
 	}
-	for _, a := range settled {
-		if err := s.addHistory(ctx, tx, approver.RuleEntry(a.req.ID, a.req.Chain, a.need.Rule, a.settle.Outcome, a.now)); err != nil {
-			return err
-		}
+	es := make([]approver.HistoryEntry, len(settled))
+	for i, a := range settled {
+		es[i] = approver.RuleEntry(a.req.ID, a.req.Chain, a.need.Rule, a.settle.Outcome, a.now)
+	}
+	if err := s.addHistories(ctx, tx, es); err != nil {
+		return err
 	}
 	return tx.Commit()
 }
@@ -497,24 +499,6 @@ func auditAll(ctx context.Context, settled []*asked) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// record stores one request in tx and reports whether it was stored before.
-// The need is fixed when the request is first seen: a rules change does not
-// move a transaction operators are already deciding on.
-func (s *Store) record(ctx context.Context, tx *sql.Tx, a *asked) (existed bool, err error) {
-	req, now := a.req, ns(a.now)
-	res, err := s.hot.Exec(ctx, tx, `INSERT INTO requests (id, digest, chain, body, need, status, first_seen, last_asked, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, digest) DO NOTHING`,
-		req.ID, req.Digest, req.Chain, a.body, a.nb, a.settle.Status(), now, now, now)
-	if err != nil {
-		return false, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		_, err := s.hot.Exec(ctx, tx, `UPDATE requests SET last_asked = ? WHERE id = ? AND digest = ?`, now, req.ID, req.Digest)
-		return true, err
-	}
-	return false, nil
 }
 
 // Tx implements approver.Store.
