@@ -128,13 +128,10 @@ func RespondBatch(w http.ResponseWriter, secret []byte, reqs []Request, answers 
 			Reason: shorten(answers[i].Reason, MaxBatchReasonBytes), Timestamp: now.Unix()}
 		out.Responses[i] = BatchItem{Response: resp, Signature: SignResponse(secret, resp)}
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
+	b := appendBatchResponse(make([]byte, 0, len(reqs)*256), out.Responses)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(b)
+	_, err := w.Write(b)
 	return err
 }
 
