@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/custoskms/custos/internal/jsonenc"
 	"github.com/custoskms/custos/internal/pending"
 )
 
@@ -58,11 +59,11 @@ func validResponses(txs []pending.Tx) bool {
 // the fields in their order and omitempty's omissions.
 func appendPendingTx(b []byte, t *pending.Tx) []byte {
 	b = append(b, `{"id":`...)
-	b = appendJSONString(b, t.ID)
+	b = jsonenc.StringNoHTML(b, t.ID)
 	b = append(b, `,"chain":`...)
-	b = appendJSONString(b, t.Chain)
+	b = jsonenc.StringNoHTML(b, t.Chain)
 	b = append(b, `,"serializedTransaction":`...)
-	b = appendJSONString(b, t.SerializedTransaction)
+	b = jsonenc.StringNoHTML(b, t.SerializedTransaction)
 	b = append(b, `,"hashes":`...)
 	if t.Hashes == nil {
 		b = append(b, "null"...)
@@ -72,7 +73,7 @@ func appendPendingTx(b []byte, t *pending.Tx) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, h)
+			b = jsonenc.StringNoHTML(b, h)
 		}
 		b = append(b, ']')
 	}
@@ -87,7 +88,7 @@ func appendPendingTx(b []byte, t *pending.Tx) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"id":`...)
-			b = appendJSONString(b, sg.ID)
+			b = jsonenc.StringNoHTML(b, sg.ID)
 			if sg.Index != nil {
 				b = append(b, `,"index":`...)
 				b = strconv.AppendUint(b, uint64(*sg.Index), 10)
@@ -98,11 +99,11 @@ func appendPendingTx(b []byte, t *pending.Tx) []byte {
 	}
 	if t.WithdrawalID != "" {
 		b = append(b, `,"withdrawalId":`...)
-		b = appendJSONString(b, t.WithdrawalID)
+		b = jsonenc.StringNoHTML(b, t.WithdrawalID)
 	}
 	if t.TxID != "" {
 		b = append(b, `,"txId":`...)
-		b = appendJSONString(b, t.TxID)
+		b = jsonenc.StringNoHTML(b, t.TxID)
 	}
 	if len(t.WithdrawalResponses) > 0 {
 		b = append(b, `,"withdrawalResponses":`...)
@@ -112,30 +113,4 @@ func appendPendingTx(b []byte, t *pending.Tx) []byte {
 		b = buf.Bytes()
 	}
 	return append(b, '}')
-}
-
-// appendJSONString appends s quoted as encoding/json quotes it without HTML
-// escaping. Printable ASCII, all an ID, a hex or a JSON-serialized
-// transaction holds, is written here, '"' and '\\' escaped with a
-// backslash; a string with any other byte is left to encoding/json.
-func appendJSONString(b []byte, s string) []byte {
-	n := len(b)
-	b = append(b, '"')
-	last := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, s[last:i]...)
-			b = append(b, '\\', c)
-			last = i + 1
-		case c < 0x20 || c > 0x7e:
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
-			_ = enc.Encode(s) // a string always encodes
-			return append(b[:n], bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})...)
-		}
-	}
-	b = append(b, s[last:]...)
-	return append(b, '"')
 }

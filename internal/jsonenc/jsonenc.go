@@ -6,6 +6,7 @@
 package jsonenc
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 )
@@ -15,7 +16,15 @@ import (
 // written here, '"' and '\\' escaped with a backslash; a string with any
 // byte json.Marshal escapes otherwise (control characters, '<', '>', '&',
 // non-ASCII, which may be invalid UTF-8 or U+2028) is left to it whole.
-func String(b []byte, s string) []byte {
+func String(b []byte, s string) []byte { return appendString(b, s, true) }
+
+// StringNoHTML appends s quoted as a json.Encoder with SetEscapeHTML(false)
+// quotes it: as String, but '<', '>' and '&' written as they are (the
+// pending-transaction API's answers, which Tatum's clients read as the API
+// has always written them).
+func StringNoHTML(b []byte, s string) []byte { return appendString(b, s, false) }
+
+func appendString(b []byte, s string, html bool) []byte {
 	n := len(b)
 	b = append(b, '"')
 	last := 0
@@ -25,9 +34,12 @@ func String(b []byte, s string) []byte {
 			b = append(b, s[last:i]...)
 			b = append(b, '\\', c)
 			last = i + 1
-		case c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '&':
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b[:n], q...)
+		case c < 0x20 || c > 0x7e || html && (c == '<' || c == '>' || c == '&'):
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(html)
+			_ = enc.Encode(s) // a string always encodes
+			return append(b[:n], bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})...)
 		}
 	}
 	b = append(b, s[last:]...)

@@ -39,6 +39,29 @@ func TestValueIsJSONMarshal(t *testing.T) {
 	}
 }
 
+// checkNoHTML fails t unless StringNoHTML writes s as a json.Encoder with
+// SetEscapeHTML(false) does.
+func checkNoHTML(t *testing.T, s string) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte("x,"), bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+	if got := StringNoHTML([]byte("x,"), s); !bytes.Equal(got, want) {
+		t.Fatalf("%q:\n got %s\nwant %s", s, got, want)
+	}
+}
+
+func TestStringNoHTMLIsTheEncoders(t *testing.T) {
+	// '<', '>' and '&' beside a byte only the encoder writes.
+	for _, s := range append(odd, "<é>&", "a&b\x01", "\u2028<") {
+		checkNoHTML(t, s)
+	}
+}
+
 func FuzzString(f *testing.F) {
 	for _, s := range odd {
 		f.Add(s)
@@ -46,5 +69,6 @@ func FuzzString(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		checkValue(t, s)
 		checkValue(t, []string{s, s + "x"})
+		checkNoHTML(t, s)
 	})
 }
