@@ -134,6 +134,22 @@ func claimingDaemon(h *harness, lease time.Duration, mod func(*Config)) *Daemon 
 	return d
 }
 
+// runApprovedAfter runs a claiming daemon of h with lease once, its approval
+// service answering each request after wait.
+func runApprovedAfter(h *harness, lease, wait time.Duration) Summary {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(wait)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	d := claimingDaemon(h, lease, func(c *Config) { c.Approval = approver(h.t, srv.URL, "POST", []byte("secret")) })
+	sum, err := d.RunOnce(h.t.Context())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return sum
+}
+
 // A transaction that waits past three quarters of the claim's lease (here
 // for its approval) is still signed in the same run when the API renews the
 // leases the run holds: they were renewed while it waited.
@@ -142,16 +158,7 @@ func TestHeldLeasesAreRenewed(t *testing.T) {
 	h.queueThree()
 	h.api.renews = true
 	const lease = 400 * time.Millisecond
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(lease) // past three quarters of the lease
-		w.WriteHeader(http.StatusOK)
-	}))
-	defer srv.Close()
-	d := claimingDaemon(h, lease, func(c *Config) { c.Approval = approver(t, srv.URL, "POST", []byte("secret")) })
-	sum, err := d.RunOnce(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := runApprovedAfter(h, lease, lease) // past three quarters of the lease
 	if sum.Signed != 2 || sum.Submitted != 2 {
 		t.Fatalf("summary %+v; want both signed and submitted in the first run", sum)
 	}
@@ -172,16 +179,7 @@ func TestLostLeaseIsNotSigned(t *testing.T) {
 	h.api.renews = true
 	h.api.lostLease = map[string]bool{txID(2): true}
 	const lease = 400 * time.Millisecond
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(lease / 2) // a renewal happens meanwhile
-		w.WriteHeader(http.StatusOK)
-	}))
-	defer srv.Close()
-	d := claimingDaemon(h, lease, func(c *Config) { c.Approval = approver(t, srv.URL, "POST", []byte("secret")) })
-	sum, err := d.RunOnce(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := runApprovedAfter(h, lease, lease/2) // a renewal happens meanwhile
 	if sum.Signed != 1 || sum.Submitted != 1 || len(h.api.submitted(txID(2))) != 0 || len(h.api.submitted(txID(1))) != 1 {
 		t.Fatalf("summary %+v, submitted %v / %v; want only the first transaction signed", sum,
 			h.api.submitted(txID(1)), h.api.submitted(txID(2)))
