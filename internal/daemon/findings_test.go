@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -153,5 +154,22 @@ func assertRunFails(t *testing.T, h *harness, c *Client) {
 	sum, err := d.RunOnce(t.Context())
 	if err == nil || sum.Signed != 0 || h.chain.calls.Load() != 0 || len(h.api.received()) != 0 {
 		t.Fatalf("run: %+v %v; signatures %d", sum, err, h.chain.calls.Load())
+	}
+}
+
+// A JSON serializedTransaction behind a space JSON does not allow (a
+// vertical tab, a no-break space) is checked too, and refused: a chain's
+// parser that trims Unicode spaces would otherwise read a duplicate key
+// this check never saw.
+func TestCheckSerializedBehindAnySpace(t *testing.T) {
+	for _, s := range []string{"\v{\"to\":\"a\",\"to\":\"b\"}", "\u00a0{\"to\":\"a\",\"TO\":\"b\"}", "\f[1]", " \t{\"a\":1,\"a\":2}"} {
+		if err := checkSerialized(s); !errors.Is(err, ErrAmbiguousJSON) {
+			t.Errorf("%q: %v, want ErrAmbiguousJSON", s, err)
+		}
+	}
+	for _, s := range []string{" {\"to\":\"a\"}", "0xf86c", "AAAA", ""} {
+		if err := checkSerialized(s); err != nil {
+			t.Errorf("%q: %v, want no refusal", s, err)
+		}
 	}
 }

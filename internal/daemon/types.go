@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/custoskms/custos/approval"
 	"github.com/custoskms/custos/internal/chain"
@@ -131,9 +132,12 @@ func (tx PendingTx) missing() error {
 // checkSerialized refuses a JSON serializedTransaction (one that starts
 // with '{' or '[') holding a duplicate or case-variant key: the chains decode
 // theirs with Go's case-insensitive decoder, which would sign what another
-// reader of the same text does not show.
+// reader of the same text does not show. Any Unicode space before it counts,
+// not only JSON's: a chain's parser that trims such spaces would otherwise
+// read, leniently, JSON this check never saw; the check reads the bytes as
+// given, so such a prefix is refused.
 func checkSerialized(s string) error {
-	t := strings.TrimLeft(s, " \t\r\n")
+	t := strings.TrimLeftFunc(s, unicode.IsSpace)
 	if t == "" || t[0] != '{' && t[0] != '[' {
 		return nil
 	}
