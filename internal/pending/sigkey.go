@@ -59,8 +59,21 @@ type ProbeSet struct {
 	// a long list took twenty scattered reads, for every stored row a
 	// query confirms: open addressing on the key (a hash already), each
 	// slot a probe's position + 1, 0 for none.
-	slots []int32
+	slots []slot
 	bits  uint
+}
+
+// slot is one entry of ProbeSet.slots: a key's first probe (its position
+// + 1, 0 for an empty slot), with the key and that probe's ID kept beside
+// it. A query confirms each stored row it reads (Has) and the index asks
+// each of its keys (HasKey), hundreds of thousands of look-ups scattered
+// over a table of megabytes: with the key and the ID in the slot, a look-up
+// reads the slot and the ID's bytes, not also the probe and the ID's string
+// header, each a cache miss of its own.
+type slot struct {
+	k  int64
+	j  int32
+	id string
 }
 
 // parallelHashFrom is the list length from which NewProbeSet hashes on
@@ -97,17 +110,17 @@ func (ps *ProbeSet) indexKeys() {
 	for 1<<ps.bits < 2*len(ps.probes) {
 		ps.bits++
 	}
-	ps.slots = make([]int32, 1<<ps.bits)
+	ps.slots = make([]slot, 1<<ps.bits)
 	mask := len(ps.slots) - 1
 	for j, p := range ps.probes {
 		if j > 0 && p.k == ps.probes[j-1].k {
 			continue
 		}
 		i := ps.slot(p.k)
-		for ps.slots[i] != 0 {
+		for ps.slots[i].j != 0 {
 			i = (i + 1) & mask
 		}
-		ps.slots[i] = int32(j + 1)
+		ps.slots[i] = slot{k: p.k, j: int32(j + 1), id: ps.ids[p.i]}
 	}
 }
 
@@ -117,16 +130,16 @@ func (ps *ProbeSet) slot(k int64) int {
 	return int((uint64(k) * 0x9e3779b97f4a7c15) >> (64 - ps.bits))
 }
 
-// first is the position of the first probe with key k, or -1.
-func (ps *ProbeSet) first(k int64) int {
+// find is the slot of key k, nil when no probe has it.
+func (ps *ProbeSet) find(k int64) *slot {
 	mask := len(ps.slots) - 1
 	for i := ps.slot(k); ; i = (i + 1) & mask {
-		j := ps.slots[i]
-		if j == 0 {
-			return -1
+		e := &ps.slots[i]
+		if e.j == 0 {
+			return nil
 		}
-		if ps.probes[j-1].k == k {
-			return int(j - 1)
+		if e.k == k {
+			return e
 		}
 	}
 }
@@ -167,11 +180,16 @@ func radixSort(p []probe) {
 // collides with one of theirs).
 func (ps *ProbeSet) Has(id string) bool {
 	k := ps.hasher.Key(id)
-	j := ps.first(k)
-	if j < 0 {
+	e := ps.find(k)
+	if e == nil {
 		return false
 	}
-	for ; j < len(ps.probes) && ps.probes[j].k == k; j++ {
+	if e.id == id {
+		return true
+	}
+	// Another ID with the same key (a collision, or the same ID twice)
+	// follows the first in probes.
+	for j := int(e.j); j < len(ps.probes) && ps.probes[j].k == k; j++ {
 		if ps.ids[ps.probes[j].i] == id {
 			return true
 		}
@@ -207,4 +225,4 @@ func (ps *ProbeSet) DistinctKeys() []int64 {
 }
 
 // HasKey reports whether k is the key of one of the query's IDs.
-func (ps *ProbeSet) HasKey(k int64) bool { return ps.first(k) >= 0 }
+func (ps *ProbeSet) HasKey(k int64) bool { return ps.find(k) != nil }

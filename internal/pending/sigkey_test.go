@@ -133,3 +133,29 @@ func TestProbeSetLongListKeys(t *testing.T) {
 		}
 	}
 }
+
+// Two different IDs under one key (a collision) are both found: the slot
+// keeps the first, the other is found among the probes that follow it.
+func TestProbeSetHasCollidingIDs(t *testing.T) {
+	ps := NewProbeSet("t", "ETH", []string{"second", "first", "third"})
+	// "second" is given the key of "first", and sorted before it.
+	k := ps.hasher.Key("first")
+	for i := range ps.probes {
+		if ps.ids[ps.probes[i].i] == "second" {
+			ps.probes[i].k = k
+		}
+	}
+	slices.SortFunc(ps.probes, func(a, b probe) int {
+		if c := cmpInt64(a.k, b.k); c != 0 {
+			return c
+		}
+		return int(a.i - b.i)
+	})
+	ps.indexKeys()
+	if !ps.Has("first") || !ps.Has("third") {
+		t.Fatal("an ID of the list was not found")
+	}
+	if ps.Has("second") || ps.Has("fourth") {
+		t.Fatal("an ID was found under a key that is not its own")
+	}
+}
