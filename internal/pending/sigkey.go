@@ -1,7 +1,9 @@
 package pending
 
 import (
+	"cmp"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -72,7 +74,8 @@ type ProbeSet struct {
 // header, each a cache miss of its own.
 type slot struct {
 	k  int64
-	j  int32
+	// id is the first probe's ID, "" for an empty slot; an empty ID of
+	// the query is kept as "\x00", which Has then finds among the probes.
 	id string
 }
 
@@ -117,10 +120,14 @@ func (ps *ProbeSet) indexKeys() {
 			continue
 		}
 		i := ps.slot(p.k)
-		for ps.slots[i].j != 0 {
+		for ps.slots[i].id != "" {
 			i = (i + 1) & mask
 		}
-		ps.slots[i] = slot{k: p.k, j: int32(j + 1), id: ps.ids[p.i]}
+		id := ps.ids[p.i]
+		if id == "" {
+			id = "\x00"
+		}
+		ps.slots[i] = slot{k: p.k, id: id}
 	}
 }
 
@@ -135,7 +142,7 @@ func (ps *ProbeSet) find(k int64) *slot {
 	mask := len(ps.slots) - 1
 	for i := ps.slot(k); ; i = (i + 1) & mask {
 		e := &ps.slots[i]
-		if e.j == 0 {
+		if e.id == "" {
 			return nil
 		}
 		if e.k == k {
@@ -187,9 +194,10 @@ func (ps *ProbeSet) Has(id string) bool {
 	if e.id == id {
 		return true
 	}
-	// Another ID with the same key (a collision, or the same ID twice)
-	// follows the first in probes.
-	for j := int(e.j); j < len(ps.probes) && ps.probes[j].k == k; j++ {
+	// Another ID with the same key (a collision) is among the probes with
+	// that key, adjacent in their order.
+	j, _ := slices.BinarySearchFunc(ps.probes, k, func(p probe, k int64) int { return cmp.Compare(p.k, k) })
+	for ; j < len(ps.probes) && ps.probes[j].k == k; j++ {
 		if ps.ids[ps.probes[j].i] == id {
 			return true
 		}

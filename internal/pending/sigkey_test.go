@@ -159,3 +159,17 @@ func TestProbeSetHasCollidingIDs(t *testing.T) {
 		t.Fatal("an ID was found under a key that is not its own")
 	}
 }
+
+// An empty ID in the list (the API refuses one; the store takes any list)
+// is found like any other.
+func TestProbeSetHasEmptyID(t *testing.T) {
+	ps := NewProbeSet("t", "ETH", []string{"a", "", "b"})
+	for _, id := range []string{"a", "", "b"} {
+		if !ps.Has(id) || !ps.HasKey(ps.hasher.Key(id)) {
+			t.Fatalf("%q not found", id)
+		}
+	}
+	if ps.Has("\x00") || ps.Has("c") {
+		t.Fatal("an ID not in the list was found")
+	}
+}
