@@ -73,7 +73,7 @@ type ProbeSet struct {
 // reads the slot and the ID's bytes, not also the probe and the ID's string
 // header, each a cache miss of its own.
 type slot struct {
-	k  int64
+	k int64
 	// id is the first probe's ID, "" for an empty slot; an empty ID of
 	// the query is kept as "\x00", which Has then finds among the probes.
 	id string
