@@ -57,20 +57,18 @@ type ProbeSet struct {
 	hasher KeyHasher
 	ids    []string
 	probes []probe // sorted by k; equal keys are adjacent
-	// slots finds a key's first probe in one step where a binary search of
-	// a long list took twenty scattered reads, for every stored row a
-	// query confirms: open addressing on the key (a hash already), each
-	// slot a probe's position + 1, 0 for none.
+	// slots finds a key in one step where a binary search of a long list
+	// took twenty scattered reads, for every stored row a query confirms:
+	// open addressing on the key (a hash already).
 	slots []slot
 	bits  uint
 }
 
-// slot is one entry of ProbeSet.slots: a key's first probe (its position
-// + 1, 0 for an empty slot), with the key and that probe's ID kept beside
-// it. A query confirms each stored row it reads (Has) and the index asks
+// slot is one entry of ProbeSet.slots: a key and the ID of its first probe.
+// A query confirms each stored row it reads (Has) and the index asks
 // each of its keys (HasKey), hundreds of thousands of look-ups scattered
 // over a table of megabytes: with the key and the ID in the slot, a look-up
-// reads the slot and the ID's bytes, not also the probe and the ID's string
+// reads the slot and the ID's bytes, not also a probe and an ID's string
 // header, each a cache miss of its own.
 type slot struct {
 	k int64
