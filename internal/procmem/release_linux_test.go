@@ -122,13 +122,18 @@ func TestDuringReleasesAfterCollection(t *testing.T) {
 			if after, err = ExecutableResident(); err != nil {
 				t.Fatal(err)
 			}
-			if after <= before/3 {
+			if after <= before/2 {
 				return
 			}
 		}
 	})
 	t.Logf("executable resident while f runs: %d KiB before its collection, %d KiB after", before>>10, after>>10)
-	if after > before/3 {
+	// Half, not the third TestReleaseExecutable asks: the collection, the
+	// waiting loop and the smaps reads run the runtime's code again after
+	// the release, and on a loaded machine (preemptions, more collections)
+	// that faulted 2.7 MiB of 6.5 back in, against 1.5 MiB on a quiet one.
+	// Without the release nearly all of it stays.
+	if after > before/2 {
 		t.Errorf("not released after the collection: %d KiB resident, %d KiB before", after>>10, before>>10)
 	}
 }
