@@ -223,7 +223,7 @@ func v2Request(s Subject, now time.Time) approval.Request {
 		SignatureIDs:          s.Tx.signatureIDs(),
 		Indexes:               append([]uint32{}, s.Indexes...),
 		SerializedTransaction: s.Tx.SerializedTransaction,
-		Digest:                approval.Digest(s.Tx.SerializedTransaction),
+		Digest:                approval.DigestPrefix + s.txDigest(),
 		Intent:                s.Intent,
 		Timestamp:             now.Unix(),
 	}

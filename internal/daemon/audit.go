@@ -57,7 +57,7 @@ func subjectFields(code string, s Subject) map[string]any {
 	f["id"], f["chain"], f["signatureIds"] = s.Tx.ID, code, ids
 	if s.Tx.SerializedTransaction != "" {
 		// A transaction refused as ambiguous JSON when parsed keeps only its id.
-		f["digest"] = digest(s.Tx.SerializedTransaction)
+		f["digest"] = s.txDigest()
 	}
 	if len(s.Indexes) > 0 {
 		f["indexes"] = s.Indexes

@@ -488,7 +488,6 @@ func (d *Daemon) runChain(ctx context.Context, sc signingChain) (_ Summary, full
 	)
 	if d.cfg.Lease > 0 {
 		held = newLeases(d.cfg.Lease, fetched, txIDs(txs), time.Now)
-		defer held.release(txIDs(txs)...)
 	}
 	keeping, stopKeeping := context.WithCancel(work)
 	defer stopKeeping()

@@ -26,12 +26,24 @@ type Subject struct {
 	// daemon signs (chain.SignRequest.Decoded): the decision is on the
 	// transaction signed, not on another reading of the same bytes.
 	decodedTx chain.Decoded
+	// sum is the hex SHA-256 of Tx.SerializedTransaction, taken once by
+	// subject: the audit log's events about the transaction and the
+	// approval request all name the bytes by it (txDigest).
+	sum string
+}
+
+// txDigest is the hex SHA-256 of the bytes s signs.
+func (s Subject) txDigest() string {
+	if s.sum != "" {
+		return s.sum
+	}
+	return digest(s.Tx.SerializedTransaction)
 }
 
 // subject decodes tx on chain sc into what the guard decides on; dec is
 // tx's decoding (PendingTx.decode).
 func (d *Daemon) subject(sc signingChain, tx PendingTx, dec *decoding) (Subject, error) {
-	s := Subject{Tx: tx}
+	s := Subject{Tx: tx, sum: digest(tx.SerializedTransaction)}
 	if tx.Index != nil {
 		s.Indexes = append(s.Indexes, *tx.Index)
 	}
