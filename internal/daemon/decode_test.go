@@ -182,3 +182,31 @@ func TestClientChecksSerializedWhereItDecodes(t *testing.T) {
 		t.Fatalf("incomplete: %v %+v", err, tx)
 	}
 }
+
+// BenchmarkPendingAnswer is the daemon's reading of a start's claim: the
+// API's answer with 3,000 ETH transfers (bench/process), from its bytes to
+// the parsed transactions, as Client.Pending reads it.
+func BenchmarkPendingAnswer(b *testing.B) {
+	txs := make([]PendingTx, 3000)
+	for i := range txs {
+		txs[i] = PendingTx{ID: txID(i), Chain: "ETH", SerializedTransaction: benchTatumTx, Hashes: []string{sigPK}}
+	}
+	body, err := json.Marshal(txs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var raw pendingAnswer
+		if err := json.Unmarshal(body, &raw); err != nil {
+			b.Fatal(err)
+		}
+		for i, r := range raw.txs {
+			tx, err := parsePending(r, false)
+			if err != nil || tx.ID != txs[i].ID {
+				b.Fatalf("%d: %v", i, err)
+			}
+		}
+	}
+}

@@ -26,7 +26,7 @@ func Object(b []byte) (map[string]json.RawMessage, error) {
 	// is not plain ASCII, deep nesting, an object with many keys) is read
 	// by Check and the standard decoder, so that what Object accepts and
 	// the errors it gives are theirs.
-	if err := Check(b); err != nil {
+	if err := tokenCheck(b); err != nil {
 		return nil, err
 	}
 	var m map[string]json.RawMessage
@@ -60,6 +60,19 @@ func plainObject(b []byte) (_ map[string]json.RawMessage, ok bool) {
 	}
 	r.space()
 	return m, r.i == len(b)
+}
+
+// plainValue reports whether b is one JSON value, whitespace around it
+// aside, that the quick reader takes (plainObject's rules, at any depth):
+// Check accepts such a value.
+func plainValue(b []byte) bool {
+	r := reader{b: b}
+	r.space()
+	if !r.value(0) {
+		return false
+	}
+	r.space()
+	return r.i == len(b)
 }
 
 type reader struct {

@@ -1,6 +1,7 @@
 package strictjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -72,8 +73,12 @@ func FuzzCheck(f *testing.F) {
 		if !json.Valid(b) {
 			t.Fatalf("accepted invalid JSON %q", b)
 		}
+		// Numbers as json.Number: a valid number beyond float64's range
+		// (1e400) is JSON all the same.
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
 		var v any
-		if err := json.Unmarshal(b, &v); err != nil {
+		if err := dec.Decode(&v); err != nil {
 			t.Fatal(err)
 		}
 		walk(t, v)
@@ -98,4 +103,21 @@ func walk(t *testing.T, v any) {
 			walk(t, x)
 		}
 	}
+}
+
+// FuzzCheckQuick holds Check's quick reader to the token reader it stands
+// in front of: a document the quick reader takes is one the token reader
+// accepts.
+func FuzzCheckQuick(f *testing.F) {
+	for _, s := range []string{`{"a":1,"A":2}`, `{"serializedTransaction":"A"}`, `[{"k":1},{"K":1}]`, `{"\u212a":1,"k":2}`, `{}`, `1`,
+		` [1, -0.5e+3, true, false, null, "x\u00e9\n", {"a":{"b":[]}}] `, `01`, `1.`, `"\x"`, "\"\x01\"", `{"a":1,}`, `[1 2]`, `{"a" 1}`, `tru`, `-`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if plainValue(b) {
+			if err := tokenCheck(b); err != nil {
+				t.Fatalf("%q: taken by the quick reader, refused by the token reader: %v", b, err)
+			}
+		}
+	})
 }
