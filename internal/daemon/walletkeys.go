@@ -84,9 +84,11 @@ func (k *StoreKeys) learnMany(ctx context.Context, ids []string) error {
 	if unseen < manyUnseen {
 		return nil
 	}
-	return k.store.Each(ctx, func(id string, w *walletstore.Wallet) error {
+	// Only each record's chain and network: the keys of wallets that no
+	// transaction names are not decoded.
+	return k.store.EachRef(ctx, func(id string, r walletstore.Ref) error {
 		if _, ok := k.refs[id]; !ok {
-			k.refs[id] = WalletRef{SignatureID: id, Chain: w.Chain, Testnet: w.Testnet}
+			k.refs[id] = WalletRef{SignatureID: id, Chain: r.Chain, Testnet: r.Testnet}
 		}
 		return nil
 	})

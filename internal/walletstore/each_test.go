@@ -2,10 +2,14 @@ package walletstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/custoskms/custos/internal/remotekey"
 )
 
 func TestEachVisitsEveryWalletInOrderAndStopsAtAnError(t *testing.T) {
@@ -72,4 +76,78 @@ func TestEachAcrossBlocks(t *testing.T) {
 	if i != n {
 		t.Fatalf("visited %d wallets, want %d", i, n)
 	}
+}
+
+// EachRef gives every wallet's chain and network as Each reads them, for
+// the records quickRef reads and for those it leaves to decodeRecord (a
+// remote key), and opens no record that Each would not.
+func TestEachRefAgreesWithEach(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	entries := []Entry{
+		{ID: "a", Wallet: &Wallet{Mnemonic: testMnemonic, XPub: "xpub…", Chain: "ETH", Testnet: true}},
+		{ID: "b", Wallet: &Wallet{PrivateKey: testKey, Chain: "BSC"}},
+		{ID: "c", Wallet: &Wallet{Secret: "SXLM", Address: "GADDR", Chain: "XLM", Testnet: true}},
+		{ID: "d", Wallet: &Wallet{Remote: &remotekey.Ref{Backend: "AWSKMS", KeyID: "alias/k", PublicKey: "02ab"}, Address: "0xabc", Chain: "ETH"}},
+	}
+	for i := range 300 {
+		entries = append(entries, Entry{ID: fmt.Sprintf("e%04d", i), Wallet: &Wallet{PrivateKey: testKey, Chain: "MATIC", Testnet: i%2 == 0}})
+	}
+	if err := s.PutMany(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Ref{}
+	if err := s.Each(ctx, func(id string, w *Wallet) error {
+		want[id] = Ref{Chain: w.Chain, Testnet: w.Testnet}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	if err := s.EachRef(ctx, func(id string, r Ref) error {
+		if r != want[id] {
+			return fmt.Errorf("%s: %+v, want %+v", id, r, want[id])
+		}
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != len(entries) || !slices.IsSorted(ids) {
+		t.Fatalf("visited %d wallets (sorted %v), want %d", len(ids), slices.IsSorted(ids), len(entries))
+	}
+}
+
+// FuzzQuickRef holds quickRef to decodeRecord: a plaintext it reads is one
+// that decodeRecord accepts, with the same chain and network.
+func FuzzQuickRef(f *testing.F) {
+	for _, w := range []Wallet{
+		{PrivateKey: testKey, Chain: "ETH", Testnet: true},
+		{Mnemonic: testMnemonic, XPub: "xpub", Chain: "BTC"},
+		{Secret: "S", Address: "G", Chain: "XLM"},
+		{Remote: &remotekey.Ref{Backend: "AWSKMS", KeyID: "k"}, Chain: "ETH"},
+	} {
+		b, err := json.Marshal(w)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{`{"chain":"ETH","privateKey":"","secret":"x","testnet":null}`, `{"chain":"ETH","Chain":"BTC","privateKey":"k"}`,
+		`{"CHAIN":"ETH","privateKey":"k"}`, `{"chain":"E\u0054H","privateKey":"k"}`, `{"chain":"ETH","privateKey":5}`, `{"chain":"ETH","privateKey":"k","secret":5}`, `{"chain":"ETH","privateKey":"k","xpub":[]}`, `{"chain":"ETH","mnemonic":null,"secret":"\u0000"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, pt []byte) {
+		r, ok := quickRef(pt)
+		if !ok {
+			return
+		}
+		w, err := decodeRecord("id", pt)
+		if err != nil {
+			t.Fatalf("%q: quickRef read %+v, decodeRecord refuses it: %v", pt, r, err)
+		}
+		if r != (Ref{Chain: w.Chain, Testnet: w.Testnet}) {
+			t.Fatalf("%q: quickRef %+v, decodeRecord %s/%v", pt, r, w.Chain, w.Testnet)
+		}
+	})
 }

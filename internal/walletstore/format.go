@@ -8,6 +8,8 @@ import (
 	"io"
 	"runtime/debug"
 
+	"github.com/custoskms/custos/internal/strictjson"
+
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
 
@@ -345,6 +347,91 @@ func decodeRecord(id string, pt []byte) (*Wallet, error) {
 	}
 	return &w, nil
 }
+
+// openRef opens a sealed record for its chain and network. The common
+// record, as sealRecord writes it, is read by quickRef without decoding its
+// keys; any other is decoded as openRecord does, with its errors.
+func openRef(aead cipherAEAD, id string, b []byte) (Ref, error) {
+	pt, err := openPlain(aead, id, b)
+	if err != nil {
+		return Ref{}, err
+	}
+	defer clear(pt)
+	if r, ok := quickRef(pt); ok {
+		return r, nil
+	}
+	w, err := decodeRecord(id, pt)
+	if err != nil {
+		return Ref{}, err
+	}
+	return Ref{Chain: w.Chain, Testnet: w.Testnet}, nil
+}
+
+// quickRef reads a record's chain and network when the record is one that
+// decodeRecord accepts with certainty: a plain JSON object (strictjson's
+// quick reader, no duplicate or case-variant key) of Wallet's own keys,
+// exactly as json.Marshal writes them, whose chain is a non-empty string of
+// printable ASCII, testnet a boolean, and whose mnemonic, private key or
+// secret is a non-empty string. A remote key, whose decoding could fail, and
+// anything else leave ok false, for decodeRecord to read.
+func quickRef(pt []byte) (r Ref, ok bool) {
+	members, err := strictjson.Object(pt)
+	if err != nil {
+		return Ref{}, false
+	}
+	secret := false
+	for k, v := range members {
+		switch k {
+		case "chain":
+			c, plain := plainString(v)
+			if !plain || c == "" {
+				return Ref{}, false
+			}
+			r.Chain = c
+		case "testnet":
+			switch string(v) {
+			case "true":
+				r.Testnet = true
+			case "false", "null":
+			default:
+				return Ref{}, false
+			}
+		case "mnemonic", "privateKey", "secret":
+			if !isStringOrNull(v) {
+				return Ref{}, false
+			}
+			secret = secret || len(v) > 2 && v[0] == '"' // a non-empty string
+		case "xpub", "address":
+			if !isStringOrNull(v) {
+				return Ref{}, false
+			}
+		case "remoteKey":
+			if string(v) != "null" {
+				return Ref{}, false
+			}
+		default:
+			return Ref{}, false
+		}
+	}
+	return r, r.Chain != "" && secret
+}
+
+// plainString is the text of a JSON string of printable ASCII without
+// escapes.
+func plainString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(v[1 : len(v)-1]), true
+}
+
+// isStringOrNull reports whether v, one valid JSON value, is a string or null.
+func isStringOrNull(v []byte) bool { return len(v) > 0 && v[0] == '"' || string(v) == "null" }
 
 type cipherAEAD interface {
 	Seal(dst, nonce, plaintext, additionalData []byte) []byte

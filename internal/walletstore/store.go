@@ -886,6 +886,29 @@ func NewID() string {
 // block (eachBlock) of decrypted wallets is held at a time, whatever the
 // number of wallets. It stops at fn's first error.
 func (s *Store) Each(ctx context.Context, fn func(id string, w *Wallet) error) error {
+	return eachOpened(ctx, s, openRecord, fn)
+}
+
+// Ref is what a wallet's record says of it besides its keys: the chain and
+// network it signs for.
+type Ref struct {
+	Chain   string
+	Testnet bool
+}
+
+// EachRef is Each for the chain and network of every wallet only, as a
+// signer learns which of its wallets sign for which chain: each record is
+// still opened (authenticated and checked as Get checks it), but its keys
+// are not decoded into strings that outlive the read (openRef).
+func (s *Store) EachRef(ctx context.Context, fn func(id string, r Ref) error) error {
+	return eachOpened(ctx, s, openRef, fn)
+}
+
+// eachOpened reads every record in one read of the file, opens them a block
+// at a time on every core (the daemon reads every wallet's chain at start,
+// 10,000 records while the rest of the system waits for it), and hands each
+// to fn, one by one, in ID order.
+func eachOpened[T any](ctx context.Context, s *Store, open func(aead cipherAEAD, id string, rec []byte) (T, error), fn func(id string, v T) error) error {
 	aead, err := s.cipher()
 	if err != nil {
 		return err
@@ -895,13 +918,10 @@ func (s *Store) Each(ctx context.Context, fn func(id string, w *Wallet) error) e
 		return classify(fmt.Errorf("read wallet store: %w", err))
 	}
 	defer rows.Close()
-	// Records are opened a block at a time on every core (the daemon reads
-	// every wallet's chain at start, 10,000 decryptions while the rest of
-	// the system waits for it), and handed to fn one by one, in ID order.
 	type opened struct {
 		id  string
 		rec []byte
-		w   *Wallet
+		v   T
 		err error
 	}
 	block := make([]opened, 0, eachBlock)
@@ -911,7 +931,7 @@ func (s *Store) Each(ctx context.Context, fn func(id string, w *Wallet) error) e
 		for p := range parts {
 			wg.Go(func() {
 				for i := p; i < len(block); i += parts {
-					block[i].w, block[i].err = openRecord(aead, block[i].id, block[i].rec)
+					block[i].v, block[i].err = open(aead, block[i].id, block[i].rec)
 				}
 			})
 		}
@@ -920,7 +940,7 @@ func (s *Store) Each(ctx context.Context, fn func(id string, w *Wallet) error) e
 			if block[i].err != nil {
 				return block[i].err
 			}
-			if err := fn(block[i].id, block[i].w); err != nil {
+			if err := fn(block[i].id, block[i].v); err != nil {
 				return err
 			}
 			block[i] = opened{}
