@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -159,5 +161,27 @@ func TestCheckIDsLongList(t *testing.T) {
 			t.Fatalf("bad entry at %d: %v", at, err)
 		}
 		ids[at] = good
+	}
+}
+
+// Work done is metered even when the request's context has ended by the
+// time it is charged (the client went away, or the server is stopping).
+func TestCreditsOutliveTheRequest(t *testing.T) {
+	e := newEnv(t)
+	keys, err := e.store.Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k pending.APIKey
+	for _, x := range keys {
+		if x.ID == e.idA {
+			k = x
+		}
+	}
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), keyCtx{}, k))
+	cancel()
+	e.srv.charge(httptest.NewRequest("GET", "/v3/kms/pending/ETH", nil).WithContext(ctx), 3)
+	if c := e.credits(e.idA); c != 3 {
+		t.Fatalf("credits = %d, want 3", c)
 	}
 }

@@ -327,11 +327,20 @@ func (s *Server) fallback(mux *http.ServeMux) http.Handler {
 	})
 }
 
+// meterTimeout bounds the credit write of a request whose own context has
+// ended.
+const meterTimeout = 10 * time.Second
+
 // charge meters credits for the calling key. A failed write is logged, not
-// answered: the transaction work is already done.
+// answered: the transaction work is already done. The work is metered even
+// when the request's context ended meanwhile (the client went away, or the
+// server is stopping and waits for its handlers): the write outlives it, up
+// to meterTimeout.
 func (s *Server) charge(r *http.Request, n int64) {
 	k := keyFrom(r.Context())
-	if err := s.store.AddCredits(r.Context(), k.ID, n); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), meterTimeout)
+	defer cancel()
+	if err := s.store.AddCredits(ctx, k.ID, n); err != nil {
 		s.log.ErrorContext(r.Context(), "metering credits failed", "api_key_id", k.ID, "credits", n, "err", err)
 		return
 	}
