@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -126,6 +127,53 @@ func TestBroadcastValidation(t *testing.T) {
 		er := e.do("POST", c.path, e.keyA, c.body).wantError(t, 400, CodeValidation)
 		if !strings.Contains(strings.Join(er.Data, "\n"), c.want) {
 			t.Errorf("%s %s: data %q, want %q", c.path, c.body, er.Data, c.want)
+		}
+	}
+}
+
+// cancellingNode accepts every transaction and ends the request's context as
+// it does: the client went away while the node took it.
+type cancellingNode struct {
+	cancel context.CancelFunc
+	txID   string
+}
+
+func (n *cancellingNode) Broadcast(context.Context, string) (string, error) {
+	n.cancel()
+	return n.txID, nil
+}
+
+func (n *cancellingNode) BroadcastBatch(_ context.Context, txData []string) []broadcast.Result {
+	n.cancel()
+	out := make([]broadcast.Result, len(txData))
+	for i := range out {
+		out[i] = broadcast.Result{TxID: fmt.Sprintf("%s-%d", n.txID, i)}
+	}
+	return out
+}
+
+// A transaction the node accepted is completed even when the request's
+// context ends as the node answers, on the single route and the batch route.
+func TestBroadcastSettlesAfterTheClientLeft(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct{ path, body func(id string) string }{
+		{func(string) string { return "/v3/ethereum/broadcast" }, func(id string) string { return `{"txData":"0xsigned","signatureId":"` + id + `"}` }},
+		{func(string) string { return "/v3/ethereum/broadcast/batch" }, func(id string) string { return `{"transactions":[{"txData":"0xsigned","signatureId":"` + id + `"}]}` }},
+	} {
+		id := e.create(e.keyA, "ETH", sigA)
+		ctx, cancel := context.WithCancel(context.Background())
+		e.nodes.Set("ETH", false, &cancellingNode{cancel: cancel, txID: "0xaccepted"})
+		req := httptest.NewRequest("POST", c.path(id), strings.NewReader(c.body(id))).WithContext(ctx)
+		req.Header.Set("X-API-Key", e.keyA)
+		w := httptest.NewRecorder()
+		e.srv.ServeHTTP(w, req)
+		if w.Code != 200 {
+			t.Fatalf("%s: %d %s", c.path(id), w.Code, w.Body)
+		}
+		var tx pending.Tx
+		e.do("GET", "/v3/kms/"+id, e.keyA, nil).want(t, 200, &tx)
+		if !strings.HasPrefix(tx.TxID, "0xaccepted") {
+			t.Fatalf("%s: not completed: %+v", c.path(id), tx)
 		}
 	}
 }
