@@ -50,27 +50,7 @@ func appendIntent(b []byte, in *intent.Intent) []byte {
 	b = append(b, `,"signers":`...)
 	b = jsonenc.Strings(b, in.Signers)
 	b = append(b, `,"transfers":`...)
-	if in.Transfers == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range in.Transfers {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			t := &in.Transfers[i]
-			b = append(b, `{"to":`...)
-			b = jsonenc.String(b, t.To)
-			b = append(b, `,"amount":`...)
-			b = jsonenc.String(b, t.Amount)
-			b = appendOptional(b, `,"asset":`, t.Asset)
-			if t.Change {
-				b = append(b, `,"change":true`...)
-			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
+	b = jsonenc.Array(b, in.Transfers, appendTransfer)
 	if f := in.Fee; f != nil {
 		b = append(b, `,"fee":{"max":`...)
 		b = jsonenc.String(b, f.Max)
@@ -85,25 +65,36 @@ func appendIntent(b []byte, in *intent.Intent) []byte {
 		b = strconv.AppendUint(b, *in.Sequence, 10)
 	}
 	if len(in.Calls) > 0 {
-		b = append(b, `,"calls":[`...)
-		for i := range in.Calls {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			c := &in.Calls[i]
-			b = append(b, `{"contract":`...)
-			b = jsonenc.String(b, c.Contract)
-			b = appendOptional(b, `,"method":`, c.Method)
-			b = appendOptional(b, `,"data":`, c.Data)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		b = append(b, `,"calls":`...)
+		b = jsonenc.Array(b, in.Calls, appendCall)
 	}
 	b = appendOptional(b, `,"memo":`, in.Memo)
 	if len(in.Inputs) > 0 {
 		b = append(b, `,"inputs":`...)
 		b = jsonenc.Strings(b, in.Inputs)
 	}
+	return append(b, '}')
+}
+
+// appendTransfer appends t as encoding/json encodes an intent.Transfer.
+func appendTransfer(b []byte, t intent.Transfer) []byte {
+	b = append(b, `{"to":`...)
+	b = jsonenc.String(b, t.To)
+	b = append(b, `,"amount":`...)
+	b = jsonenc.String(b, t.Amount)
+	b = appendOptional(b, `,"asset":`, t.Asset)
+	if t.Change {
+		b = append(b, `,"change":true`...)
+	}
+	return append(b, '}')
+}
+
+// appendCall appends c as encoding/json encodes an intent.Call.
+func appendCall(b []byte, c intent.Call) []byte {
+	b = append(b, `{"contract":`...)
+	b = jsonenc.String(b, c.Contract)
+	b = appendOptional(b, `,"method":`, c.Method)
+	b = appendOptional(b, `,"data":`, c.Data)
 	return append(b, '}')
 }
 

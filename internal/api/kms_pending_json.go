@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/custoskms/custos/internal/jsonenc"
 	"github.com/custoskms/custos/internal/pending"
@@ -55,6 +54,17 @@ func validResponses(txs []pending.Tx) bool {
 	return true
 }
 
+// appendSignature appends sg as encoding/json encodes a pending.Signature.
+func appendSignature(b []byte, sg pending.Signature) []byte {
+	b = append(b, `{"id":`...)
+	b = jsonenc.StringNoHTML(b, sg.ID)
+	if sg.Index != nil {
+		b = append(b, `,"index":`...)
+		b = jsonenc.Uint32(b, *sg.Index)
+	}
+	return append(b, '}')
+}
+
 // appendPendingTx appends t as encoding/json encodes a pending.Tx, with
 // the fields in their order and omitempty's omissions.
 func appendPendingTx(b []byte, t *pending.Tx) []byte {
@@ -65,37 +75,14 @@ func appendPendingTx(b []byte, t *pending.Tx) []byte {
 	b = append(b, `,"serializedTransaction":`...)
 	b = jsonenc.StringNoHTML(b, t.SerializedTransaction)
 	b = append(b, `,"hashes":`...)
-	if t.Hashes == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, h := range t.Hashes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonenc.StringNoHTML(b, h)
-		}
-		b = append(b, ']')
-	}
+	b = jsonenc.Array(b, t.Hashes, jsonenc.StringNoHTML)
 	if t.Index != nil {
 		b = append(b, `,"index":`...)
-		b = strconv.AppendUint(b, uint64(*t.Index), 10)
+		b = jsonenc.Uint32(b, *t.Index)
 	}
 	if len(t.Signatures) > 0 {
-		b = append(b, `,"signatures":[`...)
-		for i, sg := range t.Signatures {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"id":`...)
-			b = jsonenc.StringNoHTML(b, sg.ID)
-			if sg.Index != nil {
-				b = append(b, `,"index":`...)
-				b = strconv.AppendUint(b, uint64(*sg.Index), 10)
-			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		b = append(b, `,"signatures":`...)
+		b = jsonenc.Array(b, t.Signatures, appendSignature)
 	}
 	if t.WithdrawalID != "" {
 		b = append(b, `,"withdrawalId":`...)

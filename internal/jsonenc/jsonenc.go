@@ -46,23 +46,9 @@ func appendString(b []byte, s string, html bool) []byte {
 	return append(b, '"')
 }
 
-// Strings appends ss as a JSON array, null when nil.
-func Strings(b []byte, ss []string) []byte {
-	if ss == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = String(b, s)
-	}
-	return append(b, ']')
-}
-
-// Uint32s appends xs as a JSON array, null when nil.
-func Uint32s(b []byte, xs []uint32) []byte {
+// Array appends xs as a JSON array of the values elem appends, null when
+// xs is nil, as json.Marshal writes a slice.
+func Array[T any](b []byte, xs []T, elem func([]byte, T) []byte) []byte {
 	if xs == nil {
 		return append(b, "null"...)
 	}
@@ -71,10 +57,19 @@ func Uint32s(b []byte, xs []uint32) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendUint(b, uint64(x), 10)
+		b = elem(b, x)
 	}
 	return append(b, ']')
 }
+
+// Strings appends ss as a JSON array, null when nil.
+func Strings(b []byte, ss []string) []byte { return Array(b, ss, String) }
+
+// Uint32s appends xs as a JSON array, null when nil.
+func Uint32s(b []byte, xs []uint32) []byte { return Array(b, xs, Uint32) }
+
+// Uint32 appends x as json.Marshal writes it.
+func Uint32(b []byte, x uint32) []byte { return strconv.AppendUint(b, uint64(x), 10) }
 
 // Value appends v as json.Marshal writes it: strings, booleans, integers
 // and slices of strings and of uint32 here, anything else by json.Marshal
