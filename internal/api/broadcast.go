@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/custoskms/custos/internal/broadcast"
 	"github.com/custoskms/custos/internal/chain"
@@ -72,7 +71,9 @@ func (s *Server) broadcastTx(w http.ResponseWriter, r *http.Request) error {
 		it.err = s.store.SetTxData(r.Context(), key.ID, it.id, txData)
 		if it.err == nil {
 			txID, err := s.submit(r.Context(), code, key.Testnet, txData)
-			settling, cancel := settleContext(r.Context())
+			// The node has answered: what it answered is recorded
+			// even if the request's context ends now (outliving).
+			settling, cancel := outliving(r.Context())
 			s.settle(settling, key.ID, code, key.Testnet, it, txID, err)
 			cancel()
 		}
@@ -116,18 +117,6 @@ func (s *Server) checkItem(ctx context.Context, tenant, code string, testnet boo
 		it.tx = tx
 		it.err = s.checkSigned(ctx, code, testnet, tx.SerializedTransaction, it.txData)
 	}
-}
-
-// settleTimeout bounds settle once the request's own context has ended.
-const settleTimeout = 10 * time.Second
-
-// settleContext is the context settle runs in: the node has answered, and
-// what it answered is recorded (the transaction completed, its completion
-// event queued, a refusal noted) even when the request's context ended
-// meanwhile (the client went away, or the server is stopping), up to
-// settleTimeout.
-func settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 }
 
 // settle acts on the node's answer to the item's stored txData: a refusal

@@ -69,7 +69,7 @@ func (s *Server) broadcastBatch(w http.ResponseWriter, r *http.Request) error {
 	all(checked, func(_ int, it *broadcastItem) { it.err = s.store.SetTxData(ctx, key.ID, it.id, it.txData) })
 	stored := unanswered(checked)
 	sent := s.submitAll(ctx, code, key.Testnet, stored)
-	settling, cancel := settleContext(ctx)
+	settling, cancel := outliving(ctx) // the node has answered: recorded whatever the request's context does
 	defer cancel()
 	all(stored, func(i int, it *broadcastItem) {
 		s.settle(settling, key.ID, code, key.Testnet, it, sent[i].TxID, sent[i].Err)

@@ -327,18 +327,24 @@ func (s *Server) fallback(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// meterTimeout bounds the credit write of a request whose own context has
-// ended.
-const meterTimeout = 10 * time.Second
+// afterRequestTimeout bounds the writes that record a request's done work
+// once its own context has ended (outliving).
+const afterRequestTimeout = 10 * time.Second
+
+// outliving is ctx for the writes that record work already done (credits,
+// a node's answer to a broadcast): they are made even when the request's
+// context ended meanwhile (the client went away, or the server is stopping
+// and waits for its handlers), up to afterRequestTimeout.
+func outliving(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), afterRequestTimeout)
+}
 
 // charge meters credits for the calling key. A failed write is logged, not
-// answered: the transaction work is already done. The work is metered even
-// when the request's context ended meanwhile (the client went away, or the
-// server is stopping and waits for its handlers): the write outlives it, up
-// to meterTimeout.
+// answered: the transaction work is already done. The write outlives the
+// request's context (outliving).
 func (s *Server) charge(r *http.Request, n int64) {
 	k := keyFrom(r.Context())
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), meterTimeout)
+	ctx, cancel := outliving(r.Context())
 	defer cancel()
 	if err := s.store.AddCredits(ctx, k.ID, n); err != nil {
 		s.log.ErrorContext(r.Context(), "metering credits failed", "api_key_id", k.ID, "credits", n, "err", err)

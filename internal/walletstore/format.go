@@ -8,13 +8,12 @@ import (
 	"io"
 	"runtime/debug"
 
-	"github.com/custoskms/custos/internal/strictjson"
-
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/custoskms/custos/internal/procmem"
 	"github.com/custoskms/custos/internal/remotekey"
+	"github.com/custoskms/custos/internal/strictjson"
 )
 
 // FormatVersion is the version of the store layout this build writes. A file
