@@ -881,14 +881,6 @@ func NewID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// Each decrypts every wallet in one read of the file, in signature-ID order,
-// and hands each to fn, which must not keep it: unlike All, no more than one
-// block (eachBlock) of decrypted wallets is held at a time, whatever the
-// number of wallets. It stops at fn's first error.
-func (s *Store) Each(ctx context.Context, fn func(id string, w *Wallet) error) error {
-	return eachOpened(ctx, s, openRecord, fn)
-}
-
 // Ref is what a wallet's record says of it besides its keys: the chain and
 // network it signs for.
 type Ref struct {
@@ -896,19 +888,15 @@ type Ref struct {
 	Testnet bool
 }
 
-// EachRef is Each for the chain and network of every wallet only, as a
-// signer learns which of its wallets sign for which chain: each record is
-// still opened (authenticated and checked as Get checks it), but its keys
-// are not decoded into strings that outlive the read (openRef).
+// EachRef reads every wallet's chain and network in one read of the file,
+// in signature-ID order, and hands each to fn, as a signer learns which of
+// its wallets sign for which chain. Each record is still opened
+// (authenticated and checked as Get checks it), but its keys are not decoded
+// into strings that outlive the read (openRef). Records are opened a block
+// at a time (eachBlock) on every core: the daemon reads every wallet at
+// start, 10,000 records while the rest of the system waits for it. It stops
+// at fn's first error.
 func (s *Store) EachRef(ctx context.Context, fn func(id string, r Ref) error) error {
-	return eachOpened(ctx, s, openRef, fn)
-}
-
-// eachOpened reads every record in one read of the file, opens them a block
-// at a time on every core (the daemon reads every wallet's chain at start,
-// 10,000 records while the rest of the system waits for it), and hands each
-// to fn, one by one, in ID order.
-func eachOpened[T any](ctx context.Context, s *Store, open func(aead cipherAEAD, id string, rec []byte) (T, error), fn func(id string, v T) error) error {
 	aead, err := s.cipher()
 	if err != nil {
 		return err
@@ -921,7 +909,7 @@ func eachOpened[T any](ctx context.Context, s *Store, open func(aead cipherAEAD,
 	type opened struct {
 		id  string
 		rec []byte
-		v   T
+		v   Ref
 		err error
 	}
 	block := make([]opened, 0, eachBlock)
@@ -931,7 +919,7 @@ func eachOpened[T any](ctx context.Context, s *Store, open func(aead cipherAEAD,
 		for p := range parts {
 			wg.Go(func() {
 				for i := p; i < len(block); i += parts {
-					block[i].v, block[i].err = open(aead, block[i].id, block[i].rec)
+					block[i].v, block[i].err = openRef(aead, block[i].id, block[i].rec)
 				}
 			})
 		}
@@ -965,7 +953,7 @@ func eachOpened[T any](ctx context.Context, s *Store, open func(aead cipherAEAD,
 	return flush()
 }
 
-// eachBlock is how many records Each opens together.
+// eachBlock is how many records EachRef opens together.
 const eachBlock = 256
 
 // Fetched holds wallet records as one read of the file found them, still
