@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // TestEVMLookupOnDevChain follows transactions on go-ethereum's simulated
@@ -24,6 +26,23 @@ func TestEVMLookupOnDevChain(t *testing.T) {
 			t.Fatalf("Lookup: %v", err)
 		}
 		return o
+	}
+	// commit seals a block once the pool holds the sender's transactions
+	// below nonce: the pool takes a broadcast asynchronously, and a block
+	// sealed before would not hold it.
+	commit := func(nonce uint64) {
+		t.Helper()
+		for {
+			n, err := sim.Client().PendingNonceAt(ctx, common.HexToAddress(devFrom))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n >= nonce {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		sim.Commit()
 	}
 	transfer := func(nonce int, to string) (string, string) {
 		s := signETH(t, `{"to":"`+to+`","value":"1","gasPrice":"50000000000","gas":21000,"nonce":`+itoa(nonce)+`,"chainId":1337}`)
@@ -49,7 +68,7 @@ func TestEVMLookupOnDevChain(t *testing.T) {
 	if _, err := client.Broadcast(ctx, data0); err != nil {
 		t.Fatal(err)
 	}
-	sim.Commit()
+	commit(1)
 	o := lookup(id0, data0)
 	if o.Progress != Mined || o.Confirmations != 1 || o.Failed || o.Fee != "1050000000000000" || o.BlockNumber == 0 {
 		t.Fatalf("mined: %+v, want one confirmation and 21000 × 50 gwei", o)
@@ -72,7 +91,7 @@ func TestEVMLookupOnDevChain(t *testing.T) {
 	if o := lookup(id1, data1); o.Progress != Unknown {
 		t.Fatalf("nonce held by another pooled transaction: %+v, want Unknown", o)
 	}
-	sim.Commit()
+	commit(2)
 	if o := lookup(id1, data1); o.Progress != Dropped || o.Error == "" {
 		t.Fatalf("nonce taken: %+v, want Dropped", o)
 	}
