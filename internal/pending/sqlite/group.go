@@ -38,8 +38,13 @@ type group struct {
 }
 
 type groupWrite struct {
-	ctx    context.Context
-	f      func(ctx context.Context, tx *sql.Tx) error
+	ctx context.Context
+	f   func(ctx context.Context, tx *sql.Tx) error
+	// after, when set, runs in the group's goroutine once the commit that
+	// holds f's writes is done, before f's caller is answered: the afters
+	// of the store's writes run one at a time, in the order of their
+	// commits.
+	after  func()
 	result chan error
 }
 
@@ -55,7 +60,13 @@ func newGroup(db *sql.DB, hot *sqlitedb.Stmts, aborted func()) *group {
 // others' writes too. A caller whose ctx ends before its write began
 // gets ctx's error and its write is not run.
 func (g *group) write(ctx context.Context, f func(ctx context.Context, tx *sql.Tx) error) error {
-	w := &groupWrite{ctx: ctx, f: f, result: make(chan error, 1)}
+	return g.writeThen(ctx, f, nil)
+}
+
+// writeThen is write, with after run once f's writes are committed
+// (groupWrite.after).
+func (g *group) writeThen(ctx context.Context, f func(ctx context.Context, tx *sql.Tx) error, after func()) error {
+	w := &groupWrite{ctx: ctx, f: f, after: after, result: make(chan error, 1)}
 	select {
 	case g.in <- w:
 	case <-g.stop:
@@ -132,6 +143,9 @@ func (g *group) commit(batch []*groupWrite) {
 		for i, w := range batch {
 			if errs[i] == nil {
 				errs[i] = commitErr
+			}
+			if errs[i] == nil && w.after != nil {
+				w.after()
 			}
 			w.result <- errs[i]
 		}

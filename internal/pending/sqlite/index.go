@@ -32,6 +32,14 @@ import (
 //     SQLite's counter, so it drops the index too. A dropped index is built
 //     again by the next long query.
 //
+// It also knows, as long as no other process ended a pending transaction,
+// exactly which transactions are pending: every end (complete, delete,
+// fail) counts itself in pending_ends in its write, and the index, built at
+// one count, learns this process's ends in the order of their commits. A
+// query whose snapshot shows the count the index has reached (exact) needs
+// no state read from SQLite; any other count (another process's end, or
+// this process's own not yet learned) sends it to SQLite's.
+//
 // Memory: 16 bytes per pending signature ID in the sorted base; entries
 // added or removed since the last merge sit beside it until they reach a
 // quarter of it, and a merge briefly holds a second copy.
@@ -42,6 +50,8 @@ type keyIndex struct {
 	added  []keyEntry            // since the last merge, in no order
 	gone   map[keyEntry]struct{} // removed from the store since the last merge
 	maxSeq int64                 // the highest transaction seq seen
+	ends   int64                 // pending_ends.n the index has learned
+	exact  bool                  // every end counted up to ends was this process's
 	chunk  int                   // entries build reads at once (0: buildChunk)
 	builds int                   // how many times it was built
 }
@@ -85,8 +95,9 @@ func (x *keyIndex) created(seq int64, keys []int64) {
 }
 
 // ended records that the transaction seq left the pending index with its
-// keys; it runs after the commit that removed them.
-func (x *keyIndex) ended(seq int64, keys []int64) {
+// keys, its end counted n-th in pending_ends; it runs after the commit that
+// removed them, in the order of those commits.
+func (x *keyIndex) ended(seq int64, keys []int64, n int64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if !x.built {
@@ -95,6 +106,15 @@ func (x *keyIndex) ended(seq int64, keys []int64) {
 	for _, k := range keys {
 		x.gone[keyEntry{k, seq}] = struct{}{}
 	}
+	if n <= x.ends {
+		return // built inside the same commit, after this end: counted
+	}
+	if n != x.ends+1 {
+		// Another process ended one in between: which, the index cannot
+		// know, until it is built again.
+		x.exact = false
+	}
+	x.ends = n
 	x.mergeIfDue()
 }
 
@@ -113,7 +133,7 @@ func (x *keyIndex) doubt() {
 }
 
 func (x *keyIndex) drop() {
-	x.built, x.base, x.added, x.gone, x.maxSeq = false, nil, nil, nil, 0
+	x.built, x.base, x.added, x.gone, x.maxSeq, x.ends, x.exact = false, nil, nil, nil, 0, 0, false
 }
 
 func (x *keyIndex) mergeIfDue() {
@@ -143,14 +163,14 @@ func (x *keyIndex) mergeIfDue() {
 // that have one of keys (sorted; has tells whether a key is one of them),
 // and whether the index could answer: it is there and has seen seen, the
 // highest seq committed when the query started (an index that has not
-// missed another process's write).
-func (x *keyIndex) candidates(keys []int64, has func(int64) bool, seen int64) ([]int64, bool) {
+// missed another process's write). exact reports that those are the
+// transactions pending in the query's snapshot, which counted ends ends.
+func (x *keyIndex) candidates(keys []int64, has func(int64) bool, seen, ends int64) (seqs []int64, ok, exact bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if !x.built || seen > x.maxSeq {
-		return nil, false
+		return nil, false, false
 	}
-	var seqs []int64
 	// Both sides are sorted: step through the base by galloping from the
 	// last match, so a short list against a long base costs a search per
 	// key and a long list a walk of both.
@@ -169,7 +189,7 @@ func (x *keyIndex) candidates(keys []int64, has func(int64) bool, seen int64) ([
 		}
 	}
 	slices.Sort(seqs)
-	return slices.Compact(seqs), true
+	return slices.Compact(seqs), true, x.exact && ends == x.ends
 }
 
 // sortSearch is the position of the first entry of base whose key is not
@@ -201,8 +221,8 @@ func (x *keyIndex) build(ctx context.Context, tx *sql.Tx, seen int64) error {
 	if x.built && x.maxSeq >= seen {
 		return nil
 	}
-	var n, maxSeq int64
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pending_keys), coalesce((SELECT max(seq) FROM txs), 0)`).Scan(&n, &maxSeq); err != nil {
+	var n, maxSeq, ends int64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pending_keys), coalesce((SELECT max(seq) FROM txs), 0), (SELECT n FROM pending_ends)`).Scan(&n, &maxSeq, &ends); err != nil {
 		return err
 	}
 	base := make([]keyEntry, 0, n)
@@ -242,7 +262,7 @@ func (x *keyIndex) build(ctx context.Context, tx *sql.Tx, seen int64) error {
 	if !slices.IsSortedFunc(base, compareEntries) {
 		slices.SortFunc(base, compareEntries)
 	}
-	x.built, x.base, x.added, x.gone, x.maxSeq = true, base, nil, map[keyEntry]struct{}{}, maxSeq
+	x.built, x.base, x.added, x.gone, x.maxSeq, x.ends, x.exact = true, base, nil, map[keyEntry]struct{}{}, maxSeq, ends, true
 	x.builds++
 	return nil
 }

@@ -17,7 +17,9 @@ import (
 // SQLite's index alone.
 func viaSQL(ctx context.Context, s *Store, q pending.PendingQuery) ([]pending.Tx, error) {
 	ps := pending.NewProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
-	return s.inParts(ctx, ps, q, pendingByKeysSQL, ps.DistinctKeys())
+	return s.inParts(ps.DistinctKeys(), func(list []int64) ([]seqTx, error) {
+		return s.pendingByKeys(ctx, ps, q, pendingByKeysSQL, list)
+	})
 }
 
 // agree asks the query through the index (which must be there, built

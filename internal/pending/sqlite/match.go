@@ -82,51 +82,57 @@ const (
 func (s *Store) pendingByIDs(ctx context.Context, q pending.PendingQuery) ([]pending.Tx, error) {
 	ps := pending.NewProbeSet(q.Tenant, q.Chain, q.SignatureIDs)
 	keys := ps.DistinctKeys()
-	seqs, ok, err := s.indexCandidates(ctx, ps, keys, len(keys) >= s.indexFrom)
+	seqs, ok, exact, err := s.indexCandidates(ctx, ps, keys, len(keys) >= s.indexFrom)
 	if err != nil {
 		return nil, fmt.Errorf("query pending txs: %w", err)
 	}
 	if !ok {
-		return s.inParts(ctx, ps, q, pendingByKeysSQL, keys)
+		return s.inParts(keys, func(list []int64) ([]seqTx, error) {
+			return s.pendingByKeys(ctx, ps, q, pendingByKeysSQL, list)
+		})
 	}
 	if len(seqs) == 0 {
 		return []pending.Tx{}, nil
 	}
-	return s.inParts(ctx, ps, q, pendingBySeqsSQL, seqs)
+	return s.inParts(seqs, func(list []int64) ([]seqTx, error) {
+		return s.pendingBySeqs(ctx, ps, q, list, exact)
+	})
 }
 
 // indexCandidates asks the index in memory for the seqs of the
 // transactions with one of keys, building it first when it is missing or
-// behind the table and build allows; ok is false when it could not answer.
-func (s *Store) indexCandidates(ctx context.Context, ps *pending.ProbeSet, keys []int64, build bool) (seqs []int64, ok bool, err error) {
+// behind the table and build allows; ok is false when it could not answer,
+// exact true when they are exactly the pending ones (keyIndex.candidates).
+func (s *Store) indexCandidates(ctx context.Context, ps *pending.ProbeSet, keys []int64, build bool) (seqs []int64, ok, exact bool, err error) {
 	if !build && !s.index.ready() {
-		return nil, false, nil // a short list, and no index to ask
+		return nil, false, false, nil // a short list, and no index to ask
 	}
-	// The highest seq committed before the index is read: one the index has
-	// not seen was written by another process.
-	var seen int64
-	if err := s.hot.QueryRow(ctx, nil, `SELECT coalesce(max(seq), 0) FROM txs`).Scan(&seen); err != nil {
-		return nil, false, err
+	// The highest seq committed before the index is read (one the index has
+	// not seen was written by another process) and the count of ends, in
+	// one snapshot.
+	var seen, ends int64
+	if err := s.hot.QueryRow(ctx, nil, `SELECT coalesce((SELECT max(seq) FROM txs), 0), (SELECT n FROM pending_ends)`).Scan(&seen, &ends); err != nil {
+		return nil, false, false, err
 	}
-	if seqs, ok = s.index.candidates(keys, ps.HasKey, seen); ok || !build {
-		return seqs, ok, nil
+	if seqs, ok, exact = s.index.candidates(keys, ps.HasKey, seen, ends); ok || !build {
+		return seqs, ok, exact, nil
 	}
 	if err := s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.index.build(ctx, tx, seen) }); err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
-	seqs, ok = s.index.candidates(keys, ps.HasKey, seen)
-	return seqs, ok, nil
+	seqs, ok, exact = s.index.candidates(keys, ps.HasKey, seen, ends)
+	return seqs, ok, exact, nil
 }
 
 // inParts runs query over list, split into contiguous ranges read on separate
 // connections at once when the list is long, and merges the answers.
-func (s *Store) inParts(ctx context.Context, ps *pending.ProbeSet, q pending.PendingQuery, query string, list []int64) ([]pending.Tx, error) {
+func (s *Store) inParts(list []int64, read func([]int64) ([]seqTx, error)) ([]pending.Tx, error) {
 	parts := 1
 	if len(list) >= parallelMinKeys/4 {
 		parts = min(runtime.GOMAXPROCS(0), 4, max(1, len(list)/(parallelMinKeys/8)))
 	}
 	if parts <= 1 {
-		rows, err := s.pendingByKeys(ctx, ps, q, query, list)
+		rows, err := read(list)
 		return txsOf(rows), err
 	}
 	results := make([][]seqTx, parts)
@@ -134,7 +140,7 @@ func (s *Store) inParts(ctx context.Context, ps *pending.ProbeSet, q pending.Pen
 	var wg sync.WaitGroup
 	for p := range parts {
 		lo, hi := p*len(list)/parts, (p+1)*len(list)/parts
-		wg.Go(func() { results[p], errs[p] = s.pendingByKeys(ctx, ps, q, query, list[lo:hi]) })
+		wg.Go(func() { results[p], errs[p] = read(list[lo:hi]) })
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -158,16 +164,17 @@ func nextInt(s string) (int64, string, error) {
 	return v, s[i:], err
 }
 
-// seqTx is a transaction with its row order.
+// seqTx is a transaction with its row order. The transaction is shared
+// with the row cache, which never changes it: the answer copies it.
 type seqTx struct {
 	seq int64
-	tx  pending.Tx
+	tx  *pending.Tx
 }
 
 func txsOf(rows []seqTx) []pending.Tx {
 	out := make([]pending.Tx, len(rows))
 	for i := range rows {
-		out[i] = rows[i].tx
+		out[i] = *rows[i].tx
 	}
 	return out
 }
@@ -194,7 +201,7 @@ func mergeBySeq(parts [][]seqTx) []pending.Tx {
 		r := parts[best][0]
 		parts[best] = parts[best][1:]
 		if r.seq != last {
-			out = append(out, r.tx)
+			out = append(out, *r.tx)
 			last = r.seq
 		}
 	}
@@ -221,22 +228,23 @@ func (s *Store) pendingByKeys(ctx context.Context, ps *pending.ProbeSet, q pendi
 	// One set of destinations for every row, of the types database/sql
 	// assigns without reflection; the strings are the driver's own copies.
 	var (
-		r                  seqTx
+		seq                int64
+		t                  pending.Tx
 		hashes             string
 		idx, sigs, wid, wr any
 	)
-	dest := []any{&r.seq, &r.tx.ID, &r.tx.SerializedTransaction, &hashes, &idx, &sigs, &wid, &wr}
+	dest := []any{&seq, &t.ID, &t.SerializedTransaction, &hashes, &idx, &sigs, &wid, &wr}
 	for rows.Next() {
-		r = seqTx{}
+		t = pending.Tx{}
 		idx, sigs, wid, wr = nil, nil, nil, nil
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("query pending txs: %w", err)
 		}
-		if err := pendingTx(&r.tx, q.Chain, hashes, idx, sigs, wid, wr); err != nil {
+		if err := pendingTx(&t, q.Chain, hashes, idx, sigs, wid, wr); err != nil {
 			return nil, fmt.Errorf("query pending txs: %w", err)
 		}
-		if ps.Matches(r.tx) {
-			out = append(out, r)
+		if ps.Matches(t) {
+			out = append(out, seqTx{seq, new(t)})
 		}
 	}
 	if err := rows.Err(); err != nil {

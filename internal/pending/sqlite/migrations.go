@@ -159,4 +159,17 @@ ALTER TABLE txs ADD COLUMN replaces TEXT;
 ALTER TABLE txs ADD COLUMN replaced_by TEXT;
 CREATE INDEX txs_replaces ON txs (tenant, replaces) WHERE replaces IS NOT NULL;
 `,
+	// 8: for the index and the answers kept in memory (index.go,
+	// rowcache.go). pending_ends counts the ends of pending transactions
+	// (complete, delete, fail), so that a process can tell whether another
+	// one ended any; the trigger makes a row's answer columns what the
+	// cache relies on them being: written once.
+	`
+CREATE TABLE pending_ends (n INTEGER NOT NULL);
+INSERT INTO pending_ends (n) VALUES (0);
+CREATE TRIGGER txs_answer_fixed BEFORE UPDATE OF id, tenant, chain, serialized, hashes, idx, signatures, withdrawal_id, withdrawal_responses ON txs
+BEGIN
+	SELECT RAISE(ABORT, 'a transaction''s answer columns are written once');
+END;
+`,
 }

@@ -25,6 +25,7 @@ type Store struct {
 	hot   *sqlitedb.Stmts
 	group *group
 	index keyIndex // pending_keys in memory (index.go)
+	rows  rowCache // pending rows' answers (rowcache.go)
 	// indexFrom is the list length from which a query builds the index
 	// (indexMinKeys; tests lower it to run every query through the index).
 	indexFrom int
@@ -46,7 +47,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	hot := sqlitedb.NewStmts(db)
-	s := &Store{db: db, hot: hot, indexFrom: indexMinKeys}
+	s := &Store{db: db, hot: hot, indexFrom: indexMinKeys, rows: rowCache{limit: rowCacheLimit}}
 	// A group that ran writes and did not commit may have taken seqs that
 	// SQLite gives out again, which the index would then not tell from its own.
 	s.group = newGroup(db, hot, s.index.doubt)
@@ -325,17 +326,18 @@ func (st txState) hole() (*pending.Hole, error) {
 	return pending.NewHole(st.seqKey.String, st.seqNum.Int64, st.hashes, idx, sigs)
 }
 
-// unindex removes a transaction from the pending index and returns its
-// keys, for the index in memory once the write commits (ended).
-func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState) ([]int64, error) {
+// unindex removes a transaction from the pending index and counts its end
+// (pending_ends); end records both, for the index in memory once the write
+// commits (writeEnding).
+func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState, end *ended) error {
 	var ids []string
 	if err := json.Unmarshal([]byte(st.hashes), &ids); err != nil {
-		return nil, err
+		return err
 	}
 	if st.sigs.Valid {
 		var sigs []pending.Signature
 		if err := json.Unmarshal([]byte(st.sigs.String), &sigs); err != nil {
-			return nil, err
+			return err
 		}
 		for _, sg := range sigs {
 			ids = append(ids, sg.ID)
@@ -345,39 +347,53 @@ func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txSta
 	for i, id := range ids {
 		keys[i] = pending.SigKey(tenant, st.chain, id)
 		if _, err := s.hot.Exec(ctx, tx, `DELETE FROM pending_keys WHERE k = ? AND seq = ?`, keys[i], st.seq); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return keys, nil
+	var n int64
+	if err := s.hot.QueryRow(ctx, tx, `UPDATE pending_ends SET n = n + 1 RETURNING n`).Scan(&n); err != nil {
+		return err
+	}
+	*end = ended{seq: st.seq, keys: keys, n: n}
+	return nil
 }
 
-// ended is a write that may end a pending transaction: once write returns
-// without an error (its commit is done), the index in memory forgets the
-// keys it unindexed.
+// ended is what a write that ended a pending transaction tells the index
+// in memory and the row cache once it is committed: the transaction, the
+// keys it unindexed, and the count of ends it made (pending_ends.n).
 type ended struct {
 	seq  int64
 	keys []int64
+	n    int64 // 0: no transaction ended
 }
 
-func (s *Store) forget(e *ended, err error) {
-	if err == nil && e.keys != nil {
-		s.index.ended(e.seq, e.keys)
-	}
+// writeEnding is write for a write that may end a pending transaction
+// (unindex fills end): once it is committed, and before the next commit of
+// this store, the index in memory and the row cache forget the transaction.
+func (s *Store) writeEnding(ctx context.Context, op string, end *ended, f func(context.Context, *sql.Tx) error) error {
+	return s.wrap(op, s.group.writeThen(ctx, f, func() {
+		if end.n > 0 {
+			s.index.ended(end.seq, end.keys, end.n)
+			s.rows.drop(end.seq)
+		}
+	}))
 }
 
 // write runs f in a write transaction, shared with the concurrent writes of
 // others (group): f must use the ctx it is given, and its error rolls back
 // its own writes only.
 func (s *Store) write(ctx context.Context, op string, f func(context.Context, *sql.Tx) error) error {
-	if err := s.group.write(ctx, f); err != nil {
-		if errors.Is(err, pending.ErrNotFound) || errors.Is(err, pending.ErrDeleted) ||
-			errors.Is(err, pending.ErrCompleted) || errors.Is(err, pending.ErrTxIDConflict) ||
-			errors.Is(err, pending.ErrKeyNotFound) {
-			return err
-		}
-		return fmt.Errorf("%s: %w", op, err)
+	return s.wrap(op, s.group.write(ctx, f))
+}
+
+// wrap names op in a write's error, unless it is one of the store's own.
+func (s *Store) wrap(op string, err error) error {
+	if err == nil || errors.Is(err, pending.ErrNotFound) || errors.Is(err, pending.ErrDeleted) ||
+		errors.Is(err, pending.ErrCompleted) || errors.Is(err, pending.ErrTxIDConflict) ||
+		errors.Is(err, pending.ErrKeyNotFound) {
+		return err
 	}
-	return nil
+	return fmt.Errorf("%s: %w", op, err)
 }
 
 // SetTxData implements pending.Store. The common case, a pending
@@ -421,7 +437,7 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 		return fmt.Errorf("complete pending tx: %w", err)
 	}
 	var end ended
-	err = s.write(ctx, "complete pending tx", func(ctx context.Context, tx *sql.Tx) error {
+	return s.writeEnding(ctx, "complete pending tx", &end, func(ctx context.Context, tx *sql.Tx) error {
 		// A pending row, the common case, is completed by the first statement.
 		var st txState
 		// It becomes due for the outcome tracker at once, and a signer's
@@ -429,10 +445,9 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 		at := now()
 		err := tx.StmtContext(ctx, complete).QueryRowContext(ctx, txID, at, at, id, tenant).Scan(&st.seq, &st.chain, &st.hashes, &st.sigs)
 		if err == nil {
-			if end.keys, err = s.unindex(ctx, tx, tenant, st); err != nil {
+			if err := s.unindex(ctx, tx, tenant, st, &end); err != nil {
 				return err
 			}
-			end.seq = st.seq
 			return s.emit(ctx, tx, tenant, st.seq, id, pending.EventCompleted, pending.EventBody(pending.EventCompleted, id, txID))
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -449,8 +464,6 @@ func (s *Store) Complete(ctx context.Context, tenant, id, txID string) error {
 		}
 		return pending.ErrTxIDConflict
 	})
-	s.forget(&end, err)
-	return err
 }
 
 // retire ends a transaction that is neither deleted nor completed: mark
@@ -470,18 +483,16 @@ func (s *Store) retire(ctx context.Context, tx *sql.Tx, tenant, id string, end *
 	if done, err := mark(st); err != nil || done {
 		return nil, err
 	}
-	if end.keys, err = s.unindex(ctx, tx, tenant, st); err != nil {
+	if err := s.unindex(ctx, tx, tenant, st, end); err != nil {
 		return nil, err
 	}
-	end.seq = st.seq
 	return freeSequence(ctx, tx, st)
 }
 
 // Delete implements pending.Store.
 func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hole *pending.Hole, err error) {
 	var end ended
-	defer func() { s.forget(&end, err) }()
-	err = s.write(ctx, "delete pending tx", func(ctx context.Context, tx *sql.Tx) (err error) {
+	err = s.writeEnding(ctx, "delete pending tx", &end, func(ctx context.Context, tx *sql.Tx) (err error) {
 		hole, err = s.retire(ctx, tx, tenant, id, &end, func(st txState) (bool, error) {
 			_, err := tx.ExecContext(ctx, `UPDATE txs SET deleted_at = ?, revert = ? WHERE seq = ?`, now(), revert, st.seq)
 			return false, err
@@ -494,8 +505,7 @@ func (s *Store) Delete(ctx context.Context, tenant, id string, revert bool) (hol
 // Fail implements pending.Store.
 func (s *Store) Fail(ctx context.Context, tenant, id, reason string) (hole *pending.Hole, err error) {
 	var end ended
-	defer func() { s.forget(&end, err) }()
-	err = s.write(ctx, "fail pending tx", func(ctx context.Context, tx *sql.Tx) (err error) {
+	err = s.writeEnding(ctx, "fail pending tx", &end, func(ctx context.Context, tx *sql.Tx) (err error) {
 		hole, err = s.retire(ctx, tx, tenant, id, &end, func(st txState) (bool, error) {
 			if st.failedAt.Valid {
 				return true, nil
