@@ -35,21 +35,26 @@ type group struct {
 	// aborted runs when a group ran writes and did not commit them, before
 	// their callers are answered.
 	aborted func()
+	// mark runs in a group's transaction before it commits when a write of
+	// it that succeeded has an after; what it returns is handed to the
+	// afters (the store counts the ends of pending transactions with it).
+	mark func(ctx context.Context, tx *sql.Tx) (int64, error)
 }
 
 type groupWrite struct {
 	ctx context.Context
 	f   func(ctx context.Context, tx *sql.Tx) error
 	// after, when set, runs in the group's goroutine once the commit that
-	// holds f's writes is done, before f's caller is answered: the afters
-	// of the store's writes run one at a time, in the order of their
-	// commits.
-	after  func()
+	// holds f's writes is done, before f's caller is answered, with what
+	// the group's mark returned in that commit: the afters of the store's
+	// writes run one at a time, in the order of their commits.
+	after  func(mark int64)
 	result chan error
 }
 
-func newGroup(db *sql.DB, hot *sqlitedb.Stmts, aborted func()) *group {
-	g := &group{db: db, hot: hot, in: make(chan *groupWrite, maxGroup), stop: make(chan struct{}), exited: make(chan struct{}), aborted: aborted}
+func newGroup(db *sql.DB, hot *sqlitedb.Stmts, aborted func(), mark func(context.Context, *sql.Tx) (int64, error)) *group {
+	g := &group{db: db, hot: hot, in: make(chan *groupWrite, maxGroup), stop: make(chan struct{}), exited: make(chan struct{}),
+		aborted: aborted, mark: mark}
 	go g.run()
 	return g
 }
@@ -65,7 +70,7 @@ func (g *group) write(ctx context.Context, f func(ctx context.Context, tx *sql.T
 
 // writeThen is write, with after run once f's writes are committed
 // (groupWrite.after).
-func (g *group) writeThen(ctx context.Context, f func(ctx context.Context, tx *sql.Tx) error, after func()) error {
+func (g *group) writeThen(ctx context.Context, f func(ctx context.Context, tx *sql.Tx) error, after func(mark int64)) error {
 	w := &groupWrite{ctx: ctx, f: f, after: after, result: make(chan error, 1)}
 	select {
 	case g.in <- w:
@@ -136,6 +141,7 @@ func (g *group) commit(batch []*groupWrite) {
 	ctx := context.Background() // the group's: no one caller's end ends it
 	errs := make([]error, len(batch))
 	began := false // a write ran in the transaction
+	var mark int64
 	answer := func(commitErr error) {
 		if commitErr != nil && began && g.aborted != nil {
 			g.aborted()
@@ -145,7 +151,7 @@ func (g *group) commit(batch []*groupWrite) {
 				errs[i] = commitErr
 			}
 			if errs[i] == nil && w.after != nil {
-				w.after()
+				w.after(mark)
 			}
 			w.result <- errs[i]
 		}
@@ -189,6 +195,15 @@ func (g *group) commit(batch []*groupWrite) {
 	if !ran {
 		answer(nil) // nothing to commit: the deferred rollback ends it
 		return
+	}
+	for i, w := range batch {
+		if errs[i] == nil && w.after != nil && g.mark != nil {
+			if mark, err = g.mark(ctx, tx); err != nil {
+				answer(err)
+				return
+			}
+			break
+		}
 	}
 	answer(tx.Commit())
 }

@@ -33,12 +33,13 @@ import (
 //     again by the next long query.
 //
 // It also knows, as long as no other process ended a pending transaction,
-// exactly which transactions are pending: every end (complete, delete,
-// fail) counts itself in pending_ends in its write, and the index, built at
-// one count, learns this process's ends in the order of their commits. A
-// query whose snapshot shows the count the index has reached (exact) needs
-// no state read from SQLite; any other count (another process's end, or
-// this process's own not yet learned) sends it to SQLite's.
+// exactly which transactions are pending: every commit that may end one
+// (complete, delete, fail) counts once in pending_ends, and the index,
+// built at one count, learns this process's counts and ends in the order of
+// their commits. A query whose snapshot shows the count the index has
+// reached (exact) needs no state read from SQLite; any other count
+// (another process's end, or this process's own not yet learned) sends it
+// to SQLite's.
 //
 // Memory: 16 bytes per pending signature ID in the sorted base; entries
 // added or removed since the last merge sit beside it until they reach a
@@ -95,8 +96,8 @@ func (x *keyIndex) created(seq int64, keys []int64) {
 }
 
 // ended records that the transaction seq left the pending index with its
-// keys, its end counted n-th in pending_ends; it runs after the commit that
-// removed them, in the order of those commits.
+// keys (none: the write ended none) in the commit counted n-th in
+// pending_ends; it runs after that commit, in the order of the commits.
 func (x *keyIndex) ended(seq int64, keys []int64, n int64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -106,15 +107,15 @@ func (x *keyIndex) ended(seq int64, keys []int64, n int64) {
 	for _, k := range keys {
 		x.gone[keyEntry{k, seq}] = struct{}{}
 	}
-	if n <= x.ends {
-		return // built inside the same commit, after this end: counted
+	switch n {
+	case x.ends: // another end of the same commit
+	case x.ends + 1:
+		x.ends = n
+	default:
+		// Another process ended some in between: which, the index cannot
+		// know until it is built again.
+		x.exact, x.ends = false, max(x.ends, n)
 	}
-	if n != x.ends+1 {
-		// Another process ended one in between: which, the index cannot
-		// know, until it is built again.
-		x.exact = false
-	}
-	x.ends = n
 	x.mergeIfDue()
 }
 

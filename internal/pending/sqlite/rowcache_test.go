@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/custoskms/custos/internal/pending"
 )
@@ -156,6 +158,43 @@ func TestIndexExactOnlyWithItsOwnEnds(t *testing.T) {
 		t.Fatalf("%d ends learned", s.index.ends)
 	}
 
+	// Several ends in one commit count once, and keep the index exact: the
+	// group is held by a write while they queue behind it.
+	more := make([]pending.NewTx, 20)
+	for i := range more {
+		more[i] = pending.NewTx{Chain: "ETH", SerializedTransaction: "{}", Hashes: []string{sigs[4]}}
+	}
+	batch, err := s.Create(ctx, tenant, more...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, release := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- s.group.write(ctx, func(context.Context, *sql.Tx) error { close(running); <-release; return nil })
+	}()
+	<-running
+	var wg sync.WaitGroup
+	for i, id := range batch {
+		wg.Go(func() {
+			if err := s.Complete(ctx, tenant, id, fmt.Sprintf("0xb%d", i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for len(s.group.in) < len(batch) {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	if s.index.ends != 3 {
+		t.Fatalf("%d ends learned after one commit of %d", s.index.ends, len(batch))
+	}
+	expect("its own ends in one commit", 3, true)
+
 	other := openPath(t, path)
 	if err := other.Complete(ctx, tenant, ids[2], "0x2"); err != nil {
 		t.Fatal(err)
@@ -169,8 +208,8 @@ func TestIndexExactOnlyWithItsOwnEnds(t *testing.T) {
 	expect("built again", 1, true)
 }
 
-// A write's after runs once its commit is done, and not for a write that
-// failed.
+// A write's after runs once its commit is done, with the count its commit
+// made, and not for a write that failed.
 func TestGroupAfterRunsOnCommit(t *testing.T) {
 	s := openPath(t, filepath.Join(t.TempDir(), "p.db"))
 	var order []string
@@ -179,11 +218,11 @@ func TestGroupAfterRunsOnCommit(t *testing.T) {
 		_, err := tx.ExecContext(ctx, `UPDATE pending_ends SET n = 7`)
 		order = append(order, "write")
 		return err
-	}, func() {
+	}, func(mark int64) {
 		var n int64
-		// Another connection sees the write: it is committed.
-		if err := s.db.QueryRow(`SELECT n FROM pending_ends`).Scan(&n); err != nil || n != 7 {
-			t.Errorf("after ran with n %d (%v)", n, err)
+		// Another connection sees the write and the count: committed.
+		if err := s.db.QueryRow(`SELECT n FROM pending_ends`).Scan(&n); err != nil || n != 8 || mark != 8 {
+			t.Errorf("after ran with n %d, mark %d (%v)", n, mark, err)
 		}
 		order = append(order, "after")
 	})
@@ -191,7 +230,7 @@ func TestGroupAfterRunsOnCommit(t *testing.T) {
 		t.Fatalf("%v: %v", order, err)
 	}
 	err = s.group.writeThen(t.Context(), func(context.Context, *sql.Tx) error { return fail },
-		func() { order = append(order, "after a failed write") })
+		func(int64) { order = append(order, "after a failed write") })
 	if !errors.Is(err, fail) || len(order) != 2 {
 		t.Fatalf("%v: %v", order, err)
 	}

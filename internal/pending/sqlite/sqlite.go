@@ -50,7 +50,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{db: db, hot: hot, indexFrom: indexMinKeys, rows: rowCache{limit: rowCacheLimit}}
 	// A group that ran writes and did not commit may have taken seqs that
 	// SQLite gives out again, which the index would then not tell from its own.
-	s.group = newGroup(db, hot, s.index.doubt)
+	s.group = newGroup(db, hot, s.index.doubt, countEnds)
 	s.Keyring = pending.Keyring{Table: keyTable{db, hot, s.group}}
 	return s, nil
 }
@@ -326,9 +326,8 @@ func (st txState) hole() (*pending.Hole, error) {
 	return pending.NewHole(st.seqKey.String, st.seqNum.Int64, st.hashes, idx, sigs)
 }
 
-// unindex removes a transaction from the pending index and counts its end
-// (pending_ends); end records both, for the index in memory once the write
-// commits (writeEnding).
+// unindex removes a transaction from the pending index; end records it, for
+// the index in memory once the write commits (writeEnding).
 func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txState, end *ended) error {
 	var ids []string
 	if err := json.Unmarshal([]byte(st.hashes), &ids); err != nil {
@@ -350,30 +349,35 @@ func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txSta
 			return err
 		}
 	}
-	var n int64
-	if err := s.hot.QueryRow(ctx, tx, `UPDATE pending_ends SET n = n + 1 RETURNING n`).Scan(&n); err != nil {
-		return err
-	}
-	*end = ended{seq: st.seq, keys: keys, n: n}
+	*end = ended{seq: st.seq, keys: keys}
 	return nil
 }
 
+// countEnds is the group's mark: a commit that may end pending transactions
+// counts once in pending_ends, and its ends learn the count (writeEnding).
+func countEnds(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var n int64
+	err := tx.QueryRowContext(ctx, `UPDATE pending_ends SET n = n + 1 RETURNING n`).Scan(&n)
+	return n, err
+}
+
 // ended is what a write that ended a pending transaction tells the index
-// in memory and the row cache once it is committed: the transaction, the
-// keys it unindexed, and the count of ends it made (pending_ends.n).
+// in memory and the row cache once it is committed: the transaction and
+// the keys it unindexed (none when it ended none).
 type ended struct {
 	seq  int64
 	keys []int64
-	n    int64 // 0: no transaction ended
 }
 
 // writeEnding is write for a write that may end a pending transaction
-// (unindex fills end): once it is committed, and before the next commit of
-// this store, the index in memory and the row cache forget the transaction.
+// (unindex fills end): its commit counts in pending_ends (countEnds), and
+// once it is done, before the next commit of this store, the index in
+// memory learns the count and forgets the transaction, and so does the row
+// cache.
 func (s *Store) writeEnding(ctx context.Context, op string, end *ended, f func(context.Context, *sql.Tx) error) error {
-	return s.wrap(op, s.group.writeThen(ctx, f, func() {
-		if end.n > 0 {
-			s.index.ended(end.seq, end.keys, end.n)
+	return s.wrap(op, s.group.writeThen(ctx, f, func(n int64) {
+		s.index.ended(end.seq, end.keys, n)
+		if end.keys != nil {
 			s.rows.drop(end.seq)
 		}
 	}))
