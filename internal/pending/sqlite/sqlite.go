@@ -50,7 +50,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{db: db, hot: hot, indexFrom: indexMinKeys, rows: rowCache{limit: rowCacheLimit}}
 	// A group that ran writes and did not commit may have taken seqs that
 	// SQLite gives out again, which the index would then not tell from its own.
-	s.group = newGroup(db, hot, s.index.doubt, countEnds)
+	s.group = newGroup(db, hot, s.index.doubt, s.countEnds)
 	s.Keyring = pending.Keyring{Table: keyTable{db, hot, s.group}}
 	return s, nil
 }
@@ -355,9 +355,9 @@ func (s *Store) unindex(ctx context.Context, tx *sql.Tx, tenant string, st txSta
 
 // countEnds is the group's mark: a commit that may end pending transactions
 // counts once in pending_ends, and its ends learn the count (writeEnding).
-func countEnds(ctx context.Context, tx *sql.Tx) (int64, error) {
+func (s *Store) countEnds(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var n int64
-	err := tx.QueryRowContext(ctx, `UPDATE pending_ends SET n = n + 1 RETURNING n`).Scan(&n)
+	err := s.hot.QueryRow(ctx, tx, `UPDATE pending_ends SET n = n + 1 RETURNING n`).Scan(&n)
 	return n, err
 }
 
