@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/custoskms/custos/internal/pending"
@@ -40,7 +41,7 @@ const rowOverhead = int(unsafe.Sizeof(pending.Tx{})) + 64
 // rowCache holds pending rows' answers by seq.
 type rowCache struct {
 	mu    sync.RWMutex
-	rows  map[int64]cachedRow // the answers are never changed
+	rows  map[int64]*cachedRow // the answers are never changed
 	bytes int                 // rowCost of every entry
 	limit int                 // of bytes
 }
@@ -49,6 +50,7 @@ type rowCache struct {
 type cachedRow struct {
 	tenant string
 	t      *pending.Tx
+	used   atomic.Bool // answered since the cache last made room
 }
 
 // rowCost is about the heap a cached row holds (measured within 10% of
@@ -80,14 +82,15 @@ func (c *rowCache) lookup(tenant, chain string, live []int64) (hits []seqTx, mis
 		case !ok:
 			misses = append(misses, seq)
 		case r.tenant == tenant && r.t.Chain == chain:
+			r.used.Store(true)
 			hits = append(hits, seqTx{seq, r.t})
 		}
 	}
 	return hits, misses
 }
 
-// add keeps rows read from SQLite; when the cache is full it first drops
-// entries, in no particular order, down to three quarters of its limit.
+// add keeps rows read from SQLite; when the cache is full it first makes
+// room down to three quarters of its limit (makeRoom).
 func (c *rowCache) add(tenant string, rows []seqTx) {
 	if len(rows) == 0 {
 		return
@@ -95,7 +98,7 @@ func (c *rowCache) add(tenant string, rows []seqTx) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.rows == nil {
-		c.rows = make(map[int64]cachedRow, len(rows))
+		c.rows = make(map[int64]*cachedRow, len(rows))
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -104,16 +107,29 @@ func (c *rowCache) add(tenant string, rows []seqTx) {
 		}
 		cost := rowCost(r.tx)
 		if c.bytes+cost > c.limit {
-			for seq, old := range c.rows {
-				if c.bytes <= c.limit*3/4 {
-					break
-				}
-				c.bytes -= rowCost(old.t)
-				delete(c.rows, seq)
-			}
+			c.makeRoom()
 		}
-		c.rows[r.seq] = cachedRow{tenant, r.tx}
+		c.rows[r.seq] = &cachedRow{tenant: tenant, t: r.tx}
 		c.bytes += cost
+	}
+}
+
+// makeRoom drops entries down to three quarters of the limit, those not
+// answered since the last time first (a second chance, in the map's own
+// order): the rows the signers keep asking for stay, and those of
+// transactions another process ended, which nothing answers, go.
+func (c *rowCache) makeRoom() {
+	for pass := range 2 {
+		for seq, r := range c.rows {
+			if c.bytes <= c.limit*3/4 {
+				return
+			}
+			if pass == 0 && r.used.Swap(false) {
+				continue
+			}
+			c.bytes -= rowCost(r.t)
+			delete(c.rows, seq)
+		}
 	}
 }
 

@@ -235,3 +235,32 @@ func TestGroupAfterRunsOnCommit(t *testing.T) {
 		t.Fatalf("%v: %v", order, err)
 	}
 }
+
+// When the cache makes room, the rows answered since it last did stay: a
+// signer's poll keeps its answers while rows nothing asks for come and go.
+func TestRowCacheKeepsWhatIsAnswered(t *testing.T) {
+	c := rowCache{limit: 100 * (rowOverhead + 40)}
+	row := func(seq int64) seqTx {
+		return seqTx{seq, &pending.Tx{ID: fmt.Sprintf("%024d", seq), Chain: "ETH", Hashes: []string{}}}
+	}
+	var asked []int64
+	var rows []seqTx
+	for seq := range int64(50) {
+		asked = append(asked, seq)
+		rows = append(rows, row(seq))
+	}
+	c.add("t", rows)
+	for i := range 40 {
+		if hits, misses := c.lookup("t", "ETH", asked); len(hits) != len(asked) || len(misses) != 0 {
+			t.Fatalf("after %d rounds: %d of %d asked rows kept", i, len(hits), len(asked))
+		}
+		var others []seqTx
+		for j := range 10 {
+			others = append(others, row(int64(1000+i*10+j)))
+		}
+		c.add("t", others)
+		if c.bytes > c.limit {
+			t.Fatalf("%d bytes held, limit %d", c.bytes, c.limit)
+		}
+	}
+}
