@@ -42,8 +42,8 @@ const rowOverhead = int(unsafe.Sizeof(pending.Tx{})) + 64
 type rowCache struct {
 	mu    sync.RWMutex
 	rows  map[int64]*cachedRow // the answers are never changed
-	bytes int                 // rowCost of every entry
-	limit int                 // of bytes
+	bytes int                  // rowCost of every entry
+	limit int                  // of bytes
 }
 
 // cachedRow is a pending row's answer with its tenant (t.Chain is its chain).
