@@ -204,7 +204,7 @@ func (ps *ProbeSet) Has(id string) bool {
 }
 
 // Matches reports whether one of t's signature IDs is in the query's list.
-func (ps *ProbeSet) Matches(t Tx) bool {
+func (ps *ProbeSet) Matches(t *Tx) bool {
 	for _, h := range t.Hashes {
 		if ps.Has(h) {
 			return true

@@ -68,11 +68,11 @@ func TestMatchesFiltersKeyCollisions(t *testing.T) {
 	// Pretend "other" hashed to the same key as "wanted".
 	ps.probes[0].k = SigKey("t", "ETH", "other")
 	ps.indexKeys()
-	if ps.Matches(Tx{Hashes: []string{"other"}}) {
+	if ps.Matches(&Tx{Hashes: []string{"other"}}) {
 		t.Fatal("collision was taken for a match")
 	}
 	ps = NewProbeSet("t", "ETH", []string{"x", "wanted", "y"})
-	if !ps.Matches(Tx{Hashes: []string{"z"}, Signatures: []Signature{{ID: "wanted"}}}) {
+	if !ps.Matches(&Tx{Hashes: []string{"z"}, Signatures: []Signature{{ID: "wanted"}}}) {
 		t.Fatal("a real match was dropped")
 	}
 	if SigKey("t", "ETH", "a") == SigKey("t", "BTC", "a") || SigKey("t1", "ETH", "a") == SigKey("t", "ETH", "a") {

@@ -288,7 +288,7 @@ func (s *Store) readRows(ctx context.Context, ps *pending.ProbeSet, q pending.Pe
 		}
 		t.Chain = q.Chain
 		// A key collision, not a real match.
-		if !ps.Matches(t) {
+		if !ps.Matches(&t) {
 			return nil
 		}
 		out.seqs = append(out.seqs, seq)

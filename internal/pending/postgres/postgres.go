@@ -339,7 +339,7 @@ func (s *Store) Pending(ctx context.Context, q pending.PendingQuery) ([]pending.
 		// A key collision, not a real match. (A claim has leased such a
 		// row too: it stays unsigned until the lease runs out, once in
 		// billions of queries.)
-		if ps != nil && !ps.Matches(r.tx) {
+		if ps != nil && !ps.Matches(&r.tx) {
 			continue
 		}
 		found = append(found, r)

@@ -243,7 +243,7 @@ func (s *Store) pendingByKeys(ctx context.Context, ps *pending.ProbeSet, q pendi
 		if err := pendingTx(&t, q.Chain, hashes, idx, sigs, wid, wr); err != nil {
 			return nil, fmt.Errorf("query pending txs: %w", err)
 		}
-		if ps.Matches(t) {
+		if ps.Matches(&t) {
 			out = append(out, seqTx{seq, new(t)})
 		}
 	}

@@ -162,7 +162,7 @@ func (s *Store) pendingBySeqs(ctx context.Context, ps *pending.ProbeSet, q pendi
 	hits, misses := s.rows.lookup(q.Tenant, q.Chain, seqs)
 	out := hits[:0]
 	for _, r := range hits {
-		if ps.Matches(*r.tx) {
+		if ps.Matches(r.tx) {
 			out = append(out, r)
 		}
 	}
