@@ -162,8 +162,8 @@ CREATE INDEX txs_replaces ON txs (tenant, replaces) WHERE replaces IS NOT NULL;
 	// 8: for the index and the answers kept in memory (index.go,
 	// rowcache.go). pending_ends counts the commits that may end pending
 	// transactions (complete, delete, fail), so that a process can tell
-	// whether another one ended any; the trigger makes a row's answer columns what the
-	// cache relies on them being: written once.
+	// whether another one ended any; the trigger makes a row's answer
+	// columns what the cache relies on them being: written once.
 	`
 CREATE TABLE pending_ends (n INTEGER NOT NULL);
 INSERT INTO pending_ends (n) VALUES (0);
