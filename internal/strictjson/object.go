@@ -147,6 +147,18 @@ func (r *reader) object(depth int, members map[string]json.RawMessage) bool {
 	}
 }
 
+// PlainString is the text of v when v is exactly one JSON string of
+// printable ASCII without escapes (the quick reader's keys), which reads as
+// itself; ok is false for anything else.
+func PlainString(v []byte) (_ string, ok bool) {
+	r := reader{b: v}
+	key, ok := r.plainKey()
+	if !ok || r.i != len(v) {
+		return "", false
+	}
+	return string(key), true
+}
+
 // plainKey reads a string of printable ASCII without escapes and returns
 // its bytes between the quotes.
 func (r *reader) plainKey() ([]byte, bool) {

@@ -121,3 +121,16 @@ func FuzzCheckQuick(f *testing.F) {
 		}
 	})
 }
+
+func TestPlainString(t *testing.T) {
+	for in, want := range map[string]string{`"ETH"`: "ETH", `""`: "", `"a b~"`: "a b~"} {
+		if got, ok := PlainString([]byte(in)); !ok || got != want {
+			t.Errorf("%s: %q, %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{``, `"`, `ETH`, `"ETH" `, `"E"TH"`, `"a\"b"`, `"a\nb"`, "\"a\nb\"", `"é"`, `"ETH"x`, `null`} {
+		if got, ok := PlainString([]byte(in)); ok {
+			t.Errorf("%s: accepted as %q", in, got)
+		}
+	}
+}

@@ -382,7 +382,7 @@ func quickRef(pt []byte) (r Ref, ok bool) {
 	for k, v := range members {
 		switch k {
 		case "chain":
-			c, plain := plainString(v)
+			c, plain := strictjson.PlainString(v)
 			if !plain || c == "" {
 				return Ref{}, false
 			}
@@ -413,20 +413,6 @@ func quickRef(pt []byte) (r Ref, ok bool) {
 		}
 	}
 	return r, r.Chain != "" && secret
-}
-
-// plainString is the text of a JSON string of printable ASCII without
-// escapes.
-func plainString(v []byte) (string, bool) {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return "", false
-	}
-	for _, c := range v[1 : len(v)-1] {
-		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return "", false
-		}
-	}
-	return string(v[1 : len(v)-1]), true
 }
 
 // isStringOrNull reports whether v, one valid JSON value, is a string or null.
