@@ -1,5 +1,6 @@
-// Package procmem lowers what a process holds resident at its peak: the pages
-// of its own executable that start-up touched and that it no longer needs.
+// Package procmem lowers what a process holds resident at its peak, the
+// pages of its own executable that start-up touched and that it no longer
+// needs, and what a large block costs to fault in (PrepareHuge).
 //
 // A Go binary runs every linked package's initialiser before main, and each
 // one faults in the code, tables and function metadata around it. The kernel

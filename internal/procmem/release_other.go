@@ -8,3 +8,6 @@ func ReleaseExecutable() error { return nil }
 
 // ExecutableResident is not known here.
 func ExecutableResident() (int64, error) { return 0, ErrUnsupported }
+
+// PrepareHuge does nothing here: transparent huge pages are Linux's.
+func PrepareHuge(int) (undo func()) { return func() {} }
