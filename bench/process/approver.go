@@ -127,7 +127,7 @@ func (a *approverRun) daemonEnv() []string {
 // mark starts the CPU window, with the daemon's exec.
 func (a *approverRun) mark() {
 	if a != nil {
-		a.cpu0 = procCPU(a.proc.cmd.Process.Pid)
+		a.cpu0 = procStat(a.proc.cmd.Process.Pid).cpu
 		a.stopAnon = sampleAnon(a.proc.cmd.Process.Pid, &a.anon)
 	}
 }
@@ -140,7 +140,7 @@ func (a *approverRun) figures(pending int) (*approverFigures, error) {
 		return nil, nil
 	}
 	a.endSampling()
-	f := &approverFigures{cpu: procCPU(a.proc.cmd.Process.Pid) - a.cpu0, rss: peakRSS(a.proc.cmd.Process.Pid), anon: a.anon}
+	f := &approverFigures{cpu: procStat(a.proc.cmd.Process.Pid).cpu - a.cpu0, rss: peakRSS(a.proc.cmd.Process.Pid), anon: a.anon}
 	log, err := os.ReadFile(filepath.Join(a.dataDir, "audit.log"))
 	if err != nil {
 		return nil, fmt.Errorf("approver audit log: %w", err)

@@ -6,7 +6,8 @@
 // `custos daemon --run-once` from exec until every transaction is completed
 // (has its txId); with -approver the daemon asks `custos approver serve`
 // first (approver.go). It prints the throughput, the CPU each process spent per
-// transaction during that window, and each process's peak RSS.
+// transaction during that window, the page faults each took in it (on a VM a
+// fresh page costs microseconds), and each process's peak RSS.
 //
 //	go run ./bench/process -runs 3
 package main
@@ -136,8 +137,9 @@ func build(ctx context.Context, out, pkg string) error {
 // result is one run's figures.
 type result struct {
 	wall                  time.Duration // daemon exec until the last transaction completed
-	daemonCPU, daemonExit time.Duration // daemon user+system CPU; its exit after exec
-	serveCPU, nodeCPU     time.Duration // in the same window
+	daemonExit            time.Duration // the daemon's exit after exec
+	daemon                procUse       // the daemon's, exec to exit
+	serve, node           procUse       // in the same window
 	daemonRSS, serveRSS   int64         // peak, bytes
 	nodeRSS               int64
 	daemonAnon            int64 // the daemon's largest sampled RssAnon: its own memory, not the binary's pages
@@ -149,9 +151,10 @@ func (r result) rate(n int) float64 { return float64(n) / r.wall.Seconds() }
 
 func (r result) print(i, n int) {
 	per := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(n) }
-	fmt.Printf("run %d: %.0f tx/s (%d in %.3f s, daemon exited at %.3f s); CPU ms/tx: daemon %.3f, serve %.3f, node %.3f (daemon %.2f s, serve %.2f s, node %.2f s); peak RSS: daemon %.1f MB (anonymous ≈ %.1f MB), serve %.1f MB, node %.1f MB; load %s → %s\n",
+	fmt.Printf("run %d: %.0f tx/s (%d in %.3f s, daemon exited at %.3f s); CPU ms/tx: daemon %.3f, serve %.3f, node %.3f (daemon %.2f s, serve %.2f s, node %.2f s); page faults: daemon %d, serve %d, node %d; peak RSS: daemon %.1f MB (anonymous ≈ %.1f MB), serve %.1f MB, node %.1f MB; load %s → %s\n",
 		i, r.rate(n), n, r.wall.Seconds(), r.daemonExit.Seconds(),
-		per(r.daemonCPU), per(r.serveCPU), per(r.nodeCPU), r.daemonCPU.Seconds(), r.serveCPU.Seconds(), r.nodeCPU.Seconds(),
+		per(r.daemon.cpu), per(r.serve.cpu), per(r.node.cpu), r.daemon.cpu.Seconds(), r.serve.cpu.Seconds(), r.node.cpu.Seconds(),
+		r.daemon.faults, r.serve.faults, r.node.faults,
 		mb(r.daemonRSS), mb(r.daemonAnon), mb(r.serveRSS), mb(r.nodeRSS), r.loadBefore, r.loadAfter)
 	r.approver.print()
 }
@@ -219,7 +222,7 @@ func oneRun(ctx context.Context, o options, custos, nodeBin, dir, profileDir str
 	defer ap.stop()
 	daemonArgs, denv = append(daemonArgs, ap.daemonArgs()...), append(denv, ap.daemonEnv()...)
 	ap.mark()
-	serveCPU0, nodeCPU0 := procCPU(serve.cmd.Process.Pid), procCPU(node.cmd.Process.Pid)
+	serve0, node0 := procStat(serve.cmd.Process.Pid), procStat(node.cmd.Process.Pid)
 	r.loadBefore = loadavg()
 	var out, errOut bytes.Buffer
 	d := exec.CommandContext(ctx, custos, daemonArgs...)
@@ -236,7 +239,7 @@ func oneRun(ctx context.Context, o options, custos, nodeBin, dir, profileDir str
 		return r, fmt.Errorf("daemon: %w: %s", err, lastLine(errOut.String()))
 	}
 	r.daemonExit = time.Since(start)
-	r.serveCPU, r.nodeCPU = procCPU(serve.cmd.Process.Pid)-serveCPU0, procCPU(node.cmd.Process.Pid)-nodeCPU0
+	r.serve, r.node = procStat(serve.cmd.Process.Pid).minus(serve0), procStat(node.cmd.Process.Pid).minus(node0)
 	r.loadAfter = loadavg()
 	// A transaction counts once the API shows its txId. The API completes a
 	// transaction before it answers the daemon's broadcast, so the daemon's
@@ -249,7 +252,7 @@ func oneRun(ctx context.Context, o options, custos, nodeBin, dir, profileDir str
 	r.wall = r.daemonExit
 	if late {
 		r.wall = time.Since(start)
-		r.serveCPU, r.nodeCPU = procCPU(serve.cmd.Process.Pid)-serveCPU0, procCPU(node.cmd.Process.Pid)-nodeCPU0
+		r.serve, r.node = procStat(serve.cmd.Process.Pid).minus(serve0), procStat(node.cmd.Process.Pid).minus(node0)
 	}
 	os.WriteFile(filepath.Join(dir, "daemon.log"), errOut.Bytes(), 0o600)
 	var sum struct{ Signed, Submitted, Failed int }
@@ -259,9 +262,10 @@ func oneRun(ctx context.Context, o options, custos, nodeBin, dir, profileDir str
 	if n, err := admitted(ctx, nodeURL); err != nil || n != o.pending {
 		return r, fmt.Errorf("node admitted %d of %d: %v", n, o.pending, err)
 	}
-	r.daemonCPU = d.ProcessState.UserTime() + d.ProcessState.SystemTime()
+	r.daemon.cpu = d.ProcessState.UserTime() + d.ProcessState.SystemTime()
 	if ru, ok := d.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.daemonRSS = ru.Maxrss * 1024 // Linux reports kilobytes
+		r.daemon.faults = ru.Minflt
 	}
 	r.serveRSS, r.nodeRSS = peakRSS(serve.cmd.Process.Pid), peakRSS(node.cmd.Process.Pid)
 	r.approver, err = ap.figures(o.pending)
@@ -531,22 +535,31 @@ func parallel(n, clients int, f func(i int) error) error {
 	return <-errs
 }
 
-// procCPU is a live process's user+system CPU from /proc/PID/stat.
-func procCPU(pid int) time.Duration {
+// procUse is what a live process has used so far.
+type procUse struct {
+	cpu    time.Duration // user+system
+	faults int64         // minor page faults
+}
+
+func (u procUse) minus(v procUse) procUse { return procUse{u.cpu - v.cpu, u.faults - v.faults} }
+
+// procStat reads a live process's use from /proc/PID/stat.
+func procStat(pid int) procUse {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return procUse{}
 	}
 	// The fields after the command name, which is in parentheses and may hold spaces.
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	if len(f) < 13 {
-		return 0
+		return procUse{}
 	}
+	minflt, _ := strconv.ParseInt(f[7], 10, 64)
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticks
+	return procUse{cpu: time.Duration(utime+stime) * time.Second / ticks, faults: minflt}
 }
 
 // peakRSS is a live process's VmHWM in bytes.
