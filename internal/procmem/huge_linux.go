@@ -14,6 +14,12 @@ import (
 // hugePage is the size of a transparent huge page with 4 KiB base pages.
 const hugePage = 2 << 20
 
+// maxPrepared is the largest block PrepareHuge prepares. A larger one (a
+// KDF's memory raised by the operator) is left as it was: twice it mapped at
+// once, on top of the block, could press a strict commit limit
+// (vm.overcommit_memory 2).
+const maxPrepared = 1 << 30
+
 // thpSetting is the system's transparent huge page mode.
 const thpSetting = "/sys/kernel/mm/transparent_hugepage/enabled"
 
@@ -42,7 +48,7 @@ const thpSetting = "/sys/kernel/mm/transparent_hugepage/enabled"
 // until the runtime returns them.
 func PrepareHuge(n int) (undo func()) {
 	undo = func() {}
-	if n < 2*hugePage {
+	if n < 2*hugePage || n > maxPrepared {
 		return undo
 	}
 	if mode, err := os.ReadFile(thpSetting); err != nil || !bytes.Contains(mode, []byte("[madvise]")) {

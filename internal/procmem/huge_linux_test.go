@@ -16,8 +16,8 @@ import (
 const hugeBlock = 64 << 20
 
 // faultsOfBlock runs in a fresh process (the test binary again): it
-// allocates a block as the KDF does, writes every page of it, and prints
-// the page faults that took, with or without PrepareHuge first.
+// allocates a block as the KDF does and writes every page of it, with or
+// without PrepareHuge first, and returns the page faults each step took.
 func faultsOfBlock(prepare bool) (preparing, block int64) {
 	debug.FreeOSMemory()
 	undo := func() {}
