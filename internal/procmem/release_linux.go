@@ -13,8 +13,7 @@ import (
 )
 
 // ReleaseExecutable drops this process's resident pages of its executable's
-// read-only mappings (code, read-only data, function tables), and keeps them
-// from being mapped back 2 MiB at a time. A mapping
+// read-only mappings (code, read-only data, function tables). A mapping
 // holding a private copy of a page (a debugger's breakpoint or an uprobe
 // writes one) is left alone, as dropping the copy would lose it; the writable
 // data segment is never touched. Pages used again fault back in from the page
@@ -28,14 +27,7 @@ func ReleaseExecutable() error {
 		if m.anonKiB != 0 {
 			continue
 		}
-		// The raw calls: these addresses are the binary's, not Go memory.
-		// Pages used again come back by fault-around, 64 KiB at a time, but
-		// where the page cache holds the binary in 2 MiB folios (large
-		// read-ahead, or as the linker wrote it) a fault maps a whole
-		// folio: the same code then kept 8–10 MB more of the binary
-		// resident, depending on how the file was written. Advised
-		// MADV_NOHUGEPAGE, the mappings take 64 KiB windows only.
-		_, _, _ = unix.Syscall(unix.SYS_MADVISE, m.start, m.end-m.start, unix.MADV_NOHUGEPAGE)
+		// The raw call: these addresses are the binary's, not Go memory.
 		if _, _, errno := unix.Syscall(unix.SYS_MADVISE, m.start, m.end-m.start, unix.MADV_DONTNEED); errno != 0 {
 			return fmt.Errorf("madvise %x-%x: %w", m.start, m.end, errno)
 		}

@@ -5,8 +5,6 @@ package procmem
 import (
 	"os"
 	"runtime"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -106,42 +104,6 @@ func TestReleaseExecutable(t *testing.T) {
 	if after > before/3 {
 		t.Errorf("resident after release %d KiB, before %d KiB: not released", after>>10, before>>10)
 	}
-	// And what comes back comes back in small windows: every read-only
-	// mapping of the binary is advised so ("nh" in smaps' VmFlags).
-	exe, err := os.Readlink("/proc/self/exe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	smaps, err := os.ReadFile("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, advised := noHugeMappings(smaps, exe); n == 0 || advised != n {
-		t.Errorf("%d of the binary's %d read-only mappings advised MADV_NOHUGEPAGE", advised, n)
-	}
-}
-
-// noHugeMappings counts path's private read-only mappings in smaps, and
-// those of them with the "nh" (MADV_NOHUGEPAGE) flag.
-func noHugeMappings(smaps []byte, path string) (n, advised int) {
-	in := false
-	for _, line := range strings.Split(string(smaps), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		if _, _, isHeader := parseRange([]byte(f[0])); isHeader {
-			in = len(f) == 6 && f[5] == path && len(f[1]) == 4 && f[1][0] == 'r' && f[1][1] == '-' && f[1][3] == 'p'
-			if in {
-				n++
-			}
-			continue
-		}
-		if in && f[0] == "VmFlags:" && slices.Contains(f[1:], "nh") {
-			advised++
-		}
-	}
-	return n, advised
 }
 
 // TestDuringReleasesAfterCollection: pages faulted in while f runs (as a
