@@ -132,7 +132,7 @@ func run(ctx context.Context, o options) (err error) {
 // image layer does: written with write(2). The linker writes its output
 // through a shared mapping, and the page cache of this machine's kernel then
 // holds it in large folios, each of which a page fault maps whole: the same
-// daemon peaked at 87–121 MB run from linker-written files and at 89–91 MB
+// daemon peaked at 87–121 MB run from linker-written files and at 86.5–91 MB
 // from copies of them (BENCHMARKS.md, "Page faults"). Operators run copies.
 func install(from, to string) error {
 	src, err := os.Open(from)
