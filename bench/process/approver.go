@@ -28,7 +28,7 @@ type approverRun struct {
 	url     string // the daemon's --external-url
 	secret  string // CUSTOS_APPROVAL_SECRET, the daemon's and the approver's
 	dataDir string
-	cpu0    time.Duration
+	use0    procUse
 	// anon is the largest RssAnon sampled in the window (the approver's own
 	// memory: its peak RSS also counts the binary's pages it touched, more
 	// of them when the binary is fresh in the page cache).
@@ -38,7 +38,7 @@ type approverRun struct {
 
 // approverFigures are the approver's share of a run.
 type approverFigures struct {
-	cpu       time.Duration
+	use       procUse
 	rss, anon int64
 	decisions int // approver.decision entries in its audit log
 }
@@ -127,7 +127,7 @@ func (a *approverRun) daemonEnv() []string {
 // mark starts the CPU window, with the daemon's exec.
 func (a *approverRun) mark() {
 	if a != nil {
-		a.cpu0 = procStat(a.proc.cmd.Process.Pid).cpu
+		a.use0 = procStat(a.proc.cmd.Process.Pid)
 		a.stopAnon = sampleAnon(a.proc.cmd.Process.Pid, &a.anon)
 	}
 }
@@ -140,7 +140,7 @@ func (a *approverRun) figures(pending int) (*approverFigures, error) {
 		return nil, nil
 	}
 	a.endSampling()
-	f := &approverFigures{cpu: procStat(a.proc.cmd.Process.Pid).cpu - a.cpu0, rss: peakRSS(a.proc.cmd.Process.Pid), anon: a.anon}
+	f := &approverFigures{use: procStat(a.proc.cmd.Process.Pid).minus(a.use0), rss: peakRSS(a.proc.cmd.Process.Pid), anon: a.anon}
 	log, err := os.ReadFile(filepath.Join(a.dataDir, "audit.log"))
 	if err != nil {
 		return nil, fmt.Errorf("approver audit log: %w", err)
@@ -157,6 +157,6 @@ func (f *approverFigures) print() {
 	if f == nil {
 		return
 	}
-	fmt.Printf("  approver: %d decisions; CPU ms/decision %.3f (%.2f s); peak RSS %.1f MB (anonymous ≈ %.1f MB)\n",
-		f.decisions, f.cpu.Seconds()*1e3/float64(f.decisions), f.cpu.Seconds(), mb(f.rss), mb(f.anon))
+	fmt.Printf("  approver: %d decisions; CPU ms/decision %.3f (%.2f s); page faults %d; peak RSS %.1f MB (anonymous ≈ %.1f MB)\n",
+		f.decisions, f.use.cpu.Seconds()*1e3/float64(f.decisions), f.use.cpu.Seconds(), f.use.faults, mb(f.rss), mb(f.anon))
 }
